@@ -1,0 +1,121 @@
+# Start, stop and check the infrastructure: PostgreSQL, RabbitMQ, four MinIO nodes, Elasticsearch.
+# Everything runs as $EOFFICE_USER with data under $DATA_DIR and logs under $LOG_DIR.
+
+PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
+PG_DATA="$DATA_DIR/postgres"
+RABBIT_HOME="$DATA_DIR/rabbitmq"
+RABBIT_NODE="eoffice@localhost"
+
+rabbit_env() {
+  env HOME="$RABBIT_HOME" RABBITMQ_NODENAME="$RABBIT_NODE" RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
+    RABBITMQ_NODE_PORT="$EOFFICE_RABBITMQ_PORT" RABBITMQ_DIST_PORT="$EOFFICE_RABBITMQ_DIST_PORT" \
+    RABBITMQ_MNESIA_BASE="$RABBIT_HOME/mnesia" RABBITMQ_LOG_BASE="$LOG_DIR/rabbitmq" \
+    RABBITMQ_CONFIG_FILE="$RABBIT_HOME/rabbitmq" RABBITMQ_ENABLED_PLUGINS_FILE="$RABBIT_HOME/enabled_plugins" \
+    RABBITMQ_PID_FILE="$RUN_DIR/rabbitmq.pid" "$@"
+}
+rabbitmqctl_() { as_user "$(command -v env)" bash -c "$(declare -f rabbit_env); RABBIT_HOME='$RABBIT_HOME' RABBIT_NODE='$RABBIT_NODE' EOFFICE_RABBITMQ_PORT='$EOFFICE_RABBITMQ_PORT' EOFFICE_RABBITMQ_DIST_PORT='$EOFFICE_RABBITMQ_DIST_PORT' LOG_DIR='$LOG_DIR' RUN_DIR='$RUN_DIR'; rabbit_env /usr/lib/rabbitmq/bin/rabbitmqctl \"\$@\"" _ "$@"; }
+
+pg_ready()     { "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$EOFFICE_PG_PORT"; }
+rabbit_ready() { rabbitmqctl_ -q await_startup --timeout 2 && rabbitmqctl_ -q ping; }
+minio_ready()  { curl -fsS "http://127.0.0.1:$1/minio/health/live"; }
+minio_cluster_ready() { curl -fsS "http://127.0.0.1:${EOFFICE_MINIO_PORTS%% *}/minio/health/cluster"; }
+es_ready()     { curl -fsS "http://127.0.0.1:$EOFFICE_ES_PORT/_cluster/health?wait_for_status=yellow&timeout=1s"; }
+
+start_postgres() {
+  if pg_ready; then echo "PostgreSQL already running on port $EOFFICE_PG_PORT"; return 0; fi
+  if [ -d "$PG_DATA" ] && [ ! -f "$PG_DATA/PG_VERSION" ]; then
+    progress "removing a half-initialised $PG_DATA (no PG_VERSION) left by an interrupted install"
+    rm -rf "$PG_DATA"
+  fi
+  if [ ! -d "$PG_DATA" ]; then
+    progress "initialising a PostgreSQL cluster in $PG_DATA"
+    as_user "$PG_BIN/initdb" -D "$PG_DATA" -U postgres --auth-local=peer --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8
+    echo "local all postgres trust" | cat - "$PG_DATA/pg_hba.conf" > "$PG_DATA/pg_hba.tmp" && mv "$PG_DATA/pg_hba.tmp" "$PG_DATA/pg_hba.conf"
+    chown "$EOFFICE_USER:" "$PG_DATA/pg_hba.conf"
+  fi
+  rm -f "$PG_DATA/postmaster.pid.stale"
+  ensure_port_free "$EOFFICE_PG_PORT" PostgreSQL EOFFICE_PG_PORT
+  as_user "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$LOG_DIR/postgres.log" -w -t 60 \
+    -o "-p $EOFFICE_PG_PORT -k $RUN_DIR -c listen_addresses=127.0.0.1 -c max_connections=300" start
+  local psql=("$PG_BIN/psql" -h "$RUN_DIR" -p "$EOFFICE_PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qAt)
+  as_user "${psql[@]}" -c "SELECT 1 FROM pg_roles WHERE rolname='eoffice'" | grep -q 1 ||
+    as_user "${psql[@]}" -c "CREATE ROLE eoffice LOGIN CREATEDB" 
+  as_user "${psql[@]}" -c "ALTER ROLE eoffice PASSWORD '$EOFFICE_DB_PASSWORD'" >/dev/null
+  as_user "${psql[@]}" -c "SELECT 1 FROM pg_database WHERE datname='eoffice'" | grep -q 1 ||
+    as_user "${psql[@]}" -c "CREATE DATABASE eoffice OWNER eoffice"
+}
+stop_postgres() { [ -f "$PG_DATA/postmaster.pid" ] && as_user "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w stop || true; }
+
+start_rabbitmq() {
+  if pidfile_alive "$RUN_DIR/rabbitmq.pid" && rabbit_ready; then echo "RabbitMQ already running on port $EOFFICE_RABBITMQ_PORT"; return 0; fi
+  ensure_port_free "$EOFFICE_RABBITMQ_PORT" RabbitMQ EOFFICE_RABBITMQ_PORT
+  ensure_port_free "$EOFFICE_RABBITMQ_DIST_PORT" "RabbitMQ clustering" EOFFICE_RABBITMQ_DIST_PORT
+  mkdir -p "$RABBIT_HOME" "$LOG_DIR/rabbitmq"
+  # Management plugin: the operator's window on queues, including the dead-letter queue.
+  echo "[rabbitmq_management]." > "$RABBIT_HOME/enabled_plugins"
+  cat > "$RABBIT_HOME/rabbitmq.conf" <<CONF
+listeners.tcp.default = 127.0.0.1:$EOFFICE_RABBITMQ_PORT
+management.tcp.ip = 127.0.0.1
+management.tcp.port = 15672
+loopback_users = none
+log.file.level = info
+CONF
+  chown -R "$EOFFICE_USER:" "$RABBIT_HOME" "$LOG_DIR/rabbitmq"
+  as_user bash -c "$(declare -f rabbit_env); RABBIT_HOME='$RABBIT_HOME' RABBIT_NODE='$RABBIT_NODE' EOFFICE_RABBITMQ_PORT='$EOFFICE_RABBITMQ_PORT' EOFFICE_RABBITMQ_DIST_PORT='$EOFFICE_RABBITMQ_DIST_PORT' LOG_DIR='$LOG_DIR' RUN_DIR='$RUN_DIR'; rabbit_env nohup /usr/lib/rabbitmq/bin/rabbitmq-server > '$LOG_DIR/rabbitmq/console.log' 2>&1 &"
+  wait_for RabbitMQ 90 rabbit_ready || return 1
+  rabbitmqctl_ -q list_vhosts | grep -qx eoffice || rabbitmqctl_ -q add_vhost eoffice
+  rabbitmqctl_ -q list_users | grep -q '^eoffice' || rabbitmqctl_ -q add_user eoffice "$EOFFICE_AMQP_PASSWORD"
+  rabbitmqctl_ -q change_password eoffice "$EOFFICE_AMQP_PASSWORD" >/dev/null
+  rabbitmqctl_ -q set_user_tags eoffice administrator
+  rabbitmqctl_ -q set_permissions -p eoffice eoffice '.*' '.*' '.*'
+  # Tests use their own vhost so they never touch the running system's queues.
+  rabbitmqctl_ -q list_vhosts | grep -qx eoffice_test || rabbitmqctl_ -q add_vhost eoffice_test
+  rabbitmqctl_ -q set_permissions -p eoffice_test eoffice '.*' '.*' '.*'
+  rabbitmqctl_ -q delete_user guest >/dev/null 2>&1 || true
+}
+stop_rabbitmq() {
+  pidfile_alive "$RUN_DIR/rabbitmq.pid" || return 0
+  rabbitmqctl_ -q stop "$RUN_DIR/rabbitmq.pid" || kill "$(cat "$RUN_DIR/rabbitmq.pid")"
+}
+
+minio_endpoints() {
+  local p out=()
+  for p in $EOFFICE_MINIO_PORTS; do out+=("http://127.0.0.1:$p$DATA_DIR/minio/$p"); done
+  echo "${out[@]}"
+}
+start_minio_node() {
+  local port="$1"
+  if pidfile_alive "$RUN_DIR/minio-$port.pid"; then return 0; fi
+  ensure_port_free "$port" "MinIO node" EOFFICE_MINIO_PORTS
+  mkdir -p "$DATA_DIR/minio/$port"; chown "$EOFFICE_USER:" "$DATA_DIR/minio" "$DATA_DIR/minio/$port"
+  # Every node is given all four endpoints written out in full; a node finds its own drive
+  # by matching its --address. Where MinIO believes it runs in a container (a /.dockerenv file)
+  # it refuses loopback endpoints unless told which one is its own: _MINIO_SERVER_LOCAL.
+  as_user env MINIO_ROOT_USER="$EOFFICE_MINIO_ACCESS_KEY" MINIO_ROOT_PASSWORD="$EOFFICE_MINIO_SECRET_KEY" \
+    MINIO_CI_CD=1 MINIO_BROWSER=off MINIO_UPDATE=off _MINIO_SERVER_LOCAL="127.0.0.1:$port" \
+    bash -c "nohup '$BIN_DIR/minio' server --quiet --address 127.0.0.1:$port $(minio_endpoints) \
+      > '$LOG_DIR/minio-$port.log' 2>&1 & echo \$! > '$RUN_DIR/minio-$port.pid'"
+}
+start_minio() {
+  if minio_cluster_ready; then echo "MinIO cluster already running on ports $EOFFICE_MINIO_PORTS"; fi
+  local p; for p in $EOFFICE_MINIO_PORTS; do start_minio_node "$p"; done
+  wait_for "MinIO cluster" 120 minio_cluster_ready
+}
+stop_minio_node() { local f="$RUN_DIR/minio-$1.pid"; if pidfile_alive "$f"; then kill "$(cat "$f")"; fi; rm -f "$f"; }
+stop_minio() { local p; for p in $EOFFICE_MINIO_PORTS; do stop_minio_node "$p"; done; }
+
+start_elasticsearch() {
+  if pidfile_alive "$RUN_DIR/elasticsearch.pid" && es_ready; then echo "Elasticsearch already running on port $EOFFICE_ES_PORT"; return 0; fi
+  if ! pidfile_alive "$RUN_DIR/elasticsearch.pid"; then
+    ensure_port_free "$EOFFICE_ES_PORT" Elasticsearch EOFFICE_ES_PORT
+    mkdir -p "$DATA_DIR/elasticsearch" "$LOG_DIR/elasticsearch"
+    chown "$EOFFICE_USER:" "$DATA_DIR/elasticsearch" "$LOG_DIR/elasticsearch"
+    as_user env ES_JAVA_HOME="$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")" ES_JAVA_OPTS="-Xms$EOFFICE_ES_HEAP -Xmx$EOFFICE_ES_HEAP" ES_PATH_CONF="$ES_HOME/config" \
+      "$ES_HOME/bin/elasticsearch" -d -p "$RUN_DIR/elasticsearch.pid" \
+      -Ediscovery.type=single-node -Expack.security.enabled=false -Enetwork.host=127.0.0.1 -Ehttp.port="$EOFFICE_ES_PORT" \
+      -Epath.data="$DATA_DIR/elasticsearch" -Epath.logs="$LOG_DIR/elasticsearch" \
+      -Ecluster.routing.allocation.disk.threshold_enabled=false
+  fi
+  wait_for Elasticsearch 180 es_ready
+}
+stop_elasticsearch() { pidfile_alive "$RUN_DIR/elasticsearch.pid" && kill "$(cat "$RUN_DIR/elasticsearch.pid")" || true; }

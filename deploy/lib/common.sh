@@ -51,7 +51,9 @@ step() {
   local rc=0
   set +e; ( set -e; "$@" ) >"$log" 2>&1; rc=$?; set -e
   if [ "$rc" = 0 ]; then
-    ok "$name ($((SECONDS - start))s)"
+    # A step's last line of output, when short, says what it found ("already running", ...).
+    local detail; detail="$(tail -n 1 "$log" | cut -c1-100)"
+    ok "$name ($((SECONDS - start))s)${detail:+: $detail}"
   else
     printf '%s✗ %s failed (exit %s). Last lines of %s:%s\n' "$RED" "$name" "$rc" "$log" "$RESET" >&2
     tail -n 25 "$log" | sed 's/^/    /' >&2
@@ -95,11 +97,9 @@ ensure_port_free() {
 # wait_for DESCRIPTION SECONDS CMD...: poll CMD once a second until it succeeds.
 wait_for() {
   local what="$1" limit="$2"; shift 2
-  local i
-  for ((i = 0; i < limit; i++)); do
-    if "$@" >/dev/null 2>&1; then return 0; fi
+  local deadline=$((SECONDS + limit))
+  until "$@" >/dev/null 2>&1; do
+    if [ "$SECONDS" -ge "$deadline" ]; then echo "$what did not become ready within ${limit}s" >&2; return 1; fi
     sleep 1
   done
-  echo "$what did not become ready within ${limit}s" >&2
-  return 1
 }

@@ -47,7 +47,7 @@ start_postgres() {
 stop_postgres() { [ -f "$PG_DATA/postmaster.pid" ] && as_user "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w stop || true; }
 
 start_rabbitmq() {
-  if pidfile_alive "$RUN_DIR/rabbitmq.pid" && rabbit_ready; then echo "RabbitMQ already running on port $EOFFICE_RABBITMQ_PORT"; return 0; fi
+  if rabbit_ready; then echo "RabbitMQ already running on port $EOFFICE_RABBITMQ_PORT"; return 0; fi
   ensure_port_free "$EOFFICE_RABBITMQ_PORT" RabbitMQ EOFFICE_RABBITMQ_PORT
   ensure_port_free "$EOFFICE_RABBITMQ_DIST_PORT" "RabbitMQ clustering" EOFFICE_RABBITMQ_DIST_PORT
   mkdir -p "$RABBIT_HOME" "$LOG_DIR/rabbitmq"
@@ -61,7 +61,7 @@ loopback_users = none
 log.file.level = info
 CONF
   chown -R "$EOFFICE_USER:" "$RABBIT_HOME" "$LOG_DIR/rabbitmq"
-  as_user bash -c "$(declare -f rabbit_env); RABBIT_HOME='$RABBIT_HOME' RABBIT_NODE='$RABBIT_NODE' EOFFICE_RABBITMQ_PORT='$EOFFICE_RABBITMQ_PORT' EOFFICE_RABBITMQ_DIST_PORT='$EOFFICE_RABBITMQ_DIST_PORT' LOG_DIR='$LOG_DIR' RUN_DIR='$RUN_DIR'; rabbit_env nohup /usr/lib/rabbitmq/bin/rabbitmq-server > '$LOG_DIR/rabbitmq/console.log' 2>&1 &"
+  as_user bash -c "$(declare -f rabbit_env); RABBIT_HOME='$RABBIT_HOME' RABBIT_NODE='$RABBIT_NODE' EOFFICE_RABBITMQ_PORT='$EOFFICE_RABBITMQ_PORT' EOFFICE_RABBITMQ_DIST_PORT='$EOFFICE_RABBITMQ_DIST_PORT' LOG_DIR='$LOG_DIR' RUN_DIR='$RUN_DIR'; rabbit_env nohup /usr/lib/rabbitmq/bin/rabbitmq-server > '$LOG_DIR/rabbitmq/console.log' 2>&1 </dev/null &" 3>&-
   wait_for RabbitMQ 90 rabbit_ready || return 1
   rabbitmqctl_ -q list_vhosts | grep -qx eoffice || rabbitmqctl_ -q add_vhost eoffice
   rabbitmqctl_ -q list_users | grep -q '^eoffice' || rabbitmqctl_ -q add_user eoffice "$EOFFICE_AMQP_PASSWORD"
@@ -73,10 +73,7 @@ CONF
   rabbitmqctl_ -q set_permissions -p eoffice_test eoffice '.*' '.*' '.*'
   rabbitmqctl_ -q delete_user guest >/dev/null 2>&1 || true
 }
-stop_rabbitmq() {
-  pidfile_alive "$RUN_DIR/rabbitmq.pid" || return 0
-  rabbitmqctl_ -q stop "$RUN_DIR/rabbitmq.pid" || kill "$(cat "$RUN_DIR/rabbitmq.pid")"
-}
+stop_rabbitmq() { if rabbit_ready; then rabbitmqctl_ -q stop; fi; }
 
 minio_endpoints() {
   local p out=()
@@ -94,7 +91,7 @@ start_minio_node() {
   as_user env MINIO_ROOT_USER="$EOFFICE_MINIO_ACCESS_KEY" MINIO_ROOT_PASSWORD="$EOFFICE_MINIO_SECRET_KEY" \
     MINIO_CI_CD=1 MINIO_BROWSER=off MINIO_UPDATE=off _MINIO_SERVER_LOCAL="127.0.0.1:$port" \
     bash -c "nohup '$BIN_DIR/minio' server --quiet --address 127.0.0.1:$port $(minio_endpoints) \
-      > '$LOG_DIR/minio-$port.log' 2>&1 & echo \$! > '$RUN_DIR/minio-$port.pid'"
+      > '$LOG_DIR/minio-$port.log' 2>&1 </dev/null & echo \$! > '$RUN_DIR/minio-$port.pid'" 3>&-
 }
 start_minio() {
   if minio_cluster_ready; then echo "MinIO cluster already running on ports $EOFFICE_MINIO_PORTS"; fi
@@ -114,7 +111,7 @@ start_elasticsearch() {
       "$ES_HOME/bin/elasticsearch" -d -p "$RUN_DIR/elasticsearch.pid" \
       -Ediscovery.type=single-node -Expack.security.enabled=false -Enetwork.host=127.0.0.1 -Ehttp.port="$EOFFICE_ES_PORT" \
       -Epath.data="$DATA_DIR/elasticsearch" -Epath.logs="$LOG_DIR/elasticsearch" \
-      -Ecluster.routing.allocation.disk.threshold_enabled=false
+      -Ecluster.routing.allocation.disk.threshold_enabled=false 3>&-
   fi
   wait_for Elasticsearch 180 es_ready
 }

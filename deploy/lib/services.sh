@@ -2,26 +2,28 @@
 
 SERVICES=(directory dak files signing search notify)
 
-app_env() {
-  env PYTHONPATH="$REPO" PATH="$VENV/bin:$PATH" \
+# The environment of every service process; secrets come from $SECRETS, never the command line.
+export_app_env() {
+  export PYTHONPATH="$REPO" PATH="$VENV/bin:$PATH" \
     EOFFICE_AMQP_URI="amqp://eoffice:$EOFFICE_AMQP_PASSWORD@127.0.0.1:$EOFFICE_RABBITMQ_PORT/eoffice" \
     EOFFICE_DATABASE_URL="postgresql+psycopg2://eoffice:$EOFFICE_DB_PASSWORD@127.0.0.1:$EOFFICE_PG_PORT/eoffice" \
     EOFFICE_MINIO_ENDPOINTS="$(for p in $EOFFICE_MINIO_PORTS; do printf '127.0.0.1:%s,' "$p"; done | sed 's/,$//')" \
-    EOFFICE_MINIO_ACCESS_KEY="$EOFFICE_MINIO_ACCESS_KEY" EOFFICE_MINIO_SECRET_KEY="$EOFFICE_MINIO_SECRET_KEY" \
+    EOFFICE_MINIO_ACCESS_KEY EOFFICE_MINIO_SECRET_KEY EOFFICE_TOKEN_SECRET \
     EOFFICE_ELASTICSEARCH_URL="http://127.0.0.1:$EOFFICE_ES_PORT" \
-    EOFFICE_TOKEN_SECRET="$EOFFICE_TOKEN_SECRET" \
     EOFFICE_GATEWAY_BIND="127.0.0.1:$EOFFICE_GATEWAY_PORT" \
-    EOFFICE_RABBITMQ_MANAGEMENT_URL="http://127.0.0.1:15672" \
-    "$@"
+    EOFFICE_RABBITMQ_MANAGEMENT_URL="http://127.0.0.1:15672"
 }
+app_env() { ( export_app_env; exec "$@" ); }
 
 run_migrations() { app_env "$VENV/bin/python" -m eoffice.migrate; }
 
 start_service() {
   local name="$1" pidf="$RUN_DIR/$1.pid"
   if pidfile_alive "$pidf"; then echo "$name already running (pid $(cat "$pidf"))"; return 0; fi
-  (cd "$REPO" && app_env setsid nohup "$VENV/bin/nameko" run --config "$REPO/deploy/nameko.yaml" \
-      "services.$name.service" >>"$LOG_DIR/$name.log" 2>&1 & echo $! > "$pidf")
+  # exec all the way down, so that the pid written is nameko's own.
+  (cd "$REPO" && export_app_env && exec setsid "$VENV/bin/nameko" run --config "$REPO/deploy/nameko.yaml" \
+      "services.$name.service:${name^}Service" >>"$LOG_DIR/$name.log" 2>&1 3>&- </dev/null) &
+  echo $! > "$pidf"
 }
 start_services() {
   local s; for s in "${SERVICES[@]}"; do start_service "$s"; done
@@ -33,8 +35,8 @@ start_gateway() {
   local pidf="$RUN_DIR/gateway.pid"
   if pidfile_alive "$pidf"; then echo "gateway already running (pid $(cat "$pidf"))"; return 0; fi
   ensure_port_free "$EOFFICE_GATEWAY_PORT" "the gateway" EOFFICE_GATEWAY_PORT
-  (cd "$REPO" && app_env setsid nohup "$VENV/bin/gunicorn" -c "$REPO/deploy/gunicorn.conf.py" \
-      --pid "$pidf" services.gateway.app:app >>"$LOG_DIR/gateway.log" 2>&1 &)
+  (cd "$REPO" && export_app_env && exec setsid "$VENV/bin/gunicorn" -c "$REPO/deploy/gunicorn.conf.py" \
+      --pid "$pidf" services.gateway.app:app >>"$LOG_DIR/gateway.log" 2>&1 3>&- </dev/null) &
   wait_for gateway 60 curl -fsS "http://127.0.0.1:$EOFFICE_GATEWAY_PORT/api/v1/health/live"
 }
 

@@ -1,0 +1,55 @@
+"""Domain errors: each has a stable `code` (the problem type at the gateway) and an HTTP status.
+
+Services raise these; nameko carries the class name across RPC and the gateway maps it back
+through `ERRORS_BY_NAME`, so the table lives here, once."""
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    code = "domain-error"
+    status = 400
+    title = "The request could not be carried out"
+
+    def __init__(self, detail: str = "", **fields):
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.fields = fields
+
+
+class InvalidInput(DomainError):
+    code, status, title = "invalid-input", 422, "Some input is not valid"
+
+
+class NotFound(DomainError):
+    code, status, title = "not-found", 404, "No such thing, or not visible to you"
+
+
+class Forbidden(DomainError):
+    code, status, title = "forbidden", 403, "You may not do this"
+
+
+class NotCurrentHolder(Forbidden):
+    code, title = "not-current-holder", "Only the current holder may act on this"
+
+
+class Conflict(DomainError):
+    code, status, title = "conflict", 409, "It changed meanwhile; reload and try again"
+
+
+class ObjectCorrupted(DomainError):
+    code, status, title = "object-corrupted", 500, "A stored document does not match its recorded hash"
+
+
+class Unavailable(DomainError):
+    code, status, title = "unavailable", 503, "A part of the system is not answering"
+
+
+def _all_subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _all_subclasses(sub)
+
+
+def error_by_name(name: str) -> type[DomainError] | None:
+    """Returns the domain error class with this class name (as nameko reports it), or None."""
+    return {cls.__name__: cls for cls in [DomainError, *_all_subclasses(DomainError)]}.get(name)

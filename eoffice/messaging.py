@@ -1,0 +1,275 @@
+"""Reliable messaging, once for every service.
+
+- The outbox: a service writes its change and its event in one transaction (`Outbox.add`);
+  `OutboxRelay` publishes pending events with publisher confirms and marks them sent. A broker
+  outage delays events; it loses none.
+- The inbox: `first_time(session, ...)` lets a handler do its work once per event id, in the
+  same transaction as the work itself.
+- `reliable_handler`: a durable nameko event handler whose failures are retried after a delay
+  (`EOFFICE_RETRY_DELAYS`) and then moved to the dead-letter queue, where an operator sees them
+  (`python -m eoffice.tools.deadletters`).
+"""
+from __future__ import annotations
+
+import logging
+import traceback
+from datetime import datetime, timezone
+
+import eventlet
+from eventlet.event import Event
+from kombu import Queue
+from nameko.amqp.publish import Publisher, UndeliverableMessage
+from nameko.constants import AMQP_URI_CONFIG_KEY
+from nameko.events import EventHandler
+from nameko.extensions import DependencyProvider
+from nameko.standalone.events import get_event_exchange
+from pydantic import ValidationError
+from sqlalchemy import (Column, DateTime, Integer, MetaData, String, Table, Text, func, insert,
+                        select, update)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session
+
+from eoffice.db import UnitOfWork, make_engine
+from eoffice.events import Envelope, EventPayload, envelope_for
+from eoffice.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+ATTEMPT_HEADER = "x-eoffice-attempt"
+
+
+def messaging_tables(metadata: MetaData) -> tuple[Table, Table]:
+    """Declares the service's `outbox` and `inbox` tables on its metadata; returns both."""
+    outbox = Table(
+        "outbox", metadata,
+        Column("id", String(36), primary_key=True),  # the event id
+        Column("type", String(200), nullable=False),
+        Column("envelope", JSONB, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("published_at", DateTime(timezone=True), index=True),
+        Column("attempts", Integer, nullable=False, server_default="0"),
+        Column("last_error", Text),
+    )
+    inbox = Table(
+        "inbox", metadata,
+        Column("event_id", String(36), primary_key=True),
+        Column("handler", String(200), primary_key=True),
+        Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+    return outbox, inbox
+
+
+def record_event(session: Session, outbox: Table, service: str, payload: EventPayload,
+                 subject: str | None = None) -> Envelope:
+    """Adds the event to the outbox in the caller's transaction; returns its envelope.
+
+    The event is published only if that transaction commits."""
+    envelope = envelope_for(service, payload, subject)
+    session.execute(insert(outbox).values(id=envelope.id, type=envelope.type,
+                                          envelope=envelope.model_dump(mode="json")))
+    return envelope
+
+
+def first_time(session: Session, inbox: Table, event_id: str, handler: str) -> bool:
+    """Returns True the first time `handler` sees `event_id` (and records it in the caller's
+    transaction), False on a redelivery. If the transaction rolls back, so does the record."""
+    inserted = session.execute(
+        pg_insert(inbox).values(event_id=event_id, handler=handler)
+        .on_conflict_do_nothing().returning(inbox.c.event_id)
+    ).first()
+    return inserted is not None
+
+
+class Relay:
+    """Publishes a service's pending outbox rows to its nameko event exchange, oldest first.
+
+    Safe to run in several processes at once: rows are claimed with SKIP LOCKED. A row is
+    marked published only after the broker confirmed it, so a crash can publish an event
+    twice (handlers are idempotent) but never lose it."""
+
+    batch_size = 100
+
+    def __init__(self, uow: UnitOfWork, outbox: Table, service: str, amqp_uri: str):
+        self.uow, self.outbox, self.service = uow, outbox, service
+        self.exchange = get_event_exchange(service, {})
+        self.publisher = Publisher(amqp_uri, use_confirms=True, mandatory=True,
+                                   retry=True, retry_policy={"max_retries": 1})
+
+    def publish_pending(self) -> int:
+        """Publishes one batch; returns how many were published. Raises if the broker fails."""
+        published = 0
+        with self.uow.transaction() as session:
+            rows = session.execute(
+                select(self.outbox.c.id, self.outbox.c.type, self.outbox.c.envelope)
+                .where(self.outbox.c.published_at.is_(None))
+                .order_by(self.outbox.c.created_at).limit(self.batch_size)
+                .with_for_update(skip_locked=True)
+            ).all()
+            try:
+                for row in rows:
+                    note = None
+                    try:
+                        self.publisher.publish(row.envelope, exchange=self.exchange,
+                                               routing_key=row.type, message_id=row.id,
+                                               declare=[self.exchange])
+                    except UndeliverableMessage:
+                        # No queue is bound for this type: nobody subscribes to it (yet).
+                        note = "no subscriber queue was bound when published"
+                    session.execute(update(self.outbox).where(self.outbox.c.id == row.id)
+                                    .values(published_at=func.now(), last_error=note))
+                    published += 1
+            except Exception as exc:
+                # Keep what the broker confirmed; count the failure on the first unsent row.
+                if published < len(rows):
+                    session.execute(update(self.outbox).where(self.outbox.c.id == rows[published].id)
+                                    .values(attempts=self.outbox.c.attempts + 1,
+                                            last_error=f"{type(exc).__name__}: {exc}"[:2000]))
+                raise
+        return published
+
+    def pending(self) -> int:
+        """Returns how many events wait to be published."""
+        with self.uow.transaction() as session:
+            return session.execute(select(func.count()).select_from(self.outbox)
+                                   .where(self.outbox.c.published_at.is_(None))).scalar_one()
+
+
+class Outbox(DependencyProvider):
+    """Nameko dependency: `self.outbox.add(session, payload, subject)` inside a transaction.
+
+    Runs the relay in a background green thread of the service: woken after each worker that
+    added events, and polling every `EOFFICE_OUTBOX_POLL_INTERVAL` seconds, backing off while
+    the broker is away."""
+
+    def __init__(self, outbox_table: Table):
+        self.table = outbox_table
+        self._wake = Event()
+
+    def setup(self):
+        config = self.container.config
+        self.relay = Relay(UnitOfWork(make_engine(config.get("DATABASE_URL"), pool_size=2)),
+                           self.table, self.container.service_name, config[AMQP_URI_CONFIG_KEY])
+        self.poll = get_settings().outbox_poll_interval
+        self._added = set()
+
+    def start(self):
+        self.container.spawn_managed_thread(self._run, identifier="outbox-relay")
+
+    def kill(self):
+        self._running = False
+
+    def stop(self):
+        self._running = False
+        self.relay.uow.engine.dispose()
+
+    def _run(self):
+        self._running, backoff = True, self.poll
+        while self._running:
+            try:
+                while self.relay.publish_pending() == self.relay.batch_size:
+                    pass
+                backoff = self.poll
+            except Exception as exc:  # broker or database away: keep the events, try again later
+                log.warning("outbox relay of %s: %s; retrying in %.0fs",
+                            self.container.service_name, exc, backoff)
+                backoff = min(backoff * 2, 30.0)
+            with eventlet.Timeout(backoff, False):
+                self._wake.wait()
+            if self._wake.ready():
+                self._wake.reset()
+
+    def get_dependency(self, worker_ctx) -> "OutboxHandle":
+        return OutboxHandle(self, worker_ctx)
+
+    def worker_teardown(self, worker_ctx):
+        if worker_ctx.call_id in self._added:
+            self._added.discard(worker_ctx.call_id)
+            if not self._wake.ready():
+                self._wake.send(True)
+
+
+class OutboxHandle:
+    """What a worker sees as `self.outbox`."""
+
+    def __init__(self, provider: Outbox, worker_ctx):
+        self._provider, self._worker_ctx = provider, worker_ctx
+
+    def add(self, session: Session, payload: EventPayload, subject: str | None = None) -> Envelope:
+        """Records the event in `session`'s transaction; the relay publishes it after commit."""
+        self._provider._added.add(self._worker_ctx.call_id)
+        return record_event(session, self._provider.table, self._provider.container.service_name,
+                            payload, subject)
+
+    def pending(self) -> int:
+        """Returns how many of this service's events wait to be published."""
+        return self._provider.relay.pending()
+
+
+def retry_queue_name(queue: str, attempt: int) -> str:
+    return f"{queue}.retry.{attempt}"
+
+
+class ReliableEventHandler(EventHandler):
+    """A durable, service-pool event handler that receives the parsed `Envelope`.
+
+    When the handler raises, the event waits `EOFFICE_RETRY_DELAYS[n]` seconds in a delay queue
+    and comes back; after the last delay it goes to the dead-letter queue with the error.
+    An event that is not a valid envelope goes there at once. Nothing is acknowledged before
+    it is handled or parked, so a crashed worker loses nothing."""
+
+    def __init__(self, source_service: str, event_type: str, **kwargs):
+        super().__init__(source_service, event_type, reliable_delivery=True,
+                         requeue_on_error=False, **kwargs)
+
+    def setup(self):
+        super().setup()
+        settings = get_settings()
+        self.delays = settings.retry_delays
+        self.dead_letters = Queue(settings.dead_letter_queue, durable=True)
+        self.parker = Publisher(self.container.config[AMQP_URI_CONFIG_KEY], use_confirms=True)
+
+    def handle_message(self, body, message):
+        try:
+            envelope = Envelope.model_validate(body)
+        except ValidationError as exc:
+            self._park(body, message, attempt=0, error=f"not a valid event envelope: {exc}")
+            self.queue_consumer.ack_message(message)
+            return
+        super().handle_message(envelope, message)
+
+    def handle_result(self, message, worker_ctx, result=None, exc_info=None):
+        if exc_info is not None:
+            try:
+                self._park(message.payload, message, int(message.headers.get(ATTEMPT_HEADER, 0)),
+                           "".join(traceback.format_exception_only(*exc_info[:2])).strip())
+            except Exception:
+                log.exception("could not park a failed event; returning it to its queue")
+                self.queue_consumer.requeue_message(message)
+                return result, exc_info
+        self.queue_consumer.ack_message(message)
+        return result, exc_info
+
+    def _park(self, body, message, attempt: int, error: str):
+        """Sends a failed message to its next delay queue, or to the dead-letter queue."""
+        queue = self.queue.name
+        headers = {k: v for k, v in (message.headers or {}).items() if not k.startswith("x-death")}
+        if attempt < len(self.delays):
+            delay_queue = Queue(retry_queue_name(queue, attempt + 1), durable=True, queue_arguments={
+                "x-message-ttl": int(self.delays[attempt] * 1000),
+                "x-dead-letter-exchange": "", "x-dead-letter-routing-key": queue})
+            log.warning("%s failed (attempt %d), retrying in %ss: %s", queue, attempt + 1,
+                        self.delays[attempt], error)
+            self.parker.publish(body, exchange="", routing_key=delay_queue.name, declare=[delay_queue],
+                                headers={**headers, ATTEMPT_HEADER: attempt + 1})
+        else:
+            log.error("%s failed %d times, moved to %s: %s", queue, attempt + 1,
+                      self.dead_letters.name, error)
+            self.parker.publish(body, exchange="", routing_key=self.dead_letters.name,
+                                declare=[self.dead_letters], headers={
+                                    **headers, ATTEMPT_HEADER: attempt + 1,
+                                    "x-eoffice-queue": queue, "x-eoffice-error": error[:4000],
+                                    "x-eoffice-failed-at": datetime.now(timezone.utc).isoformat()})
+
+
+reliable_handler = ReliableEventHandler.decorator

@@ -1,0 +1,70 @@
+"""Brings every service's schema up to date and makes sure the MinIO buckets exist.
+
+    python -m eoffice.migrate            all services
+    python -m eoffice.migrate dak files  only these
+
+Each service keeps its own Alembic migrations in `services/<name>/migrations/` whose `env.py`
+calls `run_env` below; the version table lives in the service's own schema."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from alembic import command, context
+from alembic.config import Config
+from sqlalchemy import MetaData, text
+
+from eoffice.db import make_engine
+from eoffice.messaging import messaging_tables
+from eoffice.settings import get_settings
+
+SERVICES = ("directory", "dak", "files", "signing", "search", "notify")
+REPO = Path(__file__).resolve().parent.parent
+
+
+def alembic_config(service: str, url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(REPO / "services" / service / "migrations"))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.attributes["schema"] = service
+    return config
+
+
+def upgrade(service: str, url: str | None = None) -> None:
+    """Applies `service`'s migrations up to head. Safe to run again."""
+    command.upgrade(alembic_config(service, url or get_settings().database_url), "head")
+
+
+def run_env() -> None:
+    """The body of every service's migrations/env.py (online mode only)."""
+    config = context.config
+    schema = config.attributes["schema"]
+    engine = make_engine(config.get_main_option("sqlalchemy.url"), pool_size=1)
+    with engine.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+        connection.commit()
+        context.configure(connection=connection, version_table_schema=schema)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+def create_messaging_tables(bind, schema: str) -> None:
+    """Creates the service's outbox and inbox (for its first migration)."""
+    metadata = MetaData(schema=schema)
+    messaging_tables(metadata)
+    metadata.create_all(bind)
+
+
+def main(argv: list[str]) -> int:
+    from eoffice.storage import DocumentStore
+    for service in argv or SERVICES:
+        upgrade(service)
+        print(f"{service}: schema up to date")
+    DocumentStore().ensure_buckets()
+    print("MinIO buckets present")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,77 @@
+"""RPC from outside the services (the gateway, tools, tests): a pool of nameko cluster proxies.
+
+One `ClusterRpcProxy` shared by threads deadlocks, so each call borrows a proxy of its own.
+Proxies are created lazily, i.e. in the process that uses them (after gunicorn forks)."""
+from __future__ import annotations
+
+import contextlib
+import queue
+from collections.abc import Iterator
+
+from nameko.exceptions import RemoteError, RpcTimeout
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from eoffice.errors import DomainError, Unavailable, error_by_name
+from eoffice.settings import get_settings
+
+
+class RpcPool:
+    def __init__(self, amqp_uri: str | None = None, *, size: int = 8, timeout: float | None = None):
+        settings = get_settings()
+        self.config = {"AMQP_URI": amqp_uri or settings.amqp_uri}
+        self.timeout = timeout or settings.rpc_timeout
+        self._idle: queue.LifoQueue = queue.LifoQueue(maxsize=size)
+
+    def _new(self):
+        proxy = ClusterRpcProxy(self.config, timeout=self.timeout)
+        return proxy, proxy.start()
+
+    @contextlib.contextmanager
+    def cluster(self) -> Iterator:
+        """Yields a cluster proxy (`cluster.files.create(...)`) that no other thread uses."""
+        try:
+            holder = self._idle.get_nowait()
+        except queue.Empty:
+            holder = self._new()
+        broken = False
+        try:
+            yield holder[1]
+        except (RemoteError, DomainError):
+            raise
+        except Exception:
+            broken = True  # a timeout or connection error leaves the reply queue in doubt
+            raise
+        finally:
+            if broken:
+                with contextlib.suppress(Exception):
+                    holder[0].stop()
+            else:
+                try:
+                    self._idle.put_nowait(holder)
+                except queue.Full:
+                    holder[0].stop()
+
+    def call(self, service: str, method: str, *args, **kwargs):
+        """Calls `service.method(*args, **kwargs)`; turns remote domain errors back into their
+        `DomainError` class and timeouts or a missing broker into `Unavailable`."""
+        try:
+            with self.cluster() as cluster:
+                return getattr(getattr(cluster, service), method)(*args, **kwargs)
+        except RemoteError as exc:
+            cls = error_by_name(exc.exc_type)
+            if cls is None:
+                raise
+            raise cls(exc.value) from exc
+        except RpcTimeout:
+            raise Unavailable(f"{service} did not answer within {self.timeout:.0f}s") from None
+        except (OSError, ConnectionError) as exc:
+            raise Unavailable(f"message broker unreachable: {type(exc).__name__}") from exc
+
+    def close(self) -> None:
+        while True:
+            try:
+                proxy, _ = self._idle.get_nowait()
+            except queue.Empty:
+                return
+            with contextlib.suppress(Exception):
+                proxy.stop()

@@ -1,0 +1,179 @@
+"""Documents in the MinIO cluster, named by their SHA-256 and checked on every read.
+
+- `put(stream)` spools the upload to a temporary file while hashing it (never the whole file in
+  memory), then uploads it under its hash. The same content stored twice is one object.
+- `put(stream, retain_until=...)` stores a record in the object-locked bucket in compliance
+  mode: nobody, not even the root user, deletes or overwrites that version before the date.
+- `open(sha256)` streams the object back and raises `ObjectCorrupted` at the end if the bytes
+  do not hash to their name.
+- Any one node may be down: each call moves on to the next endpoint that answers.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from typing import BinaryIO, Callable, TypeVar
+
+import urllib3
+from minio import Minio
+from minio.commonconfig import COMPLIANCE
+from minio.error import S3Error
+from minio.retention import Retention
+
+from eoffice.errors import NotFound, ObjectCorrupted, Unavailable
+from eoffice.settings import Settings, get_settings
+
+T = TypeVar("T")
+CHUNK = 1024 * 1024
+SPOOL_IN_MEMORY = 4 * 1024 * 1024  # larger uploads spill to disk while being hashed
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    sha256: str
+    size: int
+    bucket: str
+    version_id: str | None = None  # set in the records bucket: the locked version to read back
+
+
+class VerifiedReader(io.RawIOBase):
+    """A read-only stream over an object that checks its SHA-256 when it reaches the end."""
+
+    def __init__(self, response, expected_sha256: str):
+        self._response, self._expected = response, expected_sha256
+        self._hash = hashlib.sha256()
+        self._done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self._response.read(len(buffer))
+        if not data:
+            self._finish()
+            return 0
+        self._hash.update(data)
+        buffer[: len(data)] = data
+        return len(data)
+
+    def _finish(self):
+        if not self._done:
+            self._done = True
+            if self._hash.hexdigest() != self._expected:
+                raise ObjectCorrupted(f"object {self._expected} read back with hash {self._hash.hexdigest()}")
+
+    def close(self):
+        try:
+            self._response.close()
+            self._response.release_conn()
+        finally:
+            super().close()
+
+
+class DocumentStore:
+    """Content-addressed storage over every MinIO endpoint in the settings."""
+
+    def __init__(self, settings: Settings | None = None, *, bucket_prefix: str = ""):
+        self.settings = settings or get_settings()
+        self.documents = bucket_prefix + self.settings.documents_bucket
+        self.records = bucket_prefix + self.settings.records_bucket
+        # Short timeouts and no client-side retries: a dead node should cost one quick failure
+        # before the next endpoint is tried, not a minute of backoff.
+        http = urllib3.PoolManager(timeout=urllib3.Timeout(connect=2, read=60), retries=False, maxsize=10)
+        self._clients = [Minio(endpoint, access_key=self.settings.minio_access_key,
+                               secret_key=self.settings.minio_secret_key,
+                               secure=self.settings.minio_secure, http_client=http)
+                         for endpoint in self.settings.minio_endpoints]
+        self._preferred = 0
+
+    def _call(self, fn: Callable[[Minio], T]) -> T:
+        """Runs `fn` against the first endpoint that answers, starting with the last good one."""
+        errors = []
+        for offset in range(len(self._clients)):
+            index = (self._preferred + offset) % len(self._clients)
+            try:
+                result = fn(self._clients[index])
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                errors.append(f"{self.settings.minio_endpoints[index]}: {type(exc).__name__}")
+                continue
+            except S3Error as exc:
+                if exc.code in ("XMinioServerNotInitialized", "ServiceUnavailable", "SlowDown"):
+                    errors.append(f"{self.settings.minio_endpoints[index]}: {exc.code}")
+                    continue
+                raise
+            self._preferred = index
+            return result
+        raise Unavailable("no MinIO endpoint answered: " + "; ".join(errors))
+
+    def ensure_buckets(self) -> None:
+        """Creates the documents bucket and the object-locked records bucket if missing."""
+        for bucket, locked in ((self.documents, False), (self.records, True)):
+            if not self._call(lambda c: c.bucket_exists(bucket)):
+                try:
+                    self._call(lambda c: c.make_bucket(bucket, object_lock=locked))
+                except S3Error as exc:
+                    if exc.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                        raise
+
+    def put(self, stream: BinaryIO, *, content_type: str = "application/octet-stream",
+            retain_until: datetime | None = None) -> StoredObject:
+        """Stores the stream's bytes under their SHA-256; returns what was stored.
+
+        With `retain_until` the object goes to the records bucket, locked in compliance mode
+        until that date. Safe to retry: the same bytes make the same object."""
+        bucket = self.records if retain_until else self.documents
+        digest, size = hashlib.sha256(), 0
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
+            while chunk := stream.read(CHUNK):
+                digest.update(chunk)
+                spool.write(chunk)
+                size += len(chunk)
+            sha256 = digest.hexdigest()
+            version_id = self._existing_version(bucket, sha256)
+            if version_id is False:
+                retention = Retention(COMPLIANCE, retain_until) if retain_until else None
+
+                def upload(client: Minio):
+                    spool.seek(0)
+                    return client.put_object(bucket, sha256, spool, size, content_type=content_type,
+                                             metadata={"x-amz-meta-sha256": sha256},
+                                             retention=retention, part_size=16 * CHUNK)
+                version_id = self._call(upload).version_id
+        return StoredObject(sha256=sha256, size=size, bucket=bucket, version_id=version_id)
+
+    def _existing_version(self, bucket: str, sha256: str) -> str | None | bool:
+        """Returns the version id of the object already stored under `sha256` (None where the
+        bucket keeps no versions), or False if there is none."""
+        try:
+            return self._call(lambda c: c.stat_object(bucket, sha256)).version_id
+        except S3Error as exc:
+            if exc.code in ("NoSuchKey", "NoSuchObject"):
+                return False
+            raise
+
+    def open(self, sha256: str, *, version_id: str | None = None, locked: bool = False) -> VerifiedReader:
+        """Returns a stream of the object's bytes; reading to the end raises `ObjectCorrupted`
+        if they do not match `sha256`. Raises `NotFound` if there is no such object.
+
+        For a record pass the `version_id` that `put` returned: a later write under the same
+        name makes a new version and never replaces the locked one."""
+        bucket = self.records if locked or version_id else self.documents
+        try:
+            response = self._call(lambda c: c.get_object(bucket, sha256, version_id=version_id))
+        except S3Error as exc:
+            if exc.code in ("NoSuchKey", "NoSuchObject"):
+                raise NotFound(f"no document {sha256}") from exc
+            raise
+        return VerifiedReader(response, sha256)
+
+    def read(self, sha256: str, *, version_id: str | None = None, locked: bool = False) -> bytes:
+        """Returns the object's bytes after checking them (small objects only)."""
+        with self.open(sha256, version_id=version_id, locked=locked) as reader:
+            return reader.read()
+
+    def ping(self) -> None:
+        """Raises `Unavailable` unless some endpoint answers."""
+        self._call(lambda c: c.bucket_exists(self.documents))

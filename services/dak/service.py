@@ -1,0 +1,16 @@
+"""Entry points of the dak service. Domain code lands with its own issue; for now the
+service starts, owns its schema and answers `ping` and `health` (from `ServiceBase`)."""
+from nameko.rpc import RpcProxy
+
+from eoffice.db import Database
+from eoffice.messaging import Outbox
+from eoffice.service import ServiceBase
+from services.dak import models
+
+
+class DakService(ServiceBase):
+    name = "dak"
+    db = Database()
+    outbox = Outbox(models.outbox)
+    directory = RpcProxy("directory")
+    peers = ('directory',)

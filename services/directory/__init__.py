@@ -1,0 +1,1 @@
+"""The directory service: offices, posts, users, postings, roles and delegations: who holds which post."""

@@ -1,0 +1,1 @@
+"""The files service: e-files: notesheets, correspondence, drafts for approval and their movement."""

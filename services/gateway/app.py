@@ -1,0 +1,40 @@
+"""The gateway's HTTP app: `gunicorn -c deploy/gunicorn.conf.py services.gateway.app:app`.
+
+Endpoints are plain `def` functions: FastAPI runs them in threads, and each borrows an RPC
+proxy from the pool for its call."""
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from eoffice.db import make_engine
+from eoffice.rpc import RpcPool
+from eoffice.settings import get_settings
+from services.gateway import health
+
+API_PREFIX = "/api/v1"
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    # Created here, in the worker process after gunicorn forked: nothing shared across forks.
+    settings = get_settings()
+    app.state.settings = settings
+    app.state.rpc = RpcPool(settings.amqp_uri, size=16)
+    app.state.engine = make_engine(settings.database_url, pool_size=2)
+    yield
+    app.state.rpc.close()
+    app.state.engine.dispose()
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(title="e-Office API", version="1", lifespan=lifespan,
+                  openapi_url=f"{API_PREFIX}/openapi.json", docs_url=f"{API_PREFIX}/docs", redoc_url=None)
+    api = APIRouter(prefix=API_PREFIX)
+    api.include_router(health.router)
+    app.include_router(api)
+    return app
+
+
+app = create_app()

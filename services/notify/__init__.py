@@ -1,0 +1,1 @@
+"""The notify service: notifications, reminders and external subscriptions to file events."""

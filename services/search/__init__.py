@@ -1,0 +1,1 @@
+"""The search service: the Elasticsearch indices, built from events only."""

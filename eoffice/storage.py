@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import io
 import tempfile
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO, Callable, TypeVar
@@ -20,7 +21,7 @@ from typing import BinaryIO, Callable, TypeVar
 import urllib3
 from minio import Minio
 from minio.commonconfig import COMPLIANCE
-from minio.error import S3Error
+from minio.error import S3Error, ServerError
 from minio.retention import Retention
 
 from eoffice.errors import NotFound, ObjectCorrupted, Unavailable
@@ -29,6 +30,10 @@ from eoffice.settings import Settings, get_settings
 T = TypeVar("T")
 CHUNK = 1024 * 1024
 SPOOL_IN_MEMORY = 4 * 1024 * 1024  # larger uploads spill to disk while being hashed
+QUORUM_WAIT = 15.0
+PART_SIZE = 5 * 1024 * 1024  # the S3 minimum: memory per upload stays near two parts
+TRANSIENT = {"XMinioServerNotInitialized", "ServiceUnavailable", "SlowDown", "SlowDownWrite",
+             "SlowDownRead", "XMinioReadQuorum", "XMinioWriteQuorum"}
 
 
 @dataclass(frozen=True)
@@ -90,23 +95,32 @@ class DocumentStore:
         self._preferred = 0
 
     def _call(self, fn: Callable[[Minio], T]) -> T:
-        """Runs `fn` against the first endpoint that answers, starting with the last good one."""
-        errors = []
-        for offset in range(len(self._clients)):
-            index = (self._preferred + offset) % len(self._clients)
-            try:
-                result = fn(self._clients[index])
-            except (urllib3.exceptions.HTTPError, OSError) as exc:
-                errors.append(f"{self.settings.minio_endpoints[index]}: {type(exc).__name__}")
-                continue
-            except S3Error as exc:
-                if exc.code in ("XMinioServerNotInitialized", "ServiceUnavailable", "SlowDown"):
-                    errors.append(f"{self.settings.minio_endpoints[index]}: {exc.code}")
+        """Runs `fn` against the first endpoint that answers, starting with the last good one.
+
+        A node that has just died can make the others report lost quorum for a moment
+        (SlowDownWrite) until they mark it offline, so such answers are retried for up to
+        `QUORUM_WAIT` seconds before giving up with `Unavailable`."""
+        errors: list[str] = []
+        deadline = time.monotonic() + QUORUM_WAIT
+        while True:
+            for offset in range(len(self._clients)):
+                index = (self._preferred + offset) % len(self._clients)
+                endpoint = self.settings.minio_endpoints[index]
+                try:
+                    result = fn(self._clients[index])
+                except (urllib3.exceptions.HTTPError, OSError, ServerError) as exc:
+                    errors.append(f"{endpoint}: {type(exc).__name__}")
                     continue
-                raise
-            self._preferred = index
-            return result
-        raise Unavailable("no MinIO endpoint answered: " + "; ".join(errors))
+                except S3Error as exc:
+                    if exc.code in TRANSIENT:
+                        errors.append(f"{endpoint}: {exc.code}")
+                        continue
+                    raise
+                self._preferred = index
+                return result
+            if time.monotonic() >= deadline:
+                raise Unavailable("no MinIO endpoint could serve the request: " + "; ".join(errors[-8:]))
+            time.sleep(0.5)
 
     def ensure_buckets(self) -> None:
         """Creates the documents bucket and the object-locked records bucket if missing."""
@@ -140,7 +154,8 @@ class DocumentStore:
                     spool.seek(0)
                     return client.put_object(bucket, sha256, spool, size, content_type=content_type,
                                              metadata={"x-amz-meta-sha256": sha256},
-                                             retention=retention, part_size=16 * CHUNK)
+                                             retention=retention, part_size=PART_SIZE,
+                                             num_parallel_uploads=1)
                 version_id = self._call(upload).version_id
         return StoredObject(sha256=sha256, size=size, bucket=bucket, version_id=version_id)
 

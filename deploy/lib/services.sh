@@ -15,6 +15,24 @@ export_app_env() {
 }
 app_env() { ( export_app_env; exec "$@" ); }
 
+# Tests run against the same infrastructure but never touch the running system's data: their
+# own database, RabbitMQ vhost, buckets and index prefix, and short retry delays.
+export_test_env() {
+  export_app_env
+  export EOFFICE_AMQP_URI="${EOFFICE_AMQP_URI%/eoffice}/eoffice_test" \
+    EOFFICE_DATABASE_URL="${EOFFICE_DATABASE_URL%/eoffice}/eoffice_test" \
+    EOFFICE_DOCUMENTS_BUCKET=test-documents EOFFICE_RECORDS_BUCKET=test-records \
+    EOFFICE_INDEX_PREFIX=test EOFFICE_RETRY_DELAYS=0.5,1 EOFFICE_OUTBOX_POLL_INTERVAL=0.5 \
+    EOFFICE_HOME EOFFICE_REPO="$REPO"
+}
+
+# A fresh test database each run, so tests start from nothing.
+reset_test_database() {
+  local psql=("$PG_BIN/psql" -h "$RUN_DIR" -p "$EOFFICE_PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qAt)
+  as_user "${psql[@]}" -c "DROP DATABASE IF EXISTS eoffice_test WITH (FORCE)"
+  as_user "${psql[@]}" -c "CREATE DATABASE eoffice_test OWNER eoffice"
+}
+
 run_migrations() { app_env "$VENV/bin/python" -m eoffice.migrate; }
 
 start_service() {

@@ -17,9 +17,9 @@ rabbitmqctl_() { as_user "$(command -v env)" bash -c "$(declare -f rabbit_env); 
 
 pg_ready()     { "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$EOFFICE_PG_PORT"; }
 rabbit_ready() { rabbitmqctl_ -q await_startup --timeout 2 && rabbitmqctl_ -q ping; }
-minio_ready()  { curl -fsS "http://127.0.0.1:$1/minio/health/live"; }
-minio_cluster_ready() { curl -fsS "http://127.0.0.1:${EOFFICE_MINIO_PORTS%% *}/minio/health/cluster"; }
-es_ready()     { curl -fsS "http://127.0.0.1:$EOFFICE_ES_PORT/_cluster/health?wait_for_status=yellow&timeout=1s"; }
+minio_ready()  { curl -fsS -o /dev/null "http://127.0.0.1:$1/minio/health/live"; }
+minio_cluster_ready() { curl -fsS -o /dev/null "http://127.0.0.1:${EOFFICE_MINIO_PORTS%% *}/minio/health/cluster"; }
+es_ready()     { curl -fsS -o /dev/null "http://127.0.0.1:$EOFFICE_ES_PORT/_cluster/health?wait_for_status=yellow&timeout=1s"; }
 
 start_postgres() {
   if pg_ready; then echo "PostgreSQL already running on port $EOFFICE_PG_PORT"; return 0; fi

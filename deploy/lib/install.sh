@@ -13,7 +13,7 @@ install_debian_packages() {
   if ! DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"; then
     progress "apt-get install failed; refreshing the package lists and trying once more"
     apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" ||
-      { echo "could not install ${missing[*]}: check that Debian's package mirrors are reachable (apt-get update)"; return 1; }
+      { echo "could not install ${missing[*]}: check the package names above and that Debian's mirrors are reachable (apt-get update)"; return 1; }
   fi
 }
 
@@ -84,6 +84,7 @@ install_minio() {
   (cd "$tmp" && GOBIN="$tmp" GOFLAGS=-buildvcs=false GOTOOLCHAIN=auto "$go" install "$MINIO_MODULE@$MINIO_VERSION")
   mv "$tmp/minio" "$BIN_DIR/minio"; rm -rf "$tmp"
   echo "$MINIO_VERSION" > "$stamp"
+  echo "minio $MINIO_VERSION built"
 }
 
 install_elasticsearch() {
@@ -100,4 +101,5 @@ install_elasticsearch() {
   unzip -q "$zip" -d "$tmp"
   rm -rf "$ES_HOME"; mv "$tmp/elasticsearch-$ES_VERSION" "$ES_HOME"; rm -rf "$tmp"
   chown -R "$EOFFICE_USER:" "$ES_HOME"
+  echo "elasticsearch $ES_VERSION unpacked in $ES_HOME"
 }

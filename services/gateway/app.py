@@ -22,9 +22,12 @@ async def lifespan(app: FastAPI):
     settings = get_settings()
     app.state.settings = settings
     app.state.rpc = RpcPool(settings.amqp_uri, size=16)
+    # Readiness must answer quickly even when a service is dead.
+    app.state.health_rpc = RpcPool(settings.amqp_uri, size=8, timeout=3)
     app.state.engine = make_engine(settings.database_url, pool_size=2)
     yield
     app.state.rpc.close()
+    app.state.health_rpc.close()
     app.state.engine.dispose()
 
 

@@ -47,7 +47,7 @@ def ready(request: Request):
     state = request.app.state
     settings = state.settings
     with ThreadPoolExecutor(max_workers=len(SERVICES) + 4) as pool:
-        futures = {f"service:{name}": pool.submit(_service, state.rpc, name) for name in SERVICES}
+        futures = {f"service:{name}": pool.submit(_service, state.health_rpc, name) for name in SERVICES}
         futures["postgresql"] = pool.submit(health.postgres, state.engine)
         futures["rabbitmq"] = pool.submit(health.rabbitmq, settings)
         futures["elasticsearch"] = pool.submit(health.elasticsearch, settings)

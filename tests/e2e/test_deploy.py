@@ -1,0 +1,87 @@
+"""The start command: a second run is quick and changes nothing; bad situations (a port taken,
+a half-finished install, a package that cannot be had) say what to do."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.support.system import REPO
+
+pytestmark = pytest.mark.live
+HOME = Path(os.environ.get("EOFFICE_HOME", "/var/lib/eoffice"))
+EOFFICE = str(REPO / "deploy" / "eoffice")
+
+
+def running_pids() -> dict[str, str]:
+    return {f.name: f.read_text().strip() for f in sorted((HOME / "run").glob("*.pid"))}
+
+
+def deploy_shell(script: str, **env) -> subprocess.CompletedProcess:
+    """Runs `script` with the deploy libraries sourced, as deploy/eoffice does."""
+    prelude = (f'set -euo pipefail; REPO="{REPO}"; . "$REPO/deploy/lib/common.sh"; '
+               '. "$REPO/deploy/lib/install.sh"; . "$REPO/deploy/lib/infra.sh"; ')
+    return subprocess.run(["bash", "-c", prelude + script], capture_output=True, text=True, timeout=600,
+                          env={**os.environ, **env})
+
+
+def test_second_start_changes_nothing():
+    before = running_pids()
+    result = subprocess.run([EOFFICE, "up"], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for finding in ("venv matches requirements.lock", "PostgreSQL already running", "RabbitMQ already running",
+                    "MinIO cluster already running", "Elasticsearch already running", "gateway already running"):
+        assert finding in out, out
+    assert running_pids() == before
+    assert subprocess.run([EOFFICE, "status"], capture_output=True).returncode == 0
+
+
+def test_port_taken_by_another_program_says_which_and_what_to_do():
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        result = subprocess.run([EOFFICE, "infra"], capture_output=True, text=True, timeout=120,
+                                env={**os.environ, "EOFFICE_PG_PORT": str(port)})
+    assert result.returncode != 0
+    assert f"port {port}, needed by PostgreSQL, is already in use by pid {os.getpid()}" in result.stderr
+    assert "EOFFICE_PG_PORT=<port>" in result.stderr
+
+
+@pytest.fixture
+def scratch_home():
+    """A throwaway EOFFICE_HOME the service user can reach (pytest's tmp_path is root-only)."""
+    home = HOME / "scratch" / f"home-{os.getpid()}"
+    yield home
+    shutil.rmtree(home, ignore_errors=True)
+
+
+def test_half_finished_install_is_noticed_and_completed(scratch_home):
+    home = scratch_home
+    (home / "downloads").mkdir(parents=True)
+    # An interrupted download and an interrupted unpack.
+    real_zip = HOME / "downloads" / "elasticsearch-8.19.21.zip"
+    (home / "downloads" / real_zip.name).write_bytes(real_zip.read_bytes()[: 1 << 20])
+    (home / "opt" / ".es-unpack" / "elasticsearch-8.19.21").mkdir(parents=True)
+    # A database directory that initdb never finished.
+    (home / "data" / "postgres").mkdir(parents=True)
+    result = deploy_shell('ensure_user_and_dirs; step "Elasticsearch" install_elasticsearch; '
+                          'step "PostgreSQL" start_postgres; stop_postgres',
+                          EOFFICE_HOME=str(home), EOFFICE_PG_PORT="55439", EOFFICE_DB_PASSWORD="x")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (home / "opt" / "elasticsearch-8.19.21" / "bin" / "elasticsearch").exists()
+    assert not (home / "opt" / ".es-unpack").exists()
+    assert "removing a half-initialised" in result.stdout
+    assert (home / "data" / "postgres" / "PG_VERSION").exists()
+
+
+def test_missing_package_names_the_package_and_the_step():
+    result = deploy_shell('DEBIAN_PACKAGES=(eoffice-no-such-package); step "Debian packages" install_debian_packages')
+    assert result.returncode != 0
+    assert "Debian packages failed" in result.stderr
+    assert "could not install eoffice-no-such-package" in result.stderr

@@ -77,7 +77,14 @@ load_secrets() {
 }
 
 pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
-pidfile_alive() { [ -f "$1" ] && pid_alive "$(cat "$1")"; }
+# pidfile_alive FILE [WORD]: the pid in FILE runs, and its command line contains WORD (a pid
+# left over from before a reboot may belong to another program by now).
+pidfile_alive() {
+  [ -f "$1" ] || return 1
+  local pid; pid="$(cat "$1")"
+  pid_alive "$pid" || return 1
+  [ -z "${2:-}" ] || tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$2"
+}
 
 # port_owner PORT: prints "pid/name" of the listener on 127.0.0.1:PORT, empty if free.
 port_owner() {

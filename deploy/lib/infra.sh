@@ -82,7 +82,7 @@ minio_endpoints() {
 }
 start_minio_node() {
   local port="$1"
-  if pidfile_alive "$RUN_DIR/minio-$port.pid"; then return 0; fi
+  if pidfile_alive "$RUN_DIR/minio-$port.pid" minio; then return 0; fi
   ensure_port_free "$port" "MinIO node" EOFFICE_MINIO_PORTS
   mkdir -p "$DATA_DIR/minio/$port"; chown "$EOFFICE_USER:" "$DATA_DIR/minio" "$DATA_DIR/minio/$port"
   # Every node is given all four endpoints written out in full; a node finds its own drive
@@ -98,12 +98,12 @@ start_minio() {
   local p; for p in $EOFFICE_MINIO_PORTS; do start_minio_node "$p"; done
   wait_for "MinIO cluster" 120 minio_cluster_ready
 }
-stop_minio_node() { local f="$RUN_DIR/minio-$1.pid"; if pidfile_alive "$f"; then kill "$(cat "$f")"; fi; rm -f "$f"; }
+stop_minio_node() { local f="$RUN_DIR/minio-$1.pid"; if pidfile_alive "$f" minio; then kill "$(cat "$f")"; fi; rm -f "$f"; }
 stop_minio() { local p; for p in $EOFFICE_MINIO_PORTS; do stop_minio_node "$p"; done; }
 
 start_elasticsearch() {
-  if pidfile_alive "$RUN_DIR/elasticsearch.pid" && es_ready; then echo "Elasticsearch already running on port $EOFFICE_ES_PORT"; return 0; fi
-  if ! pidfile_alive "$RUN_DIR/elasticsearch.pid"; then
+  if pidfile_alive "$RUN_DIR/elasticsearch.pid" elasticsearch && es_ready; then echo "Elasticsearch already running on port $EOFFICE_ES_PORT"; return 0; fi
+  if ! pidfile_alive "$RUN_DIR/elasticsearch.pid" elasticsearch; then
     ensure_port_free "$EOFFICE_ES_PORT" Elasticsearch EOFFICE_ES_PORT
     mkdir -p "$DATA_DIR/elasticsearch" "$LOG_DIR/elasticsearch"
     chown "$EOFFICE_USER:" "$DATA_DIR/elasticsearch" "$LOG_DIR/elasticsearch"
@@ -115,4 +115,4 @@ start_elasticsearch() {
   fi
   wait_for Elasticsearch 180 es_ready
 }
-stop_elasticsearch() { pidfile_alive "$RUN_DIR/elasticsearch.pid" && kill "$(cat "$RUN_DIR/elasticsearch.pid")" || true; }
+stop_elasticsearch() { pidfile_alive "$RUN_DIR/elasticsearch.pid" elasticsearch && kill "$(cat "$RUN_DIR/elasticsearch.pid")" || true; }

@@ -37,7 +37,7 @@ run_migrations() { app_env "$VENV/bin/python" -m eoffice.migrate; }
 
 start_service() {
   local name="$1" pidf="$RUN_DIR/$1.pid"
-  if pidfile_alive "$pidf"; then echo "$name already running (pid $(cat "$pidf"))"; return 0; fi
+  if pidfile_alive "$pidf" nameko; then echo "$name already running (pid $(cat "$pidf"))"; return 0; fi
   # exec all the way down, so that the pid written is nameko's own.
   (cd "$REPO" && export_app_env && exec setsid "$VENV/bin/nameko" run --config "$REPO/deploy/nameko.yaml" \
       "services.$name.service:${name^}Service" >>"$LOG_DIR/$name.log" 2>&1 3>&- </dev/null) &
@@ -51,7 +51,7 @@ start_services() {
 
 start_gateway() {
   local pidf="$RUN_DIR/gateway.pid"
-  if pidfile_alive "$pidf"; then echo "gateway already running (pid $(cat "$pidf"))"; return 0; fi
+  if pidfile_alive "$pidf" gunicorn; then echo "gateway already running (pid $(cat "$pidf"))"; return 0; fi
   ensure_port_free "$EOFFICE_GATEWAY_PORT" "the gateway" EOFFICE_GATEWAY_PORT
   (cd "$REPO" && export_app_env && exec setsid "$VENV/bin/gunicorn" -c "$REPO/deploy/gunicorn.conf.py" \
       --pid "$pidf" services.gateway.app:app >>"$LOG_DIR/gateway.log" 2>&1 3>&- </dev/null) &
@@ -59,11 +59,11 @@ start_gateway() {
 }
 
 stop_pidfile() {
-  local f="$1" pid
-  pidfile_alive "$f" || { rm -f "$f"; return 0; }
+  local f="$1" word="$2" pid
+  pidfile_alive "$f" "$word" || { rm -f "$f"; return 0; }
   pid="$(cat "$f")"; kill "$pid"
   local i; for ((i = 0; i < 30; i++)); do pid_alive "$pid" || break; sleep 0.5; done
   pid_alive "$pid" && kill -9 "$pid"
   rm -f "$f"
 }
-stop_services() { local s; stop_pidfile "$RUN_DIR/gateway.pid"; for s in "${SERVICES[@]}"; do stop_pidfile "$RUN_DIR/$s.pid"; done; }
+stop_services() { local s; stop_pidfile "$RUN_DIR/gateway.pid" gunicorn; for s in "${SERVICES[@]}"; do stop_pidfile "$RUN_DIR/$s.pid" nameko; done; }

@@ -4,6 +4,7 @@ No Docker engine runs on the development machines, so the compose file is
 validated by Debian's docker-compose (``config -q``) and by reading it.
 """
 
+import importlib
 import re
 import shutil
 import subprocess
@@ -168,9 +169,12 @@ def test_commands_and_start_order(services):
     assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
 
     for name in NAMEKO_SERVICES:
-        assert _command_args(services[name]) == [
-            "nameko", "run", "--config", "deploy/nameko.yaml", f"services.{name}.service",
-        ]
+        args = _command_args(services[name])
+        assert args[:4] == ["nameko", "run", "--config", "deploy/nameko.yaml"], name
+        # The target must name one service class, and the one this container is for.
+        module, _, cls = args[4].partition(":")
+        assert module == f"services.{name}.service" and cls, args[4]
+        assert getattr(importlib.import_module(module), cls).name == name
         depends = services[name]["depends_on"]
         for backend in INFRASTRUCTURE:
             assert depends[backend]["condition"] == "service_healthy", f"{name} -> {backend}"

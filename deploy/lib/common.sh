@@ -69,7 +69,8 @@ require_root() {
   [ "$(id -u)" = 0 ] || die "run this as root (it installs Debian packages and creates the '$EOFFICE_USER' user): sudo $0 $*"
 }
 
-as_user() { runuser -u "$EOFFICE_USER" -- "$@"; }
+# From /, so that tools run as the service user never trip over an unreadable working directory.
+as_user() { (cd / && runuser -u "$EOFFICE_USER" -- "$@"); }
 
 load_secrets() {
   [ -f "$SECRETS" ] || die "no $SECRETS yet: run '$(dirname "$0")/eoffice install' first"

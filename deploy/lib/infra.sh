@@ -72,6 +72,7 @@ CONF
   rabbitmqctl_ -q list_vhosts | grep -qx eoffice_test || rabbitmqctl_ -q add_vhost eoffice_test
   rabbitmqctl_ -q set_permissions -p eoffice_test eoffice '.*' '.*' '.*'
   rabbitmqctl_ -q delete_user guest >/dev/null 2>&1 || true
+  echo "RabbitMQ up on port $EOFFICE_RABBITMQ_PORT, vhosts eoffice and eoffice_test"
 }
 stop_rabbitmq() { if rabbit_ready; then rabbitmqctl_ -q stop; fi; }
 
@@ -80,6 +81,7 @@ minio_endpoints() {
   for p in $EOFFICE_MINIO_PORTS; do out+=("http://127.0.0.1:$p$DATA_DIR/minio/$p"); done
   echo "${out[@]}"
 }
+minio_nodes_running() { local p n=0; for p in $EOFFICE_MINIO_PORTS; do pidfile_alive "$RUN_DIR/minio-$p.pid" minio && n=$((n + 1)); done; echo "$n"; }
 start_minio_node() {
   local port="$1"
   if pidfile_alive "$RUN_DIR/minio-$port.pid" minio; then return 0; fi
@@ -94,9 +96,12 @@ start_minio_node() {
       > '$LOG_DIR/minio-$port.log' 2>&1 </dev/null & echo \$! > '$RUN_DIR/minio-$port.pid'" 3>&-
 }
 start_minio() {
-  if minio_cluster_ready; then echo "MinIO cluster already running on ports $EOFFICE_MINIO_PORTS"; fi
+  if minio_cluster_ready 2>/dev/null && [ "$(minio_nodes_running)" = "$(echo $EOFFICE_MINIO_PORTS | wc -w)" ]; then
+    echo "MinIO cluster already running on ports $EOFFICE_MINIO_PORTS"; return 0
+  fi
   local p; for p in $EOFFICE_MINIO_PORTS; do start_minio_node "$p"; done
   wait_for "MinIO cluster" 120 minio_cluster_ready
+  echo "MinIO cluster up, $(minio_nodes_running) nodes, write quorum reached"
 }
 stop_minio_node() { local f="$RUN_DIR/minio-$1.pid"; if pidfile_alive "$f" minio; then kill "$(cat "$f")"; fi; rm -f "$f"; }
 stop_minio() { local p; for p in $EOFFICE_MINIO_PORTS; do stop_minio_node "$p"; done; }
@@ -114,5 +119,6 @@ start_elasticsearch() {
       -Ecluster.routing.allocation.disk.threshold_enabled=false 3>&-
   fi
   wait_for Elasticsearch 180 es_ready
+  echo "Elasticsearch up on port $EOFFICE_ES_PORT (heap $EOFFICE_ES_HEAP)"
 }
 stop_elasticsearch() { pidfile_alive "$RUN_DIR/elasticsearch.pid" elasticsearch && kill "$(cat "$RUN_DIR/elasticsearch.pid")" || true; }

@@ -47,6 +47,7 @@ start_services() {
   local s; for s in "${SERVICES[@]}"; do start_service "$s"; done
   # A service is up when it answers its health RPC.
   wait_for "services" 90 app_env "$VENV/bin/python" -m eoffice.tools.ping "${SERVICES[@]}"
+  echo "all ${#SERVICES[@]} services answer ping"
 }
 
 start_gateway() {

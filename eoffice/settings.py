@@ -38,6 +38,7 @@ class Settings(BaseSettings):
 
     token_secret: str = "change-me"
     gateway_bind: str = "127.0.0.1:8080"
+    max_upload_bytes: int = 50 * 1024 * 1024  # a scanned letter of many pages fits; larger is refused
 
     @field_validator("minio_endpoints", "retry_delays", mode="before")
     @classmethod

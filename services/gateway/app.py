@@ -4,6 +4,7 @@ Endpoints are plain `def` functions: FastAPI runs them in threads, and each borr
 proxy from the pool for its call."""
 from __future__ import annotations
 
+import logging
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
@@ -11,7 +12,8 @@ from fastapi import APIRouter, FastAPI
 from eoffice.db import make_engine
 from eoffice.rpc import RpcPool
 from eoffice.settings import get_settings
-from services.gateway import health
+from services.gateway import health, problems
+from services.gateway.requests import RequestContext, RequestIdLogFilter
 
 API_PREFIX = "/api/v1"
 
@@ -37,7 +39,18 @@ def create_app() -> FastAPI:
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(health.router)
     app.include_router(api)
+    problems.install(app)
+    app.add_middleware(RequestContext, max_body=get_settings().max_upload_bytes)
     return app
 
 
+def _log_request_ids() -> None:
+    """Every log line written while a request is handled carries its id."""
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RequestIdLogFilter())
+
+
+_log_request_ids()
 app = create_app()

@@ -1,0 +1,51 @@
+"""Errors as `application/problem+json` (RFC 9457), one place for the whole API.
+
+A domain error raised by a service arrives as its `DomainError` class (see `eoffice.rpc`) and
+becomes its status and a stable `type`; invalid requests name each bad field. Anything else
+becomes a 500 that reveals nothing (in `requests.RequestContext`). Every problem carries the
+request id."""
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from eoffice.errors import DomainError
+from services.gateway.requests import current_request_id
+
+MEDIA_TYPE = "application/problem+json"
+
+
+def problem(request: Request, status: int, code: str, title: str, detail: str | None = None,
+            **extra) -> JSONResponse:
+    body = {"type": f"urn:eoffice:problem:{code}", "title": title, "status": status,
+            "instance": request.url.path, "request_id": current_request_id()}
+    if detail and detail != title:
+        body["detail"] = detail
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
+
+
+async def _domain_error(request: Request, exc: DomainError):
+    return problem(request, exc.status, exc.code, exc.title, exc.detail,
+                   **({"fields": exc.fields} if exc.fields else {}))
+
+
+async def _invalid_request(request: Request, exc: RequestValidationError):
+    errors = [{"field": ".".join(str(part) for part in error["loc"]), "message": error["msg"]}
+              for error in exc.errors()]
+    return problem(request, 422, "invalid-input", "Some input is not valid",
+                   "; ".join(f"{e['field']}: {e['message']}" for e in errors), errors=errors)
+
+
+async def _http_error(request: Request, exc: HTTPException):
+    codes = {404: "not-found", 405: "method-not-allowed", 413: "too-large"}
+    return problem(request, exc.status_code, codes.get(exc.status_code, f"http-{exc.status_code}"),
+                   str(exc.detail))
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(HTTPException, _http_error)

@@ -32,6 +32,22 @@ class NotCurrentHolder(Forbidden):
     code, title = "not-current-holder", "Only the current holder may act on this"
 
 
+class InvalidCredentials(DomainError):
+    code, status, title = "invalid-credentials", 401, "E-mail or password is wrong"
+
+
+class NotSignedIn(DomainError):
+    code, status, title = "not-signed-in", 401, "Sign in first: the token is missing, expired or revoked"
+
+
+class AccountLocked(DomainError):
+    code, status, title = "account-locked", 423, "Too many failed sign-ins; try again later"
+
+
+class NotHolderOfPost(Forbidden):
+    code, title = "not-holder-of-post", "You do not hold that post, nor act for it"
+
+
 class Conflict(DomainError):
     code, status, title = "conflict", 409, "It changed meanwhile; reload and try again"
 

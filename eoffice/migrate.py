@@ -19,6 +19,7 @@ from eoffice.messaging import messaging_tables
 from eoffice.settings import get_settings
 
 SERVICES = ("directory", "dak", "files", "signing", "search", "notify")
+SCHEMAS = (*SERVICES, "gateway")  # the gateway keeps its sign-in sessions
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -58,7 +59,7 @@ def create_messaging_tables(bind, schema: str) -> None:
 
 def main(argv: list[str]) -> int:
     from eoffice.storage import DocumentStore
-    for service in argv or SERVICES:
+    for service in argv or SCHEMAS:
         upgrade(service)
         print(f"{service}: schema up to date")
     DocumentStore().ensure_buckets()

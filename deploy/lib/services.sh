@@ -34,6 +34,7 @@ reset_test_database() {
 }
 
 run_migrations() { app_env "$VENV/bin/python" -m eoffice.migrate; }
+load_demo_organisation() { app_env "$VENV/bin/python" -m services.directory.load; }
 
 start_service() {
   local name="$1" pidf="$RUN_DIR/$1.pid"

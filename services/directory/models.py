@@ -1,7 +1,87 @@
 """Tables of the directory service, all in its own PostgreSQL schema `directory`."""
-from sqlalchemy import MetaData
+from sqlalchemy import (Boolean, CheckConstraint, Column, Date, DateTime, ForeignKey, Integer, MetaData,
+                        String, Table, Text, UniqueConstraint, func)
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from eoffice.messaging import messaging_tables
 
 metadata = MetaData(schema="directory")
 outbox, inbox = messaging_tables(metadata)
+
+LEVELS = ("state", "department", "hod", "district", "office", "section")
+ROLES = ("system_admin", "office_admin", "dak_clerk", "section_staff", "officer", "supervisor")
+
+offices = Table(
+    "offices", metadata,
+    Column("code", String(40), primary_key=True),
+    Column("parent_code", String(40), ForeignKey("directory.offices.code")),
+    # Codes from the root down, "/"-joined: "is A under B" is a prefix test.
+    Column("path", Text, nullable=False, unique=True),
+    Column("level", String(20), nullable=False),
+    Column("name_en", Text, nullable=False),
+    Column("name_hi", Text, nullable=False),
+    Column("weekly_off", String(40), nullable=False, server_default="SUN"),
+)
+
+holidays = Table(
+    "holidays", metadata,
+    Column("office_code", String(40), ForeignKey("directory.offices.code"), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("name_en", Text, nullable=False),
+    Column("name_hi", Text, nullable=False, server_default=""),
+)
+
+posts = Table(
+    "posts", metadata,
+    Column("code", String(60), primary_key=True),  # the marking abbreviation, e.g. SO(EST)-GAD
+    Column("office_code", String(40), ForeignKey("directory.offices.code"), nullable=False, index=True),
+    Column("designation_en", Text, nullable=False),
+    Column("designation_hi", Text, nullable=False),
+    Column("supervisor_code", String(60), ForeignKey("directory.posts.code")),
+    Column("roles", ARRAY(String(20)), nullable=False, server_default="{}"),
+)
+
+users = Table(
+    "users", metadata,
+    Column("employee_id", String(40), primary_key=True),
+    Column("name_en", Text, nullable=False),
+    Column("name_hi", Text, nullable=False),
+    Column("email", String(200), nullable=False, unique=True),
+    Column("mobile", String(15), nullable=False),
+    Column("password_hash", Text),
+    Column("failed_sign_ins", Integer, nullable=False, server_default="0"),
+    Column("locked_until", DateTime(timezone=True)),
+    Column("active", Boolean, nullable=False, server_default="true"),
+)
+
+postings = Table(
+    "postings", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("employee_id", String(40), ForeignKey("directory.users.employee_id"), nullable=False, index=True),
+    Column("post_code", String(60), ForeignKey("directory.posts.code"), nullable=False, index=True),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date),
+    Column("charge", String(12), nullable=False),
+    CheckConstraint("charge in ('regular', 'additional')", name="posting_charge"),
+    CheckConstraint("end_date is null or end_date >= start_date", name="posting_dates"),
+    UniqueConstraint("employee_id", "post_code", "start_date", name="posting_once"),
+)
+
+delegations = Table(
+    "delegations", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("from_post", String(60), ForeignKey("directory.posts.code"), nullable=False),
+    Column("to_post", String(60), ForeignKey("directory.posts.code"), nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
+    Column("reason", Text, nullable=False, server_default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+sign_in_log = Table(
+    "sign_in_log", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("email", String(200), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("outcome", String(20), nullable=False),  # ok, bad_password, locked, unknown
+)

@@ -1,12 +1,184 @@
-"""Entry points of the directory service. Domain code lands with its own issue; for now the
-service starts, owns its schema and answers `ping` and `health` (from `ServiceBase`)."""
+"""Entry points of the directory service: the organisation (offices, posts, users, postings,
+delegations), sign-in checks, and the questions other services ask about who holds what.
+
+Every entry point that acts for a person takes the `actor` the gateway verified; those that
+change data take an `idempotency_key`, so a retried call does its work once."""
+from __future__ import annotations
+
+from nameko.rpc import rpc
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from eoffice.actor import Actor
 from eoffice.db import Database
-from eoffice.messaging import Outbox
+from eoffice.errors import AccountLocked, Forbidden, InvalidCredentials, InvalidInput
+from eoffice.messaging import Outbox, first_time
 from eoffice.service import ServiceBase
-from services.directory import models
+from services.directory import events, importer, models, organisation as org
+from services.directory.schemas import Delegate, HandOver, ImportRequest, Page
+
+
+def parse(model, data: dict):
+    """Returns `data` as `model`; raises InvalidInput naming each bad field."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors = [{"field": ".".join(map(str, e["loc"])) or "request", "message": e["msg"]} for e in exc.errors()]
+        raise InvalidInput("; ".join(f"{e['field']}: {e['message']}" for e in errors), errors=errors) from None
 
 
 class DirectoryService(ServiceBase):
     name = "directory"
     db = Database()
     outbox = Outbox(models.outbox)
+
+    # --- the organisation ---------------------------------------------------------------
+
+    @rpc
+    def import_organisation(self, actor: dict, request: dict) -> dict:
+        """Imports CSV files; returns the report (created, changed, unchanged, rejected rows).
+        Only the system admin imports. Safe to retry: importing the same rows changes nothing.
+        Emits eoffice.directory.organisation-imported.v1."""
+        actor, request = Actor.model_validate(actor), parse(ImportRequest, request)
+        if not actor.has_role("system_admin"):
+            raise Forbidden("only the system admin imports an organisation")
+        password_hash = org.hasher.hash(request.initial_password) if request.initial_password else None
+        with self.db.transaction() as session:
+            report = importer.apply(session, request.files, initial_password_hash=password_hash)
+            self.outbox.add(session, events.OrganisationImported(
+                created=report.created, changed=report.changed, rejected=len(report.rejected)))
+        return report.as_dict()
+
+    @rpc
+    def list_offices(self, actor: dict, page: dict | None = None) -> dict:
+        """Returns the offices the actor may see, by code, a page at a time."""
+        actor, page = Actor.model_validate(actor), parse(Page, page or {})
+        with self.db.transaction() as session:
+            query = select(models.offices).order_by(models.offices.c.code).limit(page.limit + 1)
+            if not actor.has_role("system_admin"):
+                root = org.actor_jurisdiction(session, actor)
+                query = query.where((models.offices.c.path == root) | models.offices.c.path.startswith(root + "/"))
+            if page.after:
+                query = query.where(models.offices.c.code > page.after)
+            rows = [dict(r) for r in session.execute(query).mappings()]
+        return _page(rows, page.limit, "code")
+
+    @rpc
+    def get_office(self, actor: dict, code: str) -> dict:
+        actor = Actor.model_validate(actor)
+        with self.db.transaction() as session:
+            found = org.office(session, code)
+            org.require_visible(session, actor, found["path"], f"office {code}")
+            return found
+
+    @rpc
+    def list_posts(self, actor: dict, office_code: str, page: dict | None = None) -> dict:
+        """Returns the posts of one office, with their current holders, a page at a time."""
+        actor, page = Actor.model_validate(actor), parse(Page, page or {})
+        with self.db.transaction() as session:
+            org.require_visible(session, actor, org.office(session, office_code)["path"], f"office {office_code}")
+            query = (select(models.posts).where(models.posts.c.office_code == office_code)
+                     .order_by(models.posts.c.code).limit(page.limit + 1))
+            if page.after:
+                query = query.where(models.posts.c.code > page.after)
+            rows = [{**r, "roles": list(r["roles"])} for r in session.execute(query).mappings()]
+            for row in rows:
+                row["holders"] = org.holders(session, row["code"])
+        return _page(rows, page.limit, "code")
+
+    @rpc
+    def get_post(self, actor: dict, code: str) -> dict:
+        """Returns a post with its holders today (and delegates) and its supervisors."""
+        actor = Actor.model_validate(actor)
+        with self.db.transaction() as session:
+            found = org.post(session, code)
+            org.require_visible(session, actor, found["office_path"], f"post {code}")
+            return {**found, "roles": list(found["roles"]), "holders": org.holders(session, code),
+                    "supervisors": org.supervisors(session, code)}
+
+    @rpc
+    def hand_over_post(self, actor: dict, request: dict, idempotency_key: str) -> dict:
+        """Gives a post a new regular holder from a date; the previous posting ends the day
+        before. Office admins of the post's jurisdiction only. Emits post-handed-over.v1."""
+        actor, request = Actor.model_validate(actor), parse(HandOver, request)
+        with self.db.transaction() as session:
+            found = org.post(session, request.post_code)
+            org.require_admin(session, actor, found["office_path"], f"post {request.post_code}")
+            if not first_time(session, models.inbox, idempotency_key, "directory.hand_over_post"):
+                return {"post_code": request.post_code, "employee_id": request.employee_id, "repeated": True}
+            result = org.hand_over(session, request.post_code, request.employee_id, request.start_date)
+            self.outbox.add(session, events.PostHandedOver(**result), subject=request.post_code)
+            return result
+
+    @rpc
+    def delegate(self, actor: dict, request: dict, idempotency_key: str) -> dict:
+        """Hands a post's work to another post for a period. Office admins only."""
+        actor, request = Actor.model_validate(actor), parse(Delegate, request)
+        with self.db.transaction() as session:
+            source, target = org.post(session, request.from_post), org.post(session, request.to_post)
+            org.require_admin(session, actor, source["office_path"], f"post {request.from_post}")
+            org.require_visible(session, actor, target["office_path"], f"post {request.to_post}")
+            if first_time(session, models.inbox, idempotency_key, "directory.delegate"):
+                session.execute(models.delegations.insert().values(**request.model_dump()))
+                self.outbox.add(session, events.DelegationCreated(
+                    from_post=request.from_post, to_post=request.to_post,
+                    start_date=request.start_date.isoformat(), end_date=request.end_date.isoformat()),
+                    subject=request.from_post)
+        return request.model_dump(mode="json")
+
+    # --- sign-in and the actor ------------------------------------------------------------
+
+    @rpc
+    def authenticate(self, email: str, password: str) -> dict:
+        """Returns the user and the posts they hold today; raises InvalidCredentials or
+        AccountLocked. Failures are counted and logged even though it raises."""
+        failure = None
+        with self.db.transaction() as session:
+            try:
+                user = org.authenticate(session, email, password)
+            except (InvalidCredentials, AccountLocked) as exc:
+                failure = exc  # commit the count and the log line, then raise
+        if failure:
+            raise failure
+        with self.db.transaction() as session:
+            return {**user, "posts": org.posts_of(session, user["employee_id"])}
+
+    @rpc
+    def actor_for(self, employee_id: str, post_code: str | None = None) -> dict:
+        """Returns the Actor for a user acting as a post they hold today (their first regular
+        post if none is named); raises NotHolderOfPost."""
+        with self.db.transaction() as session:
+            return org.actor_for(session, employee_id, post_code).model_dump(mode="json")
+
+    @rpc
+    def whoami(self, actor: dict) -> dict:
+        actor = Actor.model_validate(actor)
+        with self.db.transaction() as session:
+            user = session.execute(select(models.users.c.employee_id, models.users.c.name_en, models.users.c.name_hi,
+                                          models.users.c.email, models.users.c.mobile)
+                                   .where(models.users.c.employee_id == actor.user_id)).mappings().one()
+            return {**user, "acting_as": actor.post_id, "posts": org.posts_of(session, actor.user_id)}
+
+    # --- questions other services ask -------------------------------------------------------
+
+    @rpc
+    def holders_of(self, post_code: str) -> list[dict]:
+        """Returns who holds the post today, and who acts for it by delegation."""
+        with self.db.transaction() as session:
+            return org.holders(session, post_code)
+
+    @rpc
+    def is_under(self, office_code: str, ancestor_code: str) -> bool:
+        with self.db.transaction() as session:
+            return org.is_under(org.office(session, office_code)["path"], org.office(session, ancestor_code)["path"])
+
+    @rpc
+    def supervisors_of(self, post_code: str) -> list[str]:
+        with self.db.transaction() as session:
+            return org.supervisors(session, post_code)
+
+
+def _page(rows: list[dict], limit: int, key: str) -> dict:
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"items": rows, "next": rows[-1][key] if more and rows else None}

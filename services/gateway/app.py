@@ -12,7 +12,7 @@ from fastapi import APIRouter, FastAPI
 from eoffice.db import make_engine
 from eoffice.rpc import RpcPool
 from eoffice.settings import get_settings
-from services.gateway import health, problems
+from services.gateway import auth, directory, health, problems
 from services.gateway.requests import RequestContext, RequestIdLogFilter
 
 API_PREFIX = "/api/v1"
@@ -38,6 +38,8 @@ def create_app() -> FastAPI:
                   openapi_url=f"{API_PREFIX}/openapi.json", docs_url=f"{API_PREFIX}/docs", redoc_url=None)
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(health.router)
+    api.include_router(auth.router)
+    api.include_router(directory.router)
     app.include_router(api)
     problems.install(app)
     app.add_middleware(RequestContext, max_body=get_settings().max_upload_bytes)

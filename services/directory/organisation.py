@@ -1,0 +1,201 @@
+"""The organisation as the other services ask about it: who holds a post, which posts a user
+acts for, which office is under which, who supervises whom, and who may see or change what.
+
+Persistence functions take the session as their first argument and nothing from nameko."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerifyMismatchError
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from eoffice.actor import Actor
+from eoffice.errors import (AccountLocked, Forbidden, InvalidCredentials, InvalidInput, NotFound,
+                            NotHolderOfPost)
+from services.directory.models import delegations, offices, postings, posts, sign_in_log, users
+
+JURISDICTION_LEVELS = ("department", "hod", "district")
+LOCK_AFTER_FAILURES = 5
+LOCK_FOR = timedelta(minutes=15)
+hasher = PasswordHasher()
+
+
+def today() -> date:
+    return datetime.now(timezone.utc).astimezone(timezone(timedelta(hours=5, minutes=30))).date()
+
+
+def office(session: Session, code: str) -> dict:
+    """Returns the office; raises NotFound."""
+    row = session.execute(select(offices).where(offices.c.code == code)).mappings().first()
+    if row is None:
+        raise NotFound(f"no office {code}")
+    return dict(row)
+
+
+def post(session: Session, code: str) -> dict:
+    """Returns the post with its office path; raises NotFound."""
+    row = session.execute(select(posts, offices.c.path.label("office_path"))
+                          .join(offices, offices.c.code == posts.c.office_code)
+                          .where(posts.c.code == code)).mappings().first()
+    if row is None:
+        raise NotFound(f"no post {code}")
+    return dict(row)
+
+
+def jurisdiction(session: Session, office_path: str) -> str:
+    """Returns the path of the department, head-of-department office or district that an office
+    belongs to (the office itself if it is one); the state for offices directly under it."""
+    codes = office_path.split("/")
+    levels = dict(session.execute(select(offices.c.code, offices.c.level).where(offices.c.code.in_(codes))).all())
+    for depth in range(len(codes), 0, -1):
+        if levels.get(codes[depth - 1]) in JURISDICTION_LEVELS:
+            return "/".join(codes[:depth])
+    return codes[0]
+
+
+def is_under(path: str, ancestor_path: str) -> bool:
+    """True if the office at `path` is the one at `ancestor_path` or below it."""
+    return path == ancestor_path or path.startswith(ancestor_path + "/")
+
+
+def _active(table, on: date):
+    return and_(table.c.start_date <= on, or_(table.c.end_date.is_(None), table.c.end_date >= on))
+
+
+def holders(session: Session, post_code: str, on: date | None = None) -> list[dict]:
+    """Returns who holds the post on a day (regular or additional charge), and who acts for it
+    by delegation (the holders of the post it is delegated to)."""
+    on = on or today()
+    post(session, post_code)
+    held = session.execute(
+        select(users.c.employee_id, users.c.name_en, users.c.name_hi, postings.c.charge)
+        .join(postings, postings.c.employee_id == users.c.employee_id)
+        .where(postings.c.post_code == post_code, _active(postings, on))).mappings().all()
+    result = [{**row, "post_code": post_code, "via": "posting"} for row in held]
+    for to_post in session.execute(select(delegations.c.to_post).where(
+            delegations.c.from_post == post_code, _active(delegations, on))).scalars():
+        result += [{**row, "post_code": to_post, "via": "delegation"} for row in session.execute(
+            select(users.c.employee_id, users.c.name_en, users.c.name_hi, postings.c.charge)
+            .join(postings, postings.c.employee_id == users.c.employee_id)
+            .where(postings.c.post_code == to_post, _active(postings, on))).mappings()]
+    return result
+
+
+def posts_of(session: Session, employee_id: str, on: date | None = None) -> list[dict]:
+    """Returns the posts a user holds on a day, with charge and the posts delegated to each."""
+    on = on or today()
+    rows = session.execute(
+        select(posts.c.code, posts.c.office_code, posts.c.designation_en, posts.c.designation_hi,
+               posts.c.roles, postings.c.charge)
+        .join(postings, postings.c.post_code == posts.c.code)
+        .where(postings.c.employee_id == employee_id, _active(postings, on))
+        .order_by(postings.c.charge.desc(), posts.c.code)).mappings().all()
+    result = []
+    for row in rows:
+        delegated = session.execute(select(delegations.c.from_post).where(
+            delegations.c.to_post == row["code"], _active(delegations, on))).scalars().all()
+        result.append({**row, "roles": list(row["roles"]), "delegated_posts": sorted(delegated)})
+    return result
+
+
+def supervisors(session: Session, post_code: str) -> list[str]:
+    """Returns the chain of posts above a post, nearest first."""
+    chain, current = [], post(session, post_code)["supervisor_code"]
+    while current and current not in chain:
+        chain.append(current)
+        current = session.execute(select(posts.c.supervisor_code).where(posts.c.code == current)).scalar()
+    return chain
+
+
+def actor_for(session: Session, employee_id: str, post_code: str | None) -> Actor:
+    """Returns the Actor for a user acting as one of their posts (their first regular post when
+    none is named); raises NotHolderOfPost if they do not hold it today."""
+    held = posts_of(session, employee_id)
+    if not held:
+        raise NotHolderOfPost("you hold no post today")
+    chosen = next((p for p in held if p["code"] == post_code), None) if post_code else held[0]
+    if chosen is None:
+        raise NotHolderOfPost(f"you do not hold {post_code} today; you hold {', '.join(p['code'] for p in held)}")
+    return Actor(user_id=employee_id, post_id=chosen["code"], office_id=chosen["office_code"],
+                 roles=frozenset(chosen["roles"]), delegated_posts=frozenset(chosen["delegated_posts"]))
+
+
+def authenticate(session: Session, email: str, password: str, now: datetime | None = None) -> dict:
+    """Checks a password; returns the user. Counts failures and locks the account for
+    LOCK_FOR after LOCK_AFTER_FAILURES of them; every attempt is logged. Raises
+    InvalidCredentials (also for an unknown e-mail) or AccountLocked. The caller commits even
+    when this raises, so that failures are counted."""
+    now = now or datetime.now(timezone.utc)
+    email = email.strip().lower()
+    user = session.execute(select(users).where(users.c.email == email)).mappings().first()
+
+    def log(outcome: str):
+        session.execute(sign_in_log.insert().values(email=email, outcome=outcome))
+    if user is None or not user["active"] or not user["password_hash"]:
+        log("unknown")
+        raise InvalidCredentials()
+    if user["locked_until"] and user["locked_until"] > now:
+        log("locked")
+        raise AccountLocked(f"locked until {user['locked_until'].isoformat(timespec='minutes')}")
+    try:
+        hasher.verify(user["password_hash"], password)
+    except (VerifyMismatchError, InvalidHashError):
+        failures = user["failed_sign_ins"] + 1
+        locked = now + LOCK_FOR if failures >= LOCK_AFTER_FAILURES else None
+        session.execute(users.update().where(users.c.employee_id == user["employee_id"]).values(
+            failed_sign_ins=0 if locked else failures, locked_until=locked))
+        log("bad_password")
+        if locked:
+            raise AccountLocked(f"locked until {locked.isoformat(timespec='minutes')}") from None
+        raise InvalidCredentials() from None
+    session.execute(users.update().where(users.c.employee_id == user["employee_id"]).values(
+        failed_sign_ins=0, locked_until=None))
+    log("ok")
+    return {k: user[k] for k in ("employee_id", "name_en", "name_hi", "email")}
+
+
+# Who may see and change what. Offices are grouped into jurisdictions (a department, a head of
+# department office or a district); people see their own jurisdiction, office admins change it,
+# system admins see and change everything. Anything outside is "not found", not "forbidden",
+# so that guessing codes reveals nothing.
+
+def actor_jurisdiction(session: Session, actor: Actor) -> str:
+    return jurisdiction(session, office(session, actor.office_id)["path"])
+
+
+def require_visible(session: Session, actor: Actor, office_path: str, what: str) -> None:
+    if actor.has_role("system_admin"):
+        return
+    if not is_under(office_path, actor_jurisdiction(session, actor)):
+        raise NotFound(f"no {what}")
+
+
+def require_admin(session: Session, actor: Actor, office_path: str, what: str) -> None:
+    require_visible(session, actor, office_path, what)
+    if not (actor.has_role("system_admin") or actor.has_role("office_admin")):
+        raise Forbidden("only an office admin or the system admin may change the organisation")
+
+
+def hand_over(session: Session, post_code: str, employee_id: str, start: date) -> dict:
+    """Ends the post's current regular posting the day before `start` and posts the user to it
+    from `start`. Pending work belongs to the post, so it is the new holder's from then on."""
+    if not session.execute(select(users.c.employee_id).where(users.c.employee_id == employee_id)).first():
+        raise InvalidInput(f"no user {employee_id}", field="employee_id")
+    current = session.execute(select(postings).where(
+        postings.c.post_code == post_code, postings.c.charge == "regular",
+        or_(postings.c.end_date.is_(None), postings.c.end_date >= start))).mappings().all()
+    previous = []
+    for row in current:
+        if row["employee_id"] == employee_id:
+            raise InvalidInput(f"{employee_id} already holds {post_code}", field="employee_id")
+        if row["start_date"] >= start:
+            raise InvalidInput(f"the current posting starts on {row['start_date']}; hand over after it",
+                               field="start_date")
+        session.execute(postings.update().where(postings.c.id == row["id"]).values(end_date=start - timedelta(days=1)))
+        previous.append(row["employee_id"])
+    session.execute(postings.insert().values(employee_id=employee_id, post_code=post_code,
+                                             start_date=start, charge="regular"))
+    return {"post_code": post_code, "employee_id": employee_id, "start_date": start.isoformat(),
+            "previous_holders": previous}

@@ -1,0 +1,140 @@
+"""The organisation over HTTP: offices, posts, holders, hand-overs, delegations, CSV import.
+Each route passes the caller's Actor to the directory service, which decides what they may do."""
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Depends, Header, Path, Request
+from pydantic import BaseModel, Field
+
+from eoffice.actor import Actor
+from services.gateway.auth import actor
+from services.gateway.pages import Page, PageRequest, page, page_request
+
+router = APIRouter(tags=["directory"])
+CodePath = Path(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9()._-]+$")
+IdempotencyKey = Header(min_length=8, max_length=100, alias="Idempotency-Key",
+                        description="any unique string; a retried request with the same key is done once")
+
+
+class Office(BaseModel):
+    code: str
+    parent_code: str | None
+    path: str
+    level: str
+    name_en: str
+    name_hi: str
+    weekly_off: str
+
+
+class Holder(BaseModel):
+    employee_id: str
+    name_en: str
+    name_hi: str
+    charge: str
+    post_code: str
+    via: str = Field(description="posting, or delegation (then post_code is the delegate post)")
+
+
+class Post(BaseModel):
+    code: str
+    office_code: str
+    designation_en: str
+    designation_hi: str
+    supervisor_code: str | None
+    roles: list[str]
+    holders: list[Holder]
+
+
+class PostDetail(Post):
+    supervisors: list[str]
+
+
+class ImportFiles(BaseModel):
+    files: dict[str, str] = Field(description="CSV text by name: offices, holidays, posts, users, postings",
+                                  examples=[{"offices": "code,parent_code,level,name_en,name_hi,weekly_off\n"}])
+    initial_password: str | None = Field(None, min_length=8, max_length=200)
+
+
+class Rejection(BaseModel):
+    file: str
+    row: int
+    reason: str
+
+
+class ImportReport(BaseModel):
+    created: dict[str, int]
+    changed: dict[str, int]
+    unchanged: dict[str, int]
+    rejected: list[Rejection]
+
+
+class HandOverRequest(BaseModel):
+    employee_id: str = Field(min_length=1, max_length=40)
+    start_date: date
+
+
+class HandOverResult(BaseModel):
+    post_code: str
+    employee_id: str
+    start_date: date | None = None
+    previous_holders: list[str] = []
+    repeated: bool = False
+
+
+class DelegationRequest(BaseModel):
+    from_post: str = Field(min_length=1, max_length=60)
+    to_post: str = Field(min_length=1, max_length=60)
+    start_date: date
+    end_date: date
+    reason: str = Field("", max_length=500)
+
+
+def _rpc(request: Request):
+    return request.app.state.rpc
+
+
+def _as(who: Actor) -> dict:
+    return who.model_dump(mode="json")
+
+
+@router.get("/offices", response_model=Page[Office], summary="Offices you may see")
+def list_offices(request: Request, at: PageRequest = Depends(page_request), who: Actor = Depends(actor)):
+    return page(_rpc(request).call("directory", "list_offices", _as(who), at.model_dump()))
+
+
+@router.get("/offices/{code}", response_model=Office)
+def get_office(request: Request, code: str = CodePath, who: Actor = Depends(actor)):
+    return _rpc(request).call("directory", "get_office", _as(who), code)
+
+
+@router.get("/offices/{code}/posts", response_model=Page[Post], summary="Posts of an office, with holders")
+def list_posts(request: Request, code: str = CodePath, at: PageRequest = Depends(page_request),
+               who: Actor = Depends(actor)):
+    return page(_rpc(request).call("directory", "list_posts", _as(who), code, at.model_dump()))
+
+
+@router.get("/posts/{code}", response_model=PostDetail, summary="A post, its holders today and its supervisors")
+def get_post(request: Request, code: str = CodePath, who: Actor = Depends(actor)):
+    return _rpc(request).call("directory", "get_post", _as(who), code)
+
+
+@router.post("/posts/{code}/hand-over", response_model=HandOverResult,
+             summary="Give the post a new regular holder; its pending work goes with the post")
+def hand_over(body: HandOverRequest, request: Request, code: str = CodePath, who: Actor = Depends(actor),
+              idempotency_key: str = IdempotencyKey):
+    return _rpc(request).call("directory", "hand_over_post", _as(who),
+                              {"post_code": code, **body.model_dump(mode="json")}, idempotency_key)
+
+
+@router.post("/delegations", response_model=DelegationRequest, status_code=201,
+             summary="Hand a post's work to another post for a period")
+def delegate(body: DelegationRequest, request: Request, who: Actor = Depends(actor),
+             idempotency_key: str = IdempotencyKey):
+    return _rpc(request).call("directory", "delegate", _as(who), body.model_dump(mode="json"), idempotency_key)
+
+
+@router.post("/directory/import", response_model=ImportReport,
+             summary="Import offices, holidays, posts, users and postings from CSV (system admin)")
+def import_organisation(body: ImportFiles, request: Request, who: Actor = Depends(actor)):
+    return _rpc(request).call("directory", "import_organisation", _as(who), body.model_dump())

@@ -1,0 +1,3 @@
+from eoffice.migrate import run_env
+
+run_env()

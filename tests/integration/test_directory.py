@@ -1,0 +1,208 @@
+"""The directory and sign-in through the gateway, on the demo organisation, against the real
+directory service, RabbitMQ and PostgreSQL."""
+from __future__ import annotations
+
+import csv
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import jwt
+import pytest
+from fastapi.testclient import TestClient
+
+from services.directory import load
+from services.gateway.app import create_app
+from tests.support.system import service_process, wait_until
+
+pytestmark = pytest.mark.live
+PASSWORD = load.DEMO_PASSWORD
+
+
+def demo(name: str) -> list[dict]:
+    with open(load.DEMO / f"{name}.csv", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def holder_email(post_code: str) -> str:
+    """The demo e-mail of whoever holds a post today, from the demo files themselves."""
+    emails = {u["employee_id"]: u["email"] for u in demo("users")}
+    return next(emails[p["employee_id"]] for p in demo("postings")
+                if p["post_code"] == post_code and not p["end_date"])
+
+
+def post_with_role(role: str, office_prefix: str = "") -> str:
+    return next(p["code"] for p in demo("posts") if role in p["roles"].split(";")
+                and p["office_code"].startswith(office_prefix) and any(
+                    q["post_code"] == p["code"] and not q["end_date"] for q in demo("postings")))
+
+
+@pytest.fixture(scope="module")
+def api(migrated):
+    report = load.load(load.DEMO, PASSWORD)
+    assert report.rejected == []
+    directory = service_process("directory").start()
+    with TestClient(create_app()) as client:
+        wait_until(lambda: client.post("/api/v1/auth/sign-in", json={"email": "x@y.in", "password": "x"}).status_code == 401,
+                   60, "directory answering")
+        yield client
+    directory.stop()
+
+
+def sign_in(api, post_code: str, act_as: str | None = None) -> dict:
+    response = api.post("/api/v1/auth/sign-in", json={"email": holder_email(post_code), "password": PASSWORD,
+                                                      "post_code": act_as or post_code})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def auth(tokens: dict) -> dict:
+    return {"Authorization": f"Bearer {tokens['access_token']}"}
+
+
+def test_importing_the_same_organisation_again_changes_nothing(api):
+    again = load.load(load.DEMO, PASSWORD)
+    assert sum(again.created.values()) == 0 and sum(again.changed.values()) == 0
+    assert again.unchanged["posts"] == len(demo("posts")) and again.rejected == []
+
+
+def test_bad_rows_are_rejected_with_row_and_reason_and_change_nothing(api):
+    admin = sign_in(api, "SYSADM-GAD-IT")
+    office = demo("offices")[-1]["code"]
+    posts_csv = ("code,office_code,designation_en,designation_hi,supervisor_code,roles\n"
+                 f"NEW-OK-{uuid.uuid4().hex[:6]},{office},Clerk,लिपिक,,section_staff\n"
+                 "BAD ROLE,GAD,Clerk,लिपिक,,chief_wizard\n"
+                 "GHOST-1,NO-SUCH-OFFICE,Clerk,लिपिक,,section_staff\n")
+    users_csv = "employee_id,name_en,name_hi,email,mobile\nUPX1,A B,ए बी,not-an-email,9876543210\n"
+    response = api.post("/api/v1/directory/import", headers=auth(admin),
+                        json={"files": {"posts": posts_csv, "users": users_csv}})
+    assert response.status_code == 200, response.text
+    report = response.json()
+    reasons = {(r["file"], r["row"]): r["reason"] for r in report["rejected"]}
+    assert "has characters other than" in reasons[("posts", 3)]
+    assert "office_code NO-SUCH-OFFICE is not a known office" in reasons[("posts", 4)]
+    assert "is not an e-mail address" in reasons[("users", 2)]
+    assert report["created"]["posts"] == 1 and report["created"]["users"] == 0
+    assert api.get("/api/v1/posts/GHOST-1", headers=auth(admin)).status_code == 404
+
+
+def test_sign_in_as_each_role_and_act_as_one_of_two_posts(api):
+    for role in ("system_admin", "office_admin", "dak_clerk", "section_staff", "officer", "supervisor"):
+        tokens = sign_in(api, post_with_role(role))
+        assert role in tokens["roles"]
+    two_posts = {}
+    for posting in demo("postings"):
+        if not posting["end_date"]:
+            two_posts.setdefault(posting["employee_id"], []).append((posting["charge"], posting["post_code"]))
+    regular, additional = next(sorted(v, reverse=True) and (dict(v)["regular"], dict(v)["additional"])
+                               for v in two_posts.values() if len(v) == 2)
+    tokens = sign_in(api, regular, act_as=additional)
+    assert tokens["acting_as"] == additional
+    me = api.get("/api/v1/auth/me", headers=auth(tokens)).json()
+    assert me["acting_as"] == additional and {p["code"] for p in me["posts"]} == {regular, additional}
+    switched = api.post("/api/v1/auth/act-as", headers=auth(tokens), json={"post_code": regular}).json()
+    assert switched["acting_as"] == regular
+    assert api.get("/api/v1/auth/me", headers=auth(tokens)).status_code == 401  # the old session ended
+
+
+def test_refresh_rotates_and_a_reused_refresh_token_ends_the_session(api):
+    first = sign_in(api, post_with_role("officer"))
+    second = api.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert second.status_code == 200 and second.json()["refresh_token"] != first["refresh_token"]
+    replay = api.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert replay.status_code == 401 and "already used" in replay.json()["detail"]
+    assert api.get("/api/v1/auth/me", headers=auth(second.json())).status_code == 401
+
+
+def test_sign_out_revokes_the_access_token(api):
+    tokens = sign_in(api, post_with_role("section_staff"))
+    assert api.get("/api/v1/auth/me", headers=auth(tokens)).status_code == 200
+    assert api.post("/api/v1/auth/sign-out", headers=auth(tokens)).status_code == 204
+    gone = api.get("/api/v1/auth/me", headers=auth(tokens))
+    assert gone.status_code == 401 and gone.json()["type"] == "urn:eoffice:problem:not-signed-in"
+
+
+def test_tampered_and_expired_tokens_are_refused(api, settings):
+    tokens = sign_in(api, post_with_role("dak_clerk", "LKO"))
+    claims = jwt.decode(tokens["access_token"], options={"verify_signature": False})
+    claims["act"]["roles"] = ["system_admin"]
+    forged = jwt.encode(claims, "guessed-secret", algorithm="HS256")
+    assert api.get("/api/v1/offices", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
+    claims = jwt.decode(tokens["access_token"], options={"verify_signature": False})
+    claims["exp"] = datetime.now(timezone.utc) - timedelta(minutes=1)
+    expired = jwt.encode(claims, settings.token_secret, algorithm="HS256")
+    response = api.get("/api/v1/offices", headers={"Authorization": f"Bearer {expired}"})
+    assert response.status_code == 401 and "expired" in response.json()["detail"]
+
+
+def test_repeated_failures_lock_the_account(api):
+    email = holder_email(post_with_role("section_staff", "SPR"))
+    for _ in range(4):
+        assert api.post("/api/v1/auth/sign-in", json={"email": email, "password": "wrong"}).status_code == 401
+    assert api.post("/api/v1/auth/sign-in", json={"email": email, "password": "wrong"}).status_code == 423
+    locked = api.post("/api/v1/auth/sign-in", json={"email": email, "password": PASSWORD})
+    assert locked.status_code == 423 and locked.json()["type"] == "urn:eoffice:problem:account-locked"
+
+
+def test_what_each_role_may_see_and_change(api):
+    lko_clerk = auth(sign_in(api, post_with_role("dak_clerk", "LKO")))
+    lko_admin = auth(sign_in(api, post_with_role("office_admin", "DIST-LKO")))
+    system = auth(sign_in(api, "SYSADM-GAD-IT"))
+    spr_post = post_with_role("section_staff", "SPR")
+    lko_post = post_with_role("section_staff", "LKO")
+
+    # Another district's post is "not found" to a clerk and to an office admin, not "forbidden".
+    assert api.get(f"/api/v1/posts/{spr_post}", headers=lko_clerk).status_code == 404
+    assert api.get(f"/api/v1/posts/{spr_post}", headers=lko_admin).status_code == 404
+    assert api.get(f"/api/v1/posts/{spr_post}", headers=system).status_code == 200
+    assert api.get(f"/api/v1/posts/{lko_post}", headers=lko_clerk).status_code == 200
+    assert api.get("/api/v1/offices/GAD", headers=lko_clerk).status_code == 404
+    seen = {o["code"] for o in api.get("/api/v1/offices?limit=200", headers=lko_clerk).json()["items"]}
+    assert "DIST-LKO" in seen and not any(code.startswith(("GAD", "DIST-SPR", "SPR")) for code in seen)
+
+    assert api.post("/api/v1/directory/import", headers=lko_admin, json={"files": {}}).status_code == 403
+    body = {"employee_id": "UP000001", "start_date": "2026-12-01"}
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+    assert api.post(f"/api/v1/posts/{lko_post}/hand-over", headers={**lko_clerk, **key}, json=body).status_code == 403
+    assert api.post(f"/api/v1/posts/{spr_post}/hand-over", headers={**lko_admin, **key}, json=body).status_code == 404
+
+
+def test_handing_a_post_over_moves_it_to_the_new_holder(api):
+    post = post_with_role("section_staff", "LKO")
+    old_email = holder_email(post)
+    newcomer = next(u for u in demo("users") if not any(p["employee_id"] == u["employee_id"] and not p["end_date"]
+                                                        for p in demo("postings")))
+    admin = auth(sign_in(api, post_with_role("office_admin", "DIST-LKO")))
+    today = datetime.now(timezone(timedelta(hours=5, minutes=30))).date()
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+    body = {"employee_id": newcomer["employee_id"], "start_date": today.isoformat()}
+    done = api.post(f"/api/v1/posts/{post}/hand-over", headers={**admin, **key}, json=body)
+    assert done.status_code == 200, done.text
+    again = api.post(f"/api/v1/posts/{post}/hand-over", headers={**admin, **key}, json=body)
+    assert again.status_code == 200 and again.json()["repeated"] is True
+
+    holders = api.get(f"/api/v1/posts/{post}", headers=admin).json()["holders"]
+    assert [h["employee_id"] for h in holders] == [newcomer["employee_id"]]
+    new = api.post("/api/v1/auth/sign-in", json={"email": newcomer["email"], "password": PASSWORD, "post_code": post})
+    assert new.status_code == 200 and new.json()["acting_as"] == post
+    old = api.post("/api/v1/auth/sign-in", json={"email": old_email, "password": PASSWORD, "post_code": post})
+    assert old.status_code == 403 and old.json()["type"] == "urn:eoffice:problem:not-holder-of-post"
+
+
+def test_unknown_post_and_bad_cursor_are_clear_errors(api):
+    headers = auth(sign_in(api, "SYSADM-GAD-IT"))
+    missing = api.get("/api/v1/posts/NO-SUCH-POST", headers=headers)
+    assert missing.status_code == 404 and "NO-SUCH-POST" in missing.json()["detail"]
+    assert api.get("/api/v1/offices?cursor=%%%", headers=headers).status_code == 422
+
+
+def test_pages_walk_every_office_once(api):
+    headers = auth(sign_in(api, "SYSADM-GAD-IT"))
+    seen, cursor = [], None
+    while True:
+        response = api.get("/api/v1/offices", headers=headers, params={"limit": 7, **({"cursor": cursor} if cursor else {})})
+        body = response.json()
+        seen += [o["code"] for o in body["items"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert sorted(seen) == sorted(o["code"] for o in demo("offices")) and len(seen) == len(set(seen))

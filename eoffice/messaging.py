@@ -11,6 +11,7 @@
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import traceback
 from datetime import datetime, timezone
@@ -79,6 +80,13 @@ def first_time(session: Session, inbox: Table, event_id: str, handler: str) -> b
         .on_conflict_do_nothing().returning(inbox.c.event_id)
     ).first()
     return inserted is not None
+
+
+def first_call(session: Session, inbox: Table, idempotency_key: str, method: str) -> bool:
+    """Returns True the first time an RPC `method` runs with this caller-chosen key (any length
+    or characters; a digest of it is stored), False on a retry. Same transaction rules as
+    `first_time`."""
+    return first_time(session, inbox, hashlib.sha256(idempotency_key.encode()).hexdigest()[:36], method)
 
 
 class Relay:

@@ -63,6 +63,8 @@ def _date(value: str, name: str) -> date:
 
 def _check(file: str, row: dict) -> dict:
     """Returns the row cleaned and typed; raises ValueError saying what is wrong with it."""
+    if any("\x00" in value for value in row.values()):
+        raise ValueError("contains a NUL character")
     missing = [name for name in REQUIRED[file] if not row.get(name)]
     if missing:
         raise ValueError("missing " + ", ".join(missing))

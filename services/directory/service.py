@@ -12,7 +12,7 @@ from sqlalchemy import select
 from eoffice.actor import Actor
 from eoffice.db import Database
 from eoffice.errors import AccountLocked, Forbidden, InvalidCredentials, InvalidInput
-from eoffice.messaging import Outbox, first_time
+from eoffice.messaging import Outbox, first_call
 from eoffice.service import ServiceBase
 from services.directory import events, importer, models, organisation as org
 from services.directory.schemas import Delegate, HandOver, ImportRequest, Page
@@ -104,7 +104,7 @@ class DirectoryService(ServiceBase):
         with self.db.transaction() as session:
             found = org.post(session, request.post_code)
             org.require_admin(session, actor, found["office_path"], f"post {request.post_code}")
-            if not first_time(session, models.inbox, idempotency_key, "directory.hand_over_post"):
+            if not first_call(session, models.inbox, idempotency_key, "directory.hand_over_post"):
                 return {"post_code": request.post_code, "employee_id": request.employee_id, "repeated": True}
             result = org.hand_over(session, request.post_code, request.employee_id, request.start_date)
             self.outbox.add(session, events.PostHandedOver(**result), subject=request.post_code)
@@ -118,7 +118,7 @@ class DirectoryService(ServiceBase):
             source, target = org.post(session, request.from_post), org.post(session, request.to_post)
             org.require_admin(session, actor, source["office_path"], f"post {request.from_post}")
             org.require_visible(session, actor, target["office_path"], f"post {request.to_post}")
-            if first_time(session, models.inbox, idempotency_key, "directory.delegate"):
+            if first_call(session, models.inbox, idempotency_key, "directory.delegate"):
                 session.execute(models.delegations.insert().values(**request.model_dump()))
                 self.outbox.add(session, events.DelegationCreated(
                     from_post=request.from_post, to_post=request.to_post,

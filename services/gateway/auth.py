@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 from eoffice.actor import Actor
 from eoffice.db import UnitOfWork
 from eoffice.errors import NotSignedIn
-from services.gateway.models import sessions
+from services.gateway.models import Text, sessions
 
 ACCESS_TTL = timedelta(minutes=15)
 REFRESH_TTL = timedelta(days=30)
@@ -32,17 +32,17 @@ bearer = HTTPBearer(auto_error=False, description="An access token from /auth/si
 
 
 class SignIn(BaseModel):
-    email: str = Field(min_length=3, max_length=200, examples=["ramesh.verma@up.gov.in"])
-    password: str = Field(min_length=1, max_length=200)
-    post_code: str | None = Field(None, max_length=60, description="the post to act as; default: the first regular post")
+    email: Text = Field(min_length=3, max_length=200, examples=["ramesh.verma@up.gov.in"])
+    password: Text = Field(min_length=1, max_length=200)
+    post_code: Text | None = Field(None, max_length=60, description="the post to act as; default: the first regular post")
 
 
 class Refresh(BaseModel):
-    refresh_token: str = Field(min_length=20, max_length=200)
+    refresh_token: Text = Field(min_length=20, max_length=200)
 
 
 class ActAs(BaseModel):
-    post_code: str = Field(min_length=1, max_length=60)
+    post_code: Text = Field(min_length=1, max_length=60)
 
 
 class PostHeld(BaseModel):

@@ -9,9 +9,10 @@ from pydantic import BaseModel, Field
 
 from eoffice.actor import Actor
 from services.gateway.auth import actor
+from services.gateway.models import Text
 from services.gateway.pages import Page, PageRequest, page, page_request
 
-router = APIRouter(tags=["directory"])
+router = APIRouter(tags=["directory"], dependencies=[Depends(actor)])
 CodePath = Path(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9()._-]+$")
 IdempotencyKey = Header(min_length=8, max_length=100, alias="Idempotency-Key",
                         description="any unique string; a retried request with the same key is done once")
@@ -51,9 +52,9 @@ class PostDetail(Post):
 
 
 class ImportFiles(BaseModel):
-    files: dict[str, str] = Field(description="CSV text by name: offices, holidays, posts, users, postings",
+    files: dict[Text, Text] = Field(description="CSV text by name: offices, holidays, posts, users, postings",
                                   examples=[{"offices": "code,parent_code,level,name_en,name_hi,weekly_off\n"}])
-    initial_password: str | None = Field(None, min_length=8, max_length=200)
+    initial_password: Text | None = Field(None, min_length=8, max_length=200)
 
 
 class Rejection(BaseModel):
@@ -70,7 +71,7 @@ class ImportReport(BaseModel):
 
 
 class HandOverRequest(BaseModel):
-    employee_id: str = Field(min_length=1, max_length=40)
+    employee_id: Text = Field(min_length=1, max_length=40)
     start_date: date
 
 
@@ -83,11 +84,11 @@ class HandOverResult(BaseModel):
 
 
 class DelegationRequest(BaseModel):
-    from_post: str = Field(min_length=1, max_length=60)
-    to_post: str = Field(min_length=1, max_length=60)
+    from_post: Text = Field(min_length=1, max_length=60)
+    to_post: Text = Field(min_length=1, max_length=60)
     start_date: date
     end_date: date
-    reason: str = Field("", max_length=500)
+    reason: Text = Field("", max_length=500)
 
 
 def _rpc(request: Request):
@@ -99,29 +100,29 @@ def _as(who: Actor) -> dict:
 
 
 @router.get("/offices", response_model=Page[Office], summary="Offices you may see")
-def list_offices(request: Request, at: PageRequest = Depends(page_request), who: Actor = Depends(actor)):
+def list_offices(request: Request, who: Actor = Depends(actor), at: PageRequest = Depends(page_request)):
     return page(_rpc(request).call("directory", "list_offices", _as(who), at.model_dump()))
 
 
 @router.get("/offices/{code}", response_model=Office)
-def get_office(request: Request, code: str = CodePath, who: Actor = Depends(actor)):
+def get_office(request: Request, who: Actor = Depends(actor), code: str = CodePath):
     return _rpc(request).call("directory", "get_office", _as(who), code)
 
 
 @router.get("/offices/{code}/posts", response_model=Page[Post], summary="Posts of an office, with holders")
-def list_posts(request: Request, code: str = CodePath, at: PageRequest = Depends(page_request),
-               who: Actor = Depends(actor)):
+def list_posts(request: Request, who: Actor = Depends(actor), code: str = CodePath,
+               at: PageRequest = Depends(page_request)):
     return page(_rpc(request).call("directory", "list_posts", _as(who), code, at.model_dump()))
 
 
 @router.get("/posts/{code}", response_model=PostDetail, summary="A post, its holders today and its supervisors")
-def get_post(request: Request, code: str = CodePath, who: Actor = Depends(actor)):
+def get_post(request: Request, who: Actor = Depends(actor), code: str = CodePath):
     return _rpc(request).call("directory", "get_post", _as(who), code)
 
 
 @router.post("/posts/{code}/hand-over", response_model=HandOverResult,
              summary="Give the post a new regular holder; its pending work goes with the post")
-def hand_over(body: HandOverRequest, request: Request, code: str = CodePath, who: Actor = Depends(actor),
+def hand_over(request: Request, body: HandOverRequest, who: Actor = Depends(actor), code: str = CodePath,
               idempotency_key: str = IdempotencyKey):
     return _rpc(request).call("directory", "hand_over_post", _as(who),
                               {"post_code": code, **body.model_dump(mode="json")}, idempotency_key)
@@ -129,12 +130,12 @@ def hand_over(body: HandOverRequest, request: Request, code: str = CodePath, who
 
 @router.post("/delegations", response_model=DelegationRequest, status_code=201,
              summary="Hand a post's work to another post for a period")
-def delegate(body: DelegationRequest, request: Request, who: Actor = Depends(actor),
+def delegate(request: Request, body: DelegationRequest, who: Actor = Depends(actor),
              idempotency_key: str = IdempotencyKey):
     return _rpc(request).call("directory", "delegate", _as(who), body.model_dump(mode="json"), idempotency_key)
 
 
 @router.post("/directory/import", response_model=ImportReport,
              summary="Import offices, holidays, posts, users and postings from CSV (system admin)")
-def import_organisation(body: ImportFiles, request: Request, who: Actor = Depends(actor)):
+def import_organisation(request: Request, body: ImportFiles, who: Actor = Depends(actor)):
     return _rpc(request).call("directory", "import_organisation", _as(who), body.model_dump())

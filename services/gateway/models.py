@@ -1,5 +1,12 @@
-"""The gateway's own tables, in schema `gateway`: sign-in sessions and their refresh tokens."""
+"""The gateway's own tables, in schema `gateway` (sign-in sessions and their refresh tokens),
+and the string type every request model uses."""
+from typing import Annotated
+
+from pydantic import StringConstraints
 from sqlalchemy import Column, DateTime, MetaData, String, Table, func
+
+# Text as PostgreSQL can store it: no NUL character anywhere.
+Text = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$")]
 
 metadata = MetaData(schema="gateway")
 

@@ -9,12 +9,44 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException
 
 from eoffice.errors import DomainError
 from services.gateway.requests import current_request_id
 
 MEDIA_TYPE = "application/problem+json"
+
+
+class Problem(BaseModel):
+    """An error, as RFC 9457 describes it."""
+    model_config = ConfigDict(extra="allow")
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    request_id: str | None = None
+
+
+def _documented(status: int, description: str) -> dict:
+    return {"model": Problem, "description": description,
+            "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+
+
+# Declared on every route: any call may meet these.
+COMMON = {
+    400: _documented(400, "The request could not be carried out"),
+    401: _documented(401, "Not signed in: the token is missing, expired, tampered with or revoked"),
+    403: _documented(403, "Signed in, but this is not yours to do"),
+    404: _documented(404, "No such thing, or not visible to you"),
+    409: _documented(409, "It changed meanwhile"),
+    413: _documented(413, "The request body is too large"),
+    422: _documented(422, "Some input is not valid; `errors` names each field"),
+    423: _documented(423, "The account is locked for a while"),
+    500: _documented(500, "Something went wrong on our side"),
+    503: _documented(503, "A part of the system is not answering"),
+}
 
 
 def problem(request: Request, status: int, code: str, title: str, detail: str | None = None,
@@ -41,8 +73,10 @@ async def _invalid_request(request: Request, exc: RequestValidationError):
 
 async def _http_error(request: Request, exc: HTTPException):
     codes = {404: "not-found", 405: "method-not-allowed", 413: "too-large"}
-    return problem(request, exc.status_code, codes.get(exc.status_code, f"http-{exc.status_code}"),
-                   str(exc.detail))
+    response = problem(request, exc.status_code, codes.get(exc.status_code, f"http-{exc.status_code}"),
+                       str(exc.detail))
+    response.headers.update(exc.headers or {})  # e.g. Allow on 405
+    return response
 
 
 def install(app: FastAPI) -> None:

@@ -32,7 +32,7 @@ bearer = HTTPBearer(auto_error=False, description="An access token from /auth/si
 
 
 class SignIn(BaseModel):
-    email: Text = Field(min_length=3, max_length=200, examples=["ramesh.verma@up.gov.in"])
+    email: Text = Field(min_length=3, max_length=200, examples=["officer@up.gov.in"])
     password: Text = Field(min_length=1, max_length=200)
     post_code: Text | None = Field(None, max_length=60, description="the post to act as; default: the first regular post")
 

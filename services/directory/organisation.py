@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from eoffice.actor import Actor
 from eoffice.errors import (AccountLocked, Forbidden, InvalidCredentials, InvalidInput, NotFound,
                             NotHolderOfPost)
-from services.directory.models import delegations, offices, postings, posts, sign_in_log, users
+from services.directory.models import (delegations, holidays, offices, postings, posts, sign_in_log,
+                                       users)
 
 JURISDICTION_LEVELS = ("department", "hod", "district")
 LOCK_AFTER_FAILURES = 5
@@ -42,6 +43,13 @@ def post(session: Session, code: str) -> dict:
     if row is None:
         raise NotFound(f"no post {code}")
     return dict(row)
+
+
+def calendar_of(session: Session, office_code: str) -> tuple[frozenset[str], frozenset[date]]:
+    """Returns the office's weekly days off and the holidays of it and every office above it."""
+    found = office(session, office_code)
+    days = session.execute(select(holidays.c.day).where(holidays.c.office_code.in_(found["path"].split("/")))).scalars()
+    return frozenset(d for d in found["weekly_off"].split(";") if d), frozenset(days)
 
 
 def jurisdiction(session: Session, office_path: str) -> str:

@@ -36,3 +36,16 @@ class Delegate(BaseModel):
 class Page(BaseModel):
     after: str | None = None
     limit: int = Field(50, ge=1, le=200)
+
+
+class DateRange(BaseModel):
+    start: date
+    end: date
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.end < self.start:
+            raise ValueError("end is before start")
+        if (self.end - self.start).days > 3660:
+            raise ValueError("at most ten years at a time")
+        return self

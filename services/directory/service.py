@@ -5,6 +5,8 @@ Every entry point that acts for a person takes the `actor` the gateway verified;
 change data take an `idempotency_key`, so a retried call does its work once."""
 from __future__ import annotations
 
+import logging
+
 from nameko.rpc import rpc
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -14,8 +16,10 @@ from eoffice.db import Database
 from eoffice.errors import AccountLocked, Forbidden, InvalidCredentials, InvalidInput
 from eoffice.messaging import Outbox, first_call
 from eoffice.service import ServiceBase
-from services.directory import events, importer, models, organisation as org
-from services.directory.schemas import Delegate, HandOver, ImportRequest, Page
+from services.directory import calendar, events, importer, models, organisation as org
+from services.directory.schemas import DateRange, Delegate, HandOver, ImportRequest, Page
+
+log = logging.getLogger(__name__)
 
 
 def parse(model, data: dict):
@@ -139,6 +143,8 @@ class DirectoryService(ServiceBase):
             except (InvalidCredentials, AccountLocked) as exc:
                 failure = exc  # commit the count and the log line, then raise
         if failure:
+            if isinstance(failure, AccountLocked):
+                log.warning("sign-in refused for %s: %s", email, failure.detail)
             raise failure
         with self.db.transaction() as session:
             return {**user, "posts": org.posts_of(session, user["employee_id"])}
@@ -171,6 +177,17 @@ class DirectoryService(ServiceBase):
     def is_under(self, office_code: str, ancestor_code: str) -> bool:
         with self.db.transaction() as session:
             return org.is_under(org.office(session, office_code)["path"], org.office(session, ancestor_code)["path"])
+
+    @rpc
+    def working_days(self, office_code: str, start: str, end: str) -> dict:
+        """Returns the working days after `start` up to `end` by the office's calendar, and the
+        due date seven working days after `start`."""
+        first, last = parse(DateRange, {"start": start, "end": end}).model_dump().values()
+        with self.db.transaction() as session:
+            weekly_off, holidays = org.calendar_of(session, office_code)
+        return {"office_code": office_code, "start": first.isoformat(), "end": last.isoformat(),
+                "working_days": calendar.working_days_between(first, last, weekly_off, holidays),
+                "due_in_7_working_days": calendar.add_working_days(first, 7, weekly_off, holidays).isoformat()}
 
     @rpc
     def supervisors_of(self, post_code: str) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from fastapi import APIRouter, Depends, Header, Path, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from eoffice.actor import Actor
@@ -113,6 +113,22 @@ def get_office(request: Request, who: Actor = Depends(actor), code: str = CodePa
 def list_posts(request: Request, who: Actor = Depends(actor), code: str = CodePath,
                at: PageRequest = Depends(page_request)):
     return page(_rpc(request).call("directory", "list_posts", _as(who), code, at.model_dump()))
+
+
+class WorkingDays(BaseModel):
+    office_code: str
+    start: date
+    end: date
+    working_days: int
+    due_in_7_working_days: date
+
+
+@router.get("/offices/{code}/working-days", response_model=WorkingDays,
+            summary="Working days between two dates by the office's calendar")
+def working_days(request: Request, who: Actor = Depends(actor), code: str = CodePath,
+                 start: date = Query(...), end: date = Query(...)):
+    office = _rpc(request).call("directory", "get_office", _as(who), code)  # visible to the caller?
+    return _rpc(request).call("directory", "working_days", office["code"], start.isoformat(), end.isoformat())
 
 
 @router.get("/posts/{code}", response_model=PostDetail, summary="A post, its holders today and its supervisors")

@@ -213,3 +213,18 @@ def test_pages_walk_every_office_once(api):
         if cursor is None:
             break
     assert sorted(seen) == sorted(o["code"] for o in demo("offices")) and len(seen) == len(set(seen))
+
+
+def test_working_days_follow_the_office_calendar_and_state_holidays(api):
+    headers = auth(sign_in(api, post_with_role("office_admin", "DIST-LKO")))
+    state_holiday = next(h["date"] for h in demo("holidays") if h["office_code"] == "UP")
+    day = datetime.fromisoformat(state_holiday).date()
+    around = {"start": (day - timedelta(days=1)).isoformat(), "end": (day + timedelta(days=1)).isoformat()}
+    result = api.get("/api/v1/offices/DIST-LKO/working-days", headers=headers, params=around).json()
+    # Two calendar days after the start, one a state holiday; Sunday is the district's day off.
+    expected = sum(1 for d in (day, day + timedelta(days=1)) if d != day and d.weekday() != 6)
+    assert result["working_days"] == expected
+    assert api.get("/api/v1/offices/DIST-SPR/working-days", headers=headers, params=around).status_code == 404
+    backwards = api.get("/api/v1/offices/DIST-LKO/working-days", headers=headers,
+                        params={"start": around["end"], "end": around["start"]})
+    assert backwards.status_code == 422 and "end is before start" in backwards.json()["detail"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import queue
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from nameko.exceptions import RemoteError, RpcTimeout
 from nameko.standalone.rpc import ClusterRpcProxy
@@ -16,11 +16,13 @@ from eoffice.settings import get_settings
 
 
 class RpcPool:
-    def __init__(self, amqp_uri: str | None = None, *, size: int = 8, timeout: float | None = None):
+    def __init__(self, amqp_uri: str | None = None, *, size: int = 8, timeout: float | None = None,
+                 context: Callable[[], dict] | None = None):
         settings = get_settings()
         self.config = {"AMQP_URI": amqp_uri or settings.amqp_uri}
         self.timeout = timeout or settings.rpc_timeout
         self._idle: queue.LifoQueue = queue.LifoQueue(maxsize=size)
+        self._context = context  # e.g. the request id, sent along with every call
 
     def _new(self):
         proxy = ClusterRpcProxy(self.config, timeout=self.timeout)
@@ -34,6 +36,9 @@ class RpcPool:
         except queue.Empty:
             holder = self._new()
         broken = False
+        if self._context:
+            # Each proxy serves one thread at a time, so its context may change per call.
+            holder[0]._worker_ctx.data.update(self._context())
         try:
             yield holder[1]
         except (RemoteError, DomainError):

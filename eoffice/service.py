@@ -5,6 +5,7 @@ import eventlet
 from nameko.rpc import rpc
 
 from eoffice.errors import Unavailable
+from eoffice.logs import RequestLogging
 from eoffice.settings import get_settings
 
 
@@ -26,6 +27,7 @@ class ServiceBase:
 
     name: str
     peers: tuple[str, ...] = ()
+    request_logging = RequestLogging()
 
     @rpc
     def ping(self) -> dict:

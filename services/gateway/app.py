@@ -13,7 +13,7 @@ from eoffice.db import make_engine
 from eoffice.rpc import RpcPool
 from eoffice.settings import get_settings
 from services.gateway import auth, directory, health, problems
-from services.gateway.requests import RequestContext, RequestIdLogFilter
+from services.gateway.requests import RequestContext, RequestIdLogFilter, current_request_id
 
 API_PREFIX = "/api/v1"
 
@@ -23,7 +23,7 @@ async def lifespan(app: FastAPI):
     # Created here, in the worker process after gunicorn forked: nothing shared across forks.
     settings = get_settings()
     app.state.settings = settings
-    app.state.rpc = RpcPool(settings.amqp_uri, size=16)
+    app.state.rpc = RpcPool(settings.amqp_uri, size=16, context=lambda: {"request_id": current_request_id()})
     # Readiness must answer quickly even when a service is dead.
     app.state.health_rpc = RpcPool(settings.amqp_uri, size=8, timeout=3)
     app.state.engine = make_engine(settings.database_url, pool_size=2)

@@ -14,7 +14,7 @@ from eoffice.db import make_engine
 from services.directory import load
 from services.directory.models import users
 from services.gateway.app import create_app
-from tests.support.system import service_process, wait_until
+from tests.support.system import LOG_DIR, service_process, wait_until
 
 pytestmark = pytest.mark.live
 PASSWORD = load.DEMO_PASSWORD
@@ -228,3 +228,12 @@ def test_working_days_follow_the_office_calendar_and_state_holidays(api):
     backwards = api.get("/api/v1/offices/DIST-LKO/working-days", headers=headers,
                         params={"start": around["end"], "end": around["start"]})
     assert backwards.status_code == 422 and "end is before start" in backwards.json()["detail"]
+
+
+def test_request_id_reaches_the_directory_log(api):
+    request_id = f"trace-{uuid.uuid4().hex[:12]}"
+    api.post("/api/v1/auth/sign-in", headers={"X-Request-ID": request_id},
+             json={"email": "nobody@up.gov.in", "password": "x"})
+    log = LOG_DIR / "directory.log"
+    wait_until(lambda: f"[{request_id}] eoffice.calls: directory.authenticate InvalidCredentials" in log.read_text(),
+               10, "the call logged with its request id")

@@ -237,3 +237,58 @@ def test_request_id_reaches_the_directory_log(api):
     log = LOG_DIR / "directory.log"
     wait_until(lambda: f"[{request_id}] eoffice.calls: directory.authenticate InvalidCredentials" in log.read_text(),
                10, "the call logged with its request id")
+
+
+def in_district(office_code: str, district: str) -> bool:
+    parents = {o["code"]: o["parent_code"] for o in demo("offices")}
+    while office_code:
+        if office_code == district:
+            return True
+        office_code = parents.get(office_code)
+    return False
+
+
+def held_post(role: str, district: str | None) -> str:
+    """A post with `role`, held today, in `district` (anywhere when None)."""
+    held = {p["post_code"] for p in demo("postings") if not p["end_date"]}
+    return next(p["code"] for p in demo("posts") if role in p["roles"].split(";") and p["code"] in held
+                and (district is None or in_district(p["office_code"], district)))
+
+
+ROLES = ["system_admin", "office_admin", "dak_clerk", "section_staff", "officer", "supervisor"]
+# What each role may do in the directory, for Lucknow's posts (its own district, except for the
+# system admin who sits in the secretariat) and for Sitapur's (another district).
+MAY = {
+    #               read own, read other, import, hand over, delegate
+    "system_admin": (True, True, True, True, True),
+    "office_admin": (True, False, False, True, True),
+    "dak_clerk": (True, False, False, False, False),
+    "section_staff": (True, False, False, False, False),
+    "officer": (True, False, False, False, False),
+    "supervisor": (True, False, False, False, False),
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_role_matrix(api, role):
+    read_own, read_other, may_import, may_hand_over, may_delegate = MAY[role]
+    headers = auth(sign_in(api, held_post(role, None if role == "system_admin" else "DIST-LKO")))
+    own, other = held_post("section_staff", "DIST-LKO"), held_post("section_staff", "DIST-SPR")
+    own_officer = held_post("officer", "DIST-LKO")
+    key = lambda: {"Idempotency-Key": uuid.uuid4().hex}
+    system = auth(sign_in(api, "SYSADM-GAD-IT"))
+    holders_before = api.get(f"/api/v1/posts/{own}", headers=system).json()["holders"]
+
+    assert api.get(f"/api/v1/posts/{own}", headers=headers).status_code == (200 if read_own else 404)
+    assert api.get(f"/api/v1/posts/{other}", headers=headers).status_code == (200 if read_other else 404)
+    imported = api.post("/api/v1/directory/import", headers=headers, json={"files": {}})
+    assert imported.status_code == (200 if may_import else 403)
+    # Past the authority check, an unknown person is refused as bad input and nothing changes.
+    handed = api.post(f"/api/v1/posts/{own}/hand-over", headers={**headers, **key()},
+                      json={"employee_id": "UP-NOBODY", "start_date": "2031-01-01"})
+    assert handed.status_code == (422 if may_hand_over else 403), handed.text
+    delegated = api.post("/api/v1/delegations", headers={**headers, **key()},
+                         json={"from_post": own, "to_post": own_officer, "start_date": "2031-01-01",
+                               "end_date": "2031-01-10", "reason": f"matrix {role}"})
+    assert delegated.status_code == (201 if may_delegate else 403), delegated.text
+    assert api.get(f"/api/v1/posts/{own}", headers=system).json()["holders"] == holders_before

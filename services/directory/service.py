@@ -58,14 +58,11 @@ class DirectoryService(ServiceBase):
         """Returns the offices the actor may see, by code, a page at a time."""
         actor, page = Actor.model_validate(actor), parse(Page, page or {})
         with self.db.transaction() as session:
-            query = select(models.offices).order_by(models.offices.c.code).limit(page.limit + 1)
+            query = select(models.offices)
             if not actor.has_role("system_admin"):
                 root = org.actor_jurisdiction(session, actor)
                 query = query.where((models.offices.c.path == root) | models.offices.c.path.startswith(root + "/"))
-            if page.after:
-                query = query.where(models.offices.c.code > page.after)
-            rows = [dict(r) for r in session.execute(query).mappings()]
-        return _page(rows, page.limit, "code")
+            return _page(session, query, models.offices.c.code, page)
 
     @rpc
     def get_office(self, actor: dict, code: str) -> dict:
@@ -81,14 +78,11 @@ class DirectoryService(ServiceBase):
         actor, page = Actor.model_validate(actor), parse(Page, page or {})
         with self.db.transaction() as session:
             org.require_visible(session, actor, org.office(session, office_code)["path"], f"office {office_code}")
-            query = (select(models.posts).where(models.posts.c.office_code == office_code)
-                     .order_by(models.posts.c.code).limit(page.limit + 1))
-            if page.after:
-                query = query.where(models.posts.c.code > page.after)
-            rows = [{**r, "roles": list(r["roles"])} for r in session.execute(query).mappings()]
-            for row in rows:
-                row["holders"] = org.holders(session, row["code"])
-        return _page(rows, page.limit, "code")
+            result = _page(session, select(models.posts).where(models.posts.c.office_code == office_code),
+                           models.posts.c.code, page)
+            result["items"] = [{**row, "roles": list(row["roles"]), "holders": org.holders(session, row["code"])}
+                               for row in result["items"]]
+            return result
 
     @rpc
     def get_post(self, actor: dict, code: str) -> dict:
@@ -195,7 +189,12 @@ class DirectoryService(ServiceBase):
             return org.supervisors(session, post_code)
 
 
-def _page(rows: list[dict], limit: int, key: str) -> dict:
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return {"items": rows, "next": rows[-1][key] if more and rows else None}
+def _page(session, query, key, page: Page) -> dict:
+    """Returns up to `page.limit` rows of `query` after `page.after` in `key` order, and the key
+    to continue from (None on the last page)."""
+    query = query.order_by(key).limit(page.limit + 1)
+    if page.after:
+        query = query.where(key > page.after)
+    rows = [dict(r) for r in session.execute(query).mappings()]
+    more, rows = len(rows) > page.limit, rows[:page.limit]
+    return {"items": rows, "next": rows[-1][key.name] if more and rows else None}

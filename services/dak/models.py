@@ -1,7 +1,57 @@
 """Tables of the dak service, all in its own PostgreSQL schema `dak`."""
-from sqlalchemy import MetaData
+from sqlalchemy import (Boolean, Column, Date, DateTime, ForeignKey, Integer, MetaData, String, Table, Text,
+                        UniqueConstraint, func)
 
 from eoffice.messaging import messaging_tables
 
 metadata = MetaData(schema="dak")
 outbox, inbox = messaging_tables(metadata)
+
+MODES = ("post", "hand", "email", "portal", "fax")
+GRADINGS = ("normal", "confidential", "secret", "top_secret")
+
+# One row per office and year; taking a number locks the row until the receipt commits, so
+# numbers are gap-free under concurrent intake and a failed diarisation gives its number back.
+diary_counters = Table(
+    "diary_counters", metadata,
+    Column("office_code", String(40), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("last_serial", Integer, nullable=False),
+)
+
+receipts = Table(
+    "receipts", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("diary_number", String(80), nullable=False, unique=True),
+    Column("office_code", String(40), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("serial", Integer, nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("sender_name", Text, nullable=False),
+    Column("sender_address", Text, nullable=False, server_default=""),
+    Column("letter_number", Text, nullable=False, server_default=""),
+    Column("letter_date", Date),
+    Column("received_date", Date, nullable=False),
+    Column("mode", String(10), nullable=False),
+    Column("language", String(10), nullable=False),
+    Column("security_grading", String(20), nullable=False),
+    Column("physical", Boolean, nullable=False),
+    Column("holder_post", String(60), nullable=False, index=True),  # work belongs to posts
+    Column("opened", Boolean, nullable=False, server_default="false"),
+    Column("diarised_by", String(40), nullable=False),
+    Column("idempotency_key", String(100), unique=True),  # a retried diarisation finds its receipt
+    Column("diarised_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("office_code", "year", "serial", name="diary_serial_once"),
+)
+
+movements = Table(
+    "movements", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("receipt_id", String(36), ForeignKey("dak.receipts.id"), nullable=False, index=True),
+    Column("action", String(20), nullable=False),
+    Column("from_post", String(60)),
+    Column("to_post", String(60), nullable=False),
+    Column("by_user", String(40), nullable=False),
+    Column("remarks", Text, nullable=False, server_default=""),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)

@@ -8,27 +8,19 @@ from __future__ import annotations
 import logging
 
 from nameko.rpc import rpc
-from pydantic import ValidationError
 from sqlalchemy import select
 
 from eoffice.actor import Actor
 from eoffice.db import Database
-from eoffice.errors import AccountLocked, Forbidden, InvalidCredentials, InvalidInput
+from eoffice.errors import AccountLocked, Forbidden, InvalidCredentials
 from eoffice.messaging import Outbox, first_call
+from eoffice.paging import keyset_page
 from eoffice.service import ServiceBase
+from eoffice.validation import parse
 from services.directory import calendar, events, importer, models, organisation as org
 from services.directory.schemas import DateRange, Delegate, HandOver, ImportRequest, Page
 
 log = logging.getLogger(__name__)
-
-
-def parse(model, data: dict):
-    """Returns `data` as `model`; raises InvalidInput naming each bad field."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        errors = [{"field": ".".join(map(str, e["loc"])) or "request", "message": e["msg"]} for e in exc.errors()]
-        raise InvalidInput("; ".join(f"{e['field']}: {e['message']}" for e in errors), errors=errors) from None
 
 
 class DirectoryService(ServiceBase):
@@ -62,7 +54,7 @@ class DirectoryService(ServiceBase):
             if not actor.has_role("system_admin"):
                 root = org.actor_jurisdiction(session, actor)
                 query = query.where((models.offices.c.path == root) | models.offices.c.path.startswith(root + "/"))
-            return _page(session, query, models.offices.c.code, page)
+            return keyset_page(session, query, models.offices.c.code, page.after, page.limit)
 
     @rpc
     def get_office(self, actor: dict, code: str) -> dict:
@@ -78,8 +70,8 @@ class DirectoryService(ServiceBase):
         actor, page = Actor.model_validate(actor), parse(Page, page or {})
         with self.db.transaction() as session:
             org.require_visible(session, actor, org.office(session, office_code)["path"], f"office {office_code}")
-            result = _page(session, select(models.posts).where(models.posts.c.office_code == office_code),
-                           models.posts.c.code, page)
+            result = keyset_page(session, select(models.posts).where(models.posts.c.office_code == office_code),
+                                 models.posts.c.code, page.after, page.limit)
             result["items"] = [{**row, "roles": list(row["roles"]), "holders": org.holders(session, row["code"])}
                                for row in result["items"]]
             return result
@@ -187,14 +179,3 @@ class DirectoryService(ServiceBase):
     def supervisors_of(self, post_code: str) -> list[str]:
         with self.db.transaction() as session:
             return org.supervisors(session, post_code)
-
-
-def _page(session, query, key, page: Page) -> dict:
-    """Returns up to `page.limit` rows of `query` after `page.after` in `key` order, and the key
-    to continue from (None on the last page)."""
-    query = query.order_by(key).limit(page.limit + 1)
-    if page.after:
-        query = query.where(key > page.after)
-    rows = [dict(r) for r in session.execute(query).mappings()]
-    more, rows = len(rows) > page.limit, rows[:page.limit]
-    return {"items": rows, "next": rows[-1][key.name] if more and rows else None}

@@ -12,7 +12,7 @@ from fastapi import APIRouter, FastAPI
 from eoffice.db import make_engine
 from eoffice.rpc import RpcPool
 from eoffice.settings import get_settings
-from services.gateway import auth, directory, health, problems
+from services.gateway import auth, dak, directory, health, problems
 from services.gateway.requests import RequestContext, RequestIdLogFilter, current_request_id
 
 API_PREFIX = "/api/v1"
@@ -40,6 +40,7 @@ def create_app() -> FastAPI:
     api.include_router(health.router)
     api.include_router(auth.router)
     api.include_router(directory.router)
+    api.include_router(dak.router)
     app.include_router(api)
     problems.install(app)
     app.add_middleware(RequestContext, max_body=get_settings().max_upload_bytes)

@@ -33,7 +33,7 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def gateway_url(migrated):
     assert load.load(load.DEMO, load.DEMO_PASSWORD).rejected == []
-    directory = service_process("directory").start()
+    services = [service_process(name).start() for name in ("directory", "dak")]
     port = free_port()
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     gateway = subprocess.Popen(
@@ -46,7 +46,8 @@ def gateway_url(migrated):
     yield url
     gateway.terminate()
     gateway.wait(timeout=30)
-    directory.stop()
+    for service in services:
+        service.stop()
 
 
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(gateway_url):
@@ -58,7 +59,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(gateway_url)
          # who may do what), so acceptance of schema-valid data is not a check here.
          "--exclude-checks", "positive_data_acceptance", "--max-examples", "15", "--seed", "1",
          # Both end the session schemathesis is using; readiness answers 503 by design here,
-         # where only the directory service runs.
+         # where only the directory and dak services run.
          "--exclude-path", "/api/v1/auth/sign-out", "--exclude-path", "/api/v1/auth/act-as",
          "--exclude-path", "/api/v1/health/ready",
          "-H", f"Authorization: Bearer {token}"],

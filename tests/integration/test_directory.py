@@ -2,70 +2,24 @@
 directory service, RabbitMQ and PostgreSQL."""
 from __future__ import annotations
 
-import csv
 import uuid
 from datetime import datetime, timedelta, timezone
 
 import jwt
 import pytest
-from fastapi.testclient import TestClient
 
-from eoffice.db import make_engine
 from services.directory import load
-from services.directory.models import users
-from services.gateway.app import create_app
-from tests.support.system import LOG_DIR, service_process, wait_until
+from tests.support.demo import (PASSWORD, auth, demo, demo_gateway, held_post, holder_email, post_with_role,
+                                sign_in)
+from tests.support.system import LOG_DIR, wait_until
 
 pytestmark = pytest.mark.live
-PASSWORD = load.DEMO_PASSWORD
-
-
-def demo(name: str) -> list[dict]:
-    with open(load.DEMO / f"{name}.csv", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
-
-
-def holder_email(post_code: str) -> str:
-    """The demo e-mail of whoever holds a post today, from the demo files themselves."""
-    emails = {u["employee_id"]: u["email"] for u in demo("users")}
-    return next(emails[p["employee_id"]] for p in demo("postings")
-                if p["post_code"] == post_code and not p["end_date"])
-
-
-def post_with_role(role: str, office_prefix: str = "") -> str:
-    return next(p["code"] for p in demo("posts") if role in p["roles"].split(";")
-                and p["office_code"].startswith(office_prefix) and any(
-                    q["post_code"] == p["code"] and not q["end_date"] for q in demo("postings")))
 
 
 @pytest.fixture(scope="module")
 def api(migrated):
-    report = load.load(load.DEMO, PASSWORD)
-    assert report.rejected == []
-    # Other suites (the schemathesis run) may have locked demo accounts with wrong passwords.
-    engine = make_engine(migrated.database_url, pool_size=1)
-    with engine.begin() as conn:
-        conn.execute(users.update().values(failed_sign_ins=0, locked_until=None))
-    engine.dispose()
-    directory = service_process("directory").start()
-    with TestClient(create_app()) as client:
-        wait_until(lambda: client.post("/api/v1/auth/sign-in", json={"email": "x@y.in", "password": "x"}).status_code == 401,
-                   60, "directory answering")
+    with demo_gateway(migrated) as client:
         yield client
-    directory.stop()
-
-
-def sign_in(api, post_code: str, act_as: str | None = None) -> dict:
-    response = api.post("/api/v1/auth/sign-in", json={"email": holder_email(post_code), "password": PASSWORD,
-                                                      "post_code": act_as or post_code})
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def auth(tokens: dict) -> dict:
-    return {"Authorization": f"Bearer {tokens['access_token']}"}
-
-
 def test_importing_the_same_organisation_again_changes_nothing(api):
     again = load.load(load.DEMO, PASSWORD)
     assert sum(again.created.values()) == 0 and sum(again.changed.values()) == 0
@@ -237,22 +191,6 @@ def test_request_id_reaches_the_directory_log(api):
     log = LOG_DIR / "directory.log"
     wait_until(lambda: f"[{request_id}] eoffice.calls: directory.authenticate InvalidCredentials" in log.read_text(),
                10, "the call logged with its request id")
-
-
-def in_district(office_code: str, district: str) -> bool:
-    parents = {o["code"]: o["parent_code"] for o in demo("offices")}
-    while office_code:
-        if office_code == district:
-            return True
-        office_code = parents.get(office_code)
-    return False
-
-
-def held_post(role: str, district: str | None) -> str:
-    """A post with `role`, held today, in `district` (anywhere when None)."""
-    held = {p["post_code"] for p in demo("postings") if not p["end_date"]}
-    return next(p["code"] for p in demo("posts") if role in p["roles"].split(";") and p["code"] in held
-                and (district is None or in_district(p["office_code"], district)))
 
 
 ROLES = ["system_admin", "office_admin", "dak_clerk", "section_staff", "officer", "supervisor"]

@@ -1,0 +1,15 @@
+"""Checking what an entry point was given, the same way in every service."""
+from __future__ import annotations
+
+from pydantic import BaseModel, ValidationError
+
+from eoffice.errors import InvalidInput
+
+
+def parse(model: type[BaseModel], data: dict) -> BaseModel:
+    """Returns `data` as `model`; raises InvalidInput naming each bad field and why."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors = [{"field": ".".join(map(str, e["loc"])) or "request", "message": e["msg"]} for e in exc.errors()]
+        raise InvalidInput("; ".join(f"{e['field']}: {e['message']}" for e in errors), errors=errors) from None

@@ -1,0 +1,70 @@
+"""Receipts (dak) over HTTP: diarise, send to a post, the inbox of the post you act as."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from fastapi import APIRouter, Depends, Path, Request
+from pydantic import BaseModel, Field
+
+from eoffice.actor import Actor
+from services.gateway.auth import actor
+from services.gateway.directory import IdempotencyKey
+from services.gateway.models import Text
+from services.gateway.pages import Page, PageRequest, page, page_request
+
+router = APIRouter(tags=["dak"], dependencies=[Depends(actor)])
+ReceiptId = Path(min_length=36, max_length=36, pattern=r"^[0-9a-f-]{36}$")
+
+
+class Letter(BaseModel):
+    subject: Text = Field(min_length=1, max_length=2000)
+    sender_name: Text = Field(min_length=1, max_length=500)
+    sender_address: Text = Field("", max_length=2000)
+    letter_number: Text = Field("", max_length=200)
+    letter_date: date | None = None
+    received_date: date
+    mode: str = Field(pattern="^(post|hand|email|portal|fax)$")
+    language: str = Field("hi", pattern="^(hi|en|other)$")
+    security_grading: str = Field("normal", pattern="^(normal|confidential|secret|top_secret)$")
+    physical: bool = True
+
+
+class Receipt(Letter):
+    id: str
+    diary_number: str
+    office_code: str
+    holder_post: str
+    diarised_by: str
+    diarised_at: datetime
+
+
+class SendRequest(BaseModel):
+    to_post: Text = Field(min_length=1, max_length=60)
+    remarks: Text = Field("", max_length=2000)
+
+
+class Movement(BaseModel):
+    receipt_id: str
+    to_post: str
+    from_post: str | None = None
+    diary_number: str | None = None
+    remarks: str = ""
+    repeated: bool = False
+
+
+@router.post("/receipts", response_model=Receipt, status_code=201, summary="Diarise a letter (dak clerk)")
+def diarise(request: Request, body: Letter, who: Actor = Depends(actor), idempotency_key: str = IdempotencyKey):
+    return request.app.state.rpc.call("dak", "diarise", who.model_dump(mode="json"), body.model_dump(mode="json"),
+                                      idempotency_key)
+
+
+@router.post("/receipts/{receipt_id}/send", response_model=Movement, summary="Send a receipt you hold to a post")
+def send(request: Request, body: SendRequest, who: Actor = Depends(actor), receipt_id: str = ReceiptId,
+         idempotency_key: str = IdempotencyKey):
+    return request.app.state.rpc.call("dak", "send", who.model_dump(mode="json"), receipt_id,
+                                      body.model_dump(), idempotency_key)
+
+
+@router.get("/inbox", response_model=Page[Receipt], summary="Receipts pending with the post you act as")
+def inbox(request: Request, who: Actor = Depends(actor), at: PageRequest = Depends(page_request)):
+    return page(request.app.state.rpc.call("dak", "inbox", who.model_dump(mode="json"), at.model_dump()))

@@ -1,9 +1,14 @@
 """Checking what an entry point was given, the same way in every service."""
 from __future__ import annotations
 
-from pydantic import BaseModel, ValidationError
+from typing import Annotated
+
+from pydantic import BaseModel, StringConstraints, ValidationError
 
 from eoffice.errors import InvalidInput
+
+# Text as PostgreSQL can store it: no NUL character anywhere.
+Text = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$")]
 
 
 def parse(model: type[BaseModel], data: dict) -> BaseModel:

@@ -6,12 +6,14 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from eoffice.validation import Text
+
 
 class Diarise(BaseModel):
-    subject: str = Field(min_length=1, max_length=2000)
-    sender_name: str = Field(min_length=1, max_length=500)
-    sender_address: str = Field("", max_length=2000)
-    letter_number: str = Field("", max_length=200)
+    subject: Text = Field(min_length=1, max_length=2000)
+    sender_name: Text = Field(min_length=1, max_length=500)
+    sender_address: Text = Field("", max_length=2000)
+    letter_number: Text = Field("", max_length=200)
     letter_date: date | None = None
     received_date: date
     mode: Literal["post", "hand", "email", "portal", "fax"]
@@ -27,5 +29,5 @@ class Diarise(BaseModel):
 
 
 class Send(BaseModel):
-    to_post: str = Field(min_length=1, max_length=60)
-    remarks: str = Field("", max_length=2000)
+    to_post: Text = Field(min_length=1, max_length=60)
+    remarks: Text = Field("", max_length=2000)

@@ -1,12 +1,13 @@
 """Receipts (dak) over HTTP: diarise, send to a post, the inbox of the post you act as."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, Field
 
 from eoffice.actor import Actor
+from services.dak.schemas import Diarise
 from services.gateway.auth import actor
 from services.gateway.directory import IdempotencyKey
 from services.gateway.models import Text
@@ -16,20 +17,7 @@ router = APIRouter(tags=["dak"], dependencies=[Depends(actor)])
 ReceiptId = Path(min_length=36, max_length=36, pattern=r"^[0-9a-f-]{36}$")
 
 
-class Letter(BaseModel):
-    subject: Text = Field(min_length=1, max_length=2000)
-    sender_name: Text = Field(min_length=1, max_length=500)
-    sender_address: Text = Field("", max_length=2000)
-    letter_number: Text = Field("", max_length=200)
-    letter_date: date | None = None
-    received_date: date
-    mode: str = Field(pattern="^(post|hand|email|portal|fax)$")
-    language: str = Field("hi", pattern="^(hi|en|other)$")
-    security_grading: str = Field("normal", pattern="^(normal|confidential|secret|top_secret)$")
-    physical: bool = True
-
-
-class Receipt(Letter):
+class Receipt(Diarise):
     id: str
     diary_number: str
     office_code: str
@@ -53,7 +41,7 @@ class Movement(BaseModel):
 
 
 @router.post("/receipts", response_model=Receipt, status_code=201, summary="Diarise a letter (dak clerk)")
-def diarise(request: Request, body: Letter, who: Actor = Depends(actor), idempotency_key: str = IdempotencyKey):
+def diarise(request: Request, body: Diarise, who: Actor = Depends(actor), idempotency_key: str = IdempotencyKey):
     return request.app.state.rpc.call("dak", "diarise", who.model_dump(mode="json"), body.model_dump(mode="json"),
                                       idempotency_key)
 

@@ -1,12 +1,8 @@
 """The gateway's own tables, in schema `gateway` (sign-in sessions and their refresh tokens),
 and the string type every request model uses."""
-from typing import Annotated
-
-from pydantic import StringConstraints
 from sqlalchemy import Column, DateTime, MetaData, String, Table, func
 
-# Text as PostgreSQL can store it: no NUL character anywhere.
-Text = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$")]
+from eoffice.validation import Text  # noqa: F401  (re-exported for the request models)
 
 metadata = MetaData(schema="gateway")
 

@@ -17,3 +17,11 @@ class ReceiptSent(EventPayload):
     diary_number: str
     from_post: str
     to_post: str
+
+
+class ReceiptPulledBack(EventPayload):
+    event_type = "eoffice.receipt.pulled-back.v1"
+    receipt_id: str
+    diary_number: str
+    from_post: str
+    to_post: str

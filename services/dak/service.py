@@ -60,6 +60,28 @@ class DakService(ServiceBase):
             return movement
 
     @rpc
+    def open_receipt(self, actor: dict, receipt_id: str) -> dict:
+        """Returns a receipt and its movements; opening by the holding post marks it opened
+        (received, for a physical receipt), after which it cannot be pulled back."""
+        actor = Actor.model_validate(actor)
+        with self.db.transaction() as session:
+            return receipts.open_receipt(session, actor, receipt_id)
+
+    @rpc
+    def pull_back(self, actor: dict, receipt_id: str, idempotency_key: str) -> dict:
+        """Takes back a receipt the actor's post sent, until the recipient opens it. Emits
+        eoffice.receipt.pulled-back.v1."""
+        actor = Actor.model_validate(actor)
+        with self.db.transaction() as session:
+            if not first_call(session, models.inbox, idempotency_key, "dak.pull_back"):
+                return {"receipt_id": receipt_id, "to_post": actor.post_id, "repeated": True}
+            movement = receipts.pull_back(session, actor, receipt_id)
+            self.outbox.add(session, events.ReceiptPulledBack(
+                receipt_id=receipt_id, diary_number=movement["diary_number"], from_post=movement["from_post"],
+                to_post=movement["to_post"]), subject=receipt_id)
+            return movement
+
+    @rpc
     def inbox(self, actor: dict, page: dict | None = None) -> dict:
         """Returns the receipts pending with the actor's post (and posts delegated to it)."""
         actor, page = Actor.model_validate(actor), parse(Page, page or {})

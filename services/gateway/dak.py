@@ -53,6 +53,33 @@ def send(request: Request, body: SendRequest, who: Actor = Depends(actor), recei
                                       body.model_dump(), idempotency_key)
 
 
+class MovementLine(BaseModel):
+    action: str
+    from_post: str | None = None
+    to_post: str
+    by_user: str
+    remarks: str = ""
+    at: datetime | None = None
+
+
+class ReceiptDetail(Receipt):
+    opened: bool
+    movements: list[MovementLine]
+
+
+@router.get("/receipts/{receipt_id}", response_model=ReceiptDetail,
+            summary="A receipt and its movements; opening it as its holder marks it opened (received)")
+def open_receipt(request: Request, who: Actor = Depends(actor), receipt_id: str = ReceiptId):
+    return request.app.state.rpc.call("dak", "open_receipt", who.model_dump(mode="json"), receipt_id)
+
+
+@router.post("/receipts/{receipt_id}/pull-back", response_model=Movement,
+             summary="Take back a receipt you sent, until the recipient opens it")
+def pull_back(request: Request, who: Actor = Depends(actor), receipt_id: str = ReceiptId,
+              idempotency_key: str = IdempotencyKey):
+    return request.app.state.rpc.call("dak", "pull_back", who.model_dump(mode="json"), receipt_id, idempotency_key)
+
+
 @router.get("/inbox", response_model=Page[Receipt], summary="Receipts pending with the post you act as")
 def inbox(request: Request, who: Actor = Depends(actor), at: PageRequest = Depends(page_request)):
     return page(request.app.state.rpc.call("dak", "inbox", who.model_dump(mode="json"), at.model_dump()))

@@ -80,7 +80,7 @@ def test_only_dak_clerks_diarise_and_only_the_holder_sends(api):
 
 def test_pending_work_follows_the_post_to_its_new_holder(api):
     clerk = auth(sign_in(api, held_post("dak_clerk", "DIST-LKO")))
-    post = held_post("officer", "DIST-LKO")
+    post = held_post("officer", "DIST-LKO", last=True)  # a post no other test here needs
     receipt = diarise(api, clerk, subject="Pension arrears of a retired patwari").json()
     sent = api.post(f"/api/v1/receipts/{receipt['id']}/send", headers={**clerk, **key()},
                     json={"to_post": post, "remarks": "for necessary action"})
@@ -97,7 +97,55 @@ def test_pending_work_follows_the_post_to_its_new_holder(api):
     signed = api.post("/api/v1/auth/sign-in", json={"email": newcomer["email"], "password": PASSWORD, "post_code": post})
     new_holder = auth(signed.json())
     assert receipt["id"] in {r["id"] for r in api.get("/api/v1/inbox?limit=200", headers=new_holder).json()["items"]}
-    # And the new holder can act on it at once.
+    # And the new holder can act on it at once: receive the paper, then send it on.
+    assert api.get(f"/api/v1/receipts/{receipt['id']}", headers=new_holder).json()["opened"] is True
     onward = api.post(f"/api/v1/receipts/{receipt['id']}/send", headers={**new_holder, **key()},
                       json={"to_post": receipt["holder_post"]})
     assert onward.status_code == 200
+
+
+def test_pull_back_works_until_the_recipient_opens_it(api):
+    clerk = auth(sign_in(api, held_post("dak_clerk", "DIST-LKO")))
+    officer_post = held_post("officer", "DIST-LKO")
+    officer = auth(sign_in(api, officer_post))
+
+    def sent_receipt():
+        receipt = diarise(api, clerk, physical=False).json()
+        api.post(f"/api/v1/receipts/{receipt['id']}/send", headers={**clerk, **key()}, json={"to_post": officer_post})
+        return receipt
+
+    unopened = sent_receipt()
+    back = api.post(f"/api/v1/receipts/{unopened['id']}/pull-back", headers={**clerk, **key()})
+    assert back.status_code == 200 and back.json()["to_post"] == unopened["holder_post"]
+    assert unopened["id"] not in {r["id"] for r in api.get("/api/v1/inbox?limit=200", headers=officer).json()["items"]}
+
+    opened = sent_receipt()
+    detail = api.get(f"/api/v1/receipts/{opened['id']}", headers=officer).json()
+    assert [m["action"] for m in detail["movements"]] == ["diarised", "sent", "opened"]
+    late = api.post(f"/api/v1/receipts/{opened['id']}/pull-back", headers={**clerk, **key()})
+    assert late.status_code == 409 and "already opened" in late.json()["detail"]
+    # The sender may still look at it, which does not open it for anyone.
+    assert api.get(f"/api/v1/receipts/{opened['id']}", headers=clerk).status_code == 200
+
+
+def test_a_physical_receipt_is_received_before_it_is_acted_on(api):
+    clerk = auth(sign_in(api, held_post("dak_clerk", "DIST-LKO")))
+    officer_post = held_post("officer", "DIST-LKO")
+    officer = auth(sign_in(api, officer_post))
+    receipt = diarise(api, clerk, physical=True).json()
+    api.post(f"/api/v1/receipts/{receipt['id']}/send", headers={**clerk, **key()}, json={"to_post": officer_post})
+    early = api.post(f"/api/v1/receipts/{receipt['id']}/send", headers={**officer, **key()},
+                     json={"to_post": receipt["holder_post"]})
+    assert early.status_code == 409 and "receive it" in early.json()["detail"]
+    actions = [m["action"] for m in api.get(f"/api/v1/receipts/{receipt['id']}", headers=officer).json()["movements"]]
+    assert actions[-1] == "received"
+    onward = api.post(f"/api/v1/receipts/{receipt['id']}/send", headers={**officer, **key()},
+                      json={"to_post": receipt["holder_post"]})
+    assert onward.status_code == 200
+
+
+def test_a_stranger_cannot_see_a_receipt(api):
+    clerk = auth(sign_in(api, held_post("dak_clerk", "DIST-LKO")))
+    receipt = diarise(api, clerk).json()
+    stranger = auth(sign_in(api, held_post("section_staff", "DIST-SPR")))
+    assert api.get(f"/api/v1/receipts/{receipt['id']}", headers=stranger).status_code == 404

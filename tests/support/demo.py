@@ -54,11 +54,13 @@ def in_district(office_code: str, district: str) -> bool:
     return False
 
 
-def held_post(role: str, district: str | None) -> str:
-    """A post with `role`, held today, in `district` (anywhere when None)."""
+def held_post(role: str, district: str | None, last: bool = False) -> str:
+    """A post with `role`, held today, in `district` (anywhere when None): the first such post
+    in the demo files, or the last."""
     held = {p["post_code"] for p in demo("postings") if not p["end_date"]}
-    return next(p["code"] for p in demo("posts") if role in p["roles"].split(";") and p["code"] in held
-                and (district is None or in_district(p["office_code"], district)))
+    found = [p["code"] for p in demo("posts") if role in p["roles"].split(";") and p["code"] in held
+             and (district is None or in_district(p["office_code"], district))]
+    return found[-1] if last else found[0]
 
 
 

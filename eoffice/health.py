@@ -28,9 +28,9 @@ def _get_ok(url: str) -> None:
         raise RuntimeError(f"HTTP {response.status}")
 
 
-def postgres(engine) -> dict:
-    from eoffice.db import UnitOfWork
-    return _check(lambda: UnitOfWork(engine).ping())
+def postgres(db) -> dict:
+    """`db` is a `UnitOfWork`."""
+    return _check(db.ping)
 
 
 def rabbitmq(settings: Settings) -> dict:

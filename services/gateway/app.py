@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from eoffice.db import make_engine
+from eoffice.db import UnitOfWork, make_engine
 from eoffice.rpc import RpcPool
 from eoffice.settings import get_settings
 from services.gateway import auth, dak, directory, health, problems
@@ -26,11 +26,12 @@ async def lifespan(app: FastAPI):
     app.state.rpc = RpcPool(settings.amqp_uri, size=16, context=lambda: {"request_id": current_request_id()})
     # Readiness must answer quickly even when a service is dead.
     app.state.health_rpc = RpcPool(settings.amqp_uri, size=8, timeout=3)
-    app.state.engine = make_engine(settings.database_url, pool_size=2)
+    # One unit of work per worker process: sign-in sessions are checked on every request.
+    app.state.db = UnitOfWork(make_engine(settings.database_url, pool_size=4))
     yield
     app.state.rpc.close()
     app.state.health_rpc.close()
-    app.state.engine.dispose()
+    app.state.db.engine.dispose()
 
 
 def create_app() -> FastAPI:

@@ -16,10 +16,9 @@ import jwt
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from eoffice.actor import Actor
-from eoffice.db import UnitOfWork
 from eoffice.errors import NotSignedIn
 from services.gateway.models import Text, sessions
 
@@ -86,7 +85,7 @@ def issue(request: Request, actor: Actor, family: str | None = None) -> Tokens:
     """Opens a session (or continues a family) for the actor; returns fresh tokens."""
     state = request.app.state
     session_id, refresh = str(uuid.uuid4()), secrets.token_urlsafe(32)
-    with UnitOfWork(state.engine).transaction() as db:
+    with state.db.transaction() as db:
         db.execute(sessions.insert().values(
             id=session_id, family=family or session_id, employee_id=actor.user_id, post_code=actor.post_id,
             refresh_sha256=_sha(refresh), expires_at=_now() + REFRESH_TTL))
@@ -111,11 +110,12 @@ def current(request: Request, credentials: HTTPAuthorizationCredentials | None =
         raise NotSignedIn("the access token is not valid") from None
     if claims.get("typ") != "access":
         raise NotSignedIn("not an access token")
-    with UnitOfWork(request.app.state.engine).transaction() as db:
-        family = db.execute(select(sessions.c.family).where(sessions.c.id == claims["sid"])).scalar()
-        revoked = family is None or db.execute(select(sessions.c.id).where(
-            sessions.c.family == family, sessions.c.revoked_at.is_not(None))).first() is not None
-    if revoked:
+    # One round trip: the session's family exists and none of it is revoked.
+    family = select(sessions.c.family).where(sessions.c.id == claims["sid"]).scalar_subquery()
+    with request.app.state.db.transaction() as db:
+        members, revoked = db.execute(select(func.count(), func.count(sessions.c.revoked_at))
+                                      .where(sessions.c.family == family)).one()
+    if members == 0 or revoked:
         raise NotSignedIn("the session was signed out")
     return Actor.model_validate(claims["act"]), claims["sid"]
 
@@ -136,7 +136,7 @@ def sign_in(body: SignIn, request: Request) -> Tokens:
 @router.post("/refresh", response_model=Tokens, summary="Trade a refresh token for new tokens (once)")
 def refresh(body: Refresh, request: Request) -> Tokens:
     now = _now()
-    with UnitOfWork(request.app.state.engine).transaction() as db:
+    with request.app.state.db.transaction() as db:
         row = db.execute(select(sessions).where(sessions.c.refresh_sha256 == _sha(body.refresh_token))
                          .with_for_update()).mappings().first()
         if row is None:
@@ -170,7 +170,7 @@ def sign_out(request: Request, found: tuple[Actor, str] = Depends(current)) -> N
 
 
 def _revoke(request: Request, session_id: str) -> None:
-    with UnitOfWork(request.app.state.engine).transaction() as db:
+    with request.app.state.db.transaction() as db:
         family = db.execute(select(sessions.c.family).where(sessions.c.id == session_id)).scalar()
         db.execute(update(sessions).where(sessions.c.family == family).values(revoked_at=_now()))
 

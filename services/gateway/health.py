@@ -48,7 +48,7 @@ def ready(request: Request):
     settings = state.settings
     with ThreadPoolExecutor(max_workers=len(SERVICES) + 4) as pool:
         futures = {f"service:{name}": pool.submit(_service, state.health_rpc, name) for name in SERVICES}
-        futures["postgresql"] = pool.submit(health.postgres, state.engine)
+        futures["postgresql"] = pool.submit(health.postgres, state.db)
         futures["rabbitmq"] = pool.submit(health.rabbitmq, settings)
         futures["elasticsearch"] = pool.submit(health.elasticsearch, settings)
         minio = pool.submit(health.minio_nodes, settings)

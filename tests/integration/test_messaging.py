@@ -12,6 +12,7 @@ from sqlalchemy import func, select, text
 
 from eoffice.db import UnitOfWork, make_engine
 from eoffice.messaging import record_event
+from eoffice.settings import get_settings
 from eoffice.tools.deadletters import list_dead_letters
 from tests.support import messaging_services as ms
 from tests.support.system import ServiceProcess, part, service_process, wait_until
@@ -41,7 +42,6 @@ def clerk_and_tally(uow, rpc):
 
 
 def _queues_bound() -> bool:
-    from eoffice.settings import get_settings
     with Connection(get_settings().amqp_uri) as conn:
         channel = conn.channel()
         for event_type in (ms.NoteRecorded.event_type, ms.DoomedNote.event_type):
@@ -96,7 +96,6 @@ def test_outbox_event_written_while_broker_is_down_arrives_once_after_it_returns
     wait_until(lambda: seen_keys(uow, key) == 1, 90, "the event delivered after the broker came back")
 
     # A second delivery of the same event (as after a crash before the ack) changes nothing.
-    from eoffice.settings import get_settings
     Publisher(get_settings().amqp_uri).publish(envelope.model_dump(mode="json"),
                                                exchange=get_event_exchange("test_clerk", {}),
                                                routing_key=envelope.type)
@@ -109,7 +108,6 @@ def test_outbox_event_written_while_broker_is_down_arrives_once_after_it_returns
 
 
 def _queue_empty(name: str) -> bool:
-    from eoffice.settings import get_settings
     with Connection(get_settings().amqp_uri) as conn:
         _, count, _ = conn.channel().queue_declare(name, passive=True)
         return count == 0

@@ -47,6 +47,18 @@ def rabbitmq(settings: Settings) -> dict:
     return _check(check)
 
 
+def worker_queue(settings: Settings, queue: str) -> dict:
+    """A background worker is up when it consumes its queue; the queue's depth is its backlog."""
+    def check():
+        with Connection(settings.amqp_uri, connect_timeout=2) as conn:
+            conn.ensure_connection(max_retries=1)
+            _, backlog, consumers = conn.channel().queue_declare(queue, passive=True)
+            if consumers == 0:
+                raise RuntimeError(f"nobody consumes {queue} ({backlog} waiting)")
+            return {"backlog": backlog, "consumers": consumers}
+    return _check(check)
+
+
 def minio_nodes(settings: Settings) -> dict:
     """One entry per node, plus the cluster's own view (write quorum)."""
     scheme = "https" if settings.minio_secure else "http"

@@ -150,14 +150,17 @@ class Outbox(DependencyProvider):
     added events, and polling every `EOFFICE_OUTBOX_POLL_INTERVAL` seconds, backing off while
     the broker is away."""
 
-    def __init__(self, outbox_table: Table):
-        self.table = outbox_table
+    def __init__(self, outbox_table: Table, service: str | None = None):
+        # `service` names the emitter when a second process works for a service (the dak OCR
+        # worker emits dak's events from dak's outbox); by default the nameko service itself.
+        self.table, self._service = outbox_table, service
         self._wake = Event()
 
     def setup(self):
         config = self.container.config
+        self.service = self._service or self.container.service_name
         self.relay = Relay(UnitOfWork(make_engine(config.get("DATABASE_URL"), pool_size=2)),
-                           self.table, self.container.service_name, config[AMQP_URI_CONFIG_KEY])
+                           self.table, self.service, config[AMQP_URI_CONFIG_KEY])
         self.poll = get_settings().outbox_poll_interval
         self._added = set()
 
@@ -179,8 +182,7 @@ class Outbox(DependencyProvider):
                     pass
                 backoff = self.poll
             except Exception as exc:  # broker or database away: keep the events, try again later
-                log.warning("outbox relay of %s: %s; retrying in %.0fs",
-                            self.container.service_name, exc, backoff)
+                log.warning("outbox relay of %s: %s; retrying in %.0fs", self.service, exc, backoff)
                 backoff = min(backoff * 2, 30.0)
             with eventlet.Timeout(backoff, False):
                 self._wake.wait()
@@ -206,8 +208,7 @@ class OutboxHandle:
     def add(self, session: Session, payload: EventPayload, subject: str | None = None) -> Envelope:
         """Records the event in `session`'s transaction; the relay publishes it after commit."""
         self._provider._added.add(self._worker_ctx.call_id)
-        return record_event(session, self._provider.table, self._provider.container.service_name,
-                            payload, subject)
+        return record_event(session, self._provider.table, self._provider.service, payload, subject)
 
     def pending(self) -> int:
         """Returns how many of this service's events wait to be published."""

@@ -38,7 +38,8 @@ class Settings(BaseSettings):
 
     token_secret: str = "change-me"
     gateway_bind: str = "127.0.0.1:8080"
-    max_upload_bytes: int = 50 * 1024 * 1024  # a scanned letter of many pages fits; larger is refused
+    max_upload_bytes: int = 50 * 1024 * 1024  # one request: a scanned letter of many pages fits
+    max_scan_bytes: int = 20 * 1024 * 1024  # one document of a receipt
 
     @field_validator("minio_endpoints", "retry_delays", mode="before")
     @classmethod

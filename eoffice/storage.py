@@ -42,6 +42,11 @@ class StoredObject:
     size: int
     bucket: str
     version_id: str | None = None  # set in the records bucket: the locked version to read back
+    name: str = ""  # the object's name: its SHA-256 unless the caller chose one
+
+    def __post_init__(self):
+        if not self.name:
+            object.__setattr__(self, "name", self.sha256)
 
 
 class VerifiedReader(io.RawIOBase):
@@ -133,11 +138,14 @@ class DocumentStore:
                         raise
 
     def put(self, stream: BinaryIO, *, content_type: str = "application/octet-stream",
-            retain_until: datetime | None = None) -> StoredObject:
+            retain_until: datetime | None = None, name: str | None = None) -> StoredObject:
         """Stores the stream's bytes under their SHA-256; returns what was stored.
 
         With `retain_until` the object goes to the records bucket, locked in compliance mode
-        until that date. Safe to retry: the same bytes make the same object."""
+        until that date. Safe to retry: the same bytes make the same object.
+
+        With `name` the object is stored under that name instead (one owner per object, so it
+        can be removed safely when its owner is not created); reads still check the hash."""
         bucket = self.records if retain_until else self.documents
         digest, size = hashlib.sha256(), 0
         with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
@@ -146,18 +154,19 @@ class DocumentStore:
                 spool.write(chunk)
                 size += len(chunk)
             sha256 = digest.hexdigest()
-            version_id = self._existing_version(bucket, sha256)
+            key = name or sha256
+            version_id = False if name else self._existing_version(bucket, sha256)
             if version_id is False:
                 retention = Retention(COMPLIANCE, retain_until) if retain_until else None
 
                 def upload(client: Minio):
                     spool.seek(0)
-                    return client.put_object(bucket, sha256, spool, size, content_type=content_type,
+                    return client.put_object(bucket, key, spool, size, content_type=content_type,
                                              metadata={"x-amz-meta-sha256": sha256},
                                              retention=retention, part_size=PART_SIZE,
                                              num_parallel_uploads=1)
                 version_id = self._call(upload).version_id
-        return StoredObject(sha256=sha256, size=size, bucket=bucket, version_id=version_id)
+        return StoredObject(sha256=sha256, size=size, bucket=bucket, version_id=version_id, name=key)
 
     def _existing_version(self, bucket: str, sha256: str) -> str | None | bool:
         """Returns the version id of the object already stored under `sha256` (None where the
@@ -169,25 +178,39 @@ class DocumentStore:
                 return False
             raise
 
-    def open(self, sha256: str, *, version_id: str | None = None, locked: bool = False) -> VerifiedReader:
+    def open(self, name: str, *, sha256: str | None = None, version_id: str | None = None,
+             locked: bool = False) -> VerifiedReader:
         """Returns a stream of the object's bytes; reading to the end raises `ObjectCorrupted`
-        if they do not match `sha256`. Raises `NotFound` if there is no such object.
+        if they do not match `sha256` (by default the name itself). Raises `NotFound` if there
+        is no such object.
 
         For a record pass the `version_id` that `put` returned: a later write under the same
         name makes a new version and never replaces the locked one."""
         bucket = self.records if locked or version_id else self.documents
         try:
-            response = self._call(lambda c: c.get_object(bucket, sha256, version_id=version_id))
+            response = self._call(lambda c: c.get_object(bucket, name, version_id=version_id))
         except S3Error as exc:
             if exc.code in ("NoSuchKey", "NoSuchObject"):
-                raise NotFound(f"no document {sha256}") from exc
+                raise NotFound(f"no document {name}") from exc
             raise
-        return VerifiedReader(response, sha256)
+        return VerifiedReader(response, sha256 or name)
 
-    def read(self, sha256: str, *, version_id: str | None = None, locked: bool = False) -> bytes:
+    def read(self, name: str, *, sha256: str | None = None, version_id: str | None = None,
+             locked: bool = False) -> bytes:
         """Returns the object's bytes after checking them (small objects only)."""
-        with self.open(sha256, version_id=version_id, locked=locked) as reader:
+        with self.open(name, sha256=sha256, version_id=version_id, locked=locked) as reader:
             return reader.read()
+
+    def remove(self, name: str) -> None:
+        """Removes a documents-bucket object (records are never removed); no error if absent."""
+        self._call(lambda c: c.remove_object(self.documents, name))
+
+    def names_older_than(self, prefix: str, cutoff: datetime) -> list[str]:
+        """Returns the names of documents-bucket objects under `prefix` last written before
+        `cutoff` (for sweeping uploads whose owner was never created)."""
+        return self._call(lambda c: [o.object_name for o in c.list_objects(self.documents, prefix=prefix,
+                                                                          recursive=True)
+                                     if o.last_modified and o.last_modified < cutoff])
 
     def ping(self) -> None:
         """Raises `Unavailable` unless some endpoint answers."""

@@ -6,6 +6,7 @@ import os
 import pytest
 
 from eoffice.settings import Settings
+from tests.support.system import part, wait_for_whole_cluster
 
 
 def pytest_collection_modifyitems(config, items):
@@ -37,3 +38,18 @@ def rpc(settings):
     pool = RpcPool(settings.amqp_uri, timeout=10)
     yield pool
     pool.close()
+
+
+@pytest.fixture
+def stopped_nodes(settings):
+    """Stops the MinIO nodes a test names; starts them again afterwards, whatever happened."""
+    stopped = []
+
+    def stop(*ports):
+        for port in ports:
+            part("stop", f"minio-{port}")
+            stopped.append(port)
+    yield stop
+    for port in stopped:
+        part("start", f"minio-{port}")
+    wait_for_whole_cluster(settings)

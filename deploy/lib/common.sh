@@ -18,7 +18,7 @@ ES_VERSION="8.19.21"
 ES_ARTIFACT="org.elasticsearch.distribution.integ-test-zip:elasticsearch:${ES_VERSION}:zip"
 DEBIAN_PACKAGES=(
   rabbitmq-server postgresql openjdk-17-jre-headless maven
-  tesseract-ocr tesseract-ocr-hin tesseract-ocr-eng softhsm2 poppler-utils
+  tesseract-ocr tesseract-ocr-hin tesseract-ocr-eng softhsm2 poppler-utils fonts-lohit-deva
   python3 python3-venv docker-compose unzip curl iproute2 procps ca-certificates
 )
 

@@ -1,6 +1,16 @@
 # Start, stop and check the e-Office services (nameko) and the gateway (gunicorn).
 
-SERVICES=(directory dak files signing search notify)
+SERVICES=(directory dak dak_ocr files signing search notify)
+
+# The nameko class each process runs, and how many workers (= messages taken at once) it has:
+# the OCR worker reads one document at a time so it never starves the RPC services.
+service_target() {
+  case "$1" in
+    dak_ocr) echo "services.dak.ocr_worker:OcrWorker" ;;
+    *) echo "services.$1.service:${1^}Service" ;;
+  esac
+}
+service_workers() { case "$1" in dak_ocr) echo 1 ;; *) echo 10 ;; esac; }
 
 # The environment of every service process; secrets come from $SECRETS, never the command line.
 export_app_env() {
@@ -40,8 +50,9 @@ start_service() {
   local name="$1" pidf="$RUN_DIR/$1.pid"
   if pidfile_alive "$pidf" nameko; then echo "$name already running (pid $(cat "$pidf"))"; return 0; fi
   # exec all the way down, so that the pid written is nameko's own.
-  (cd "$REPO" && export_app_env && exec setsid "$VENV/bin/nameko" run --config "$REPO/deploy/nameko.yaml" \
-      "services.$name.service:${name^}Service" >>"$LOG_DIR/$name.log" 2>&1 3>&- </dev/null) &
+  (cd "$REPO" && export_app_env && export EOFFICE_MAX_WORKERS="$(service_workers "$name")" &&
+    exec setsid "$VENV/bin/nameko" run --config "$REPO/deploy/nameko.yaml" \
+      "$(service_target "$name")" >>"$LOG_DIR/$name.log" 2>&1 3>&- </dev/null) &
   echo $! > "$pidf"
 }
 start_services() {

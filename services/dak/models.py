@@ -9,6 +9,9 @@ outbox, inbox = messaging_tables(metadata)
 
 MODES = ("post", "hand", "email", "portal", "fax")
 GRADINGS = ("normal", "confidential", "secret", "top_secret")
+PRIORITIES = ("normal", "urgent", "immediate")
+STATUSES = ("open", "in_file", "closed")  # a receipt in a file moves with the file
+OCR_STATUSES = ("pending", "done", "failed")
 
 # One row per office and year; taking a number locks the row until the receipt commits, so
 # numbers are gap-free under concurrent intake and a failed diarisation gives its number back.
@@ -29,15 +32,29 @@ receipts = Table(
     Column("subject", Text, nullable=False),
     Column("sender_name", Text, nullable=False),
     Column("sender_address", Text, nullable=False, server_default=""),
+    Column("sender_organisation", Text, nullable=False, server_default=""),
+    Column("sender_email", Text, nullable=False, server_default=""),
+    Column("sender_mobile", String(15), nullable=False, server_default=""),
     Column("letter_number", Text, nullable=False, server_default=""),
     Column("letter_date", Date),
     Column("received_date", Date, nullable=False),
     Column("mode", String(10), nullable=False),
     Column("language", String(10), nullable=False),
     Column("security_grading", String(20), nullable=False),
+    Column("category", Text, nullable=False, server_default=""),
+    Column("vip", Boolean, nullable=False, server_default="false"),
+    Column("remarks", Text, nullable=False, server_default=""),
     Column("physical", Boolean, nullable=False),
     Column("holder_post", String(60), nullable=False, index=True),  # work belongs to posts
     Column("opened", Boolean, nullable=False, server_default="false"),
+    Column("received", Boolean, nullable=False, server_default="true"),  # physical: in hand at the holder
+    Column("status", String(10), nullable=False, server_default="open"),
+    Column("file_id", String(60)),  # the file it was put in
+    Column("priority", String(10), nullable=False, server_default="normal"),
+    Column("due_date", Date),  # when the current holder should have dealt with it
+    Column("moved", Boolean, nullable=False, server_default="false"),  # left the diarising post once
+    Column("tracking_code", String(14), unique=True),  # for the sender's public status page
+    Column("copy_of", String(36)),  # marked to several posts: each further post gets a copy
     Column("diarised_by", String(40), nullable=False),
     Column("idempotency_key", String(100), unique=True),  # a retried diarisation finds its receipt
     Column("diarised_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
@@ -53,5 +70,48 @@ movements = Table(
     Column("to_post", String(60), nullable=False),
     Column("by_user", String(40), nullable=False),
     Column("remarks", Text, nullable=False, server_default=""),
+    Column("priority", String(10)),
+    Column("due_date", Date),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+UPLOADS = "scans/"  # where the gateway stores a receipt's documents, one folder per upload
+TEXT_SUFFIX = ".txt"  # the text read from a document is stored beside it under this suffix
+
+# The documents of an electronic receipt: scanned pages, e-mail attachments, the e-mail itself.
+# Objects live in MinIO under names unique to their upload; the text read from them is stored
+# beside the original as `<object>.txt`.
+scans = Table(
+    "scans", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("receipt_id", String(36), ForeignKey("dak.receipts.id"), nullable=False, index=True),
+    Column("position", Integer, nullable=False),
+    Column("filename", Text, nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("pages", Integer, nullable=False),
+    Column("object_name", Text, nullable=False, index=True),
+    Column("sha256", String(64), nullable=False),
+    Column("text_layer", Boolean, nullable=False),
+    Column("ocr_status", String(10), nullable=False),
+    Column("ocr_method", String(12)),
+    Column("ocr_attempts", Integer, nullable=False, server_default="0"),
+    Column("ocr_error", Text),
+    Column("text_chars", Integer),
+    Column("text_sha256", String(64)),  # of the text object, checked when it is read back
+    Column("read_at", DateTime(timezone=True)),
+    UniqueConstraint("receipt_id", "position", name="scan_position_once"),
+)
+
+# Every metadata correction, with the old and the new value.
+corrections = Table(
+    "corrections", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("receipt_id", String(36), ForeignKey("dak.receipts.id"), nullable=False, index=True),
+    Column("field", String(40), nullable=False),
+    Column("old_value", Text),
+    Column("new_value", Text),
+    Column("by_user", String(40), nullable=False),
+    Column("by_post", String(60), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )

@@ -1,20 +1,25 @@
-"""Receipts: diarising with a gap-free diary number, sending to posts, the inbox of a post.
+"""Receipts: diarising with a gap-free diary number, moving between posts, closing and
+correcting, the inbox of a post, and the sender's public status.
 
 Work belongs to posts: a receipt is held by a post, not a person, so when the post changes
-hands its pending receipts are the new holder's at once."""
+hands its pending receipts are the new holder's at once. Every step is a row in `movements`."""
 from __future__ import annotations
 
+import secrets
 import uuid
+from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from eoffice.actor import Actor
 from eoffice.errors import Conflict, InvalidInput, NotCurrentHolder, NotFound
 from eoffice.paging import keyset_page
-from services.dak.models import diary_counters, movements, receipts
-from services.dak.schemas import Diarise
+from services.dak.models import corrections, diary_counters, movements, receipts, scans
+from services.dak.schemas import FROZEN_AFTER_MOVE, Correct, Diarise, InboxQuery, ScanRef, Send
+
+TRACKING_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's: no I, L, O, U to misread
 
 
 def next_serial(session: Session, office_code: str, year: int) -> int:
@@ -28,18 +33,49 @@ def next_serial(session: Session, office_code: str, year: int) -> int:
                            .returning(diary_counters.c.last_serial)).scalar_one()
 
 
-def diarise(session: Session, actor: Actor, letter: Diarise, idempotency_key: str) -> dict:
-    """Records a receipt in the actor's office, held by the actor's post; returns it."""
-    year = letter.received_date.year
-    serial = next_serial(session, actor.office_id, year)
-    row = {"id": str(uuid.uuid4()), "diary_number": f"{serial}/{year}/{actor.office_id}",
-           "office_code": actor.office_id, "year": year, "serial": serial, "holder_post": actor.post_id,
-           "diarised_by": actor.user_id, "idempotency_key": idempotency_key, "opened": True,
-           **letter.model_dump()}
+def new_tracking_code() -> str:
+    """60 random bits as XXXX-XXXX-XXXX: printable on an acknowledgement, not guessable."""
+    code = "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(12))
+    return f"{code[:4]}-{code[4:8]}-{code[8:]}"
+
+
+def _record(session: Session, office_code: str, year: int, holder_post: str, by_user: str, fields: dict) -> dict:
+    """Inserts a receipt with the next diary number of the office's year; returns the row."""
+    serial = next_serial(session, office_code, year)
+    row = {"id": str(uuid.uuid4()), "diary_number": f"{serial}/{year}/{office_code}", "office_code": office_code,
+           "year": year, "serial": serial, "holder_post": holder_post, "diarised_by": by_user,
+           "tracking_code": new_tracking_code(), **fields}
     session.execute(receipts.insert().values(**row))
-    session.execute(movements.insert().values(receipt_id=row["id"], action="diarised", to_post=actor.post_id,
-                                              by_user=actor.user_id))
-    return dict(session.execute(select(receipts).where(receipts.c.id == row["id"])).mappings().one())
+    return row
+
+
+def _log(session: Session, receipt_id: str, action: str, actor: Actor, to_post: str, from_post: str | None = None,
+         remarks: str = "", **extra) -> dict:
+    movement = {"receipt_id": receipt_id, "action": action, "from_post": from_post, "to_post": to_post,
+                "by_user": actor.user_id, "remarks": remarks, **extra}
+    session.execute(movements.insert().values(**movement))
+    return movement
+
+
+def diarise(session: Session, actor: Actor, letter: Diarise, documents: list[ScanRef], idempotency_key: str) -> dict:
+    """Records a receipt in the actor's office, held by the actor's post; returns it. An
+    electronic receipt needs at least one document; a physical one carries metadata only."""
+    if not letter.physical and not documents:
+        raise InvalidInput("an electronic receipt needs its scan: upload the letter with it", field="scans")
+    if letter.physical and documents:
+        raise InvalidInput("a physical receipt carries metadata only; diarise scans as an electronic receipt",
+                           field="physical")
+    row = _record(session, actor.office_id, letter.received_date.year, actor.post_id, actor.user_id,
+                  {"idempotency_key": idempotency_key, "opened": True, "received": True, **letter.model_dump()})
+    if documents:
+        session.execute(scans.insert(), [{"receipt_id": row["id"], "position": n, "ocr_status": "pending",
+                                          **doc.model_dump()} for n, doc in enumerate(documents, start=1)])
+    _log(session, row["id"], "diarised", actor, to_post=actor.post_id)
+    return receipt(session, row["id"])
+
+
+def receipt(session: Session, receipt_id: str) -> dict:
+    return dict(session.execute(select(receipts).where(receipts.c.id == receipt_id)).mappings().one())
 
 
 def by_idempotency_key(session: Session, key: str) -> dict:
@@ -51,74 +87,232 @@ def acting_posts(actor: Actor) -> set[str]:
     return {actor.post_id, *actor.delegated_posts}
 
 
-def held(session: Session, actor: Actor, receipt_id: str) -> dict:
-    """Returns the receipt if the actor's post (or a post delegated to it) holds it; raises
-    NotFound when there is no such receipt, NotCurrentHolder when another post holds it."""
+def _locked(session: Session, receipt_id: str) -> dict | None:
     row = session.execute(select(receipts).where(receipts.c.id == receipt_id).with_for_update()).mappings().first()
+    return dict(row) if row else None
+
+
+def held(session: Session, actor: Actor, receipt_id: str, *, status: str | None = "open") -> dict:
+    """Returns the receipt, locked, if the actor's post (or a post delegated to it) holds it.
+    Raises NotFound when there is no such receipt, NotCurrentHolder when another post holds
+    it, Conflict when it is not in `status` or is physical and not yet received (rule 3)."""
+    row = _locked(session, receipt_id)
     if row is None:
         raise NotFound(f"no receipt {receipt_id}")
     if row["holder_post"] not in acting_posts(actor):
         raise NotCurrentHolder(f"receipt {row['diary_number']} is with {row['holder_post']}")
-    return dict(row)
-
-
-def send(session: Session, actor: Actor, receipt_id: str, to_post: str, remarks: str) -> dict:
-    """Moves the receipt to another post and logs the movement; returns the movement. A
-    physical receipt must have been received by its holder first."""
-    row = held(session, actor, receipt_id)
-    if row["physical"] and not row["opened"]:
+    if status and row["status"] != status:
+        raise Conflict(f"receipt {row['diary_number']} is {_describe(row)}")
+    if not row["received"]:
         raise Conflict(f"receipt {row['diary_number']} is physical: receive it before acting on it")
-    if to_post == row["holder_post"]:
-        raise InvalidInput(f"receipt {row['diary_number']} is already with {to_post}", field="to_post")
-    session.execute(update(receipts).where(receipts.c.id == receipt_id).values(holder_post=to_post, opened=False))
-    movement = {"receipt_id": receipt_id, "action": "sent", "from_post": row["holder_post"], "to_post": to_post,
-                "by_user": actor.user_id, "remarks": remarks}
-    session.execute(movements.insert().values(**movement))
-    return {**movement, "diary_number": row["diary_number"]}
+    return row
 
 
-def open_receipt(session: Session, actor: Actor, receipt_id: str) -> dict:
-    """Returns the receipt with its movements. When its holder opens it, it counts as opened
-    (received, for a physical one) and can no longer be pulled back. Others who moved it may
-    look without opening it; anyone else gets NotFound."""
-    row = session.execute(select(receipts).where(receipts.c.id == receipt_id).with_for_update()).mappings().first()
-    history = [dict(m) for m in session.execute(select(movements).where(movements.c.receipt_id == receipt_id)
-                                                 .order_by(movements.c.id)).mappings()]
+def _describe(row: dict) -> str:
+    return {"open": "open", "closed": "closed: reopen it first",
+            "in_file": f"in file {row['file_id']} and moves with the file"}[row["status"]]
+
+
+def history(session: Session, receipt_id: str) -> list[dict]:
+    return [dict(m) for m in session.execute(select(movements).where(movements.c.receipt_id == receipt_id)
+                                             .order_by(movements.c.id)).mappings()]
+
+
+def documents(session: Session, receipt_id: str) -> list[dict]:
+    return [dict(s) for s in session.execute(select(scans).where(scans.c.receipt_id == receipt_id)
+                                             .order_by(scans.c.position)).mappings()]
+
+
+def visible(session: Session, actor: Actor, receipt_id: str, lock: bool = False) -> tuple[dict, list[dict]]:
+    """Returns the receipt and its movements if the actor's post holds it or ever held or
+    moved it; NotFound otherwise, so strangers learn nothing."""
+    row = _locked(session, receipt_id) if lock else session.execute(
+        select(receipts).where(receipts.c.id == receipt_id)).mappings().first()
+    moves = history(session, receipt_id) if row else []
     posts = acting_posts(actor)
     if row is None or not (row["holder_post"] in posts or any(m["from_post"] in posts or m["to_post"] in posts
-                                                              for m in history)):
+                                                              for m in moves)):
         raise NotFound(f"no receipt {receipt_id}")
-    row = dict(row)
-    if row["holder_post"] in posts and not row["opened"]:
+    return dict(row), moves
+
+
+def copy_for(session: Session, actor: Actor, original: dict, to_post: str, fields: dict) -> dict:
+    """Makes a copy of a receipt for another post, with a diary number of its own in the
+    actor's office, sharing the original's documents and their text."""
+    keep = {k: v for k, v in original.items() if k in Diarise.model_fields}
+    row = _record(session, actor.office_id, date.today().year, to_post, actor.user_id,
+                  {**keep, "copy_of": original["id"], "moved": True, "opened": False,
+                   "received": not original["physical"], **fields})
+    docs = documents(session, original["id"])
+    if docs:
+        session.execute(scans.insert(), [{**{k: v for k, v in d.items() if k != "id"}, "receipt_id": row["id"]}
+                                         for d in docs])
+    _log(session, row["id"], "copied", actor, to_post=to_post, from_post=actor.post_id,
+         remarks=f"copy of {original['diary_number']}", priority=fields["priority"], due_date=fields["due_date"])
+    return row
+
+
+def send(session: Session, actor: Actor, receipt_id: str, request: Send, due: dict[str, date]) -> dict:
+    """Moves the receipt to `request.to_post` and gives each `copy_to` post a copy; returns
+    the movement with the copies. `due` holds each recipient's due date."""
+    row = held(session, actor, receipt_id)
+    if request.to_post == row["holder_post"] or row["holder_post"] in request.copy_to:
+        raise InvalidInput(f"receipt {row['diary_number']} is already with {row['holder_post']}", field="to_post")
+    action = "forwarded" if row["moved"] else "sent"
+    unopened = {"opened": False, "received": not row["physical"], "priority": request.priority}
+    session.execute(update(receipts).where(receipts.c.id == receipt_id)
+                    .values(holder_post=request.to_post, moved=True, due_date=due[request.to_post], **unopened))
+    movement = _log(session, receipt_id, action, actor, to_post=request.to_post, from_post=row["holder_post"],
+                    remarks=request.remarks, priority=request.priority, due_date=due[request.to_post])
+    copies = [copy_for(session, actor, row, post, {**unopened, "due_date": due[post]}) for post in request.copy_to]
+    return {**movement, "diary_number": row["diary_number"],
+            "copies": [{"receipt_id": c["id"], "diary_number": c["diary_number"], "to_post": c["holder_post"]}
+                       for c in copies]}
+
+
+def open_receipt(session: Session, actor: Actor, receipt_id: str) -> tuple[dict, dict | None]:
+    """Returns the receipt with its movements and documents, and the movement if this call
+    opened it. When its holder opens it, it counts as opened and can no longer be pulled
+    back (rule 4). Others who moved it may look without opening it."""
+    row, moves = visible(session, actor, receipt_id, lock=True)
+    opened = None
+    if row["holder_post"] in acting_posts(actor) and not row["opened"]:
         session.execute(update(receipts).where(receipts.c.id == receipt_id).values(opened=True))
-        action = "received" if row["physical"] else "opened"
-        session.execute(movements.insert().values(receipt_id=receipt_id, action=action, to_post=row["holder_post"],
-                                                  by_user=actor.user_id))
+        opened = _log(session, receipt_id, "opened", actor, to_post=row["holder_post"])
         row["opened"] = True
-        history.append({"action": action, "to_post": row["holder_post"], "by_user": actor.user_id})
-    return {**row, "movements": history}
+        moves.append(opened)
+    return {**row, "movements": moves, "scans": documents(session, receipt_id)}, (
+        {**opened, "diary_number": row["diary_number"]} if opened else None)
+
+
+def receive(session: Session, actor: Actor, receipt_id: str) -> dict | None:
+    """The holder of a physical receipt confirms the paper reached them (rule 3). Returns the
+    movement, or None if it was received already."""
+    row = _locked(session, receipt_id)
+    if row is None:
+        raise NotFound(f"no receipt {receipt_id}")
+    if row["holder_post"] not in acting_posts(actor):
+        raise NotCurrentHolder(f"receipt {row['diary_number']} is with {row['holder_post']}")
+    if not row["physical"]:
+        raise Conflict(f"receipt {row['diary_number']} is electronic: opening it is receiving it")
+    if row["received"]:
+        return None
+    session.execute(update(receipts).where(receipts.c.id == receipt_id).values(received=True, opened=True))
+    return {**_log(session, receipt_id, "received", actor, to_post=row["holder_post"]),
+            "diary_number": row["diary_number"]}
 
 
 def pull_back(session: Session, actor: Actor, receipt_id: str) -> dict:
     """Takes back a receipt the actor's post sent, while the recipient has not opened it."""
-    row = session.execute(select(receipts).where(receipts.c.id == receipt_id).with_for_update()).mappings().first()
-    last = session.execute(select(movements).where(movements.c.receipt_id == receipt_id, movements.c.action == "sent")
+    row = _locked(session, receipt_id)
+    last = session.execute(select(movements).where(movements.c.receipt_id == receipt_id,
+                                                   movements.c.action.in_(("sent", "forwarded")))
                            .order_by(movements.c.id.desc()).limit(1)).mappings().first()
     if row is None or last is None or last["from_post"] not in acting_posts(actor):
         raise NotFound(f"no receipt {receipt_id} sent by you")
-    if row["holder_post"] != last["to_post"]:
+    if row["holder_post"] != last["to_post"] or row["status"] != "open":
         raise Conflict(f"receipt {row['diary_number']} has moved on from {last['to_post']}")
     if row["opened"]:
         raise Conflict(f"{last['to_post']} has already opened receipt {row['diary_number']}")
     session.execute(update(receipts).where(receipts.c.id == receipt_id)
-                    .values(holder_post=last["from_post"], opened=True))
-    movement = {"receipt_id": receipt_id, "action": "pulled_back", "from_post": last["to_post"],
-                "to_post": last["from_post"], "by_user": actor.user_id, "remarks": ""}
-    session.execute(movements.insert().values(**movement))
-    return {**movement, "diary_number": row["diary_number"]}
+                    .values(holder_post=last["from_post"], opened=True, received=True, due_date=None))
+    return {**_log(session, receipt_id, "pulled_back", actor, to_post=last["from_post"], from_post=last["to_post"]),
+            "diary_number": row["diary_number"]}
 
 
-def inbox(session: Session, actor: Actor, after: str | None, limit: int) -> dict:
-    """Returns the receipts pending with the actor's post and the posts delegated to it."""
-    query = select(receipts).where(receipts.c.holder_post.in_(acting_posts(actor)))
-    return keyset_page(session, query, receipts.c.id, after, limit)
+def _change_status(session: Session, actor: Actor, receipt_id: str, *, status: str, to: str, action: str,
+                   remarks: str, **values) -> dict:
+    row = held(session, actor, receipt_id, status=status)
+    session.execute(update(receipts).where(receipts.c.id == receipt_id).values(status=to, **values))
+    return {**_log(session, receipt_id, action, actor, to_post=row["holder_post"], remarks=remarks),
+            "diary_number": row["diary_number"]}
+
+
+def put_in_file(session: Session, actor: Actor, receipt_id: str, file_id: str, remarks: str) -> dict:
+    """Attaches the receipt to a file; from then on it moves with the file."""
+    return {**_change_status(session, actor, receipt_id, status="open", to="in_file", action="put_in_file",
+                             remarks=remarks or f"put in file {file_id}", file_id=file_id), "file_id": file_id}
+
+
+def close(session: Session, actor: Actor, receipt_id: str, remarks: str) -> dict:
+    return _change_status(session, actor, receipt_id, status="open", to="closed", action="closed", remarks=remarks,
+                          due_date=None)
+
+
+def reopen(session: Session, actor: Actor, receipt_id: str, remarks: str) -> dict:
+    return _change_status(session, actor, receipt_id, status="closed", to="open", action="reopened", remarks=remarks)
+
+
+def correct(session: Session, actor: Actor, receipt_id: str, request: Correct) -> tuple[dict, list[dict]]:
+    """Corrects metadata as the current holder; returns the receipt and the corrections made.
+    Received date, letter date and mode are frozen once the receipt has moved (rule 9)."""
+    row = held(session, actor, receipt_id, status=None)
+    wanted = {f: getattr(request, f) for f in Correct.model_fields if f in request.model_fields_set and f != "reason"}
+    frozen = sorted(f for f in wanted if f in FROZEN_AFTER_MOVE and wanted[f] != row[f])
+    if frozen and row["moved"]:
+        raise InvalidInput(f"{', '.join(frozen)} cannot change once the receipt has moved (rule 9)",
+                           field=frozen[0], errors=[{"field": f, "message": "frozen once the receipt has moved"}
+                                                     for f in frozen])
+    if any(wanted.get(f, row[f]) is None for f in ("subject", "sender_name", "received_date", "mode")):
+        raise InvalidInput("subject, sender_name, received_date and mode cannot be emptied")
+    changes = {f: v for f, v in wanted.items() if v != row[f]}
+    letter_date, received_date = changes.get("letter_date", row["letter_date"]), changes.get(
+        "received_date", row["received_date"])
+    if letter_date and letter_date > received_date:
+        raise InvalidInput("letter_date is after received_date", field="letter_date")
+    made = [{"receipt_id": receipt_id, "field": f, "old_value": _text(row[f]), "new_value": _text(v),
+             "by_user": actor.user_id, "by_post": actor.post_id} for f, v in changes.items()]
+    if changes:
+        session.execute(update(receipts).where(receipts.c.id == receipt_id).values(**changes))
+        session.execute(corrections.insert(), made)
+        _log(session, receipt_id, "corrected", actor, to_post=row["holder_post"],
+             remarks=f"{', '.join(sorted(changes))}: {request.reason}")
+    return receipt(session, receipt_id), made
+
+
+def _text(value) -> str | None:
+    return None if value is None else value.isoformat() if isinstance(value, date) else str(value)
+
+
+def corrections_of(session: Session, receipt_id: str) -> list[dict]:
+    return [dict(c) for c in session.execute(select(corrections).where(corrections.c.receipt_id == receipt_id)
+                                             .order_by(corrections.c.id)).mappings()]
+
+
+def inbox(session: Session, actor: Actor, query: InboxQuery, today: date) -> dict:
+    """Returns the open receipts pending with the actor's post and the posts delegated to it,
+    filtered: unread (not yet opened), physical or electronic, overdue (past its due date)."""
+    where = [receipts.c.holder_post.in_(acting_posts(actor)), receipts.c.status == "open"]
+    if query.unread is not None:
+        where.append(receipts.c.opened.is_(not query.unread))
+    if query.kind:
+        where.append(receipts.c.physical.is_(query.kind == "physical"))
+    if query.overdue is not None:
+        late = and_(receipts.c.due_date.is_not(None), receipts.c.due_date < today)
+        where.append(late if query.overdue else ~late)
+    return keyset_page(session, select(receipts).where(*where), receipts.c.id, query.after, query.limit)
+
+
+def public_status(session: Session, tracking_code: str) -> dict:
+    """The coarse status a sender may see with their tracking code, and nothing else."""
+    code = tracking_code.strip().upper().replace("-", "")
+    row = session.execute(select(receipts.c.tracking_code, receipts.c.status, receipts.c.moved).where(
+        func.replace(receipts.c.tracking_code, "-", "") == code)).first()
+    if row is None:
+        raise NotFound("no receipt with that tracking code")
+    status = {"closed": "disposed", "in_file": "under_process"}.get(row.status)
+    return {"tracking_code": row.tracking_code,
+            "status": status or ("under_process" if row.moved else "received")}
+
+
+def copies_sharing(session: Session, object_name: str) -> list[str]:
+    """Returns the receipts that hold a document (an original and its copies)."""
+    return list(session.execute(select(scans.c.receipt_id).where(scans.c.object_name == object_name)
+                                .order_by(scans.c.id)).scalars())
+
+
+def unreferenced(session: Session, object_names: list[str]) -> list[str]:
+    """Returns those of `object_names` that no receipt holds."""
+    held_names = set(session.execute(select(scans.c.object_name).where(
+        scans.c.object_name.in_(object_names))).scalars()) if object_names else set()
+    return [name for name in object_names if name not in held_names]

@@ -1,20 +1,33 @@
-"""Entry points of the dak service: diarising receipts with gap-free diary numbers, sending
-them to posts, and the inbox of a post. (Scans, OCR, acknowledgements, pull back, closing and
-corrections come with the rest of the dak issue.)"""
+"""Entry points of the dak service: diarising receipts with gap-free diary numbers, moving
+them between posts, closing, correcting, the inbox of a post, and the public status a sender
+sees. Every step that changes something takes an idempotency key and emits its event through
+the outbox. Reading the scans' text is the OCR worker's job (`services.dak.ocr_worker`)."""
 from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
 
 from nameko.exceptions import RemoteError
 from nameko.rpc import RpcProxy, rpc
+from nameko.timer import timer
 
 from eoffice.actor import Actor
+from eoffice.clock import today
 from eoffice.db import Database
-from eoffice.errors import Forbidden, InvalidInput
+from eoffice.errors import Forbidden, InvalidInput, NotFound
 from eoffice.messaging import Outbox, first_call
 from eoffice.service import ServiceBase, call_with_timeout
+from eoffice.storage import DocumentStore
 from eoffice.validation import parse
 from services.dak import events, models, receipts
-from services.dak.schemas import Diarise, Send
-from services.directory.schemas import Page
+from services.dak.models import TEXT_SUFFIX, UPLOADS
+from services.dak.schemas import Correct, Diarise, InboxQuery, PutInFile, Remarks, ScanRef, Send
+
+SWEEP_AFTER = timedelta(hours=24)  # an upload no receipt holds after this long is removed
+
+
+def repeated(receipt_id: str) -> dict:
+    """What a retried step answers: it was done already, nothing more happened."""
+    return {"receipt_id": receipt_id, "repeated": True}
 
 
 class DakService(ServiceBase):
@@ -24,66 +37,186 @@ class DakService(ServiceBase):
     directory = RpcProxy("directory")
     peers = ("directory",)
 
+    def _once(self, session, idempotency_key: str, method: str) -> bool:
+        return first_call(session, models.inbox, idempotency_key, f"dak.{method}")
+
+    def _emit(self, session, event: type[events.ReceiptStep], step: dict) -> dict:
+        self.outbox.add(session, event.model_validate(step), subject=step["receipt_id"])
+        return step
+
     @rpc
-    def diarise(self, actor: dict, letter: dict, idempotency_key: str) -> dict:
+    def diarise(self, actor: dict, letter: dict, idempotency_key: str, scans: list[dict] | None = None) -> dict:
         """Diarises a letter in the actor's office; the actor's post holds it. Dak clerks only.
-        A retry with the same key returns the same receipt. Emits eoffice.receipt.diarised.v1."""
+        An electronic receipt comes with its documents, already checked and stored. A retry
+        with the same key returns the same receipt. Emits eoffice.receipt.diarised.v1."""
         actor, letter = Actor.model_validate(actor), parse(Diarise, letter)
+        documents = [parse(ScanRef, scan) for scan in scans or []]
         if not actor.has_role("dak_clerk"):
             raise Forbidden("only a dak clerk diarises")
         with self.db.transaction() as session:
-            if not first_call(session, models.inbox, idempotency_key, "dak.diarise"):
-                return receipts.by_idempotency_key(session, idempotency_key)
-            row = receipts.diarise(session, actor, letter, idempotency_key)
-            self.outbox.add(session, events.ReceiptDiarised(
-                receipt_id=row["id"], diary_number=row["diary_number"], office_code=row["office_code"],
-                holder_post=row["holder_post"], physical=row["physical"]), subject=row["id"])
-            return row
+            if not self._once(session, idempotency_key, "diarise"):
+                row = receipts.by_idempotency_key(session, idempotency_key)
+            else:
+                row = receipts.diarise(session, actor, letter, documents, idempotency_key)
+                self.outbox.add(session, events.ReceiptDiarised(
+                    receipt_id=row["id"], diary_number=row["diary_number"], office_code=row["office_code"],
+                    holder_post=row["holder_post"], physical=row["physical"], scans=len(documents)),
+                    subject=row["id"])
+            return {**row, "scans": receipts.documents(session, row["id"])}
+
+    def _due_dates(self, request: Send) -> dict[str, date]:
+        """Each recipient's due date: the one asked for, or 7 working days by the calendar of
+        the recipient's office. An unknown post is refused, naming the field."""
+        if request.due_date and request.due_date < today():
+            raise InvalidInput("due_date is in the past", field="due_date")
+        due = {}
+        for field, post in [("to_post", request.to_post), *(("copy_to", p) for p in request.copy_to)]:
+            try:
+                due[post] = date.fromisoformat(call_with_timeout(self.directory.due_date, post,
+                                                                 today().isoformat()))
+            except RemoteError as exc:
+                if exc.exc_type == "NotFound":
+                    raise InvalidInput(f"no post {post}", field=field) from None
+                raise
+            due[post] = request.due_date or due[post]
+        return due
 
     @rpc
     def send(self, actor: dict, receipt_id: str, request: dict, idempotency_key: str) -> dict:
-        """Sends a receipt the actor's post holds to another post. Emits eoffice.receipt.sent.v1."""
+        """Sends a receipt the actor's post holds to a post, with copies for `copy_to`, with
+        remarks, priority and due date. Emits eoffice.receipt.sent.v1, and
+        eoffice.receipt.diarised.v1 for each copy."""
         actor, request = Actor.model_validate(actor), parse(Send, request)
-        try:
-            call_with_timeout(self.directory.holders_of, request.to_post)
-        except RemoteError as exc:
-            if exc.exc_type == "NotFound":
-                raise InvalidInput(f"no post {request.to_post}", field="to_post") from None
-            raise
+        due = self._due_dates(request)
         with self.db.transaction() as session:
-            if not first_call(session, models.inbox, idempotency_key, "dak.send"):
-                return {"receipt_id": receipt_id, "to_post": request.to_post, "repeated": True}
-            movement = receipts.send(session, actor, receipt_id, request.to_post, request.remarks)
-            self.outbox.add(session, events.ReceiptSent(
-                receipt_id=receipt_id, diary_number=movement["diary_number"], from_post=movement["from_post"],
-                to_post=request.to_post), subject=receipt_id)
-            return movement
+            if not self._once(session, idempotency_key, "send"):
+                return repeated(receipt_id)
+            step = receipts.send(session, actor, receipt_id, request, due)
+            for copy in step["copies"]:
+                self.outbox.add(session, events.ReceiptDiarised(
+                    receipt_id=copy["receipt_id"], diary_number=copy["diary_number"], office_code=actor.office_id,
+                    holder_post=copy["to_post"], physical=False, copy_of=receipt_id), subject=copy["receipt_id"])
+            return self._emit(session, events.ReceiptSent, {
+                **step, "copies": [c["receipt_id"] for c in step["copies"]]}) | {"copies": step["copies"]}
 
     @rpc
     def open_receipt(self, actor: dict, receipt_id: str) -> dict:
-        """Returns a receipt and its movements; opening by the holding post marks it opened
-        (received, for a physical receipt), after which it cannot be pulled back."""
+        """Returns a receipt with its movements, documents and corrections; opening by the
+        holding post marks it opened, after which it cannot be pulled back."""
         actor = Actor.model_validate(actor)
         with self.db.transaction() as session:
-            return receipts.open_receipt(session, actor, receipt_id)
+            row, opened = receipts.open_receipt(session, actor, receipt_id)
+            if opened:
+                self._emit(session, events.ReceiptOpened, opened)
+            return {**row, "corrections": receipts.corrections_of(session, receipt_id)}
+
+    @rpc
+    def receive(self, actor: dict, receipt_id: str, idempotency_key: str) -> dict:
+        """The holding post confirms a physical receipt reached it (rule 3)."""
+        actor = Actor.model_validate(actor)
+        with self.db.transaction() as session:
+            if not self._once(session, idempotency_key, "receive"):
+                return repeated(receipt_id)
+            step = receipts.receive(session, actor, receipt_id)
+            return self._emit(session, events.ReceiptReceived, step) if step else repeated(receipt_id)
 
     @rpc
     def pull_back(self, actor: dict, receipt_id: str, idempotency_key: str) -> dict:
-        """Takes back a receipt the actor's post sent, until the recipient opens it. Emits
-        eoffice.receipt.pulled-back.v1."""
+        """Takes back a receipt the actor's post sent, until the recipient opens it."""
         actor = Actor.model_validate(actor)
         with self.db.transaction() as session:
-            if not first_call(session, models.inbox, idempotency_key, "dak.pull_back"):
-                return {"receipt_id": receipt_id, "to_post": actor.post_id, "repeated": True}
-            movement = receipts.pull_back(session, actor, receipt_id)
-            self.outbox.add(session, events.ReceiptPulledBack(
-                receipt_id=receipt_id, diary_number=movement["diary_number"], from_post=movement["from_post"],
-                to_post=movement["to_post"]), subject=receipt_id)
-            return movement
+            if not self._once(session, idempotency_key, "pull_back"):
+                return repeated(receipt_id)
+            return self._emit(session, events.ReceiptPulledBack, receipts.pull_back(session, actor, receipt_id))
 
     @rpc
-    def inbox(self, actor: dict, page: dict | None = None) -> dict:
-        """Returns the receipts pending with the actor's post (and posts delegated to it)."""
-        actor, page = Actor.model_validate(actor), parse(Page, page or {})
+    def put_in_file(self, actor: dict, receipt_id: str, request: dict, idempotency_key: str) -> dict:
+        """Puts a receipt in a file; the files service takes it from the event."""
+        actor, request = Actor.model_validate(actor), parse(PutInFile, request)
         with self.db.transaction() as session:
-            return receipts.inbox(session, actor, page.after, page.limit)
+            if not self._once(session, idempotency_key, "put_in_file"):
+                return repeated(receipt_id)
+            return self._emit(session, events.ReceiptPutInFile, receipts.put_in_file(
+                session, actor, receipt_id, request.file_id, request.remarks))
+
+    @rpc
+    def close(self, actor: dict, receipt_id: str, request: dict, idempotency_key: str) -> dict:
+        actor, request = Actor.model_validate(actor), parse(Remarks, request)
+        with self.db.transaction() as session:
+            if not self._once(session, idempotency_key, "close"):
+                return repeated(receipt_id)
+            return self._emit(session, events.ReceiptClosed,
+                              receipts.close(session, actor, receipt_id, request.remarks))
+
+    @rpc
+    def reopen(self, actor: dict, receipt_id: str, request: dict, idempotency_key: str) -> dict:
+        actor, request = Actor.model_validate(actor), parse(Remarks, request)
+        with self.db.transaction() as session:
+            if not self._once(session, idempotency_key, "reopen"):
+                return repeated(receipt_id)
+            return self._emit(session, events.ReceiptReopened,
+                              receipts.reopen(session, actor, receipt_id, request.remarks))
+
+    @rpc
+    def correct(self, actor: dict, receipt_id: str, request: dict, idempotency_key: str) -> dict:
+        """Corrects metadata as the holder; each change is logged with old and new values."""
+        actor, request = Actor.model_validate(actor), parse(Correct, request)
+        with self.db.transaction() as session:
+            if not self._once(session, idempotency_key, "correct"):
+                return {**receipts.receipt(session, receipt_id), "corrections": []}
+            row, made = receipts.correct(session, actor, receipt_id, request)
+            if made:
+                self._emit(session, events.ReceiptCorrected, {
+                    "receipt_id": receipt_id, "diary_number": row["diary_number"], "by_user": actor.user_id,
+                    "from_post": actor.post_id, "remarks": request.reason, "fields": [c["field"] for c in made]})
+            return {**row, "corrections": made}
+
+    @rpc
+    def inbox(self, actor: dict, query: dict | None = None) -> dict:
+        """Open receipts pending with the actor's post (and posts delegated to it), filtered."""
+        actor, query = Actor.model_validate(actor), parse(InboxQuery, query or {})
+        with self.db.transaction() as session:
+            return receipts.inbox(session, actor, query, today())
+
+    @rpc
+    def acknowledgement(self, actor: dict, receipt_id: str) -> dict:
+        """What the sender is given: diary number, date and the public tracking code."""
+        actor = Actor.model_validate(actor)
+        with self.db.transaction() as session:
+            row, _ = receipts.visible(session, actor, receipt_id)
+            return {k: row[k] for k in ("diary_number", "tracking_code", "received_date", "diarised_at",
+                                        "subject", "sender_name", "sender_email", "office_code")}
+
+    @rpc
+    def track(self, tracking_code: str) -> dict:
+        """The coarse status for a tracking code (public: no actor, reveals nothing else)."""
+        with self.db.transaction() as session:
+            return receipts.public_status(session, tracking_code)
+
+    @rpc
+    def scan(self, actor: dict, receipt_id: str, position: int) -> dict:
+        """One document of a receipt the actor may see, to be streamed from the store."""
+        actor = Actor.model_validate(actor)
+        with self.db.transaction() as session:
+            receipts.visible(session, actor, receipt_id)
+            found = [s for s in receipts.documents(session, receipt_id) if s["position"] == position]
+            if not found:
+                raise NotFound(f"receipt {receipt_id} has no document {position}")
+            return found[0]
+
+    @timer(interval=3600)
+    def sweep(self) -> None:
+        sweep_uploads(DocumentStore(), self.db, datetime.now(timezone.utc) - SWEEP_AFTER)
+
+
+def sweep_uploads(store: DocumentStore, db, cutoff: datetime) -> list[str]:
+    """Removes uploaded documents (and text read from them) that no receipt holds and that
+    were written before `cutoff`: left when the gateway stopped between storing an upload
+    and diarising it. Returns the names removed."""
+    names = store.names_older_than(UPLOADS, cutoff)
+    with db.transaction() as session:
+        unheld = set(receipts.unreferenced(session, sorted({n.removesuffix(TEXT_SUFFIX) for n in names})))
+    orphans = [name for name in names if name.removesuffix(TEXT_SUFFIX) in unheld]
+    for name in orphans:
+        store.remove(name)
+    return orphans

@@ -11,6 +11,7 @@ from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from eoffice.clock import today
 from eoffice.actor import Actor
 from eoffice.errors import (AccountLocked, Forbidden, InvalidCredentials, InvalidInput, NotFound,
                             NotHolderOfPost)
@@ -21,10 +22,6 @@ JURISDICTION_LEVELS = ("department", "hod", "district")
 LOCK_AFTER_FAILURES = 5
 LOCK_FOR = timedelta(minutes=15)
 hasher = PasswordHasher()
-
-
-def today() -> date:
-    return datetime.now(timezone.utc).astimezone(timezone(timedelta(hours=5, minutes=30))).date()
 
 
 def office(session: Session, code: str) -> dict:

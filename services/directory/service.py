@@ -176,6 +176,15 @@ class DirectoryService(ServiceBase):
                 "due_in_7_working_days": calendar.add_working_days(first, 7, weekly_off, holidays).isoformat()}
 
     @rpc
+    def due_date(self, post_code: str, start: str, working_days: int = 7) -> str:
+        """Returns the day `working_days` working days after `start` by the calendar of the
+        post's office: when work sent to that post falls due. NotFound for an unknown post."""
+        first = parse(DateRange, {"start": start, "end": start}).start
+        with self.db.transaction() as session:
+            weekly_off, holidays = org.calendar_of(session, org.post(session, post_code)["office_code"])
+        return calendar.add_working_days(first, working_days, weekly_off, holidays).isoformat()
+
+    @rpc
     def supervisors_of(self, post_code: str) -> list[str]:
         with self.db.transaction() as session:
             return org.supervisors(session, post_code)

@@ -12,6 +12,7 @@ from fastapi import APIRouter, FastAPI
 from eoffice.db import UnitOfWork, make_engine
 from eoffice.rpc import RpcPool
 from eoffice.settings import get_settings
+from eoffice.storage import DocumentStore
 from services.gateway import auth, dak, directory, health, problems
 from services.gateway.requests import RequestContext, RequestIdLogFilter, current_request_id
 
@@ -28,6 +29,7 @@ async def lifespan(app: FastAPI):
     app.state.health_rpc = RpcPool(settings.amqp_uri, size=8, timeout=3)
     # One unit of work per worker process: sign-in sessions are checked on every request.
     app.state.db = UnitOfWork(make_engine(settings.database_url, pool_size=4))
+    app.state.store = DocumentStore(settings)  # uploaded documents go straight to MinIO
     yield
     app.state.rpc.close()
     app.state.health_rpc.close()
@@ -42,6 +44,7 @@ def create_app() -> FastAPI:
     api.include_router(auth.router)
     api.include_router(directory.router)
     api.include_router(dak.router)
+    api.include_router(dak.public)
     app.include_router(api)
     problems.install(app)
     app.add_middleware(RequestContext, max_body=get_settings().max_upload_bytes)

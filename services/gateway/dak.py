@@ -1,20 +1,32 @@
-"""Receipts (dak) over HTTP: diarise, send to a post, the inbox of the post you act as."""
+"""Receipts (dak) over HTTP: diarise paper letters, scans and e-mails; move, receive, pull back,
+put in a file, close, reopen, correct; the inbox of the post you act as; and the public status
+page a sender reaches with the tracking code on their acknowledgement."""
 from __future__ import annotations
 
-from datetime import datetime
+import io
+from datetime import date, datetime
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Path, Request
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
+from fastapi.responses import PlainTextResponse, StreamingResponse
+from pydantic import BaseModel, EmailStr, Field, TypeAdapter, ValidationError
 
 from eoffice.actor import Actor
-from services.dak.schemas import Diarise
+from eoffice.clock import today
+from eoffice.errors import Conflict
+from services.dak.models import TEXT_SUFFIX
+from services.dak.scans import attachments
+from services.dak.schemas import Correct, Diarise, PutInFile, Remarks, Send
 from services.gateway.auth import actor
 from services.gateway.directory import IdempotencyKey
-from services.gateway.models import Text
 from services.gateway.pages import Page, PageRequest, page, page_request
+from services.gateway.uploads import checked, diarise_with_documents, email_document, letter_from
 
 router = APIRouter(tags=["dak"], dependencies=[Depends(actor)])
+public = APIRouter(tags=["public"])
 ReceiptId = Path(min_length=36, max_length=36, pattern=r"^[0-9a-f-]{36}$")
+LETTER_FIELD = ("the receipt's metadata as a JSON object, the same fields as POST /receipts "
+                "(received_date, mode, subject, sender_name ...)")
 
 
 class Receipt(Diarise):
@@ -24,33 +36,32 @@ class Receipt(Diarise):
     holder_post: str
     diarised_by: str
     diarised_at: datetime
+    status: str = Field(description="open, in_file or closed")
+    opened: bool
+    received: bool
+    priority: str
+    due_date: date | None = None
+    file_id: str | None = None
+    copy_of: str | None = None
 
 
-class SendRequest(BaseModel):
-    to_post: Text = Field(min_length=1, max_length=60)
-    remarks: Text = Field("", max_length=2000)
+class Scan(BaseModel):
+    position: int
+    filename: str
+    content_type: str
+    size: int
+    pages: int
+    text_layer: bool
+    ocr_status: str = Field(description="pending, done or failed")
+    ocr_method: str | None = Field(None, description="ocr, text_layer or email")
+    ocr_attempts: int
+    ocr_error: str | None = None
+    text_chars: int | None = None
 
 
-class Movement(BaseModel):
-    receipt_id: str
-    to_post: str
-    from_post: str | None = None
-    diary_number: str | None = None
-    remarks: str = ""
-    repeated: bool = False
-
-
-@router.post("/receipts", response_model=Receipt, status_code=201, summary="Diarise a letter (dak clerk)")
-def diarise(request: Request, body: Diarise, who: Actor = Depends(actor), idempotency_key: str = IdempotencyKey):
-    return request.app.state.rpc.call("dak", "diarise", who.model_dump(mode="json"), body.model_dump(mode="json"),
-                                      idempotency_key)
-
-
-@router.post("/receipts/{receipt_id}/send", response_model=Movement, summary="Send a receipt you hold to a post")
-def send(request: Request, body: SendRequest, who: Actor = Depends(actor), receipt_id: str = ReceiptId,
-         idempotency_key: str = IdempotencyKey):
-    return request.app.state.rpc.call("dak", "send", who.model_dump(mode="json"), receipt_id,
-                                      body.model_dump(), idempotency_key)
+class DiarisedReceipt(Receipt):
+    tracking_code: str
+    scans: list[Scan] = []
 
 
 class MovementLine(BaseModel):
@@ -59,27 +70,224 @@ class MovementLine(BaseModel):
     to_post: str
     by_user: str
     remarks: str = ""
+    priority: str | None = None
+    due_date: date | None = None
     at: datetime | None = None
 
 
-class ReceiptDetail(Receipt):
-    opened: bool
+class Correction(BaseModel):
+    field: str
+    old_value: str | None
+    new_value: str | None
+    by_user: str
+    by_post: str
+    at: datetime | None = None
+
+
+class ReceiptDetail(DiarisedReceipt):
     movements: list[MovementLine]
+    corrections: list[Correction]
+
+
+class Copy(BaseModel):
+    receipt_id: str
+    diary_number: str
+    to_post: str
+
+
+class Step(BaseModel):
+    receipt_id: str
+    action: str | None = None
+    diary_number: str | None = None
+    from_post: str | None = None
+    to_post: str | None = None
+    remarks: str = ""
+    priority: str | None = None
+    due_date: date | None = None
+    file_id: str | None = None
+    copies: list[Copy] = []
+    repeated: bool = Field(False, description="a retried request: it had been done already")
+
+
+class Corrected(Receipt):
+    corrections: list[Correction]
+
+
+class Acknowledgement(BaseModel):
+    diary_number: str
+    tracking_code: str
+    received_date: date
+    diarised_at: datetime
+    subject: str
+    sender_name: str
+    sender_email: str
+    office_code: str
+    track_at: str = Field(description="the public status page for this receipt")
+
+
+class PublicStatus(BaseModel):
+    tracking_code: str
+    status: str = Field(description="received, under_process or disposed")
+
+
+def _call(request: Request, method: str, *args):
+    return request.app.state.rpc.call("dak", method, *args)
+
+
+def _who(who: Actor) -> dict:
+    return who.model_dump(mode="json")
+
+
+@router.post("/receipts", response_model=DiarisedReceipt, status_code=201,
+             summary="Diarise a paper letter (dak clerk); electronic receipts come with their scans")
+def diarise(request: Request, body: Diarise, who: Actor = Depends(actor), idempotency_key: str = IdempotencyKey):
+    return _call(request, "diarise", _who(who), body.model_dump(mode="json"), idempotency_key)
+
+
+@router.post("/receipts/electronic", response_model=DiarisedReceipt, status_code=201,
+             summary="Diarise a scanned letter: PDF, JPEG, PNG or TIFF files (dak clerk)")
+def diarise_scans(request: Request, letter: str = Form(description=LETTER_FIELD),
+                  scans: list[UploadFile] = File(description="the scanned pages, in order; each up to the size limit"),
+                  who: Actor = Depends(actor), idempotency_key: str = IdempotencyKey):
+    metadata = letter_from(letter, {})
+    limit = request.app.state.settings.max_scan_bytes
+    documents = [checked(upload.file, upload.filename or f"scan-{n}", limit) for n, upload in enumerate(scans, 1)]
+    return diarise_with_documents(request.app.state.store, documents, lambda refs: _call(
+        request, "diarise", _who(who), metadata.model_dump(mode="json"), idempotency_key, refs))
+
+
+def _email_defaults(summary) -> dict:
+    sender = summary.from_address
+    try:
+        TypeAdapter(EmailStr).validate_python(sender)
+    except ValidationError:
+        sender = ""
+    letter_date = summary.date.date() if summary.date else None
+    return {"subject": (summary.subject or "(no subject)")[:2000], "mode": "email",
+            "sender_name": (summary.from_name or summary.from_address or "(unknown sender)")[:500],
+            "sender_email": sender, "received_date": today().isoformat(),
+            "letter_date": letter_date.isoformat() if letter_date and letter_date <= today() else None}
+
+
+@router.post("/receipts/email", response_model=DiarisedReceipt, status_code=201,
+             summary="Diarise an e-mail (.eml) with its attachments (dak clerk)")
+def diarise_email(request: Request, email: UploadFile = File(description="the message as received, RFC 822"),
+                  letter: str | None = Form(None, description="fields to set instead of those read from the "
+                                                              "e-mail (JSON object)"),
+                  who: Actor = Depends(actor), idempotency_key: str = IdempotencyKey):
+    limit = request.app.state.settings.max_scan_bytes
+    name = email.filename or "message.eml"
+    summary, parts = attachments(email.file, name, max_bytes=limit)
+    metadata = letter_from(letter, _email_defaults(summary))
+    email.file.seek(0)
+    documents = [email_document(email.file.read(), name)]
+    documents += [checked(io.BytesIO(data), filename, limit) for filename, data in parts]
+    return diarise_with_documents(request.app.state.store, documents, lambda refs: _call(
+        request, "diarise", _who(who), metadata.model_dump(mode="json"), idempotency_key, refs))
 
 
 @router.get("/receipts/{receipt_id}", response_model=ReceiptDetail,
-            summary="A receipt and its movements; opening it as its holder marks it opened (received)")
+            summary="A receipt with its movements, documents and corrections; its holder opening it marks it opened")
 def open_receipt(request: Request, who: Actor = Depends(actor), receipt_id: str = ReceiptId):
-    return request.app.state.rpc.call("dak", "open_receipt", who.model_dump(mode="json"), receipt_id)
+    return _call(request, "open_receipt", _who(who), receipt_id)
 
 
-@router.post("/receipts/{receipt_id}/pull-back", response_model=Movement,
+def _scan(request: Request, who: Actor, receipt_id: str, position: int) -> dict:
+    return _call(request, "scan", _who(who), receipt_id, position)
+
+
+@router.get("/receipts/{receipt_id}/scans/{position}", response_class=StreamingResponse,
+            responses={200: {"content": {"application/octet-stream": {}}, "description": "the document as received"}},
+            summary="Download a receipt's document, as received (checked against its SHA-256)")
+def scan_file(request: Request, who: Actor = Depends(actor), receipt_id: str = ReceiptId,
+              position: int = Path(ge=1, le=1000)):
+    scan = _scan(request, who, receipt_id, position)
+    reader = request.app.state.store.open(scan["object_name"], sha256=scan["sha256"])
+    return StreamingResponse(reader, media_type=scan["content_type"], headers={
+        "Content-Length": str(scan["size"]),
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(scan['filename'], safe='')}"})
+
+
+@router.get("/receipts/{receipt_id}/scans/{position}/text", response_class=PlainTextResponse,
+            responses={409: {"description": "the text has not been read yet, or could not be"}},
+            summary="The text read from a document (OCR in Hindi and English, or its own text layer)")
+def scan_text(request: Request, who: Actor = Depends(actor), receipt_id: str = ReceiptId,
+              position: int = Path(ge=1, le=1000)):
+    scan = _scan(request, who, receipt_id, position)
+    if scan["ocr_status"] != "done":
+        raise Conflict(f"the text of document {position} is {scan['ocr_status']}"
+                       + (f": {scan['ocr_error']}" if scan["ocr_error"] else ""))
+    text = request.app.state.store.read(scan["object_name"] + TEXT_SUFFIX, sha256=scan["text_sha256"])
+    return PlainTextResponse(text.decode())
+
+
+@router.get("/receipts/{receipt_id}/acknowledgement", response_model=Acknowledgement,
+            summary="The acknowledgement for the sender: diary number and public tracking code")
+def acknowledgement(request: Request, who: Actor = Depends(actor), receipt_id: str = ReceiptId):
+    ack = _call(request, "acknowledgement", _who(who), receipt_id)
+    return {**ack, "track_at": f"/api/v1/public/receipts/{ack['tracking_code']}"}
+
+
+@router.post("/receipts/{receipt_id}/send", response_model=Step,
+             summary="Send or mark a receipt you hold to a post, with copies to further posts")
+def send(request: Request, body: Send, who: Actor = Depends(actor), receipt_id: str = ReceiptId,
+         idempotency_key: str = IdempotencyKey):
+    return _call(request, "send", _who(who), receipt_id, body.model_dump(mode="json"), idempotency_key)
+
+
+@router.post("/receipts/{receipt_id}/receive", response_model=Step,
+             summary="Confirm a physical receipt has reached you; it must be received before anything else")
+def receive(request: Request, who: Actor = Depends(actor), receipt_id: str = ReceiptId,
+            idempotency_key: str = IdempotencyKey):
+    return _call(request, "receive", _who(who), receipt_id, idempotency_key)
+
+
+@router.post("/receipts/{receipt_id}/pull-back", response_model=Step,
              summary="Take back a receipt you sent, until the recipient opens it")
 def pull_back(request: Request, who: Actor = Depends(actor), receipt_id: str = ReceiptId,
               idempotency_key: str = IdempotencyKey):
-    return request.app.state.rpc.call("dak", "pull_back", who.model_dump(mode="json"), receipt_id, idempotency_key)
+    return _call(request, "pull_back", _who(who), receipt_id, idempotency_key)
 
 
-@router.get("/inbox", response_model=Page[Receipt], summary="Receipts pending with the post you act as")
-def inbox(request: Request, who: Actor = Depends(actor), at: PageRequest = Depends(page_request)):
-    return page(request.app.state.rpc.call("dak", "inbox", who.model_dump(mode="json"), at.model_dump()))
+@router.post("/receipts/{receipt_id}/put-in-file", response_model=Step,
+             summary="Put a receipt you hold in a file; it then moves with the file")
+def put_in_file(request: Request, body: PutInFile, who: Actor = Depends(actor), receipt_id: str = ReceiptId,
+                idempotency_key: str = IdempotencyKey):
+    return _call(request, "put_in_file", _who(who), receipt_id, body.model_dump(), idempotency_key)
+
+
+@router.post("/receipts/{receipt_id}/close", response_model=Step, summary="Close a receipt you hold, with remarks")
+def close(request: Request, body: Remarks, who: Actor = Depends(actor), receipt_id: str = ReceiptId,
+          idempotency_key: str = IdempotencyKey):
+    return _call(request, "close", _who(who), receipt_id, body.model_dump(), idempotency_key)
+
+
+@router.post("/receipts/{receipt_id}/reopen", response_model=Step, summary="Reopen a closed receipt your post holds")
+def reopen(request: Request, body: Remarks, who: Actor = Depends(actor), receipt_id: str = ReceiptId,
+           idempotency_key: str = IdempotencyKey):
+    return _call(request, "reopen", _who(who), receipt_id, body.model_dump(), idempotency_key)
+
+
+@router.patch("/receipts/{receipt_id}", response_model=Corrected,
+              summary="Correct a receipt's metadata (holder only); received date, letter date and mode "
+                      "are frozen once it has moved")
+def correct(request: Request, body: Correct, who: Actor = Depends(actor), receipt_id: str = ReceiptId,
+            idempotency_key: str = IdempotencyKey):
+    return _call(request, "correct", _who(who), receipt_id, body.model_dump(mode="json", exclude_unset=True),
+                 idempotency_key)
+
+
+@router.get("/inbox", response_model=Page[Receipt], summary="Open receipts pending with the post you act as")
+def inbox(request: Request, who: Actor = Depends(actor), at: PageRequest = Depends(page_request),
+          unread: bool | None = Query(None, description="only those not yet opened (true) or opened (false)"),
+          kind: str | None = Query(None, pattern="^(physical|electronic)$"),
+          overdue: bool | None = Query(None, description="only those past their due date (true) or not (false)")):
+    query = {**at.model_dump(), "unread": unread, "kind": kind, "overdue": overdue}
+    return page(_call(request, "inbox", _who(who), query))
+
+
+@public.get("/public/receipts/{tracking_code}", response_model=PublicStatus,
+            summary="The status of a letter you sent, by the tracking code on its acknowledgement (no sign-in)")
+def track(request: Request, tracking_code: str = Path(min_length=12, max_length=20,
+                                                      pattern=r"^[0-9A-Za-z]{4}-?[0-9A-Za-z]{4}-?[0-9A-Za-z]{4}$")):
+    return _call(request, "track", tracking_code)

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from eoffice import health
 from eoffice.migrate import SERVICES
+from services.dak.ocr_worker import QUEUE as OCR_QUEUE
 
 router = APIRouter(prefix="/health", tags=["health"])
 
@@ -51,6 +52,7 @@ def ready(request: Request):
         futures["postgresql"] = pool.submit(health.postgres, state.db)
         futures["rabbitmq"] = pool.submit(health.rabbitmq, settings)
         futures["elasticsearch"] = pool.submit(health.elasticsearch, settings)
+        futures["worker:dak_ocr"] = pool.submit(health.worker_queue, settings, OCR_QUEUE)
         minio = pool.submit(health.minio_nodes, settings)
         checks = {name: future.result() for name, future in futures.items()}
         checks.update(minio.result())

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from eoffice.db import make_engine
-from services.dak.models import receipts
+from services.dak.models import outbox, receipts
 from tests.support.demo import PASSWORD, auth, demo, demo_gateway, held_post, sign_in
 
 pytestmark = pytest.mark.live
@@ -99,6 +99,7 @@ def test_pending_work_follows_the_post_to_its_new_holder(api):
     assert receipt["id"] in {r["id"] for r in api.get("/api/v1/inbox?limit=200", headers=new_holder).json()["items"]}
     # And the new holder can act on it at once: receive the paper, then send it on.
     assert api.get(f"/api/v1/receipts/{receipt['id']}", headers=new_holder).json()["opened"] is True
+    assert api.post(f"/api/v1/receipts/{receipt['id']}/receive", headers={**new_holder, **key()}).status_code == 200
     onward = api.post(f"/api/v1/receipts/{receipt['id']}/send", headers={**new_holder, **key()},
                       json={"to_post": receipt["holder_post"]})
     assert onward.status_code == 200
@@ -110,7 +111,7 @@ def test_pull_back_works_until_the_recipient_opens_it(api):
     officer = auth(sign_in(api, officer_post))
 
     def sent_receipt():
-        receipt = diarise(api, clerk, physical=False).json()
+        receipt = diarise(api, clerk).json()
         api.post(f"/api/v1/receipts/{receipt['id']}/send", headers={**clerk, **key()}, json={"to_post": officer_post})
         return receipt
 
@@ -137,8 +138,14 @@ def test_a_physical_receipt_is_received_before_it_is_acted_on(api):
     early = api.post(f"/api/v1/receipts/{receipt['id']}/send", headers={**officer, **key()},
                      json={"to_post": receipt["holder_post"]})
     assert early.status_code == 409 and "receive it" in early.json()["detail"]
+    # Opening it shows the officer the details; the paper still has to reach them.
+    assert api.get(f"/api/v1/receipts/{receipt['id']}", headers=officer).json()["received"] is False
+    still = api.post(f"/api/v1/receipts/{receipt['id']}/close", headers={**officer, **key()}, json={"remarks": "x"})
+    assert still.status_code == 409
+    received = api.post(f"/api/v1/receipts/{receipt['id']}/receive", headers={**officer, **key()})
+    assert received.status_code == 200 and received.json()["action"] == "received"
     actions = [m["action"] for m in api.get(f"/api/v1/receipts/{receipt['id']}", headers=officer).json()["movements"]]
-    assert actions[-1] == "received"
+    assert actions == ["diarised", "sent", "opened", "received"]
     onward = api.post(f"/api/v1/receipts/{receipt['id']}/send", headers={**officer, **key()},
                       json={"to_post": receipt["holder_post"]})
     assert onward.status_code == 200
@@ -149,3 +156,148 @@ def test_a_stranger_cannot_see_a_receipt(api):
     receipt = diarise(api, clerk).json()
     stranger = auth(sign_in(api, held_post("section_staff", "DIST-SPR")))
     assert api.get(f"/api/v1/receipts/{receipt['id']}", headers=stranger).status_code == 404
+
+
+def send(api, headers, receipt_id, **body):
+    return api.post(f"/api/v1/receipts/{receipt_id}/send", headers={**headers, **key()}, json=body)
+
+
+def in_inbox(api, headers, query: str = "") -> set[str]:
+    return {r["id"] for r in api.get(f"/api/v1/inbox?limit=200{query}", headers=headers).json()["items"]}
+
+
+def test_marking_to_several_posts_gives_each_further_post_a_copy_with_a_number_of_its_own(api):
+    clerk = auth(sign_in(api, held_post("dak_clerk", "DIST-LKO")))
+    main_post, copy_post = held_post("officer", "DIST-LKO"), held_post("section_staff", "DIST-LKO")
+    receipt = diarise(api, clerk, subject="Flood relief for Mohanlalganj").json()
+    marked = send(api, clerk, receipt["id"], to_post=main_post, copy_to=[copy_post], priority="immediate",
+                  remarks="please examine")
+    assert marked.status_code == 200, marked.text
+    [copy] = marked.json()["copies"]
+    assert copy["to_post"] == copy_post and copy["diary_number"] != receipt["diary_number"]
+
+    officer, staff = auth(sign_in(api, main_post)), auth(sign_in(api, copy_post))
+    assert receipt["id"] in in_inbox(api, officer) and copy["receipt_id"] in in_inbox(api, staff)
+    original = api.get(f"/api/v1/receipts/{receipt['id']}", headers=officer).json()
+    duplicate = api.get(f"/api/v1/receipts/{copy['receipt_id']}", headers=staff).json()
+    assert duplicate["copy_of"] == receipt["id"] and duplicate["subject"] == original["subject"]
+    assert original["priority"] == duplicate["priority"] == "immediate"
+    # No due date asked for: seven working days by the recipient office's calendar.
+    office = next(p["office_code"] for p in demo("posts") if p["code"] == main_post)
+    calendar = api.get(f"/api/v1/offices/{office}/working-days?start={TODAY}&end={TODAY}", headers=officer).json()
+    assert original["due_date"] == calendar["due_in_7_working_days"]
+    assert [m["action"] for m in original["movements"]] == ["diarised", "sent", "opened"]
+    assert original["movements"][1]["remarks"] == "please examine"
+
+    again = send(api, clerk, receipt["id"], to_post=main_post, copy_to=[main_post])
+    assert again.status_code == 422 and "more than once" in again.json()["detail"]
+    past = send(api, officer, receipt["id"], to_post=copy_post, due_date="2001-01-01")
+    assert past.status_code == 422 and "due_date" in past.json()["detail"]
+    api.post(f"/api/v1/receipts/{receipt['id']}/receive", headers={**officer, **key()})
+    forwarded = send(api, officer, receipt["id"], to_post=copy_post)
+    assert forwarded.status_code == 200 and forwarded.json()["action"] == "forwarded"
+
+
+def test_inbox_filters_unread_physical_electronic_and_overdue(api, migrated):
+    clerk = auth(sign_in(api, held_post("dak_clerk", "DIST-LKO")))
+    post = held_post("section_staff", "DIST-LKO", last=True)
+    holder = auth(sign_in(api, post))
+    first, second = diarise(api, clerk).json(), diarise(api, clerk).json()
+    for receipt in (first, second):
+        assert send(api, clerk, receipt["id"], to_post=post).status_code == 200
+    api.get(f"/api/v1/receipts/{first['id']}", headers=holder)  # opened; second stays unread
+    engine = make_engine(migrated.database_url, pool_size=1)
+    with engine.begin() as conn:  # time passes: the second is past its due date
+        conn.execute(receipts.update().where(receipts.c.id == second["id"])
+                     .values(due_date=TODAY - timedelta(days=1)))
+    engine.dispose()
+    mine = {first["id"], second["id"]}
+    assert in_inbox(api, holder, "&unread=true") & mine == {second["id"]}
+    assert in_inbox(api, holder, "&unread=false") & mine == {first["id"]}
+    assert in_inbox(api, holder, "&overdue=true") & mine == {second["id"]}
+    assert in_inbox(api, holder, "&overdue=false") & mine == {first["id"]}
+    assert in_inbox(api, holder, "&kind=physical") & mine == mine
+    assert in_inbox(api, holder, "&kind=electronic") & mine == set()
+    assert api.get("/api/v1/inbox?kind=paper", headers=holder).status_code == 422
+
+
+def test_put_in_file_close_reopen_and_the_public_status_the_sender_sees(api, migrated):
+    clerk = auth(sign_in(api, held_post("dak_clerk", "DIST-LKO")))
+    post = held_post("officer", "DIST-LKO")
+    officer = auth(sign_in(api, post))
+    filed, closed = diarise(api, clerk).json(), diarise(api, clerk).json()
+    ack = api.get(f"/api/v1/receipts/{filed['id']}/acknowledgement", headers=clerk).json()
+    assert ack["diary_number"] == filed["diary_number"] and ack["tracking_code"] == filed["tracking_code"]
+
+    def public(code):
+        response = api.get(f"/api/v1/public/receipts/{code}")  # no sign-in
+        assert response.status_code == 200, response.text
+        assert set(response.json()) == {"tracking_code", "status"}  # nothing else is revealed
+        return response.json()["status"]
+
+    assert public(ack["tracking_code"]) == "received"
+    assert public(ack["tracking_code"].replace("-", "").lower()) == "received"
+    for receipt in (filed, closed):
+        send(api, clerk, receipt["id"], to_post=post)
+        api.get(f"/api/v1/receipts/{receipt['id']}", headers=officer)
+        api.post(f"/api/v1/receipts/{receipt['id']}/receive", headers={**officer, **key()})
+    assert public(filed["tracking_code"]) == "under_process"
+
+    put = api.post(f"/api/v1/receipts/{filed['id']}/put-in-file", headers={**officer, **key()},
+                   json={"file_id": "LKO/REV/2026/17"})
+    assert put.status_code == 200 and put.json()["file_id"] == "LKO/REV/2026/17"
+    moved = send(api, officer, filed["id"], to_post=filed["holder_post"])
+    assert moved.status_code == 409 and "moves with the file" in moved.json()["detail"]
+    assert filed["id"] not in in_inbox(api, officer)
+
+    shut = api.post(f"/api/v1/receipts/{closed['id']}/close", headers={**officer, **key()},
+                    json={"remarks": "reply sent, nothing further"})
+    assert shut.status_code == 200 and public(closed["tracking_code"]) == "disposed"
+    assert send(api, officer, closed["id"], to_post=closed["holder_post"]).status_code == 409
+    assert api.post(f"/api/v1/receipts/{closed['id']}/close", headers={**officer, **key()},
+                    json={"remarks": ""}).status_code == 422
+    reopened = api.post(f"/api/v1/receipts/{closed['id']}/reopen", headers={**officer, **key()},
+                        json={"remarks": "the sender wrote again"})
+    assert reopened.status_code == 200 and public(closed["tracking_code"]) == "under_process"
+    assert api.get("/api/v1/public/receipts/ZZZZ-ZZZZ-ZZZZ").status_code == 404
+
+    engine = make_engine(migrated.database_url, pool_size=1)
+    with engine.connect() as conn:
+        types = set(conn.execute(select(outbox.c.type).where(outbox.c.envelope["subject"].astext.in_(
+            [filed["id"], closed["id"]]))).scalars())
+    engine.dispose()
+    assert {f"eoffice.receipt.{step}.v1" for step in (
+        "diarised", "sent", "opened", "received", "put-in-file", "closed", "reopened")} <= types
+
+
+def test_corrections_are_logged_and_frozen_fields_stay_frozen_once_moved(api):
+    clerk = auth(sign_in(api, held_post("dak_clerk", "DIST-LKO")))
+    post = held_post("officer", "DIST-LKO")
+    receipt = diarise(api, clerk, letter_date=TODAY.isoformat()).json()
+    before_move = api.patch(f"/api/v1/receipts/{receipt['id']}", headers={**clerk, **key()},
+                            json={"mode": "hand", "reason": "brought by hand, not posted"})
+    assert before_move.status_code == 200 and before_move.json()["mode"] == "hand"
+    send(api, clerk, receipt["id"], to_post=post)
+    officer = auth(sign_in(api, post))
+    api.post(f"/api/v1/receipts/{receipt['id']}/receive", headers={**officer, **key()})
+
+    for field, value in (("received_date", (TODAY - timedelta(days=1)).isoformat()), ("mode", "post"),
+                         ("letter_date", None)):
+        frozen = api.patch(f"/api/v1/receipts/{receipt['id']}", headers={**officer, **key()},
+                           json={field: value, "subject": "changed?", "reason": "typo"})
+        assert frozen.status_code == 422 and field in frozen.json()["detail"], frozen.text
+    not_holder = api.patch(f"/api/v1/receipts/{receipt['id']}", headers={**clerk, **key()},
+                           json={"subject": "x", "reason": "typo"})
+    assert not_holder.status_code == 403
+    assert api.patch(f"/api/v1/receipts/{receipt['id']}", headers={**officer, **key()},
+                     json={"subject": "x"}).status_code == 422  # a reason is required
+
+    fixed = api.patch(f"/api/v1/receipts/{receipt['id']}", headers={**officer, **key()},
+                      json={"sender_name": "रामलाल वर्मा", "sender_mobile": "9876543210", "reason": "full name"})
+    assert fixed.status_code == 200, fixed.text
+    detail = api.get(f"/api/v1/receipts/{receipt['id']}", headers=officer).json()
+    assert detail["subject"] == receipt["subject"] and detail["mode"] == "hand"  # refused changes left nothing
+    assert [(c["field"], c["old_value"], c["new_value"]) for c in detail["corrections"]] == [
+        ("mode", "post", "hand"), ("sender_name", "रामलाल", "रामलाल वर्मा"), ("sender_mobile", "", "9876543210")]
+    assert api.patch(f"/api/v1/receipts/{receipt['id']}", headers={**officer, **key()},
+                     json={"sender_mobile": "12345", "reason": "x"}).status_code == 422

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.live
 
 @pytest.fixture(scope="module")
 def services(migrated):
-    procs = {name: service_process(name).start() for name in SERVICES}
+    procs = {name: service_process(name).start() for name in (*SERVICES, "dak_ocr")}
     yield procs
     for proc in procs.values():
         proc.stop()
@@ -33,7 +33,8 @@ def ready(client):
 
 def test_ready_reports_every_service_and_part(gateway, settings):
     status, body = wait_until(lambda: (r := ready(gateway))[0] == 200 and r, 60, "all parts ready")
-    expected = ({f"service:{name}" for name in SERVICES} | {"postgresql", "rabbitmq", "elasticsearch", "minio:cluster"}
+    expected = ({f"service:{name}" for name in SERVICES} | {"postgresql", "rabbitmq", "elasticsearch", "minio:cluster",
+                                                        "worker:dak_ocr"}
                 | {f"minio:{endpoint}" for endpoint in settings.minio_endpoints})
     assert set(body["checks"]) == expected
     assert body["status"] == "ok"

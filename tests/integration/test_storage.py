@@ -10,11 +10,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from minio.error import S3Error
 
-import urllib3
 
 from eoffice.errors import ObjectCorrupted
 from eoffice.storage import DocumentStore
-from tests.support.system import part, wait_until
+from tests.support.system import part
 
 pytestmark = pytest.mark.live
 
@@ -22,25 +21,6 @@ pytestmark = pytest.mark.live
 @pytest.fixture(scope="module")
 def store(migrated):
     return DocumentStore(migrated)
-
-
-@pytest.fixture
-def stopped_nodes(settings):
-    """Stops the MinIO nodes a test names; starts them again afterwards, whatever happened."""
-    stopped = []
-
-    def stop(*ports):
-        for port in ports:
-            part("stop", f"minio-{port}")
-            stopped.append(port)
-    yield stop
-    for port in stopped:
-        part("start", f"minio-{port}")
-    # Every node must see all the others again, or the next test's writes would skip one:
-    # "maintenance" asks each node whether the cluster could lose it, i.e. all peers are online.
-    wait_until(lambda: all(urllib3.request("GET", f"http://{e}/minio/health/cluster?maintenance=true",
-                                           timeout=2, retries=False).status == 200
-                           for e in settings.minio_endpoints), 120, "every MinIO node back in the cluster")
 
 
 def scan(size: int = 300_000) -> bytes:

@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import urllib3
+
 REPO = Path(os.environ.get("EOFFICE_REPO", Path(__file__).resolve().parents[2]))
 LOG_DIR = Path(os.environ.get("EOFFICE_HOME", "/var/lib/eoffice")) / "log" / "tests"
 
@@ -36,11 +38,19 @@ def wait_until(predicate, timeout: float, what: str, interval: float = 0.25):
     raise AssertionError(f"{what} not reached within {timeout}s (last error: {last_error!r})")
 
 
+def wait_for_whole_cluster(settings) -> None:
+    """Waits until every MinIO node sees all the others again, or the next writes could skip
+    one: "maintenance" asks each node whether the cluster could lose it, i.e. all peers are up."""
+    wait_until(lambda: all(urllib3.request("GET", f"http://{e}/minio/health/cluster?maintenance=true",
+                                           timeout=2, retries=False).status == 200
+                           for e in settings.minio_endpoints), 120, "every MinIO node back in the cluster")
+
+
 class ServiceProcess:
     """One `nameko run` process with the test environment, logging to log/tests/<name>.log."""
 
-    def __init__(self, target: str, name: str):
-        self.target, self.name = target, name
+    def __init__(self, target: str, name: str, env: dict[str, str] | None = None):
+        self.target, self.name, self.env = target, name, env or {}
         self.process: subprocess.Popen | None = None
 
     def start(self) -> "ServiceProcess":
@@ -48,7 +58,7 @@ class ServiceProcess:
         log = open(LOG_DIR / f"{self.name}.log", "ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "nameko", "run", "--config", str(REPO / "deploy" / "nameko.yaml"), self.target],
-            cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(REPO)},
+            cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(REPO), **self.env},
             start_new_session=True)
         return self
 
@@ -66,9 +76,11 @@ class ServiceProcess:
         return self.process is not None and self.process.poll() is None
 
 
-SERVICE_CLASSES = {"directory": "DirectoryService", "dak": "DakService", "files": "FilesService",
-                   "signing": "SigningService", "search": "SearchService", "notify": "NotifyService"}
+# As deploy/lib/services.sh runs them: the OCR worker takes one document at a time.
+TARGETS = {"dak_ocr": "services.dak.ocr_worker:OcrWorker"}
+MAX_WORKERS = {"dak_ocr": "1"}
 
 
 def service_process(name: str) -> ServiceProcess:
-    return ServiceProcess(f"services.{name}.service:{SERVICE_CLASSES[name]}", name)
+    target = TARGETS.get(name, f"services.{name}.service:{name.capitalize()}Service")
+    return ServiceProcess(target, name, {"EOFFICE_MAX_WORKERS": MAX_WORKERS.get(name, "10")})

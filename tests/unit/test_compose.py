@@ -13,12 +13,14 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.support.system import service_process
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 DOCKERFILE = "deploy/docker/python.Dockerfile"
 
 MINIO_NODES = ["minio1", "minio2", "minio3", "minio4"]
-NAMEKO_SERVICES = ["directory", "dak", "files", "signing", "search", "notify"]
+NAMEKO_SERVICES = ["directory", "dak", "dak_ocr", "files", "signing", "search", "notify"]
 PYTHON_SERVICES = NAMEKO_SERVICES + ["gateway"]
 INFRASTRUCTURE = ["rabbitmq", "postgres", *MINIO_NODES, "elasticsearch"]
 
@@ -171,9 +173,10 @@ def test_commands_and_start_order(services):
     for name in NAMEKO_SERVICES:
         args = _command_args(services[name])
         assert args[:4] == ["nameko", "run", "--config", "deploy/nameko.yaml"], name
-        # The target must name one service class, and the one this container is for.
+        # The target must name one service class, the one this container is for, as the
+        # native deploy runs it.
+        assert args[4] == service_process(name).target
         module, _, cls = args[4].partition(":")
-        assert module == f"services.{name}.service" and cls, args[4]
         assert getattr(importlib.import_module(module), cls).name == name
         depends = services[name]["depends_on"]
         for backend in INFRASTRUCTURE:

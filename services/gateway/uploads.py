@@ -1,0 +1,83 @@
+"""Documents arriving with a receipt: checked here, stored in MinIO, then recorded by dak.
+
+The bytes reach the gateway, so the gateway checks them (`services.dak.scans`) before storing
+anything, stores each under a name unique to this upload, and removes them again when dak
+refuses the receipt: a refused upload leaves no object behind and uses no diary number. If the
+gateway stops between storing and diarising, dak's hourly sweep removes what no receipt holds."""
+from __future__ import annotations
+
+import io
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from eoffice.errors import DomainError, InvalidInput, Unavailable
+from eoffice.storage import DocumentStore
+from eoffice.validation import parse
+from services.dak.scans import Inspected, inspect
+from services.dak.schemas import Diarise, ScanRef
+from services.dak.models import UPLOADS
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Document:
+    """A checked document and its bytes, ready to store."""
+    inspected: Inspected
+    stream: BinaryIO
+
+
+def checked(stream: BinaryIO, filename: str, max_bytes: int) -> Document:
+    return Document(inspect(stream, filename, max_bytes=max_bytes), stream)
+
+
+def email_document(data: bytes, filename: str) -> Document:
+    """The e-mail itself, kept as received; its body is its text."""
+    return Document(Inspected(filename=filename, content_type="message/rfc822", size=len(data), pages=0,
+                              text_layer=False), io.BytesIO(data))
+
+
+def letter_from(form_value: str | None, defaults: dict) -> Diarise:
+    """Parses the `letter` form field (JSON) over `defaults`; names the bad field if any."""
+    try:
+        given = json.loads(form_value) if form_value else {}
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"letter is not JSON: {exc}", field="letter") from None
+    if not isinstance(given, dict):
+        raise InvalidInput("letter must be a JSON object", field="letter")
+    return parse(Diarise, {**defaults, **given, "physical": False})
+
+
+def diarise_with_documents(store: DocumentStore, documents: list[Document], diarise: Callable[[list[dict]], dict]):
+    """Stores the documents, then calls `diarise(scan_refs)`; removes them again if dak
+    refuses, or if dak answers with an earlier receipt (a retried request)."""
+    upload = f"{UPLOADS}{uuid.uuid4()}/"
+    refs: list[dict] = []
+    try:
+        for position, doc in enumerate(documents, start=1):
+            doc.stream.seek(0)
+            stored = store.put(doc.stream, content_type=doc.inspected.content_type, name=f"{upload}{position}")
+            refs.append(ScanRef(filename=doc.inspected.filename, content_type=doc.inspected.content_type,
+                                size=stored.size, pages=doc.inspected.pages, object_name=stored.name,
+                                sha256=stored.sha256, text_layer=doc.inspected.text_layer).model_dump())
+        result = diarise(refs)
+    except Unavailable:
+        raise  # dak may still record the receipt: leave the objects to the sweep
+    except (DomainError, ValueError):
+        _remove(store, refs)
+        raise
+    if not {s["object_name"] for s in result.get("scans", [])} >= {r["object_name"] for r in refs}:
+        _remove(store, refs)  # a retry: the receipt made the first time keeps its own documents
+    return result
+
+
+def _remove(store: DocumentStore, refs: list[dict]) -> None:
+    for ref in refs:
+        try:
+            store.remove(ref["object_name"])
+        except Exception:  # the sweep will take it
+            log.warning("could not remove unused upload %s", ref["object_name"], exc_info=True)

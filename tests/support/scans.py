@@ -1,0 +1,145 @@
+"""Scans made by the tests themselves (no binary files in the repository): letters drawn with a
+Devanagari font, the file types a scanner produces, and broken or malicious files."""
+from __future__ import annotations
+
+import subprocess
+import zlib
+from email.message import EmailMessage
+from email.utils import formatdate
+from io import BytesIO
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+from PIL import Image, ImageDraw, ImageFont
+from pypdf import PdfWriter
+
+FONT = "/usr/share/fonts/truetype/lohit-devanagari/Lohit-Devanagari.ttf"  # has Latin glyphs too
+A5_MM = (148, 210)
+
+# Each letter has distinctive words (नामांतरण, प्रार्थना; encroachment) the OCR tests look for.
+HINDI_LETTER = [
+    "कार्यालय जिलाधिकारी, लखनऊ",
+    "विषय: भूमि के नामांतरण हेतु प्रार्थना पत्र",
+    "महोदय,",
+    "निवेदन है कि प्रार्थी की भूमि का नामांतरण",
+    "शीघ्र करने की कृपा करें।",
+    "भवदीय",
+]
+ENGLISH_LETTER = [
+    "Office of the District Magistrate, Lucknow",
+    "Subject: Removal of encroachment on public land",
+    "Sir,",
+    "Kindly take action to remove the encroachment",
+    "near the village pond at the earliest.",
+    "Yours faithfully",
+]
+
+
+def letter_image(lines: list[str], *, dpi: int = 200, points: float = 14) -> Image.Image:
+    """A white A5 page with the lines in black. RAQM shapes Devanagari (conjuncts, matras) as
+    print does; without it tesseract would be shown letters no printer makes."""
+    size = tuple(round(mm / 25.4 * dpi) for mm in A5_MM)
+    page = Image.new("L", size, 255)
+    font = ImageFont.truetype(FONT, round(points * dpi / 72), layout_engine=ImageFont.Layout.RAQM)
+    draw, margin = ImageDraw.Draw(page), round(dpi * 0.8)
+    for n, line in enumerate(lines):
+        draw.text((margin, margin + round(n * font.size * 1.7)), line, font=font, fill=0)
+    return page
+
+
+def as_bytes(image: Image.Image, fmt: str) -> bytes:
+    """The image as a PNG, JPEG or TIFF file."""
+    out = BytesIO()
+    image.save(out, fmt, dpi=(200, 200), **({"compression": "tiff_lzw"} if fmt == "TIFF" else {}))
+    return out.getvalue()
+
+
+def pdf_of_images(images: list[Image.Image]) -> bytes:
+    """A PDF of page images only, as a scanner without OCR makes it."""
+    return _save_all(images, "PDF", resolution=200)
+
+
+def multipage_tiff(images: list[Image.Image]) -> bytes:
+    return _save_all(images, "TIFF", compression="tiff_lzw", dpi=(200, 200))
+
+
+def _save_all(images: list[Image.Image], fmt: str, **params) -> bytes:
+    """Saves the images as the pages of one file. Copies, because Pillow leaves the save's
+    parameters on appended images, and a later TIFF save of them then fails."""
+    first, *rest = (image.copy() for image in images)
+    out = BytesIO()
+    first.save(out, fmt, save_all=True, append_images=rest, **params)
+    return out.getvalue()
+
+
+def searchable_pdf(image: Image.Image, lang: str) -> bytes:
+    """A PDF with the page image and tesseract's hidden text over it, as OCR-ing scanners make."""
+    with TemporaryDirectory() as scratch:
+        source, out = Path(scratch) / "page.png", Path(scratch) / "out"
+        image.save(source, dpi=(200, 200))
+        subprocess.run(["tesseract", str(source), str(out), "-l", lang, "pdf"], check=True, capture_output=True)
+        return out.with_suffix(".pdf").read_bytes()
+
+
+def encrypted_pdf(password: str = "secret") -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    writer.encrypt(password, algorithm="AES-256")
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def truncated(data: bytes) -> bytes:
+    return data[:len(data) // 2]
+
+
+def pdf_bomb_flate(decompressed_mib: int = 1024) -> bytes:
+    """A valid one-page PDF whose content stream inflates to `decompressed_mib` MiB of NUL bytes
+    (white space to a PDF reader). Compressing the same zero megabyte again and again with the
+    run-length strategy makes a 1 GiB bomb in about a second."""
+    deflater, zeros = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS, 9, zlib.Z_RLE), bytes(1 << 20)
+    packed = b"".join([*(deflater.compress(zeros) for _ in range(decompressed_mib)), deflater.flush()])
+    return _pdf(1, content=b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (len(packed), packed))
+
+
+def pdf_bomb_pages(n: int = 5000) -> bytes:
+    """A valid PDF of n one-inch blank pages."""
+    return _pdf(n)
+
+
+def pdf_page_of(width_pt: float, height_pt: float) -> bytes:
+    """A valid one-page PDF with a blank page this big."""
+    return _pdf(1, size=(width_pt, height_pt))
+
+
+def _pdf(pages: int, *, size: tuple[float, float] = (72, 72), content: bytes | None = None) -> bytes:
+    """Writes a PDF by hand: catalog, page tree, n pages sharing one media box and content stream,
+    and a correct cross-reference table."""
+    first_page = 4 if content else 3
+    kids = b" ".join(b"%d 0 R" % (first_page + i) for i in range(pages))
+    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %g %g]%s >>" % (*size, b" /Contents 3 0 R" if content else b"")
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, pages),
+               *([content] if content else []), *[page] * pages]
+    out, offsets = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"), []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def eml(subject: str, from_: str, body: str, attachments: list[tuple[str, str, bytes]]) -> bytes:
+    """An e-mail as a mail client saves it (.eml); attachments are (filename, content type, bytes)."""
+    message = EmailMessage()
+    message["From"], message["To"] = from_, "dak.lucknow@up.gov.in"
+    message["Subject"], message["Date"] = subject, formatdate(1_700_000_000, localtime=False)
+    if body:
+        message.set_content(body)
+    for filename, content_type, data in attachments:
+        maintype, subtype = content_type.split("/")
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    return message.as_bytes()

@@ -6,6 +6,8 @@ becomes a 500 that reveals nothing (in `requests.RequestContext`). Every problem
 request id."""
 from __future__ import annotations
 
+import re
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -75,8 +77,21 @@ async def _http_error(request: Request, exc: HTTPException):
     codes = {404: "not-found", 405: "method-not-allowed", 413: "too-large"}
     response = problem(request, exc.status_code, codes.get(exc.status_code, f"http-{exc.status_code}"),
                        str(exc.detail))
-    response.headers.update(exc.headers or {})  # e.g. Allow on 405
+    response.headers.update(exc.headers or {})
+    if exc.status_code == 405:
+        response.headers["Allow"] = ", ".join(allowed_methods(request.app, request.url.path))
     return response
+
+
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """The methods the API documents for a path. Starlette names only those of the first route
+    that matched, but a path may be served by several (GET and PATCH of a receipt); and where a
+    fixed path and a templated one both match (/receipts/email, /receipts/{id}), the fixed one
+    is the resource meant."""
+    matches = [(template.count("{"), ops) for template, ops in app.openapi()["paths"].items()
+               if re.fullmatch(re.sub(r"\{[^}]+\}", "[^/]+", template), path)]
+    fewest = min((params for params, _ in matches), default=0)
+    return sorted({method.upper() for params, ops in matches if params == fewest for method in ops})
 
 
 def install(app: FastAPI) -> None:

@@ -52,7 +52,7 @@ class StoredObject:
 class VerifiedReader(io.RawIOBase):
     """A read-only stream over an object that checks its SHA-256 when it reaches the end."""
 
-    def __init__(self, response, expected_sha256: str):
+    def __init__(self, response, expected_sha256: str | None):
         self._response, self._expected = response, expected_sha256
         self._hash = hashlib.sha256()
         self._done = False
@@ -72,7 +72,7 @@ class VerifiedReader(io.RawIOBase):
     def _finish(self):
         if not self._done:
             self._done = True
-            if self._hash.hexdigest() != self._expected:
+            if self._expected is not None and self._hash.hexdigest() != self._expected:
                 raise ObjectCorrupted(f"object {self._expected} read back with hash {self._hash.hexdigest()}")
 
     def close(self):
@@ -179,7 +179,7 @@ class DocumentStore:
             raise
 
     def open(self, name: str, *, sha256: str | None = None, version_id: str | None = None,
-             locked: bool = False) -> VerifiedReader:
+             locked: bool = False, check: bool = True) -> VerifiedReader:
         """Returns a stream of the object's bytes; reading to the end raises `ObjectCorrupted`
         if they do not match `sha256` (by default the name itself). Raises `NotFound` if there
         is no such object.
@@ -193,13 +193,29 @@ class DocumentStore:
             if exc.code in ("NoSuchKey", "NoSuchObject"):
                 raise NotFound(f"no document {name}") from exc
             raise
-        return VerifiedReader(response, sha256 or name)
+        return VerifiedReader(response, (sha256 or name) if check else None)
 
     def read(self, name: str, *, sha256: str | None = None, version_id: str | None = None,
-             locked: bool = False) -> bytes:
-        """Returns the object's bytes after checking them (small objects only)."""
-        with self.open(name, sha256=sha256, version_id=version_id, locked=locked) as reader:
+             locked: bool = False, check: bool = True) -> bytes:
+        """Returns the object's bytes after checking them (small objects only). With
+        `check=False` the caller compares the content itself."""
+        with self.open(name, sha256=sha256, version_id=version_id, locked=locked, check=check) as reader:
             return reader.read()
+
+    def names(self, prefix: str, *, locked: bool = False) -> list[str]:
+        """Returns the names of the objects under `prefix`."""
+        bucket = self.records if locked else self.documents
+        return self._call(lambda c: [o.object_name for o in c.list_objects(bucket, prefix=prefix, recursive=True)])
+
+    def latest_version(self, name: str, *, locked: bool = True) -> str | None:
+        """Returns the version id of the newest version stored under `name`, None if none."""
+        bucket = self.records if locked else self.documents
+        try:
+            return self._call(lambda c: c.stat_object(bucket, name)).version_id
+        except S3Error as exc:
+            if exc.code in ("NoSuchKey", "NoSuchObject"):
+                return None
+            raise
 
     def remove(self, name: str) -> None:
         """Removes a documents-bucket object (records are never removed); no error if absent."""

@@ -49,8 +49,12 @@ class ReceiptReceived(ReceiptStep):
 
 
 class ReceiptPutInFile(ReceiptStep):
+    """The files service adds the receipt to the file's correspondence from this."""
     event_type = "eoffice.receipt.put-in-file.v1"
     file_id: str
+    file_number: str = ""
+    subject: str = ""
+    pages: int = 1  # pages the receipt adds to the file (a paper receipt counts as one)
 
 
 class ReceiptClosed(ReceiptStep):

@@ -228,10 +228,14 @@ def _change_status(session: Session, actor: Actor, receipt_id: str, *, status: s
             "diary_number": row["diary_number"]}
 
 
-def put_in_file(session: Session, actor: Actor, receipt_id: str, file_id: str, remarks: str) -> dict:
+def put_in_file(session: Session, actor: Actor, receipt_id: str, file: dict, remarks: str) -> dict:
     """Attaches the receipt to a file; from then on it moves with the file."""
-    return {**_change_status(session, actor, receipt_id, status="open", to="in_file", action="put_in_file",
-                             remarks=remarks or f"put in file {file_id}", file_id=file_id), "file_id": file_id}
+    step = _change_status(session, actor, receipt_id, status="open", to="in_file", action="put_in_file",
+                          remarks=remarks or f"put in file {file['file_number']}", file_id=file["file_id"])
+    row = receipt(session, receipt_id)
+    pages = sum(d["pages"] for d in documents(session, receipt_id) if d["content_type"] != "message/rfc822")
+    return {**step, "file_id": file["file_id"], "file_number": file["file_number"], "subject": row["subject"],
+            "pages": max(pages, 1)}
 
 
 def close(session: Session, actor: Actor, receipt_id: str, remarks: str) -> dict:

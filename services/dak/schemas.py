@@ -77,7 +77,7 @@ class Send(BaseModel):
 
 
 class PutInFile(BaseModel):
-    file_id: Text = Field(min_length=1, max_length=60)
+    file_id: Text = Field(min_length=36, max_length=36, description="the id of a file your post holds")
     remarks: Text = Field("", max_length=2000)
 
 

@@ -35,7 +35,8 @@ class DakService(ServiceBase):
     db = Database()
     outbox = Outbox(models.outbox)
     directory = RpcProxy("directory")
-    peers = ("directory",)
+    files = RpcProxy("files")
+    peers = ("directory", "files")
 
     def _once(self, session, idempotency_key: str, method: str) -> bool:
         return first_call(session, models.inbox, idempotency_key, f"dak.{method}")
@@ -133,11 +134,17 @@ class DakService(ServiceBase):
     def put_in_file(self, actor: dict, receipt_id: str, request: dict, idempotency_key: str) -> dict:
         """Puts a receipt in a file; the files service takes it from the event."""
         actor, request = Actor.model_validate(actor), parse(PutInFile, request)
+        try:  # the actor's post must hold the file, and it must be open
+            file = call_with_timeout(self.files.attachable, actor.model_dump(mode="json"), request.file_id)
+        except RemoteError as exc:
+            if exc.exc_type in ("NotFound", "NotCurrentHolder", "Conflict"):
+                raise InvalidInput(f"file {request.file_id}: {exc.value}", field="file_id") from None
+            raise
         with self.db.transaction() as session:
             if not self._once(session, idempotency_key, "put_in_file"):
                 return repeated(receipt_id)
             return self._emit(session, events.ReceiptPutInFile, receipts.put_in_file(
-                session, actor, receipt_id, request.file_id, request.remarks))
+                session, actor, receipt_id, file, request.remarks))
 
     @rpc
     def close(self, actor: dict, receipt_id: str, request: dict, idempotency_key: str) -> dict:

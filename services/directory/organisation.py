@@ -42,6 +42,13 @@ def post(session: Session, code: str) -> dict:
     return dict(row)
 
 
+def offices_under(session: Session, office_code: str) -> list[str]:
+    """The office and every office below it, by their paths."""
+    path = office(session, office_code)["path"]
+    return list(session.execute(select(offices.c.code).where(
+        or_(offices.c.path == path, offices.c.path.startswith(path + "/"))).order_by(offices.c.path)).scalars())
+
+
 def calendar_of(session: Session, office_code: str) -> tuple[frozenset[str], frozenset[date]]:
     """Returns the office's weekly days off and the holidays of it and every office above it."""
     found = office(session, office_code)

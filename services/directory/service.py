@@ -17,7 +17,8 @@ from eoffice.messaging import Outbox, first_call
 from eoffice.paging import keyset_page
 from eoffice.service import ServiceBase
 from eoffice.validation import parse
-from services.directory import calendar, events, importer, models, organisation as org
+from eoffice import workdays as calendar
+from services.directory import events, importer, models, organisation as org
 from services.directory.schemas import DateRange, Delegate, HandOver, ImportRequest, Page
 
 log = logging.getLogger(__name__)
@@ -183,6 +184,33 @@ class DirectoryService(ServiceBase):
         with self.db.transaction() as session:
             weekly_off, holidays = org.calendar_of(session, org.post(session, post_code)["office_code"])
         return calendar.add_working_days(first, working_days, weekly_off, holidays).isoformat()
+
+    @rpc
+    def require_admin(self, actor: dict, office_code: str, what: str) -> None:
+        """Raises unless the actor administers the office: the system admin, or an office
+        admin whose department, head-of-department office or district includes it."""
+        actor = Actor.model_validate(actor)
+        with self.db.transaction() as session:
+            org.require_admin(session, actor, org.office(session, office_code)["path"], what)
+
+    @rpc
+    def offices_under(self, office_code: str) -> list[str]:
+        """Returns the office and every office below it (the offices a supervisor there oversees)."""
+        with self.db.transaction() as session:
+            return org.offices_under(session, office_code)
+
+    @rpc
+    def calendars_of_posts(self, post_codes: list[str]) -> dict:
+        """Returns, for each post, its office and that office's calendar (weekly days off and
+        holidays, its own and those of every office above it), for counting working days."""
+        result = {}
+        with self.db.transaction() as session:
+            for code in dict.fromkeys(post_codes):
+                office = org.post(session, code)["office_code"]
+                weekly_off, holidays = org.calendar_of(session, office)
+                result[code] = {"office_code": office, "weekly_off": sorted(weekly_off),
+                                "holidays": sorted(day.isoformat() for day in holidays)}
+        return result
 
     @rpc
     def supervisors_of(self, post_code: str) -> list[str]:

@@ -1,7 +1,183 @@
 """Tables of the files service, all in its own PostgreSQL schema `files`."""
-from sqlalchemy import MetaData
+from sqlalchemy import (Boolean, Column, Date, DateTime, ForeignKey, Integer, MetaData, Sequence, String, Table,
+                        Text, UniqueConstraint, func)
+from sqlalchemy.dialects.postgresql import JSONB
 
 from eoffice.messaging import messaging_tables
 
 metadata = MetaData(schema="files")
 outbox, inbox = messaging_tables(metadata)
+
+PRIORITIES = ("normal", "urgent", "immediate")
+RECORD_CATEGORIES = {"A": None, "B": None, "C": 10}  # years kept; A and B permanently (review at 25)
+STATUSES = ("open", "parked", "closed")
+DEFAULT_PATTERN = "{prefix}-{head}/{serial}/{year}-{office}"  # N-11016/6/2016-ARC-DARPG
+DEFAULT_OVERDUE_DAYS = 7
+
+# How an office numbers its files; an office without a row uses the defaults.
+schemes = Table(
+    "schemes", metadata,
+    Column("office_code", String(40), primary_key=True),
+    Column("prefix", String(10), nullable=False, server_default="N"),
+    Column("pattern", String(200), nullable=False, server_default=DEFAULT_PATTERN),
+    Column("office_suffix", String(60)),  # printed as {office}; the office code when empty
+)
+
+# The office's subject heads (its "scheme of subject heads"): a file is opened under one.
+subject_heads = Table(
+    "subject_heads", metadata,
+    Column("office_code", String(40), primary_key=True),
+    Column("code", String(20), primary_key=True),
+    Column("title", Text, nullable=False),
+)
+
+# Gap-free file serials per office, subject head and year (taken like diary numbers).
+counters = Table(
+    "counters", metadata,
+    Column("office_code", String(40), primary_key=True),
+    Column("head", String(20), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("last_serial", Integer, nullable=False),
+)
+
+# Working days a file may stay with one holder, per file category (default 7).
+category_limits = Table(
+    "category_limits", metadata,
+    Column("category", String(100), primary_key=True),
+    Column("working_days", Integer, nullable=False),
+)
+
+computer_numbers = Sequence("computer_numbers", metadata=metadata)  # each file's internal number
+
+files = Table(
+    "files", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("computer_number", Integer, computer_numbers, server_default=computer_numbers.next_value(),
+           nullable=False, unique=True),
+    Column("file_number", String(200), nullable=False, unique=True),
+    Column("office_code", String(40), nullable=False, index=True),
+    Column("subject_head", String(20), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("category", String(100), nullable=False, server_default="general"),
+    Column("priority", String(10), nullable=False, server_default="normal"),
+    Column("record_category", String(1), nullable=False),
+    Column("physical", Boolean, nullable=False, server_default="false"),
+    Column("creator_post", String(60), nullable=False),
+    Column("created_by", String(40), nullable=False),
+    Column("holder_post", String(60), nullable=False, index=True),
+    Column("held_since", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("opened", Boolean, nullable=False, server_default="true"),
+    Column("received", Boolean, nullable=False, server_default="true"),
+    Column("status", String(10), nullable=False, server_default="open"),
+    Column("due_date", Date),
+    Column("volume", Integer, nullable=False, server_default="1"),
+    Column("parent_id", String(36), ForeignKey("files.files.id")),  # a part file's main file
+    Column("part_number", Integer),
+    # The notesheet's chain head: how many green notes, and the hash of the last one.
+    Column("notes_count", Integer, nullable=False, server_default="0"),
+    Column("notes_head", String(64)),
+    Column("version", Integer, nullable=False, server_default="1"),  # bumped by every change
+    Column("idempotency_key", String(100), unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("closed_at", DateTime(timezone=True)),
+    Column("reopen_requested_by", String(60)),  # the post that asked for the closed file back
+)
+
+# Green notes: appended, never changed. Each commits to the one before (prev_hash); a copy of
+# each is a locked record in the object store.
+notes = Table(
+    "notes", metadata,
+    Column("file_id", String(36), ForeignKey("files.files.id"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("body", Text, nullable=False),
+    Column("author_user", String(40), nullable=False),
+    Column("author_post", String(60), nullable=False),
+    Column("refs", JSONB, nullable=False),  # {"pages": [...], "notes": [...]}
+    Column("confirmed_at", DateTime(timezone=True), nullable=False),
+    Column("prev_hash", String(64)),
+    Column("hash", String(64), nullable=False),
+    Column("record_name", Text, nullable=False),
+    Column("record_version", Text),
+)
+
+# Yellow notes: drafts their author may edit or discard; confirming makes a green note.
+draft_notes = Table(
+    "draft_notes", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("file_id", String(36), ForeignKey("files.files.id"), nullable=False, index=True),
+    Column("body", Text, nullable=False),
+    Column("author_user", String(40), nullable=False),
+    Column("author_post", String(60), nullable=False),
+    Column("refs", JSONB, nullable=False),
+    Column("version", Integer, nullable=False, server_default="1"),
+    Column("state", String(10), nullable=False, server_default="draft"),  # draft, confirmed, discarded
+    Column("confirmed_seq", Integer),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# The right side of the file: receipts put in it and other documents, page-numbered across
+# the whole file (numbers continue from volume to volume).
+correspondence = Table(
+    "correspondence", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("file_id", String(36), ForeignKey("files.files.id"), nullable=False, index=True),
+    Column("kind", String(10), nullable=False),  # receipt, document
+    Column("receipt_id", String(36)),
+    Column("title", Text, nullable=False),
+    Column("first_page", Integer, nullable=False),
+    Column("last_page", Integer, nullable=False),
+    Column("volume", Integer, nullable=False),
+    Column("puc", Boolean, nullable=False, server_default="false"),
+    Column("fr_number", Integer),  # FR I, FR II ... for fresh receipts
+    Column("object_name", Text),
+    Column("sha256", String(64)),
+    Column("added_by", String(40), nullable=False),
+    Column("added_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("file_id", "receipt_id", name="receipt_in_file_once"),
+)
+
+drafts = Table(
+    "drafts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("file_id", String(36), ForeignKey("files.files.id"), nullable=False, index=True),
+    Column("title", Text, nullable=False),
+    Column("status", String(12), nullable=False, server_default="draft"),  # draft, approved
+    Column("current_version", Integer, nullable=False, server_default="1"),
+    Column("approved_by", String(40)),
+    Column("approved_post", String(60)),
+    Column("approved_at", DateTime(timezone=True)),
+)
+
+draft_versions = Table(
+    "draft_versions", metadata,
+    Column("draft_id", Integer, ForeignKey("files.drafts.id"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("body", Text, nullable=False),
+    Column("object_name", Text),  # an uploaded document, if any
+    Column("sha256", String(64)),
+    Column("author_user", String(40), nullable=False),
+    Column("author_post", String(60), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+movements = Table(
+    "movements", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("file_id", String(36), ForeignKey("files.files.id"), nullable=False, index=True),
+    Column("action", String(20), nullable=False),
+    Column("from_post", String(60)),
+    Column("to_post", String(60)),
+    Column("by_user", String(40), nullable=False),
+    Column("remarks", Text, nullable=False, server_default=""),
+    Column("due_date", Date),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now(), index=True),
+)
+
+links = Table(
+    "links", metadata,
+    Column("file_id", String(36), ForeignKey("files.files.id"), primary_key=True),
+    Column("other_id", String(36), ForeignKey("files.files.id"), primary_key=True),
+    Column("kind", String(10), nullable=False),  # link (considered together), reference
+    Column("by_user", String(40), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)

@@ -1,11 +1,33 @@
-"""Entry points of the files service. Domain code lands with its own issue; for now the
-service starts, owns its schema and answers `ping` and `health` (from `ServiceBase`)."""
-from nameko.rpc import RpcProxy
+"""Entry points of the files service: open files, write the notesheet, keep correspondence and
+drafts for approval, move files between posts, and track where each one is and how long each
+holder kept it. Every change takes an idempotency key and emits its event through the outbox
+in the same transaction; receipts arrive in files from dak's put-in-file events."""
+from __future__ import annotations
 
+from datetime import date, datetime, timezone
+
+from nameko.exceptions import RemoteError
+from nameko.rpc import RpcProxy, rpc
+
+from eoffice import workdays
+from eoffice.actor import Actor
+from eoffice.clock import IST, today
 from eoffice.db import Database
-from eoffice.messaging import Outbox
-from eoffice.service import ServiceBase
-from services.files import models
+from eoffice.errors import Forbidden, InvalidInput, error_by_name
+from eoffice.events import Envelope
+from eoffice.faults import crash_point
+from eoffice.messaging import Outbox, first_call, first_time, reliable_handler
+from eoffice.service import ServiceBase, call_with_timeout
+from eoffice.storage import DocumentStore
+from eoffice.validation import parse
+from services.dak.events import ReceiptPutInFile
+from services.files import casefile, events, models, notesheet, reports
+from services.files.schemas import (CategoryLimit, CreateFile, Document, Draft, EditNote, FilesQuery, Flag, Link,
+                                    Note, Remarks, Revise, Scheme, SendFile, SubjectHead, Version)
+
+
+def repeated(file_id: str) -> dict:
+    return {"file_id": file_id, "repeated": True}
 
 
 class FilesService(ServiceBase):
@@ -13,4 +35,369 @@ class FilesService(ServiceBase):
     db = Database()
     outbox = Outbox(models.outbox)
     directory = RpcProxy("directory")
-    peers = ('directory',)
+    peers = ("directory",)
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _ask(self, method: str, *args):
+        return call_with_timeout(getattr(self.directory, method), *args)
+
+    def _supervises(self, actor: Actor):
+        """Whether the actor, as a supervisor, oversees an office (rule 10)."""
+        def check(office_code: str) -> bool:
+            return actor.has_role("supervisor") and bool(actor.office_id) and (
+                office_code == actor.office_id or self._ask("is_under", office_code, actor.office_id))
+        return check
+
+    def _emit(self, session, event_type: type[events.FileStep], step: dict, **extra) -> dict:
+        self.outbox.add(session, event_type.model_validate({**step, **extra}), subject=step["file_id"])
+        return step
+
+    def _require_admin(self, actor: Actor, office_code: str) -> None:
+        try:
+            self._ask("require_admin", actor.model_dump(mode="json"), office_code, f"office {office_code}")
+        except RemoteError as exc:
+            raise (error_by_name(exc.exc_type) or Forbidden)(exc.value) from None
+
+    def _step(self, actor: Actor, file_id: str, key: str, method: str, work, *, version: int | None = None,
+              statuses=("open", "parked")):
+        """Runs `work(session, file)` on a file the actor holds, once per idempotency key."""
+        with self.db.transaction() as session:
+            if not first_call(session, models.inbox, key, f"files.{method}"):
+                return repeated(file_id)
+            file = casefile.held(session, actor, file_id, version=version, statuses=statuses)
+            return work(session, file)
+
+    # --- office settings -------------------------------------------------------------------
+
+    @rpc
+    def set_scheme(self, actor: dict, office_code: str, scheme: dict) -> dict:
+        actor, scheme = Actor.model_validate(actor), parse(Scheme, scheme)
+        self._require_admin(actor, office_code)
+        with self.db.transaction() as session:
+            return casefile.set_scheme(session, office_code, scheme)
+
+    @rpc
+    def add_subject_head(self, actor: dict, office_code: str, head: dict) -> dict:
+        actor, head = Actor.model_validate(actor), parse(SubjectHead, head)
+        self._require_admin(actor, office_code)
+        with self.db.transaction() as session:
+            return casefile.add_subject_head(session, office_code, head)
+
+    @rpc
+    def subject_heads(self, actor: dict, office_code: str) -> list[dict]:
+        with self.db.transaction() as session:
+            return casefile.heads_of(session, office_code)
+
+    @rpc
+    def set_category_limit(self, actor: dict, category: str, limit: dict) -> dict:
+        actor, limit = Actor.model_validate(actor), parse(CategoryLimit, limit)
+        if not actor.has_role("system_admin"):
+            raise Forbidden("the system admin sets time limits per category")
+        with self.db.transaction() as session:
+            return casefile.set_limit(session, category, limit.working_days)
+
+    # --- files -----------------------------------------------------------------------------
+
+    @rpc
+    def create(self, actor: dict, request: dict, idempotency_key: str) -> dict:
+        """Opens a file in the actor's office, numbered by its scheme; optionally with a
+        receipt the actor holds (it arrives through dak's put-in-file event)."""
+        actor, request = Actor.model_validate(actor), parse(CreateFile, request)
+        with self.db.transaction() as session:
+            if not first_call(session, models.inbox, idempotency_key, "files.create"):
+                return casefile.by_key(session, idempotency_key)
+            row = casefile.create(session, actor, request, idempotency_key)
+            self.outbox.add(session, events.FileCreated(
+                file_id=row["id"], file_number=row["file_number"], office_code=row["office_code"],
+                subject=row["subject"], creator_post=row["creator_post"], by_user=actor.user_id,
+                parent_id=row["parent_id"]), subject=row["id"])
+            return row
+
+    @rpc
+    def create_part(self, actor: dict, file_id: str, request: dict, idempotency_key: str) -> dict:
+        """Opens a part file of a file (the case proceeds while the main file is elsewhere)."""
+        actor, request = Actor.model_validate(actor), parse(Remarks, request)
+        with self.db.transaction() as session:
+            if not first_call(session, models.inbox, idempotency_key, "files.create_part"):
+                return casefile.by_key(session, idempotency_key)
+            parent, _ = casefile.visible(session, actor, file_id, self._supervises(actor))
+            row = casefile.create(session, actor, CreateFile(
+                subject_head=parent["subject_head"], subject=parent["subject"], category=parent["category"],
+                priority=parent["priority"], record_category=parent["record_category"],
+                physical=parent["physical"]), idempotency_key, parent=parent)
+            self.outbox.add(session, events.FileCreated(
+                file_id=row["id"], file_number=row["file_number"], office_code=row["office_code"],
+                subject=row["subject"], creator_post=row["creator_post"], by_user=actor.user_id,
+                parent_id=parent["id"]), subject=row["id"])
+            return row
+
+    @rpc
+    def open_file(self, actor: dict, file_id: str) -> dict:
+        """The file with its notesheet, correspondence, drafts and movements. Its holder
+        opening it marks it opened (it can no longer be pulled back)."""
+        actor = Actor.model_validate(actor)
+        with self.db.transaction() as session:
+            row, moves = casefile.visible(session, actor, file_id, self._supervises(actor))
+            if row["holder_post"] in casefile.acting_posts(actor) and not row["opened"]:
+                row = casefile._row(session, file_id, lock=True)
+                step = casefile.open_file(session, actor, row)
+                if step:
+                    self._emit(session, events.FileOpened, step, by_post=actor.post_id)
+                row, moves = casefile._row(session, file_id), casefile.history(session, file_id)
+            return {**row, "movements": moves, "notes": notesheet.green_notes(session, file_id),
+                    "my_yellow_notes": notesheet.yellow_notes(session, actor, file_id),
+                    "correspondence": casefile.pages_of(session, file_id),
+                    "drafts": casefile.drafts_of(session, file_id), "links": casefile.links_of(session, file_id)}
+
+    @rpc
+    def attachable(self, actor: dict, file_id: str) -> dict:
+        """Whether the actor may put a receipt in this file: the actor's post holds it and it
+        is open. Returns the file's number; raises otherwise (dak asks before it moves one)."""
+        actor = Actor.model_validate(actor)
+        with self.db.transaction() as session:
+            row = casefile.held(session, actor, file_id, statuses=("open",))
+            return {"file_id": row["id"], "file_number": row["file_number"]}
+
+    # --- notesheet -------------------------------------------------------------------------
+
+    @rpc
+    def write_note(self, actor: dict, file_id: str, request: dict, idempotency_key: str) -> dict:
+        actor, request = Actor.model_validate(actor), parse(Note, request)
+
+        def work(session, file):
+            note = notesheet.write(session, DocumentStore(), actor, file, request.body, request.refs, request.green,
+                                   casefile.last_page(session, file_id))
+            if request.green:
+                self.outbox.add(session, events.NoteAdded(file_id=file_id, file_number=file["file_number"],
+                                                           seq=note["seq"], hash=note["hash"],
+                                                           by_user=actor.user_id, by_post=actor.post_id),
+                                subject=file_id)
+            return note
+        return self._step(actor, file_id, idempotency_key, "write_note", work)
+
+    @rpc
+    def edit_note(self, actor: dict, file_id: str, note_id: int, request: dict, idempotency_key: str) -> dict:
+        """Edits the actor's own yellow note. There is no way to edit a green one."""
+        actor, request = Actor.model_validate(actor), parse(EditNote, request)
+        return self._step(actor, file_id, idempotency_key, "edit_note", lambda session, file: notesheet.edit_draft(
+            session, actor, file, note_id, request.body, request.refs, request.version,
+            casefile.last_page(session, file_id)))
+
+    @rpc
+    def discard_note(self, actor: dict, file_id: str, note_id: int, request: dict, idempotency_key: str) -> dict:
+        actor, request = Actor.model_validate(actor), parse(Version, request)
+        return self._step(actor, file_id, idempotency_key, "discard_note", lambda session, file:
+                          notesheet.discard_draft(session, actor, file, note_id, request.version))
+
+    @rpc
+    def confirm_note(self, actor: dict, file_id: str, note_id: int, request: dict, idempotency_key: str) -> dict:
+        actor, request = Actor.model_validate(actor), parse(Version, request)
+
+        def work(session, file):
+            note = notesheet.confirm_draft(session, DocumentStore(), actor, file, note_id, request.version)
+            self.outbox.add(session, events.NoteAdded(file_id=file_id, file_number=file["file_number"],
+                                                       seq=note["seq"], hash=note["hash"], by_user=actor.user_id,
+                                                       by_post=actor.post_id), subject=file_id)
+            return note
+        return self._step(actor, file_id, idempotency_key, "confirm_note", work)
+
+    @rpc
+    def verify(self, actor: dict, file_id: str) -> dict:
+        """Checks the notesheet's hash chain and every green note against its locked record."""
+        actor = Actor.model_validate(actor)
+        with self.db.transaction() as session:
+            row, _ = casefile.visible(session, actor, file_id, self._supervises(actor))
+            return {"file_id": file_id, "file_number": row["file_number"],
+                    **notesheet.verify(session, DocumentStore(), row)}
+
+    # --- correspondence and drafts ---------------------------------------------------------
+
+    @rpc
+    def add_document(self, actor: dict, file_id: str, request: dict, idempotency_key: str) -> dict:
+        actor, request = Actor.model_validate(actor), parse(Document, request)
+        return self._step(actor, file_id, idempotency_key, "add_document", lambda session, file:
+                          casefile.add_correspondence(session, file, kind="document", title=request.title,
+                                                      pages=request.pages, by_user=actor.user_id,
+                                                      object_name=request.object_name, sha256=request.sha256))
+
+    @rpc
+    def flag(self, actor: dict, file_id: str, item_id: int, request: dict, idempotency_key: str) -> dict:
+        actor, request = Actor.model_validate(actor), parse(Flag, request)
+        return self._step(actor, file_id, idempotency_key, "flag", lambda session, file:
+                          casefile.flag_puc(session, file, item_id, request.puc))
+
+    @reliable_handler("dak", ReceiptPutInFile.event_type)
+    def receipt_put_in_file(self, envelope: Envelope) -> None:
+        """A receipt put in a file joins its correspondence: the first as the PUC, later ones
+        as fresh receipts (FR I, FR II ...). Once per event."""
+        event = envelope.payload(ReceiptPutInFile)
+        with self.db.transaction() as session:
+            if not first_time(session, models.inbox, envelope.id, "files.receipt_put_in_file"):
+                return
+            file = casefile._row(session, event.file_id, lock=True)
+            first = casefile.last_page(session, file["id"]) == 0
+            casefile.add_correspondence(session, file, kind="receipt", receipt_id=event.receipt_id,
+                                        title=f"{event.diary_number}: {event.subject}".strip(": "),
+                                        pages=max(event.pages, 1), by_user=event.by_user, puc=first)
+
+    @rpc
+    def add_draft(self, actor: dict, file_id: str, request: dict, idempotency_key: str) -> dict:
+        actor, request = Actor.model_validate(actor), parse(Draft, request)
+        return self._step(actor, file_id, idempotency_key, "add_draft", lambda session, file:
+                          casefile.add_draft(session, actor, file, request.title, request.body))
+
+    @rpc
+    def revise_draft(self, actor: dict, file_id: str, draft_id: int, request: dict, idempotency_key: str) -> dict:
+        actor, request = Actor.model_validate(actor), parse(Revise, request)
+        return self._step(actor, file_id, idempotency_key, "revise_draft", lambda session, file:
+                          casefile.revise_draft(session, actor, file, draft_id, request.body, request.version))
+
+    @rpc
+    def approve_draft(self, actor: dict, file_id: str, draft_id: int, request: dict, idempotency_key: str) -> dict:
+        """Approves a draft's current version; eoffice.draft.approved.v1 hands it to signing."""
+        actor, request = Actor.model_validate(actor), parse(Version, request)
+
+        def work(session, file):
+            draft = casefile.approve_draft(session, actor, file, draft_id, request.version)
+            self.outbox.add(session, events.DraftApproved(
+                file_id=file_id, file_number=file["file_number"], draft_id=draft_id, version=request.version,
+                title=draft["title"], by_user=actor.user_id, by_post=actor.post_id), subject=file_id)
+            return draft
+        return self._step(actor, file_id, idempotency_key, "approve_draft", work)
+
+    @rpc
+    def draft_versions(self, actor: dict, file_id: str, draft_id: int) -> list[dict]:
+        actor = Actor.model_validate(actor)
+        with self.db.transaction() as session:
+            row, _ = casefile.visible(session, actor, file_id, self._supervises(actor))
+            return casefile.versions_of(session, row, draft_id)
+
+    # --- movement --------------------------------------------------------------------------
+
+    def _due(self, post: str, category_days: int, asked: date | None) -> date:
+        if asked:
+            if asked < today():
+                raise InvalidInput("due_date is in the past", field="due_date")
+            return asked
+        try:
+            return date.fromisoformat(self._ask("due_date", post, today().isoformat(), category_days))
+        except RemoteError as exc:
+            if exc.exc_type == "NotFound":
+                raise InvalidInput(f"no post {post}", field="to_post") from None
+            raise
+
+    @rpc
+    def send(self, actor: dict, file_id: str, request: dict, idempotency_key: str, version: int | None = None) -> dict:
+        """Sends a file the actor's post holds to another post (up, or back down the chain)."""
+        actor, request = Actor.model_validate(actor), parse(SendFile, request)
+        with self.db.transaction() as session:
+            category = casefile._row(session, file_id)["category"]
+            days = casefile.limit_of(session, category)
+        due = self._due(request.to_post, days, request.due_date)
+
+        def work(session, file):
+            step = casefile.send(session, actor, file, request.to_post, request.remarks, due)
+            crash_point("files.send")  # tests kill the service here: the transaction is half done
+            return self._emit(session, events.FileSent, step, by_post=actor.post_id)
+        return self._step(actor, file_id, idempotency_key, "send", work, version=version)
+
+    @rpc
+    def receive(self, actor: dict, file_id: str, idempotency_key: str) -> dict:
+        actor = Actor.model_validate(actor)
+        with self.db.transaction() as session:
+            if not first_call(session, models.inbox, idempotency_key, "files.receive"):
+                return repeated(file_id)
+            step = casefile.receive(session, actor, file_id)
+            return self._emit(session, events.FileReceived, step, by_post=actor.post_id) if step else repeated(file_id)
+
+    @rpc
+    def pull_back(self, actor: dict, file_id: str, idempotency_key: str) -> dict:
+        actor = Actor.model_validate(actor)
+        with self.db.transaction() as session:
+            if not first_call(session, models.inbox, idempotency_key, "files.pull_back"):
+                return repeated(file_id)
+            return self._emit(session, events.FilePulledBack, casefile.pull_back(session, actor, file_id),
+                              by_post=actor.post_id)
+
+    @rpc
+    def park(self, actor: dict, file_id: str, request: dict, idempotency_key: str, parked: bool = True) -> dict:
+        actor, request = Actor.model_validate(actor), parse(Remarks, request)
+        return self._step(actor, file_id, idempotency_key, "park" if parked else "unpark", lambda session, file:
+                          self._emit(session, events.FileParked if parked else events.FileUnparked,
+                                     casefile.park(session, actor, file, parked, request.remarks),
+                                     by_post=actor.post_id))
+
+    @rpc
+    def close(self, actor: dict, file_id: str, request: dict, idempotency_key: str) -> dict:
+        actor, request = Actor.model_validate(actor), parse(Remarks, request)
+        return self._step(actor, file_id, idempotency_key, "close", lambda session, file: self._emit(
+            session, events.FileClosed, casefile.close(session, actor, file, request.remarks), by_post=actor.post_id))
+
+    @rpc
+    def request_reopen(self, actor: dict, file_id: str, request: dict, idempotency_key: str) -> dict:
+        actor, request = Actor.model_validate(actor), parse(Remarks, request)
+        with self.db.transaction() as session:
+            if not first_call(session, models.inbox, idempotency_key, "files.request_reopen"):
+                return repeated(file_id)
+            return casefile.request_reopen(session, actor, file_id, request.remarks)
+
+    @rpc
+    def approve_reopen(self, actor: dict, file_id: str, request: dict, idempotency_key: str) -> dict:
+        actor, request = Actor.model_validate(actor), parse(Remarks, request)
+        with self.db.transaction() as session:
+            if not first_call(session, models.inbox, idempotency_key, "files.approve_reopen"):
+                return repeated(file_id)
+            asker = casefile._row(session, file_id)["reopen_requested_by"]
+        supervisors = self._ask("supervisors_of", asker) if asker else []
+        with self.db.transaction() as session:
+            return self._emit(session, events.FileReopened, casefile.approve_reopen(
+                session, actor, file_id, supervisors, request.remarks), by_post=actor.post_id)
+
+    @rpc
+    def link(self, actor: dict, file_id: str, request: dict, idempotency_key: str) -> dict:
+        actor, request = Actor.model_validate(actor), parse(Link, request)
+
+        def work(session, file):
+            other, _ = casefile.visible(session, actor, request.other_file_id, self._supervises(actor))
+            return casefile.link(session, actor, file, other, request.kind)
+        return self._step(actor, file_id, idempotency_key, "link", work)
+
+    # --- where files are -------------------------------------------------------------------
+
+    @rpc
+    def inbox(self, actor: dict, query: dict | None = None) -> dict:
+        actor, query = Actor.model_validate(actor), parse(FilesQuery, query or {})
+        with self.db.transaction() as session:
+            return casefile.inbox(session, actor, query, today())
+
+    @rpc
+    def track(self, actor: dict, file_id: str) -> dict:
+        """Where the file is, its full path, and how long each holder kept it in working days
+        by that holder's office calendar; overdue when the current stay passes the limit."""
+        actor = Actor.model_validate(actor)
+        with self.db.transaction() as session:
+            row, moves = casefile.visible(session, actor, file_id, self._supervises(actor))
+            limit = casefile.limit_of(session, row["category"])
+        stays = casefile.holdings(moves)
+        calendars = self._ask("calendars_of_posts", [s["post"] for s in stays]) if stays else {}
+        now = datetime.now(timezone.utc)
+        for stay in stays:
+            cal = calendars[stay["post"]]
+            end = stay["until"] or now
+            stay["office_code"] = cal["office_code"]
+            stay["working_days"] = workdays.working_days_between(
+                stay["since"].astimezone(IST).date(), end.astimezone(IST).date(), frozenset(cal["weekly_off"]),
+                frozenset(date.fromisoformat(d) for d in cal["holidays"]))
+            stay["hours"] = round((end - stay["since"]).total_seconds() / 3600, 2)
+        current = stays[-1] if stays and stays[-1]["until"] is None and row["status"] != "closed" else None
+        return {"file_id": file_id, "file_number": row["file_number"], "status": row["status"],
+                "holder_post": row["holder_post"], "limit_working_days": limit,
+                "overdue": bool(current and current["working_days"] > limit), "stays": stays, "movements": moves}
+
+    @rpc
+    def report(self, actor: dict, name: str, params: dict | None = None) -> dict:
+        """A report over the files of the offices the actor oversees (see `reports.py`)."""
+        actor = Actor.model_validate(actor)
+        with self.db.transaction() as session:
+            return reports.run(session, actor, name, params or {}, today(), self._ask)

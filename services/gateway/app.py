@@ -13,7 +13,7 @@ from eoffice.db import UnitOfWork, make_engine
 from eoffice.rpc import RpcPool
 from eoffice.settings import get_settings
 from eoffice.storage import DocumentStore
-from services.gateway import auth, dak, directory, health, problems
+from services.gateway import auth, dak, directory, files, health, problems
 from services.gateway.requests import RequestContext, RequestIdLogFilter, current_request_id
 
 API_PREFIX = "/api/v1"
@@ -45,6 +45,7 @@ def create_app() -> FastAPI:
     api.include_router(directory.router)
     api.include_router(dak.router)
     api.include_router(dak.public)
+    api.include_router(files.router)
     app.include_router(api)
     problems.install(app)
     app.add_middleware(RequestContext, max_body=get_settings().max_upload_bytes)

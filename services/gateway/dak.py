@@ -10,7 +10,6 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import PlainTextResponse, StreamingResponse
 from pydantic import BaseModel, EmailStr, Field, TypeAdapter, ValidationError
-from starlette.convertors import Convertor, register_url_convertor
 
 from eoffice.actor import Actor
 from eoffice.clock import today
@@ -21,24 +20,12 @@ from services.dak.schemas import Correct, Diarise, PutInFile, Remarks, Send
 from services.gateway.auth import actor
 from services.gateway.directory import IdempotencyKey
 from services.gateway.pages import Page, PageRequest, page, page_request
+from services.gateway.paths import id_path
 from services.gateway.uploads import checked, diarise_with_documents, email_document, letter_from
 
-class ReceiptIdConvertor(Convertor):
-    """Matches only a receipt id, so that /receipts/electronic never reaches a /receipts/{id}
-    route (which would answer 422 to a PATCH instead of 405)."""
-    regex = "[0-9a-f-]{36}"
-
-    def convert(self, value: str) -> str:
-        return value
-
-    def to_string(self, value: str) -> str:
-        return value
-
-
-register_url_convertor("receipt_id", ReceiptIdConvertor())
 router = APIRouter(tags=["dak"], dependencies=[Depends(actor)])
 public = APIRouter(tags=["public"])
-ReceiptId = Path(min_length=36, max_length=36, pattern=r"^[0-9a-f-]{36}$")
+ReceiptId = id_path("receipt")
 LETTER_FIELD = ("the receipt's metadata as a JSON object, the same fields as POST /receipts "
                 "(received_date, mode, subject, sender_name ...)")
 
@@ -200,7 +187,7 @@ def diarise_email(request: Request, email: UploadFile = File(description="the me
         request, "diarise", _who(who), metadata.model_dump(mode="json"), idempotency_key, refs))
 
 
-@router.get("/receipts/{receipt_id:receipt_id}", response_model=ReceiptDetail,
+@router.get("/receipts/{receipt_id:id36}", response_model=ReceiptDetail,
             summary="A receipt with its movements, documents and corrections; its holder opening it marks it opened")
 def open_receipt(request: Request, who: Actor = Depends(actor), receipt_id: str = ReceiptId):
     return _call(request, "open_receipt", _who(who), receipt_id)
@@ -210,7 +197,7 @@ def _scan(request: Request, who: Actor, receipt_id: str, position: int) -> dict:
     return _call(request, "scan", _who(who), receipt_id, position)
 
 
-@router.get("/receipts/{receipt_id:receipt_id}/scans/{position}", response_class=StreamingResponse,
+@router.get("/receipts/{receipt_id:id36}/scans/{position}", response_class=StreamingResponse,
             responses={200: {"content": {"application/octet-stream": {}}, "description": "the document as received"}},
             summary="Download a receipt's document, as received (checked against its SHA-256)")
 def scan_file(request: Request, who: Actor = Depends(actor), receipt_id: str = ReceiptId,
@@ -222,7 +209,7 @@ def scan_file(request: Request, who: Actor = Depends(actor), receipt_id: str = R
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(scan['filename'], safe='')}"})
 
 
-@router.get("/receipts/{receipt_id:receipt_id}/scans/{position}/text", response_class=PlainTextResponse,
+@router.get("/receipts/{receipt_id:id36}/scans/{position}/text", response_class=PlainTextResponse,
             responses={409: {"description": "the text has not been read yet, or could not be"}},
             summary="The text read from a document (OCR in Hindi and English, or its own text layer)")
 def scan_text(request: Request, who: Actor = Depends(actor), receipt_id: str = ReceiptId,
@@ -235,54 +222,54 @@ def scan_text(request: Request, who: Actor = Depends(actor), receipt_id: str = R
     return PlainTextResponse(text.decode())
 
 
-@router.get("/receipts/{receipt_id:receipt_id}/acknowledgement", response_model=Acknowledgement,
+@router.get("/receipts/{receipt_id:id36}/acknowledgement", response_model=Acknowledgement,
             summary="The acknowledgement for the sender: diary number and public tracking code")
 def acknowledgement(request: Request, who: Actor = Depends(actor), receipt_id: str = ReceiptId):
     ack = _call(request, "acknowledgement", _who(who), receipt_id)
     return {**ack, "track_at": f"/api/v1/public/receipts/{ack['tracking_code']}"}
 
 
-@router.post("/receipts/{receipt_id:receipt_id}/send", response_model=Step,
+@router.post("/receipts/{receipt_id:id36}/send", response_model=Step,
              summary="Send or mark a receipt you hold to a post, with copies to further posts")
 def send(request: Request, body: Send, who: Actor = Depends(actor), receipt_id: str = ReceiptId,
          idempotency_key: str = IdempotencyKey):
     return _call(request, "send", _who(who), receipt_id, body.model_dump(mode="json"), idempotency_key)
 
 
-@router.post("/receipts/{receipt_id:receipt_id}/receive", response_model=Step,
+@router.post("/receipts/{receipt_id:id36}/receive", response_model=Step,
              summary="Confirm a physical receipt has reached you; it must be received before anything else")
 def receive(request: Request, who: Actor = Depends(actor), receipt_id: str = ReceiptId,
             idempotency_key: str = IdempotencyKey):
     return _call(request, "receive", _who(who), receipt_id, idempotency_key)
 
 
-@router.post("/receipts/{receipt_id:receipt_id}/pull-back", response_model=Step,
+@router.post("/receipts/{receipt_id:id36}/pull-back", response_model=Step,
              summary="Take back a receipt you sent, until the recipient opens it")
 def pull_back(request: Request, who: Actor = Depends(actor), receipt_id: str = ReceiptId,
               idempotency_key: str = IdempotencyKey):
     return _call(request, "pull_back", _who(who), receipt_id, idempotency_key)
 
 
-@router.post("/receipts/{receipt_id:receipt_id}/put-in-file", response_model=Step,
+@router.post("/receipts/{receipt_id:id36}/put-in-file", response_model=Step,
              summary="Put a receipt you hold in a file; it then moves with the file")
 def put_in_file(request: Request, body: PutInFile, who: Actor = Depends(actor), receipt_id: str = ReceiptId,
                 idempotency_key: str = IdempotencyKey):
     return _call(request, "put_in_file", _who(who), receipt_id, body.model_dump(), idempotency_key)
 
 
-@router.post("/receipts/{receipt_id:receipt_id}/close", response_model=Step, summary="Close a receipt you hold, with remarks")
+@router.post("/receipts/{receipt_id:id36}/close", response_model=Step, summary="Close a receipt you hold, with remarks")
 def close(request: Request, body: Remarks, who: Actor = Depends(actor), receipt_id: str = ReceiptId,
           idempotency_key: str = IdempotencyKey):
     return _call(request, "close", _who(who), receipt_id, body.model_dump(), idempotency_key)
 
 
-@router.post("/receipts/{receipt_id:receipt_id}/reopen", response_model=Step, summary="Reopen a closed receipt your post holds")
+@router.post("/receipts/{receipt_id:id36}/reopen", response_model=Step, summary="Reopen a closed receipt your post holds")
 def reopen(request: Request, body: Remarks, who: Actor = Depends(actor), receipt_id: str = ReceiptId,
            idempotency_key: str = IdempotencyKey):
     return _call(request, "reopen", _who(who), receipt_id, body.model_dump(), idempotency_key)
 
 
-@router.patch("/receipts/{receipt_id:receipt_id}", response_model=Corrected,
+@router.patch("/receipts/{receipt_id:id36}", response_model=Corrected,
               summary="Correct a receipt's metadata (holder only); received date, letter date and mode "
                       "are frozen once it has moved")
 def correct(request: Request, body: Correct, who: Actor = Depends(actor), receipt_id: str = ReceiptId,

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from eoffice.db import make_engine
 from services.dak.models import outbox, receipts
-from tests.support.demo import PASSWORD, auth, demo, demo_gateway, held_post, sign_in
+from tests.support.demo import PASSWORD, auth, demo, demo_gateway, file_held_by, held_post, sign_in
 
 pytestmark = pytest.mark.live
 TODAY = datetime.now(timezone(timedelta(hours=5, minutes=30))).date()
@@ -19,7 +19,7 @@ TODAY = datetime.now(timezone(timedelta(hours=5, minutes=30))).date()
 
 @pytest.fixture(scope="module")
 def api(migrated):
-    with demo_gateway(migrated, ("directory", "dak")) as client:
+    with demo_gateway(migrated, ("directory", "dak", "files")) as client:
         yield client
 
 
@@ -243,9 +243,13 @@ def test_put_in_file_close_reopen_and_the_public_status_the_sender_sees(api, mig
         api.post(f"/api/v1/receipts/{receipt['id']}/receive", headers={**officer, **key()})
     assert public(filed["tracking_code"]) == "under_process"
 
+    nowhere = api.post(f"/api/v1/receipts/{filed['id']}/put-in-file", headers={**officer, **key()},
+                       json={"file_id": str(uuid.uuid4())})
+    assert nowhere.status_code == 422 and "no file" in nowhere.json()["detail"]
+    file_id = file_held_by(api, officer, post)
     put = api.post(f"/api/v1/receipts/{filed['id']}/put-in-file", headers={**officer, **key()},
-                   json={"file_id": "LKO/REV/2026/17"})
-    assert put.status_code == 200 and put.json()["file_id"] == "LKO/REV/2026/17"
+                   json={"file_id": file_id})
+    assert put.status_code == 200 and put.json()["file_id"] == file_id
     moved = send(api, officer, filed["id"], to_post=filed["holder_post"])
     assert moved.status_code == 409 and "moves with the file" in moved.json()["detail"]
     assert filed["id"] not in in_inbox(api, officer)

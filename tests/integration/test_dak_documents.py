@@ -19,7 +19,7 @@ from eoffice.text import normalise
 from services.dak.models import diary_counters, outbox, scans
 from services.dak.service import sweep_uploads
 from tests.support import scans as fixtures
-from tests.support.demo import auth, demo_gateway, held_post, sign_in
+from tests.support.demo import auth, demo_gateway, file_held_by, held_post, sign_in
 from tests.support.system import part, service_process, wait_for_whole_cluster, wait_until
 
 pytestmark = pytest.mark.live
@@ -36,7 +36,7 @@ def ocr_worker(migrated):
 
 @pytest.fixture(scope="module")
 def api(migrated, ocr_worker):
-    with demo_gateway(migrated, ("directory", "dak")) as client:
+    with demo_gateway(migrated, ("directory", "dak", "files")) as client:
         yield client
 
 
@@ -114,13 +114,14 @@ def test_hindi_and_english_scans_are_read_moved_filed_and_closed(api, clerk):
     officer = auth(sign_in(api, second))
     for receipt in (hindi, english):
         api.get(f"/api/v1/receipts/{receipt['id']}", headers=officer)
+    file_id = file_held_by(api, officer, second)
     filed = api.post(f"/api/v1/receipts/{hindi['id']}/put-in-file", headers={**officer, **key()},
-                     json={"file_id": "LKO/REV/2026/42"})
+                     json={"file_id": file_id})
     closed = api.post(f"/api/v1/receipts/{english['id']}/close", headers={**officer, **key()},
                       json={"remarks": "encroachment removed"})
     assert filed.status_code == closed.status_code == 200
     detail = api.get(f"/api/v1/receipts/{hindi['id']}", headers=officer).json()
-    assert detail["status"] == "in_file" and detail["file_id"] == "LKO/REV/2026/42"
+    assert detail["status"] == "in_file" and detail["file_id"] == file_id
     assert [m["action"] for m in detail["movements"]] == [
         "diarised", "sent", "opened", "forwarded", "opened", "put_in_file"]
     assert api.get(f"/api/v1/receipts/{english['id']}", headers=officer).json()["status"] == "closed"

@@ -3,6 +3,7 @@ gateway (in-process) over real services with the demo loaded."""
 from __future__ import annotations
 
 import csv
+import uuid
 from contextlib import contextmanager
 
 from fastapi.testclient import TestClient
@@ -79,7 +80,37 @@ def demo_gateway(settings, services: tuple[str, ...] = ("directory",)):
         with TestClient(create_app()) as client:
             wait_until(lambda: client.post("/api/v1/auth/sign-in", json={"email": "x@y.in", "password": "x"}).status_code == 401,
                        60, "directory answering")
+            client.services = dict(zip(services, procs))  # tests may stop and start them
             yield client
     finally:
         for proc in procs:
             proc.stop()
+
+
+def file_held_by(api, headers: dict, post_code: str) -> str:
+    """Opens a file held by `post_code` (signed in as `headers`) and returns its id; the
+    office admin of the post's office first adds the subject head it is opened under."""
+    office = next(p["office_code"] for p in demo("posts") if p["code"] == post_code)
+    head = api.post(f"/api/v1/offices/{office}/subject-heads", headers=auth(sign_in(api, _admin_over(office))),
+                    json={"code": "1", "title": "General"})
+    assert head.status_code == 201, head.text
+    made = api.post("/api/v1/files", headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+                    json={"subject_head": "1", "subject": "Correspondence on the matter"})
+    assert made.status_code == 201, made.text
+    return made.json()["id"]
+
+
+def _admin_over(office_code: str) -> str:
+    """An office admin over `office_code`: one in that office, in an office beside it, or in
+    one above it (an admin administers their whole department or district)."""
+    admins = {p["office_code"]: p["code"] for p in demo("posts") if "office_admin" in p["roles"]}
+    parents = {o["code"]: o["parent_code"] for o in demo("offices")}
+    code = office_code
+    while code:
+        if code in admins:
+            return admins[code]
+        siblings = [admin for office, admin in admins.items() if parents.get(office) == parents.get(code)]
+        if siblings:
+            return siblings[0]
+        code = parents.get(code)
+    raise AssertionError(f"no office admin above {office_code}")

@@ -81,6 +81,6 @@ TARGETS = {"dak_ocr": "services.dak.ocr_worker:OcrWorker"}
 MAX_WORKERS = {"dak_ocr": "1"}
 
 
-def service_process(name: str) -> ServiceProcess:
+def service_process(name: str, env: dict[str, str] | None = None) -> ServiceProcess:
     target = TARGETS.get(name, f"services.{name}.service:{name.capitalize()}Service")
-    return ServiceProcess(target, name, {"EOFFICE_MAX_WORKERS": MAX_WORKERS.get(name, "10")})
+    return ServiceProcess(target, name, {"EOFFICE_MAX_WORKERS": MAX_WORKERS.get(name, "10"), **(env or {})})

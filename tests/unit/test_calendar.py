@@ -3,7 +3,7 @@ from datetime import date
 
 import pytest
 
-from services.directory.calendar import add_working_days, working_days_between
+from eoffice.workdays import add_working_days, working_days_between
 
 SECRETARIAT = frozenset({"SAT", "SUN"})
 DISTRICT = frozenset({"SUN"})

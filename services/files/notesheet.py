@@ -1,0 +1,170 @@
+"""The notesheet: green notes nobody can alter, yellow drafts their author may.
+
+A green note is appended, never updated or deleted: this module has no function that changes
+one. Each note's hash covers its content and the previous note's hash, so the notesheet is a
+chain, and the file row keeps the count and the last hash. Each green note is also written as
+a locked record (object lock, compliance mode) to the object store. `verify` recomputes the
+chain from the database and compares every note with its locked record, so a change made
+behind the service's back, in the database or in the store, is found and reported."""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from eoffice.actor import Actor
+from eoffice.errors import Conflict, Forbidden, InvalidInput, NotFound
+from eoffice.storage import DocumentStore
+from services.files.models import RECORD_CATEGORIES, draft_notes, files, notes
+from services.files.schemas import Refs
+
+REVIEW_AFTER_YEARS = 25  # A and B records are reviewed at 25 years; C ones kept at most 10
+
+
+def record_name(file_id: str, seq: int) -> str:
+    return f"notes/{file_id}/{seq:06d}.json"
+
+
+def canonical(note: dict) -> bytes:
+    """The bytes a note's hash covers: its content, author, time and the previous hash."""
+    confirmed = note["confirmed_at"].astimezone(timezone.utc).isoformat()
+    return json.dumps({"file_id": note["file_id"], "seq": note["seq"], "body": note["body"],
+                       "author_user": note["author_user"], "author_post": note["author_post"],
+                       "refs": note["refs"], "confirmed_at": confirmed, "prev_hash": note["prev_hash"]},
+                      ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def note_hash(note: dict) -> str:
+    return hashlib.sha256(canonical(note)).hexdigest()
+
+
+def _check_refs(session: Session, file: dict, refs: Refs, last_page: int) -> dict:
+    bad_pages = [p for p in refs.pages if not 1 <= p <= last_page]
+    if bad_pages:
+        raise InvalidInput(f"file {file['file_number']} has no page {bad_pages[0]} (it has {last_page})",
+                           field="refs.pages")
+    bad_notes = [n for n in refs.notes if not 1 <= n <= file["notes_count"]]
+    if bad_notes:
+        raise InvalidInput(f"file {file['file_number']} has no note {bad_notes[0]}", field="refs.notes")
+    return refs.model_dump()
+
+
+def append_green(session: Session, store: DocumentStore, actor: Actor, file: dict, body: str, refs: dict) -> dict:
+    """Appends a green note to the locked file row's chain and writes its locked record."""
+    seq = file["notes_count"] + 1
+    note = {"file_id": file["id"], "seq": seq, "body": body, "author_user": actor.user_id,
+            "author_post": actor.post_id, "refs": refs, "confirmed_at": datetime.now(timezone.utc),
+            "prev_hash": file["notes_head"]}
+    note["hash"] = note_hash(note)
+    years = RECORD_CATEGORIES[file["record_category"]] or REVIEW_AFTER_YEARS
+    stored = store.put(io.BytesIO(canonical(note)), content_type="application/json", name=record_name(file["id"], seq),
+                       retain_until=datetime.now(timezone.utc) + timedelta(days=365 * years))
+    note.update(record_name=stored.name, record_version=stored.version_id)
+    session.execute(notes.insert().values(**note))
+    session.execute(update(files).where(files.c.id == file["id"]).values(
+        notes_count=seq, notes_head=note["hash"], version=files.c.version + 1))
+    return note
+
+
+def write(session: Session, store: DocumentStore, actor: Actor, file: dict, body: str, refs: Refs, green: bool,
+          last_page: int) -> dict:
+    """Writes a note on a file the actor holds: green at once, or a yellow draft."""
+    checked = _check_refs(session, file, refs, last_page)
+    if green:
+        return {**append_green(session, store, actor, file, body, checked), "colour": "green"}
+    row = session.execute(draft_notes.insert().values(
+        file_id=file["id"], body=body, author_user=actor.user_id, author_post=actor.post_id, refs=checked)
+        .returning(*draft_notes.c)).mappings().one()
+    return {**row, "colour": "yellow"}
+
+
+def _own_draft(session: Session, actor: Actor, file: dict, note_id: int, version: int) -> dict:
+    row = session.execute(select(draft_notes).where(draft_notes.c.id == note_id, draft_notes.c.file_id == file["id"])
+                          .with_for_update()).mappings().first()
+    if row is None:
+        raise NotFound(f"file {file['file_number']} has no yellow note {note_id}")
+    if row["state"] == "confirmed":
+        raise Conflict(f"note {note_id} is green now (note {row['confirmed_seq']}): green notes never change; "
+                       "write a new note to correct it")
+    if row["state"] == "discarded":
+        raise Conflict(f"yellow note {note_id} was discarded")
+    if row["author_user"] != actor.user_id:
+        raise Forbidden("only its author edits, discards or confirms a yellow note")
+    if row["version"] != version:
+        raise Conflict(f"yellow note {note_id} is at version {row['version']}, not {version}: reload it")
+    return dict(row)
+
+
+def edit_draft(session: Session, actor: Actor, file: dict, note_id: int, body: str, refs: Refs, version: int,
+               last_page: int) -> dict:
+    _own_draft(session, actor, file, note_id, version)
+    return dict(session.execute(update(draft_notes).where(draft_notes.c.id == note_id).values(
+        body=body, refs=_check_refs(session, file, refs, last_page), version=version + 1,
+        updated_at=datetime.now(timezone.utc)).returning(*draft_notes.c)).mappings().one())
+
+
+def discard_draft(session: Session, actor: Actor, file: dict, note_id: int, version: int) -> dict:
+    _own_draft(session, actor, file, note_id, version)
+    return dict(session.execute(update(draft_notes).where(draft_notes.c.id == note_id).values(
+        state="discarded", version=version + 1).returning(*draft_notes.c)).mappings().one())
+
+
+def confirm_draft(session: Session, store: DocumentStore, actor: Actor, file: dict, note_id: int,
+                  version: int) -> dict:
+    """Makes a yellow note green: appended to the chain, from then on unchangeable."""
+    draft = _own_draft(session, actor, file, note_id, version)
+    note = append_green(session, store, actor, file, draft["body"], draft["refs"])
+    session.execute(update(draft_notes).where(draft_notes.c.id == note_id).values(
+        state="confirmed", confirmed_seq=note["seq"], version=version + 1))
+    return {**note, "colour": "green"}
+
+
+def green_notes(session: Session, file_id: str) -> list[dict]:
+    return [dict(n) for n in session.execute(select(notes).where(notes.c.file_id == file_id)
+                                             .order_by(notes.c.seq)).mappings()]
+
+
+def yellow_notes(session: Session, actor: Actor, file_id: str) -> list[dict]:
+    """The actor's own drafts on the file (nobody else sees a draft)."""
+    return [dict(n) for n in session.execute(select(draft_notes).where(
+        draft_notes.c.file_id == file_id, draft_notes.c.state == "draft",
+        draft_notes.c.author_user == actor.user_id).order_by(draft_notes.c.id)).mappings()]
+
+
+def verify(session: Session, store: DocumentStore, file: dict) -> dict:
+    """Checks the notesheet against itself, the file row and the locked records; returns
+    {"intact": bool, "notes": n, "problems": [...]}, each problem naming the note."""
+    problems: list[str] = []
+    rows = green_notes(session, file["id"])
+    previous = None
+    for expected_seq, note in enumerate(rows, start=1):
+        label = f"note {note['seq']}"
+        if note["seq"] != expected_seq:
+            problems.append(f"note {expected_seq} is missing from the database")
+        if note["prev_hash"] != previous:
+            problems.append(f"{label} does not follow the note before it (the chain is broken)")
+        if note_hash(note) != note["hash"]:
+            problems.append(f"{label} was changed in the database: its content no longer matches its hash")
+        try:
+            record = store.read(note["record_name"], version_id=note["record_version"], check=False)
+        except Exception as exc:
+            problems.append(f"{label} has no readable locked record ({type(exc).__name__})")
+        else:
+            if record != canonical(note):
+                problems.append(f"{label} differs from its locked record: it was changed in the database")
+        latest = store.latest_version(note["record_name"], locked=True)
+        if latest and note["record_version"] and latest != note["record_version"]:
+            problems.append(f"{label}'s record was overwritten in the store (the locked original is intact)")
+        previous = note["hash"]
+    if file["notes_count"] != len(rows) or file["notes_head"] != previous:
+        problems.append(f"the file records {file['notes_count']} notes ending in {file['notes_head']}, "
+                        f"the database holds {len(rows)}: notes were deleted or added behind the service's back")
+    stored = store.names(f"notes/{file['id']}/", locked=True)
+    missing = sorted(set(stored) - {n["record_name"] for n in rows})
+    problems += [f"{name.rsplit('/', 1)[-1]} is in the object store but not in the database (deleted?)"
+                 for name in missing]
+    return {"intact": not problems, "notes": len(rows), "problems": problems}

@@ -1,0 +1,101 @@
+"""What the files service's entry points accept (the gateway reuses these models)."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from eoffice.validation import Text
+from services.dak.schemas import PostCode, Priority
+from services.directory.schemas import Page
+
+
+class Refs(BaseModel):
+    """What a note points at: pages of the correspondence, earlier notes (by number)."""
+    model_config = ConfigDict(extra="forbid")
+    pages: list[int] = Field(default_factory=list, max_length=100)
+    notes: list[int] = Field(default_factory=list, max_length=100)
+
+
+class CreateFile(BaseModel):
+    subject_head: Text = Field(min_length=1, max_length=20, description="a subject head of your office")
+    subject: Text = Field(min_length=1, max_length=2000)
+    category: Text = Field("general", min_length=1, max_length=100)
+    priority: Priority = "normal"
+    record_category: Literal["A", "B", "C"] = Field("C", description="A, B: kept permanently; C: 10 years")
+    physical: bool = False
+    receipt_id: str | None = Field(None, min_length=36, max_length=36,
+                                   description="a receipt you hold, to put in the new file as its PUC")
+
+
+class Note(BaseModel):
+    body: Text = Field(min_length=1, max_length=20000)
+    refs: Refs = Field(default_factory=Refs)
+    green: bool = Field(False, description="true: the official (green) note at once; false: a yellow draft")
+
+
+class EditNote(BaseModel):
+    body: Text = Field(min_length=1, max_length=20000)
+    refs: Refs = Field(default_factory=Refs)
+    version: int = Field(ge=1, description="the version you edited; a stale one is refused")
+
+
+class Version(BaseModel):
+    version: int = Field(ge=1)
+
+
+class Document(BaseModel):
+    title: Text = Field(min_length=1, max_length=500)
+    pages: int = Field(1, ge=1, le=2000)
+    object_name: str | None = None
+    sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
+
+
+class Flag(BaseModel):
+    puc: bool
+
+
+class Draft(BaseModel):
+    title: Text = Field(min_length=1, max_length=500)
+    body: Text = Field(min_length=1, max_length=100000)
+
+
+class Revise(BaseModel):
+    body: Text = Field(min_length=1, max_length=100000)
+    version: int = Field(ge=1, description="the version you revised; a stale one is refused")
+
+
+class SendFile(BaseModel):
+    to_post: PostCode
+    remarks: Text = Field("", max_length=2000)
+    due_date: date | None = Field(None, description="default: the category's limit in working days")
+
+
+class Remarks(BaseModel):
+    remarks: Text = Field("", max_length=2000)
+
+
+class Link(BaseModel):
+    other_file_id: str = Field(min_length=36, max_length=36)
+    kind: Literal["link", "reference"] = "link"
+
+
+class SubjectHead(BaseModel):
+    code: Text = Field(min_length=1, max_length=20, pattern=r"^[0-9A-Za-z./()-]+$")
+    title: Text = Field(min_length=1, max_length=500)
+
+
+class Scheme(BaseModel):
+    prefix: Text = Field("N", min_length=1, max_length=10, pattern=r"^[0-9A-Za-z]+$")
+    pattern: Text = Field("{prefix}-{head}/{serial}/{year}-{office}", min_length=1, max_length=200)
+    office_suffix: Text | None = Field(None, max_length=60)
+
+
+class CategoryLimit(BaseModel):
+    working_days: int = Field(ge=1, le=365)
+
+
+class FilesQuery(Page):
+    overdue: bool | None = None
+    parked: bool | None = None

@@ -1,0 +1,405 @@
+"""Files over HTTP: open a file, write its notesheet, add correspondence and drafts, move it,
+track it, and the reports a supervisor reads. Only the holding post acts on a file; green
+notes have no route that changes them."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from pydantic import BaseModel, Field
+
+from eoffice.actor import Actor
+from eoffice.errors import NotFound
+from services.files.schemas import (CategoryLimit, CreateFile, Document, Draft, EditNote, Flag, Link, Note, Remarks,
+                                    Revise, Scheme, SendFile, SubjectHead, Version)
+from services.gateway.auth import actor
+from services.gateway.directory import IdempotencyKey
+from services.gateway.pages import Page, PageRequest, page, page_request
+from services.gateway.paths import id_path
+
+router = APIRouter(tags=["files"], dependencies=[Depends(actor)])
+FileId = id_path("file")
+OfficeCode = Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_()-]+$")
+def item_id():
+    return Path(ge=1, le=2_000_000_000)  # a fresh one per parameter: FastAPI binds it to the name
+IfMatch = Header(None, alias="If-Match", pattern=r"^\"?[0-9]{1,9}\"?$",
+                 description="the file version you saw; refused with 409 if it changed since")
+
+
+class FileSummary(BaseModel):
+    id: str
+    computer_number: int
+    file_number: str
+    office_code: str
+    subject_head: str
+    subject: str
+    category: str
+    priority: str
+    record_category: str
+    physical: bool
+    creator_post: str
+    holder_post: str
+    held_since: datetime
+    opened: bool
+    received: bool
+    status: str = Field(description="open, parked or closed")
+    due_date: date | None = None
+    volume: int
+    parent_id: str | None = None
+    part_number: int | None = None
+    notes_count: int
+    version: int
+
+
+class GreenNote(BaseModel):
+    seq: int
+    body: str
+    author_user: str
+    author_post: str
+    refs: dict[str, list[int]]
+    confirmed_at: datetime
+    prev_hash: str | None = None
+    hash: str
+
+
+class YellowNote(BaseModel):
+    id: int
+    body: str
+    author_user: str
+    author_post: str
+    refs: dict[str, list[int]]
+    version: int
+    state: str
+
+
+class NoteWritten(BaseModel):
+    colour: str = Field(description="green (official, never changes) or yellow (a draft)")
+    seq: int | None = None
+    hash: str | None = None
+    id: int | None = None
+    version: int | None = None
+    body: str | None = None
+    repeated: bool = False
+
+
+class Item(BaseModel):
+    id: int
+    kind: str
+    receipt_id: str | None = None
+    title: str
+    first_page: int
+    last_page: int
+    volume: int
+    puc: bool
+    fr_number: int | None = None
+
+
+class DraftOut(BaseModel):
+    id: int
+    title: str
+    status: str
+    current_version: int
+    body: str | None = None
+    approved_by: str | None = None
+    approved_post: str | None = None
+    repeated: bool = False
+
+
+class DraftVersion(BaseModel):
+    version: int
+    body: str
+    author_user: str
+    author_post: str
+    at: datetime
+
+
+class MovementLine(BaseModel):
+    action: str
+    from_post: str | None = None
+    to_post: str | None = None
+    by_user: str
+    remarks: str = ""
+    due_date: date | None = None
+    at: datetime | None = None
+
+
+class LinkOut(BaseModel):
+    kind: str
+    id: str
+    file_number: str
+    subject: str
+
+
+class FileDetail(FileSummary):
+    notes: list[GreenNote]
+    my_yellow_notes: list[YellowNote]
+    correspondence: list[Item]
+    drafts: list[DraftOut]
+    movements: list[MovementLine]
+    links: list[LinkOut]
+
+
+class Step(BaseModel):
+    file_id: str
+    action: str | None = None
+    file_number: str | None = None
+    from_post: str | None = None
+    to_post: str | None = None
+    remarks: str = ""
+    due_date: date | None = None
+    repeated: bool = Field(False, description="a retried request: it had been done already")
+
+
+class Verification(BaseModel):
+    file_id: str
+    file_number: str
+    intact: bool
+    notes: int
+    problems: list[str]
+
+
+class Stay(BaseModel):
+    post: str
+    office_code: str
+    since: datetime
+    until: datetime | None
+    how: str
+    working_days: int
+    hours: float
+
+
+class Tracking(BaseModel):
+    file_id: str
+    file_number: str
+    status: str
+    holder_post: str
+    limit_working_days: int
+    overdue: bool
+    stays: list[Stay]
+    movements: list[MovementLine]
+
+
+def _call(request: Request, method: str, *args):
+    return request.app.state.rpc.call("files", method, *args)
+
+
+def _who(who: Actor) -> dict:
+    return who.model_dump(mode="json")
+
+
+def _version(if_match: str | None) -> int | None:
+    return int(if_match.strip('"')) if if_match else None
+
+
+# --- office settings -----------------------------------------------------------------------
+
+@router.put("/offices/{code}/file-scheme", response_model=Scheme, summary="How the office numbers its files (admin)")
+def set_scheme(request: Request, body: Scheme, who: Actor = Depends(actor), code: str = OfficeCode):
+    return _call(request, "set_scheme", _who(who), code, body.model_dump())
+
+
+@router.post("/offices/{code}/subject-heads", response_model=SubjectHead, status_code=201,
+             summary="Add or rename a subject head of the office (admin)")
+def add_subject_head(request: Request, body: SubjectHead, who: Actor = Depends(actor), code: str = OfficeCode):
+    return _call(request, "add_subject_head", _who(who), code, body.model_dump())
+
+
+@router.get("/offices/{code}/subject-heads", response_model=list[SubjectHead], summary="The office's subject heads")
+def subject_heads(request: Request, who: Actor = Depends(actor), code: str = OfficeCode):
+    return _call(request, "subject_heads", _who(who), code)
+
+
+class LimitOut(CategoryLimit):
+    category: str
+
+
+@router.put("/file-categories/{category}/limit", response_model=LimitOut,
+            summary="Working days a file of this category may stay with one holder (system admin)")
+def set_limit(request: Request, body: CategoryLimit, who: Actor = Depends(actor),
+              category: str = Path(min_length=1, max_length=100)):
+    return _call(request, "set_category_limit", _who(who), category, body.model_dump())
+
+
+# --- files ---------------------------------------------------------------------------------
+
+@router.post("/files", response_model=FileSummary, status_code=201,
+             summary="Open a file; with receipt_id, the receipt goes in as its first paper (PUC)")
+def create(request: Request, body: CreateFile, who: Actor = Depends(actor), idempotency_key: str = IdempotencyKey):
+    created = _call(request, "create", _who(who), body.model_dump(), idempotency_key)
+    if body.receipt_id:  # a retry with the same key finishes this too: both calls are idempotent
+        request.app.state.rpc.call("dak", "put_in_file", _who(who), body.receipt_id,
+                                   {"file_id": created["id"], "remarks": ""}, idempotency_key + ":receipt")
+    return created
+
+
+@router.get("/files", response_model=Page[FileSummary], summary="Files with the post you act as")
+def inbox(request: Request, who: Actor = Depends(actor), at: PageRequest = Depends(page_request),
+          overdue: bool | None = Query(None), parked: bool | None = Query(None)):
+    return page(_call(request, "inbox", _who(who), {**at.model_dump(), "overdue": overdue, "parked": parked}))
+
+
+@router.get("/files/{file_id:id36}", response_model=FileDetail,
+            summary="A file: notesheet, correspondence, drafts, movements; its holder opening it marks it opened")
+def open_file(request: Request, who: Actor = Depends(actor), file_id: str = FileId):
+    return _call(request, "open_file", _who(who), file_id)
+
+
+@router.post("/files/{file_id:id36}/parts", response_model=FileSummary, status_code=201,
+             summary="Open a part file, so the case proceeds while the main file is elsewhere")
+def create_part(request: Request, body: Remarks, who: Actor = Depends(actor), file_id: str = FileId,
+                idempotency_key: str = IdempotencyKey):
+    return _call(request, "create_part", _who(who), file_id, body.model_dump(), idempotency_key)
+
+
+@router.get("/files/{file_id:id36}/track", response_model=Tracking,
+            summary="Where the file is, its path, and how long each holder kept it (working days)")
+def track(request: Request, who: Actor = Depends(actor), file_id: str = FileId):
+    return _call(request, "track", _who(who), file_id)
+
+
+# --- notesheet -----------------------------------------------------------------------------
+
+@router.post("/files/{file_id:id36}/notes", response_model=NoteWritten, status_code=201,
+             summary="Write a note: green (official, final) or yellow (a draft only you see)")
+def write_note(request: Request, body: Note, who: Actor = Depends(actor), file_id: str = FileId,
+               idempotency_key: str = IdempotencyKey):
+    return _call(request, "write_note", _who(who), file_id, body.model_dump(), idempotency_key)
+
+
+@router.get("/files/{file_id:id36}/notes/{seq}", response_model=GreenNote,
+            summary="One green note. Green notes cannot be changed or deleted: there is no route for it")
+def green_note(request: Request, who: Actor = Depends(actor), file_id: str = FileId, seq: int = item_id()):
+    found = [n for n in _call(request, "open_file", _who(who), file_id)["notes"] if n["seq"] == seq]
+    if not found:
+        raise NotFound(f"file {file_id} has no note {seq}")
+    return found[0]
+
+
+@router.patch("/files/{file_id:id36}/yellow-notes/{note_id}", response_model=NoteWritten,
+              summary="Edit your yellow note (give the version you edited)")
+def edit_note(request: Request, body: EditNote, who: Actor = Depends(actor), file_id: str = FileId,
+              note_id: int = item_id(), idempotency_key: str = IdempotencyKey):
+    return {**_call(request, "edit_note", _who(who), file_id, note_id, body.model_dump(), idempotency_key),
+            "colour": "yellow"}
+
+
+@router.post("/files/{file_id:id36}/yellow-notes/{note_id}/discard", response_model=NoteWritten,
+             summary="Discard your yellow note")
+def discard_note(request: Request, body: Version, who: Actor = Depends(actor), file_id: str = FileId,
+                 note_id: int = item_id(), idempotency_key: str = IdempotencyKey):
+    return {**_call(request, "discard_note", _who(who), file_id, note_id, body.model_dump(), idempotency_key),
+            "colour": "yellow"}
+
+
+@router.post("/files/{file_id:id36}/yellow-notes/{note_id}/confirm", response_model=NoteWritten,
+             summary="Confirm your yellow note: it becomes green and never changes again")
+def confirm_note(request: Request, body: Version, who: Actor = Depends(actor), file_id: str = FileId,
+                 note_id: int = item_id(), idempotency_key: str = IdempotencyKey):
+    return _call(request, "confirm_note", _who(who), file_id, note_id, body.model_dump(), idempotency_key)
+
+
+@router.get("/files/{file_id:id36}/verify", response_model=Verification,
+            summary="Check the notesheet's hash chain and every green note against its locked record")
+def verify(request: Request, who: Actor = Depends(actor), file_id: str = FileId):
+    return _call(request, "verify", _who(who), file_id)
+
+
+# --- correspondence and drafts -------------------------------------------------------------
+
+@router.post("/files/{file_id:id36}/documents", response_model=Item, status_code=201,
+             summary="Add a document to the correspondence; pages are numbered on across the file")
+def add_document(request: Request, body: Document, who: Actor = Depends(actor), file_id: str = FileId,
+                 idempotency_key: str = IdempotencyKey):
+    return _call(request, "add_document", _who(who), file_id, body.model_dump(), idempotency_key)
+
+
+@router.post("/files/{file_id:id36}/correspondence/{item_id}/flag", response_model=Item,
+             summary="Flag the paper under consideration (PUC), one at a time")
+def flag(request: Request, body: Flag, who: Actor = Depends(actor), file_id: str = FileId, item_id: int = item_id(),
+         idempotency_key: str = IdempotencyKey):
+    return _call(request, "flag", _who(who), file_id, item_id, body.model_dump(), idempotency_key)
+
+
+@router.post("/files/{file_id:id36}/drafts", response_model=DraftOut, status_code=201,
+             summary="Start a draft for approval (a letter or order)")
+def add_draft(request: Request, body: Draft, who: Actor = Depends(actor), file_id: str = FileId,
+              idempotency_key: str = IdempotencyKey):
+    return _call(request, "add_draft", _who(who), file_id, body.model_dump(), idempotency_key)
+
+
+@router.post("/files/{file_id:id36}/drafts/{draft_id}/versions", response_model=DraftOut, status_code=201,
+             summary="Revise a draft: a new version (earlier ones are kept)")
+def revise_draft(request: Request, body: Revise, who: Actor = Depends(actor), file_id: str = FileId,
+                 draft_id: int = item_id(), idempotency_key: str = IdempotencyKey):
+    return _call(request, "revise_draft", _who(who), file_id, draft_id, body.model_dump(), idempotency_key)
+
+
+@router.get("/files/{file_id:id36}/drafts/{draft_id}/versions", response_model=list[DraftVersion],
+            summary="Every version of a draft, oldest first")
+def draft_versions(request: Request, who: Actor = Depends(actor), file_id: str = FileId, draft_id: int = item_id()):
+    return _call(request, "draft_versions", _who(who), file_id, draft_id)
+
+
+@router.post("/files/{file_id:id36}/drafts/{draft_id}/approve", response_model=DraftOut,
+             summary="Approve the version you read (an officer); it then goes to signing and issue")
+def approve_draft(request: Request, body: Version, who: Actor = Depends(actor), file_id: str = FileId,
+                  draft_id: int = item_id(), idempotency_key: str = IdempotencyKey):
+    return _call(request, "approve_draft", _who(who), file_id, draft_id, body.model_dump(), idempotency_key)
+
+
+# --- movement ------------------------------------------------------------------------------
+
+@router.post("/files/{file_id:id36}/send", response_model=Step, summary="Send the file you hold to a post")
+def send(request: Request, body: SendFile, who: Actor = Depends(actor), file_id: str = FileId,
+         idempotency_key: str = IdempotencyKey, if_match: str | None = IfMatch):
+    return _call(request, "send", _who(who), file_id, body.model_dump(mode="json"), idempotency_key,
+                 _version(if_match))
+
+
+def _simple(method: str, summary: str, with_body: bool = True, **rpc_kwargs: Any):
+    """Routes that take the file, optional remarks and an idempotency key."""
+    if with_body:
+        def route(request: Request, body: Remarks, who: Actor = Depends(actor), file_id: str = FileId,
+                  idempotency_key: str = IdempotencyKey):
+            return _call(request, rpc_kwargs.get("rpc", method), _who(who), file_id, body.model_dump(),
+                         idempotency_key, *rpc_kwargs.get("extra", ()))
+    else:
+        def route(request: Request, who: Actor = Depends(actor), file_id: str = FileId,
+                  idempotency_key: str = IdempotencyKey):
+            return _call(request, rpc_kwargs.get("rpc", method), _who(who), file_id, idempotency_key)
+    route.__name__ = method.replace("-", "_")
+    router.post(f"/files/{{file_id:id36}}/{method}", response_model=Step, summary=summary, name=route.__name__)(route)
+
+
+_simple("receive", "Confirm a physical file reached you; nothing else before", with_body=False)
+_simple("pull-back", "Take back a file you sent, until the recipient opens it", with_body=False, rpc="pull_back")
+_simple("park", "Put the file aside (it stays with you)", rpc="park", extra=(True,))
+_simple("unpark", "Take a parked file up again", rpc="park", extra=(False,))
+_simple("close", "Close the file (its creator, while holding it)")
+_simple("reopen-request", "Ask to reopen a closed file; a supervisor approves", rpc="request_reopen")
+_simple("reopen-approve", "Approve reopening (a supervisor of the post that asked)", rpc="approve_reopen")
+
+
+class Linked(BaseModel):
+    file_id: str
+    other_file_id: str | None = None
+    other_file_number: str | None = None
+    kind: str | None = None
+    repeated: bool = False
+
+
+@router.post("/files/{file_id:id36}/links", response_model=Linked, status_code=201,
+             summary="Link (considered together) or refer another file")
+def link(request: Request, body: Link, who: Actor = Depends(actor), file_id: str = FileId,
+         idempotency_key: str = IdempotencyKey):
+    return _call(request, "link", _who(who), file_id, body.model_dump(), idempotency_key)
+
+
+@router.get("/reports/files/{name}", response_model=dict[str, Any],
+            summary="Pendency, overdue, levels, monthly, ranking (supervisors, system admin)")
+def report(request: Request, who: Actor = Depends(actor),
+           name: str = Path(pattern="^(pendency|overdue|levels|monthly|ranking)$"),
+           office_code: str | None = Query(None, max_length=40), year: int | None = Query(None, ge=2000, le=2100)):
+    params = {k: v for k, v in {"office_code": office_code, "year": year}.items() if v is not None}
+    return _call(request, "report", _who(who), name, params)

@@ -1,0 +1,343 @@
+"""Files through the gateway on the demo organisation, against the real files, dak and
+directory services, PostgreSQL and MinIO: a whole case from receipt to closing, the notesheet
+nobody can alter, only the holder acting, races, and a crash in the middle of a send."""
+from __future__ import annotations
+
+import io
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from minio import Minio
+from sqlalchemy import select, text
+
+from eoffice.db import UnitOfWork, make_engine
+from services.files.models import files as files_table, movements, notes, outbox
+from services.files.notesheet import record_name
+from tests.support.demo import auth, demo, demo_gateway, held_post, sign_in
+from tests.support.system import service_process, wait_until
+
+pytestmark = pytest.mark.live
+TODAY = datetime.now(timezone(timedelta(hours=5, minutes=30))).date()
+# A dealing hand in GAD's establishment section and the three levels above it.
+DEALER, SO, US, DS = "RO1(EST)-GAD", "SO(EST)-GAD", "US(EST)-GAD", "DS(EST)-GAD"
+HEAD = "11016"
+
+
+@pytest.fixture(scope="module")
+def api(migrated):
+    with demo_gateway(migrated, ("directory", "dak", "files")) as client:
+        admin = auth(sign_in(client, held_post("office_admin", "GAD")))
+        made = client.post("/api/v1/offices/GAD-EST/subject-heads", headers=admin,
+                           json={"code": HEAD, "title": "Service matters: pensions"})
+        assert made.status_code == 201, made.text
+        yield client
+
+
+@pytest.fixture(scope="module")
+def db(migrated):
+    uow = UnitOfWork(make_engine(migrated.database_url, pool_size=1))
+    yield uow
+    uow.engine.dispose()
+
+
+def key() -> dict:
+    return {"Idempotency-Key": uuid.uuid4().hex}
+
+
+def as_post(api, post: str) -> dict:
+    return auth(sign_in(api, post))
+
+
+def post(api, headers, path: str, **body):
+    return api.post(f"/api/v1{path}", headers={**headers, **key()}, json=body)
+
+
+def new_file(api, headers, **changes) -> dict:
+    made = post(api, headers, "/files", **{"subject_head": HEAD, "subject": "Pension of Shri Ram Prasad", **changes})
+    assert made.status_code == 201, made.text
+    return made.json()
+
+
+def open_file(api, headers, file_id: str) -> dict:
+    answer = api.get(f"/api/v1/files/{file_id}", headers=headers)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def send(api, headers, file_id: str, to_post: str, **extra):
+    return post(api, headers, f"/files/{file_id}/send", to_post=to_post, **extra)
+
+
+def test_a_whole_case_from_receipt_to_closing(api):
+    clerk = as_post(api, held_post("dak_clerk", "GAD"))
+    receipt = post(api, clerk, "/receipts", subject="Pension arrears of Shri Ram Prasad", sender_name="Ram Prasad",
+                   received_date=TODAY.isoformat(), mode="post").json()
+    assert post(api, clerk, f"/receipts/{receipt['id']}/send", to_post=DEALER).status_code == 200
+    dealer = as_post(api, DEALER)
+    api.get(f"/api/v1/receipts/{receipt['id']}", headers=dealer)
+    assert post(api, dealer, f"/receipts/{receipt['id']}/receive").status_code == 200
+
+    file = new_file(api, dealer, receipt_id=receipt["id"], category="pension", record_category="A")
+    assert file["file_number"] == f"N-{HEAD}/{file['file_number'].split('/')[1]}/{TODAY.year}-GAD-EST"
+    assert file["holder_post"] == DEALER and file["creator_post"] == DEALER
+    # The receipt arrives in the file from dak's event: page 1, flagged PUC.
+    pages = wait_until(lambda: open_file(api, dealer, file["id"])["correspondence"], 30, "receipt in the file")
+    assert [(p["kind"], p["receipt_id"], p["first_page"], p["puc"]) for p in pages] == [
+        ("receipt", receipt["id"], 1, True)]
+    assert api.get(f"/api/v1/receipts/{receipt['id']}", headers=dealer).json()["status"] == "in_file"
+
+    note = post(api, dealer, f"/files/{file['id']}/notes", body="PUC at p.1: arrears of pension for 2024-25.",
+                refs={"pages": [1]}, green=True)
+    assert note.status_code == 201 and note.json()["seq"] == 1, note.text
+    assert send(api, dealer, file["id"], SO, remarks="for orders").status_code == 200
+
+    so = as_post(api, SO)
+    assert file["id"] in {f["id"] for f in api.get("/api/v1/files", headers=so).json()["items"]}  # at once
+    open_file(api, so, file["id"])
+    yellow = post(api, so, f"/files/{file['id']}/notes", body="Draft reply put up.")
+    assert yellow.json()["colour"] == "yellow"
+    edited = api.patch(f"/api/v1/files/{file['id']}/yellow-notes/{yellow.json()['id']}", headers={**so, **key()},
+                       json={"body": "Draft reply put up for approval.", "refs": {"notes": [1]}, "version": 1})
+    assert edited.status_code == 200, edited.text
+    confirmed = post(api, so, f"/files/{file['id']}/yellow-notes/{yellow.json()['id']}/confirm", version=2)
+    assert confirmed.status_code == 200 and confirmed.json()["seq"] == 2, confirmed.text
+    draft = post(api, so, f"/files/{file['id']}/drafts", title="Reply to Shri Ram Prasad",
+                 body="Your arrears will be paid by 31 March.")
+    assert draft.status_code == 201, draft.text
+    draft = draft.json()
+    assert send(api, so, file["id"], US).status_code == 200
+
+    us = as_post(api, US)
+    open_file(api, us, file["id"])
+    revised = post(api, us, f"/files/{file['id']}/drafts/{draft['id']}/versions",
+                   body="Your arrears will be paid by 15 March.", version=1)
+    assert revised.status_code == 201 and revised.json()["current_version"] == 2, revised.text
+    post(api, us, f"/files/{file['id']}/notes", body="Date advanced. Submitted.", green=True)
+    assert send(api, us, file["id"], DS).status_code == 200
+
+    ds = as_post(api, DS)
+    open_file(api, ds, file["id"])
+    stale = post(api, ds, f"/files/{file['id']}/drafts/{draft['id']}/approve", version=1)
+    assert stale.status_code == 409  # approve what you read: the text changed since version 1
+    approved = post(api, ds, f"/files/{file['id']}/drafts/{draft['id']}/approve", version=2)
+    assert approved.status_code == 200 and approved.json()["status"] == "approved", approved.text
+    post(api, ds, f"/files/{file['id']}/notes", body="Approved. Issue.", green=True)
+    assert send(api, ds, file["id"], DEALER, remarks="issue the reply").status_code == 200  # back down
+
+    open_file(api, dealer, file["id"])
+    assert post(api, dealer, f"/files/{file['id']}/close", remarks="reply issued").status_code == 200
+    detail = open_file(api, dealer, file["id"])
+    assert detail["status"] == "closed" and detail["notes_count"] == 4
+    assert [m["action"] for m in detail["movements"]] == [
+        "created", "sent", "opened", "sent", "opened", "sent", "opened", "sent", "opened", "closed"]
+    versions = api.get(f"/api/v1/files/{file['id']}/drafts/{draft['id']}/versions", headers=dealer).json()
+    assert [v["author_post"] for v in versions] == [SO, US]
+
+    track = api.get(f"/api/v1/files/{file['id']}/track", headers=dealer).json()
+    assert [s["post"] for s in track["stays"]] == [DEALER, SO, US, DS, DEALER]
+    assert all(s["until"] for s in track["stays"])  # closed: nobody holds it any more
+    # Each stay is counted by its holder's office calendar; all began and ended today.
+    office_of = {p["code"]: p["office_code"] for p in demo("posts")}
+    assert [s["office_code"] for s in track["stays"]] == [office_of[s["post"]] for s in track["stays"]]
+    assert all(s["working_days"] == 0 and s["hours"] < 1 for s in track["stays"])
+    assert track["overdue"] is False
+    check = api.get(f"/api/v1/files/{file['id']}/verify", headers=dealer).json()
+    assert check == {**check, "intact": True, "notes": 4, "problems": []}
+
+    secretary = as_post(api, "SECY(GAD)")  # a supervisor sees every file of the offices under him
+    assert open_file(api, secretary, file["id"])["file_number"] == file["file_number"]
+    levels = api.get("/api/v1/reports/files/levels?office_code=GAD-EST", headers=secretary)
+    assert levels.status_code == 200 and levels.json()["decided"] >= 1, levels.text
+    stranger = as_post(api, held_post("section_staff", "DIST-SPR"))
+    assert api.get(f"/api/v1/files/{file['id']}", headers=stranger).status_code == 404
+
+
+def tamper(db, sql: str, **params) -> None:
+    with db.transaction() as session:
+        session.execute(text(sql), params)
+
+
+def verify(api, headers, file_id: str) -> dict:
+    return api.get(f"/api/v1/files/{file_id}/verify", headers=headers).json()
+
+
+def test_green_notes_cannot_be_changed_and_tampering_is_detected(api, db, migrated):
+    dealer = as_post(api, DEALER)
+    file = new_file(api, dealer, subject="Leave encashment")
+    for body in ("First note.", "Second note.", "Third note."):
+        post(api, dealer, f"/files/{file['id']}/notes", body=body, green=True)
+    draft = post(api, dealer, f"/files/{file['id']}/notes", body="a draft").json()
+    post(api, dealer, f"/files/{file['id']}/yellow-notes/{draft['id']}/confirm", version=1)
+
+    # Through the API: no route changes or deletes a green note, and the yellow-note route
+    # refuses a note that has become green.
+    for method in ("PATCH", "PUT", "DELETE"):
+        answer = api.request(method, f"/api/v1/files/{file['id']}/notes/1", headers={**dealer, **key()},
+                             json={"body": "rewritten"})
+        assert answer.status_code == 405 and answer.headers["allow"] == "GET", (method, answer.text)
+    late = api.patch(f"/api/v1/files/{file['id']}/yellow-notes/{draft['id']}", headers={**dealer, **key()},
+                     json={"body": "rewritten", "version": 1})
+    assert late.status_code == 409 and "green" in late.json()["detail"]
+    stale = api.patch(f"/api/v1/files/{file['id']}/yellow-notes/{draft['id']}", headers={**dealer, **key()},
+                      json={"body": "rewritten", "version": 2})
+    assert stale.status_code == 409
+    assert [n["body"] for n in open_file(api, dealer, file["id"])["notes"]][-1] == "a draft"
+    assert verify(api, dealer, file["id"])["intact"] is True
+
+    # In the database, behind the service's back: found by the verify call.
+    tamper(db, "UPDATE files.notes SET body = 'Rewritten.' WHERE file_id = :f AND seq = 2", f=file["id"])
+    found = verify(api, dealer, file["id"])
+    assert found["intact"] is False and any("note 2" in p and "database" in p for p in found["problems"])
+    tamper(db, "UPDATE files.notes SET body = 'Second note.' WHERE file_id = :f AND seq = 2", f=file["id"])
+    assert verify(api, dealer, file["id"])["intact"] is True
+    # A careful forger recomputes the hashes of the whole chain: the locked records still differ.
+    from services.files.notesheet import note_hash
+    with db.transaction() as session:
+        chain = [dict(n) for n in session.execute(select(notes).where(notes.c.file_id == file["id"])
+                                                   .order_by(notes.c.seq)).mappings()]
+        previous = None
+        for n in chain:
+            n["prev_hash"] = previous
+            if n["seq"] == 1:
+                n["body"] = "Forged first note."
+            n["hash"] = previous = note_hash(n)
+            session.execute(notes.update().where(notes.c.file_id == file["id"], notes.c.seq == n["seq"])
+                            .values(body=n["body"], prev_hash=n["prev_hash"], hash=n["hash"]))
+        session.execute(files_table.update().where(files_table.c.id == file["id"]).values(notes_head=previous))
+    forged = verify(api, dealer, file["id"])
+    assert forged["intact"] is False and any("note 1 differs from its locked record" in p
+                                             for p in forged["problems"]), forged
+    # Deleting the last note (and fixing the count) leaves its locked record behind.
+    tamper(db, "DELETE FROM files.notes WHERE file_id = :f AND seq = 4", f=file["id"])
+    tamper(db, "UPDATE files.files SET notes_count = 3 WHERE id = :f", f=file["id"])
+    assert any("000004" in p and "not in the database" in p for p in verify(api, dealer, file["id"])["problems"])
+
+    # In the object store: the locked version cannot be replaced; an overwrite is noticed.
+    other = new_file(api, dealer, subject="Medical reimbursement")
+    post(api, dealer, f"/files/{other['id']}/notes", body="Only note.", green=True)
+    raw = Minio(migrated.minio_endpoints[0], access_key=migrated.minio_access_key,
+                secret_key=migrated.minio_secret_key, secure=False)
+    raw.put_object(migrated.records_bucket, record_name(other["id"], 1), io.BytesIO(b"{}"), 2)
+    overwritten = verify(api, dealer, other["id"])
+    assert overwritten["intact"] is False and any("overwritten" in p for p in overwritten["problems"])
+
+
+def test_only_the_holder_acts_and_two_at_once_cannot_both_win(api, db):
+    dealer, so = as_post(api, DEALER), as_post(api, SO)
+    file = new_file(api, dealer, subject="Transfer request")
+    assert send(api, so, file["id"], US).status_code == 403  # SO does not hold it
+    assert post(api, so, f"/files/{file['id']}/notes", body="x", green=True).status_code == 403
+
+    # Pull back works until the recipient opens the file.
+    send(api, dealer, file["id"], SO)
+    assert post(api, dealer, f"/files/{file['id']}/pull-back").status_code == 200
+    send(api, dealer, file["id"], SO)
+    open_file(api, so, file["id"])
+    late = post(api, dealer, f"/files/{file['id']}/pull-back")
+    assert late.status_code == 409 and "already opened" in late.json()["detail"]
+
+    # Two requests for the holder at once, to different posts: exactly one wins.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = list(pool.map(lambda to: send(api, so, file["id"], to), [US, DEALER]))
+    assert sorted(a.status_code for a in answers) == [200, 403], [a.text for a in answers]
+    winner = next(a.json()["to_post"] for a in answers if a.status_code == 200)
+    with db.transaction() as session:
+        holder = session.execute(select(files_table.c.holder_post).where(files_table.c.id == file["id"])).scalar()
+        sends = session.execute(select(movements.c.to_post).where(
+            movements.c.file_id == file["id"], movements.c.action == "sent")).scalars().all()
+    assert holder == winner and sends == [SO, SO, winner]
+
+    # A stale version is refused: the file changed since the caller looked at it.
+    now = as_post(api, winner)
+    seen = open_file(api, now, file["id"])["version"]
+    post(api, now, f"/files/{file['id']}/notes", body="a note moves the version on", green=True)
+    refused = api.post(f"/api/v1/files/{file['id']}/send", headers={**now, **key(), "If-Match": str(seen)},
+                       json={"to_post": DS})
+    assert refused.status_code == 409 and "changed meanwhile" in refused.json()["detail"]
+
+
+def test_bad_input_is_refused_and_changes_nothing(api, db):
+    dealer = as_post(api, DEALER)
+    assert post(api, dealer, "/files", subject="x").status_code == 422  # no subject head
+    unknown = post(api, dealer, "/files", subject_head="99999", subject="x")
+    assert unknown.status_code == 422 and "99999" in unknown.json()["detail"]
+    file = new_file(api, dealer, subject="Court case")
+    bad_ref = post(api, dealer, f"/files/{file['id']}/notes", body="see p.9", refs={"pages": [9]}, green=True)
+    assert bad_ref.status_code == 422 and "page 9" in bad_ref.json()["detail"]
+    assert send(api, dealer, file["id"], "NO-SUCH-POST").status_code == 422
+    assert send(api, dealer, file["id"], SO, due_date="2001-01-01").status_code == 422
+    assert post(api, dealer, f"/files/{file['id']}/drafts", title="x", body="y").status_code == 201
+    unapproved = post(api, dealer, f"/files/{file['id']}/close", remarks="done")
+    assert unapproved.status_code == 409 and "not yet approved" in unapproved.json()["detail"]
+    detail = open_file(api, dealer, file["id"])
+    assert (detail["status"], detail["holder_post"], detail["notes_count"]) == ("open", DEALER, 0)
+    assert [m["action"] for m in detail["movements"]] == ["created"]
+
+    # Only the creator closes, and only a supervisor of the asker reopens.
+    plain = new_file(api, dealer, subject="Stationery")
+    send(api, dealer, plain["id"], SO)
+    so = as_post(api, SO)
+    open_file(api, so, plain["id"])
+    assert post(api, so, f"/files/{plain['id']}/close", remarks="x").status_code == 403
+    send(api, so, plain["id"], DEALER)
+    open_file(api, dealer, plain["id"])
+    assert post(api, dealer, f"/files/{plain['id']}/close", remarks="supplied").status_code == 200
+    assert post(api, dealer, f"/files/{plain['id']}/reopen-request", remarks="more needed").status_code == 200
+    outsider = as_post(api, held_post("officer", "DIST-LKO"))  # an officer, but not in the asker's chain
+    assert post(api, outsider, f"/files/{plain['id']}/reopen-approve").status_code == 403
+    reopened = post(api, so, f"/files/{plain['id']}/reopen-approve", remarks="ok")
+    assert reopened.status_code == 200 and open_file(api, dealer, plain["id"])["status"] == "open"
+
+
+def test_part_files_links_parking_and_volumes(api):
+    dealer = as_post(api, DEALER)
+    main = new_file(api, dealer, subject="Recruitment rules")
+    part = post(api, dealer, f"/files/{main['id']}/parts", remarks="for the court reply")
+    assert part.status_code == 201 and part.json()["file_number"] == main["file_number"] + "/Part-1"
+    linked = post(api, dealer, f"/files/{main['id']}/links", other_file_id=part.json()["id"], kind="reference")
+    assert linked.status_code == 201
+    assert open_file(api, dealer, main["id"])["links"][0]["file_number"] == part.json()["file_number"]
+    assert post(api, dealer, f"/files/{main['id']}/park", remarks="awaiting report").status_code == 200
+    assert main["id"] in {f["id"] for f in api.get("/api/v1/files?parked=true", headers=dealer).json()["items"]}
+    assert post(api, dealer, f"/files/{main['id']}/unpark").status_code == 200
+    for n in range(3):  # 3 x 90 pages: the third starts volume 2, numbering carries on
+        added = post(api, dealer, f"/files/{main['id']}/documents", title=f"Annexure {n}", pages=90)
+        assert added.status_code == 201, added.text
+    items = open_file(api, dealer, main["id"])["correspondence"]
+    assert [(i["first_page"], i["last_page"], i["volume"]) for i in items] == [(1, 90, 1), (91, 180, 1),
+                                                                              (181, 270, 2)]
+
+
+def test_a_crash_mid_send_leaves_the_file_sent_or_not_never_half(api, db, migrated):
+    dealer = as_post(api, DEALER)
+    file = new_file(api, dealer, subject="GPF advance")
+    # Swap the files service for one that dies inside the send's transaction.
+    api.services["files"].stop()
+    crashing = service_process("files", {"EOFFICE_CRASH_AT": "files.send"}).start()
+    try:
+        answer = send(api, dealer, file["id"], SO)
+        assert answer.status_code == 503  # the caller learns nothing came back
+        wait_until(lambda: not crashing.running, 30, "the files service died mid-send")
+        with db.transaction() as session:
+            row = session.execute(select(files_table).where(files_table.c.id == file["id"])).mappings().one()
+            sent = session.execute(select(movements).where(movements.c.file_id == file["id"],
+                                                           movements.c.action == "sent")).all()
+            events = session.execute(select(outbox.c.type).where(outbox.c.envelope["subject"].astext == file["id"],
+                                                                 outbox.c.type == "eoffice.file.sent.v1")).all()
+        assert (row["holder_post"], sent, events) == (DEALER, [], [])  # not sent at all
+    finally:
+        crashing.stop()
+        api.services["files"].start()
+    # The request was never acknowledged: the restarted service takes it again and finishes it.
+    def sent_once():
+        with db.transaction() as session:
+            return session.execute(select(movements.c.to_post).where(
+                movements.c.file_id == file["id"], movements.c.action == "sent")).scalars().all()
+    assert wait_until(sent_once, 60, "the send redelivered and done") == [SO]
+    with db.transaction() as session:
+        assert session.execute(select(files_table.c.holder_post).where(
+            files_table.c.id == file["id"])).scalar() == SO
+        assert len(session.execute(select(outbox.c.id).where(
+            outbox.c.envelope["subject"].astext == file["id"], outbox.c.type == "eoffice.file.sent.v1")).all()) == 1

@@ -15,6 +15,7 @@ import io
 import tempfile
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime
 from typing import BinaryIO, Callable, TypeVar
 
@@ -231,3 +232,10 @@ class DocumentStore:
     def ping(self) -> None:
         """Raises `Unavailable` unless some endpoint answers."""
         self._call(lambda c: c.bucket_exists(self.documents))
+
+
+@lru_cache(maxsize=1)
+def shared_store() -> DocumentStore:
+    """One store per process, over the settings' endpoints: its clients keep their connection
+    pools, and it remembers which node answered last."""
+    return DocumentStore()

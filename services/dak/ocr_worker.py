@@ -22,7 +22,7 @@ from eoffice.events import Envelope
 from eoffice.messaging import Outbox, reliable_handler
 from eoffice.service import ServiceBase
 from eoffice.settings import get_settings
-from eoffice.storage import DocumentStore
+from eoffice.storage import DocumentStore, shared_store
 from services.dak import events, models, ocr, receipts
 from services.dak.models import scans
 from services.dak.scans import attachments
@@ -59,7 +59,7 @@ class OcrWorker(ServiceBase):
             pending = [dict(s) for s in session.execute(select(scans).where(
                 scans.c.receipt_id == event.receipt_id, scans.c.ocr_status == "pending")
                 .order_by(scans.c.position)).mappings()]
-        store = DocumentStore()
+        store = shared_store()
         for scan in pending:
             if not self._copy_earlier_reading(scan):
                 self._read(store, scan)

@@ -16,7 +16,7 @@ from eoffice.db import Database
 from eoffice.errors import Forbidden, InvalidInput, NotFound
 from eoffice.messaging import Outbox, first_call
 from eoffice.service import ServiceBase, call_with_timeout
-from eoffice.storage import DocumentStore
+from eoffice.storage import DocumentStore, shared_store
 from eoffice.validation import parse
 from services.dak import events, models, receipts
 from services.dak.models import TEXT_SUFFIX, UPLOADS
@@ -213,7 +213,7 @@ class DakService(ServiceBase):
 
     @timer(interval=3600)
     def sweep(self) -> None:
-        sweep_uploads(DocumentStore(), self.db, datetime.now(timezone.utc) - SWEEP_AFTER)
+        sweep_uploads(shared_store(), self.db, datetime.now(timezone.utc) - SWEEP_AFTER)
 
 
 def sweep_uploads(store: DocumentStore, db, cutoff: datetime) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from eoffice.validation import Text
 from services.dak.schemas import PostCode, Priority
@@ -14,8 +14,8 @@ from services.directory.schemas import Page
 class Refs(BaseModel):
     """What a note points at: pages of the correspondence, earlier notes (by number)."""
     model_config = ConfigDict(extra="forbid")
-    pages: list[int] = Field(default_factory=list, max_length=100)
-    notes: list[int] = Field(default_factory=list, max_length=100)
+    pages: list[StrictInt] = Field(default_factory=list, max_length=100)
+    notes: list[StrictInt] = Field(default_factory=list, max_length=100)
 
 
 class CreateFile(BaseModel):
@@ -24,7 +24,7 @@ class CreateFile(BaseModel):
     category: Text = Field("general", min_length=1, max_length=100)
     priority: Priority = "normal"
     record_category: Literal["A", "B", "C"] = Field("C", description="A, B: kept permanently; C: 10 years")
-    physical: bool = False
+    physical: StrictBool = False
     receipt_id: str | None = Field(None, min_length=36, max_length=36,
                                    description="a receipt you hold, to put in the new file as its PUC")
 
@@ -32,28 +32,28 @@ class CreateFile(BaseModel):
 class Note(BaseModel):
     body: Text = Field(min_length=1, max_length=20000)
     refs: Refs = Field(default_factory=Refs)
-    green: bool = Field(False, description="true: the official (green) note at once; false: a yellow draft")
+    green: StrictBool = Field(False, description="true: the official (green) note at once; false: a yellow draft")
 
 
 class EditNote(BaseModel):
     body: Text = Field(min_length=1, max_length=20000)
     refs: Refs = Field(default_factory=Refs)
-    version: int = Field(ge=1, description="the version you edited; a stale one is refused")
+    version: StrictInt = Field(ge=1, description="the version you edited; a stale one is refused")
 
 
 class Version(BaseModel):
-    version: int = Field(ge=1)
+    version: StrictInt = Field(ge=1)
 
 
 class Document(BaseModel):
     title: Text = Field(min_length=1, max_length=500)
-    pages: int = Field(1, ge=1, le=2000)
+    pages: StrictInt = Field(1, ge=1, le=2000)
     object_name: str | None = None
     sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
 
 
 class Flag(BaseModel):
-    puc: bool
+    puc: StrictBool
 
 
 class Draft(BaseModel):
@@ -63,7 +63,7 @@ class Draft(BaseModel):
 
 class Revise(BaseModel):
     body: Text = Field(min_length=1, max_length=100000)
-    version: int = Field(ge=1, description="the version you revised; a stale one is refused")
+    version: StrictInt = Field(ge=1, description="the version you revised; a stale one is refused")
 
 
 class SendFile(BaseModel):
@@ -93,9 +93,9 @@ class Scheme(BaseModel):
 
 
 class CategoryLimit(BaseModel):
-    working_days: int = Field(ge=1, le=365)
+    working_days: StrictInt = Field(ge=1, le=365)
 
 
 class FilesQuery(Page):
-    overdue: bool | None = None
+    overdue: bool | None = None  # from the query string
     parked: bool | None = None

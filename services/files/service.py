@@ -18,7 +18,7 @@ from eoffice.events import Envelope
 from eoffice.faults import crash_point
 from eoffice.messaging import Outbox, first_call, first_time, reliable_handler
 from eoffice.service import ServiceBase, call_with_timeout
-from eoffice.storage import DocumentStore
+from eoffice.storage import shared_store
 from eoffice.validation import parse
 from services.dak.events import ReceiptPutInFile
 from services.files import casefile, events, models, notesheet, reports
@@ -166,7 +166,7 @@ class FilesService(ServiceBase):
         actor, request = Actor.model_validate(actor), parse(Note, request)
 
         def work(session, file):
-            note = notesheet.write(session, DocumentStore(), actor, file, request.body, request.refs, request.green,
+            note = notesheet.write(session, shared_store(), actor, file, request.body, request.refs, request.green,
                                    casefile.last_page(session, file_id))
             if request.green:
                 self.outbox.add(session, events.NoteAdded(file_id=file_id, file_number=file["file_number"],
@@ -195,7 +195,7 @@ class FilesService(ServiceBase):
         actor, request = Actor.model_validate(actor), parse(Version, request)
 
         def work(session, file):
-            note = notesheet.confirm_draft(session, DocumentStore(), actor, file, note_id, request.version)
+            note = notesheet.confirm_draft(session, shared_store(), actor, file, note_id, request.version)
             self.outbox.add(session, events.NoteAdded(file_id=file_id, file_number=file["file_number"],
                                                        seq=note["seq"], hash=note["hash"], by_user=actor.user_id,
                                                        by_post=actor.post_id), subject=file_id)
@@ -209,7 +209,7 @@ class FilesService(ServiceBase):
         with self.db.transaction() as session:
             row, _ = casefile.visible(session, actor, file_id, self._supervises(actor))
             return {"file_id": file_id, "file_number": row["file_number"],
-                    **notesheet.verify(session, DocumentStore(), row)}
+                    **notesheet.verify(session, shared_store(), row)}
 
     # --- correspondence and drafts ---------------------------------------------------------
 

@@ -1,0 +1,68 @@
+"""What every benchmark shares: the gateway, signing in demo posts, timing many calls on a
+few client threads, and a Markdown row of throughput and latency percentiles."""
+from __future__ import annotations
+
+import logging
+import os
+import platform
+import sys
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tests.support.demo import PASSWORD, holder_email  # noqa: E402
+
+logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would bury the figures
+GATEWAY = "http://" + os.environ.get("EOFFICE_GATEWAY_BIND", "127.0.0.1:8080")
+TABLE = "| what | count | throughput | p50 | p99 |\n|---|---|---|---|---|"
+
+
+def client() -> httpx.Client:
+    return httpx.Client(base_url=GATEWAY, timeout=120)
+
+
+def sign_in(api: httpx.Client, post: str) -> dict:
+    answer = api.post("/api/v1/auth/sign-in", json={"email": holder_email(post), "password": PASSWORD,
+                                                    "post_code": post})
+    answer.raise_for_status()
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+def call(api: httpx.Client, method: str, path: str, headers: dict, expect: int = 200, **kwargs) -> dict:
+    """One request with a fresh idempotency key; stops the benchmark on an unexpected answer."""
+    answer = api.request(method, path, headers={**headers, "Idempotency-Key": uuid.uuid4().hex}, **kwargs)
+    if answer.status_code != expect:
+        raise SystemExit(f"{method} {path} failed: {answer.status_code} {answer.text}")
+    return answer.json()
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def timed_run(count: int, clients: int, work) -> tuple[float, list[float]]:
+    """Runs work(n) for n in range(count) on `clients` threads; returns wall time and latencies."""
+    latencies: list[float] = []
+
+    def one(n: int):
+        start = time.perf_counter()
+        work(n)
+        latencies.append(time.perf_counter() - start)
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        list(pool.map(one, range(count)))
+    return time.perf_counter() - start, latencies
+
+
+def row(name: str, count: int, wall: float, latencies: list[float]) -> str:
+    return (f"| {name} | {count} | {count / wall:.1f}/s | {percentile(latencies, 50) * 1000:.0f} ms "
+            f"| {percentile(latencies, 99) * 1000:.0f} ms |")
+
+
+def heading(what: str, clients: int) -> str:
+    return f"# {what}: {platform.node()}, {os.cpu_count()} cores, {clients} clients, gateway {GATEWAY}\n"

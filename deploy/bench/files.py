@@ -1,0 +1,66 @@
+"""Files benchmark against the running system, through the gateway over HTTP.
+
+    deploy/eoffice bench files [--files 40] [--moves 10] [--clients 8]
+
+Up to five dealing hands of GAD's establishment section (those reporting to its section
+officer) each open files; every file then
+goes back and forth `--moves` times between its dealing hand and the section officer, each
+send by whoever holds it, on `--clients` HTTP clients at once. Reported: files opened, green
+notes written (each also a locked record in MinIO) and file movements, per second, with p50
+and p99 latency. It adds files under subject head "BENCH" of GAD-EST.
+"""
+from __future__ import annotations
+
+import argparse
+
+from common import TABLE, call, client, heading, row, sign_in, timed_run
+from tests.support.demo import demo
+
+OFFICER = "SO(EST)-GAD"
+HELD = {p["post_code"] for p in demo("postings") if not p["end_date"]}
+DEALERS = [p["code"] for p in demo("posts") if p["supervisor_code"] == OFFICER and p["code"] in HELD][:5]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--files", type=int, default=40)
+    parser.add_argument("--moves", type=int, default=10)
+    parser.add_argument("--clients", type=int, default=8)
+    args = parser.parse_args()
+
+    with client() as api:
+        call(api, "POST", "/api/v1/offices/GAD-EST/subject-heads", sign_in(api, "EOADM-GAD"), 201,
+             json={"code": "BENCH", "title": "Benchmark files"})
+        headers = {post: sign_in(api, post) for post in [*DEALERS, OFFICER]}
+        dealer_of = [DEALERS[n % len(DEALERS)] for n in range(args.files)]
+        made: list[str] = [""] * args.files
+
+        def open_one(n: int):
+            made[n] = call(api, "POST", "/api/v1/files", headers[dealer_of[n]], 201, json={
+                "subject_head": "BENCH", "subject": f"[bench] file {n}"})["id"]
+        rows = [row("open a file", args.files, *timed_run(args.files, args.clients, open_one))]
+
+        def note(n: int):
+            call(api, "POST", f"/api/v1/files/{made[n]}/notes", headers[dealer_of[n]], 201,
+                 json={"body": f"Note on file {n}: examined, submitted.", "green": True})
+        rows.append(row("write a green note", args.files, *timed_run(args.files, args.clients, note)))
+
+        # Each worker takes one file through all its moves, so a file's sends never race.
+        latencies: list[float] = []
+
+        def shuttle(n: int):
+            here, there = dealer_of[n], OFFICER
+            for _ in range(args.moves):
+                wall, [latency] = timed_run(1, 1, lambda _: call(
+                    api, "POST", f"/api/v1/files/{made[n]}/send", headers[here], json={"to_post": there}))
+                latencies.append(latency)
+                here, there = there, here
+        wall, _ = timed_run(args.files, args.clients, shuttle)
+        rows.append(row("send a file (a movement)", args.files * args.moves, wall, latencies))
+        print(heading(f"files benchmark, {args.files} files x {args.moves} moves", args.clients), TABLE, *rows,
+              sep="\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -19,7 +19,7 @@ from eoffice.errors import Conflict, Forbidden, InvalidInput, NotCurrentHolder, 
 from eoffice.paging import keyset_page
 from services.files.models import (DEFAULT_OVERDUE_DAYS, DEFAULT_PATTERN, category_limits, correspondence, counters,
                                    draft_versions, drafts, files, links, movements, schemes, subject_heads)
-from services.files.schemas import CreateFile, FilesQuery, Scheme, SubjectHead
+from services.files.schemas import CreateFile, FilesQuery, Scheme, StoredDocument, SubjectHead
 
 PAGES_PER_VOLUME = 200  # a new volume starts past this; page numbers continue
 
@@ -162,8 +162,8 @@ def last_page(session: Session, file_id: str) -> int:
 
 
 def add_correspondence(session: Session, file: dict, *, kind: str, title: str, pages: int, by_user: str,
-                       receipt_id: str | None = None, object_name: str | None = None,
-                       sha256: str | None = None, puc: bool = False) -> dict:
+                       receipt_id: str | None = None, document: StoredDocument | None = None,
+                       puc: bool = False) -> dict:
     """Adds pages to the right side: numbered on from the last page of the file; a new volume
     starts when the current one is full. A receipt added to a file that already has
     correspondence is a fresh receipt (FR I, FR II ...)."""
@@ -181,8 +181,8 @@ def add_correspondence(session: Session, file: dict, *, kind: str, title: str, p
             correspondence.c.file_id == file["id"])).scalar() or 0) + 1
     row = session.execute(correspondence.insert().values(
         file_id=file["id"], kind=kind, receipt_id=receipt_id, title=title, first_page=first,
-        last_page=first + pages - 1, volume=volume, puc=puc, fr_number=fr, object_name=object_name, sha256=sha256,
-        added_by=by_user).returning(*correspondence.c)).mappings().one()
+        last_page=first + pages - 1, volume=volume, puc=puc, fr_number=fr, added_by=by_user,
+        **_stored(document)).returning(*correspondence.c)).mappings().one()
     _bump(session, file["id"], volume=volume)
     return dict(row)
 
@@ -215,16 +215,24 @@ def _draft(session: Session, file: dict, draft_id: int) -> dict:
     return dict(row)
 
 
-def add_draft(session: Session, actor: Actor, file: dict, title: str, body: str) -> dict:
+def _stored(document: StoredDocument | None) -> dict:
+    """The columns that record an uploaded document."""
+    return document.model_dump(exclude={"pages"}) if document else {}
+
+
+def add_draft(session: Session, actor: Actor, file: dict, title: str, body: str,
+              document: StoredDocument | None = None) -> dict:
     draft = session.execute(drafts.insert().values(file_id=file["id"], title=title)
                             .returning(*drafts.c)).mappings().one()
     session.execute(draft_versions.insert().values(draft_id=draft["id"], version=1, body=body,
-                                                   author_user=actor.user_id, author_post=actor.post_id))
+                                                   author_user=actor.user_id, author_post=actor.post_id,
+                                                   **_stored(document)))
     _bump(session, file["id"])
-    return {**draft, "body": body}
+    return {**draft, "body": body, **_stored(document)}
 
 
-def revise_draft(session: Session, actor: Actor, file: dict, draft_id: int, body: str, version: int) -> dict:
+def revise_draft(session: Session, actor: Actor, file: dict, draft_id: int, body: str, version: int,
+                 document: StoredDocument | None = None) -> dict:
     """A new version of a draft, by whoever holds the file now (seniors edit drafts)."""
     draft = _draft(session, file, draft_id)
     if draft["status"] != "draft":
@@ -232,10 +240,11 @@ def revise_draft(session: Session, actor: Actor, file: dict, draft_id: int, body
     if draft["current_version"] != version:
         raise Conflict(f"draft {draft_id} is at version {draft['current_version']}, not {version}: reload it")
     session.execute(draft_versions.insert().values(draft_id=draft_id, version=version + 1, body=body,
-                                                   author_user=actor.user_id, author_post=actor.post_id))
+                                                   author_user=actor.user_id, author_post=actor.post_id,
+                                                   **_stored(document)))
     session.execute(update(drafts).where(drafts.c.id == draft_id).values(current_version=version + 1))
     _bump(session, file["id"])
-    return {**draft, "current_version": version + 1, "body": body}
+    return {**draft, "current_version": version + 1, "body": body, **_stored(document)}
 
 
 def approve_draft(session: Session, actor: Actor, file: dict, draft_id: int, version: int) -> dict:
@@ -262,6 +271,21 @@ def drafts_of(session: Session, file_id: str) -> list[dict]:
                                  & (draft_versions.c.version == drafts.c.current_version))
                            .where(drafts.c.file_id == file_id).order_by(drafts.c.id)).mappings()
     return [dict(r) for r in rows]
+
+
+def stored_document(session: Session, file: dict, *, item_id: int | None = None, draft_id: int | None = None,
+                    version: int | None = None) -> dict:
+    """The uploaded document of a correspondence item or of a draft version, to stream it."""
+    if item_id is not None:
+        row = session.execute(select(correspondence).where(correspondence.c.id == item_id,
+                                                           correspondence.c.file_id == file["id"])).mappings().first()
+    else:
+        _draft(session, file, draft_id)
+        row = session.execute(select(draft_versions).where(draft_versions.c.draft_id == draft_id,
+                                                           draft_versions.c.version == version)).mappings().first()
+    if row is None or not row["object_name"]:
+        raise NotFound(f"file {file['file_number']} has no such uploaded document")
+    return {k: row[k] for k in ("object_name", "sha256", "filename", "content_type")}
 
 
 def versions_of(session: Session, file: dict, draft_id: int) -> list[dict]:

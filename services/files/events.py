@@ -59,6 +59,10 @@ class FileClosed(FileStep):
     event_type = "eoffice.file.closed.v1"
 
 
+class FileReopenRequested(FileStep):
+    event_type = "eoffice.file.reopen-requested.v1"
+
+
 class FileReopened(FileStep):
     event_type = "eoffice.file.reopened.v1"
 

@@ -13,6 +13,7 @@ RECORD_CATEGORIES = {"A": None, "B": None, "C": 10}  # years kept; A and B perma
 STATUSES = ("open", "parked", "closed")
 DEFAULT_PATTERN = "{prefix}-{head}/{serial}/{year}-{office}"  # N-11016/6/2016-ARC-DARPG
 DEFAULT_OVERDUE_DAYS = 7
+UPLOADS = "files/"  # where the gateway stores documents uploaded to files, one folder per upload
 
 # How an office numbers its files; an office without a row uses the defaults.
 schemes = Table(
@@ -129,8 +130,10 @@ correspondence = Table(
     Column("volume", Integer, nullable=False),
     Column("puc", Boolean, nullable=False, server_default="false"),
     Column("fr_number", Integer),  # FR I, FR II ... for fresh receipts
-    Column("object_name", Text),
+    Column("object_name", Text),  # an uploaded document (a receipt's own are with dak)
     Column("sha256", String(64)),
+    Column("filename", Text),
+    Column("content_type", String(100)),
     Column("added_by", String(40), nullable=False),
     Column("added_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     UniqueConstraint("file_id", "receipt_id", name="receipt_in_file_once"),
@@ -155,6 +158,8 @@ draft_versions = Table(
     Column("body", Text, nullable=False),
     Column("object_name", Text),  # an uploaded document, if any
     Column("sha256", String(64)),
+    Column("filename", Text),
+    Column("content_type", String(100)),
     Column("author_user", String(40), nullable=False),
     Column("author_post", String(60), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),

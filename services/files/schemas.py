@@ -45,11 +45,19 @@ class Version(BaseModel):
     version: StrictInt = Field(ge=1)
 
 
+class StoredDocument(BaseModel):
+    """A document the gateway checked and stored, to be recorded with the file."""
+    object_name: str = Field(min_length=1, max_length=300)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    filename: Text = Field(min_length=1, max_length=255)
+    content_type: Literal["application/pdf", "image/jpeg", "image/png", "image/tiff"]
+    pages: StrictInt = Field(ge=1)
+
+
 class Document(BaseModel):
     title: Text = Field(min_length=1, max_length=500)
-    pages: StrictInt = Field(1, ge=1, le=2000)
-    object_name: str | None = None
-    sha256: str | None = Field(None, pattern=r"^[0-9a-f]{64}$")
+    pages: StrictInt = Field(1, ge=1, le=2000, description="for a paper document; an upload counts its own")
+    document: StoredDocument | None = None
 
 
 class Flag(BaseModel):
@@ -59,11 +67,13 @@ class Flag(BaseModel):
 class Draft(BaseModel):
     title: Text = Field(min_length=1, max_length=500)
     body: Text = Field(min_length=1, max_length=100000)
+    document: StoredDocument | None = None
 
 
 class Revise(BaseModel):
     body: Text = Field(min_length=1, max_length=100000)
     version: StrictInt = Field(ge=1, description="the version you revised; a stale one is refused")
+    document: StoredDocument | None = None
 
 
 class SendFile(BaseModel):

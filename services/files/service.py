@@ -217,9 +217,10 @@ class FilesService(ServiceBase):
     def add_document(self, actor: dict, file_id: str, request: dict, idempotency_key: str) -> dict:
         actor, request = Actor.model_validate(actor), parse(Document, request)
         return self._step(actor, file_id, idempotency_key, "add_document", lambda session, file:
-                          casefile.add_correspondence(session, file, kind="document", title=request.title,
-                                                      pages=request.pages, by_user=actor.user_id,
-                                                      object_name=request.object_name, sha256=request.sha256))
+                          casefile.add_correspondence(
+                              session, file, kind="document", title=request.title, by_user=actor.user_id,
+                              pages=request.document.pages if request.document else request.pages,
+                              document=request.document))
 
     @rpc
     def flag(self, actor: dict, file_id: str, item_id: int, request: dict, idempotency_key: str) -> dict:
@@ -245,13 +246,14 @@ class FilesService(ServiceBase):
     def add_draft(self, actor: dict, file_id: str, request: dict, idempotency_key: str) -> dict:
         actor, request = Actor.model_validate(actor), parse(Draft, request)
         return self._step(actor, file_id, idempotency_key, "add_draft", lambda session, file:
-                          casefile.add_draft(session, actor, file, request.title, request.body))
+                          casefile.add_draft(session, actor, file, request.title, request.body, request.document))
 
     @rpc
     def revise_draft(self, actor: dict, file_id: str, draft_id: int, request: dict, idempotency_key: str) -> dict:
         actor, request = Actor.model_validate(actor), parse(Revise, request)
         return self._step(actor, file_id, idempotency_key, "revise_draft", lambda session, file:
-                          casefile.revise_draft(session, actor, file, draft_id, request.body, request.version))
+                          casefile.revise_draft(session, actor, file, draft_id, request.body, request.version,
+                                                request.document))
 
     @rpc
     def approve_draft(self, actor: dict, file_id: str, draft_id: int, request: dict, idempotency_key: str) -> dict:
@@ -265,6 +267,16 @@ class FilesService(ServiceBase):
                 title=draft["title"], by_user=actor.user_id, by_post=actor.post_id), subject=file_id)
             return draft
         return self._step(actor, file_id, idempotency_key, "approve_draft", work)
+
+    @rpc
+    def stored_document(self, actor: dict, file_id: str, where: dict) -> dict:
+        """An uploaded document of a file the actor may see: `where` is {"item_id"} or
+        {"draft_id", "version"}."""
+        actor = Actor.model_validate(actor)
+        with self.db.transaction() as session:
+            row, _ = casefile.visible(session, actor, file_id, self._supervises(actor))
+            return casefile.stored_document(session, row, **{k: int(v) for k, v in where.items()
+                                                            if k in ("item_id", "draft_id", "version")})
 
     @rpc
     def draft_versions(self, actor: dict, file_id: str, draft_id: int) -> list[dict]:
@@ -340,7 +352,8 @@ class FilesService(ServiceBase):
         with self.db.transaction() as session:
             if not first_call(session, models.inbox, idempotency_key, "files.request_reopen"):
                 return repeated(file_id)
-            return casefile.request_reopen(session, actor, file_id, request.remarks)
+            return self._emit(session, events.FileReopenRequested,
+                              casefile.request_reopen(session, actor, file_id, request.remarks), by_post=actor.post_id)
 
     @rpc
     def approve_reopen(self, actor: dict, file_id: str, request: dict, idempotency_key: str) -> dict:

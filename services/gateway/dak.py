@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 from datetime import date, datetime
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import PlainTextResponse, StreamingResponse
@@ -21,7 +20,7 @@ from services.gateway.auth import actor
 from services.gateway.directory import IdempotencyKey
 from services.gateway.pages import Page, PageRequest, page, page_request
 from services.gateway.paths import id_path
-from services.gateway.uploads import checked, diarise_with_documents, email_document, letter_from
+from services.gateway.uploads import checked, diarise_with_documents, download, email_document, letter_from
 
 router = APIRouter(tags=["dak"], dependencies=[Depends(actor)])
 public = APIRouter(tags=["public"])
@@ -202,11 +201,7 @@ def _scan(request: Request, who: Actor, receipt_id: str, position: int) -> dict:
             summary="Download a receipt's document, as received (checked against its SHA-256)")
 def scan_file(request: Request, who: Actor = Depends(actor), receipt_id: str = ReceiptId,
               position: int = Path(ge=1, le=1000)):
-    scan = _scan(request, who, receipt_id, position)
-    reader = request.app.state.store.open(scan["object_name"], sha256=scan["sha256"])
-    return StreamingResponse(reader, media_type=scan["content_type"], headers={
-        "Content-Length": str(scan["size"]),
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(scan['filename'], safe='')}"})
+    return download(request.app.state.store, _scan(request, who, receipt_id, position))
 
 
 @router.get("/receipts/{receipt_id:id36}/scans/{position}/text", response_class=PlainTextResponse,

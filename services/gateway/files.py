@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, Depends, File, Form, Header, Path, Query, Request, UploadFile
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from eoffice.actor import Actor
@@ -17,6 +18,8 @@ from services.gateway.auth import actor
 from services.gateway.directory import IdempotencyKey
 from services.gateway.pages import Page, PageRequest, page, page_request
 from services.gateway.paths import id_path
+from services.gateway.uploads import as_stored, checked, download, store_then_record
+from services.files.models import UPLOADS
 
 router = APIRouter(tags=["files"], dependencies=[Depends(actor)])
 FileId = id_path("file")
@@ -346,6 +349,66 @@ def draft_versions(request: Request, who: Actor = Depends(actor), file_id: str =
 def approve_draft(request: Request, body: Version, who: Actor = Depends(actor), file_id: str = FileId,
                   draft_id: int = item_id(), idempotency_key: str = IdempotencyKey):
     return _call(request, "approve_draft", _who(who), file_id, draft_id, body.model_dump(), idempotency_key)
+
+
+# --- uploaded documents --------------------------------------------------------------------
+
+DOCUMENT = File(description="PDF, JPEG, PNG or TIFF; checked before it is stored")
+
+
+def _with_upload(request: Request, upload: UploadFile, record):
+    """Checks and stores one uploaded document, then `record(stored)`; nothing stays behind if
+    the files service refuses."""
+    doc = checked(upload.file, upload.filename or "document", request.app.state.settings.max_scan_bytes)
+    return store_then_record(request.app.state.store, [doc], lambda refs: record(as_stored(refs[0])),
+                             prefix=UPLOADS, kept=lambda result: {result.get("object_name")})
+
+
+@router.post("/files/{file_id:id36}/documents/upload", response_model=Item, status_code=201,
+             summary="Upload a document to the correspondence; its pages are counted and numbered on")
+def upload_document(request: Request, title: str = Form(min_length=1, max_length=500), document: UploadFile = DOCUMENT,
+                    who: Actor = Depends(actor), file_id: str = FileId, idempotency_key: str = IdempotencyKey):
+    return _with_upload(request, document, lambda stored: _call(
+        request, "add_document", _who(who), file_id, {"title": title, "document": stored}, idempotency_key))
+
+
+@router.post("/files/{file_id:id36}/drafts/upload", response_model=DraftOut, status_code=201,
+             summary="Start a draft for approval with its text and a document")
+def upload_draft(request: Request, title: str = Form(min_length=1, max_length=500),
+                 body: str = Form(min_length=1, max_length=100000), document: UploadFile = DOCUMENT,
+                 who: Actor = Depends(actor), file_id: str = FileId, idempotency_key: str = IdempotencyKey):
+    return _with_upload(request, document, lambda stored: _call(
+        request, "add_draft", _who(who), file_id, {"title": title, "body": body, "document": stored},
+        idempotency_key))
+
+
+@router.post("/files/{file_id:id36}/drafts/{draft_id}/versions/upload", response_model=DraftOut, status_code=201,
+             summary="Revise a draft with new text and a new document")
+def upload_revision(request: Request, body: str = Form(min_length=1, max_length=100000),
+                    version: int = Form(ge=1, le=1_000_000), document: UploadFile = DOCUMENT,
+                    who: Actor = Depends(actor), file_id: str = FileId, draft_id: int = item_id(),
+                    idempotency_key: str = IdempotencyKey):
+    return _with_upload(request, document, lambda stored: _call(
+        request, "revise_draft", _who(who), file_id, draft_id, {"body": body, "version": version,
+                                                                 "document": stored}, idempotency_key))
+
+
+DOWNLOAD = {200: {"content": {"application/octet-stream": {}}, "description": "the document as uploaded"}}
+
+
+@router.get("/files/{file_id:id36}/correspondence/{item}/document", response_class=StreamingResponse,
+            responses=DOWNLOAD, summary="Download an uploaded correspondence document")
+def correspondence_document(request: Request, who: Actor = Depends(actor), file_id: str = FileId,
+                            item: int = item_id()):
+    return download(request.app.state.store, _call(request, "stored_document", _who(who), file_id, {"item_id": item}))
+
+
+@router.get("/files/{file_id:id36}/drafts/{draft_id}/versions/{version}/document", response_class=StreamingResponse,
+            responses=DOWNLOAD, summary="Download the document of a draft version")
+def draft_document(request: Request, who: Actor = Depends(actor), file_id: str = FileId, draft_id: int = item_id(),
+                   version: int = item_id()):
+    return download(request.app.state.store, _call(request, "stored_document", _who(who), file_id,
+                                                   {"draft_id": draft_id, "version": version}))
 
 
 # --- movement ------------------------------------------------------------------------------

@@ -1,9 +1,11 @@
-"""Documents arriving with a receipt: checked here, stored in MinIO, then recorded by dak.
+"""Documents arriving with a receipt or for a file: checked here, stored in MinIO, then
+recorded by the service that owns them.
 
 The bytes reach the gateway, so the gateway checks them (`services.dak.scans`) before storing
-anything, stores each under a name unique to this upload, and removes them again when dak
-refuses the receipt: a refused upload leaves no object behind and uses no diary number. If the
-gateway stops between storing and diarising, dak's hourly sweep removes what no receipt holds."""
+anything, stores each under a name unique to this upload, and removes them again when the
+service refuses: a refused upload leaves no object behind (and, for a receipt, uses no diary
+number). If the gateway stops between storing and recording, dak's hourly sweep removes
+receipt uploads no receipt holds; file uploads left that way stay (see the README's limits)."""
 from __future__ import annotations
 
 import io
@@ -13,6 +15,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO
+from urllib.parse import quote
+
+from fastapi.responses import StreamingResponse
 
 from eoffice.errors import DomainError, InvalidInput, Unavailable
 from eoffice.storage import DocumentStore
@@ -53,9 +58,17 @@ def letter_from(form_value: str | None, defaults: dict) -> Diarise:
 
 
 def diarise_with_documents(store: DocumentStore, documents: list[Document], diarise: Callable[[list[dict]], dict]):
-    """Stores the documents, then calls `diarise(scan_refs)`; removes them again if dak
-    refuses, or if dak answers with an earlier receipt (a retried request)."""
-    upload = f"{UPLOADS}{uuid.uuid4()}/"
+    """Stores a receipt's documents, then calls `diarise(scan_refs)`; see `store_then_record`."""
+    return store_then_record(store, documents, diarise, prefix=UPLOADS,
+                             kept=lambda result: {s["object_name"] for s in result.get("scans", [])})
+
+
+def store_then_record(store: DocumentStore, documents: list[Document], record: Callable[[list[dict]], dict], *,
+                      prefix: str, kept: Callable[[dict], set[str]]):
+    """Stores the documents under `prefix`, then calls `record(refs)`; removes them again if
+    the service refuses, or if its answer (`kept`) does not hold them (a retried request that
+    had been done already keeps the documents of the first time)."""
+    upload = f"{prefix}{uuid.uuid4()}/"
     refs: list[dict] = []
     try:
         for position, doc in enumerate(documents, start=1):
@@ -64,14 +77,14 @@ def diarise_with_documents(store: DocumentStore, documents: list[Document], diar
             refs.append(ScanRef(filename=doc.inspected.filename, content_type=doc.inspected.content_type,
                                 size=stored.size, pages=doc.inspected.pages, object_name=stored.name,
                                 sha256=stored.sha256, text_layer=doc.inspected.text_layer).model_dump())
-        result = diarise(refs)
+        result = record(refs)
     except Unavailable:
         raise  # dak may still record the receipt: leave the objects to the sweep
     except (DomainError, ValueError):
         _remove(store, refs)
         raise
-    if not {s["object_name"] for s in result.get("scans", [])} >= {r["object_name"] for r in refs}:
-        _remove(store, refs)  # a retry: the receipt made the first time keeps its own documents
+    if not kept(result) >= {r["object_name"] for r in refs}:
+        _remove(store, refs)
     return result
 
 
@@ -81,3 +94,17 @@ def _remove(store: DocumentStore, refs: list[dict]) -> None:
             store.remove(ref["object_name"])
         except Exception:  # the sweep will take it
             log.warning("could not remove unused upload %s", ref["object_name"], exc_info=True)
+
+
+def download(store: DocumentStore, doc: dict) -> StreamingResponse:
+    """Streams a stored document back as it was received, checked against its SHA-256."""
+    reader = store.open(doc["object_name"], sha256=doc["sha256"])
+    headers = {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(doc['filename'] or 'document', safe='')}"}
+    if doc.get("size"):
+        headers["Content-Length"] = str(doc["size"])
+    return StreamingResponse(reader, media_type=doc["content_type"], headers=headers)
+
+
+def as_stored(ref: dict) -> dict:
+    """A stored upload as the files service records it."""
+    return {k: ref[k] for k in ("object_name", "sha256", "filename", "content_type", "pages")}

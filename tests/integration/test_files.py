@@ -341,3 +341,49 @@ def test_a_crash_mid_send_leaves_the_file_sent_or_not_never_half(api, db, migrat
             files_table.c.id == file["id"])).scalar() == SO
         assert len(session.execute(select(outbox.c.id).where(
             outbox.c.envelope["subject"].astext == file["id"], outbox.c.type == "eoffice.file.sent.v1")).all()) == 1
+
+
+def test_uploaded_documents_and_draft_documents(api, migrated):
+    from eoffice.storage import DocumentStore
+    from tests.support import scans as fixtures
+    store = DocumentStore(migrated)
+
+    def uploads() -> set[str]:
+        return set(store.names("files/"))
+    dealer = as_post(api, DEALER)
+    file = new_file(api, dealer, subject="Annual property returns")
+    two_pages = fixtures.pdf_of_images([fixtures.letter_image(["page one"]), fixtures.letter_image(["page two"])])
+    before = uploads()
+    added = api.post(f"/api/v1/files/{file['id']}/documents/upload", headers={**dealer, **key()},
+                     data={"title": "Returns of 2025"}, files={"document": ("returns.pdf", two_pages, "application/pdf")})
+    assert added.status_code == 201, added.text
+    item = added.json()
+    assert (item["first_page"], item["last_page"]) == (1, 2)  # its pages counted from the PDF
+    got = api.get(f"/api/v1/files/{file['id']}/correspondence/{item['id']}/document", headers=dealer)
+    assert got.status_code == 200 and got.content == two_pages
+    assert len(uploads() - before) == 1
+
+    before = uploads()
+    bad = api.post(f"/api/v1/files/{file['id']}/documents/upload", headers={**dealer, **key()},
+                   data={"title": "x"}, files={"document": ("x.pdf", b"%PDF-1.4 not really", "application/pdf")})
+    assert bad.status_code == 422 and "x.pdf" in bad.json()["detail"]
+    so = as_post(api, SO)  # does not hold the file: refused after storing, and the upload removed
+    refused = api.post(f"/api/v1/files/{file['id']}/documents/upload", headers={**so, **key()},
+                       data={"title": "x"}, files={"document": ("ok.pdf", two_pages, "application/pdf")})
+    assert refused.status_code == 403
+    assert uploads() == before
+
+    first = fixtures.as_bytes(fixtures.letter_image(["Draft order, first version"]), "PNG")
+    second = fixtures.as_bytes(fixtures.letter_image(["Draft order, second version"]), "PNG")
+    draft = api.post(f"/api/v1/files/{file['id']}/drafts/upload", headers={**dealer, **key()},
+                     data={"title": "Office order", "body": "As attached."},
+                     files={"document": ("order-v1.png", first, "image/png")})
+    assert draft.status_code == 201, draft.text
+    revised = api.post(f"/api/v1/files/{file['id']}/drafts/{draft.json()['id']}/versions/upload",
+                       headers={**dealer, **key()}, data={"body": "As attached, revised.", "version": "1"},
+                       files={"document": ("order-v2.png", second, "image/png")})
+    assert revised.status_code == 201 and revised.json()["current_version"] == 2, revised.text
+    for version, data in ((1, first), (2, second)):
+        got = api.get(f"/api/v1/files/{file['id']}/drafts/{draft.json()['id']}/versions/{version}/document",
+                      headers=dealer)
+        assert got.status_code == 200 and got.content == data

@@ -387,3 +387,31 @@ def test_uploaded_documents_and_draft_documents(api, migrated):
         got = api.get(f"/api/v1/files/{file['id']}/drafts/{draft.json()['id']}/versions/{version}/document",
                       headers=dealer)
         assert got.status_code == 200 and got.content == data
+
+
+def test_a_physical_file_is_received_first_and_an_overdue_one_is_reported(api, db):
+    dealer, so = as_post(api, DEALER), as_post(api, SO)
+    paper = new_file(api, dealer, subject="Service book of Shri Mohan Lal", physical=True)
+    send(api, dealer, paper["id"], SO)
+    open_file(api, so, paper["id"])
+    early = post(api, so, f"/files/{paper['id']}/notes", body="seen", green=True)
+    assert early.status_code == 409 and "receive it" in early.json()["detail"]
+    assert post(api, so, f"/files/{paper['id']}/receive").status_code == 200
+    assert post(api, so, f"/files/{paper['id']}/notes", body="seen", green=True).status_code == 201
+
+    # Time passes: it has been with the section officer for three weeks.
+    three_weeks = datetime.now(timezone.utc) - timedelta(days=21)
+    with db.transaction() as session:
+        session.execute(files_table.update().where(files_table.c.id == paper["id"]).values(
+            held_since=three_weeks, due_date=TODAY - timedelta(days=10)))
+        session.execute(movements.update().where(movements.c.file_id == paper["id"], movements.c.action == "sent")
+                        .values(at=three_weeks))
+    track = api.get(f"/api/v1/files/{paper['id']}/track", headers=so).json()
+    assert track["overdue"] is True and track["stays"][-1]["working_days"] > track["limit_working_days"]
+    assert paper["id"] in {f["id"] for f in api.get("/api/v1/files?overdue=true", headers=so).json()["items"]}
+    secretary = as_post(api, "SECY(GAD)")
+    overdue = api.get("/api/v1/reports/files/overdue", headers=secretary).json()
+    assert paper["id"] in {item["file_id"] for item in overdue["items"]}
+    pendency = api.get("/api/v1/reports/files/pendency", headers=secretary).json()
+    assert any(row["post"] == SO and row["overdue"] >= 1 for row in pendency["by_post"])
+    assert api.get("/api/v1/reports/files/overdue", headers=so).status_code == 403  # not a supervisor

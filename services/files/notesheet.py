@@ -128,6 +128,13 @@ def green_notes(session: Session, file_id: str) -> list[dict]:
                                              .order_by(notes.c.seq)).mappings()]
 
 
+def green_note(session: Session, file: dict, seq: int) -> dict:
+    row = session.execute(select(notes).where(notes.c.file_id == file["id"], notes.c.seq == seq)).mappings().first()
+    if row is None:
+        raise NotFound(f"file {file['file_number']} has no note {seq}")
+    return dict(row)
+
+
 def yellow_notes(session: Session, actor: Actor, file_id: str) -> list[dict]:
     """The actor's own drafts on the file (nobody else sees a draft)."""
     return [dict(n) for n in session.execute(select(draft_notes).where(

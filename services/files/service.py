@@ -203,6 +203,14 @@ class FilesService(ServiceBase):
         return self._step(actor, file_id, idempotency_key, "confirm_note", work)
 
     @rpc
+    def green_note(self, actor: dict, file_id: str, seq: int) -> dict:
+        """One green note of a file the actor may see (reading it does not open the file)."""
+        actor = Actor.model_validate(actor)
+        with self.db.transaction() as session:
+            row, _ = casefile.visible(session, actor, file_id, self._supervises(actor))
+            return notesheet.green_note(session, row, seq)
+
+    @rpc
     def verify(self, actor: dict, file_id: str) -> dict:
         """Checks the notesheet's hash chain and every green note against its locked record."""
         actor = Actor.model_validate(actor)

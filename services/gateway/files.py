@@ -11,7 +11,6 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from eoffice.actor import Actor
-from eoffice.errors import NotFound
 from services.files.schemas import (CategoryLimit, CreateFile, Document, Draft, EditNote, Flag, Link, Note, Remarks,
                                     Revise, Scheme, SendFile, SubjectHead, Version)
 from services.gateway.auth import actor
@@ -273,10 +272,7 @@ def write_note(request: Request, body: Note, who: Actor = Depends(actor), file_i
 @router.get("/files/{file_id:id36}/notes/{seq}", response_model=GreenNote,
             summary="One green note. Green notes cannot be changed or deleted: there is no route for it")
 def green_note(request: Request, who: Actor = Depends(actor), file_id: str = FileId, seq: int = item_id()):
-    found = [n for n in _call(request, "open_file", _who(who), file_id)["notes"] if n["seq"] == seq]
-    if not found:
-        raise NotFound(f"file {file_id} has no note {seq}")
-    return found[0]
+    return _call(request, "green_note", _who(who), file_id, seq)
 
 
 @router.patch("/files/{file_id:id36}/yellow-notes/{note_id}", response_model=NoteWritten,

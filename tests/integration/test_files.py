@@ -177,6 +177,8 @@ def test_green_notes_cannot_be_changed_and_tampering_is_detected(api, db, migrat
         answer = api.request(method, f"/api/v1/files/{file['id']}/notes/1", headers={**dealer, **key()},
                              json={"body": "rewritten"})
         assert answer.status_code == 405 and answer.headers["allow"] == "GET", (method, answer.text)
+    assert api.get(f"/api/v1/files/{file['id']}/notes/1", headers=dealer).json()["body"] == "First note."
+    assert api.get(f"/api/v1/files/{file['id']}/notes/99", headers=dealer).status_code == 404
     late = api.patch(f"/api/v1/files/{file['id']}/yellow-notes/{draft['id']}", headers={**dealer, **key()},
                      json={"body": "rewritten", "version": 1})
     assert late.status_code == 409 and "green" in late.json()["detail"]

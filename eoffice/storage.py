@@ -16,7 +16,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from functools import lru_cache
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import BinaryIO, Callable, TypeVar
 
 import urllib3
@@ -232,6 +232,24 @@ class DocumentStore:
     def ping(self) -> None:
         """Raises `Unavailable` unless some endpoint answers."""
         self._call(lambda c: c.bucket_exists(self.documents))
+
+
+SWEEP_AFTER = timedelta(hours=24)  # an upload nothing holds after this long is removed
+
+
+def sweep(store: DocumentStore, prefix: str, cutoff: datetime, unheld: Callable[[list[str]], set[str]],
+          owner_of: Callable[[str], str] = lambda name: name) -> list[str]:
+    """Removes documents-bucket objects under `prefix` written before `cutoff` whose owner no
+    record holds: uploads left when the gateway stopped between storing one and the service
+    recording it. `unheld(names)` answers which owners no record holds; `owner_of` maps an
+    object to the upload it belongs to (e.g. a text stored beside a scan). Returns the names
+    removed."""
+    names = store.names_older_than(prefix, cutoff)
+    orphaned = unheld(sorted({owner_of(name) for name in names})) if names else set()
+    removed = [name for name in names if owner_of(name) in orphaned]
+    for name in removed:
+        store.remove(name)
+    return removed
 
 
 @lru_cache(maxsize=1)

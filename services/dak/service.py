@@ -4,7 +4,7 @@ sees. Every step that changes something takes an idempotency key and emits its e
 the outbox. Reading the scans' text is the OCR worker's job (`services.dak.ocr_worker`)."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 
 from nameko.exceptions import RemoteError
 from nameko.rpc import RpcProxy, rpc
@@ -16,13 +16,12 @@ from eoffice.db import Database
 from eoffice.errors import Forbidden, InvalidInput, NotFound
 from eoffice.messaging import Outbox, first_call
 from eoffice.service import ServiceBase, call_with_timeout
-from eoffice.storage import DocumentStore, shared_store
+from eoffice.storage import DocumentStore, SWEEP_AFTER, shared_store, sweep
 from eoffice.validation import parse
 from services.dak import events, models, receipts
 from services.dak.models import TEXT_SUFFIX, UPLOADS
 from services.dak.schemas import Correct, Diarise, InboxQuery, PutInFile, Remarks, ScanRef, Send
 
-SWEEP_AFTER = timedelta(hours=24)  # an upload no receipt holds after this long is removed
 
 
 def repeated(receipt_id: str) -> dict:
@@ -217,13 +216,9 @@ class DakService(ServiceBase):
 
 
 def sweep_uploads(store: DocumentStore, db, cutoff: datetime) -> list[str]:
-    """Removes uploaded documents (and text read from them) that no receipt holds and that
-    were written before `cutoff`: left when the gateway stopped between storing an upload
-    and diarising it. Returns the names removed."""
-    names = store.names_older_than(UPLOADS, cutoff)
-    with db.transaction() as session:
-        unheld = set(receipts.unreferenced(session, sorted({n.removesuffix(TEXT_SUFFIX) for n in names})))
-    orphans = [name for name in names if name.removesuffix(TEXT_SUFFIX) in unheld]
-    for name in orphans:
-        store.remove(name)
-    return orphans
+    """Removes receipt uploads (and the text read from them) that no receipt holds, written
+    before `cutoff`. Returns the names removed."""
+    def unheld(names: list[str]) -> set[str]:
+        with db.transaction() as session:
+            return set(receipts.unreferenced(session, names))
+    return sweep(store, UPLOADS, cutoff, unheld, owner_of=lambda name: name.removesuffix(TEXT_SUFFIX))

@@ -436,3 +436,12 @@ def holdings(moves: list[dict]) -> list[dict]:
                 stays[-1]["until"] = move["at"]
             stays.append({"post": move["to_post"], "since": move["at"], "until": None, "how": move["action"]})
     return stays
+
+
+def unreferenced(session: Session, object_names: list[str]) -> set[str]:
+    """Those of `object_names` that no correspondence item or draft version holds."""
+    held_names = set(session.execute(select(correspondence.c.object_name).where(
+        correspondence.c.object_name.in_(object_names))).scalars())
+    held_names |= set(session.execute(select(draft_versions.c.object_name).where(
+        draft_versions.c.object_name.in_(object_names))).scalars())
+    return set(object_names) - held_names

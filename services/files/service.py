@@ -8,6 +8,7 @@ from datetime import date, datetime, timezone
 
 from nameko.exceptions import RemoteError
 from nameko.rpc import RpcProxy, rpc
+from nameko.timer import timer
 
 from eoffice import workdays
 from eoffice.actor import Actor
@@ -18,12 +19,14 @@ from eoffice.events import Envelope
 from eoffice.faults import crash_point
 from eoffice.messaging import Outbox, first_call, first_time, reliable_handler
 from eoffice.service import ServiceBase, call_with_timeout
-from eoffice.storage import shared_store
+from eoffice.storage import DocumentStore, SWEEP_AFTER, shared_store, sweep
 from eoffice.validation import parse
 from services.dak.events import ReceiptPutInFile
 from services.files import casefile, events, models, notesheet, reports
 from services.files.schemas import (CategoryLimit, CreateFile, Document, Draft, EditNote, FilesQuery, Flag, Link,
                                     Note, Remarks, Revise, Scheme, SendFile, SubjectHead, Version)
+
+
 
 
 def repeated(file_id: str) -> dict:
@@ -416,9 +419,21 @@ class FilesService(ServiceBase):
                 "holder_post": row["holder_post"], "limit_working_days": limit,
                 "overdue": bool(current and current["working_days"] > limit), "stays": stays, "movements": moves}
 
+    @timer(interval=3600)
+    def sweep(self) -> None:
+        sweep_uploads(shared_store(), self.db, datetime.now(timezone.utc) - SWEEP_AFTER)
+
     @rpc
     def report(self, actor: dict, name: str, params: dict | None = None) -> dict:
         """A report over the files of the offices the actor oversees (see `reports.py`)."""
         actor = Actor.model_validate(actor)
         with self.db.transaction() as session:
             return reports.run(session, actor, name, params or {}, today(), self._ask)
+
+
+def sweep_uploads(store: DocumentStore, db, cutoff: datetime) -> list[str]:
+    """Removes documents uploaded to files, written before `cutoff`, that no file holds."""
+    def unheld(names: list[str]) -> set[str]:
+        with db.transaction() as session:
+            return casefile.unreferenced(session, names)
+    return sweep(store, models.UPLOADS, cutoff, unheld)

@@ -4,8 +4,8 @@ recorded by the service that owns them.
 The bytes reach the gateway, so the gateway checks them (`services.dak.scans`) before storing
 anything, stores each under a name unique to this upload, and removes them again when the
 service refuses: a refused upload leaves no object behind (and, for a receipt, uses no diary
-number). If the gateway stops between storing and recording, dak's hourly sweep removes
-receipt uploads no receipt holds; file uploads left that way stay (see the README's limits)."""
+number). If the gateway stops between storing and recording, the owning service's hourly
+sweep (`eoffice.storage.sweep`) removes, a day later, what nothing holds."""
 from __future__ import annotations
 
 import io

@@ -417,3 +417,20 @@ def test_a_physical_file_is_received_first_and_an_overdue_one_is_reported(api, d
     pendency = api.get("/api/v1/reports/files/pendency", headers=secretary).json()
     assert any(row["post"] == SO and row["overdue"] >= 1 for row in pendency["by_post"])
     assert api.get("/api/v1/reports/files/overdue", headers=so).status_code == 403  # not a supervisor
+
+
+def test_the_sweep_removes_file_uploads_nothing_holds(api, db, migrated):
+    from eoffice.storage import DocumentStore
+    from services.files.service import sweep_uploads
+    from tests.support import scans as fixtures
+    store = DocumentStore(migrated)
+    dealer = as_post(api, DEALER)
+    file = new_file(api, dealer, subject="Audit para")
+    page = fixtures.as_bytes(fixtures.letter_image(["audit para"]), "PNG")
+    item = api.post(f"/api/v1/files/{file['id']}/documents/upload", headers={**dealer, **key()},
+                    data={"title": "Audit para"}, files={"document": ("para.png", page, "image/png")}).json()
+    orphan = store.put(io.BytesIO(b"left by a gateway that stopped"), name=f"files/{uuid.uuid4()}/1")
+    removed = sweep_uploads(store, db, datetime.now(timezone.utc) + timedelta(minutes=1))
+    assert orphan.name in removed
+    got = api.get(f"/api/v1/files/{file['id']}/correspondence/{item['id']}/document", headers=dealer)
+    assert got.status_code == 200 and got.content == page

@@ -1,8 +1,11 @@
 """Domain errors: each has a stable `code` (the problem type at the gateway) and an HTTP status.
 
-Services raise these; nameko carries the class name across RPC and the gateway maps it back
-through `ERRORS_BY_NAME`, so the table lives here, once."""
+Services raise these. Every class is registered with nameko to cross RPC as itself, with its
+detail and fields (which input was wrong, and why), so a caller, a service or the gateway,
+catches `NotFound` rather than a generic remote error; the table lives here, once."""
 from __future__ import annotations
+
+from nameko.exceptions import deserialize_to_instance
 
 
 class DomainError(Exception):
@@ -10,10 +13,13 @@ class DomainError(Exception):
     status = 400
     title = "The request could not be carried out"
 
-    def __init__(self, detail: str = "", **fields):
-        super().__init__(detail or self.title)
+    def __init__(self, detail: str = "", fields: dict | None = None, **more):
         self.detail = detail or self.title
-        self.fields = fields
+        self.fields = {**(fields or {}), **more}  # e.g. field="to_post", errors=[{field, message}]
+        super().__init__(self.detail, self.fields)  # the args nameko sends across RPC
+
+    def __str__(self) -> str:
+        return self.detail
 
 
 class InvalidInput(DomainError):
@@ -69,3 +75,7 @@ def _all_subclasses(cls):
 def error_by_name(name: str) -> type[DomainError] | None:
     """Returns the domain error class with this class name (as nameko reports it), or None."""
     return {cls.__name__: cls for cls in [DomainError, *_all_subclasses(DomainError)]}.get(name)
+
+
+for _cls in [DomainError, *_all_subclasses(DomainError)]:
+    deserialize_to_instance(_cls)

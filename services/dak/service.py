@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from nameko.exceptions import RemoteError
 from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
 from eoffice.actor import Actor
 from eoffice.clock import today
 from eoffice.db import Database
-from eoffice.errors import Forbidden, InvalidInput, NotFound
+from eoffice.errors import Conflict, Forbidden, InvalidInput, NotCurrentHolder, NotFound
 from eoffice.messaging import Outbox, first_call
 from eoffice.service import ServiceBase, call_with_timeout
 from eoffice.storage import DocumentStore, SWEEP_AFTER, shared_store, sweep
@@ -74,10 +73,8 @@ class DakService(ServiceBase):
             try:
                 due[post] = date.fromisoformat(call_with_timeout(self.directory.due_date, post,
                                                                  today().isoformat()))
-            except RemoteError as exc:
-                if exc.exc_type == "NotFound":
-                    raise InvalidInput(f"no post {post}", field=field) from None
-                raise
+            except NotFound:
+                raise InvalidInput(f"no post {post}", field=field) from None
             due[post] = request.due_date or due[post]
         return due
 
@@ -135,10 +132,8 @@ class DakService(ServiceBase):
         actor, request = Actor.model_validate(actor), parse(PutInFile, request)
         try:  # the actor's post must hold the file, and it must be open
             file = call_with_timeout(self.files.attachable, actor.model_dump(mode="json"), request.file_id)
-        except RemoteError as exc:
-            if exc.exc_type in ("NotFound", "NotCurrentHolder", "Conflict"):
-                raise InvalidInput(f"file {request.file_id}: {exc.value}", field="file_id") from None
-            raise
+        except (NotFound, NotCurrentHolder, Conflict) as exc:
+            raise InvalidInput(f"file {request.file_id}: {exc.detail}", field="file_id") from None
         with self.db.transaction() as session:
             if not self._once(session, idempotency_key, "put_in_file"):
                 return repeated(receipt_id)

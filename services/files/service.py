@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from nameko.exceptions import RemoteError
 from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
@@ -14,7 +13,7 @@ from eoffice import workdays
 from eoffice.actor import Actor
 from eoffice.clock import IST, today
 from eoffice.db import Database
-from eoffice.errors import Forbidden, InvalidInput, error_by_name
+from eoffice.errors import Forbidden, InvalidInput, NotFound
 from eoffice.events import Envelope
 from eoffice.faults import crash_point
 from eoffice.messaging import Outbox, first_call, first_time, reliable_handler
@@ -57,10 +56,7 @@ class FilesService(ServiceBase):
         return step
 
     def _require_admin(self, actor: Actor, office_code: str) -> None:
-        try:
-            self._ask("require_admin", actor.model_dump(mode="json"), office_code, f"office {office_code}")
-        except RemoteError as exc:
-            raise (error_by_name(exc.exc_type) or Forbidden)(exc.value) from None
+        self._ask("require_admin", actor.model_dump(mode="json"), office_code, f"office {office_code}")
 
     def _step(self, actor: Actor, file_id: str, key: str, method: str, work, *, version: int | None = None,
               statuses=("open", "parked")):
@@ -305,10 +301,8 @@ class FilesService(ServiceBase):
             return asked
         try:
             return date.fromisoformat(self._ask("due_date", post, today().isoformat(), category_days))
-        except RemoteError as exc:
-            if exc.exc_type == "NotFound":
-                raise InvalidInput(f"no post {post}", field="to_post") from None
-            raise
+        except NotFound:
+            raise InvalidInput(f"no post {post}", field="to_post") from None
 
     @rpc
     def send(self, actor: dict, file_id: str, request: dict, idempotency_key: str, version: int | None = None) -> dict:

@@ -62,8 +62,9 @@ def problem(request: Request, status: int, code: str, title: str, detail: str | 
 
 
 async def _domain_error(request: Request, exc: DomainError):
+    # Which input was wrong, said the same way as for a request that fails validation.
     return problem(request, exc.status, exc.code, exc.title, exc.detail,
-                   **({"fields": exc.fields} if exc.fields else {}))
+                   **{k: v for k, v in exc.fields.items() if k in ("field", "errors")})
 
 
 async def _invalid_request(request: Request, exc: RequestValidationError):

@@ -203,10 +203,12 @@ class DocumentStore:
         with self.open(name, sha256=sha256, version_id=version_id, locked=locked, check=check) as reader:
             return reader.read()
 
-    def names(self, prefix: str, *, locked: bool = False) -> list[str]:
-        """Returns the names of the objects under `prefix`."""
+    def names(self, prefix: str, *, locked: bool = False, before: datetime | None = None) -> list[str]:
+        """Returns the names of the objects under `prefix`; with `before`, only those last
+        written earlier (for sweeping uploads whose owner was never created)."""
         bucket = self.records if locked else self.documents
-        return self._call(lambda c: [o.object_name for o in c.list_objects(bucket, prefix=prefix, recursive=True)])
+        return self._call(lambda c: [o.object_name for o in c.list_objects(bucket, prefix=prefix, recursive=True)
+                                     if before is None or (o.last_modified and o.last_modified < before)])
 
     def latest_version(self, name: str, *, locked: bool = True) -> str | None:
         """Returns the version id of the newest version stored under `name`, None if none."""
@@ -221,13 +223,6 @@ class DocumentStore:
     def remove(self, name: str) -> None:
         """Removes a documents-bucket object (records are never removed); no error if absent."""
         self._call(lambda c: c.remove_object(self.documents, name))
-
-    def names_older_than(self, prefix: str, cutoff: datetime) -> list[str]:
-        """Returns the names of documents-bucket objects under `prefix` last written before
-        `cutoff` (for sweeping uploads whose owner was never created)."""
-        return self._call(lambda c: [o.object_name for o in c.list_objects(self.documents, prefix=prefix,
-                                                                          recursive=True)
-                                     if o.last_modified and o.last_modified < cutoff])
 
     def ping(self) -> None:
         """Raises `Unavailable` unless some endpoint answers."""
@@ -244,7 +239,7 @@ def sweep(store: DocumentStore, prefix: str, cutoff: datetime, unheld: Callable[
     recording it. `unheld(names)` answers which owners no record holds; `owner_of` maps an
     object to the upload it belongs to (e.g. a text stored beside a scan). Returns the names
     removed."""
-    names = store.names_older_than(prefix, cutoff)
+    names = store.names(prefix, before=cutoff)
     orphaned = unheld(sorted({owner_of(name) for name in names})) if names else set()
     removed = [name for name in names if owner_of(name) in orphaned]
     for name in removed:

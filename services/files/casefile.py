@@ -82,10 +82,10 @@ def history(session: Session, file_id: str) -> list[dict]:
                                              .order_by(movements.c.id)).mappings()]
 
 
-def visible(session: Session, actor: Actor, file_id: str, supervises) -> tuple[dict, list[dict]]:
+def visible(session: Session, actor: Actor, file_id: str, supervises, lock: bool = False) -> tuple[dict, list[dict]]:
     """Returns the file and its movements if the actor's post holds it, created it, ever held
     or moved it, or supervises its office (rule 10); NotFound otherwise."""
-    row = _row(session, file_id)
+    row = _row(session, file_id, lock=lock)
     moves = history(session, file_id)
     posts = acting_posts(actor)
     involved = row["holder_post"] in posts or row["creator_post"] in posts or any(
@@ -322,7 +322,9 @@ def open_file(session: Session, actor: Actor, file: dict) -> dict | None:
     if file["holder_post"] not in acting_posts(actor) or file["opened"]:
         return None
     _bump(session, file["id"], opened=True)
-    return _log(session, file, "opened", actor, to_post=file["holder_post"])
+    step = _log(session, file, "opened", actor, to_post=file["holder_post"])
+    file.update(opened=True, version=file["version"] + 1)
+    return step
 
 
 def receive(session: Session, actor: Actor, file_id: str) -> dict | None:

@@ -42,7 +42,7 @@ def note_hash(note: dict) -> str:
     return hashlib.sha256(canonical(note)).hexdigest()
 
 
-def _check_refs(session: Session, file: dict, refs: Refs, last_page: int) -> dict:
+def _check_refs(file: dict, refs: Refs, last_page: int) -> dict:
     bad_pages = [p for p in refs.pages if not 1 <= p <= last_page]
     if bad_pages:
         raise InvalidInput(f"file {file['file_number']} has no page {bad_pages[0]} (it has {last_page})",
@@ -73,7 +73,7 @@ def append_green(session: Session, store: DocumentStore, actor: Actor, file: dic
 def write(session: Session, store: DocumentStore, actor: Actor, file: dict, body: str, refs: Refs, green: bool,
           last_page: int) -> dict:
     """Writes a note on a file the actor holds: green at once, or a yellow draft."""
-    checked = _check_refs(session, file, refs, last_page)
+    checked = _check_refs(file, refs, last_page)
     if green:
         return {**append_green(session, store, actor, file, body, checked), "colour": "green"}
     row = session.execute(draft_notes.insert().values(
@@ -102,15 +102,15 @@ def _own_draft(session: Session, actor: Actor, file: dict, note_id: int, version
 def edit_draft(session: Session, actor: Actor, file: dict, note_id: int, body: str, refs: Refs, version: int,
                last_page: int) -> dict:
     _own_draft(session, actor, file, note_id, version)
-    return dict(session.execute(update(draft_notes).where(draft_notes.c.id == note_id).values(
-        body=body, refs=_check_refs(session, file, refs, last_page), version=version + 1,
-        updated_at=datetime.now(timezone.utc)).returning(*draft_notes.c)).mappings().one())
+    return {**session.execute(update(draft_notes).where(draft_notes.c.id == note_id).values(
+        body=body, refs=_check_refs(file, refs, last_page), version=version + 1,
+        updated_at=datetime.now(timezone.utc)).returning(*draft_notes.c)).mappings().one(), "colour": "yellow"}
 
 
 def discard_draft(session: Session, actor: Actor, file: dict, note_id: int, version: int) -> dict:
     _own_draft(session, actor, file, note_id, version)
-    return dict(session.execute(update(draft_notes).where(draft_notes.c.id == note_id).values(
-        state="discarded", version=version + 1).returning(*draft_notes.c)).mappings().one())
+    return {**session.execute(update(draft_notes).where(draft_notes.c.id == note_id).values(
+        state="discarded", version=version + 1).returning(*draft_notes.c)).mappings().one(), "colour": "yellow"}
 
 
 def confirm_draft(session: Session, store: DocumentStore, actor: Actor, file: dict, note_id: int,

@@ -137,13 +137,11 @@ class FilesService(ServiceBase):
         opening it marks it opened (it can no longer be pulled back)."""
         actor = Actor.model_validate(actor)
         with self.db.transaction() as session:
-            row, moves = casefile.visible(session, actor, file_id, self._supervises(actor))
-            if row["holder_post"] in casefile.acting_posts(actor) and not row["opened"]:
-                row = casefile._row(session, file_id, lock=True)
-                step = casefile.open_file(session, actor, row)
-                if step:
-                    self._emit(session, events.FileOpened, step, by_post=actor.post_id)
-                row, moves = casefile._row(session, file_id), casefile.history(session, file_id)
+            row, moves = casefile.visible(session, actor, file_id, self._supervises(actor), lock=True)
+            step = casefile.open_file(session, actor, row)  # updates `row`
+            if step:
+                self._emit(session, events.FileOpened, step, by_post=actor.post_id)
+                moves.append(step)
             return {**row, "movements": moves, "notes": notesheet.green_notes(session, file_id),
                     "my_yellow_notes": notesheet.yellow_notes(session, actor, file_id),
                     "correspondence": casefile.pages_of(session, file_id),

@@ -279,16 +279,14 @@ def green_note(request: Request, who: Actor = Depends(actor), file_id: str = Fil
               summary="Edit your yellow note (give the version you edited)")
 def edit_note(request: Request, body: EditNote, who: Actor = Depends(actor), file_id: str = FileId,
               note_id: int = item_id(), idempotency_key: str = IdempotencyKey):
-    return {**_call(request, "edit_note", _who(who), file_id, note_id, body.model_dump(), idempotency_key),
-            "colour": "yellow"}
+    return _call(request, "edit_note", _who(who), file_id, note_id, body.model_dump(), idempotency_key)
 
 
 @router.post("/files/{file_id:id36}/yellow-notes/{note_id}/discard", response_model=NoteWritten,
              summary="Discard your yellow note")
 def discard_note(request: Request, body: Version, who: Actor = Depends(actor), file_id: str = FileId,
                  note_id: int = item_id(), idempotency_key: str = IdempotencyKey):
-    return {**_call(request, "discard_note", _who(who), file_id, note_id, body.model_dump(), idempotency_key),
-            "colour": "yellow"}
+    return _call(request, "discard_note", _who(who), file_id, note_id, body.model_dump(), idempotency_key)
 
 
 @router.post("/files/{file_id:id36}/yellow-notes/{note_id}/confirm", response_model=NoteWritten,

@@ -54,6 +54,11 @@ class NotHolderOfPost(Forbidden):
     code, title = "not-holder-of-post", "You do not hold that post, nor act for it"
 
 
+class TooManyRequests(DomainError):
+    """Raised with `retry_after` (seconds) in its fields; the gateway sends it as Retry-After."""
+    code, status, title = "too-many-requests", 429, "Too many requests; try again later"
+
+
 class Conflict(DomainError):
     code, status, title = "conflict", 409, "It changed meanwhile; reload and try again"
 
@@ -63,7 +68,13 @@ class ObjectCorrupted(DomainError):
 
 
 class Unavailable(DomainError):
+    """A part is away for a moment (a service, the broker, the database): the caller should
+    retry after `retry_after` seconds, with the same idempotency key."""
     code, status, title = "unavailable", 503, "A part of the system is not answering"
+    RETRY_AFTER = 5
+
+    def __init__(self, detail: str = "", fields: dict | None = None, **more):
+        super().__init__(detail, {"retry_after": self.RETRY_AFTER, **(fields or {})}, **more)
 
 
 def _all_subclasses(cls):

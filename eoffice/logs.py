@@ -1,8 +1,13 @@
-"""Request ids in the services' log lines.
+"""Request ids in the services' log lines, and one line per call.
 
 The gateway sends each call's request id in the nameko context; `RequestLogging` (every
 service has it through `ServiceBase`) keeps it for the worker's green thread, `RequestIdFilter`
-stamps it on each record, and one line per call says what ran and how long it took."""
+stamps it on each record, and one line per call says what ran and how long it took.
+
+A refusal (a `DomainError` below 500: invalid input, not found, forbidden, conflict) is the
+caller's mistake, not a fault: its call line says so at INFO with the error and its detail, and
+nameko's own ERROR record with the traceback is dropped (`RefusalsAreNotFaults`). Anything
+else raised by an RPC keeps nameko's traceback at ERROR."""
 from __future__ import annotations
 
 import logging
@@ -10,9 +15,19 @@ import time
 
 from eventlet.corolocal import local
 from nameko.extensions import DependencyProvider
+from nameko.rpc import Rpc
+
+from eoffice.errors import DomainError
 
 _current = local()
 log = logging.getLogger("eoffice.calls")
+
+
+def refused(worker_ctx, exc: BaseException | None) -> bool:
+    """Whether an RPC raised to refuse its caller's request (their mistake) rather than failed.
+    (An event handler that raises has failed, whatever it raised: it is retried.)"""
+    return (isinstance(exc, DomainError) and exc.status < 500
+            and isinstance(getattr(worker_ctx, "entrypoint", None), Rpc))
 
 
 class RequestIdFilter(logging.Filter):
@@ -23,15 +38,36 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class RefusalsAreNotFaults(logging.Filter):
+    """On nameko's container logger: drops the "error handling worker" record (ERROR, with a
+    traceback) of an RPC that refused its caller; `RequestLogging` has logged the refusal."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        worker_ctx = record.args[0] if isinstance(record.args, tuple) and record.args else None
+        return not (record.exc_info and refused(worker_ctx, record.exc_info[1]))
+
+
 class RequestLogging(DependencyProvider):
+    def setup(self):
+        # A filter on the logger itself, so it holds whatever handlers the config sets up.
+        containers = logging.getLogger("nameko.containers")
+        if not any(isinstance(f, RefusalsAreNotFaults) for f in containers.filters):
+            containers.addFilter(RefusalsAreNotFaults())
+
     def worker_setup(self, worker_ctx):
         _current.request_id = worker_ctx.data.get("request_id")
         _current.started = time.monotonic()
 
     def worker_result(self, worker_ctx, result=None, exc_info=None):
         elapsed = (time.monotonic() - getattr(_current, "started", time.monotonic())) * 1000
+        call = f"{worker_ctx.service_name}.{worker_ctx.entrypoint.method_name}"
+        if exc_info is not None and refused(worker_ctx, exc_info[1]):
+            error = exc_info[1]
+            log.info("%s refused: %s (%d) %s in %.0f ms", call, type(error).__name__, error.status, error.detail,
+                     elapsed)
+            return
         outcome = "ok" if exc_info is None else exc_info[0].__name__
-        log.info("%s.%s %s in %.0f ms", worker_ctx.service_name, worker_ctx.entrypoint.method_name, outcome, elapsed)
+        log.info("%s %s in %.0f ms", call, outcome, elapsed)
 
     def worker_teardown(self, worker_ctx):
         _current.request_id = None

@@ -4,14 +4,14 @@
   `OutboxRelay` publishes pending events with publisher confirms and marks them sent. A broker
   outage delays events; it loses none.
 - The inbox: `first_time(session, ...)` lets a handler do its work once per event id, in the
-  same transaction as the work itself.
+  same transaction as the work itself. (RPC calls are done once per idempotency key by
+  `eoffice.idempotency`.)
 - `reliable_handler`: a durable nameko event handler whose failures are retried after a delay
   (`EOFFICE_RETRY_DELAYS`) and then moved to the dead-letter queue, where an operator sees them
   (`python -m eoffice.tools.deadletters`).
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import traceback
 from datetime import datetime, timezone
@@ -80,13 +80,6 @@ def first_time(session: Session, inbox: Table, event_id: str, handler: str) -> b
         .on_conflict_do_nothing().returning(inbox.c.event_id)
     ).first()
     return inserted is not None
-
-
-def first_call(session: Session, inbox: Table, idempotency_key: str, method: str) -> bool:
-    """Returns True the first time an RPC `method` runs with this caller-chosen key (any length
-    or characters; a digest of it is stored), False on a retry. Same transaction rules as
-    `first_time`."""
-    return first_time(session, inbox, hashlib.sha256(idempotency_key.encode()).hexdigest()[:36], method)
 
 
 class Relay:

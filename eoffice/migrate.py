@@ -15,6 +15,7 @@ from alembic.config import Config
 from sqlalchemy import MetaData, text
 
 from eoffice.db import make_engine
+from eoffice.idempotency import idempotency_table
 from eoffice.messaging import messaging_tables
 from eoffice.settings import get_settings
 
@@ -55,6 +56,11 @@ def create_messaging_tables(bind, schema: str) -> None:
     metadata = MetaData(schema=schema)
     messaging_tables(metadata)
     metadata.create_all(bind)
+
+
+def create_idempotency_table(bind, schema: str) -> None:
+    """Creates the service's `idempotency_keys` table (`eoffice.idempotency`)."""
+    idempotency_table(MetaData(schema=schema)).create(bind)
 
 
 def main(argv: list[str]) -> int:

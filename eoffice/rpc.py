@@ -8,6 +8,8 @@ import contextlib
 import queue
 from collections.abc import Callable, Iterator
 
+import amqp.exceptions
+import kombu.exceptions
 from nameko.exceptions import RemoteError, RpcTimeout
 from nameko.standalone.rpc import ClusterRpcProxy
 
@@ -69,7 +71,9 @@ class RpcPool:
             raise cls(exc.value) from exc
         except RpcTimeout:
             raise Unavailable(f"{service} did not answer within {self.timeout:.0f}s") from None
-        except (OSError, ConnectionError) as exc:
+        except (OSError, kombu.exceptions.OperationalError, amqp.exceptions.AMQPError) as exc:
+            # The broker is away (or went away during the call): the proxy was dropped, and
+            # the next call makes a new one.
             raise Unavailable(f"message broker unreachable: {type(exc).__name__}") from exc
 
     def close(self) -> None:

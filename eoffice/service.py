@@ -1,12 +1,61 @@
-"""What every nameko service of ours has: a database, an outbox, and the health entrypoints."""
+"""What every nameko service of ours has: a database, an outbox, the health entrypoints,
+idempotency keys for the calls that change data, and an `rpc` entrypoint that survives the
+broker going away."""
 from __future__ import annotations
 
-import eventlet
-from nameko.rpc import rpc
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+import amqp.exceptions
+import eventlet
+import kombu.exceptions
+import nameko.rpc
+from sqlalchemy import Table
+from sqlalchemy.orm import Session
+
+from eoffice import idempotency
+from eoffice.actor import Actor
 from eoffice.errors import Unavailable
 from eoffice.logs import RequestLogging
 from eoffice.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+# What the broker's going away looks like to a publisher or an acknowledgement.
+BROKER_ERRORS = (OSError, kombu.exceptions.OperationalError, amqp.exceptions.AMQPError)
+
+
+class BrokerTolerantRpcConsumer(nameko.rpc.RpcConsumer):
+    """nameko's RPC consumer, except that a reply it cannot publish because RabbitMQ went away
+    while the worker ran does not kill the service (nameko's own lets the error end the worker
+    thread, and the container with it).
+
+    The request is then left unacknowledged, or handed back to its queue if the channel still
+    lives, so it runs again once the broker is back; every changing call takes an idempotency
+    key, so the second run answers what the first did. The caller, whose reply never came,
+    has had its timeout and a 503 meanwhile."""
+
+    def handle_result(self, message, result, exc_info):
+        try:
+            return super().handle_result(message, result, exc_info)
+        except BROKER_ERRORS as exc:
+            log.warning("reply to %s not sent, the message broker is away (%s: %s); the request "
+                        "stays queued and runs again when it returns", message.delivery_info.get("routing_key"),
+                        type(exc).__name__, exc)
+            try:
+                self.queue_consumer.requeue_message(message)
+            except BROKER_ERRORS:
+                pass  # the channel is gone: the broker requeues what was not acknowledged
+            return result, exc_info
+
+
+class Rpc(nameko.rpc.Rpc):
+    rpc_consumer = BrokerTolerantRpcConsumer()
+
+
+# Every service's `@rpc`: a test checks no service uses nameko's own.
+rpc = Rpc.decorator
 
 
 def call_with_timeout(method, *args, timeout: float | None = None, **kwargs):
@@ -18,16 +67,32 @@ def call_with_timeout(method, *args, timeout: float | None = None, **kwargs):
             return method(*args, **kwargs)
     except eventlet.Timeout:
         raise Unavailable(f"no answer within {seconds:.0f}s") from None
+    except BROKER_ERRORS as exc:
+        raise Unavailable(f"message broker unreachable: {type(exc).__name__}") from exc
+
+
+T = TypeVar("T")
 
 
 class ServiceBase:
     """Base for every service class. Subclasses declare `name`, `db = Database()`,
-    `outbox = Outbox(models.outbox)` and, in `peers`, the `RpcProxy` attributes of the services
-    they call, which `health` checks."""
+    `outbox = Outbox(models.outbox)`, in `peers` the `RpcProxy` attributes of the services
+    they call (which `health` checks) and, if they take idempotency keys, their
+    `idempotency_keys` table (`eoffice.idempotency.idempotency_table`)."""
 
     name: str
     peers: tuple[str, ...] = ()
+    idempotency_keys: Table | None = None
     request_logging = RequestLogging()
+
+    def once(self, actor: Actor, operation: str, key: str, request: Any, work: Callable[[Session], T]) -> T:
+        """Runs `work(session)` in a transaction, once per caller and `key` for the operation
+        `<service>.<operation>` (`eoffice.idempotency.once`): a retry of the same `request`
+        gets the first answer, the key with another request is refused (422). `request` is
+        every argument that says what is asked (ids and body), not the actor or the key."""
+        with self.db.transaction() as session:
+            return idempotency.once(session, self.idempotency_keys, actor=actor, operation=f"{self.name}.{operation}",
+                                    key=key, request=request, work=lambda: work(session))
 
     @rpc
     def ping(self) -> dict:

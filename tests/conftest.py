@@ -8,6 +8,13 @@ import pytest
 from eoffice.settings import Settings
 from tests.support.system import part, wait_for_whole_cluster
 
+# The suite signs in hundreds of times, from one address (the in-process TestClient, or
+# 127.0.0.1), often as the same few people: the sign-in limits would refuse it. Only those two
+# are raised, here, before any settings are read (gateways started by tests inherit them);
+# tests/integration/test_security.py sets low limits to see each one refuse.
+for _name in ("EOFFICE_RATE_SIGN_IN_CLIENT", "EOFFICE_RATE_SIGN_IN_ACCOUNT"):
+    os.environ.setdefault(_name, "100000/60")
+
 
 def pytest_collection_modifyitems(config, items):
     # Live tests need `deploy/eoffice test` (it sets EOFFICE_REPO); say so instead of failing oddly.

@@ -2,7 +2,8 @@
 # Sourced by deploy/eoffice; every function here is safe to call twice.
 
 EOFFICE_HOME="${EOFFICE_HOME:-/var/lib/eoffice}"
-EOFFICE_USER="${EOFFICE_USER:-eoffice}"
+EOFFICE_USER="${EOFFICE_USER:-eoffice}"           # owns and runs the infrastructure and its data
+EOFFICE_APP_USER="${EOFFICE_APP_USER:-eoffice-app}"  # runs our services and gateway; owns nothing
 EOFFICE_PG_PORT="${EOFFICE_PG_PORT:-5432}"
 EOFFICE_RABBITMQ_PORT="${EOFFICE_RABBITMQ_PORT:-5672}"
 EOFFICE_RABBITMQ_DIST_PORT="${EOFFICE_RABBITMQ_DIST_PORT:-25672}"
@@ -17,7 +18,7 @@ MINIO_VERSION="v0.0.0-20260212201848-7aac2a2c5b7c"
 ES_VERSION="8.19.21"
 ES_ARTIFACT="org.elasticsearch.distribution.integ-test-zip:elasticsearch:${ES_VERSION}:zip"
 DEBIAN_PACKAGES=(
-  rabbitmq-server postgresql openjdk-17-jre-headless maven
+  rabbitmq-server postgresql openjdk-17-jre-headless maven supervisor
   tesseract-ocr tesseract-ocr-hin tesseract-ocr-eng softhsm2 poppler-utils fonts-lohit-deva
   python3 python3-venv docker-compose unzip curl iproute2 procps ca-certificates
 )
@@ -25,7 +26,8 @@ DEBIAN_PACKAGES=(
 BIN_DIR="$EOFFICE_HOME/bin"
 OPT_DIR="$EOFFICE_HOME/opt"
 DATA_DIR="$EOFFICE_HOME/data"
-LOG_DIR="$EOFFICE_HOME/log"
+LOG_DIR="$EOFFICE_HOME/log"        # root's: our programs' logs (written by supervisord) and install logs
+INFRA_LOG_DIR="$LOG_DIR/infra"     # the infrastructure's logs, written by $EOFFICE_USER
 RUN_DIR="$EOFFICE_HOME/run"
 VENV="$EOFFICE_HOME/venv"
 SECRETS="$EOFFICE_HOME/secrets.env"
@@ -44,11 +46,12 @@ die()  { printf '%s✗ %s%s\n' "$RED" "$*" "$RESET" >&2; exit 1; }
 step() {
   local name="$1"; shift
   local log="$LOG_DIR/install/$(echo "$name" | tr -c 'a-zA-Z0-9\n' '-' ).log"
-  mkdir -p "$LOG_DIR/install"
+  mkdir -p "$LOG_DIR/install"; chmod 750 "$LOG_DIR/install"
   local start=$SECONDS
   printf '%s→%s %s\n' "$BOLD" "$RESET" "$name"
   # A subshell outside any `if`, so that `set -e` holds inside the step's functions too.
   local rc=0
+  ( umask 027; : > "$log" )   # a step's log may hold what only operators should read
   set +e; ( set -e; "$@" ) >"$log" 2>&1; rc=$?; set -e
   if [ "$rc" = 0 ]; then
     # A step's last line of output, when short, says what it found ("already running", ...).
@@ -70,7 +73,8 @@ require_root() {
 }
 
 # From /, so that tools run as the service user never trip over an unreadable working directory.
-as_user() { (cd / && runuser -u "$EOFFICE_USER" -- "$@"); }
+# umask 027: what the infrastructure writes is readable by its own user and group only.
+as_user() { (cd / && umask 027 && runuser -u "$EOFFICE_USER" -- "$@"); }
 
 load_secrets() {
   [ -f "$SECRETS" ] || die "no $SECRETS yet: run '$(dirname "$0")/eoffice install' first"

@@ -3,18 +3,21 @@
 
 PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
 PG_DATA="$DATA_DIR/postgres"
+PG_SOCKET_DIR="$RUN_DIR/postgres"   # mode 700: only $EOFFICE_USER (and root) reach the socket
 RABBIT_HOME="$DATA_DIR/rabbitmq"
 RABBIT_NODE="eoffice@localhost"
 
 rabbit_env() {
   env HOME="$RABBIT_HOME" RABBITMQ_NODENAME="$RABBIT_NODE" RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
     RABBITMQ_NODE_PORT="$EOFFICE_RABBITMQ_PORT" RABBITMQ_DIST_PORT="$EOFFICE_RABBITMQ_DIST_PORT" \
-    RABBITMQ_MNESIA_BASE="$RABBIT_HOME/mnesia" RABBITMQ_LOG_BASE="$LOG_DIR/rabbitmq" \
+    RABBITMQ_MNESIA_BASE="$RABBIT_HOME/mnesia" RABBITMQ_LOG_BASE="$INFRA_LOG_DIR/rabbitmq" \
+    ERL_EPMD_ADDRESS=127.0.0.1 RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}" \
     RABBITMQ_CONFIG_FILE="$RABBIT_HOME/rabbitmq" RABBITMQ_ENABLED_PLUGINS_FILE="$RABBIT_HOME/enabled_plugins" \
     RABBITMQ_PID_FILE="$RUN_DIR/rabbitmq.pid" "$@"
 }
-rabbitmqctl_() { as_user "$(command -v env)" bash -c "$(declare -f rabbit_env); RABBIT_HOME='$RABBIT_HOME' RABBIT_NODE='$RABBIT_NODE' EOFFICE_RABBITMQ_PORT='$EOFFICE_RABBITMQ_PORT' EOFFICE_RABBITMQ_DIST_PORT='$EOFFICE_RABBITMQ_DIST_PORT' LOG_DIR='$LOG_DIR' RUN_DIR='$RUN_DIR'; rabbit_env /usr/lib/rabbitmq/bin/rabbitmqctl \"\$@\"" _ "$@"; }
+rabbitmqctl_() { as_user "$(command -v env)" bash -c "$(declare -f rabbit_env); RABBIT_HOME='$RABBIT_HOME' RABBIT_NODE='$RABBIT_NODE' EOFFICE_RABBITMQ_PORT='$EOFFICE_RABBITMQ_PORT' EOFFICE_RABBITMQ_DIST_PORT='$EOFFICE_RABBITMQ_DIST_PORT' INFRA_LOG_DIR='$INFRA_LOG_DIR' RUN_DIR='$RUN_DIR'; rabbit_env /usr/lib/rabbitmq/bin/rabbitmqctl \"\$@\"" _ "$@"; }
 
+PSQL_ADMIN=(as_user "$PG_BIN/psql" -h "$PG_SOCKET_DIR" -p "$EOFFICE_PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qAt)
 pg_ready()     { "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$EOFFICE_PG_PORT"; }
 rabbit_ready() { rabbitmqctl_ -q await_startup --timeout 2 && rabbitmqctl_ -q ping; }
 minio_ready()  { curl -fsS -o /dev/null "http://127.0.0.1:$1/minio/health/live"; }
@@ -30,27 +33,52 @@ start_postgres() {
   if [ ! -d "$PG_DATA" ]; then
     progress "initialising a PostgreSQL cluster in $PG_DATA"
     as_user "$PG_BIN/initdb" -D "$PG_DATA" -U postgres --auth-local=peer --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8
-    echo "local all postgres trust" | cat - "$PG_DATA/pg_hba.conf" > "$PG_DATA/pg_hba.tmp" && mv "$PG_DATA/pg_hba.tmp" "$PG_DATA/pg_hba.conf"
-    chown "$EOFFICE_USER:" "$PG_DATA/pg_hba.conf"
   fi
+  write_pg_access
   rm -f "$PG_DATA/postmaster.pid.stale"
   ensure_port_free "$EOFFICE_PG_PORT" PostgreSQL EOFFICE_PG_PORT
-  as_user "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$LOG_DIR/postgres.log" -w -t 60 \
-    -o "-p $EOFFICE_PG_PORT -k $RUN_DIR -c listen_addresses=127.0.0.1 -c max_connections=300" start
-  local psql=("$PG_BIN/psql" -h "$RUN_DIR" -p "$EOFFICE_PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qAt)
-  as_user "${psql[@]}" -c "SELECT 1 FROM pg_roles WHERE rolname='eoffice'" | grep -q 1 ||
-    as_user "${psql[@]}" -c "CREATE ROLE eoffice LOGIN CREATEDB" 
-  as_user "${psql[@]}" -c "ALTER ROLE eoffice PASSWORD '$EOFFICE_DB_PASSWORD'" >/dev/null
-  as_user "${psql[@]}" -c "SELECT 1 FROM pg_database WHERE datname='eoffice'" | grep -q 1 ||
-    as_user "${psql[@]}" -c "CREATE DATABASE eoffice OWNER eoffice"
+  install -d -m 700 -o "$EOFFICE_USER" -g "$EOFFICE_USER" "$PG_SOCKET_DIR"
+  as_user "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$INFRA_LOG_DIR/postgres.log" -w -t 60 \
+    -o "-p $EOFFICE_PG_PORT -k $PG_SOCKET_DIR -c unix_socket_permissions=0700 -c listen_addresses=127.0.0.1 -c max_connections=300" start
+  local psql=("${PSQL_ADMIN[@]}")
+  "${psql[@]}" -c "SELECT 1 FROM pg_roles WHERE rolname='eoffice'" | grep -q 1 ||
+    "${psql[@]}" -c "CREATE ROLE eoffice LOGIN CREATEDB"
+  "${psql[@]}" -c "ALTER ROLE eoffice PASSWORD '$EOFFICE_DB_PASSWORD'" >/dev/null
+  "${psql[@]}" -c "SELECT 1 FROM pg_database WHERE datname='eoffice'" | grep -q 1 ||
+    "${psql[@]}" -c "CREATE DATABASE eoffice OWNER eoffice"
 }
+# Who may connect, and how (rewritten at every start, so an older, laxer file is replaced):
+# the database superuser only from the infrastructure's own OS user over the socket (peer,
+# mapped); everyone else only over loopback TCP with a password. Nobody is trusted.
+write_pg_access() {
+  cat > "$PG_DATA/pg_hba.conf" <<HBA
+# Managed by deploy/lib/infra.sh (write_pg_access); changes here are overwritten.
+# TYPE  DATABASE  USER      ADDRESS        METHOD
+local   all       postgres                 peer map=admins
+local   all       all                      reject
+host    all       postgres  127.0.0.1/32   reject
+host    all       all       127.0.0.1/32   scram-sha-256
+host    all       all       ::1/128        reject
+HBA
+  cat > "$PG_DATA/pg_ident.conf" <<IDENT
+# Managed by deploy/lib/infra.sh: the OS users that may act as the database superuser.
+admins  $EOFFICE_USER  postgres
+IDENT
+  chown "$EOFFICE_USER:$EOFFICE_USER" "$PG_DATA/pg_hba.conf" "$PG_DATA/pg_ident.conf"
+  chmod 600 "$PG_DATA/pg_hba.conf" "$PG_DATA/pg_ident.conf"
+  # Already running with the old rules: make it read the new ones.
+  if [ -f "$PG_DATA/postmaster.pid" ]; then as_user "$PG_BIN/pg_ctl" -D "$PG_DATA" reload >/dev/null 2>&1 || true; fi
+}
+
 stop_postgres() { [ -f "$PG_DATA/postmaster.pid" ] && as_user "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w stop || true; }
 
 start_rabbitmq() {
   if rabbit_ready; then echo "RabbitMQ already running on port $EOFFICE_RABBITMQ_PORT"; return 0; fi
   ensure_port_free "$EOFFICE_RABBITMQ_PORT" RabbitMQ EOFFICE_RABBITMQ_PORT
   ensure_port_free "$EOFFICE_RABBITMQ_DIST_PORT" "RabbitMQ clustering" EOFFICE_RABBITMQ_DIST_PORT
-  mkdir -p "$RABBIT_HOME" "$LOG_DIR/rabbitmq"
+  mkdir -p "$RABBIT_HOME" "$INFRA_LOG_DIR/rabbitmq"
+  # An epmd left from an earlier start may listen on every interface: ours listens on loopback.
+  if ss -ltnH "sport = :4369" | grep -vq '127.0.0.1:4369'; then pkill -x epmd || true; sleep 0.5; fi
   # Management plugin: the operator's window on queues, including the dead-letter queue.
   echo "[rabbitmq_management]." > "$RABBIT_HOME/enabled_plugins"
   cat > "$RABBIT_HOME/rabbitmq.conf" <<CONF
@@ -60,8 +88,8 @@ management.tcp.port = 15672
 loopback_users = none
 log.file.level = info
 CONF
-  chown -R "$EOFFICE_USER:" "$RABBIT_HOME" "$LOG_DIR/rabbitmq"
-  as_user bash -c "$(declare -f rabbit_env); RABBIT_HOME='$RABBIT_HOME' RABBIT_NODE='$RABBIT_NODE' EOFFICE_RABBITMQ_PORT='$EOFFICE_RABBITMQ_PORT' EOFFICE_RABBITMQ_DIST_PORT='$EOFFICE_RABBITMQ_DIST_PORT' LOG_DIR='$LOG_DIR' RUN_DIR='$RUN_DIR'; rabbit_env nohup /usr/lib/rabbitmq/bin/rabbitmq-server > '$LOG_DIR/rabbitmq/console.log' 2>&1 </dev/null &" 3>&-
+  chown -R "$EOFFICE_USER:" "$RABBIT_HOME" "$INFRA_LOG_DIR/rabbitmq"
+  as_user bash -c "$(declare -f rabbit_env); RABBIT_HOME='$RABBIT_HOME' RABBIT_NODE='$RABBIT_NODE' EOFFICE_RABBITMQ_PORT='$EOFFICE_RABBITMQ_PORT' EOFFICE_RABBITMQ_DIST_PORT='$EOFFICE_RABBITMQ_DIST_PORT' INFRA_LOG_DIR='$INFRA_LOG_DIR' RUN_DIR='$RUN_DIR'; rabbit_env nohup /usr/lib/rabbitmq/bin/rabbitmq-server > '$INFRA_LOG_DIR/rabbitmq/console.log' 2>&1 </dev/null &" 3>&-
   wait_for RabbitMQ 90 rabbit_ready || return 1
   rabbitmqctl_ -q list_vhosts | grep -qx eoffice || rabbitmqctl_ -q add_vhost eoffice
   rabbitmqctl_ -q list_users | grep -q '^eoffice' || rabbitmqctl_ -q add_user eoffice "$EOFFICE_AMQP_PASSWORD"
@@ -90,10 +118,11 @@ start_minio_node() {
   # Every node is given all four endpoints written out in full; a node finds its own drive
   # by matching its --address. Where MinIO believes it runs in a container (a /.dockerenv file)
   # it refuses loopback endpoints unless told which one is its own: _MINIO_SERVER_LOCAL.
+  # umask 077: the drives' files are the infrastructure user's alone.
   as_user env MINIO_ROOT_USER="$EOFFICE_MINIO_ACCESS_KEY" MINIO_ROOT_PASSWORD="$EOFFICE_MINIO_SECRET_KEY" \
     MINIO_CI_CD=1 MINIO_BROWSER=off MINIO_UPDATE=off _MINIO_SERVER_LOCAL="127.0.0.1:$port" \
-    bash -c "nohup '$BIN_DIR/minio' server --quiet --address 127.0.0.1:$port $(minio_endpoints) \
-      > '$LOG_DIR/minio-$port.log' 2>&1 </dev/null & echo \$! > '$RUN_DIR/minio-$port.pid'" 3>&-
+    bash -c "umask 077; nohup '$BIN_DIR/minio' server --quiet --address 127.0.0.1:$port $(minio_endpoints) \
+      > '$INFRA_LOG_DIR/minio-$port.log' 2>&1 </dev/null & echo \$! > '$RUN_DIR/minio-$port.pid'" 3>&-
 }
 start_minio() {
   if minio_cluster_ready 2>/dev/null && [ "$(minio_nodes_running)" = "$(echo $EOFFICE_MINIO_PORTS | wc -w)" ]; then
@@ -110,12 +139,12 @@ start_elasticsearch() {
   if pidfile_alive "$RUN_DIR/elasticsearch.pid" elasticsearch && es_ready; then echo "Elasticsearch already running on port $EOFFICE_ES_PORT"; return 0; fi
   if ! pidfile_alive "$RUN_DIR/elasticsearch.pid" elasticsearch; then
     ensure_port_free "$EOFFICE_ES_PORT" Elasticsearch EOFFICE_ES_PORT
-    mkdir -p "$DATA_DIR/elasticsearch" "$LOG_DIR/elasticsearch"
-    chown "$EOFFICE_USER:" "$DATA_DIR/elasticsearch" "$LOG_DIR/elasticsearch"
+    mkdir -p "$DATA_DIR/elasticsearch" "$INFRA_LOG_DIR/elasticsearch"
+    chown "$EOFFICE_USER:" "$DATA_DIR/elasticsearch" "$INFRA_LOG_DIR/elasticsearch"
     as_user env ES_JAVA_HOME="$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")" ES_JAVA_OPTS="-Xms$EOFFICE_ES_HEAP -Xmx$EOFFICE_ES_HEAP" ES_PATH_CONF="$ES_HOME/config" \
       "$ES_HOME/bin/elasticsearch" -d -p "$RUN_DIR/elasticsearch.pid" \
       -Ediscovery.type=single-node -Expack.security.enabled=false -Enetwork.host=127.0.0.1 -Ehttp.port="$EOFFICE_ES_PORT" \
-      -Epath.data="$DATA_DIR/elasticsearch" -Epath.logs="$LOG_DIR/elasticsearch" \
+      -Epath.data="$DATA_DIR/elasticsearch" -Epath.logs="$INFRA_LOG_DIR/elasticsearch" \
       -Ecluster.routing.allocation.disk.threshold_enabled=false 3>&-
   fi
   wait_for Elasticsearch 180 es_ready

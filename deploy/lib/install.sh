@@ -17,13 +17,25 @@ install_debian_packages() {
   fi
 }
 
+# Who owns what: the infrastructure's data, logs and sockets belong to $EOFFICE_USER and nobody
+# else may read them; our programs run as $EOFFICE_APP_USER, which owns nothing here and reaches
+# the infrastructure only over loopback with passwords. Fixed again on every run (an older
+# install left folders world-readable).
 ensure_user_and_dirs() {
   id -u "$EOFFICE_USER" >/dev/null 2>&1 ||
     useradd --system --home-dir "$EOFFICE_HOME" --shell /usr/sbin/nologin "$EOFFICE_USER"
-  mkdir -p "$BIN_DIR" "$OPT_DIR" "$DATA_DIR" "$LOG_DIR" "$RUN_DIR" "$EOFFICE_HOME/downloads"
-  local d
-  for d in "$DATA_DIR" "$LOG_DIR" "$RUN_DIR"; do chown "$EOFFICE_USER:" "$d"; done
+  id -u "$EOFFICE_APP_USER" >/dev/null 2>&1 ||
+    useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$EOFFICE_APP_USER"
+  mkdir -p "$BIN_DIR" "$OPT_DIR" "$DATA_DIR" "$LOG_DIR" "$INFRA_LOG_DIR" "$RUN_DIR" "$EOFFICE_HOME/downloads"
   chmod 755 "$EOFFICE_HOME"
+  chown "$EOFFICE_USER:$EOFFICE_USER" "$DATA_DIR" "$RUN_DIR" "$INFRA_LOG_DIR"
+  chmod 700 "$DATA_DIR"; chmod 750 "$RUN_DIR" "$INFRA_LOG_DIR"
+  chown "root:$EOFFICE_USER" "$LOG_DIR"; chmod 750 "$LOG_DIR"   # the infrastructure user passes through to infra/
+  # What an older install wrote readable by everyone.
+  chmod -R go-rwx "$DATA_DIR"
+  find "$INFRA_LOG_DIR" -type f -exec chmod o-rwx {} + 2>/dev/null || true
+  find "$LOG_DIR" -maxdepth 1 -type f -exec chmod o-rwx {} + 2>/dev/null || true
+  echo "users $EOFFICE_USER (infrastructure) and $EOFFICE_APP_USER (services); data 700, logs 750"
 }
 
 # Credentials are generated once and kept in one file readable by root and the service user.
@@ -42,18 +54,21 @@ ensure_secrets() {
   chown "root:$EOFFICE_USER" "$SECRETS"; chmod 640 "$SECRETS"
 }
 
-# The Python environment is rebuilt only when requirements.lock changes.
+# The Python environment is rebuilt only when requirements.lock or the interpreter changes. It
+# is built on Debian's own Python 3.11 (/usr/bin/python3.11), which every user may run: our
+# programs run as $EOFFICE_APP_USER, and an interpreter under /root (pyenv) is not theirs to use.
 install_python_env() {
-  local lock="$REPO/requirements.lock" stamp="$VENV/.lock-sha256" want
-  want="$(sha256sum "$lock" | cut -d' ' -f1)"
+  local lock="$REPO/requirements.lock" stamp="$VENV/.lock-sha256" want python
+  python="$(command -v python3.11 || true)"
+  [ "$python" = /usr/bin/python3.11 ] || python=/usr/bin/python3.11
+  [ -x "$python" ] || { echo "Debian's Python 3.11 ($python) is missing: apt-get install python3 python3-venv"; return 1; }
+  want="$(sha256sum "$lock" | cut -d' ' -f1) $python"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then echo "venv matches requirements.lock"; return 0; fi
-  python3 -c 'import sys; assert sys.version_info[:2] == (3, 11), sys.version' ||
-    { echo "Python 3.11 is required as python3 (found $(python3 --version 2>&1))"; return 1; }
   rm -rf "$VENV"
-  progress "creating $VENV and installing requirements.lock"
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check "$(grep -E '^uv==' "$lock")"
-  "$VENV/bin/uv" pip sync --python "$VENV/bin/python" "$lock"
+  progress "creating $VENV on $python and installing requirements.lock"
+  (umask 022 && "$python" -m venv "$VENV" &&
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check "$(grep -E '^uv==' "$lock")" &&
+    "$VENV/bin/uv" pip sync --python "$VENV/bin/python" "$lock")
   echo "$want" > "$stamp"
 }
 

@@ -1,6 +1,14 @@
-# Start, stop and check the e-Office services (nameko) and the gateway (gunicorn).
+# Start, stop and check the e-Office services (nameko) and the gateway (gunicorn), each a
+# program of one supervisord (Debian's `supervisor`) that restarts it when it dies.
 
+# The one list of our long-running processes besides the gateway (eoffice/migrate.py reads it).
 SERVICES=(directory dak dak_ocr files signing search notify)
+PROGRAMS=("${SERVICES[@]}" gateway)
+SUPERVISOR_DIR="$EOFFICE_HOME/supervisor"   # root only: its config holds the credentials
+SUPERVISOR_CONF="$SUPERVISOR_DIR/supervisord.conf"
+PROGRAM_ENV=export_app_env                  # the environment the programs get
+PROGRAM_LOG_DIR="$LOG_DIR"
+PROGRAM_GATEWAY_PORT="$EOFFICE_GATEWAY_PORT"
 
 # The nameko class each process runs, and how many workers (= messages taken at once) it has:
 # the OCR worker reads one document at a time so it never starves the RPC services.
@@ -27,56 +35,123 @@ app_env() { ( export_app_env; exec "$@" ); }
 
 # Tests run against the same infrastructure but never touch the running system's data: their
 # own database, RabbitMQ vhost, buckets and index prefix, and short retry delays.
+# EOFFICE_TEST_ENV names a second, separate test environment (eoffice_test_NAME, NAME-documents
+# ...), so that two test runs on one machine never share a database or a queue.
+TEST_ENV="${EOFFICE_TEST_ENV:-test}"
+[[ "$TEST_ENV" =~ ^[a-z][a-z0-9]{0,15}$ ]] || die "EOFFICE_TEST_ENV must be lower-case letters and digits (got '$TEST_ENV')"
+TEST_DB="eoffice_test"; [ "$TEST_ENV" = test ] || TEST_DB="eoffice_test_$TEST_ENV"
 export_test_env() {
   export_app_env
-  export EOFFICE_AMQP_URI="${EOFFICE_AMQP_URI%/eoffice}/eoffice_test" \
-    EOFFICE_DATABASE_URL="${EOFFICE_DATABASE_URL%/eoffice}/eoffice_test" \
-    EOFFICE_DOCUMENTS_BUCKET=test-documents EOFFICE_RECORDS_BUCKET=test-records \
-    EOFFICE_INDEX_PREFIX=test EOFFICE_RETRY_DELAYS=0.5,1 EOFFICE_OUTBOX_POLL_INTERVAL=0.5 \
+  export EOFFICE_AMQP_URI="${EOFFICE_AMQP_URI%/eoffice}/$TEST_DB" \
+    EOFFICE_DATABASE_URL="${EOFFICE_DATABASE_URL%/eoffice}/$TEST_DB" \
+    EOFFICE_DOCUMENTS_BUCKET="$TEST_ENV-documents" EOFFICE_RECORDS_BUCKET="$TEST_ENV-records" \
+    EOFFICE_INDEX_PREFIX="$TEST_ENV" EOFFICE_RETRY_DELAYS=0.5,1 EOFFICE_OUTBOX_POLL_INTERVAL=0.5 \
     EOFFICE_HOME EOFFICE_REPO="$REPO"
 }
 
-# A fresh test database each run, so tests start from nothing.
+# A fresh test database (and its vhost) each run, so tests start from nothing.
 reset_test_database() {
-  local psql=("$PG_BIN/psql" -h "$RUN_DIR" -p "$EOFFICE_PG_PORT" -U postgres -v ON_ERROR_STOP=1 -qAt)
-  as_user "${psql[@]}" -c "DROP DATABASE IF EXISTS eoffice_test WITH (FORCE)"
-  as_user "${psql[@]}" -c "CREATE DATABASE eoffice_test OWNER eoffice"
+  "${PSQL_ADMIN[@]}" -c "DROP DATABASE IF EXISTS $TEST_DB WITH (FORCE)"
+  "${PSQL_ADMIN[@]}" -c "CREATE DATABASE $TEST_DB OWNER eoffice"
+  rabbitmqctl_ -q list_vhosts | grep -qx "$TEST_DB" || rabbitmqctl_ -q add_vhost "$TEST_DB"
+  rabbitmqctl_ -q set_permissions -p "$TEST_DB" eoffice '.*' '.*' '.*'
 }
 
 run_migrations() { app_env "$VENV/bin/python" -m eoffice.migrate; }
 load_demo_organisation() { app_env "$VENV/bin/python" -m services.directory.load; }
 
-start_service() {
-  local name="$1" pidf="$RUN_DIR/$1.pid"
-  if pidfile_alive "$pidf" nameko; then echo "$name already running (pid $(cat "$pidf"))"; return 0; fi
-  # exec all the way down, so that the pid written is nameko's own.
-  (cd "$REPO" && export_app_env && export EOFFICE_MAX_WORKERS="$(service_workers "$name")" &&
-    exec setsid "$VENV/bin/nameko" run --config "$REPO/deploy/nameko.yaml" \
-      "$(service_target "$name")" >>"$LOG_DIR/$name.log" 2>&1 3>&- </dev/null) &
-  echo $! > "$pidf"
+# The command line of each program.
+program_command() {
+  case "$1" in
+    gateway) echo "$VENV/bin/gunicorn -c $REPO/deploy/gunicorn.conf.py services.gateway.app:app" ;;
+    *) echo "$VENV/bin/nameko run --config $REPO/deploy/nameko.yaml $(service_target "$1")" ;;
+  esac
 }
-start_services() {
-  local s; for s in "${SERVICES[@]}"; do start_service "$s"; done
-  # A service is up when it answers its health RPC.
+
+# supervisord.conf from the repository's template and this machine's settings. Programs run as
+# the unprivileged $EOFFICE_APP_USER; supervisord itself runs as root to switch to it.
+write_supervisor_conf() {
+  install -d -m 700 -o root -g root "$SUPERVISOR_DIR"
+  local env_line tmp="$SUPERVISOR_CONF.tmp"
+  # supervisord expands %(...)s in values: a literal % is written %%.
+  env_line="$($PROGRAM_ENV; for v in PYTHONPATH PATH EOFFICE_AMQP_URI EOFFICE_DATABASE_URL EOFFICE_MINIO_ENDPOINTS \
+      EOFFICE_MINIO_ACCESS_KEY EOFFICE_MINIO_SECRET_KEY EOFFICE_TOKEN_SECRET EOFFICE_ELASTICSEARCH_URL \
+      EOFFICE_GATEWAY_BIND EOFFICE_RABBITMQ_MANAGEMENT_URL EOFFICE_DOCUMENTS_BUCKET EOFFICE_RECORDS_BUCKET \
+      EOFFICE_INDEX_PREFIX EOFFICE_RETRY_DELAYS EOFFICE_OUTBOX_POLL_INTERVAL; do [ -z "${!v:-}" ] || printf '%s="%s",' "$v" "${!v//%/%%}"; done)HOME=\"/tmp\""
+  ( umask 077
+    sed -e "s|@SUPERVISOR_DIR@|$SUPERVISOR_DIR|g" -e "s|@LOG_DIR@|$PROGRAM_LOG_DIR|g" "$REPO/deploy/supervisor/supervisord.conf" > "$tmp"
+    local name
+    for name in "${PROGRAMS[@]}"; do
+      sed -e "s|@NAME@|$name|g" -e "s|@COMMAND@|$(program_command "$name")|g" -e "s|@REPO@|$REPO|g" \
+          -e "s|@USER@|$EOFFICE_APP_USER|g" -e "s|@LOG_DIR@|$PROGRAM_LOG_DIR|g" \
+          -e "s|@WORKERS@|$(service_workers "$name")|g" "$REPO/deploy/supervisor/program.conf" >> "$tmp"
+      printf 'environment=%s,EOFFICE_MAX_WORKERS="%s"\n\n' "$env_line" "$(service_workers "$name")" >> "$tmp"
+    done
+    mv "$tmp" "$SUPERVISOR_CONF" )
+}
+
+supervisorctl_() { supervisorctl -c "$SUPERVISOR_CONF" "$@"; }
+supervisor_running() { [ -S "$SUPERVISOR_DIR/supervisor.sock" ] && supervisorctl_ pid >/dev/null 2>&1; }
+program_running() { supervisorctl_ status "$1" 2>/dev/null | grep -q ' RUNNING '; }
+
+# Starts supervisord with every program, or applies a changed configuration: `update` restarts
+# only the programs whose configuration changed, so a second `up` restarts nothing.
+start_supervised() {
+  write_supervisor_conf
+  if supervisor_running; then
+    supervisorctl_ update >/dev/null
+    supervisorctl_ start all >/dev/null 2>&1 || true   # any program an operator stopped
+  else
+    ensure_port_free "$PROGRAM_GATEWAY_PORT" "the gateway" EOFFICE_GATEWAY_PORT
+    (umask 027 && supervisord -c "$SUPERVISOR_CONF")
+  fi
+}
+
+# Starts (or leaves running) every program; done when each service answers its health RPC
+# and the gateway its liveness check. Says which programs it found already running.
+start_programs() {
+  local before=0
+  supervisor_running && before="$(supervisorctl_ status 2>/dev/null | grep -c ' RUNNING ' || true)"
+  start_supervised
   wait_for "services" 90 app_env "$VENV/bin/python" -m eoffice.tools.ping "${SERVICES[@]}"
-  echo "all ${#SERVICES[@]} services answer ping"
-}
-
-start_gateway() {
-  local pidf="$RUN_DIR/gateway.pid"
-  if pidfile_alive "$pidf" gunicorn; then echo "gateway already running (pid $(cat "$pidf"))"; return 0; fi
-  ensure_port_free "$EOFFICE_GATEWAY_PORT" "the gateway" EOFFICE_GATEWAY_PORT
-  (cd "$REPO" && export_app_env && exec setsid "$VENV/bin/gunicorn" -c "$REPO/deploy/gunicorn.conf.py" \
-      --pid "$pidf" services.gateway.app:app >>"$LOG_DIR/gateway.log" 2>&1 3>&- </dev/null) &
   wait_for gateway 60 curl -fsS "http://127.0.0.1:$EOFFICE_GATEWAY_PORT/api/v1/health/live"
+  if [ "$before" = "${#PROGRAMS[@]}" ]; then echo "all ${#PROGRAMS[@]} programs already running, nothing restarted"
+  else echo "${#PROGRAMS[@]} programs running under supervisord (gateway on port $EOFFICE_GATEWAY_PORT)"; fi
 }
 
-stop_pidfile() {
-  local f="$1" word="$2" pid
-  pidfile_alive "$f" "$word" || { rm -f "$f"; return 0; }
-  pid="$(cat "$f")"; kill "$pid"
-  local i; for ((i = 0; i < 30; i++)); do pid_alive "$pid" || break; sleep 0.5; done
-  pid_alive "$pid" && kill -9 "$pid"
-  rm -f "$f"
+# Stops every program and supervisord itself.
+stop_services() {
+  supervisor_running || return 0
+  supervisorctl_ stop all >/dev/null 2>&1 || true
+  local pid; pid="$(supervisorctl_ pid)"
+  supervisorctl_ shutdown >/dev/null 2>&1 || true
+  local i; for ((i = 0; i < 60; i++)); do pid_alive "$pid" || break; sleep 0.5; done
 }
-stop_services() { local s; stop_pidfile "$RUN_DIR/gateway.pid" gunicorn; for s in "${SERVICES[@]}"; do stop_pidfile "$RUN_DIR/$s.pid" nameko; done; }
+restart_services() { write_supervisor_conf; supervisorctl_ update >/dev/null; supervisorctl_ restart all; }
+
+# How often each program died unexpectedly and was restarted, from supervisord's own log.
+program_restarts() { grep -c "exited: $1 (.*not expected)" "$PROGRAM_LOG_DIR/supervisord.log" 2>/dev/null || true; }
+
+# The fault suite's own supervised system: every program of ours under a supervisord of its own,
+# on the test environment EOFFICE_TEST_ENV=faults (own database, vhost, buckets), with its
+# gateway on EOFFICE_FAULTS_GATEWAY_PORT. The running system and its data are not touched;
+# the infrastructure is shared, and the suite stops and starts parts of it.
+EOFFICE_FAULTS_GATEWAY_PORT="${EOFFICE_FAULTS_GATEWAY_PORT:-8091}"
+use_faults_instance() {
+  TEST_ENV=faults TEST_DB=eoffice_test_faults
+  SUPERVISOR_DIR="$EOFFICE_HOME/supervisor-faults" SUPERVISOR_CONF="$EOFFICE_HOME/supervisor-faults/supervisord.conf"
+  PROGRAM_LOG_DIR="$LOG_DIR/faults" PROGRAM_ENV=export_faults_env PROGRAM_GATEWAY_PORT="$EOFFICE_FAULTS_GATEWAY_PORT"
+  install -d -m 750 -o root -g root "$PROGRAM_LOG_DIR"
+}
+faults_ping() { ( export_faults_env; exec "$VENV/bin/python" -m eoffice.tools.ping "${SERVICES[@]}" ); }
+export_faults_env() { export_test_env; export EOFFICE_GATEWAY_BIND="127.0.0.1:$EOFFICE_FAULTS_GATEWAY_PORT"; }
+start_faults_instance() {
+  reset_test_database
+  (export_faults_env; "$VENV/bin/python" -m eoffice.migrate && "$VENV/bin/python" -m services.directory.load)
+  supervisor_running && stop_services
+  rm -f "$PROGRAM_LOG_DIR/supervisord.log"   # restarts are counted from this start
+  start_supervised
+  wait_for "services" 90 faults_ping
+  wait_for gateway 60 curl -fsS "http://127.0.0.1:$EOFFICE_FAULTS_GATEWAY_PORT/api/v1/health/live"
+  echo "fault-suite system up: gateway http://127.0.0.1:$EOFFICE_FAULTS_GATEWAY_PORT, programs under $SUPERVISOR_CONF"
+}

@@ -2,10 +2,12 @@
 from sqlalchemy import (Boolean, Column, Date, DateTime, ForeignKey, Integer, MetaData, String, Table, Text,
                         UniqueConstraint, func)
 
+from eoffice.idempotency import idempotency_table
 from eoffice.messaging import messaging_tables
 
 metadata = MetaData(schema="dak")
 outbox, inbox = messaging_tables(metadata)
+idempotency_keys = idempotency_table(metadata)
 
 MODES = ("post", "hand", "email", "portal", "fax")
 GRADINGS = ("normal", "confidential", "secret", "top_secret")
@@ -56,7 +58,6 @@ receipts = Table(
     Column("tracking_code", String(14), unique=True),  # for the sender's public status page
     Column("copy_of", String(36)),  # marked to several posts: each further post gets a copy
     Column("diarised_by", String(40), nullable=False),
-    Column("idempotency_key", String(100), unique=True),  # a retried diarisation finds its receipt
     Column("diarised_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     UniqueConstraint("office_code", "year", "serial", name="diary_serial_once"),
 )

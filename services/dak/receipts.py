@@ -13,8 +13,10 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from eoffice.access import acting_posts, require_holder, require_last_sender, require_visible
 from eoffice.actor import Actor
-from eoffice.errors import Conflict, InvalidInput, NotCurrentHolder, NotFound
+from eoffice import clock
+from eoffice.errors import Conflict, Forbidden, InvalidInput, NotFound
 from eoffice.paging import keyset_page
 from services.dak.models import corrections, diary_counters, movements, receipts, scans
 from services.dak.schemas import FROZEN_AFTER_MOVE, Correct, Diarise, InboxQuery, ScanRef, Send
@@ -57,16 +59,24 @@ def _log(session: Session, receipt_id: str, action: str, actor: Actor, to_post: 
     return movement
 
 
-def diarise(session: Session, actor: Actor, letter: Diarise, documents: list[ScanRef], idempotency_key: str) -> dict:
+def require_diarist(actor: Actor) -> None:
+    """Raises Forbidden unless the actor is a dak clerk: only they diarise. The gateway asks
+    this too, before it reads an upload, so that a refused caller costs no decoding."""
+    if not actor.has_role("dak_clerk"):
+        raise Forbidden("only a dak clerk diarises")
+
+
+def diarise(session: Session, actor: Actor, letter: Diarise, documents: list[ScanRef]) -> dict:
     """Records a receipt in the actor's office, held by the actor's post; returns it. An
-    electronic receipt needs at least one document; a physical one carries metadata only."""
+    electronic receipt needs at least one document; a physical one carries metadata only. The
+    diary number is of the year it is diarised in (the office day), whatever the received date."""
     if not letter.physical and not documents:
         raise InvalidInput("an electronic receipt needs its scan: upload the letter with it", field="scans")
     if letter.physical and documents:
         raise InvalidInput("a physical receipt carries metadata only; diarise scans as an electronic receipt",
                            field="physical")
-    row = _record(session, actor.office_id, letter.received_date.year, actor.post_id, actor.user_id,
-                  {"idempotency_key": idempotency_key, "opened": True, "received": True, **letter.model_dump()})
+    row = _record(session, actor.office_id, clock.today().year, actor.post_id, actor.user_id,
+                  {"opened": True, "received": True, **letter.model_dump()})
     if documents:
         session.execute(scans.insert(), [{"receipt_id": row["id"], "position": n, "ocr_status": "pending",
                                           **doc.model_dump()} for n, doc in enumerate(documents, start=1)])
@@ -78,15 +88,6 @@ def receipt(session: Session, receipt_id: str) -> dict:
     return dict(session.execute(select(receipts).where(receipts.c.id == receipt_id)).mappings().one())
 
 
-def by_idempotency_key(session: Session, key: str) -> dict:
-    """Returns the receipt an earlier diarisation with this key made."""
-    return dict(session.execute(select(receipts).where(receipts.c.idempotency_key == key)).mappings().one())
-
-
-def acting_posts(actor: Actor) -> set[str]:
-    return {actor.post_id, *actor.delegated_posts}
-
-
 def _locked(session: Session, receipt_id: str) -> dict | None:
     row = session.execute(select(receipts).where(receipts.c.id == receipt_id).with_for_update()).mappings().first()
     return dict(row) if row else None
@@ -94,13 +95,11 @@ def _locked(session: Session, receipt_id: str) -> dict | None:
 
 def held(session: Session, actor: Actor, receipt_id: str, *, status: str | None = "open") -> dict:
     """Returns the receipt, locked, if the actor's post (or a post delegated to it) holds it.
-    Raises NotFound when there is no such receipt, NotCurrentHolder when another post holds
-    it, Conflict when it is not in `status` or is physical and not yet received (rule 3)."""
-    row = _locked(session, receipt_id)
-    if row is None:
-        raise NotFound(f"no receipt {receipt_id}")
-    if row["holder_post"] not in acting_posts(actor):
-        raise NotCurrentHolder(f"receipt {row['diary_number']} is with {row['holder_post']}")
+    Raises NotFound when there is no such receipt or the actor may not see it (`visible`),
+    NotCurrentHolder when another post holds it, Conflict when it is not in `status` or is
+    physical and not yet received (rule 3)."""
+    row, _ = visible(session, actor, receipt_id, lock=True)
+    require_holder(actor, row, f"receipt {row['diary_number']}")
     if status and row["status"] != status:
         raise Conflict(f"receipt {row['diary_number']} is {_describe(row)}")
     if not row["received"]:
@@ -125,14 +124,12 @@ def documents(session: Session, receipt_id: str) -> list[dict]:
 
 def visible(session: Session, actor: Actor, receipt_id: str, lock: bool = False) -> tuple[dict, list[dict]]:
     """Returns the receipt and its movements if the actor's post holds it or ever held or
-    moved it; NotFound otherwise, so strangers learn nothing."""
+    moved it; NotFound otherwise, whatever the caller meant to do, so strangers learn nothing
+    (`eoffice.access`). Every step on a receipt starts here."""
     row = _locked(session, receipt_id) if lock else session.execute(
         select(receipts).where(receipts.c.id == receipt_id)).mappings().first()
     moves = history(session, receipt_id) if row else []
-    posts = acting_posts(actor)
-    if row is None or not (row["holder_post"] in posts or any(m["from_post"] in posts or m["to_post"] in posts
-                                                              for m in moves)):
-        raise NotFound(f"no receipt {receipt_id}")
+    require_visible(actor, "receipt", receipt_id, row, moves)
     return dict(row), moves
 
 
@@ -140,7 +137,8 @@ def copy_for(session: Session, actor: Actor, original: dict, to_post: str, field
     """Makes a copy of a receipt for another post, with a diary number of its own in the
     actor's office, sharing the original's documents and their text."""
     keep = {k: v for k, v in original.items() if k in Diarise.model_fields}
-    row = _record(session, actor.office_id, date.today().year, to_post, actor.user_id,
+    # Numbered in the diary of the office day, not of the server's (UTC) day.
+    row = _record(session, actor.office_id, clock.today().year, to_post, actor.user_id,
                   {**keep, "copy_of": original["id"], "moved": True, "opened": False,
                    "received": not original["physical"], **fields})
     docs = documents(session, original["id"])
@@ -188,11 +186,8 @@ def open_receipt(session: Session, actor: Actor, receipt_id: str) -> tuple[dict,
 def receive(session: Session, actor: Actor, receipt_id: str) -> dict | None:
     """The holder of a physical receipt confirms the paper reached them (rule 3). Returns the
     movement, or None if it was received already."""
-    row = _locked(session, receipt_id)
-    if row is None:
-        raise NotFound(f"no receipt {receipt_id}")
-    if row["holder_post"] not in acting_posts(actor):
-        raise NotCurrentHolder(f"receipt {row['diary_number']} is with {row['holder_post']}")
+    row, _ = visible(session, actor, receipt_id, lock=True)
+    require_holder(actor, row, f"receipt {row['diary_number']}")
     if not row["physical"]:
         raise Conflict(f"receipt {row['diary_number']} is electronic: opening it is receiving it")
     if row["received"]:
@@ -204,12 +199,9 @@ def receive(session: Session, actor: Actor, receipt_id: str) -> dict | None:
 
 def pull_back(session: Session, actor: Actor, receipt_id: str) -> dict:
     """Takes back a receipt the actor's post sent, while the recipient has not opened it."""
-    row = _locked(session, receipt_id)
-    last = session.execute(select(movements).where(movements.c.receipt_id == receipt_id,
-                                                   movements.c.action.in_(("sent", "forwarded")))
-                           .order_by(movements.c.id.desc()).limit(1)).mappings().first()
-    if row is None or last is None or last["from_post"] not in acting_posts(actor):
-        raise NotFound(f"no receipt {receipt_id} sent by you")
+    row, moves = visible(session, actor, receipt_id, lock=True)
+    last = next((m for m in reversed(moves) if m["action"] in ("sent", "forwarded")), None)
+    require_last_sender(actor, last, f"receipt {row['diary_number']}")
     if row["holder_post"] != last["to_post"] or row["status"] != "open":
         raise Conflict(f"receipt {row['diary_number']} has moved on from {last['to_post']}")
     if row["opened"]:

@@ -49,6 +49,7 @@ from pypdf.errors import LimitReachedError, PyPdfError
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
 
 from eoffice.errors import InvalidInput
+from eoffice.validation import FILE_NAME_MAX
 
 SUPPORTED = {"application/pdf", "image/jpeg", "image/png", "image/tiff"}
 ACCEPTED = "PDF, JPEG, PNG or TIFF"
@@ -401,6 +402,9 @@ def _attachment_name(part: EmailMessage, n: int) -> str:
     under this name), else a made-up one."""
     name = PurePosixPath((part.get_filename() or "").replace("\\", "/")).name
     name = re.sub(r"[\x00-\x1f\x7f]", "", name).strip(" .")
+    if len(name) > FILE_NAME_MAX:  # the sender named it, the clerk cannot rename it: cut, keeping its type
+        suffix = PurePosixPath(name).suffix if len(PurePosixPath(name).suffix) <= 10 else ""
+        name = name[:FILE_NAME_MAX - len(suffix)] + suffix
     if name:
         return name
     content_type = part.get_content_type()

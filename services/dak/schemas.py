@@ -4,9 +4,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
+from pydantic import (AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints, ValidationInfo,
+                      field_validator, model_validator)
 
-from eoffice.validation import Text
+from eoffice import clock
+from eoffice.validation import FileName, Text
 from services.directory.schemas import Page
 
 Mode = Literal["post", "hand", "email", "portal", "fax"]
@@ -19,6 +21,36 @@ PostCode = Annotated[Text, StringConstraints(min_length=1, max_length=60)]
 # Rule 9: these never change once the receipt has moved (diarised_at never changes at all).
 FROZEN_AFTER_MOVE = ("received_date", "letter_date", "mode")
 
+# A letter received, or dated, longer ago than this is a mistyped year, not a late entry: old
+# registers being typed in are the one real case, and ten years of them is already plenty.
+OLDEST_LETTER_YEARS = 10
+
+
+def letter_day_problem(day: date) -> str | None:
+    """What is wrong with a received date or a letter date, or None: no letter arrives, or is
+    written, after the office day (`eoffice.clock.today`, IST), nor more than
+    OLDEST_LETTER_YEARS before it."""
+    today = clock.today()
+    if day > today:
+        return f"is after today ({today.isoformat()}, Indian time): a letter cannot come from the future"
+    try:
+        oldest = today.replace(year=today.year - OLDEST_LETTER_YEARS)
+    except ValueError:  # 29 February
+        oldest = today.replace(year=today.year - OLDEST_LETTER_YEARS, day=28)
+    if day < oldest:
+        return f"is before {oldest.isoformat()}: at most {OLDEST_LETTER_YEARS} years back"
+    return None
+
+
+def _letter_day(day: date) -> date:
+    problem = letter_day_problem(day)
+    if problem:
+        raise ValueError(problem)
+    return day
+
+
+LetterDay = Annotated[date, AfterValidator(_letter_day)]
+
 
 class Letter(BaseModel):
     """A receipt's metadata, as the diarising clerk enters it."""
@@ -29,8 +61,8 @@ class Letter(BaseModel):
     sender_email: EmailStr | Literal[""] = ""
     sender_mobile: Mobile = Field("", description="10 digits starting 6-9, optionally +91")
     letter_number: Text = Field("", max_length=200)
-    letter_date: date | None = None
-    received_date: date
+    received_date: LetterDay = Field(description=f"not after today (IST), at most {OLDEST_LETTER_YEARS} years back")
+    letter_date: LetterDay | None = Field(None, description="not after received_date")
     mode: Mode
     category: Text = Field("", max_length=100, description="e.g. petition, complaint, RTI, court case")
     language: Language = "hi"
@@ -38,11 +70,13 @@ class Letter(BaseModel):
     vip: bool = False
     remarks: Text = Field("", max_length=2000)
 
-    @model_validator(mode="after")
-    def _dates(self):
-        if self.letter_date and self.letter_date > self.received_date:
-            raise ValueError("letter_date is after received_date")
-        return self
+    @field_validator("letter_date")
+    @classmethod
+    def _written_before_received(cls, day: date | None, info: ValidationInfo) -> date | None:
+        received = info.data.get("received_date")  # declared first, so checked first
+        if day and received and day > received:
+            raise ValueError("is after received_date")
+        return day
 
 
 class Diarise(Letter):
@@ -51,7 +85,7 @@ class Diarise(Letter):
 
 class ScanRef(BaseModel):
     """A document already checked and stored by the gateway, to be recorded with the receipt."""
-    filename: Text = Field(min_length=1, max_length=255)
+    filename: FileName
     content_type: Literal["application/pdf", "image/jpeg", "image/png", "image/tiff", "message/rfc822"]
     size: int = Field(gt=0)
     pages: int = Field(ge=0)
@@ -96,8 +130,8 @@ class Correct(BaseModel):
     sender_email: EmailStr | Literal[""] | None = None
     sender_mobile: Mobile | None = None
     letter_number: Text | None = Field(None, max_length=200)
-    letter_date: date | None = None
-    received_date: date | None = None
+    letter_date: LetterDay | None = None
+    received_date: LetterDay | None = None
     mode: Mode | None = None
     category: Text | None = Field(None, max_length=100)
     language: Language | None = None

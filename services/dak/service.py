@@ -6,15 +6,15 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
 from eoffice.actor import Actor
 from eoffice.clock import today
 from eoffice.db import Database
-from eoffice.errors import Conflict, Forbidden, InvalidInput, NotCurrentHolder, NotFound
-from eoffice.messaging import Outbox, first_call
-from eoffice.service import ServiceBase, call_with_timeout
+from eoffice.errors import Conflict, InvalidInput, NotCurrentHolder, NotFound
+from eoffice.messaging import Outbox
+from eoffice.service import ServiceBase, call_with_timeout, rpc
 from eoffice.storage import DocumentStore, SWEEP_AFTER, shared_store, sweep
 from eoffice.validation import parse
 from services.dak import events, models, receipts
@@ -24,7 +24,7 @@ from services.dak.schemas import Correct, Diarise, InboxQuery, PutInFile, Remark
 
 
 def repeated(receipt_id: str) -> dict:
-    """What a retried step answers: it was done already, nothing more happened."""
+    """What a step answers that had nothing left to do (a physical receipt received already)."""
     return {"receipt_id": receipt_id, "repeated": True}
 
 
@@ -32,12 +32,10 @@ class DakService(ServiceBase):
     name = "dak"
     db = Database()
     outbox = Outbox(models.outbox)
+    idempotency_keys = models.idempotency_keys
     directory = RpcProxy("directory")
     files = RpcProxy("files")
     peers = ("directory", "files")
-
-    def _once(self, session, idempotency_key: str, method: str) -> bool:
-        return first_call(session, models.inbox, idempotency_key, f"dak.{method}")
 
     def _emit(self, session, event: type[events.ReceiptStep], step: dict) -> dict:
         self.outbox.add(session, event.model_validate(step), subject=step["receipt_id"])
@@ -47,21 +45,20 @@ class DakService(ServiceBase):
     def diarise(self, actor: dict, letter: dict, idempotency_key: str, scans: list[dict] | None = None) -> dict:
         """Diarises a letter in the actor's office; the actor's post holds it. Dak clerks only.
         An electronic receipt comes with its documents, already checked and stored. A retry
-        with the same key returns the same receipt. Emits eoffice.receipt.diarised.v1."""
+        with the same key returns the same receipt (the same documents by content: where the
+        retry's upload was stored does not count). Emits eoffice.receipt.diarised.v1."""
         actor, letter = Actor.model_validate(actor), parse(Diarise, letter)
         documents = [parse(ScanRef, scan) for scan in scans or []]
-        if not actor.has_role("dak_clerk"):
-            raise Forbidden("only a dak clerk diarises")
-        with self.db.transaction() as session:
-            if not self._once(session, idempotency_key, "diarise"):
-                row = receipts.by_idempotency_key(session, idempotency_key)
-            else:
-                row = receipts.diarise(session, actor, letter, documents, idempotency_key)
-                self.outbox.add(session, events.ReceiptDiarised(
-                    receipt_id=row["id"], diary_number=row["diary_number"], office_code=row["office_code"],
-                    holder_post=row["holder_post"], physical=row["physical"], scans=len(documents)),
-                    subject=row["id"])
+        receipts.require_diarist(actor)
+
+        def work(session):
+            row = receipts.diarise(session, actor, letter, documents)
+            self.outbox.add(session, events.ReceiptDiarised(
+                receipt_id=row["id"], diary_number=row["diary_number"], office_code=row["office_code"],
+                holder_post=row["holder_post"], physical=row["physical"], scans=len(documents)),
+                subject=row["id"])
             return {**row, "scans": receipts.documents(session, row["id"])}
+        return self.once(actor, "diarise", idempotency_key, [letter, documents], work)
 
     def _due_dates(self, request: Send) -> dict[str, date]:
         """Each recipient's due date: the one asked for, or 7 working days by the calendar of
@@ -85,9 +82,8 @@ class DakService(ServiceBase):
         eoffice.receipt.diarised.v1 for each copy."""
         actor, request = Actor.model_validate(actor), parse(Send, request)
         due = self._due_dates(request)
-        with self.db.transaction() as session:
-            if not self._once(session, idempotency_key, "send"):
-                return repeated(receipt_id)
+
+        def work(session):
             step = receipts.send(session, actor, receipt_id, request, due)
             for copy in step["copies"]:
                 self.outbox.add(session, events.ReceiptDiarised(
@@ -95,6 +91,7 @@ class DakService(ServiceBase):
                     holder_post=copy["to_post"], physical=False, copy_of=receipt_id), subject=copy["receipt_id"])
             return self._emit(session, events.ReceiptSent, {
                 **step, "copies": [c["receipt_id"] for c in step["copies"]]}) | {"copies": step["copies"]}
+        return self.once(actor, "send", idempotency_key, [receipt_id, request], work)
 
     @rpc
     def open_receipt(self, actor: dict, receipt_id: str) -> dict:
@@ -111,66 +108,59 @@ class DakService(ServiceBase):
     def receive(self, actor: dict, receipt_id: str, idempotency_key: str) -> dict:
         """The holding post confirms a physical receipt reached it (rule 3)."""
         actor = Actor.model_validate(actor)
-        with self.db.transaction() as session:
-            if not self._once(session, idempotency_key, "receive"):
-                return repeated(receipt_id)
+
+        def work(session):
             step = receipts.receive(session, actor, receipt_id)
             return self._emit(session, events.ReceiptReceived, step) if step else repeated(receipt_id)
+        return self.once(actor, "receive", idempotency_key, [receipt_id], work)
 
     @rpc
     def pull_back(self, actor: dict, receipt_id: str, idempotency_key: str) -> dict:
         """Takes back a receipt the actor's post sent, until the recipient opens it."""
         actor = Actor.model_validate(actor)
-        with self.db.transaction() as session:
-            if not self._once(session, idempotency_key, "pull_back"):
-                return repeated(receipt_id)
-            return self._emit(session, events.ReceiptPulledBack, receipts.pull_back(session, actor, receipt_id))
+        return self.once(actor, "pull_back", idempotency_key, [receipt_id], lambda session: self._emit(
+            session, events.ReceiptPulledBack, receipts.pull_back(session, actor, receipt_id)))
 
     @rpc
     def put_in_file(self, actor: dict, receipt_id: str, request: dict, idempotency_key: str) -> dict:
         """Puts a receipt in a file; the files service takes it from the event."""
         actor, request = Actor.model_validate(actor), parse(PutInFile, request)
+        with self.db.transaction() as session:  # a receipt the actor may not see is not found, whatever the file
+            receipts.visible(session, actor, receipt_id)
         try:  # the actor's post must hold the file, and it must be open
             file = call_with_timeout(self.files.attachable, actor.model_dump(mode="json"), request.file_id)
-        except (NotFound, NotCurrentHolder, Conflict) as exc:
+        except NotFound:  # or not visible to the actor: the same answer, naming nothing of it
+            raise NotFound(f"no file {request.file_id}", field="file_id") from None
+        except (NotCurrentHolder, Conflict) as exc:
             raise InvalidInput(f"file {request.file_id}: {exc.detail}", field="file_id") from None
-        with self.db.transaction() as session:
-            if not self._once(session, idempotency_key, "put_in_file"):
-                return repeated(receipt_id)
-            return self._emit(session, events.ReceiptPutInFile, receipts.put_in_file(
-                session, actor, receipt_id, file, request.remarks))
+        return self.once(actor, "put_in_file", idempotency_key, [receipt_id, request], lambda session: self._emit(
+            session, events.ReceiptPutInFile, receipts.put_in_file(session, actor, receipt_id, file, request.remarks)))
 
     @rpc
     def close(self, actor: dict, receipt_id: str, request: dict, idempotency_key: str) -> dict:
         actor, request = Actor.model_validate(actor), parse(Remarks, request)
-        with self.db.transaction() as session:
-            if not self._once(session, idempotency_key, "close"):
-                return repeated(receipt_id)
-            return self._emit(session, events.ReceiptClosed,
-                              receipts.close(session, actor, receipt_id, request.remarks))
+        return self.once(actor, "close", idempotency_key, [receipt_id, request], lambda session: self._emit(
+            session, events.ReceiptClosed, receipts.close(session, actor, receipt_id, request.remarks)))
 
     @rpc
     def reopen(self, actor: dict, receipt_id: str, request: dict, idempotency_key: str) -> dict:
         actor, request = Actor.model_validate(actor), parse(Remarks, request)
-        with self.db.transaction() as session:
-            if not self._once(session, idempotency_key, "reopen"):
-                return repeated(receipt_id)
-            return self._emit(session, events.ReceiptReopened,
-                              receipts.reopen(session, actor, receipt_id, request.remarks))
+        return self.once(actor, "reopen", idempotency_key, [receipt_id, request], lambda session: self._emit(
+            session, events.ReceiptReopened, receipts.reopen(session, actor, receipt_id, request.remarks)))
 
     @rpc
     def correct(self, actor: dict, receipt_id: str, request: dict, idempotency_key: str) -> dict:
         """Corrects metadata as the holder; each change is logged with old and new values."""
         actor, request = Actor.model_validate(actor), parse(Correct, request)
-        with self.db.transaction() as session:
-            if not self._once(session, idempotency_key, "correct"):
-                return {**receipts.receipt(session, receipt_id), "corrections": []}
+
+        def work(session):
             row, made = receipts.correct(session, actor, receipt_id, request)
             if made:
                 self._emit(session, events.ReceiptCorrected, {
                     "receipt_id": receipt_id, "diary_number": row["diary_number"], "by_user": actor.user_id,
                     "from_post": actor.post_id, "remarks": request.reason, "fields": [c["field"] for c in made]})
             return {**row, "corrections": made}
+        return self.once(actor, "correct", idempotency_key, [receipt_id, request], work)
 
     @rpc
     def inbox(self, actor: dict, query: dict | None = None) -> dict:

@@ -3,10 +3,12 @@ from sqlalchemy import (Boolean, CheckConstraint, Column, Date, DateTime, Foreig
                         String, Table, Text, UniqueConstraint, func)
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from eoffice.idempotency import idempotency_table
 from eoffice.messaging import messaging_tables
 
 metadata = MetaData(schema="directory")
 outbox, inbox = messaging_tables(metadata)
+idempotency_keys = idempotency_table(metadata)
 
 LEVELS = ("state", "department", "hod", "district", "office", "section")
 ROLES = ("system_admin", "office_admin", "dak_clerk", "section_staff", "officer", "supervisor")
@@ -49,8 +51,6 @@ users = Table(
     Column("email", String(200), nullable=False, unique=True),
     Column("mobile", String(15), nullable=False),
     Column("password_hash", Text),
-    Column("failed_sign_ins", Integer, nullable=False, server_default="0"),
-    Column("locked_until", DateTime(timezone=True)),
     Column("active", Boolean, nullable=False, server_default="true"),
 )
 
@@ -84,4 +84,16 @@ sign_in_log = Table(
     Column("email", String(200), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("outcome", String(20), nullable=False),  # ok, bad_password, locked, unknown
+    Column("client", String(64), nullable=False, server_default=""),  # the address the gateway saw
+)
+
+# Wrong passwords per e-mail *and client address*: a lockout shuts out only the address that
+# guessed, so nobody can lock another person out by typing their e-mail five times. Unknown
+# e-mails are counted and locked alike, so a lockout does not reveal which accounts exist.
+sign_in_failures = Table(
+    "sign_in_failures", metadata,
+    Column("email", String(200), primary_key=True),
+    Column("client", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("locked_until", DateTime(timezone=True)),
 )

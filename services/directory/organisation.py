@@ -5,18 +5,20 @@ Persistence functions take the session as their first argument and nothing from 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, delete, or_, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from eoffice.clock import today
 from eoffice.actor import Actor
 from eoffice.errors import (AccountLocked, Forbidden, InvalidCredentials, InvalidInput, NotFound,
                             NotHolderOfPost)
-from services.directory.models import (delegations, holidays, offices, postings, posts, sign_in_log,
-                                       users)
+from services.directory.models import (delegations, holidays, offices, postings, posts, sign_in_failures,
+                                       sign_in_log, users)
 
 JURISDICTION_LEVELS = ("department", "hod", "district")
 LOCK_AFTER_FAILURES = 5
@@ -134,38 +136,54 @@ def actor_for(session: Session, employee_id: str, post_code: str | None) -> Acto
                  roles=frozenset(chosen["roles"]), delegated_posts=frozenset(chosen["delegated_posts"]))
 
 
-def authenticate(session: Session, email: str, password: str, now: datetime | None = None) -> dict:
-    """Checks a password; returns the user. Counts failures and locks the account for
-    LOCK_FOR after LOCK_AFTER_FAILURES of them; every attempt is logged. Raises
-    InvalidCredentials (also for an unknown e-mail) or AccountLocked. The caller commits even
-    when this raises, so that failures are counted."""
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return hasher.hash("not anyone's password")
+
+
+def authenticate(session: Session, email: str, password: str, client: str = "",
+                 now: datetime | None = None) -> dict:
+    """Checks a password; returns the user. Counts wrong passwords per e-mail and client
+    address, and after LOCK_AFTER_FAILURES of them refuses that address for that e-mail for
+    LOCK_FOR (other addresses still sign in: a lock nobody else can trigger); every attempt is
+    logged with its address. Raises InvalidCredentials or AccountLocked. An unknown e-mail is
+    answered like a known one with a wrong password, after the same argon2 work and with the
+    same lockout, so neither the answer nor its timing tells whether an account exists. The
+    caller commits even when this raises, so that failures are counted."""
     now = now or datetime.now(timezone.utc)
-    email = email.strip().lower()
-    user = session.execute(select(users).where(users.c.email == email)).mappings().first()
+    email, client = email.strip().lower(), client[:64]
 
     def log(outcome: str):
-        session.execute(sign_in_log.insert().values(email=email, outcome=outcome))
-    if user is None or not user["active"] or not user["password_hash"]:
-        log("unknown")
-        raise InvalidCredentials()
-    if user["locked_until"] and user["locked_until"] > now:
+        session.execute(sign_in_log.insert().values(email=email, outcome=outcome, client=client))
+    pair = and_(sign_in_failures.c.email == email, sign_in_failures.c.client == client)
+    locked_until = session.execute(select(sign_in_failures.c.locked_until).where(pair)).scalar()
+    if locked_until and locked_until > now:
         log("locked")
-        raise AccountLocked(f"locked until {user['locked_until'].isoformat(timespec='minutes')}")
-    try:
-        hasher.verify(user["password_hash"], password)
-    except (VerifyMismatchError, InvalidHashError):
-        failures = user["failed_sign_ins"] + 1
-        locked = now + LOCK_FOR if failures >= LOCK_AFTER_FAILURES else None
-        session.execute(users.update().where(users.c.employee_id == user["employee_id"]).values(
-            failed_sign_ins=0 if locked else failures, locked_until=locked))
-        log("bad_password")
-        if locked:
-            raise AccountLocked(f"locked until {locked.isoformat(timespec='minutes')}") from None
-        raise InvalidCredentials() from None
-    session.execute(users.update().where(users.c.employee_id == user["employee_id"]).values(
-        failed_sign_ins=0, locked_until=None))
+        raise AccountLocked(f"locked for this address until {locked_until.isoformat(timespec='minutes')}")
+    user = session.execute(select(users).where(users.c.email == email)).mappings().first()
+    known = user is not None and user["active"] and bool(user["password_hash"])
+    if not (_verify(user["password_hash"] if known else _dummy_hash(), password) and known):
+        counted = insert(sign_in_failures).values(email=email, client=client, failures=1)
+        failures = session.execute(counted.on_conflict_do_update(
+            index_elements=[sign_in_failures.c.email, sign_in_failures.c.client],
+            set_={"failures": sign_in_failures.c.failures + 1, "locked_until": None})
+            .returning(sign_in_failures.c.failures)).scalar()
+        log("bad_password" if known else "unknown")
+        if failures >= LOCK_AFTER_FAILURES:
+            locked = now + LOCK_FOR
+            session.execute(sign_in_failures.update().where(pair).values(failures=0, locked_until=locked))
+            raise AccountLocked(f"locked for this address until {locked.isoformat(timespec='minutes')}")
+        raise InvalidCredentials()
+    session.execute(delete(sign_in_failures).where(pair))
     log("ok")
     return {k: user[k] for k in ("employee_id", "name_en", "name_hi", "email")}
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return hasher.verify(password_hash, password)
+    except (VerifyMismatchError, InvalidHashError):
+        return False
 
 
 # Who may see and change what. Offices are grouped into jurisdictions (a department, a head of
@@ -190,11 +208,28 @@ def require_admin(session: Session, actor: Actor, office_path: str, what: str) -
         raise Forbidden("only an office admin or the system admin may change the organisation")
 
 
-def hand_over(session: Session, post_code: str, employee_id: str, start: date) -> dict:
-    """Ends the post's current regular posting the day before `start` and posts the user to it
-    from `start`. Pending work belongs to the post, so it is the new holder's from then on."""
-    if not session.execute(select(users.c.employee_id).where(users.c.employee_id == employee_id)).first():
+def require_user_visible(session: Session, actor: Actor, employee_id: str) -> None:
+    """Raises InvalidInput "no user", exactly as for an unknown one, unless the user exists and
+    the actor may see them: the system admin sees everyone; others see the users who hold a post
+    in their jurisdiction today, and those who hold none (awaiting posting, e.g. on transfer: the
+    old office ends their posting, the new one posts them)."""
+    found = session.execute(select(users.c.employee_id).where(users.c.employee_id == employee_id)).first()
+    if found and not actor.has_role("system_admin"):
+        posted_in = session.execute(select(offices.c.path).join(posts, posts.c.office_code == offices.c.code)
+                                    .join(postings, postings.c.post_code == posts.c.code)
+                                    .where(postings.c.employee_id == employee_id, _active(postings, today()))
+                                    ).scalars().all()
+        own = actor_jurisdiction(session, actor)
+        found = not posted_in or any(is_under(path, own) for path in posted_in)
+    if not found:
         raise InvalidInput(f"no user {employee_id}", field="employee_id")
+
+
+def hand_over(session: Session, actor: Actor, post_code: str, employee_id: str, start: date) -> dict:
+    """Ends the post's current regular posting the day before `start` and posts the user to it
+    from `start`. Pending work belongs to the post, so it is the new holder's from then on. The
+    user must be one the actor may see (`require_user_visible`); the caller checks the post."""
+    require_user_visible(session, actor, employee_id)
     current = session.execute(select(postings).where(
         postings.c.post_code == post_code, postings.c.charge == "regular",
         or_(postings.c.end_date.is_(None), postings.c.end_date >= start))).mappings().all()

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import logging
 
-from nameko.rpc import rpc
+
 from sqlalchemy import select
 
 from eoffice.actor import Actor
 from eoffice.db import Database
 from eoffice.errors import AccountLocked, Forbidden, InvalidCredentials
-from eoffice.messaging import Outbox, first_call
+from eoffice.messaging import Outbox
 from eoffice.paging import keyset_page
-from eoffice.service import ServiceBase
+from eoffice.service import ServiceBase, rpc
 from eoffice.validation import parse
 from eoffice import workdays as calendar
 from services.directory import events, importer, models, organisation as org
@@ -28,6 +28,7 @@ class DirectoryService(ServiceBase):
     name = "directory"
     db = Database()
     outbox = Outbox(models.outbox)
+    idempotency_keys = models.idempotency_keys
 
     # --- the organisation ---------------------------------------------------------------
 
@@ -92,46 +93,48 @@ class DirectoryService(ServiceBase):
         """Gives a post a new regular holder from a date; the previous posting ends the day
         before. Office admins of the post's jurisdiction only. Emits post-handed-over.v1."""
         actor, request = Actor.model_validate(actor), parse(HandOver, request)
-        with self.db.transaction() as session:
+
+        def work(session):
             found = org.post(session, request.post_code)
             org.require_admin(session, actor, found["office_path"], f"post {request.post_code}")
-            if not first_call(session, models.inbox, idempotency_key, "directory.hand_over_post"):
-                return {"post_code": request.post_code, "employee_id": request.employee_id, "repeated": True}
-            result = org.hand_over(session, request.post_code, request.employee_id, request.start_date)
+            result = org.hand_over(session, actor, request.post_code, request.employee_id, request.start_date)
             self.outbox.add(session, events.PostHandedOver(**result), subject=request.post_code)
             return result
+        return self.once(actor, "hand_over_post", idempotency_key, request, work)
 
     @rpc
     def delegate(self, actor: dict, request: dict, idempotency_key: str) -> dict:
         """Hands a post's work to another post for a period. Office admins only."""
         actor, request = Actor.model_validate(actor), parse(Delegate, request)
-        with self.db.transaction() as session:
+
+        def work(session):
             source, target = org.post(session, request.from_post), org.post(session, request.to_post)
             org.require_admin(session, actor, source["office_path"], f"post {request.from_post}")
             org.require_visible(session, actor, target["office_path"], f"post {request.to_post}")
-            if first_call(session, models.inbox, idempotency_key, "directory.delegate"):
-                session.execute(models.delegations.insert().values(**request.model_dump()))
-                self.outbox.add(session, events.DelegationCreated(
-                    from_post=request.from_post, to_post=request.to_post,
-                    start_date=request.start_date.isoformat(), end_date=request.end_date.isoformat()),
-                    subject=request.from_post)
-        return request.model_dump(mode="json")
+            session.execute(models.delegations.insert().values(**request.model_dump()))
+            self.outbox.add(session, events.DelegationCreated(
+                from_post=request.from_post, to_post=request.to_post,
+                start_date=request.start_date.isoformat(), end_date=request.end_date.isoformat()),
+                subject=request.from_post)
+            return request.model_dump(mode="json")
+        return self.once(actor, "delegate", idempotency_key, request, work)
 
     # --- sign-in and the actor ------------------------------------------------------------
 
     @rpc
-    def authenticate(self, email: str, password: str) -> dict:
+    def authenticate(self, email: str, password: str, client: str = "") -> dict:
         """Returns the user and the posts they hold today; raises InvalidCredentials or
-        AccountLocked. Failures are counted and logged even though it raises."""
+        AccountLocked. `client` is the address the gateway saw: wrong passwords lock out that
+        address for that e-mail only. Failures are counted and logged even though it raises."""
         failure = None
         with self.db.transaction() as session:
             try:
-                user = org.authenticate(session, email, password)
+                user = org.authenticate(session, email, password, client)
             except (InvalidCredentials, AccountLocked) as exc:
                 failure = exc  # commit the count and the log line, then raise
         if failure:
             if isinstance(failure, AccountLocked):
-                log.warning("sign-in refused for %s: %s", email, failure.detail)
+                log.warning("sign-in refused for %s from %s: %s", email, client or "?", failure.detail)
             raise failure
         with self.db.transaction() as session:
             return {**user, "posts": org.posts_of(session, user["employee_id"])}

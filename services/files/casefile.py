@@ -8,24 +8,23 @@ saw and is refused if the file changed meanwhile."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime, timezone
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from eoffice import clock
+from eoffice.access import acting_posts, require_holder, require_last_sender, require_visible
 from eoffice.actor import Actor
-from eoffice.errors import Conflict, Forbidden, InvalidInput, NotCurrentHolder, NotFound
+from eoffice.errors import Conflict, Forbidden, InvalidInput, NotFound
 from eoffice.paging import keyset_page
 from services.files.models import (DEFAULT_OVERDUE_DAYS, DEFAULT_PATTERN, category_limits, correspondence, counters,
                                    draft_versions, drafts, files, links, movements, schemes, subject_heads)
 from services.files.schemas import CreateFile, FilesQuery, Scheme, StoredDocument, SubjectHead
 
 PAGES_PER_VOLUME = 200  # a new volume starts past this; page numbers continue
-
-
-def acting_posts(actor: Actor) -> set[str]:
-    return {actor.post_id, *actor.delegated_posts}
 
 
 # --- numbering ---------------------------------------------------------------------------
@@ -82,26 +81,30 @@ def history(session: Session, file_id: str) -> list[dict]:
                                              .order_by(movements.c.id)).mappings()]
 
 
-def visible(session: Session, actor: Actor, file_id: str, supervises, lock: bool = False) -> tuple[dict, list[dict]]:
+Supervises = Callable[[str], bool]  # whether the actor oversees an office (rule 10)
+
+
+def visible(session: Session, actor: Actor, file_id: str, supervises: Supervises,
+            lock: bool = False) -> tuple[dict, list[dict]]:
     """Returns the file and its movements if the actor's post holds it, created it, ever held
-    or moved it, or supervises its office (rule 10); NotFound otherwise."""
-    row = _row(session, file_id, lock=lock)
-    moves = history(session, file_id)
-    posts = acting_posts(actor)
-    involved = row["holder_post"] in posts or row["creator_post"] in posts or any(
-        m["from_post"] in posts or m["to_post"] in posts for m in moves)
-    if not involved and not supervises(row["office_code"]):
-        raise NotFound(f"no file {file_id}")
-    return row, moves
+    or moved it, or supervises its office (rule 10); NotFound otherwise, whatever the caller
+    meant to do, so strangers learn nothing (`eoffice.access`). Every step on a file starts here."""
+    query = select(files).where(files.c.id == file_id)
+    row = session.execute(query.with_for_update() if lock else query).mappings().first()
+    moves = history(session, file_id) if row else []
+    require_visible(actor, "file", file_id, row, moves, also=[row["creator_post"]] if row else [],
+                    oversees=lambda: supervises(row["office_code"]))
+    return dict(row), moves
 
 
-def held(session: Session, actor: Actor, file_id: str, *, version: int | None = None,
+def held(session: Session, actor: Actor, file_id: str, supervises: Supervises, *, version: int | None = None,
          statuses: tuple[str, ...] = ("open", "parked")) -> dict:
     """Returns the file, locked, if the actor's post holds it (rule 1) and it may be acted on:
-    received if physical (rule 3), in one of `statuses`, and at `version` if one is given."""
-    row = _row(session, file_id, lock=True)
-    if row["holder_post"] not in acting_posts(actor):
-        raise NotCurrentHolder(f"file {row['file_number']} is with {row['holder_post']}")
+    received if physical (rule 3), in one of `statuses`, and at `version` if one is given.
+    NotFound if the actor may not see it (`visible`), NotCurrentHolder if they may but another
+    post holds it."""
+    row, _ = visible(session, actor, file_id, supervises, lock=True)
+    require_holder(actor, row, f"file {row['file_number']}")
     if version is not None and row["version"] != version:
         raise Conflict(f"file {row['file_number']} changed meanwhile (version {row['version']}, not {version})")
     if row["status"] not in statuses:
@@ -125,33 +128,30 @@ def _bump(session: Session, file_id: str, **values) -> None:
 
 # --- creating ----------------------------------------------------------------------------
 
-def create(session: Session, actor: Actor, request: CreateFile, key: str, *, parent: dict | None = None) -> dict:
-    """Opens a file in the actor's office, held by the actor's post."""
+def create(session: Session, actor: Actor, request: CreateFile, *, parent: dict | None = None) -> dict:
+    """Opens a file in the actor's office, held by the actor's post, numbered in the year of
+    the office day."""
     if parent is None and not session.execute(select(subject_heads.c.code).where(
             subject_heads.c.office_code == actor.office_id, subject_heads.c.code == request.subject_head)).first():
         raise InvalidInput(f"{request.subject_head} is not a subject head of {actor.office_id}; "
                            "the office admin adds heads", field="subject_head")
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     if parent:
         part = (session.execute(select(func.max(files.c.part_number)).where(files.c.parent_id == parent["id"]))
                 .scalar() or 0) + 1
         number, extra = f"{parent['file_number']}/Part-{part}", {"parent_id": parent["id"], "part_number": part}
     else:
-        number, extra = next_file_number(session, actor.office_id, request.subject_head, now.year), {}
+        number, extra = next_file_number(session, actor.office_id, request.subject_head, clock.today().year), {}
     row = {"id": str(uuid.uuid4()), "file_number": number, "office_code": actor.office_id,
            "subject_head": request.subject_head, "subject": request.subject, "category": request.category,
            "priority": request.priority, "record_category": request.record_category, "physical": request.physical,
            "creator_post": actor.post_id, "created_by": actor.user_id, "holder_post": actor.post_id,
-           "idempotency_key": key, "held_since": now, **extra}
+           "held_since": now, **extra}
     session.execute(files.insert().values(**row))
     created = _row(session, row["id"])
     _log(session, created, "created", actor, to_post=actor.post_id,
          remarks=f"part {extra['part_number']} of {parent['file_number']}" if parent else "")
     return created
-
-
-def by_key(session: Session, key: str) -> dict:
-    return dict(session.execute(select(files).where(files.c.idempotency_key == key)).mappings().one())
 
 
 # --- correspondence ----------------------------------------------------------------------
@@ -327,10 +327,9 @@ def open_file(session: Session, actor: Actor, file: dict) -> dict | None:
     return step
 
 
-def receive(session: Session, actor: Actor, file_id: str) -> dict | None:
-    file = _row(session, file_id, lock=True)
-    if file["holder_post"] not in acting_posts(actor):
-        raise NotCurrentHolder(f"file {file['file_number']} is with {file['holder_post']}")
+def receive(session: Session, actor: Actor, file_id: str, supervises: Supervises) -> dict | None:
+    file, _ = visible(session, actor, file_id, supervises, lock=True)
+    require_holder(actor, file, f"file {file['file_number']}")
     if not file["physical"]:
         raise Conflict(f"file {file['file_number']} is electronic: opening it is receiving it")
     if file["received"]:
@@ -339,12 +338,10 @@ def receive(session: Session, actor: Actor, file_id: str) -> dict | None:
     return _log(session, file, "received", actor, to_post=file["holder_post"])
 
 
-def pull_back(session: Session, actor: Actor, file_id: str) -> dict:
-    file = _row(session, file_id, lock=True)
-    last = session.execute(select(movements).where(movements.c.file_id == file_id, movements.c.action == "sent")
-                           .order_by(movements.c.id.desc()).limit(1)).mappings().first()
-    if last is None or last["from_post"] not in acting_posts(actor):
-        raise NotFound(f"no file {file_id} sent by you")
+def pull_back(session: Session, actor: Actor, file_id: str, supervises: Supervises) -> dict:
+    file, moves = visible(session, actor, file_id, supervises, lock=True)
+    last = next((m for m in reversed(moves) if m["action"] == "sent"), None)
+    require_last_sender(actor, last, f"file {file['file_number']}")
     if file["holder_post"] != last["to_post"]:
         raise Conflict(f"file {file['file_number']} has moved on from {last['to_post']}")
     if file["opened"]:
@@ -375,22 +372,24 @@ def close(session: Session, actor: Actor, file: dict, remarks: str) -> dict:
     return _log(session, file, "closed", actor, to_post=file["holder_post"], remarks=remarks)
 
 
-def request_reopen(session: Session, actor: Actor, file_id: str, remarks: str) -> dict:
-    file = _row(session, file_id, lock=True)
+def request_reopen(session: Session, actor: Actor, file_id: str, supervises: Supervises, remarks: str) -> dict:
+    file, _ = visible(session, actor, file_id, supervises, lock=True)
+    require_holder(actor, file, f"file {file['file_number']}")
     if file["status"] != "closed":
         raise Conflict(f"file {file['file_number']} is not closed")
-    if file["holder_post"] not in acting_posts(actor):
-        raise NotCurrentHolder(f"file {file['file_number']} is with {file['holder_post']}")
     _bump(session, file_id, reopen_requested_by=actor.post_id)
     return _log(session, file, "reopen_asked", actor, to_post=file["holder_post"], remarks=remarks)
 
 
-def approve_reopen(session: Session, actor: Actor, file_id: str, supervisors: list[str], remarks: str) -> dict:
-    """A supervisor of the post that asked approves: the file is open again, with that post."""
-    file = _row(session, file_id, lock=True)
+def approve_reopen(session: Session, actor: Actor, file_id: str, supervisors: list[str], supervises: Supervises,
+                   remarks: str) -> dict:
+    """A supervisor of the post that asked approves: the file is open again, with that post.
+    The posts above the one that asked (`supervisors`) may see the file for this."""
+    approver = bool(acting_posts(actor) & set(supervisors))
+    file, _ = visible(session, actor, file_id, lambda office: approver or supervises(office), lock=True)
     if file["status"] != "closed" or not file["reopen_requested_by"]:
         raise Conflict(f"nobody has asked to reopen file {file['file_number']}")
-    if not acting_posts(actor) & set(supervisors):
+    if not approver:
         raise Forbidden(f"a supervisor of {file['reopen_requested_by']} approves reopening")
     _bump(session, file_id, status="open", closed_at=None, reopen_requested_by=None,
           holder_post=file["reopen_requested_by"], opened=True, held_since=datetime.now(timezone.utc))

@@ -3,10 +3,12 @@ from sqlalchemy import (Boolean, Column, Date, DateTime, ForeignKey, Integer, Me
                         Text, UniqueConstraint, func)
 from sqlalchemy.dialects.postgresql import JSONB
 
+from eoffice.idempotency import idempotency_table
 from eoffice.messaging import messaging_tables
 
 metadata = MetaData(schema="files")
 outbox, inbox = messaging_tables(metadata)
+idempotency_keys = idempotency_table(metadata)
 
 PRIORITIES = ("normal", "urgent", "immediate")
 RECORD_CATEGORIES = {"A": None, "B": None, "C": 10}  # years kept; A and B permanently (review at 25)
@@ -78,7 +80,6 @@ files = Table(
     Column("notes_count", Integer, nullable=False, server_default="0"),
     Column("notes_head", String(64)),
     Column("version", Integer, nullable=False, server_default="1"),  # bumped by every change
-    Column("idempotency_key", String(100), unique=True),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("closed_at", DateTime(timezone=True)),
     Column("reopen_requested_by", String(60)),  # the post that asked for the closed file back

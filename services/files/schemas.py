@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
-from eoffice.validation import Text
+from eoffice.validation import FileName, Text
 from services.dak.schemas import PostCode, Priority
 from services.directory.schemas import Page
 
@@ -49,7 +49,7 @@ class StoredDocument(BaseModel):
     """A document the gateway checked and stored, to be recorded with the file."""
     object_name: str = Field(min_length=1, max_length=300)
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-    filename: Text = Field(min_length=1, max_length=255)
+    filename: FileName
     content_type: Literal["application/pdf", "image/jpeg", "image/png", "image/tiff"]
     pages: StrictInt = Field(ge=1)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
 from eoffice import workdays
@@ -16,8 +16,8 @@ from eoffice.db import Database
 from eoffice.errors import Forbidden, InvalidInput, NotFound
 from eoffice.events import Envelope
 from eoffice.faults import crash_point
-from eoffice.messaging import Outbox, first_call, first_time, reliable_handler
-from eoffice.service import ServiceBase, call_with_timeout
+from eoffice.messaging import Outbox, first_time, reliable_handler
+from eoffice.service import ServiceBase, call_with_timeout, rpc
 from eoffice.storage import DocumentStore, SWEEP_AFTER, shared_store, sweep
 from eoffice.validation import parse
 from services.dak.events import ReceiptPutInFile
@@ -29,6 +29,7 @@ from services.files.schemas import (CategoryLimit, CreateFile, Document, Draft, 
 
 
 def repeated(file_id: str) -> dict:
+    """What a step answers that had nothing left to do (a physical file received already)."""
     return {"file_id": file_id, "repeated": True}
 
 
@@ -36,6 +37,7 @@ class FilesService(ServiceBase):
     name = "files"
     db = Database()
     outbox = Outbox(models.outbox)
+    idempotency_keys = models.idempotency_keys
     directory = RpcProxy("directory")
     peers = ("directory",)
 
@@ -58,14 +60,13 @@ class FilesService(ServiceBase):
     def _require_admin(self, actor: Actor, office_code: str) -> None:
         self._ask("require_admin", actor.model_dump(mode="json"), office_code, f"office {office_code}")
 
-    def _step(self, actor: Actor, file_id: str, key: str, method: str, work, *, version: int | None = None,
-              statuses=("open", "parked")):
-        """Runs `work(session, file)` on a file the actor holds, once per idempotency key."""
-        with self.db.transaction() as session:
-            if not first_call(session, models.inbox, key, f"files.{method}"):
-                return repeated(file_id)
-            file = casefile.held(session, actor, file_id, version=version, statuses=statuses)
-            return work(session, file)
+    def _step(self, actor: Actor, file_id: str, key: str, method: str, request, work, *,
+              version: int | None = None, statuses=("open", "parked")):
+        """Runs `work(session, file)` on a file the actor holds, once per idempotency key;
+        `request` is what else says what is asked (ids of notes or drafts, the body)."""
+        return self.once(actor, method, key, [file_id, version, request], lambda session: work(
+            session, casefile.held(session, actor, file_id, self._supervises(actor), version=version,
+                                   statuses=statuses)))
 
     # --- office settings -------------------------------------------------------------------
 
@@ -85,6 +86,8 @@ class FilesService(ServiceBase):
 
     @rpc
     def subject_heads(self, actor: dict, office_code: str) -> list[dict]:
+        """The office's subject heads, for those who may see the office (NotFound otherwise)."""
+        self._ask("get_office", Actor.model_validate(actor).model_dump(mode="json"), office_code)
         with self.db.transaction() as session:
             return casefile.heads_of(session, office_code)
 
@@ -103,33 +106,29 @@ class FilesService(ServiceBase):
         """Opens a file in the actor's office, numbered by its scheme; optionally with a
         receipt the actor holds (it arrives through dak's put-in-file event)."""
         actor, request = Actor.model_validate(actor), parse(CreateFile, request)
-        with self.db.transaction() as session:
-            if not first_call(session, models.inbox, idempotency_key, "files.create"):
-                return casefile.by_key(session, idempotency_key)
-            row = casefile.create(session, actor, request, idempotency_key)
-            self.outbox.add(session, events.FileCreated(
-                file_id=row["id"], file_number=row["file_number"], office_code=row["office_code"],
-                subject=row["subject"], creator_post=row["creator_post"], by_user=actor.user_id,
-                parent_id=row["parent_id"]), subject=row["id"])
-            return row
+
+        return self.once(actor, "create", idempotency_key, request, lambda session: self._created(
+            session, actor, casefile.create(session, actor, request)))
+
+    def _created(self, session, actor: Actor, row: dict) -> dict:
+        self.outbox.add(session, events.FileCreated(
+            file_id=row["id"], file_number=row["file_number"], office_code=row["office_code"],
+            subject=row["subject"], creator_post=row["creator_post"], by_user=actor.user_id,
+            parent_id=row["parent_id"]), subject=row["id"])
+        return row
 
     @rpc
     def create_part(self, actor: dict, file_id: str, request: dict, idempotency_key: str) -> dict:
         """Opens a part file of a file (the case proceeds while the main file is elsewhere)."""
         actor, request = Actor.model_validate(actor), parse(Remarks, request)
-        with self.db.transaction() as session:
-            if not first_call(session, models.inbox, idempotency_key, "files.create_part"):
-                return casefile.by_key(session, idempotency_key)
+
+        def work(session):
             parent, _ = casefile.visible(session, actor, file_id, self._supervises(actor))
-            row = casefile.create(session, actor, CreateFile(
+            return self._created(session, actor, casefile.create(session, actor, CreateFile(
                 subject_head=parent["subject_head"], subject=parent["subject"], category=parent["category"],
                 priority=parent["priority"], record_category=parent["record_category"],
-                physical=parent["physical"]), idempotency_key, parent=parent)
-            self.outbox.add(session, events.FileCreated(
-                file_id=row["id"], file_number=row["file_number"], office_code=row["office_code"],
-                subject=row["subject"], creator_post=row["creator_post"], by_user=actor.user_id,
-                parent_id=parent["id"]), subject=row["id"])
-            return row
+                physical=parent["physical"]), parent=parent))
+        return self.once(actor, "create_part", idempotency_key, [file_id, request], work)
 
     @rpc
     def open_file(self, actor: dict, file_id: str) -> dict:
@@ -153,7 +152,7 @@ class FilesService(ServiceBase):
         is open. Returns the file's number; raises otherwise (dak asks before it moves one)."""
         actor = Actor.model_validate(actor)
         with self.db.transaction() as session:
-            row = casefile.held(session, actor, file_id, statuses=("open",))
+            row = casefile.held(session, actor, file_id, self._supervises(actor), statuses=("open",))
             return {"file_id": row["id"], "file_number": row["file_number"]}
 
     # --- notesheet -------------------------------------------------------------------------
@@ -171,20 +170,20 @@ class FilesService(ServiceBase):
                                                            by_user=actor.user_id, by_post=actor.post_id),
                                 subject=file_id)
             return note
-        return self._step(actor, file_id, idempotency_key, "write_note", work)
+        return self._step(actor, file_id, idempotency_key, "write_note", request, work)
 
     @rpc
     def edit_note(self, actor: dict, file_id: str, note_id: int, request: dict, idempotency_key: str) -> dict:
         """Edits the actor's own yellow note. There is no way to edit a green one."""
         actor, request = Actor.model_validate(actor), parse(EditNote, request)
-        return self._step(actor, file_id, idempotency_key, "edit_note", lambda session, file: notesheet.edit_draft(
-            session, actor, file, note_id, request.body, request.refs, request.version,
-            casefile.last_page(session, file_id)))
+        return self._step(actor, file_id, idempotency_key, "edit_note", [note_id, request], lambda session, file:
+                          notesheet.edit_draft(session, actor, file, note_id, request.body, request.refs,
+                                               request.version, casefile.last_page(session, file_id)))
 
     @rpc
     def discard_note(self, actor: dict, file_id: str, note_id: int, request: dict, idempotency_key: str) -> dict:
         actor, request = Actor.model_validate(actor), parse(Version, request)
-        return self._step(actor, file_id, idempotency_key, "discard_note", lambda session, file:
+        return self._step(actor, file_id, idempotency_key, "discard_note", [note_id, request], lambda session, file:
                           notesheet.discard_draft(session, actor, file, note_id, request.version))
 
     @rpc
@@ -197,7 +196,7 @@ class FilesService(ServiceBase):
                                                        seq=note["seq"], hash=note["hash"], by_user=actor.user_id,
                                                        by_post=actor.post_id), subject=file_id)
             return note
-        return self._step(actor, file_id, idempotency_key, "confirm_note", work)
+        return self._step(actor, file_id, idempotency_key, "confirm_note", [note_id, request], work)
 
     @rpc
     def green_note(self, actor: dict, file_id: str, seq: int) -> dict:
@@ -221,7 +220,7 @@ class FilesService(ServiceBase):
     @rpc
     def add_document(self, actor: dict, file_id: str, request: dict, idempotency_key: str) -> dict:
         actor, request = Actor.model_validate(actor), parse(Document, request)
-        return self._step(actor, file_id, idempotency_key, "add_document", lambda session, file:
+        return self._step(actor, file_id, idempotency_key, "add_document", request, lambda session, file:
                           casefile.add_correspondence(
                               session, file, kind="document", title=request.title, by_user=actor.user_id,
                               pages=request.document.pages if request.document else request.pages,
@@ -230,7 +229,7 @@ class FilesService(ServiceBase):
     @rpc
     def flag(self, actor: dict, file_id: str, item_id: int, request: dict, idempotency_key: str) -> dict:
         actor, request = Actor.model_validate(actor), parse(Flag, request)
-        return self._step(actor, file_id, idempotency_key, "flag", lambda session, file:
+        return self._step(actor, file_id, idempotency_key, "flag", [item_id, request], lambda session, file:
                           casefile.flag_puc(session, file, item_id, request.puc))
 
     @reliable_handler("dak", ReceiptPutInFile.event_type)
@@ -250,13 +249,13 @@ class FilesService(ServiceBase):
     @rpc
     def add_draft(self, actor: dict, file_id: str, request: dict, idempotency_key: str) -> dict:
         actor, request = Actor.model_validate(actor), parse(Draft, request)
-        return self._step(actor, file_id, idempotency_key, "add_draft", lambda session, file:
+        return self._step(actor, file_id, idempotency_key, "add_draft", request, lambda session, file:
                           casefile.add_draft(session, actor, file, request.title, request.body, request.document))
 
     @rpc
     def revise_draft(self, actor: dict, file_id: str, draft_id: int, request: dict, idempotency_key: str) -> dict:
         actor, request = Actor.model_validate(actor), parse(Revise, request)
-        return self._step(actor, file_id, idempotency_key, "revise_draft", lambda session, file:
+        return self._step(actor, file_id, idempotency_key, "revise_draft", [draft_id, request], lambda session, file:
                           casefile.revise_draft(session, actor, file, draft_id, request.body, request.version,
                                                 request.document))
 
@@ -271,7 +270,7 @@ class FilesService(ServiceBase):
                 file_id=file_id, file_number=file["file_number"], draft_id=draft_id, version=request.version,
                 title=draft["title"], by_user=actor.user_id, by_post=actor.post_id), subject=file_id)
             return draft
-        return self._step(actor, file_id, idempotency_key, "approve_draft", work)
+        return self._step(actor, file_id, idempotency_key, "approve_draft", [draft_id, request], work)
 
     @rpc
     def stored_document(self, actor: dict, file_id: str, where: dict) -> dict:
@@ -307,7 +306,7 @@ class FilesService(ServiceBase):
         """Sends a file the actor's post holds to another post (up, or back down the chain)."""
         actor, request = Actor.model_validate(actor), parse(SendFile, request)
         with self.db.transaction() as session:
-            category = casefile._row(session, file_id)["category"]
+            category = casefile.visible(session, actor, file_id, self._supervises(actor))[0]["category"]
             days = casefile.limit_of(session, category)
         due = self._due(request.to_post, days, request.due_date)
 
@@ -315,30 +314,29 @@ class FilesService(ServiceBase):
             step = casefile.send(session, actor, file, request.to_post, request.remarks, due)
             crash_point("files.send")  # tests kill the service here: the transaction is half done
             return self._emit(session, events.FileSent, step, by_post=actor.post_id)
-        return self._step(actor, file_id, idempotency_key, "send", work, version=version)
+        return self._step(actor, file_id, idempotency_key, "send", request, work, version=version)
 
     @rpc
     def receive(self, actor: dict, file_id: str, idempotency_key: str) -> dict:
         actor = Actor.model_validate(actor)
-        with self.db.transaction() as session:
-            if not first_call(session, models.inbox, idempotency_key, "files.receive"):
-                return repeated(file_id)
-            step = casefile.receive(session, actor, file_id)
+
+        def work(session):
+            step = casefile.receive(session, actor, file_id, self._supervises(actor))
             return self._emit(session, events.FileReceived, step, by_post=actor.post_id) if step else repeated(file_id)
+        return self.once(actor, "receive", idempotency_key, [file_id], work)
 
     @rpc
     def pull_back(self, actor: dict, file_id: str, idempotency_key: str) -> dict:
         actor = Actor.model_validate(actor)
-        with self.db.transaction() as session:
-            if not first_call(session, models.inbox, idempotency_key, "files.pull_back"):
-                return repeated(file_id)
-            return self._emit(session, events.FilePulledBack, casefile.pull_back(session, actor, file_id),
-                              by_post=actor.post_id)
+        return self.once(actor, "pull_back", idempotency_key, [file_id], lambda session: self._emit(
+            session, events.FilePulledBack, casefile.pull_back(session, actor, file_id, self._supervises(actor)),
+            by_post=actor.post_id))
 
     @rpc
     def park(self, actor: dict, file_id: str, request: dict, idempotency_key: str, parked: bool = True) -> dict:
         actor, request = Actor.model_validate(actor), parse(Remarks, request)
-        return self._step(actor, file_id, idempotency_key, "park" if parked else "unpark", lambda session, file:
+        method = "park" if parked else "unpark"
+        return self._step(actor, file_id, idempotency_key, method, request, lambda session, file:
                           self._emit(session, events.FileParked if parked else events.FileUnparked,
                                      casefile.park(session, actor, file, parked, request.remarks),
                                      by_post=actor.post_id))
@@ -346,29 +344,27 @@ class FilesService(ServiceBase):
     @rpc
     def close(self, actor: dict, file_id: str, request: dict, idempotency_key: str) -> dict:
         actor, request = Actor.model_validate(actor), parse(Remarks, request)
-        return self._step(actor, file_id, idempotency_key, "close", lambda session, file: self._emit(
+        return self._step(actor, file_id, idempotency_key, "close", request, lambda session, file: self._emit(
             session, events.FileClosed, casefile.close(session, actor, file, request.remarks), by_post=actor.post_id))
 
     @rpc
     def request_reopen(self, actor: dict, file_id: str, request: dict, idempotency_key: str) -> dict:
         actor, request = Actor.model_validate(actor), parse(Remarks, request)
-        with self.db.transaction() as session:
-            if not first_call(session, models.inbox, idempotency_key, "files.request_reopen"):
-                return repeated(file_id)
-            return self._emit(session, events.FileReopenRequested,
-                              casefile.request_reopen(session, actor, file_id, request.remarks), by_post=actor.post_id)
+        return self.once(actor, "request_reopen", idempotency_key, [file_id, request], lambda session: self._emit(
+            session, events.FileReopenRequested, casefile.request_reopen(
+                session, actor, file_id, self._supervises(actor), request.remarks),
+            by_post=actor.post_id))
 
     @rpc
     def approve_reopen(self, actor: dict, file_id: str, request: dict, idempotency_key: str) -> dict:
         actor, request = Actor.model_validate(actor), parse(Remarks, request)
-        with self.db.transaction() as session:
-            if not first_call(session, models.inbox, idempotency_key, "files.approve_reopen"):
-                return repeated(file_id)
+        with self.db.transaction() as session:  # the directory is asked outside the transaction
             asker = casefile._row(session, file_id)["reopen_requested_by"]
         supervisors = self._ask("supervisors_of", asker) if asker else []
-        with self.db.transaction() as session:
-            return self._emit(session, events.FileReopened, casefile.approve_reopen(
-                session, actor, file_id, supervisors, request.remarks), by_post=actor.post_id)
+        return self.once(actor, "approve_reopen", idempotency_key, [file_id, request], lambda session: self._emit(
+            session, events.FileReopened,
+            casefile.approve_reopen(session, actor, file_id, supervisors, self._supervises(actor), request.remarks),
+            by_post=actor.post_id))
 
     @rpc
     def link(self, actor: dict, file_id: str, request: dict, idempotency_key: str) -> dict:
@@ -377,7 +373,7 @@ class FilesService(ServiceBase):
         def work(session, file):
             other, _ = casefile.visible(session, actor, request.other_file_id, self._supervises(actor))
             return casefile.link(session, actor, file, other, request.kind)
-        return self._step(actor, file_id, idempotency_key, "link", work)
+        return self._step(actor, file_id, idempotency_key, "link", request, work)
 
     # --- where files are -------------------------------------------------------------------
 

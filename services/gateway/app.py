@@ -8,21 +8,29 @@ import logging
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from eoffice.db import UnitOfWork, make_engine
 from eoffice.rpc import RpcPool
-from eoffice.settings import get_settings
+from eoffice.settings import MissingSecret, get_settings
 from eoffice.storage import DocumentStore
-from services.gateway import auth, dak, directory, files, health, problems
+from services.gateway import auth, dak, directory, docs, files, health, problems
+from services.gateway.headers import SecurityHeaders
 from services.gateway.requests import RequestContext, RequestIdLogFilter, current_request_id
 
 API_PREFIX = "/api/v1"
+log = logging.getLogger(__name__)
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI):
     # Created here, in the worker process after gunicorn forked: nothing shared across forks.
     settings = get_settings()
+    try:
+        settings.token_signing_secret()  # no tokens signed with a missing or guessable secret
+    except MissingSecret as exc:
+        log.critical("the gateway cannot start: %s", exc)
+        raise
     app.state.settings = settings
     app.state.rpc = RpcPool(settings.amqp_uri, size=16, context=lambda: {"request_id": current_request_id()})
     # Readiness must answer quickly even when a service is dead.
@@ -30,6 +38,7 @@ async def lifespan(app: FastAPI):
     # One unit of work per worker process: sign-in sessions are checked on every request.
     app.state.db = UnitOfWork(make_engine(settings.database_url, pool_size=4))
     app.state.store = DocumentStore(settings)  # uploaded documents go straight to MinIO
+    app.state.actors = auth.RecentActors()  # who each session acts as, as the directory said lately
     yield
     app.state.rpc.close()
     app.state.health_rpc.close()
@@ -37,8 +46,9 @@ async def lifespan(app: FastAPI):
 
 
 def create_app() -> FastAPI:
+    settings = get_settings()
     app = FastAPI(title="e-Office API", version="1", lifespan=lifespan,
-                  openapi_url=f"{API_PREFIX}/openapi.json", docs_url=f"{API_PREFIX}/docs", redoc_url=None)
+                  openapi_url=f"{API_PREFIX}/openapi.json", docs_url=None, redoc_url=None)
     api = APIRouter(prefix=API_PREFIX, responses=problems.COMMON)
     api.include_router(health.router)
     api.include_router(auth.router)
@@ -47,8 +57,15 @@ def create_app() -> FastAPI:
     api.include_router(dak.public)
     api.include_router(files.router)
     app.include_router(api)
+    if settings.api_docs:
+        docs.install(app, f"{API_PREFIX}/docs")
     problems.install(app)
-    app.add_middleware(RequestContext, max_body=get_settings().max_upload_bytes)
+    # The last added runs first: proxy headers (if trusted), then security headers on every
+    # answer, then request ids and the body limit.
+    app.add_middleware(RequestContext, max_body=settings.max_upload_bytes)
+    app.add_middleware(SecurityHeaders, docs_path=f"{API_PREFIX}/docs")
+    if settings.trusted_proxies:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app
 
 

@@ -1,30 +1,44 @@
 """Sign-in, tokens and the Actor of every request.
 
 - Access tokens: JWT (HS256, EOFFICE_TOKEN_SECRET), 15 minutes, carrying the Actor the
-  directory resolved and the session id; every request also checks the session is not revoked.
-- Refresh tokens: random, stored only as SHA-256, 30 days, single use: refreshing rotates them,
-  and presenting a used one again revokes its whole session family.
-- Sign-out revokes the session family at once, for access and refresh tokens alike."""
+  directory resolved and the session id; every request also checks that the session is not
+  revoked and not rotated by a refresh (so a refresh ends the access token it replaces).
+- The Actor of a request that changes something is asked of the directory afresh: a post handed
+  over or a delegation ended takes effect at once. Reads use the actor the directory gave at
+  most RECHECK_READS ago (per worker process). See docs/security.md.
+- Refresh tokens: random, stored only as an HMAC under the token secret (so a new secret ends
+  every session), 30 days, single use: refreshing rotates them, and presenting a used one
+  again revokes its whole session family.
+- Sign-out revokes the session family at once, for access and refresh tokens alike.
+- Sign-in is rate-limited per client address and per e-mail (services/gateway/limits.py); the
+  directory locks out one client address for one account after repeated wrong passwords."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
+import threading
+import time
 import uuid
+from collections import OrderedDict
 from datetime import datetime, timedelta, timezone
 
 import jwt
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, select, update
 
 from eoffice.actor import Actor
-from eoffice.errors import NotSignedIn
+from eoffice.errors import NotHolderOfPost, NotSignedIn
+from services.gateway import limits, problems
 from services.gateway.models import Text, sessions
 
 ACCESS_TTL = timedelta(minutes=15)
 REFRESH_TTL = timedelta(days=30)
 ALGORITHM = "HS256"
+RECHECK_READS = 30.0  # seconds a read may use the actor the directory gave before
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 router = APIRouter(prefix="/auth", tags=["sign-in"])
 bearer = HTTPBearer(auto_error=False, description="An access token from /auth/sign-in")
@@ -77,8 +91,11 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _sha(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def _digest(request: Request, refresh_token: str) -> str:
+    """What is stored of a refresh token: its HMAC-SHA256 under the token secret, so that a new
+    secret ends every session (access tokens no longer verify, refresh tokens are unknown)."""
+    key = request.app.state.settings.token_signing_secret().encode()
+    return hmac.new(key, refresh_token.encode(), hashlib.sha256).hexdigest()
 
 
 def issue(request: Request, actor: Actor, family: str | None = None) -> Tokens:
@@ -88,21 +105,19 @@ def issue(request: Request, actor: Actor, family: str | None = None) -> Tokens:
     with state.db.transaction() as db:
         db.execute(sessions.insert().values(
             id=session_id, family=family or session_id, employee_id=actor.user_id, post_code=actor.post_id,
-            refresh_sha256=_sha(refresh), expires_at=_now() + REFRESH_TTL))
+            refresh_sha256=_digest(request, refresh), expires_at=_now() + REFRESH_TTL))
     claims = {"sub": actor.user_id, "sid": session_id, "typ": "access", "iat": _now(),
               "exp": _now() + ACCESS_TTL, "act": actor.model_dump(mode="json")}
-    return Tokens(access_token=jwt.encode(claims, state.settings.token_secret, algorithm=ALGORITHM),
+    return Tokens(access_token=jwt.encode(claims, state.settings.token_signing_secret(), algorithm=ALGORITHM),
                   refresh_token=refresh, expires_in=int(ACCESS_TTL.total_seconds()),
                   acting_as=actor.post_id or "", roles=sorted(actor.roles))
 
 
-def current(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> tuple[Actor, str]:
-    """Returns the request's Actor and session id; raises NotSignedIn for a missing, expired,
-    tampered or revoked token."""
-    if credentials is None:
-        raise NotSignedIn("send an access token: Authorization: Bearer <token>")
+def verified_claims(request: Request, token: str) -> dict:
+    """Returns the claims of a signed, unexpired access token, without asking whether its
+    session still stands (`current` does); raises NotSignedIn."""
     try:
-        claims = jwt.decode(credentials.credentials, request.app.state.settings.token_secret,
+        claims = jwt.decode(token, request.app.state.settings.token_signing_secret(),
                             algorithms=[ALGORITHM], options={"require": ["exp", "sid", "act"]})
     except jwt.ExpiredSignatureError:
         raise NotSignedIn("the access token has expired; refresh it") from None
@@ -110,25 +125,80 @@ def current(request: Request, credentials: HTTPAuthorizationCredentials | None =
         raise NotSignedIn("the access token is not valid") from None
     if claims.get("typ") != "access":
         raise NotSignedIn("not an access token")
-    # One round trip: the session's family exists and none of it is revoked.
+    return claims
+
+
+def current(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> tuple[Actor, str]:
+    """Returns the Actor in the request's token and its session id; raises NotSignedIn for a
+    missing, expired, tampered or revoked token, or one a refresh has replaced."""
+    if credentials is None:
+        raise NotSignedIn("send an access token: Authorization: Bearer <token>")
+    claims = verified_claims(request, credentials.credentials)
+    # One round trip: the session's family exists, none of it is revoked, and this token's own
+    # session has not been rotated by a refresh.
     family = select(sessions.c.family).where(sessions.c.id == claims["sid"]).scalar_subquery()
     with request.app.state.db.transaction() as db:
-        members, revoked = db.execute(select(func.count(), func.count(sessions.c.revoked_at))
-                                      .where(sessions.c.family == family)).one()
+        members, revoked, refreshed = db.execute(
+            select(func.count(), func.count(sessions.c.revoked_at),
+                   func.count().filter(and_(sessions.c.id == claims["sid"], sessions.c.rotated_at.is_not(None))))
+            .where(sessions.c.family == family)).one()
     if members == 0 or revoked:
         raise NotSignedIn("the session was signed out")
+    if refreshed:
+        raise NotSignedIn("this access token was replaced by a refresh; use the new one")
     return Actor.model_validate(claims["act"]), claims["sid"]
 
 
-def actor(found: tuple[Actor, str] = Depends(current)) -> Actor:
-    return found[0]
+class RecentActors:
+    """The actor of each session as the directory last resolved it (or why it refused), and
+    when: a bounded cache of one worker process, shared by its request threads."""
+
+    def __init__(self, size: int = 10_000):
+        self._seen: OrderedDict[str, tuple[float, Actor | str]] = OrderedDict()
+        self._size, self._lock = size, threading.Lock()
+
+    def get(self, session_id: str, max_age: float) -> Actor | str | None:
+        with self._lock:
+            found = self._seen.get(session_id)
+        return found[1] if found and time.monotonic() - found[0] <= max_age else None
+
+    def put(self, session_id: str, value: Actor | str) -> None:
+        with self._lock:
+            self._seen[session_id] = (time.monotonic(), value)
+            self._seen.move_to_end(session_id)
+            while len(self._seen) > self._size:
+                self._seen.popitem(last=False)
+
+
+def actor(request: Request, found: tuple[Actor, str] = Depends(current)) -> Actor:
+    """Returns the Actor of the request as the directory sees it now: afresh for a request that
+    changes something, at most RECHECK_READS old for a read. Raises NotHolderOfPost (403) once
+    the post in the token is no longer the user's (handed over), and reflects delegations
+    given or ended since the token was issued."""
+    token_actor, session_id = found
+    recent: RecentActors = request.app.state.actors
+    known = recent.get(session_id, RECHECK_READS) if request.method in SAFE_METHODS else None
+    if known is None:
+        try:
+            known = Actor.model_validate(request.app.state.rpc.call(
+                "directory", "actor_for", token_actor.user_id, token_actor.post_id))
+        except NotHolderOfPost as exc:
+            known = f"{exc.detail}; sign in again or act as a post you hold"
+        recent.put(session_id, known)
+    if isinstance(known, str):
+        raise NotHolderOfPost(known)
+    return known
 
 
 @router.post("/sign-in", response_model=Tokens, summary="Sign in with e-mail and password",
-             responses={401: {"description": "wrong e-mail or password"}, 423: {"description": "account locked"}})
+             responses={401: {"description": "wrong e-mail or password"},
+                        423: {"description": "locked for this client after repeated wrong passwords"},
+                        **problems.RATE_LIMITED})
 def sign_in(body: SignIn, request: Request) -> Tokens:
+    client = limits.client_address(request)
+    limits.hit(request, ("sign-in-client", client), ("sign-in-account", body.email.strip().lower()))
     rpc = request.app.state.rpc
-    user = rpc.call("directory", "authenticate", body.email, body.password)
+    user = rpc.call("directory", "authenticate", body.email, body.password, client)
     actor_ = Actor.model_validate(rpc.call("directory", "actor_for", user["employee_id"], body.post_code))
     return issue(request, actor_)
 
@@ -137,7 +207,7 @@ def sign_in(body: SignIn, request: Request) -> Tokens:
 def refresh(body: Refresh, request: Request) -> Tokens:
     now = _now()
     with request.app.state.db.transaction() as db:
-        row = db.execute(select(sessions).where(sessions.c.refresh_sha256 == _sha(body.refresh_token))
+        row = db.execute(select(sessions).where(sessions.c.refresh_sha256 == _digest(request, body.refresh_token))
                          .with_for_update()).mappings().first()
         if row is None:
             raise NotSignedIn("unknown refresh token")
@@ -176,5 +246,6 @@ def _revoke(request: Request, session_id: str) -> None:
 
 
 @router.get("/me", response_model=Me, summary="Who you are and which posts you hold")
-def me(request: Request, who: Actor = Depends(actor)) -> Me:
-    return Me.model_validate(request.app.state.rpc.call("directory", "whoami", who.model_dump(mode="json")))
+def me(request: Request, found: tuple[Actor, str] = Depends(current)) -> Me:
+    # From the session alone: who has lost the post they signed in as still learns what they hold.
+    return Me.model_validate(request.app.state.rpc.call("directory", "whoami", found[0].model_dump(mode="json")))

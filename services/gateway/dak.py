@@ -13,14 +13,17 @@ from pydantic import BaseModel, EmailStr, Field, TypeAdapter, ValidationError
 from eoffice.actor import Actor
 from eoffice.clock import today
 from eoffice.errors import Conflict
+from eoffice.validation import file_name
 from services.dak.models import TEXT_SUFFIX
+from services.dak.receipts import require_diarist
 from services.dak.scans import attachments
-from services.dak.schemas import Correct, Diarise, PutInFile, Remarks, Send
+from services.dak.schemas import Correct, Diarise, PutInFile, Remarks, Send, letter_day_problem
+from services.gateway import limits, problems
 from services.gateway.auth import actor
 from services.gateway.directory import IdempotencyKey
 from services.gateway.pages import Page, PageRequest, page, page_request
 from services.gateway.paths import id_path
-from services.gateway.uploads import checked, diarise_with_documents, download, email_document, letter_from
+from services.gateway.uploads import LIMITED, checked, diarise_with_documents, download, email_document, letter_from
 
 router = APIRouter(tags=["dak"], dependencies=[Depends(actor)])
 public = APIRouter(tags=["public"])
@@ -30,6 +33,9 @@ LETTER_FIELD = ("the receipt's metadata as a JSON object, the same fields as POS
 
 
 class Receipt(Diarise):
+    # As recorded: the bounds on a date hold on the day it is entered, not for ever after.
+    received_date: date
+    letter_date: date | None = None
     id: str
     diary_number: str
     office_code: str
@@ -145,13 +151,15 @@ def diarise(request: Request, body: Diarise, who: Actor = Depends(actor), idempo
 
 
 @router.post("/receipts/electronic", response_model=DiarisedReceipt, status_code=201,
-             summary="Diarise a scanned letter: PDF, JPEG, PNG or TIFF files (dak clerk)")
+             summary="Diarise a scanned letter: PDF, JPEG, PNG or TIFF files (dak clerk)", **LIMITED)
 def diarise_scans(request: Request, letter: str = Form(description=LETTER_FIELD),
                   scans: list[UploadFile] = File(description="the scanned pages, in order; each up to the size limit"),
                   who: Actor = Depends(actor), idempotency_key: str = IdempotencyKey):
+    require_diarist(who)  # before any upload is read: a caller who may not diarise costs no decoding
     metadata = letter_from(letter, {})
     limit = request.app.state.settings.max_scan_bytes
-    documents = [checked(upload.file, upload.filename or f"scan-{n}", limit) for n, upload in enumerate(scans, 1)]
+    documents = [checked(upload.file, upload.filename or f"scan-{n}", limit, "scans")
+                 for n, upload in enumerate(scans, 1)]
     return diarise_with_documents(request.app.state.store, documents, lambda refs: _call(
         request, "diarise", _who(who), metadata.model_dump(mode="json"), idempotency_key, refs))
 
@@ -166,22 +174,23 @@ def _email_defaults(summary) -> dict:
     return {"subject": (summary.subject or "(no subject)")[:2000], "mode": "email",
             "sender_name": (summary.from_name or summary.from_address or "(unknown sender)")[:500],
             "sender_email": sender, "received_date": today().isoformat(),
-            "letter_date": letter_date.isoformat() if letter_date and letter_date <= today() else None}
+            "letter_date": letter_date.isoformat() if letter_date and not letter_day_problem(letter_date) else None}
 
 
 @router.post("/receipts/email", response_model=DiarisedReceipt, status_code=201,
-             summary="Diarise an e-mail (.eml) with its attachments (dak clerk)")
+             summary="Diarise an e-mail (.eml) with its attachments (dak clerk)", **LIMITED)
 def diarise_email(request: Request, email: UploadFile = File(description="the message as received, RFC 822"),
                   letter: str | None = Form(None, description="fields to set instead of those read from the "
                                                               "e-mail (JSON object)"),
                   who: Actor = Depends(actor), idempotency_key: str = IdempotencyKey):
+    require_diarist(who)  # before the e-mail is read
     limit = request.app.state.settings.max_scan_bytes
-    name = email.filename or "message.eml"
+    name = file_name(email.filename or "message.eml", "email")
     summary, parts = attachments(email.file, name, max_bytes=limit)
     metadata = letter_from(letter, _email_defaults(summary))
     email.file.seek(0)
     documents = [email_document(email.file.read(), name)]
-    documents += [checked(io.BytesIO(data), filename, limit) for filename, data in parts]
+    documents += [checked(io.BytesIO(data), filename, limit, "email") for filename, data in parts]
     return diarise_with_documents(request.app.state.store, documents, lambda refs: _call(
         request, "diarise", _who(who), metadata.model_dump(mode="json"), idempotency_key, refs))
 
@@ -283,6 +292,7 @@ def inbox(request: Request, who: Actor = Depends(actor), at: PageRequest = Depen
 
 
 @public.get("/public/receipts/{tracking_code}", response_model=PublicStatus,
+            dependencies=[Depends(limits.tracking)], responses=problems.RATE_LIMITED,
             summary="The status of a letter you sent, by the tracking code on its acknowledgement (no sign-in)")
 def track(request: Request, tracking_code: str = Path(min_length=12, max_length=20,
                                                       pattern=r"^[0-9A-Za-z]{4}-?[0-9A-Za-z]{4}-?[0-9A-Za-z]{4}$")):

@@ -15,7 +15,9 @@ from services.gateway.pages import Page, PageRequest, page, page_request
 router = APIRouter(tags=["directory"], dependencies=[Depends(actor)])
 CodePath = Path(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9()._-]+$")
 IdempotencyKey = Header(min_length=8, max_length=100, alias="Idempotency-Key",
-                        description="any unique string; a retried request with the same key is done once")
+                        description="a new unique string per request, yours alone (scoped to you, your post and "
+                                    "the operation): the same request again with it is done once and answered as "
+                                    "the first time; a different request with it is refused (422)")
 
 
 class Office(BaseModel):

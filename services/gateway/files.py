@@ -17,7 +17,7 @@ from services.gateway.auth import actor
 from services.gateway.directory import IdempotencyKey
 from services.gateway.pages import Page, PageRequest, page, page_request
 from services.gateway.paths import id_path
-from services.gateway.uploads import as_stored, checked, download, store_then_record
+from services.gateway.uploads import LIMITED, as_stored, checked, download, store_then_record
 from services.files.models import UPLOADS
 
 router = APIRouter(tags=["files"], dependencies=[Depends(actor)])
@@ -353,13 +353,13 @@ DOCUMENT = File(description="PDF, JPEG, PNG or TIFF; checked before it is stored
 def _with_upload(request: Request, upload: UploadFile, record):
     """Checks and stores one uploaded document, then `record(stored)`; nothing stays behind if
     the files service refuses."""
-    doc = checked(upload.file, upload.filename or "document", request.app.state.settings.max_scan_bytes)
+    doc = checked(upload.file, upload.filename or "document", request.app.state.settings.max_scan_bytes, "document")
     return store_then_record(request.app.state.store, [doc], lambda refs: record(as_stored(refs[0])),
                              prefix=UPLOADS, kept=lambda result: {result.get("object_name")})
 
 
 @router.post("/files/{file_id:id36}/documents/upload", response_model=Item, status_code=201,
-             summary="Upload a document to the correspondence; its pages are counted and numbered on")
+             summary="Upload a document to the correspondence; its pages are counted and numbered on", **LIMITED)
 def upload_document(request: Request, title: str = Form(min_length=1, max_length=500), document: UploadFile = DOCUMENT,
                     who: Actor = Depends(actor), file_id: str = FileId, idempotency_key: str = IdempotencyKey):
     return _with_upload(request, document, lambda stored: _call(
@@ -367,7 +367,7 @@ def upload_document(request: Request, title: str = Form(min_length=1, max_length
 
 
 @router.post("/files/{file_id:id36}/drafts/upload", response_model=DraftOut, status_code=201,
-             summary="Start a draft for approval with its text and a document")
+             summary="Start a draft for approval with its text and a document", **LIMITED)
 def upload_draft(request: Request, title: str = Form(min_length=1, max_length=500),
                  body: str = Form(min_length=1, max_length=100000), document: UploadFile = DOCUMENT,
                  who: Actor = Depends(actor), file_id: str = FileId, idempotency_key: str = IdempotencyKey):
@@ -377,7 +377,7 @@ def upload_draft(request: Request, title: str = Form(min_length=1, max_length=50
 
 
 @router.post("/files/{file_id:id36}/drafts/{draft_id}/versions/upload", response_model=DraftOut, status_code=201,
-             summary="Revise a draft with new text and a new document")
+             summary="Revise a draft with new text and a new document", **LIMITED)
 def upload_revision(request: Request, body: str = Form(min_length=1, max_length=100000),
                     version: int = Form(ge=1, le=1_000_000), document: UploadFile = DOCUMENT,
                     who: Actor = Depends(actor), file_id: str = FileId, draft_id: int = item_id(),

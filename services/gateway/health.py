@@ -1,15 +1,25 @@
-"""Liveness and readiness of the whole system, as the gateway sees it."""
+"""Liveness and readiness of the whole system, as the gateway sees it.
+
+Readiness tells everyone only `ready` or `not-ready` (200 or 503): enough for a load balancer
+or a container health check. Which part is down, with internal addresses and error texts, is
+for operators: a request with the system admin's access token. Not "any request from
+loopback": the gateway listens on 127.0.0.1 behind a reverse proxy on the same machine, where
+every outside request comes from loopback too."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from fastapi.security import HTTPAuthorizationCredentials
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import SQLAlchemyError
 
 from eoffice import health
+from eoffice.actor import Actor
 from eoffice.migrate import SERVICES
 from services.dak.ocr_worker import QUEUE as OCR_QUEUE
+from services.gateway import auth
 
 router = APIRouter(prefix="/health", tags=["health"])
 
@@ -24,8 +34,8 @@ class Check(BaseModel):
 
 
 class Ready(BaseModel):
-    status: str  # "ok" or "unhealthy"
-    checks: dict[str, Check]
+    status: str = Field(description="ready or not-ready")
+    checks: dict[str, Check] | None = Field(None, description="each part and its state: for the system admin only")
 
 
 @router.get("/live", response_model=Live, summary="The gateway process answers")
@@ -42,9 +52,25 @@ def _service(pool, name: str) -> dict:
     return {"status": "ok" if report.get("status") == "ok" else "down", **({"failed": failed} if failed else {})}
 
 
-@router.get("/ready", response_model=Ready, summary="Every service and infrastructure part answers",
+def _operator(request: Request, credentials: HTTPAuthorizationCredentials | None) -> bool:
+    """True for a request with a valid system admin token; a token that is sent must be valid
+    (NotSignedIn otherwise), so an operator is not shown less without being told why."""
+    if credentials is None:
+        return False
+    try:
+        who = auth.current(request, credentials)[0]
+    except SQLAlchemyError:
+        # PostgreSQL is down, so the session cannot be looked up; a signed, unexpired token
+        # still names its holder, and this is when the operator most needs the details.
+        who = Actor.model_validate(auth.verified_claims(request, credentials.credentials)["act"])
+    return who.has_role("system_admin")
+
+
+@router.get("/ready", response_model=Ready, response_model_exclude_none=True,
+            summary="Every service and infrastructure part answers (the parts: system admin only)",
             responses={503: {"model": Ready, "description": "Some part is down"}})
-def ready(request: Request):
+def ready(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(auth.bearer)):
+    operator = _operator(request, credentials)
     state = request.app.state
     settings = state.settings
     with ThreadPoolExecutor(max_workers=len(SERVICES) + 4) as pool:
@@ -56,6 +82,6 @@ def ready(request: Request):
         minio = pool.submit(health.minio_nodes, settings)
         checks = {name: future.result() for name, future in futures.items()}
         checks.update(minio.result())
-    status = "ok" if all(check["status"] == "ok" for check in checks.values()) else "unhealthy"
-    return JSONResponse(Ready(status=status, checks=checks).model_dump(),
-                        status_code=200 if status == "ok" else 503)
+    status = "ready" if all(check["status"] == "ok" for check in checks.values()) else "not-ready"
+    return JSONResponse(Ready(status=status, checks=checks if operator else None).model_dump(exclude_none=True),
+                        status_code=200 if status == "ready" else 503)

@@ -1,6 +1,6 @@
-"""The gateway's own tables, in schema `gateway` (sign-in sessions and their refresh tokens),
-and the string type every request model uses."""
-from sqlalchemy import Column, DateTime, MetaData, String, Table, func
+"""The gateway's own tables, in schema `gateway` (sign-in sessions and their refresh tokens,
+rate-limit counters), and the string type every request model uses."""
+from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData, String, Table, func
 
 from eoffice.validation import Text  # noqa: F401  (re-exported for the request models)
 
@@ -14,9 +14,18 @@ sessions = Table(
     Column("family", String(36), nullable=False, index=True),
     Column("employee_id", String(40), nullable=False),
     Column("post_code", String(60), nullable=False),
-    Column("refresh_sha256", String(64), nullable=False, unique=True),
+    Column("refresh_sha256", String(64), nullable=False, unique=True),  # HMAC-SHA256 under the token secret
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("rotated_at", DateTime(timezone=True)),
     Column("revoked_at", DateTime(timezone=True)),
+)
+
+# One row per rate-limited key ("sign-in-client/300:203.0.113.7"): the hits in its current fixed
+# window. Shared by every gunicorn worker; see services/gateway/limits.py.
+rate_counters = Table(
+    "rate_counters", metadata,
+    Column("key", String(300), primary_key=True),
+    Column("window_start", BigInteger, nullable=False),  # Unix seconds, a multiple of the window
+    Column("hits", Integer, nullable=False),
 )

@@ -51,6 +51,13 @@ COMMON = {
 }
 
 
+# Declared on the routes that are rate-limited (services/gateway/limits.py).
+RATE_LIMITED = {429: {**_documented(429, "Too many requests from this client or for this account; wait "
+                                         "`Retry-After` seconds"),
+                      "headers": {"Retry-After": {"description": "seconds until the limit's window ends",
+                                                  "required": True, "schema": {"type": "integer", "minimum": 1}}}}}
+
+
 def problem(request: Request, status: int, code: str, title: str, detail: str | None = None,
             **extra) -> JSONResponse:
     body = {"type": f"urn:eoffice:problem:{code}", "title": title, "status": status,
@@ -63,8 +70,11 @@ def problem(request: Request, status: int, code: str, title: str, detail: str | 
 
 async def _domain_error(request: Request, exc: DomainError):
     # Which input was wrong, said the same way as for a request that fails validation.
-    return problem(request, exc.status, exc.code, exc.title, exc.detail,
-                   **{k: v for k, v in exc.fields.items() if k in ("field", "errors")})
+    response = problem(request, exc.status, exc.code, exc.title, exc.detail,
+                       **{k: v for k, v in exc.fields.items() if k in ("field", "errors", "retry_after")})
+    if "retry_after" in exc.fields:
+        response.headers["Retry-After"] = str(exc.fields["retry_after"])
+    return response
 
 
 async def _invalid_request(request: Request, exc: RequestValidationError):

@@ -17,16 +17,31 @@ from dataclasses import dataclass
 from typing import BinaryIO
 from urllib.parse import quote
 
+from fastapi import Depends, Request
 from fastapi.responses import StreamingResponse
 
+from eoffice.actor import Actor
 from eoffice.errors import DomainError, InvalidInput, Unavailable
 from eoffice.storage import DocumentStore
-from eoffice.validation import parse
+from eoffice.validation import file_name, parse
 from services.dak.scans import Inspected, inspect
 from services.dak.schemas import Diarise, ScanRef
 from services.dak.models import UPLOADS
+from services.gateway import limits, problems
+from services.gateway.auth import actor
 
 log = logging.getLogger(__name__)
+
+
+def limited(request: Request, who: Actor = Depends(actor)) -> None:
+    """Counts an upload against the limits per client address and per signed-in user
+    (EOFFICE_RATE_UPLOAD_*). FastAPI reads a form before any dependency runs, so a refused
+    upload has been received (up to the request size limit) but is neither checked nor stored."""
+    limits.hit(request, ("upload-client", limits.client_address(request)), ("upload-account", who.user_id))
+
+
+# Every upload route takes these: `@router.post(path, ..., **LIMITED)`.
+LIMITED = {"dependencies": [Depends(limited)], "responses": problems.RATE_LIMITED}
 
 
 @dataclass
@@ -36,8 +51,10 @@ class Document:
     stream: BinaryIO
 
 
-def checked(stream: BinaryIO, filename: str, max_bytes: int) -> Document:
-    return Document(inspect(stream, filename, max_bytes=max_bytes), stream)
+def checked(stream: BinaryIO, filename: str, max_bytes: int, field: str) -> Document:
+    """Checks an uploaded file: its name first, as it will be recorded (InvalidInput naming
+    `field`, the form field it came in), then its bytes (`services.dak.scans.inspect`)."""
+    return Document(inspect(stream, file_name(filename, field), max_bytes=max_bytes), stream)
 
 
 def email_document(data: bytes, filename: str) -> Document:
@@ -70,10 +87,12 @@ def store_then_record(store: DocumentStore, documents: list[Document], record: C
     had been done already keeps the documents of the first time)."""
     upload = f"{prefix}{uuid.uuid4()}/"
     refs: list[dict] = []
+    names: list[str] = []  # each as soon as it is stored, so that whatever fails next removes it
     try:
         for position, doc in enumerate(documents, start=1):
             doc.stream.seek(0)
             stored = store.put(doc.stream, content_type=doc.inspected.content_type, name=f"{upload}{position}")
+            names.append(stored.name)
             refs.append(ScanRef(filename=doc.inspected.filename, content_type=doc.inspected.content_type,
                                 size=stored.size, pages=doc.inspected.pages, object_name=stored.name,
                                 sha256=stored.sha256, text_layer=doc.inspected.text_layer).model_dump())
@@ -81,19 +100,19 @@ def store_then_record(store: DocumentStore, documents: list[Document], record: C
     except Unavailable:
         raise  # dak may still record the receipt: leave the objects to the sweep
     except (DomainError, ValueError):
-        _remove(store, refs)
+        _remove(store, names)
         raise
-    if not kept(result) >= {r["object_name"] for r in refs}:
-        _remove(store, refs)
+    if not kept(result) >= set(names):
+        _remove(store, names)
     return result
 
 
-def _remove(store: DocumentStore, refs: list[dict]) -> None:
-    for ref in refs:
+def _remove(store: DocumentStore, names: list[str]) -> None:
+    for name in names:
         try:
-            store.remove(ref["object_name"])
+            store.remove(name)
         except Exception:  # the sweep will take it
-            log.warning("could not remove unused upload %s", ref["object_name"], exc_info=True)
+            log.warning("could not remove unused upload %s", name, exc_info=True)
 
 
 def download(store: DocumentStore, doc: dict) -> StreamingResponse:

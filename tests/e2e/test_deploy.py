@@ -3,6 +3,7 @@ a half-finished install, a package that cannot be had) say what to do."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -18,7 +19,14 @@ EOFFICE = str(REPO / "deploy" / "eoffice")
 
 
 def running_pids() -> dict[str, str]:
-    return {f.name: f.read_text().strip() for f in sorted((HOME / "run").glob("*.pid"))}
+    """The infrastructure's pid files, and each supervised program's pid."""
+    pids = {f.name: f.read_text().strip() for f in sorted((HOME / "run").glob("*.pid"))}
+    status = subprocess.run(["supervisorctl", "-c", str(HOME / "supervisor" / "supervisord.conf"), "status"],
+                            capture_output=True, text=True).stdout
+    for line in status.splitlines():
+        parts = line.split()
+        pids[parts[0]] = parts[3].rstrip(",") if len(parts) > 3 and parts[1] == "RUNNING" else parts[1]
+    return pids
 
 
 def deploy_shell(script: str, **env) -> subprocess.CompletedProcess:
@@ -35,10 +43,16 @@ def test_second_start_changes_nothing():
     assert result.returncode == 0, result.stderr
     out = result.stdout
     for finding in ("venv matches requirements.lock", "PostgreSQL already running", "RabbitMQ already running",
-                    "MinIO cluster already running", "Elasticsearch already running", "gateway already running"):
+                    "MinIO cluster already running", "Elasticsearch already running",
+                    "all 8 programs already running, nothing restarted"):
         assert finding in out, out
     assert running_pids() == before
-    assert subprocess.run([EOFFICE, "status"], capture_output=True).returncode == 0
+    status = subprocess.run([EOFFICE, "status"], capture_output=True, text=True)
+    assert status.returncode == 0, status.stdout
+    # Each program with its supervisor state and how often it was restarted.
+    for program in ("directory", "dak", "dak_ocr", "files", "signing", "search", "notify", "gateway"):
+        assert re.search(rf"{program}: running \(RUNNING pid \d+, uptime [\d:]+, restarted \d+ times", status.stdout), \
+            status.stdout
 
 
 def test_port_taken_by_another_program_says_which_and_what_to_do():

@@ -10,8 +10,6 @@ The same run by hand against a running system (docs/api.md):
 """
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
 import sys
 
@@ -19,35 +17,23 @@ import httpx
 import pytest
 
 from services.directory import load
-from tests.support.system import LOG_DIR, REPO, service_process, wait_until
+from tests.support.system import REPO, gunicorn_gateway, service_process, wait_until
 
 pytestmark = pytest.mark.live
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def gateway_url(migrated):
     assert load.load(load.DEMO, load.DEMO_PASSWORD).rejected == []
     services = [service_process(name).start() for name in ("directory", "dak", "files")]
-    port = free_port()
-    LOG_DIR.mkdir(parents=True, exist_ok=True)
-    gateway = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", str(REPO / "deploy" / "gunicorn.conf.py"), "services.gateway.app:app"],
-        cwd=REPO, env={**os.environ, "EOFFICE_GATEWAY_BIND": f"127.0.0.1:{port}", "PYTHONPATH": str(REPO)},
-        stdout=open(LOG_DIR / "gateway.log", "ab"), stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/api/v1"
-    wait_until(lambda: httpx.post(f"{url}/auth/sign-in", json={"email": "a@b.in", "password": "x"}).status_code == 401,
-               60, "gateway and directory answering")
-    yield url
-    gateway.terminate()
-    gateway.wait(timeout=30)
-    for service in services:
-        service.stop()
+    try:
+        with gunicorn_gateway() as url:
+            wait_until(lambda: httpx.post(f"{url}/auth/sign-in", json={"email": "a@b.in", "password": "x"})
+                       .status_code == 401, 60, "the directory answering")
+            yield url
+    finally:
+        for service in services:
+            service.stop()
 
 
 @pytest.mark.timeout(900)  # about 60 operations, each tried many ways

@@ -72,11 +72,16 @@ def test_only_dak_clerks_diarise_and_only_the_holder_sends(api):
     receipt = diarise(api, clerk).json()
     stolen = api.post(f"/api/v1/receipts/{receipt['id']}/send", headers={**officer, **key()},
                       json={"to_post": held_post("officer", "DIST-LKO")})
-    assert stolen.status_code == 403 and stolen.json()["type"] == "urn:eoffice:problem:not-current-holder"
+    assert stolen.status_code == 404  # the officer never had it: not even that it exists
     nowhere = api.post(f"/api/v1/receipts/{receipt['id']}/send", headers={**clerk, **key()},
                        json={"to_post": "NO-SUCH-POST"})
     assert nowhere.status_code == 422 and "NO-SUCH-POST" in nowhere.json()["detail"]
     assert nowhere.json()["field"] == "to_post"  # the service's answer names the field
+    # Once the clerk has sent it on, they may still see it, but not act on it.
+    assert send(api, clerk, receipt["id"], to_post=held_post("officer", "DIST-LKO", last=True)).status_code == 200
+    again = api.post(f"/api/v1/receipts/{receipt['id']}/send", headers={**clerk, **key()},
+                     json={"to_post": held_post("officer", "DIST-LKO")})
+    assert again.status_code == 403 and again.json()["type"] == "urn:eoffice:problem:not-current-holder"
 
 
 def test_pending_work_follows_the_post_to_its_new_holder(api):
@@ -246,7 +251,7 @@ def test_put_in_file_close_reopen_and_the_public_status_the_sender_sees(api, mig
 
     nowhere = api.post(f"/api/v1/receipts/{filed['id']}/put-in-file", headers={**officer, **key()},
                        json={"file_id": str(uuid.uuid4())})
-    assert nowhere.status_code == 422 and "no file" in nowhere.json()["detail"]
+    assert nowhere.status_code == 404 and nowhere.json()["field"] == "file_id", nowhere.text
     file_id = file_held_by(api, officer, post)
     put = api.post(f"/api/v1/receipts/{filed['id']}/put-in-file", headers={**officer, **key()},
                    json={"file_id": file_id})
@@ -306,3 +311,99 @@ def test_corrections_are_logged_and_frozen_fields_stay_frozen_once_moved(api):
         ("mode", "post", "hand"), ("sender_name", "रामलाल", "रामलाल वर्मा"), ("sender_mobile", "", "9876543210")]
     assert api.patch(f"/api/v1/receipts/{receipt['id']}", headers={**officer, **key()},
                      json={"sender_mobile": "12345", "reason": "x"}).status_code == 422
+
+
+def test_what_a_caller_may_not_see_answers_404_whatever_the_verb(api):
+    clerk_post, officer_post = held_post("dak_clerk", "DIST-LKO"), held_post("officer", "DIST-LKO")
+    clerk, officer = auth(sign_in(api, clerk_post)), auth(sign_in(api, officer_post))
+    receipt = diarise(api, clerk, subject="Encroachment on the village pond").json()
+    assert send(api, clerk, receipt["id"], to_post=officer_post).status_code == 200
+    stranger_post = held_post("officer", "DIST-SPR")  # another district
+    stranger = auth(sign_in(api, stranger_post))
+    their_file = file_held_by(api, stranger, stranger_post)
+    mine = file_held_by(api, clerk, clerk_post)
+    path = f"/api/v1/receipts/{receipt['id']}"
+
+    def verbs(file_id: str) -> dict:
+        return {
+            "open": lambda who: api.get(path, headers=who),
+            "acknowledgement": lambda who: api.get(f"{path}/acknowledgement", headers=who),
+            "document": lambda who: api.get(f"{path}/scans/1", headers=who),
+            "send": lambda who: send(api, who, receipt["id"], to_post=stranger_post),
+            "receive": lambda who: api.post(f"{path}/receive", headers={**who, **key()}),
+            "pull back": lambda who: api.post(f"{path}/pull-back", headers={**who, **key()}),
+            "put in file": lambda who: api.post(f"{path}/put-in-file", headers={**who, **key()},
+                                                json={"file_id": file_id}),
+            "close": lambda who: api.post(f"{path}/close", headers={**who, **key()}, json={"remarks": "done"}),
+            "reopen": lambda who: api.post(f"{path}/reopen", headers={**who, **key()}, json={"remarks": "again"}),
+            "correct": lambda who: api.patch(path, headers={**who, **key()}, json={"subject": "x", "reason": "y"}),
+        }
+
+    secrets = (receipt["diary_number"], officer_post, clerk_post, receipt["tracking_code"])
+    for verb, attempt in verbs(their_file).items():
+        answer = attempt(stranger)
+        assert answer.status_code == 404, (verb, answer.text)
+        assert answer.json()["type"] == "urn:eoffice:problem:not-found", (verb, answer.text)
+        assert not any(secret in answer.text for secret in secrets), (verb, answer.text)
+
+    # The clerk sent it and may look at it; only its holder, the officer, acts on it.
+    for verb, attempt in verbs(mine).items():
+        if verb in ("open", "acknowledgement", "document", "pull back"):
+            continue  # reading is allowed, there is no document, and pulling back is the sender's right
+        answer = attempt(clerk)
+        assert answer.status_code == 403, (verb, answer.text)
+        assert answer.json()["type"] == "urn:eoffice:problem:not-current-holder", (verb, answer.text)
+    not_sender = verbs(mine)["pull back"](officer)  # the holder, who did not send it
+    assert not_sender.status_code == 403 and clerk_post in not_sender.json()["detail"], not_sender.text
+
+    # A file of another district is not found either, and its number and holder stay unsaid.
+    api.post(f"{path}/receive", headers={**officer, **key()})
+    number = api.get(f"/api/v1/files/{their_file}", headers=stranger).json()["file_number"]
+    elsewhere = api.post(f"{path}/put-in-file", headers={**officer, **key()}, json={"file_id": their_file})
+    assert elsewhere.status_code == 404 and elsewhere.json()["field"] == "file_id", elsewhere.text
+    assert number not in elsewhere.text and stranger_post not in elsewhere.text
+    detail = api.get(path, headers=officer).json()
+    assert (detail["status"], detail["holder_post"], detail["subject"]) == ("open", officer_post, receipt["subject"])
+    assert [m["action"] for m in detail["movements"]] == ["diarised", "sent", "received"]  # nothing else happened
+
+
+def test_received_and_letter_dates_are_bounded_and_the_diary_year_is_todays(api, migrated):
+    clerk = auth(sign_in(api, held_post("dak_clerk", "DIST-LKO")))
+    first = diarise(api, clerk)
+    assert first.status_code == 201, first.text
+    serial = int(first.json()["diary_number"].split("/")[0])
+    day = timedelta(days=1)
+    ten_years_ago = TODAY.replace(year=TODAY.year - 10, day=min(TODAY.day, 28))
+    refused = [
+        ({"received_date": "0001-01-02"}, "received_date"),
+        ({"received_date": "2099-12-31"}, "received_date"),
+        ({"received_date": (TODAY + timedelta(days=30)).isoformat()}, "received_date"),
+        ({"received_date": (TODAY + day).isoformat()}, "received_date"),
+        ({"received_date": (ten_years_ago - 5 * day).isoformat()}, "received_date"),
+        ({"letter_date": (TODAY + day).isoformat()}, "letter_date"),
+        ({"received_date": (TODAY - 5 * day).isoformat(), "letter_date": (TODAY - 2 * day).isoformat()},
+         "letter_date"),
+        ({"letter_date": "0001-01-01"}, "letter_date"),
+    ]
+    for changes, field in refused:
+        answer = diarise(api, clerk, **changes)
+        assert answer.status_code == 422, (changes, answer.text)
+        assert [e["field"] for e in answer.json()["errors"]] == [f"body.{field}"], (changes, answer.text)
+    # Last year's letter, diarised today, is numbered in today's diary: no number was used above.
+    old = diarise(api, clerk, received_date=(TODAY - timedelta(days=400)).isoformat(),
+                  letter_date=(TODAY - timedelta(days=410)).isoformat())
+    assert old.status_code == 201, old.text
+    assert old.json()["diary_number"] == f"{serial + 1}/{TODAY.year}/{old.json()['office_code']}"
+    # A correction is held to the same bounds.
+    future = api.patch(f"/api/v1/receipts/{old.json()['id']}", headers={**clerk, **key()},
+                       json={"received_date": (TODAY + day).isoformat(), "reason": "typo"})
+    assert future.status_code == 422 and "received_date" in future.json()["detail"], future.text
+
+
+def test_a_tampered_cursor_is_refused_naming_it(api):
+    clerk = auth(sign_in(api, held_post("dak_clerk", "DIST-LKO")))
+    for path in ("/api/v1/inbox", "/api/v1/files", "/api/v1/offices"):
+        for cursor in ("AA", "AAAA", "%%%"):
+            answer = api.get(path, headers=clerk, params={"cursor": cursor})
+            assert answer.status_code == 422, (path, cursor, answer.text)
+            assert answer.json()["field"] == "cursor", (path, cursor, answer.text)

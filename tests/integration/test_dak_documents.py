@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -17,6 +18,7 @@ from eoffice.db import UnitOfWork, make_engine
 from eoffice.storage import DocumentStore
 from eoffice.text import normalise
 from services.dak.models import diary_counters, outbox, scans
+from services.dak.scans import inspect
 from services.dak.service import sweep_uploads
 from tests.support import scans as fixtures
 from tests.support.demo import auth, demo_gateway, file_held_by, held_post, sign_in
@@ -180,6 +182,7 @@ def test_bad_documents_are_refused_and_leave_nothing_behind(api, clerk, store, d
         ("a good file after a bad one", clerk, [("ok.png", good, PNG), ("bad.png", b"\x89PNG\r\n", PNG)], None,
          422, "bad.png"),
         ("not a dak clerk", officer, [("ok.png", good, PNG)], None, 403, "dak clerk"),
+        ("a name over 255 characters", clerk, [("n" * 300 + ".png", good, PNG)], None, 422, "scans"),
     ]
     office = api.post("/api/v1/receipts", headers={**clerk, **key()}, json=letter()).json()["office_code"]
     before, serial = uploads_in(store), last_serial(db, office)
@@ -192,6 +195,34 @@ def test_bad_documents_are_refused_and_leave_nothing_behind(api, clerk, store, d
     # And a sound upload after all that takes the very next number.
     made = upload(api, clerk, [("ok.png", good, PNG)]).json()
     assert made["diary_number"].split("/")[0] == str(serial + 1)
+    too_long = upload(api, clerk, [("n" * 256 + ".pdf", good, PNG)])
+    assert too_long.status_code == 422 and too_long.json()["field"] == "scans", too_long.text
+
+
+def test_a_caller_who_may_not_diarise_is_refused_before_the_upload_is_read(api, clerk, store, db):
+    officer = auth(sign_in(api, held_post("officer", "DIST-LKO")))
+    slow = fixtures.tiff_slow_to_decode(200)
+    started = time.monotonic()
+    inspect(io.BytesIO(slow), "slow.tif", max_bytes=20 * 1024 * 1024)  # what checking it costs a clerk
+    decoding = time.monotonic() - started
+    assert decoding > 1.5, f"the payload decodes in {decoding:.1f}s: not slow enough to tell"
+    office = api.post("/api/v1/receipts", headers={**clerk, **key()}, json=letter()).json()["office_code"]
+    before, serial = uploads_in(store), last_serial(db, office)
+
+    started = time.monotonic()
+    refused = upload(api, officer, [("slow.tif", slow, TIFF), ("slow-2.tif", slow, TIFF)])
+    answered = time.monotonic() - started
+    assert refused.status_code == 403 and "dak clerk" in refused.json()["detail"], refused.text
+    assert answered < decoding / 4, f"refused after {answered:.1f}s; decoding one file takes {decoding:.1f}s"
+    # Files the checks would refuse (422), and metadata that is not even JSON: still 403, so the
+    # role was asked before anything of the upload was looked at.
+    broken = upload(api, officer, [("bad.png", b"\x89PNG\r\n", PNG)], letter_json="{not json")
+    assert broken.status_code == 403, broken.text
+    eml = fixtures.eml("Complaint", "a@b.in", "text", [])
+    by_email = api.post("/api/v1/receipts/email", headers={**officer, **key()},
+                        files={"email": ("m" * 300 + ".eml", eml, "message/rfc822")})
+    assert by_email.status_code == 403, by_email.text
+    assert uploads_in(store) == before and last_serial(db, office) == serial
 
 
 def test_a_scan_survives_a_minio_node_down_during_upload(api, clerk, migrated, stopped_nodes):

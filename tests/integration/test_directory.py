@@ -139,7 +139,7 @@ def test_handing_a_post_over_moves_it_to_the_new_holder(api):
     done = api.post(f"/api/v1/posts/{post}/hand-over", headers={**admin, **key}, json=body)
     assert done.status_code == 200, done.text
     again = api.post(f"/api/v1/posts/{post}/hand-over", headers={**admin, **key}, json=body)
-    assert again.status_code == 200 and again.json()["repeated"] is True
+    assert again.status_code == 200 and again.json() == done.json()  # the retry is answered as the first call
 
     holders = api.get(f"/api/v1/posts/{post}", headers=admin).json()["holders"]
     assert [h["employee_id"] for h in holders] == [newcomer["employee_id"]]
@@ -149,11 +149,36 @@ def test_handing_a_post_over_moves_it_to_the_new_holder(api):
     assert old.status_code == 403 and old.json()["type"] == "urn:eoffice:problem:not-holder-of-post"
 
 
+def test_an_office_admin_cannot_hand_a_post_to_someone_of_another_district(api):
+    admin = auth(sign_in(api, held_post("office_admin", "DIST-LKO")))
+    system = auth(sign_in(api, "SYSADM-GAD-IT"))
+    post = held_post("officer", "DIST-LKO")
+    sitapur_post = held_post("section_staff", "DIST-SPR")
+    outsider = next(p for p in demo("postings") if p["post_code"] == sitapur_post and not p["end_date"])
+    holders = api.get(f"/api/v1/posts/{post}", headers=system).json()["holders"]
+    today = datetime.now(timezone(timedelta(hours=5, minutes=30))).date().isoformat()
+
+    def hand_to(employee_id: str):
+        return api.post(f"/api/v1/posts/{post}/hand-over", headers={**admin, "Idempotency-Key": uuid.uuid4().hex},
+                        json={"employee_id": employee_id, "start_date": today})
+    refused, unknown = hand_to(outsider["employee_id"]), hand_to("UP-NOBODY")
+    # Refused as if no such person existed: the admin learns nothing of Sitapur's staff.
+    assert refused.status_code == unknown.status_code == 422, refused.text
+    assert refused.json()["field"] == unknown.json()["field"] == "employee_id"
+    assert refused.json()["detail"] == unknown.json()["detail"].replace("UP-NOBODY", outsider["employee_id"])
+    assert api.get(f"/api/v1/posts/{post}", headers=system).json()["holders"] == holders
+    email = next(u["email"] for u in demo("users") if u["employee_id"] == outsider["employee_id"])
+    not_theirs = api.post("/api/v1/auth/sign-in", json={"email": email, "password": PASSWORD, "post_code": post})
+    assert not_theirs.status_code == 403, not_theirs.text
+
+
 def test_unknown_post_and_bad_cursor_are_clear_errors(api):
     headers = auth(sign_in(api, "SYSADM-GAD-IT"))
     missing = api.get("/api/v1/posts/NO-SUCH-POST", headers=headers)
     assert missing.status_code == 404 and "NO-SUCH-POST" in missing.json()["detail"]
     assert api.get("/api/v1/offices?cursor=%%%", headers=headers).status_code == 422
+    tampered = api.get("/api/v1/offices?cursor=AA", headers=headers)  # decodes to a NUL
+    assert tampered.status_code == 422 and tampered.json()["field"] == "cursor", tampered.text
 
 
 def test_pages_walk_every_office_once(api):
@@ -189,8 +214,8 @@ def test_request_id_reaches_the_directory_log(api):
     api.post("/api/v1/auth/sign-in", headers={"X-Request-ID": request_id},
              json={"email": "nobody@up.gov.in", "password": "x"})
     log = LOG_DIR / "directory.log"
-    wait_until(lambda: f"[{request_id}] eoffice.calls: directory.authenticate InvalidCredentials" in log.read_text(),
-               10, "the call logged with its request id")
+    wait_until(lambda: f"[{request_id}] eoffice.calls: directory.authenticate refused: InvalidCredentials"
+               in log.read_text(), 10, "the call logged with its request id")
 
 
 ROLES = ["system_admin", "office_admin", "dak_clerk", "section_staff", "officer", "supervisor"]

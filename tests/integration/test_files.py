@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from minio import Minio
+from PIL import Image
 from sqlalchemy import select, text
 
 from eoffice.db import UnitOfWork, make_engine
@@ -229,12 +230,14 @@ def test_green_notes_cannot_be_changed_and_tampering_is_detected(api, db, migrat
 def test_only_the_holder_acts_and_two_at_once_cannot_both_win(api, db):
     dealer, so = as_post(api, DEALER), as_post(api, SO)
     file = new_file(api, dealer, subject="Transfer request")
-    assert send(api, so, file["id"], US).status_code == 403  # SO does not hold it
-    assert post(api, so, f"/files/{file['id']}/notes", body="x", green=True).status_code == 403
+    assert send(api, so, file["id"], US).status_code == 404  # SO has never had it: not found
 
     # Pull back works until the recipient opens the file.
     send(api, dealer, file["id"], SO)
     assert post(api, dealer, f"/files/{file['id']}/pull-back").status_code == 200
+    # SO had it for a moment and may look at it, but does not hold it.
+    assert send(api, so, file["id"], US).status_code == 403
+    assert post(api, so, f"/files/{file['id']}/notes", body="x", green=True).status_code == 403
     send(api, dealer, file["id"], SO)
     open_file(api, so, file["id"])
     late = post(api, dealer, f"/files/{file['id']}/pull-back")
@@ -288,7 +291,7 @@ def test_bad_input_is_refused_and_changes_nothing(api, db):
     assert post(api, dealer, f"/files/{plain['id']}/close", remarks="supplied").status_code == 200
     assert post(api, dealer, f"/files/{plain['id']}/reopen-request", remarks="more needed").status_code == 200
     outsider = as_post(api, held_post("officer", "DIST-LKO"))  # an officer, but not in the asker's chain
-    assert post(api, outsider, f"/files/{plain['id']}/reopen-approve").status_code == 403
+    assert post(api, outsider, f"/files/{plain['id']}/reopen-approve", remarks="ok").status_code == 404
     reopened = post(api, so, f"/files/{plain['id']}/reopen-approve", remarks="ok")
     assert reopened.status_code == 200 and open_file(api, dealer, plain["id"])["status"] == "open"
 
@@ -369,10 +372,13 @@ def test_uploaded_documents_and_draft_documents(api, migrated):
     bad = api.post(f"/api/v1/files/{file['id']}/documents/upload", headers={**dealer, **key()},
                    data={"title": "x"}, files={"document": ("x.pdf", b"%PDF-1.4 not really", "application/pdf")})
     assert bad.status_code == 422 and "x.pdf" in bad.json()["detail"]
-    so = as_post(api, SO)  # does not hold the file: refused after storing, and the upload removed
+    so = as_post(api, SO)  # has never had the file: refused after storing, and the upload removed
     refused = api.post(f"/api/v1/files/{file['id']}/documents/upload", headers={**so, **key()},
                        data={"title": "x"}, files={"document": ("ok.pdf", two_pages, "application/pdf")})
-    assert refused.status_code == 403
+    assert refused.status_code == 404
+    long_name = api.post(f"/api/v1/files/{file['id']}/documents/upload", headers={**dealer, **key()},
+                         data={"title": "x"}, files={"document": ("r" * 300 + ".pdf", two_pages, "application/pdf")})
+    assert long_name.status_code == 422 and long_name.json()["field"] == "document", long_name.text
     assert uploads() == before
 
     first = fixtures.as_bytes(fixtures.letter_image(["Draft order, first version"]), "PNG")
@@ -434,3 +440,98 @@ def test_the_sweep_removes_file_uploads_nothing_holds(api, db, migrated):
     assert orphan.name in removed
     got = api.get(f"/api/v1/files/{file['id']}/correspondence/{item['id']}/document", headers=dealer)
     assert got.status_code == 200 and got.content == page
+
+
+def test_what_a_caller_may_not_see_answers_404_whatever_the_verb(api, db):
+    dealer = as_post(api, DEALER)
+    file = new_file(api, dealer, subject="Disciplinary proceedings against a clerk")
+    other = new_file(api, dealer, subject="Service book of the same clerk")
+    fid = file["id"]
+    yellow = post(api, dealer, f"/files/{fid}/notes", body="A first thought.").json()
+    assert post(api, dealer, f"/files/{fid}/notes", body="Statement taken.", green=True).status_code == 201
+    item = post(api, dealer, f"/files/{fid}/documents", title="Statement of the clerk", pages=2).json()
+    draft = post(api, dealer, f"/files/{fid}/drafts", title="Show cause notice", body="Why not ...").json()
+    stranger = as_post(api, held_post("officer", "DIST-SPR"))  # another district
+    image = io.BytesIO()
+    Image.new("L", (40, 40), 255).save(image, "PNG")
+    png = ("x.png", image.getvalue(), "image/png")  # sound: refused for who sends it, not for what it is
+    f, remarks = f"/api/v1/files/{fid}", {"remarks": "x"}
+
+    def attempts(who: dict) -> dict:
+        def h() -> dict:  # a fresh key for each attempt
+            return {**who, **key()}
+        return {
+            "open": lambda: api.get(f, headers=who),
+            "track": lambda: api.get(f"{f}/track", headers=who),
+            "verify": lambda: api.get(f"{f}/verify", headers=who),
+            "green note": lambda: api.get(f"{f}/notes/1", headers=who),
+            "draft versions": lambda: api.get(f"{f}/drafts/{draft['id']}/versions", headers=who),
+            "document": lambda: api.get(f"{f}/correspondence/{item['id']}/document", headers=who),
+            "send": lambda: api.post(f"{f}/send", headers=h(), json={"to_post": SO}),
+            "receive": lambda: api.post(f"{f}/receive", headers=h()),
+            "pull back": lambda: api.post(f"{f}/pull-back", headers=h()),
+            "park": lambda: api.post(f"{f}/park", headers=h(), json=remarks),
+            "unpark": lambda: api.post(f"{f}/unpark", headers=h(), json=remarks),
+            "close": lambda: api.post(f"{f}/close", headers=h(), json=remarks),
+            "reopen request": lambda: api.post(f"{f}/reopen-request", headers=h(), json=remarks),
+            "reopen approval": lambda: api.post(f"{f}/reopen-approve", headers=h(), json=remarks),
+            "note": lambda: api.post(f"{f}/notes", headers=h(), json={"body": "x", "green": True}),
+            "edit yellow note": lambda: api.patch(f"{f}/yellow-notes/{yellow['id']}", headers=h(),
+                                                  json={"body": "y", "version": 1}),
+            "discard yellow note": lambda: api.post(f"{f}/yellow-notes/{yellow['id']}/discard", headers=h(),
+                                                    json={"version": 1}),
+            "confirm yellow note": lambda: api.post(f"{f}/yellow-notes/{yellow['id']}/confirm", headers=h(),
+                                                    json={"version": 1}),
+            "add document": lambda: api.post(f"{f}/documents", headers=h(), json={"title": "x", "pages": 1}),
+            "upload document": lambda: api.post(f"{f}/documents/upload", headers=h(), data={"title": "x"},
+                                                files={"document": png}),
+            "flag": lambda: api.post(f"{f}/correspondence/{item['id']}/flag", headers=h(), json={"puc": True}),
+            "draft": lambda: api.post(f"{f}/drafts", headers=h(), json={"title": "x", "body": "y"}),
+            "revise draft": lambda: api.post(f"{f}/drafts/{draft['id']}/versions", headers=h(),
+                                             json={"body": "y", "version": 1}),
+            "approve draft": lambda: api.post(f"{f}/drafts/{draft['id']}/approve", headers=h(), json={"version": 1}),
+            "link": lambda: api.post(f"{f}/links", headers=h(), json={"other_file_id": other["id"], "kind": "link"}),
+            "part file": lambda: api.post(f"{f}/parts", headers=h(), json=remarks),
+        }
+
+    def state() -> tuple:
+        with db.transaction() as session:
+            row = session.execute(select(files_table).where(files_table.c.id == fid)).mappings().one()
+            moves = session.execute(select(movements.c.id).where(movements.c.file_id == fid)).scalars().all()
+        return row["version"], row["holder_post"], row["status"], row["notes_count"], len(moves)
+
+    before = state()
+    for verb, attempt in attempts(stranger).items():
+        answer = attempt()
+        assert answer.status_code == 404, (verb, answer.text)
+        assert answer.json()["type"] == "urn:eoffice:problem:not-found", (verb, answer.text)
+        assert file["file_number"] not in answer.text and DEALER not in answer.text, (verb, answer.text)
+    assert state() == before
+
+    # The dealer created it and sent it on: they may still see it, not act on it. So may a
+    # supervisor of the office who never had it.
+    assert send(api, dealer, fid, SO).status_code == 200
+    supervisor = as_post(api, held_post("supervisor", "GAD"))
+    before = state()
+    for who in (dealer, supervisor):
+        for verb, attempt in attempts(who).items():
+            if verb in ("open", "track", "verify", "green note", "draft versions", "document", "pull back",
+                        "reopen approval", "part file"):
+                continue  # reading; the sender's own right; a supervisor's; and what anyone who sees it may do
+            answer = attempt()
+            assert answer.status_code == 403, (verb, answer.text)
+            assert answer.json()["type"] == "urn:eoffice:problem:not-current-holder", (verb, answer.text)
+    not_sender = attempts(as_post(api, SO))["pull back"]()  # the holder, who did not send it
+    assert not_sender.status_code == 403 and DEALER in not_sender.json()["detail"], not_sender.text
+    assert state() == before
+
+
+def test_subject_heads_are_seen_within_the_jurisdiction_only(api):
+    lucknow_office = next(p["office_code"] for p in demo("posts") if p["code"] == held_post("officer", "DIST-LKO"))
+    sitapur = as_post(api, held_post("section_staff", "DIST-SPR"))
+    lucknow = as_post(api, held_post("section_staff", "DIST-LKO"))
+    theirs = api.get(f"/api/v1/offices/{lucknow_office}/subject-heads", headers=sitapur)
+    assert theirs.status_code == 404 and theirs.json()["type"] == "urn:eoffice:problem:not-found", theirs.text
+    assert api.get("/api/v1/offices/NO-SUCH-OFFICE/subject-heads", headers=sitapur).status_code == 404
+    assert api.get(f"/api/v1/offices/{lucknow_office}/subject-heads", headers=lucknow).status_code == 200
+    assert api.get("/api/v1/offices/GAD-EST/subject-heads", headers=as_post(api, DEALER)).json() != []

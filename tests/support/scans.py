@@ -2,6 +2,7 @@
 Devanagari font, the file types a scanner produces, and broken or malicious files."""
 from __future__ import annotations
 
+import struct
 import subprocess
 import zlib
 from email.message import EmailMessage
@@ -101,6 +102,28 @@ def pdf_bomb_flate(decompressed_mib: int = 1024) -> bytes:
     deflater, zeros = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS, 9, zlib.Z_RLE), bytes(1 << 20)
     packed = b"".join([*(deflater.compress(zeros) for _ in range(decompressed_mib)), deflater.flush()])
     return _pdf(1, content=b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (len(packed), packed))
+
+
+def tiff_slow_to_decode(frames: int, side: int = 7000) -> bytes:
+    """A valid TIFF of `frames` blank pages of side x side pixels (49 megapixels at 7000, within
+    the 50 MP limit), every page pointing at the same CCITT G4 strip: a few kilobytes, and every
+    page must be decoded in full to check it (about 1.5 s per 100 pages here)."""
+    page = BytesIO()
+    Image.new("1", (side, side), 1).save(page, "TIFF", compression="group4", strip_size=side * side)
+    with Image.open(page) as image:
+        (offset,), (count,), photometric = image.tag_v2[273], image.tag_v2[279], image.tag_v2[262]
+    out = bytearray(b"II*\x00") + struct.pack("<I", 8 + count) + page.getvalue()[offset:offset + count]
+    # ImageWidth, ImageLength, BitsPerSample, Compression (4: G4), PhotometricInterpretation,
+    # StripOffsets, SamplesPerPixel, RowsPerStrip, StripByteCounts: (tag, type: 3 short, 4 long, value).
+    entries = [(256, 4, side), (257, 4, side), (258, 3, 1), (259, 3, 4), (262, 3, photometric), (273, 4, 8),
+               (277, 3, 1), (278, 4, side), (279, 4, count)]
+    for frame in range(frames):
+        out += struct.pack("<H", len(entries))
+        out += b"".join(struct.pack("<HHI", tag, kind, 1) + (struct.pack("<HH", value, 0) if kind == 3
+                                                             else struct.pack("<I", value))
+                        for tag, kind, value in entries)
+        out += struct.pack("<I", len(out) + 4 if frame < frames - 1 else 0)  # the next page follows
+    return bytes(out)
 
 
 def pdf_bomb_pages(n: int = 5000) -> bytes:

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import urllib3
@@ -81,6 +84,37 @@ TARGETS = {"dak_ocr": "services.dak.ocr_worker:OcrWorker"}
 MAX_WORKERS = {"dak_ocr": "1"}
 
 
-def service_process(name: str, env: dict[str, str] | None = None) -> ServiceProcess:
+def service_process(name: str, env: dict[str, str] | None = None, log_as: str | None = None) -> ServiceProcess:
+    """Service `name`, logging to log/tests/<name>.log, or <log_as>.log when a test reads its
+    log (test runs of other environments write the shared one)."""
     target = TARGETS.get(name, f"services.{name}.service:{name.capitalize()}Service")
-    return ServiceProcess(target, name, {"EOFFICE_MAX_WORKERS": MAX_WORKERS.get(name, "10"), **(env or {})})
+    return ServiceProcess(target, log_as or name, {"EOFFICE_MAX_WORKERS": MAX_WORKERS.get(name, "10"), **(env or {})})
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# The gateway as deploy/eoffice runs it; EOFFICE_GATEWAY_BIND says where.
+GUNICORN = [sys.executable, "-m", "gunicorn", "-c", str(REPO / "deploy" / "gunicorn.conf.py"), "services.gateway.app:app"]
+
+
+@contextmanager
+def gunicorn_gateway(env: dict[str, str] | None = None) -> Iterator[str]:
+    """Runs the gateway as deploy/eoffice does (gunicorn, deploy/gunicorn.conf.py, its worker
+    processes) on a free port, with `env` added; yields its /api/v1 URL once it answers."""
+    port = free_port()
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    gateway = subprocess.Popen(
+        GUNICORN, cwd=REPO, stdout=open(LOG_DIR / "gateway.log", "ab"), stderr=subprocess.STDOUT,
+        env={**os.environ, "EOFFICE_GATEWAY_BIND": f"127.0.0.1:{port}", "PYTHONPATH": str(REPO), **(env or {})})
+    url = f"http://127.0.0.1:{port}/api/v1"
+    try:
+        wait_until(lambda: urllib3.request("GET", f"{url}/health/live", retries=False, timeout=2).status == 200,
+                   60, "the gateway answering")
+        yield url
+    finally:
+        gateway.terminate()
+        gateway.wait(timeout=30)

@@ -1,14 +1,18 @@
 """Static checks of docker-compose.yml.
 
 No Docker engine runs on the development machines, so the compose file is
-validated by Debian's docker-compose (``config -q``) and by reading it.
+validated by Debian's docker-compose (``config -q``) and by reading what
+``docker-compose config`` makes of it, given the secrets a `.env` would hold.
 """
 
 import importlib
+import os
 import re
 import shutil
+import stat
 import subprocess
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -23,12 +27,50 @@ MINIO_NODES = ["minio1", "minio2", "minio3", "minio4"]
 NAMEKO_SERVICES = ["directory", "dak", "dak_ocr", "files", "signing", "search", "notify"]
 PYTHON_SERVICES = NAMEKO_SERVICES + ["gateway"]
 INFRASTRUCTURE = ["rabbitmq", "postgres", *MINIO_NODES, "elasticsearch"]
+NEW_ENV = REPO_ROOT / "deploy/docker/new-env"
+
+# What deploy/docker/new-env would write, told apart so that a value in the wrong place shows.
+SECRETS = {
+    "EOFFICE_TOKEN_SECRET": "TokenSecretForTheComposeTest0123456789abcdefABCDEF",
+    "EOFFICE_DB_PASSWORD": "DbPasswordForTheComposeTest",
+    "EOFFICE_AMQP_PASSWORD": "AmqpPasswordForTheComposeTest",
+    "EOFFICE_MINIO_SECRET_KEY": "MinioSecretKeyForTheComposeTest",
+}
+
+
+def _docker_compose(*args, env=None, env_file=None, compose_file=COMPOSE_FILE):
+    """Runs docker-compose on `compose_file` with only `env` from the caller's environment:
+    no EOFFICE_*/COMPOSE_* variable of the shell running the tests, and no `.env` but
+    `env_file` (an empty one if None), so a developer's own .env changes nothing."""
+    binary = shutil.which("docker-compose")
+    if binary is None:
+        pytest.fail(
+            "docker-compose is not installed; the project's install script "
+            "installs Debian's docker-compose package (apt-get install docker-compose)"
+        )
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("EOFFICE_", "COMPOSE_"))}
+    options = ["--file", str(compose_file)]
+    if env_file is not False:
+        options += ["--env-file", str(env_file or EMPTY_ENV_FILE)]
+    return subprocess.run(
+        [binary, *options, *args],
+        cwd=compose_file.parent,
+        env={**clean, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+EMPTY_ENV_FILE = REPO_ROOT / "tests/unit/data/empty.env"
 
 
 @pytest.fixture(scope="module")
 def compose():
-    # PyYAML's safe loader resolves the `<<` merge keys the file relies on.
-    return yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))
+    """The file as docker-compose resolves it (merge keys, variables) with SECRETS set."""
+    result = _docker_compose("config", env=SECRETS)
+    assert result.returncode == 0, result.stderr
+    return yaml.safe_load(result.stdout)
 
 
 @pytest.fixture(scope="module")
@@ -72,22 +114,23 @@ def _command_args(service):
 
 
 def test_docker_compose_accepts_the_file():
-    binary = shutil.which("docker-compose")
-    if binary is None:
-        pytest.fail(
-            "docker-compose is not installed; the project's install script "
-            "installs Debian's docker-compose package (apt-get install docker-compose)"
-        )
-    result = subprocess.run(
-        [binary, "--file", str(COMPOSE_FILE), "config", "--quiet"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = _docker_compose("config", "--quiet", env=SECRETS)
     assert result.returncode == 0, (
         f"docker-compose config rejected {COMPOSE_FILE}:\n{result.stderr}{result.stdout}"
     )
+
+
+@pytest.mark.parametrize("missing", sorted(SECRETS))
+def test_no_secret_has_a_default(missing):
+    # Unset, then empty: Compose must stop and say which one and how to make it.
+    for env in ({k: v for k, v in SECRETS.items() if k != missing}, {**SECRETS, missing: ""}):
+        result = _docker_compose("config", "--quiet", env=env)
+        assert result.returncode != 0, f"docker-compose config ran without {missing}"
+        assert f"{missing} is missing, run deploy/docker/new-env" in result.stderr, result.stderr
+    # Every use of it is `${VAR:?...}`: none with a default, none that lets an empty value by.
+    text = COMPOSE_FILE.read_text(encoding="utf-8")
+    uses = re.findall(r"\$\{?" + missing + r"[^A-Z0-9_]{0,2}", text)
+    assert uses and all(use.startswith("${" + missing + ":?") for use in uses), uses
 
 
 def test_images_are_pinned(services):
@@ -149,21 +192,137 @@ def test_python_services_share_one_dockerfile(services):
     assert (REPO_ROOT / DOCKERFILE).is_file()
 
 
+def test_python_image_runs_as_a_non_root_user():
+    lines = [line.strip() for line in (REPO_ROOT / DOCKERFILE).read_text(encoding="utf-8").splitlines()]
+    instructions = [line for line in lines if line and not line.startswith("#")]
+    last_stage = instructions[max(i for i, line in enumerate(instructions) if line.upper().startswith("FROM "))]
+    final = instructions[instructions.index(last_stage):]
+    users = [line.split(None, 1)[1] for line in final if line.upper().startswith("USER ")]
+    assert users, f"{DOCKERFILE}: the final stage has no USER, so the processes run as root"
+    user = users[-1].split(":")[0]
+    assert user not in ("root", "0"), f"{DOCKERFILE}: USER {users[-1]}"
+    assert any(re.search(rf"\b(useradd|adduser)\b.*\b{re.escape(user)}$", line) for line in final), (
+        f"{DOCKERFILE}: user {user} is not created in the final stage"
+    )
+
+
 def test_python_services_environment(services):
     required = {
-        "EOFFICE_AMQP_URI": "amqp://eoffice:eoffice@rabbitmq:5672/eoffice",
-        "EOFFICE_DATABASE_URL": "postgresql+psycopg2://eoffice:eoffice@postgres:5432/eoffice",
         "EOFFICE_MINIO_ENDPOINTS": "minio1:9000,minio2:9000,minio3:9000,minio4:9000",
         "EOFFICE_ELASTICSEARCH_URL": "http://elasticsearch:9200",
         "EOFFICE_GATEWAY_BIND": "0.0.0.0:8080",
     }
-    minio_env = _environment(services["minio1"])
     for name in PYTHON_SERVICES + ["migrate"]:
         env = _environment(services[name])
         for key, value in required.items():
             assert env.get(key) == value, f"{name}: {key}={env.get(key)!r}"
-        assert env.get("EOFFICE_MINIO_ACCESS_KEY") == minio_env["MINIO_ROOT_USER"]
-        assert env.get("EOFFICE_MINIO_SECRET_KEY") == minio_env["MINIO_ROOT_PASSWORD"]
+
+
+def test_every_container_gets_the_same_secrets(services):
+    postgres = _environment(services["postgres"])
+    rabbitmq = _environment(services["rabbitmq"])
+    assert postgres["POSTGRES_PASSWORD"] == SECRETS["EOFFICE_DB_PASSWORD"]
+    assert rabbitmq["RABBITMQ_DEFAULT_PASS"] == SECRETS["EOFFICE_AMQP_PASSWORD"]
+    minio_users = set()
+    for name in MINIO_NODES:
+        env = _environment(services[name])
+        assert env["MINIO_ROOT_PASSWORD"] == SECRETS["EOFFICE_MINIO_SECRET_KEY"], name
+        minio_users.add(env["MINIO_ROOT_USER"])
+    assert len(minio_users) == 1, minio_users
+
+    for name in PYTHON_SERVICES + ["migrate"]:
+        env = _environment(services[name])
+        assert env.get("EOFFICE_TOKEN_SECRET") == SECRETS["EOFFICE_TOKEN_SECRET"], name
+        assert env.get("EOFFICE_MINIO_ACCESS_KEY") in minio_users, name
+        assert env.get("EOFFICE_MINIO_SECRET_KEY") == SECRETS["EOFFICE_MINIO_SECRET_KEY"], name
+
+        database = urlsplit(env["EOFFICE_DATABASE_URL"])
+        assert (database.scheme, database.hostname, database.port, database.path) == (
+            "postgresql+psycopg2", "postgres", 5432, "/" + postgres["POSTGRES_DB"]), name
+        assert (database.username, database.password) == (
+            postgres["POSTGRES_USER"], postgres["POSTGRES_PASSWORD"]), name
+
+        amqp = urlsplit(env["EOFFICE_AMQP_URI"])
+        assert (amqp.scheme, amqp.hostname, amqp.port, amqp.path) == (
+            "amqp", "rabbitmq", 5672, "/" + rabbitmq["RABBITMQ_DEFAULT_VHOST"]), name
+        assert (amqp.username, amqp.password) == (
+            rabbitmq["RABBITMQ_DEFAULT_USER"], rabbitmq["RABBITMQ_DEFAULT_PASS"]), name
+
+
+def _published(service):
+    """(host address, host port, container port) of each published port, short syntax."""
+    published = []
+    for port in service.get("ports", []):
+        host_ip, host_port, container = str(port).split("/")[0].rsplit(":", 2)
+        published.append((host_ip, host_port, container))
+    return published
+
+
+def test_only_the_gateway_is_published_and_on_loopback(services):
+    for name, service in services.items():
+        if name != "gateway":
+            assert not service.get("ports"), f"{name} publishes {service['ports']}"
+    assert _published(services["gateway"]) == [("127.0.0.1", "8080", "8080")]
+
+
+def test_gateway_address_can_be_changed_for_a_remote_proxy():
+    result = _docker_compose("config", env={**SECRETS, "EOFFICE_GATEWAY_PUBLISH": "10.0.0.5:8443"})
+    assert result.returncode == 0, result.stderr
+    gateway = yaml.safe_load(result.stdout)["services"]["gateway"]
+    assert _published(gateway) == [("10.0.0.5", "8443", "8080")]
+
+
+def test_long_running_containers_restart_and_the_migration_does_not(services):
+    for name, service in services.items():
+        if name == "migrate":
+            assert service.get("restart") == "no", f"migrate: restart {service.get('restart')!r}"
+        else:
+            assert service.get("restart") in ("unless-stopped", "always"), (
+                f"{name}: restart {service.get('restart')!r}"
+            )
+
+
+def test_new_env_writes_secrets_the_compose_file_accepts(tmp_path):
+    written = []
+    for run in ("first", "second"):
+        root = tmp_path / run
+        (root / "deploy/docker").mkdir(parents=True)
+        shutil.copy(COMPOSE_FILE, root / "docker-compose.yml")
+        shutil.copy(NEW_ENV, root / "deploy/docker/new-env")
+        result = subprocess.run([root / "deploy/docker/new-env"], capture_output=True, text=True, timeout=30)
+        assert result.returncode == 0, result.stderr
+
+        env_file = root / ".env"
+        assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
+        values = dict(
+            line.split("=", 1) for line in env_file.read_text().splitlines()
+            if line and not line.startswith("#")
+        )
+        assert set(values) == set(SECRETS)
+        assert len(values["EOFFICE_TOKEN_SECRET"].encode()) >= 32
+        assert re.fullmatch(r"[A-Za-z0-9_-]+", values["EOFFICE_TOKEN_SECRET"])
+        for name in ("EOFFICE_DB_PASSWORD", "EOFFICE_AMQP_PASSWORD", "EOFFICE_MINIO_SECRET_KEY"):
+            assert re.fullmatch(r"[A-Za-z0-9]{16,}", values[name]), name
+        written.append(values)
+
+        # docker-compose reads the .env next to the file by itself.
+        config = _docker_compose("config", "--quiet", env_file=False, compose_file=root / "docker-compose.yml")
+        assert config.returncode == 0, config.stderr
+
+        # A second run keeps the .env the running system was set up with.
+        before = env_file.read_bytes()
+        again = subprocess.run([root / "deploy/docker/new-env"], capture_output=True, text=True, timeout=30)
+        assert again.returncode != 0 and "already exists" in again.stderr
+        assert env_file.read_bytes() == before
+
+    assert all(written[0][name] != written[1][name] for name in SECRETS), "new-env repeats its secrets"
+
+
+def test_env_file_stays_out_of_git_and_images():
+    ignored = subprocess.run(["git", "check-ignore", "--quiet", ".env"], cwd=REPO_ROOT, timeout=30)
+    assert ignored.returncode == 0, ".env is not in .gitignore"
+    dockerignore = (REPO_ROOT / ".dockerignore").read_text(encoding="utf-8").split()
+    assert ".env" in dockerignore, ".env is not in .dockerignore"
 
 
 def test_commands_and_start_order(services):
@@ -187,13 +346,12 @@ def test_commands_and_start_order(services):
     assert _command_args(gateway) == [
         "gunicorn", "-c", "deploy/gunicorn.conf.py", "services.gateway.app:app",
     ]
-    assert any(str(port).endswith("8080:8080") for port in gateway.get("ports", []))
 
 
 def test_rabbitmq_vhost_and_user(services):
     env = _environment(services["rabbitmq"])
     assert env["RABBITMQ_DEFAULT_USER"] == "eoffice"
-    assert env["RABBITMQ_DEFAULT_PASS"] == "eoffice"
+    assert env["RABBITMQ_DEFAULT_PASS"] == SECRETS["EOFFICE_AMQP_PASSWORD"]
     assert env["RABBITMQ_DEFAULT_VHOST"] == "eoffice"
 
 
@@ -201,6 +359,7 @@ def test_postgres_database(services):
     env = _environment(services["postgres"])
     assert env["POSTGRES_DB"] == "eoffice"
     assert env["POSTGRES_USER"] == "eoffice"
+    assert env["POSTGRES_PASSWORD"] == SECRETS["EOFFICE_DB_PASSWORD"]
 
 
 def test_elasticsearch_single_node_without_security(services):

@@ -1,0 +1,52 @@
+"""Security headers on every answer, in one ASGI middleware (outermost, so that error answers
+made by other middleware carry them too).
+
+- `Content-Security-Policy`: scripts, styles and everything else only from this origin, no
+  inline script, no framing. The API docs page alone may use inline styles and `data:` images
+  (Swagger UI draws with them); its scripts are still only ours (services/gateway/docs.py).
+- `X-Frame-Options: DENY`, `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer`.
+- `Cache-Control: no-store` unless the route chose otherwise: answers carry tokens, people's
+  work and documents, which no shared or browser cache should keep.
+- `Strict-Transport-Security` only on answers that went out over TLS (the request's scheme is
+  https, directly or as a trusted proxy said: EOFFICE_TRUSTED_PROXIES).
+- No `Server` header: the gunicorn worker (services/gateway/worker.py) does not add one, and
+  any the app sets is removed here."""
+from __future__ import annotations
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+CSP = ("default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; "
+       "frame-ancestors 'none'; form-action 'self'")
+DOCS_CSP = f"{CSP}; style-src 'self' 'unsafe-inline'; img-src 'self' data:"
+HSTS = "max-age=31536000; includeSubDomains"
+ALWAYS = {
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+}
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp, docs_path: str):
+        self.app, self.docs_path = app, docs_path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        docs = scope["path"] == self.docs_path or scope["path"].startswith(self.docs_path + "/")
+
+        async def send_with_headers(message: Message):
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in ALWAYS.items():
+                    headers[name] = value
+                headers["content-security-policy"] = DOCS_CSP if docs else CSP
+                if "cache-control" not in headers:
+                    headers["cache-control"] = "no-store"
+                if scope.get("scheme") == "https":
+                    headers["strict-transport-security"] = HSTS
+                del headers["server"]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

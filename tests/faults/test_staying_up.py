@@ -1,0 +1,127 @@
+"""The system stays up: under a steady mixed load through the gateway, RabbitMQ stopped for 15 s
+and started again, twice, and every service killed with SIGKILL in turn. Nobody steps in.
+
+What a user would check: while a part is away, requests fail quickly with a clear 503 (and
+Retry-After), never hang, never a 500; afterwards everything is up and ready again within a
+minute, and sending each failed change again with its idempotency key does it exactly once."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from eoffice.db import make_engine
+from eoffice.migrate import SERVICES
+from services.dak.models import movements as receipt_movements, receipts
+from services.files.models import files, movements as file_movements
+from tests.support.load import MixedLoad
+from tests.support.system import REPO
+
+pytestmark = [pytest.mark.live, pytest.mark.faults]
+RATE = 60  # requests a second offered, all clients together
+RPC_TIMEOUT = float(os.environ.get("EOFFICE_RPC_TIMEOUT", "10"))
+
+
+def part(action: str, name: str) -> None:
+    subprocess.run([str(REPO / "deploy" / "eoffice"), "part", action, name], check=True, capture_output=True,
+                   timeout=240)
+
+
+def all_running(supervisor) -> bool:
+    states = supervisor.states()
+    return len(states) == len(SERVICES) + 1 and set(states.values()) == {"RUNNING"}
+
+
+def assert_done_exactly_once(load: MixedLoad, settings) -> None:
+    """Every change the load asked for (first time or on retry) happened exactly once."""
+    made_receipts = [c for c in load.calls if c.op == "diarise"]
+    made_files = [c for c in load.calls if c.op == "open file"]
+    engine = make_engine(settings.database_url, pool_size=1)
+    with engine.connect() as conn:
+        subjects = dict(conn.execute(select(receipts.c.subject, func.count()).where(
+            receipts.c.subject.like("load receipt %")).group_by(receipts.c.subject)).all())
+        file_subjects = dict(conn.execute(select(files.c.subject, func.count()).where(
+            files.c.subject.like("load file %")).group_by(files.c.subject)).all())
+        receipt_sends = dict(conn.execute(select(receipt_movements.c.receipt_id, func.count()).where(
+            receipt_movements.c.action == "sent").group_by(receipt_movements.c.receipt_id)).all())
+        file_sends = dict(conn.execute(select(file_movements.c.file_id, func.count()).where(
+            file_movements.c.action == "sent").group_by(file_movements.c.file_id)).all())
+    engine.dispose()
+    assert all(subjects.get(c.body["subject"]) == 1 for c in made_receipts), "a letter diarised twice or lost"
+    assert all(file_subjects.get(c.body["subject"]) == 1 for c in made_files), "a file opened twice or lost"
+    for call in load.calls:
+        if call.op == "send receipt":
+            assert receipt_sends.get(call.path.split("/")[4]) == 1, f"{call.path}: not sent exactly once"
+        if call.op == "send file":
+            assert file_sends.get(call.path.split("/")[4]) == 1, f"{call.path}: not sent exactly once"
+
+
+def test_broker_restarted_twice_under_load(gateway, supervisor, readiness, settings):
+    load = MixedLoad(gateway, rate=RATE)
+    load.prepare()
+    restarts_before = supervisor.restarts()
+    load.start()
+    time.sleep(10)
+    returned = []
+    for _ in range(2):
+        part("stop", "rabbitmq")
+        time.sleep(15)
+        part("start", "rabbitmq")
+        returned.append(time.monotonic())
+        time.sleep(20)
+    ready_at = readiness.first_ready_after(returned[-1])
+    deadline = returned[-1] + 60
+    while ready_at is None and time.monotonic() < deadline:
+        time.sleep(1)
+        ready_at = readiness.first_ready_after(returned[-1])
+    load.stop()
+    print(load.summary())
+
+    assert ready_at is not None and ready_at - returned[-1] <= 60, "not ready within 60 s of the broker's return"
+    assert readiness.reported_down("rabbitmq", returned[0] - 15), "readiness never reported the broker down"
+    assert all_running(supervisor), supervisor.states()
+    # The services rode the outage out themselves; supervision was not needed.
+    assert supervisor.restarts() == restarts_before
+    assert load.per_second() >= 50, load.summary()
+    unclear = load.unclear()
+    assert not unclear, [(c.op, c.status, c.error, c.answer) for c in unclear[:5]]
+    assert all(c.elapsed < RPC_TIMEOUT + 5 for c in load.calls), "a request hung past the RPC timeout"
+    assert load.failed(), "the broker's absence was never felt: the test did not test anything"
+    retried = load.retry_failed()
+    assert all(c.ok for c in retried), [(c.op, c.status, c.answer) for c in retried if not c.ok][:5]
+    assert_done_exactly_once(load, settings)
+
+
+@pytest.mark.parametrize("program", [*SERVICES, "gateway"])
+def test_killed_program_comes_back_by_itself(program, gateway, supervisor, readiness, settings):
+    load = MixedLoad(gateway, rate=RATE / 2, clients=8)
+    load.prepare()
+    load.start()
+    time.sleep(3)
+    victim = supervisor.pid(program)
+    killed_at = time.monotonic()
+    os.kill(victim, signal.SIGKILL)
+    while not (supervisor.states().get(program) == "RUNNING" and supervisor.pid(program) not in (0, victim)):
+        assert time.monotonic() - killed_at < 10, f"{program} not back within 10 s: {supervisor.states()}"
+        time.sleep(0.2)
+    back_at = time.monotonic()
+    ready_at = None
+    while ready_at is None and time.monotonic() - back_at < 60:
+        time.sleep(0.5)
+        ready_at = readiness.first_ready_after(back_at)
+    load.stop()
+    print(f"{program}: back in {back_at - killed_at:.1f}s; {load.summary()}")
+
+    assert ready_at is not None, "readiness did not return to 200"
+    if program != "gateway":
+        check = "worker:dak_ocr" if program == "dak_ocr" else f"service:{program}"
+        assert readiness.reported_down(check, killed_at), f"readiness never reported {check} down"
+    unclear = [c for c in load.unclear() if c.status is not None or program != "gateway"]
+    assert not unclear, [(c.op, c.status, c.error, c.answer) for c in unclear[:5]]
+    retried = load.retry_failed()
+    assert all(c.ok for c in retried), [(c.op, c.status, c.answer) for c in retried if not c.ok][:5]
+    assert_done_exactly_once(load, settings)

@@ -1,0 +1,80 @@
+"""Idempotency keys without infrastructure: whose scope a key falls in, when two requests are
+the same, that a stored answer replays as it was first given, and how refusals are logged."""
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import date, datetime, timezone
+from types import SimpleNamespace
+
+from nameko.events import EventHandler
+from nameko.rpc import Rpc
+
+from eoffice.actor import Actor
+from eoffice.errors import InvalidInput, NotFound, ObjectCorrupted
+from eoffice.idempotency import as_stored, fingerprint, replayed, scope_of
+from eoffice.logs import RefusalsAreNotFaults
+from services.dak.schemas import Correct, ScanRef
+
+LKO = Actor(user_id="UP100001", post_id="DAKCLK-LKO", office_id="LKO-DAK", roles={"dak_clerk"})
+SPR = Actor(user_id="UP200001", post_id="DAKCLK-SPR", office_id="SPR-DAK", roles={"dak_clerk"})
+
+
+def test_a_key_is_scoped_to_the_user_the_post_and_the_operation():
+    key = "4f1c2a0e-retry-me"
+    assert scope_of(LKO, "dak.diarise", key) == scope_of(LKO, "dak.diarise", key)
+    assert scope_of(LKO, "dak.diarise", key) != scope_of(SPR, "dak.diarise", key)
+    other_post = LKO.model_copy(update={"post_id": "DAKCLK2-LKO"})
+    assert scope_of(LKO, "dak.diarise", key) != scope_of(other_post, "dak.diarise", key)
+    assert scope_of(LKO, "dak.diarise", key) != scope_of(LKO, "dak.send", key)
+
+
+def test_parts_of_a_scope_cannot_run_into_each_other():
+    # "a" + "b:c" and "a:b" + "c" are different callers, not the same string.
+    assert scope_of(Actor(user_id="a", post_id="b:c"), "op", "k") != scope_of(Actor(user_id="a:b", post_id="c"), "op", "k")
+
+
+def test_the_same_request_has_the_same_fingerprint_in_any_field_order():
+    assert fingerprint({"subject": "भूमि", "received_date": date(2026, 3, 1)}) == \
+        fingerprint({"received_date": "2026-03-01", "subject": "भूमि"})
+    assert fingerprint(["R-1", {"to_post": "DM-LKO"}]) != fingerprint(["R-2", {"to_post": "DM-LKO"}])
+    assert fingerprint({"to_post": "DM-LKO"}) != fingerprint({"to_post": "DM-SPR"})
+
+
+def test_an_upload_counts_by_its_content_not_where_it_was_stored():
+    scan = dict(filename="letter.pdf", content_type="application/pdf", size=10, pages=1, sha256="a" * 64)
+    first = ScanRef(object_name="scans/upload-1/1", **scan)
+    retry = ScanRef(object_name="scans/upload-2/1", **scan)
+    other = ScanRef(object_name="scans/upload-3/1", **{**scan, "sha256": "b" * 64})
+    assert fingerprint([first]) == fingerprint([retry]) != fingerprint([other])
+
+
+def test_a_field_sent_as_null_and_one_left_out_are_different_requests():
+    clear = Correct.model_validate({"letter_date": None, "reason": "no date on the letter"})
+    nothing = Correct.model_validate({"reason": "no date on the letter"})
+    assert fingerprint(clear) != fingerprint(nothing)
+
+
+def test_a_stored_answer_replays_as_the_first_answer_was_given():
+    answer = {"id": "R-1", "diary_number": "7/2026/LKO-DAK", "received_date": date(2026, 3, 1),
+              "diarised_at": datetime(2026, 3, 1, 10, 15, tzinfo=timezone.utc), "scans": [], "vip": False}
+    assert replayed(as_stored(answer)) == answer
+
+
+def _record(entrypoint, exc: Exception) -> logging.LogRecord:
+    worker_ctx = SimpleNamespace(entrypoint=entrypoint)
+    try:
+        raise exc
+    except Exception:
+        return logging.LogRecord("nameko.containers", logging.ERROR, __file__, 1, "error handling worker %s: %s",
+                                 (worker_ctx, exc), sys.exc_info())
+
+
+def test_a_refused_rpc_loses_nameko_traceback_and_a_fault_keeps_it():
+    keep = RefusalsAreNotFaults().filter
+    assert not keep(_record(Rpc(), InvalidInput("due_date is in the past", field="due_date")))
+    assert not keep(_record(Rpc(), NotFound("no receipt R-1")))
+    assert keep(_record(Rpc(), KeyError("holder_post")))
+    assert keep(_record(Rpc(), ObjectCorrupted("scan 1 does not match its hash")))
+    # An event handler that raises has failed, whatever it raised: it is retried.
+    assert keep(_record(EventHandler("dak", "eoffice.receipt.put-in-file.v1"), NotFound("no file F-1")))

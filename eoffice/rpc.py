@@ -1,20 +1,28 @@
 """RPC from outside the services (the gateway, tools, tests): a pool of nameko cluster proxies.
 
 One `ClusterRpcProxy` shared by threads deadlocks, so each call borrows a proxy of its own.
-Proxies are created lazily, i.e. in the process that uses them (after gunicorn forks)."""
+Proxies are created lazily, i.e. in the process that uses them (after gunicorn forks).
+
+While the broker is away, every call would spend its time failing to connect; instead, for
+`BROKER_PAUSE` seconds after a call found it away, calls answer `Unavailable` at once (a
+circuit breaker), so clients hear 503 with Retry-After immediately and the gateway's threads
+stay free. The first call after the pause tries the broker again."""
 from __future__ import annotations
 
 import contextlib
 import queue
+import time
 from collections.abc import Callable, Iterator
 
-import amqp.exceptions
-import kombu.exceptions
 from nameko.exceptions import RemoteError, RpcTimeout
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from eoffice.amqp import BROKER_ERRORS
 from eoffice.errors import DomainError, Unavailable, error_by_name
 from eoffice.settings import get_settings
+
+
+BROKER_PAUSE = 1.0  # seconds
 
 
 class RpcPool:
@@ -25,6 +33,7 @@ class RpcPool:
         self.timeout = timeout or settings.rpc_timeout
         self._idle: queue.LifoQueue = queue.LifoQueue(maxsize=size)
         self._context = context  # e.g. the request id, sent along with every call
+        self._broker_away_until = 0.0
 
     def _new(self):
         proxy = ClusterRpcProxy(self.config, timeout=self.timeout)
@@ -61,6 +70,8 @@ class RpcPool:
     def call(self, service: str, method: str, *args, **kwargs):
         """Calls `service.method(*args, **kwargs)`; turns remote domain errors back into their
         `DomainError` class and timeouts or a missing broker into `Unavailable`."""
+        if time.monotonic() < self._broker_away_until:
+            raise Unavailable("message broker unreachable; trying again in a moment")
         try:
             with self.cluster() as cluster:
                 return getattr(getattr(cluster, service), method)(*args, **kwargs)
@@ -71,9 +82,11 @@ class RpcPool:
             raise cls(exc.value) from exc
         except RpcTimeout:
             raise Unavailable(f"{service} did not answer within {self.timeout:.0f}s") from None
-        except (OSError, kombu.exceptions.OperationalError, amqp.exceptions.AMQPError) as exc:
-            # The broker is away (or went away during the call): the proxy was dropped, and
-            # the next call makes a new one.
+        except BROKER_ERRORS as exc:
+            # The broker is away (or went away during the call): this proxy was dropped, and
+            # the idle ones share its fate; the next call after the pause makes a new one.
+            self._broker_away_until = time.monotonic() + BROKER_PAUSE
+            self.close()
             raise Unavailable(f"message broker unreachable: {type(exc).__name__}") from exc
 
     def close(self) -> None:

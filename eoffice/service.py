@@ -7,14 +7,13 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import amqp.exceptions
 import eventlet
-import kombu.exceptions
 import nameko.rpc
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from eoffice import idempotency
+from eoffice.amqp import BROKER_ERRORS
 from eoffice.actor import Actor
 from eoffice.errors import Unavailable
 from eoffice.logs import RequestLogging
@@ -22,8 +21,6 @@ from eoffice.settings import get_settings
 
 log = logging.getLogger(__name__)
 
-# What the broker's going away looks like to a publisher or an acknowledgement.
-BROKER_ERRORS = (OSError, kombu.exceptions.OperationalError, amqp.exceptions.AMQPError)
 
 
 class BrokerTolerantRpcConsumer(nameko.rpc.RpcConsumer):

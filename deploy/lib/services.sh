@@ -1,24 +1,18 @@
 # Start, stop and check the e-Office services (nameko) and the gateway (gunicorn), each a
 # program of one supervisord (Debian's `supervisor`) that restarts it when it dies.
 
-# The one list of our long-running processes besides the gateway (eoffice/migrate.py reads it).
-SERVICES=(directory dak dak_ocr files signing search notify)
-PROGRAMS=("${SERVICES[@]}" gateway)
+# The one list of our long-running processes (deploy/programs): SERVICES are the nameko ones.
+PROGRAMS=($(grep -v '^#' "$REPO/deploy/programs" | awk 'NF {print $1}'))
+SERVICES=($(grep -v '^#' "$REPO/deploy/programs" | awk 'NF && $3 != "-" {print $1}'))
 SUPERVISOR_DIR="$EOFFICE_HOME/supervisor"   # root only: its config holds the credentials
 SUPERVISOR_CONF="$SUPERVISOR_DIR/supervisord.conf"
 PROGRAM_ENV=export_app_env                  # the environment the programs get
 PROGRAM_LOG_DIR="$LOG_DIR"
 PROGRAM_GATEWAY_PORT="$EOFFICE_GATEWAY_PORT"
 
-# The nameko class each process runs, and how many workers (= messages taken at once) it has:
-# the OCR worker reads one document at a time so it never starves the RPC services.
-service_target() {
-  case "$1" in
-    dak_ocr) echo "services.dak.ocr_worker:OcrWorker" ;;
-    *) echo "services.$1.service:${1^}Service" ;;
-  esac
-}
-service_workers() { case "$1" in dak_ocr) echo 1 ;; *) echo 10 ;; esac; }
+program_field() { awk -v n="$1" -v f="$2" '$1 == n {print $f}' "$REPO/deploy/programs"; }
+service_target() { program_field "$1" 2; }
+service_workers() { local w; w="$(program_field "$1" 3)"; [ "$w" = - ] && echo 1 || echo "$w"; }
 
 # The environment of every service process; secrets come from $SECRETS, never the command line.
 export_app_env() {
@@ -63,7 +57,7 @@ load_demo_organisation() { app_env "$VENV/bin/python" -m services.directory.load
 # The command line of each program.
 program_command() {
   case "$1" in
-    gateway) echo "$VENV/bin/gunicorn -c $REPO/deploy/gunicorn.conf.py services.gateway.app:app" ;;
+    gateway) echo "$VENV/bin/gunicorn -c $REPO/deploy/gunicorn.conf.py $(service_target gateway)" ;;
     *) echo "$VENV/bin/nameko run --config $REPO/deploy/nameko.yaml $(service_target "$1")" ;;
   esac
 }
@@ -77,7 +71,8 @@ write_supervisor_conf() {
   env_line="$($PROGRAM_ENV; for v in PYTHONPATH PATH EOFFICE_AMQP_URI EOFFICE_DATABASE_URL EOFFICE_MINIO_ENDPOINTS \
       EOFFICE_MINIO_ACCESS_KEY EOFFICE_MINIO_SECRET_KEY EOFFICE_TOKEN_SECRET EOFFICE_ELASTICSEARCH_URL \
       EOFFICE_GATEWAY_BIND EOFFICE_RABBITMQ_MANAGEMENT_URL EOFFICE_DOCUMENTS_BUCKET EOFFICE_RECORDS_BUCKET \
-      EOFFICE_INDEX_PREFIX EOFFICE_RETRY_DELAYS EOFFICE_OUTBOX_POLL_INTERVAL; do [ -z "${!v:-}" ] || printf '%s="%s",' "$v" "${!v//%/%%}"; done)HOME=\"/tmp\""
+      EOFFICE_INDEX_PREFIX EOFFICE_RETRY_DELAYS EOFFICE_OUTBOX_POLL_INTERVAL EOFFICE_RATE_SIGN_IN_CLIENT \
+      EOFFICE_RATE_SIGN_IN_ACCOUNT; do [ -z "${!v:-}" ] || printf '%s="%s",' "$v" "${!v//%/%%}"; done)HOME=\"/tmp\""
   ( umask 077
     sed -e "s|@SUPERVISOR_DIR@|$SUPERVISOR_DIR|g" -e "s|@LOG_DIR@|$PROGRAM_LOG_DIR|g" "$REPO/deploy/supervisor/supervisord.conf" > "$tmp"
     local name
@@ -144,7 +139,12 @@ use_faults_instance() {
   install -d -m 750 -o root -g root "$PROGRAM_LOG_DIR"
 }
 faults_ping() { ( export_faults_env; exec "$VENV/bin/python" -m eoffice.tools.ping "${SERVICES[@]}" ); }
-export_faults_env() { export_test_env; export EOFFICE_GATEWAY_BIND="127.0.0.1:$EOFFICE_FAULTS_GATEWAY_PORT"; }
+# Its clients sign in far more often than people do (every test signs in afresh).
+export_faults_env() {
+  export_test_env
+  export EOFFICE_GATEWAY_BIND="127.0.0.1:$EOFFICE_FAULTS_GATEWAY_PORT" \
+    EOFFICE_RATE_SIGN_IN_CLIENT=100000/60 EOFFICE_RATE_SIGN_IN_ACCOUNT=100000/60
+}
 start_faults_instance() {
   reset_test_database
   (export_faults_env; "$VENV/bin/python" -m eoffice.migrate && "$VENV/bin/python" -m services.directory.load)

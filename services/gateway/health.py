@@ -74,13 +74,19 @@ def ready(request: Request, credentials: HTTPAuthorizationCredentials | None = D
     state = request.app.state
     settings = state.settings
     with ThreadPoolExecutor(max_workers=len(SERVICES) + 4) as pool:
-        futures = {f"service:{name}": pool.submit(_service, state.health_rpc, name) for name in SERVICES}
-        futures["postgresql"] = pool.submit(health.postgres, state.db)
-        futures["rabbitmq"] = pool.submit(health.rabbitmq, settings)
-        futures["elasticsearch"] = pool.submit(health.elasticsearch, settings)
-        futures["worker:dak_ocr"] = pool.submit(health.worker_queue, settings, OCR_QUEUE)
+        services = {name: pool.submit(_service, state.health_rpc, name) for name in SERVICES}
+        queues = pool.submit(health.queue_consumers, settings, [*(f"rpc-{name}" for name in SERVICES), OCR_QUEUE])
+        futures = {"postgresql": pool.submit(health.postgres, state.db),
+                   "rabbitmq": pool.submit(health.rabbitmq, settings),
+                   "elasticsearch": pool.submit(health.elasticsearch, settings)}
         minio = pool.submit(health.minio_nodes, settings)
         checks = {name: future.result() for name, future in futures.items()}
+        consumed = queues.result()
+        for name, future in services.items():
+            # Down when nothing consumes its queue (killed just now), or when it says so.
+            checks[f"service:{name}"] = (consumed[f"rpc-{name}"] if consumed[f"rpc-{name}"]["status"] != "ok"
+                                         else future.result())
+        checks["worker:dak_ocr"] = consumed[OCR_QUEUE]
         checks.update(minio.result())
     status = "ready" if all(check["status"] == "ok" for check in checks.values()) else "not-ready"
     return JSONResponse(Ready(status=status, checks=checks if operator else None).model_dump(exclude_none=True),

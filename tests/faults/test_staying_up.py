@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from eoffice.db import make_engine
-from eoffice.migrate import SERVICES
+from eoffice.programs import programs
 from services.dak.models import movements as receipt_movements, receipts
 from services.files.models import files, movements as file_movements
 from tests.support.load import MixedLoad
@@ -31,9 +31,11 @@ def part(action: str, name: str) -> None:
                    timeout=240)
 
 
+PROGRAMS = [p.name for p in programs()]
+
+
 def all_running(supervisor) -> bool:
-    states = supervisor.states()
-    return len(states) == len(SERVICES) + 1 and set(states.values()) == {"RUNNING"}
+    return supervisor.states() == {name: "RUNNING" for name in PROGRAMS}
 
 
 def assert_done_exactly_once(load: MixedLoad, settings) -> None:
@@ -96,7 +98,7 @@ def test_broker_restarted_twice_under_load(gateway, supervisor, readiness, setti
     assert_done_exactly_once(load, settings)
 
 
-@pytest.mark.parametrize("program", [*SERVICES, "gateway"])
+@pytest.mark.parametrize("program", PROGRAMS)
 def test_killed_program_comes_back_by_itself(program, gateway, supervisor, readiness, settings):
     load = MixedLoad(gateway, rate=RATE / 2, clients=8)
     load.prepare()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -189,16 +190,16 @@ class MixedLoad:
         """Sends every failed change again, with its own idempotency key and body, until it
         succeeds or `timeout` passes; returns the retries' last answers."""
         deadline = time.monotonic() + timeout
-        retried = []
-        with self.client() as api:
-            for call in [c for c in self.failed() if c.changes]:
+
+        def retry(call: Call) -> Call:
+            with self.client() as api:
                 while True:
                     again = self.send(api, Call(call.op, call.method, call.path, call.headers, call.body))
                     if again.ok or time.monotonic() > deadline:
-                        break
+                        return again
                     time.sleep(1)
-                retried.append(again)
-        return retried
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            return list(pool.map(retry, [c for c in self.failed() if c.changes]))
 
     def per_second(self) -> float:
         return len(self.calls) / self.duration

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import urllib3
 
+from eoffice.programs import program
+
 REPO = Path(os.environ.get("EOFFICE_REPO", Path(__file__).resolve().parents[2]))
 LOG_DIR = Path(os.environ.get("EOFFICE_HOME", "/var/lib/eoffice")) / "log" / "tests"
 
@@ -79,16 +81,12 @@ class ServiceProcess:
         return self.process is not None and self.process.poll() is None
 
 
-# As deploy/lib/services.sh runs them: the OCR worker takes one document at a time.
-TARGETS = {"dak_ocr": "services.dak.ocr_worker:OcrWorker"}
-MAX_WORKERS = {"dak_ocr": "1"}
-
-
 def service_process(name: str, env: dict[str, str] | None = None, log_as: str | None = None) -> ServiceProcess:
     """Service `name`, logging to log/tests/<name>.log, or <log_as>.log when a test reads its
     log (test runs of other environments write the shared one)."""
-    target = TARGETS.get(name, f"services.{name}.service:{name.capitalize()}Service")
-    return ServiceProcess(target, log_as or name, {"EOFFICE_MAX_WORKERS": MAX_WORKERS.get(name, "10"), **(env or {})})
+    # As deploy/lib/services.sh runs it (e.g. the OCR worker takes one document at a time).
+    service = program(name)
+    return ServiceProcess(service.target, log_as or name, {"EOFFICE_MAX_WORKERS": str(service.workers), **(env or {})})
 
 
 def free_port() -> int:
@@ -98,7 +96,7 @@ def free_port() -> int:
 
 
 # The gateway as deploy/eoffice runs it; EOFFICE_GATEWAY_BIND says where.
-GUNICORN = [sys.executable, "-m", "gunicorn", "-c", str(REPO / "deploy" / "gunicorn.conf.py"), "services.gateway.app:app"]
+GUNICORN = [sys.executable, "-m", "gunicorn", "-c", str(REPO / "deploy" / "gunicorn.conf.py"), program("gateway").target]
 
 
 @contextmanager

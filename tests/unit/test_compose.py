@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from eoffice.programs import programs
+from eoffice.programs import services as services_list
 from tests.support.system import service_process
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -24,8 +26,9 @@ COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 DOCKERFILE = "deploy/docker/python.Dockerfile"
 
 MINIO_NODES = ["minio1", "minio2", "minio3", "minio4"]
-NAMEKO_SERVICES = ["directory", "dak", "dak_ocr", "files", "signing", "search", "notify"]
-PYTHON_SERVICES = NAMEKO_SERVICES + ["gateway"]
+# Every program of deploy/programs has its container.
+NAMEKO_SERVICES = [p.name for p in services_list()]
+PYTHON_SERVICES = [p.name for p in programs()]
 INFRASTRUCTURE = ["rabbitmq", "postgres", *MINIO_NODES, "elasticsearch"]
 NEW_ENV = REPO_ROOT / "deploy/docker/new-env"
 
@@ -38,37 +41,39 @@ SECRETS = {
 }
 
 
-def _docker_compose(*args, env=None, env_file=None, compose_file=COMPOSE_FILE):
-    """Runs docker-compose on `compose_file` with only `env` from the caller's environment:
-    no EOFFICE_*/COMPOSE_* variable of the shell running the tests, and no `.env` but
-    `env_file` (an empty one if None), so a developer's own .env changes nothing."""
+@pytest.fixture(scope="module")
+def docker_compose(tmp_path_factory):
+    """run(*args, env=, compose_file=, dotenv=False) runs docker-compose on `compose_file`
+    with `env` and nothing of the test runner's EOFFICE_*/COMPOSE_* variables; a `.env` next
+    to the file is read only if `dotenv`, so a developer's own .env changes nothing."""
     binary = shutil.which("docker-compose")
     if binary is None:
         pytest.fail(
             "docker-compose is not installed; the project's install script "
             "installs Debian's docker-compose package (apt-get install docker-compose)"
         )
+    empty = tmp_path_factory.mktemp("compose") / "empty.env"
+    empty.write_text("")
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("EOFFICE_", "COMPOSE_"))}
-    options = ["--file", str(compose_file)]
-    if env_file is not False:
-        options += ["--env-file", str(env_file or EMPTY_ENV_FILE)]
-    return subprocess.run(
-        [binary, *options, *args],
-        cwd=compose_file.parent,
-        env={**clean, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
+    def run(*args, env=None, compose_file=COMPOSE_FILE, dotenv=False):
+        options = ["--file", str(compose_file)] + ([] if dotenv else ["--env-file", str(empty)])
+        return subprocess.run(
+            [binary, *options, *args],
+            cwd=compose_file.parent,
+            env={**clean, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
-EMPTY_ENV_FILE = REPO_ROOT / "tests/unit/data/empty.env"
+    return run
 
 
 @pytest.fixture(scope="module")
-def compose():
+def compose(docker_compose):
     """The file as docker-compose resolves it (merge keys, variables) with SECRETS set."""
-    result = _docker_compose("config", env=SECRETS)
+    result = docker_compose("config", env=SECRETS)
     assert result.returncode == 0, result.stderr
     return yaml.safe_load(result.stdout)
 
@@ -113,18 +118,18 @@ def _command_args(service):
     return command.split() if isinstance(command, str) else list(command)
 
 
-def test_docker_compose_accepts_the_file():
-    result = _docker_compose("config", "--quiet", env=SECRETS)
+def test_docker_compose_accepts_the_file(docker_compose):
+    result = docker_compose("config", "--quiet", env=SECRETS)
     assert result.returncode == 0, (
         f"docker-compose config rejected {COMPOSE_FILE}:\n{result.stderr}{result.stdout}"
     )
 
 
 @pytest.mark.parametrize("missing", sorted(SECRETS))
-def test_no_secret_has_a_default(missing):
+def test_no_secret_has_a_default(docker_compose, missing):
     # Unset, then empty: Compose must stop and say which one and how to make it.
     for env in ({k: v for k, v in SECRETS.items() if k != missing}, {**SECRETS, missing: ""}):
-        result = _docker_compose("config", "--quiet", env=env)
+        result = docker_compose("config", "--quiet", env=env)
         assert result.returncode != 0, f"docker-compose config ran without {missing}"
         assert f"{missing} is missing, run deploy/docker/new-env" in result.stderr, result.stderr
     # Every use of it is `${VAR:?...}`: none with a default, none that lets an empty value by.
@@ -265,8 +270,8 @@ def test_only_the_gateway_is_published_and_on_loopback(services):
     assert _published(services["gateway"]) == [("127.0.0.1", "8080", "8080")]
 
 
-def test_gateway_address_can_be_changed_for_a_remote_proxy():
-    result = _docker_compose("config", env={**SECRETS, "EOFFICE_GATEWAY_PUBLISH": "10.0.0.5:8443"})
+def test_gateway_address_can_be_changed_for_a_remote_proxy(docker_compose):
+    result = docker_compose("config", env={**SECRETS, "EOFFICE_GATEWAY_PUBLISH": "10.0.0.5:8443"})
     assert result.returncode == 0, result.stderr
     gateway = yaml.safe_load(result.stdout)["services"]["gateway"]
     assert _published(gateway) == [("10.0.0.5", "8443", "8080")]
@@ -282,7 +287,7 @@ def test_long_running_containers_restart_and_the_migration_does_not(services):
             )
 
 
-def test_new_env_writes_secrets_the_compose_file_accepts(tmp_path):
+def test_new_env_writes_secrets_the_compose_file_accepts(docker_compose, tmp_path):
     written = []
     for run in ("first", "second"):
         root = tmp_path / run
@@ -306,7 +311,7 @@ def test_new_env_writes_secrets_the_compose_file_accepts(tmp_path):
         written.append(values)
 
         # docker-compose reads the .env next to the file by itself.
-        config = _docker_compose("config", "--quiet", env_file=False, compose_file=root / "docker-compose.yml")
+        config = docker_compose("config", "--quiet", dotenv=True, compose_file=root / "docker-compose.yml")
         assert config.returncode == 0, config.stderr
 
         # A second run keeps the .env the running system was set up with.

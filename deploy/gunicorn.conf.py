@@ -9,3 +9,17 @@ worker_class = "services.gateway.worker.GatewayWorker"
 timeout = 60
 graceful_timeout = 20
 accesslog = "-"
+
+
+def post_fork(server, worker):
+    """A worker ends with its master. uvicorn's workers do not watch their parent, so a master
+    killed with SIGKILL (or by the OOM killer) left them serving on the port as orphans, and the
+    master started in its place could not bind it. PR_SET_PDEATHSIG asks the kernel to send
+    SIGTERM to the worker the moment its parent dies."""
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    if os.getppid() != server.pid:  # the master died before the request reached the kernel
+        os.kill(os.getpid(), signal.SIGTERM)

@@ -4,14 +4,19 @@ Each service owns one schema; its tables are declared on a `MetaData(schema=...)
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from nameko.extensions import DependencyProvider
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from eoffice.events import EventPayload
 from eoffice.settings import get_settings
+
+# Writes one event to the service's outbox in the session's transaction (`Outbox.add`).
+RecordEvent = Callable[[Session, EventPayload, "str | None"], Any]
 
 
 def make_engine(url: str | None = None, *, pool_size: int | None = None) -> Engine:
@@ -22,9 +27,29 @@ def make_engine(url: str | None = None, *, pool_size: int | None = None) -> Engi
                          future=True)
 
 
+class Changes:
+    """What a domain step works with inside a unit of work (`UnitOfWork.changes`): the
+    transaction's `session`, and the events the step raises, kept until the commit."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self._events: list[tuple[EventPayload, str | None]] = []
+
+    def raise_event(self, payload: EventPayload, *, subject: str | None = None) -> None:
+        """Notes that `payload` happened (about `subject`, e.g. a file id). It reaches the
+        outbox only if the unit of work commits."""
+        self._events.append((payload, subject))
+
+    def collect_new_events(self) -> Iterator[tuple[EventPayload, str | None]]:
+        """Yields each event raised and not yet collected, oldest first, and forgets it."""
+        while self._events:
+            yield self._events.pop(0)
+
+
 class UnitOfWork:
     """Opens transactions on one engine: `with uow.transaction() as session: ...` commits on
-    success and rolls back on any exception."""
+    success and rolls back on any exception; `with uow.changes(record) as changes: ...` does
+    the same and also writes the events the step raised to the outbox in that commit."""
 
     def __init__(self, engine: Engine):
         self.engine = engine
@@ -38,6 +63,19 @@ class UnitOfWork:
                 yield session
         finally:
             session.close()
+
+    @contextlib.contextmanager
+    def changes(self, record: RecordEvent) -> Iterator[Changes]:
+        """Opens a transaction for one domain step. When the block ends without an exception,
+        every event it raised (`Changes.raise_event`) is written with `record` (the service's
+        outbox) in the same transaction, which then commits: the change and its events are
+        stored together or not at all. On any exception everything rolls back and the events
+        raised are dropped."""
+        with self.transaction() as session:
+            changes = Changes(session)
+            yield changes
+            for payload, subject in changes.collect_new_events():
+                record(session, payload, subject)
 
     def ping(self) -> None:
         """Raises if the database does not answer."""

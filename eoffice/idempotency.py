@@ -34,6 +34,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from eoffice.actor import Actor
+from eoffice.db import Changes, RecordEvent, UnitOfWork
 from eoffice.errors import InvalidInput
 
 KEY_FIELD = "Idempotency-Key"
@@ -102,6 +103,18 @@ def once(session: Session, table: Table, *, actor: Actor, operation: str, key: s
     answer = work()
     session.execute(update(table).where(table.c.scope == scope).values(answer=as_stored(answer)))
     return answer
+
+
+def command(uow: UnitOfWork, *, record: RecordEvent, table: Table, actor: Actor, operation: str, key: str,
+            request: Any, step: Callable[[Changes], T]) -> T:
+    """The one path of a call that changes data: runs `step(changes)` in a unit of work
+    (`UnitOfWork.changes`), once per caller and `key` for `operation` (`once`), and writes the
+    events the step raised to the outbox (`record`) in the same commit. A retry of the same
+    `request` returns the first answer and raises no event; the key with another request is
+    refused (422); a step that raises leaves nothing behind, its claim on the key included."""
+    with uow.changes(record) as changes:
+        return once(changes.session, table, actor=actor, operation=operation, key=key, request=request,
+                    work=lambda: step(changes))
 
 
 # An answer is stored as nameko's JSON serializer writes the RPC reply (dates and times tagged

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from eoffice import idempotency
 from eoffice.amqp import BROKER_ERRORS
 from eoffice.actor import Actor
+from eoffice.db import Changes
 from eoffice.errors import Unavailable
 from eoffice.logs import RequestLogging
 from eoffice.settings import get_settings
@@ -82,14 +83,25 @@ class ServiceBase:
     idempotency_keys: Table | None = None
     request_logging = RequestLogging()
 
+    def command(self, operation: str, *, actor: Actor, key: str, request: Any, step: Callable[[Changes], T]) -> T:
+        """Runs a call that changes data (`eoffice.idempotency.command`): `step(changes)` in a
+        unit of work, once per caller and `key` for the operation `<service>.<operation>`, with
+        the events it raises (`changes.raise_event`) written to the outbox in the same commit.
+        A retry of the same `request` gets the first answer, the key with another request is
+        refused (422). `request` is every argument that says what is asked (ids and body), not
+        the actor or the key."""
+        return idempotency.command(self.db, record=self.outbox.add, table=self.idempotency_keys, actor=actor,
+                                   operation=f"{self.name}.{operation}", key=key, request=request, step=step)
+
+    def changes(self):
+        """A unit of work for a step without an idempotency key (a holder opening an item):
+        `with self.changes() as changes:`; its events reach the outbox in its commit."""
+        return self.db.changes(self.outbox.add)
+
     def once(self, actor: Actor, operation: str, key: str, request: Any, work: Callable[[Session], T]) -> T:
-        """Runs `work(session)` in a transaction, once per caller and `key` for the operation
-        `<service>.<operation>` (`eoffice.idempotency.once`): a retry of the same `request`
-        gets the first answer, the key with another request is refused (422). `request` is
-        every argument that says what is asked (ids and body), not the actor or the key."""
-        with self.db.transaction() as session:
-            return idempotency.once(session, self.idempotency_keys, actor=actor, operation=f"{self.name}.{operation}",
-                                    key=key, request=request, work=lambda: work(session))
+        """`command` for a step that takes the session and adds its events itself."""
+        return self.command(operation, actor=actor, key=key, request=request,
+                            step=lambda changes: work(changes.session))
 
     @rpc
     def ping(self) -> dict:

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from tests.support.demo import PASSWORD, holder_email  # noqa: E402
+from services.directory.demo import PASSWORD, holder_email  # noqa: E402
 
 logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would bury the figures
 GATEWAY = "http://" + os.environ.get("EOFFICE_GATEWAY_BIND", "127.0.0.1:8080")

@@ -22,8 +22,8 @@ import time
 from datetime import date
 
 from common import TABLE, call, client, heading, row, sign_in, timed_run
-from tests.support import scans as fixtures  # the same fixture letters the tests use
-from tests.support.demo import demo
+from eoffice import demo as fixtures  # the same demo letters the tests use
+from services.directory.demo import rows as demo
 
 
 def letter(n: int) -> dict:

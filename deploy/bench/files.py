@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 
 from common import TABLE, call, client, heading, row, sign_in, timed_run
-from tests.support.demo import demo
+from services.directory.demo import rows as demo
 
 OFFICER = "SO(EST)-GAD"
 HELD = {p["post_code"] for p in demo("postings") if not p["end_date"]}

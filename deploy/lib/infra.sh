@@ -43,10 +43,15 @@ start_postgres() {
   local psql=("${PSQL_ADMIN[@]}")
   "${psql[@]}" -c "SELECT 1 FROM pg_roles WHERE rolname='eoffice'" | grep -q 1 ||
     "${psql[@]}" -c "CREATE ROLE eoffice LOGIN CREATEDB"
-  "${psql[@]}" -c "ALTER ROLE eoffice PASSWORD '$EOFFICE_DB_PASSWORD'" >/dev/null
+  apply_db_password
   "${psql[@]}" -c "SELECT 1 FROM pg_database WHERE datname='eoffice'" | grep -q 1 ||
     "${psql[@]}" -c "CREATE DATABASE eoffice OWNER eoffice"
 }
+# The passwords in $SECRETS, given to the running servers (at start, and by `restart` after an
+# operator changed them; MinIO takes its root credentials only when its nodes start).
+apply_db_password() { "${PSQL_ADMIN[@]}" -c "ALTER ROLE eoffice PASSWORD '$EOFFICE_DB_PASSWORD'" >/dev/null; }
+apply_amqp_password() { rabbitmqctl_ -q change_password eoffice "$EOFFICE_AMQP_PASSWORD" >/dev/null; }
+apply_passwords() { apply_db_password; apply_amqp_password; echo "database and broker passwords from $SECRETS applied"; }
 # Who may connect, and how (rewritten at every start, so an older, laxer file is replaced):
 # the database superuser only from the infrastructure's own OS user over the socket (peer,
 # mapped); everyone else only over loopback TCP with a password. Nobody is trusted.
@@ -93,7 +98,7 @@ CONF
   wait_for RabbitMQ 90 rabbit_ready || return 1
   rabbitmqctl_ -q list_vhosts | grep -qx eoffice || rabbitmqctl_ -q add_vhost eoffice
   rabbitmqctl_ -q list_users | grep -q '^eoffice' || rabbitmqctl_ -q add_user eoffice "$EOFFICE_AMQP_PASSWORD"
-  rabbitmqctl_ -q change_password eoffice "$EOFFICE_AMQP_PASSWORD" >/dev/null
+  apply_amqp_password
   rabbitmqctl_ -q set_user_tags eoffice administrator
   rabbitmqctl_ -q set_permissions -p eoffice eoffice '.*' '.*' '.*'
   # Tests use their own vhost so they never touch the running system's queues.

@@ -7,6 +7,8 @@ SERVICES=($(grep -v '^#' "$REPO/deploy/programs" | awk 'NF && $3 != "-" {print $
 SUPERVISOR_DIR="$EOFFICE_HOME/supervisor"   # root only: its config holds the credentials
 SUPERVISOR_CONF="$SUPERVISOR_DIR/supervisord.conf"
 PROGRAM_ENV=export_app_env                  # the environment the programs get
+PROGRAM_SETTINGS="EOFFICE_DOCUMENTS_BUCKET EOFFICE_RECORDS_BUCKET EOFFICE_INDEX_PREFIX EOFFICE_RETRY_DELAYS
+  EOFFICE_OUTBOX_POLL_INTERVAL EOFFICE_RATE_SIGN_IN_CLIENT EOFFICE_RATE_SIGN_IN_ACCOUNT"  # set by test environments
 PROGRAM_LOG_DIR="$LOG_DIR"
 PROGRAM_GATEWAY_PORT="$EOFFICE_GATEWAY_PORT"
 
@@ -68,11 +70,11 @@ write_supervisor_conf() {
   install -d -m 700 -o root -g root "$SUPERVISOR_DIR"
   local env_line tmp="$SUPERVISOR_CONF.tmp"
   # supervisord expands %(...)s in values: a literal % is written %%.
-  env_line="$($PROGRAM_ENV; for v in PYTHONPATH PATH EOFFICE_AMQP_URI EOFFICE_DATABASE_URL EOFFICE_MINIO_ENDPOINTS \
+  # Only what $PROGRAM_ENV sets reaches the programs: not, say, a test environment's buckets
+  # exported in the shell that runs `up`.
+  env_line="$(unset $PROGRAM_SETTINGS; $PROGRAM_ENV; for v in PYTHONPATH PATH EOFFICE_AMQP_URI EOFFICE_DATABASE_URL EOFFICE_MINIO_ENDPOINTS \
       EOFFICE_MINIO_ACCESS_KEY EOFFICE_MINIO_SECRET_KEY EOFFICE_TOKEN_SECRET EOFFICE_ELASTICSEARCH_URL \
-      EOFFICE_GATEWAY_BIND EOFFICE_RABBITMQ_MANAGEMENT_URL EOFFICE_DOCUMENTS_BUCKET EOFFICE_RECORDS_BUCKET \
-      EOFFICE_INDEX_PREFIX EOFFICE_RETRY_DELAYS EOFFICE_OUTBOX_POLL_INTERVAL EOFFICE_RATE_SIGN_IN_CLIENT \
-      EOFFICE_RATE_SIGN_IN_ACCOUNT; do [ -z "${!v:-}" ] || printf '%s="%s",' "$v" "${!v//%/%%}"; done)HOME=\"/tmp\""
+      EOFFICE_GATEWAY_BIND EOFFICE_RABBITMQ_MANAGEMENT_URL $PROGRAM_SETTINGS; do [ -z "${!v:-}" ] || printf '%s="%s",' "$v" "${!v//%/%%}"; done)HOME=\"/tmp\""
   ( umask 077
     sed -e "s|@SUPERVISOR_DIR@|$SUPERVISOR_DIR|g" -e "s|@LOG_DIR@|$PROGRAM_LOG_DIR|g" "$REPO/deploy/supervisor/supervisord.conf" > "$tmp"
     local name
@@ -105,13 +107,14 @@ start_supervised() {
 # Starts (or leaves running) every program; done when each service answers its health RPC
 # and the gateway its liveness check. Says which programs it found already running.
 start_programs() {
-  local before=0
-  supervisor_running && before="$(supervisorctl_ status 2>/dev/null | grep -c ' RUNNING ' || true)"
+  local before="" after
+  supervisor_running && before="$(supervisorctl_ status 2>/dev/null | awk '$2 == "RUNNING" {print $1, $4}')"
   start_supervised
   wait_for "services" 90 app_env "$VENV/bin/python" -m eoffice.tools.ping "${SERVICES[@]}"
   wait_for gateway 60 curl -fsS "http://127.0.0.1:$EOFFICE_GATEWAY_PORT/api/v1/health/live"
-  if [ "$before" = "${#PROGRAMS[@]}" ]; then echo "all ${#PROGRAMS[@]} programs already running, nothing restarted"
-  else echo "${#PROGRAMS[@]} programs running under supervisord (gateway on port $EOFFICE_GATEWAY_PORT)"; fi
+  after="$(supervisorctl_ status 2>/dev/null | awk '$2 == "RUNNING" {print $1, $4}')"
+  if [ -n "$before" ] && [ "$before" = "$after" ]; then echo "all ${#PROGRAMS[@]} programs already running, nothing restarted"
+  else echo "${#PROGRAMS[@]} programs running under supervisord, $(comm -13 <(echo "$before" | sort) <(echo "$after" | sort) | wc -l) (re)started (gateway on port $EOFFICE_GATEWAY_PORT)"; fi
 }
 
 # Stops every program and supervisord itself.

@@ -76,8 +76,6 @@ movements = Table(
     Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
-UPLOADS = "scans/"  # where the gateway stores a receipt's documents, one folder per upload
-TEXT_SUFFIX = ".txt"  # the text read from a document is stored beside it under this suffix
 
 # The documents of an electronic receipt: scanned pages, e-mail attachments, the e-mail itself.
 # Objects live in MinIO under names unique to their upload; the text read from them is stored

@@ -5,7 +5,7 @@ A PDF that has text on every page already (made on a computer, or OCR'd by the s
 not OCR'd again: that is exact and a hundred times faster. Anything else is rasterised a page at a
 time (one page's image on disk at once) and read by tesseract with one thread (OMP_THREAD_LIMIT=1):
 its OpenMP threads gain little on a page and would fight the other workers for the cores. Pages
-whose raster would pass scans.MAX_PIXELS are rasterised at a lower resolution.
+whose raster would pass the intake's MAX_PIXELS are rasterised at a lower resolution.
 """
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ from tempfile import TemporaryDirectory
 from PIL import Image
 from pypdf import PdfReader
 
-from services.dak.scans import MAX_PIXELS, PDFTOTEXT, page_size_pt, page_text_layer, pdftotext_pages
+from eoffice.intake.formats import MAX_PIXELS, page_size_pt
+from eoffice.intake.text_layer import PDFTOTEXT, page_text_layer, pdftotext_pages
 
 IMAGE_TYPES = {"image/jpeg", "image/png", "image/tiff"}
 TOOL_ENV = {**os.environ, "OMP_THREAD_LIMIT": "1"}
@@ -39,7 +40,7 @@ class Reading:
 
 def read_text(path: Path, content_type: str, *, languages: str = "hin+eng", dpi: int = 300,
               timeout_per_page: float = 120) -> Reading:
-    """Reads the text of a scan that scans.inspect accepted; raises OcrFailed."""
+    """Reads the text of a scan the intake accepted (eoffice.intake); raises OcrFailed."""
     if content_type == "application/pdf":
         return _read_pdf(Path(path), languages, dpi, timeout_per_page)
     if content_type not in IMAGE_TYPES:

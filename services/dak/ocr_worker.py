@@ -17,20 +17,19 @@ from pathlib import Path
 
 from sqlalchemy import func, select, update
 
+from eoffice.contracts.dak import OCR_QUEUE, OCR_SERVICE, TEXT_SUFFIX
 from eoffice.db import Database
 from eoffice.events import Envelope
+from eoffice.intake import attachments
 from eoffice.messaging import Outbox, reliable_handler
 from eoffice.service import ServiceBase
 from eoffice.settings import get_settings
 from eoffice.storage import DocumentStore, shared_store
 from services.dak import events, models, ocr, receipts
 from services.dak.models import scans
-from services.dak.scans import attachments
-from services.dak.models import TEXT_SUFFIX
 
 log = logging.getLogger(__name__)
-SERVICE = "dak_ocr"
-QUEUE = f"evt-dak-{events.ReceiptDiarised.event_type}--{SERVICE}.read_scans"  # nameko's naming
+SERVICE, QUEUE = OCR_SERVICE, OCR_QUEUE  # in the contract: the gateway's readiness watches the queue
 
 
 def read_document(store: DocumentStore, scan: dict) -> ocr.Reading:

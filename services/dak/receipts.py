@@ -13,10 +13,13 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from eoffice.access import acting_posts, require_holder, require_last_sender, require_visible
+from eoffice.access import acting_posts, require_visible
 from eoffice.actor import Actor
 from eoffice import clock
-from eoffice.errors import Conflict, Forbidden, InvalidInput, NotFound
+from eoffice.contracts.dak import require_diarist  # noqa: F401  (published: the gateway asks it too)
+from eoffice.errors import InvalidInput, NotFound
+from eoffice.movement import (arriving, needs_receiving, opens, pull_back_from, pulled_back, require_actable,
+                              require_elsewhere)
 from eoffice.paging import keyset_page
 from services.dak.models import corrections, diary_counters, movements, receipts, scans
 from services.dak.schemas import FROZEN_AFTER_MOVE, Correct, Diarise, InboxQuery, ScanRef, Send
@@ -59,13 +62,6 @@ def _log(session: Session, receipt_id: str, action: str, actor: Actor, to_post: 
     return movement
 
 
-def require_diarist(actor: Actor) -> None:
-    """Raises Forbidden unless the actor is a dak clerk: only they diarise. The gateway asks
-    this too, before it reads an upload, so that a refused caller costs no decoding."""
-    if not actor.has_role("dak_clerk"):
-        raise Forbidden("only a dak clerk diarises")
-
-
 def diarise(session: Session, actor: Actor, letter: Diarise, documents: list[ScanRef]) -> dict:
     """Records a receipt in the actor's office, held by the actor's post; returns it. An
     electronic receipt needs at least one document; a physical one carries metadata only. The
@@ -93,17 +89,14 @@ def _locked(session: Session, receipt_id: str) -> dict | None:
     return dict(row) if row else None
 
 
-def held(session: Session, actor: Actor, receipt_id: str, *, status: str | None = "open") -> dict:
+def held(session: Session, *, actor: Actor, receipt_id: str, status: str | None = "open") -> dict:
     """Returns the receipt, locked, if the actor's post (or a post delegated to it) holds it.
     Raises NotFound when there is no such receipt or the actor may not see it (`visible`),
     NotCurrentHolder when another post holds it, Conflict when it is not in `status` or is
     physical and not yet received (rule 3)."""
     row, _ = visible(session, actor, receipt_id, lock=True)
-    require_holder(actor, row, f"receipt {row['diary_number']}")
-    if status and row["status"] != status:
-        raise Conflict(f"receipt {row['diary_number']} is {_describe(row)}")
-    if not row["received"]:
-        raise Conflict(f"receipt {row['diary_number']} is physical: receive it before acting on it")
+    require_actable(actor, row, label=f"receipt {row['diary_number']}", statuses=(status,) if status else None,
+                    state=_describe(row) if status else None)
     return row
 
 
@@ -150,14 +143,13 @@ def copy_for(session: Session, actor: Actor, original: dict, to_post: str, field
     return row
 
 
-def send(session: Session, actor: Actor, receipt_id: str, request: Send, due: dict[str, date]) -> dict:
+def send(session: Session, *, actor: Actor, receipt_id: str, request: Send, due: dict[str, date]) -> dict:
     """Moves the receipt to `request.to_post` and gives each `copy_to` post a copy; returns
     the movement with the copies. `due` holds each recipient's due date."""
-    row = held(session, actor, receipt_id)
-    if request.to_post == row["holder_post"] or row["holder_post"] in request.copy_to:
-        raise InvalidInput(f"receipt {row['diary_number']} is already with {row['holder_post']}", field="to_post")
+    row = held(session, actor=actor, receipt_id=receipt_id)
+    require_elsewhere(row, [request.to_post, *request.copy_to], label=f"receipt {row['diary_number']}")
     action = "forwarded" if row["moved"] else "sent"
-    unopened = {"opened": False, "received": not row["physical"], "priority": request.priority}
+    unopened = {**arriving(row), "priority": request.priority}
     session.execute(update(receipts).where(receipts.c.id == receipt_id)
                     .values(holder_post=request.to_post, moved=True, due_date=due[request.to_post], **unopened))
     movement = _log(session, receipt_id, action, actor, to_post=request.to_post, from_post=row["holder_post"],
@@ -174,7 +166,7 @@ def open_receipt(session: Session, actor: Actor, receipt_id: str) -> tuple[dict,
     back (rule 4). Others who moved it may look without opening it."""
     row, moves = visible(session, actor, receipt_id, lock=True)
     opened = None
-    if row["holder_post"] in acting_posts(actor) and not row["opened"]:
+    if opens(actor, row):
         session.execute(update(receipts).where(receipts.c.id == receipt_id).values(opened=True))
         opened = _log(session, receipt_id, "opened", actor, to_post=row["holder_post"])
         row["opened"] = True
@@ -187,10 +179,7 @@ def receive(session: Session, actor: Actor, receipt_id: str) -> dict | None:
     """The holder of a physical receipt confirms the paper reached them (rule 3). Returns the
     movement, or None if it was received already."""
     row, _ = visible(session, actor, receipt_id, lock=True)
-    require_holder(actor, row, f"receipt {row['diary_number']}")
-    if not row["physical"]:
-        raise Conflict(f"receipt {row['diary_number']} is electronic: opening it is receiving it")
-    if row["received"]:
+    if not needs_receiving(actor, row, label=f"receipt {row['diary_number']}"):
         return None
     session.execute(update(receipts).where(receipts.c.id == receipt_id).values(received=True, opened=True))
     return {**_log(session, receipt_id, "received", actor, to_post=row["holder_post"]),
@@ -200,21 +189,16 @@ def receive(session: Session, actor: Actor, receipt_id: str) -> dict | None:
 def pull_back(session: Session, actor: Actor, receipt_id: str) -> dict:
     """Takes back a receipt the actor's post sent, while the recipient has not opened it."""
     row, moves = visible(session, actor, receipt_id, lock=True)
-    last = next((m for m in reversed(moves) if m["action"] in ("sent", "forwarded")), None)
-    require_last_sender(actor, last, f"receipt {row['diary_number']}")
-    if row["holder_post"] != last["to_post"] or row["status"] != "open":
-        raise Conflict(f"receipt {row['diary_number']} has moved on from {last['to_post']}")
-    if row["opened"]:
-        raise Conflict(f"{last['to_post']} has already opened receipt {row['diary_number']}")
-    session.execute(update(receipts).where(receipts.c.id == receipt_id)
-                    .values(holder_post=last["from_post"], opened=True, received=True, due_date=None))
+    last = pull_back_from(actor, row, moves, label=f"receipt {row['diary_number']}", sends=("sent", "forwarded"),
+                          statuses=("open",))
+    session.execute(update(receipts).where(receipts.c.id == receipt_id).values(**pulled_back(last)))
     return {**_log(session, receipt_id, "pulled_back", actor, to_post=last["from_post"], from_post=last["to_post"]),
             "diary_number": row["diary_number"]}
 
 
 def _change_status(session: Session, actor: Actor, receipt_id: str, *, status: str, to: str, action: str,
                    remarks: str, **values) -> dict:
-    row = held(session, actor, receipt_id, status=status)
+    row = held(session, actor=actor, receipt_id=receipt_id, status=status)
     session.execute(update(receipts).where(receipts.c.id == receipt_id).values(status=to, **values))
     return {**_log(session, receipt_id, action, actor, to_post=row["holder_post"], remarks=remarks),
             "diary_number": row["diary_number"]}
@@ -242,7 +226,7 @@ def reopen(session: Session, actor: Actor, receipt_id: str, remarks: str) -> dic
 def correct(session: Session, actor: Actor, receipt_id: str, request: Correct) -> tuple[dict, list[dict]]:
     """Corrects metadata as the current holder; returns the receipt and the corrections made.
     Received date, letter date and mode are frozen once the receipt has moved (rule 9)."""
-    row = held(session, actor, receipt_id, status=None)
+    row = held(session, actor=actor, receipt_id=receipt_id, status=None)
     wanted = {f: getattr(request, f) for f in Correct.model_fields if f in request.model_fields_set and f != "reason"}
     frozen = sorted(f for f in wanted if f in FROZEN_AFTER_MOVE and wanted[f] != row[f])
     if frozen and row["moved"]:

@@ -11,14 +11,16 @@ from nameko.timer import timer
 
 from eoffice.actor import Actor
 from eoffice.clock import today
-from eoffice.db import Database
+from eoffice.db import Changes, Database
+from eoffice.contracts.common import Upload
 from eoffice.errors import Conflict, InvalidInput, NotCurrentHolder, NotFound
+from eoffice.intake.stored import for_service as stored_intake
 from eoffice.messaging import Outbox
 from eoffice.service import ServiceBase, call_with_timeout, rpc
 from eoffice.storage import DocumentStore, SWEEP_AFTER, shared_store, sweep
 from eoffice.validation import parse
-from services.dak import events, models, receipts
-from services.dak.models import TEXT_SUFFIX, UPLOADS
+from services.dak import events, intake, models, receipts
+from eoffice.contracts.dak import TEXT_SUFFIX, UPLOADS
 from services.dak.schemas import Correct, Diarise, InboxQuery, PutInFile, Remarks, ScanRef, Send
 
 
@@ -37,28 +39,44 @@ class DakService(ServiceBase):
     files = RpcProxy("files")
     peers = ("directory", "files")
 
-    def _emit(self, session, event: type[events.ReceiptStep], step: dict) -> dict:
-        self.outbox.add(session, event.model_validate(step), subject=step["receipt_id"])
+    def _emit(self, changes: Changes, event: type[events.ReceiptStep], step: dict) -> dict:
+        """Raises `event` for a step's movement; returns the step."""
+        changes.raise_event(event.model_validate(step), subject=step["receipt_id"])
         return step
 
     @rpc
     def diarise(self, actor: dict, letter: dict, idempotency_key: str, scans: list[dict] | None = None) -> dict:
         """Diarises a letter in the actor's office; the actor's post holds it. Dak clerks only.
-        An electronic receipt comes with its documents, already checked and stored. A retry
+        An electronic receipt comes with its uploads (`Upload`s the gateway stored), checked
+        here (`eoffice.intake`) before a diary number is taken: a refused one answers
+        InvalidInput naming the file, and every upload of the request is removed. A retry
         with the same key returns the same receipt (the same documents by content: where the
         retry's upload was stored does not count). Emits eoffice.receipt.diarised.v1."""
         actor, letter = Actor.model_validate(actor), parse(Diarise, letter)
-        documents = [parse(ScanRef, scan) for scan in scans or []]
+        uploads = [parse(Upload, scan) for scan in scans or []]
         receipts.require_diarist(actor)
+        return intake.diarised_with_scans(stored_intake(), uploads, lambda documents: self._diarise(
+            actor, letter, documents, idempotency_key))
 
-        def work(session):
-            row = receipts.diarise(session, actor, letter, documents)
-            self.outbox.add(session, events.ReceiptDiarised(
+    @rpc
+    def diarise_email(self, actor: dict, given: dict, idempotency_key: str, email: dict) -> dict:
+        """Diarises an e-mail the gateway stored (an `Upload`): its sender, subject and date
+        fill the receipt's fields, under those `given`; it and its attachments (each checked
+        as a scan) are the receipt's documents. Refusals as `diarise`."""
+        actor, upload = Actor.model_validate(actor), parse(Upload, email)
+        receipts.require_diarist(actor)
+        return intake.diarised_from_email(stored_intake(), upload, given, lambda letter, documents: self._diarise(
+            actor, letter, documents, idempotency_key))
+
+    def _diarise(self, actor: Actor, letter: Diarise, documents: list[ScanRef], idempotency_key: str) -> dict:
+        def step(changes):
+            row = receipts.diarise(changes.session, actor, letter, documents)
+            changes.raise_event(events.ReceiptDiarised(
                 receipt_id=row["id"], diary_number=row["diary_number"], office_code=row["office_code"],
                 holder_post=row["holder_post"], physical=row["physical"], scans=len(documents)),
                 subject=row["id"])
-            return {**row, "scans": receipts.documents(session, row["id"])}
-        return self.once(actor, "diarise", idempotency_key, [letter, documents], work)
+            return {**row, "scans": receipts.documents(changes.session, row["id"])}
+        return self.command("diarise", actor=actor, key=idempotency_key, request=[letter, documents], step=step)
 
     def _due_dates(self, request: Send) -> dict[str, date]:
         """Each recipient's due date: the one asked for, or 7 working days by the calendar of
@@ -83,43 +101,44 @@ class DakService(ServiceBase):
         actor, request = Actor.model_validate(actor), parse(Send, request)
         due = self._due_dates(request)
 
-        def work(session):
-            step = receipts.send(session, actor, receipt_id, request, due)
-            for copy in step["copies"]:
-                self.outbox.add(session, events.ReceiptDiarised(
+        def step(changes):
+            sent = receipts.send(changes.session, actor=actor, receipt_id=receipt_id, request=request, due=due)
+            for copy in sent["copies"]:
+                changes.raise_event(events.ReceiptDiarised(
                     receipt_id=copy["receipt_id"], diary_number=copy["diary_number"], office_code=actor.office_id,
                     holder_post=copy["to_post"], physical=False, copy_of=receipt_id), subject=copy["receipt_id"])
-            return self._emit(session, events.ReceiptSent, {
-                **step, "copies": [c["receipt_id"] for c in step["copies"]]}) | {"copies": step["copies"]}
-        return self.once(actor, "send", idempotency_key, [receipt_id, request], work)
+            return self._emit(changes, events.ReceiptSent, {
+                **sent, "copies": [c["receipt_id"] for c in sent["copies"]]}) | {"copies": sent["copies"]}
+        return self.command("send", actor=actor, key=idempotency_key, request=[receipt_id, request], step=step)
 
     @rpc
     def open_receipt(self, actor: dict, receipt_id: str) -> dict:
         """Returns a receipt with its movements, documents and corrections; opening by the
         holding post marks it opened, after which it cannot be pulled back."""
         actor = Actor.model_validate(actor)
-        with self.db.transaction() as session:
-            row, opened = receipts.open_receipt(session, actor, receipt_id)
+        with self.changes() as changes:
+            row, opened = receipts.open_receipt(changes.session, actor, receipt_id)
             if opened:
-                self._emit(session, events.ReceiptOpened, opened)
-            return {**row, "corrections": receipts.corrections_of(session, receipt_id)}
+                self._emit(changes, events.ReceiptOpened, opened)
+            return {**row, "corrections": receipts.corrections_of(changes.session, receipt_id)}
 
     @rpc
     def receive(self, actor: dict, receipt_id: str, idempotency_key: str) -> dict:
         """The holding post confirms a physical receipt reached it (rule 3)."""
         actor = Actor.model_validate(actor)
 
-        def work(session):
-            step = receipts.receive(session, actor, receipt_id)
-            return self._emit(session, events.ReceiptReceived, step) if step else repeated(receipt_id)
-        return self.once(actor, "receive", idempotency_key, [receipt_id], work)
+        def step(changes):
+            received = receipts.receive(changes.session, actor, receipt_id)
+            return self._emit(changes, events.ReceiptReceived, received) if received else repeated(receipt_id)
+        return self.command("receive", actor=actor, key=idempotency_key, request=[receipt_id], step=step)
 
     @rpc
     def pull_back(self, actor: dict, receipt_id: str, idempotency_key: str) -> dict:
         """Takes back a receipt the actor's post sent, until the recipient opens it."""
         actor = Actor.model_validate(actor)
-        return self.once(actor, "pull_back", idempotency_key, [receipt_id], lambda session: self._emit(
-            session, events.ReceiptPulledBack, receipts.pull_back(session, actor, receipt_id)))
+        return self.command("pull_back", actor=actor, key=idempotency_key, request=[receipt_id], step=lambda changes:
+                            self._emit(changes, events.ReceiptPulledBack,
+                                       receipts.pull_back(changes.session, actor, receipt_id)))
 
     @rpc
     def put_in_file(self, actor: dict, receipt_id: str, request: dict, idempotency_key: str) -> dict:
@@ -133,34 +152,37 @@ class DakService(ServiceBase):
             raise NotFound(f"no file {request.file_id}", field="file_id") from None
         except (NotCurrentHolder, Conflict) as exc:
             raise InvalidInput(f"file {request.file_id}: {exc.detail}", field="file_id") from None
-        return self.once(actor, "put_in_file", idempotency_key, [receipt_id, request], lambda session: self._emit(
-            session, events.ReceiptPutInFile, receipts.put_in_file(session, actor, receipt_id, file, request.remarks)))
+        return self.command("put_in_file", actor=actor, key=idempotency_key, request=[receipt_id, request],
+                            step=lambda changes: self._emit(changes, events.ReceiptPutInFile, receipts.put_in_file(
+                                changes.session, actor, receipt_id, file, request.remarks)))
 
     @rpc
     def close(self, actor: dict, receipt_id: str, request: dict, idempotency_key: str) -> dict:
         actor, request = Actor.model_validate(actor), parse(Remarks, request)
-        return self.once(actor, "close", idempotency_key, [receipt_id, request], lambda session: self._emit(
-            session, events.ReceiptClosed, receipts.close(session, actor, receipt_id, request.remarks)))
+        return self.command("close", actor=actor, key=idempotency_key, request=[receipt_id, request],
+                            step=lambda changes: self._emit(changes, events.ReceiptClosed, receipts.close(
+                                changes.session, actor, receipt_id, request.remarks)))
 
     @rpc
     def reopen(self, actor: dict, receipt_id: str, request: dict, idempotency_key: str) -> dict:
         actor, request = Actor.model_validate(actor), parse(Remarks, request)
-        return self.once(actor, "reopen", idempotency_key, [receipt_id, request], lambda session: self._emit(
-            session, events.ReceiptReopened, receipts.reopen(session, actor, receipt_id, request.remarks)))
+        return self.command("reopen", actor=actor, key=idempotency_key, request=[receipt_id, request],
+                            step=lambda changes: self._emit(changes, events.ReceiptReopened, receipts.reopen(
+                                changes.session, actor, receipt_id, request.remarks)))
 
     @rpc
     def correct(self, actor: dict, receipt_id: str, request: dict, idempotency_key: str) -> dict:
         """Corrects metadata as the holder; each change is logged with old and new values."""
         actor, request = Actor.model_validate(actor), parse(Correct, request)
 
-        def work(session):
-            row, made = receipts.correct(session, actor, receipt_id, request)
+        def step(changes):
+            row, made = receipts.correct(changes.session, actor, receipt_id, request)
             if made:
-                self._emit(session, events.ReceiptCorrected, {
+                self._emit(changes, events.ReceiptCorrected, {
                     "receipt_id": receipt_id, "diary_number": row["diary_number"], "by_user": actor.user_id,
                     "from_post": actor.post_id, "remarks": request.reason, "fields": [c["field"] for c in made]})
             return {**row, "corrections": made}
-        return self.once(actor, "correct", idempotency_key, [receipt_id, request], work)
+        return self.command("correct", actor=actor, key=idempotency_key, request=[receipt_id, request], step=step)
 
     @rpc
     def inbox(self, actor: dict, query: dict | None = None) -> dict:

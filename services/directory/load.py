@@ -15,10 +15,8 @@ from pathlib import Path
 from eoffice.db import UnitOfWork, make_engine
 from eoffice.messaging import record_event
 from services.directory import events, importer, models
+from services.directory.demo import FOLDER as DEMO, PASSWORD as DEMO_PASSWORD
 from services.directory.organisation import hasher
-
-DEMO = Path(__file__).resolve().parent / "demo"
-DEMO_PASSWORD = "Demo@12345"
 
 
 def load(folder: Path, initial_password: str | None) -> importer.Report:

@@ -16,9 +16,11 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from eoffice import clock
-from eoffice.access import acting_posts, require_holder, require_last_sender, require_visible
+from eoffice.access import acting_posts, require_holder, require_visible
 from eoffice.actor import Actor
 from eoffice.errors import Conflict, Forbidden, InvalidInput, NotFound
+from eoffice.movement import (arriving, needs_receiving, opens, pull_back_from, pulled_back, require_actable,
+                              require_elsewhere)
 from eoffice.paging import keyset_page
 from services.files.models import (DEFAULT_OVERDUE_DAYS, DEFAULT_PATTERN, category_limits, correspondence, counters,
                                    draft_versions, drafts, files, links, movements, schemes, subject_heads)
@@ -97,20 +99,14 @@ def visible(session: Session, actor: Actor, file_id: str, supervises: Supervises
     return dict(row), moves
 
 
-def held(session: Session, actor: Actor, file_id: str, supervises: Supervises, *, version: int | None = None,
+def held(session: Session, *, actor: Actor, file_id: str, supervises: Supervises, version: int | None = None,
          statuses: tuple[str, ...] = ("open", "parked")) -> dict:
     """Returns the file, locked, if the actor's post holds it (rule 1) and it may be acted on:
     received if physical (rule 3), in one of `statuses`, and at `version` if one is given.
     NotFound if the actor may not see it (`visible`), NotCurrentHolder if they may but another
     post holds it."""
     row, _ = visible(session, actor, file_id, supervises, lock=True)
-    require_holder(actor, row, f"file {row['file_number']}")
-    if version is not None and row["version"] != version:
-        raise Conflict(f"file {row['file_number']} changed meanwhile (version {row['version']}, not {version})")
-    if row["status"] not in statuses:
-        raise Conflict(f"file {row['file_number']} is {row['status']}")
-    if not row["received"]:
-        raise Conflict(f"file {row['file_number']} is physical: receive it before acting on it")
+    require_actable(actor, row, label=f"file {row['file_number']}", statuses=statuses, version=version)
     return row
 
 
@@ -308,18 +304,17 @@ def set_limit(session: Session, category: str, working_days: int) -> dict:
     return {"category": category, "working_days": working_days}
 
 
-def send(session: Session, actor: Actor, file: dict, to_post: str, remarks: str, due_date: date) -> dict:
-    if to_post == file["holder_post"]:
-        raise InvalidInput(f"file {file['file_number']} is already with {to_post}", field="to_post")
+def send(session: Session, *, actor: Actor, file: dict, to_post: str, remarks: str, due_date: date) -> dict:
+    require_elsewhere(file, [to_post], label=f"file {file['file_number']}")
     step = _log(session, file, "sent", actor, to_post=to_post, remarks=remarks, due_date=due_date)
-    _bump(session, file["id"], holder_post=to_post, opened=False, received=not file["physical"], status="open",
+    _bump(session, file["id"], holder_post=to_post, **arriving(file), status="open",
           due_date=due_date, held_since=datetime.now(timezone.utc))
     return step
 
 
 def open_file(session: Session, actor: Actor, file: dict) -> dict | None:
     """The holder opening the file: from then on it cannot be pulled back (rule 4)."""
-    if file["holder_post"] not in acting_posts(actor) or file["opened"]:
+    if not opens(actor, file):
         return None
     _bump(session, file["id"], opened=True)
     step = _log(session, file, "opened", actor, to_post=file["holder_post"])
@@ -327,28 +322,19 @@ def open_file(session: Session, actor: Actor, file: dict) -> dict | None:
     return step
 
 
-def receive(session: Session, actor: Actor, file_id: str, supervises: Supervises) -> dict | None:
+def receive(session: Session, *, actor: Actor, file_id: str, supervises: Supervises) -> dict | None:
     file, _ = visible(session, actor, file_id, supervises, lock=True)
-    require_holder(actor, file, f"file {file['file_number']}")
-    if not file["physical"]:
-        raise Conflict(f"file {file['file_number']} is electronic: opening it is receiving it")
-    if file["received"]:
+    if not needs_receiving(actor, file, label=f"file {file['file_number']}"):
         return None
     _bump(session, file_id, received=True, opened=True)
     return _log(session, file, "received", actor, to_post=file["holder_post"])
 
 
-def pull_back(session: Session, actor: Actor, file_id: str, supervises: Supervises) -> dict:
+def pull_back(session: Session, *, actor: Actor, file_id: str, supervises: Supervises) -> dict:
     file, moves = visible(session, actor, file_id, supervises, lock=True)
-    last = next((m for m in reversed(moves) if m["action"] == "sent"), None)
-    require_last_sender(actor, last, f"file {file['file_number']}")
-    if file["holder_post"] != last["to_post"]:
-        raise Conflict(f"file {file['file_number']} has moved on from {last['to_post']}")
-    if file["opened"]:
-        raise Conflict(f"{last['to_post']} has already opened file {file['file_number']}")
+    last = pull_back_from(actor, file, moves, label=f"file {file['file_number']}", sends=("sent",))
     step = _log(session, file, "pulled_back", actor, to_post=last["from_post"])
-    _bump(session, file_id, holder_post=last["from_post"], opened=True, received=True, due_date=None,
-          held_since=datetime.now(timezone.utc))
+    _bump(session, file_id, **pulled_back(last), held_since=datetime.now(timezone.utc))
     return step
 
 

@@ -15,7 +15,6 @@ RECORD_CATEGORIES = {"A": None, "B": None, "C": 10}  # years kept; A and B perma
 STATUSES = ("open", "parked", "closed")
 DEFAULT_PATTERN = "{prefix}-{head}/{serial}/{year}-{office}"  # N-11016/6/2016-ARC-DARPG
 DEFAULT_OVERDUE_DAYS = 7
-UPLOADS = "files/"  # where the gateway stores documents uploaded to files, one folder per upload
 
 # How an office numbers its files; an office without a row uses the defaults.
 schemes = Table(

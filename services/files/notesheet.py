@@ -39,7 +39,38 @@ def canonical(note: dict) -> bytes:
 
 
 def note_hash(note: dict) -> str:
+    """Returns the SHA-256 of the note's canonical bytes (`canonical`)."""
     return hashlib.sha256(canonical(note)).hexdigest()
+
+
+def next_note(file: dict, *, body: str, refs: dict, author_user: str, author_post: str,
+              confirmed_at: datetime) -> dict:
+    """Returns the green note that follows the file's chain (`notes_count`, `notes_head`), with
+    its sequence number, the previous note's hash and its own hash. Writes nothing."""
+    note = {"file_id": file["id"], "seq": file["notes_count"] + 1, "body": body, "author_user": author_user,
+            "author_post": author_post, "refs": refs, "confirmed_at": confirmed_at, "prev_hash": file["notes_head"]}
+    return {**note, "hash": note_hash(note)}
+
+
+def chain_problems(rows: list[dict], *, notes_count: int, notes_head: str | None) -> list[str]:
+    """Checks green notes (ordered by `seq`) as a hash chain, and against the count and last
+    hash the file row keeps; returns what is wrong, each problem naming the note (empty when
+    intact). A gap, a note edited, one put in or taken out: each breaks the chain somewhere."""
+    problems: list[str] = []
+    previous = None
+    for expected_seq, note in enumerate(rows, start=1):
+        label = f"note {note['seq']}"
+        if note["seq"] != expected_seq:
+            problems.append(f"note {expected_seq} is missing from the database")
+        if note["prev_hash"] != previous:
+            problems.append(f"{label} does not follow the note before it (the chain is broken)")
+        if note_hash(note) != note["hash"]:
+            problems.append(f"{label} was changed in the database: its content no longer matches its hash")
+        previous = note["hash"]
+    if notes_count != len(rows) or notes_head != previous:
+        problems.append(f"the file records {notes_count} notes ending in {notes_head}, "
+                        f"the database holds {len(rows)}: notes were deleted or added behind the service's back")
+    return problems
 
 
 def _check_refs(file: dict, refs: Refs, last_page: int) -> dict:
@@ -53,13 +84,11 @@ def _check_refs(file: dict, refs: Refs, last_page: int) -> dict:
     return refs.model_dump()
 
 
-def append_green(session: Session, store: DocumentStore, actor: Actor, file: dict, body: str, refs: dict) -> dict:
+def append_green(session: Session, *, store: DocumentStore, actor: Actor, file: dict, body: str, refs: dict) -> dict:
     """Appends a green note to the locked file row's chain and writes its locked record."""
-    seq = file["notes_count"] + 1
-    note = {"file_id": file["id"], "seq": seq, "body": body, "author_user": actor.user_id,
-            "author_post": actor.post_id, "refs": refs, "confirmed_at": datetime.now(timezone.utc),
-            "prev_hash": file["notes_head"]}
-    note["hash"] = note_hash(note)
+    note = next_note(file, body=body, refs=refs, author_user=actor.user_id, author_post=actor.post_id,
+                     confirmed_at=datetime.now(timezone.utc))
+    seq = note["seq"]
     years = RECORD_CATEGORIES[file["record_category"]] or REVIEW_AFTER_YEARS
     stored = store.put(io.BytesIO(canonical(note)), content_type="application/json", name=record_name(file["id"], seq),
                        retain_until=datetime.now(timezone.utc) + timedelta(days=365 * years))
@@ -70,12 +99,13 @@ def append_green(session: Session, store: DocumentStore, actor: Actor, file: dic
     return note
 
 
-def write(session: Session, store: DocumentStore, actor: Actor, file: dict, body: str, refs: Refs, green: bool,
+def write(session: Session, *, store: DocumentStore, actor: Actor, file: dict, body: str, refs: Refs, green: bool,
           last_page: int) -> dict:
     """Writes a note on a file the actor holds: green at once, or a yellow draft."""
     checked = _check_refs(file, refs, last_page)
     if green:
-        return {**append_green(session, store, actor, file, body, checked), "colour": "green"}
+        return {**append_green(session, store=store, actor=actor, file=file, body=body, refs=checked),
+                "colour": "green"}
     row = session.execute(draft_notes.insert().values(
         file_id=file["id"], body=body, author_user=actor.user_id, author_post=actor.post_id, refs=checked)
         .returning(*draft_notes.c)).mappings().one()
@@ -99,7 +129,7 @@ def _own_draft(session: Session, actor: Actor, file: dict, note_id: int, version
     return dict(row)
 
 
-def edit_draft(session: Session, actor: Actor, file: dict, note_id: int, body: str, refs: Refs, version: int,
+def edit_draft(session: Session, *, actor: Actor, file: dict, note_id: int, body: str, refs: Refs, version: int,
                last_page: int) -> dict:
     _own_draft(session, actor, file, note_id, version)
     return {**session.execute(update(draft_notes).where(draft_notes.c.id == note_id).values(
@@ -107,17 +137,17 @@ def edit_draft(session: Session, actor: Actor, file: dict, note_id: int, body: s
         updated_at=datetime.now(timezone.utc)).returning(*draft_notes.c)).mappings().one(), "colour": "yellow"}
 
 
-def discard_draft(session: Session, actor: Actor, file: dict, note_id: int, version: int) -> dict:
+def discard_draft(session: Session, *, actor: Actor, file: dict, note_id: int, version: int) -> dict:
     _own_draft(session, actor, file, note_id, version)
     return {**session.execute(update(draft_notes).where(draft_notes.c.id == note_id).values(
         state="discarded", version=version + 1).returning(*draft_notes.c)).mappings().one(), "colour": "yellow"}
 
 
-def confirm_draft(session: Session, store: DocumentStore, actor: Actor, file: dict, note_id: int,
+def confirm_draft(session: Session, *, store: DocumentStore, actor: Actor, file: dict, note_id: int,
                   version: int) -> dict:
     """Makes a yellow note green: appended to the chain, from then on unchangeable."""
     draft = _own_draft(session, actor, file, note_id, version)
-    note = append_green(session, store, actor, file, draft["body"], draft["refs"])
+    note = append_green(session, store=store, actor=actor, file=file, body=draft["body"], refs=draft["refs"])
     session.execute(update(draft_notes).where(draft_notes.c.id == note_id).values(
         state="confirmed", confirmed_seq=note["seq"], version=version + 1))
     return {**note, "colour": "green"}
@@ -143,19 +173,18 @@ def yellow_notes(session: Session, actor: Actor, file_id: str) -> list[dict]:
 
 
 def verify(session: Session, store: DocumentStore, file: dict) -> dict:
-    """Checks the notesheet against itself, the file row and the locked records; returns
-    {"intact": bool, "notes": n, "problems": [...]}, each problem naming the note."""
-    problems: list[str] = []
-    rows = green_notes(session, file["id"])
-    previous = None
-    for expected_seq, note in enumerate(rows, start=1):
+    """Checks the file's notesheet as held in the database (`check`)."""
+    return check(file, green_notes(session, file["id"]), store)
+
+
+def check(file: dict, rows: list[dict], store: DocumentStore) -> dict:
+    """Checks green notes (`rows`, by `seq`) against themselves and the file row
+    (`chain_problems`), then each against its locked record in `store`, and the store for
+    records of notes `rows` lack; returns {"intact": bool, "notes": n, "problems": [...]}, each
+    problem naming the note. Reads the store only (`read`, `latest_version`, `names`)."""
+    problems = chain_problems(rows, notes_count=file["notes_count"], notes_head=file["notes_head"])
+    for note in rows:
         label = f"note {note['seq']}"
-        if note["seq"] != expected_seq:
-            problems.append(f"note {expected_seq} is missing from the database")
-        if note["prev_hash"] != previous:
-            problems.append(f"{label} does not follow the note before it (the chain is broken)")
-        if note_hash(note) != note["hash"]:
-            problems.append(f"{label} was changed in the database: its content no longer matches its hash")
         try:
             record = store.read(note["record_name"], version_id=note["record_version"], check=False)
         except Exception as exc:
@@ -166,10 +195,6 @@ def verify(session: Session, store: DocumentStore, file: dict) -> dict:
         latest = store.latest_version(note["record_name"], locked=True)
         if latest and note["record_version"] and latest != note["record_version"]:
             problems.append(f"{label}'s record was overwritten in the store (the locked original is intact)")
-        previous = note["hash"]
-    if file["notes_count"] != len(rows) or file["notes_head"] != previous:
-        problems.append(f"the file records {file['notes_count']} notes ending in {file['notes_head']}, "
-                        f"the database holds {len(rows)}: notes were deleted or added behind the service's back")
     stored = store.names(f"notes/{file['id']}/", locked=True)
     missing = sorted(set(stored) - {n["record_name"] for n in rows})
     problems += [f"{name.rsplit('/', 1)[-1]} is in the object store but not in the database (deleted?)"

@@ -12,16 +12,18 @@ from nameko.timer import timer
 from eoffice import workdays
 from eoffice.actor import Actor
 from eoffice.clock import IST, today
-from eoffice.db import Database
+from eoffice.db import Changes, Database
 from eoffice.errors import Forbidden, InvalidInput, NotFound
 from eoffice.events import Envelope
 from eoffice.faults import crash_point
+from eoffice.intake.stored import for_service as stored_intake
 from eoffice.messaging import Outbox, first_time, reliable_handler
 from eoffice.service import ServiceBase, call_with_timeout, rpc
 from eoffice.storage import DocumentStore, SWEEP_AFTER, shared_store, sweep
 from eoffice.validation import parse
-from services.dak.events import ReceiptPutInFile
-from services.files import casefile, events, models, notesheet, reports
+from eoffice.contracts.dak import ReceiptPutInFile
+from eoffice.contracts.files import UPLOADS
+from services.files import casefile, events, intake, models, notesheet, reports
 from services.files.schemas import (CategoryLimit, CreateFile, Document, Draft, EditNote, FilesQuery, Flag, Link,
                                     Note, Remarks, Revise, Scheme, SendFile, SubjectHead, Version)
 
@@ -53,20 +55,23 @@ class FilesService(ServiceBase):
                 office_code == actor.office_id or self._ask("is_under", office_code, actor.office_id))
         return check
 
-    def _emit(self, session, event_type: type[events.FileStep], step: dict, **extra) -> dict:
-        self.outbox.add(session, event_type.model_validate({**step, **extra}), subject=step["file_id"])
+    def _emit(self, changes: Changes, event_type: type[events.FileStep], step: dict, **extra) -> dict:
+        """Raises `event_type` for a step's movement (plus `extra` fields); returns the step."""
+        changes.raise_event(event_type.model_validate({**step, **extra}), subject=step["file_id"])
         return step
 
     def _require_admin(self, actor: Actor, office_code: str) -> None:
         self._ask("require_admin", actor.model_dump(mode="json"), office_code, f"office {office_code}")
 
-    def _step(self, actor: Actor, file_id: str, key: str, method: str, request, work, *,
-              version: int | None = None, statuses=("open", "parked")):
-        """Runs `work(session, file)` on a file the actor holds, once per idempotency key;
-        `request` is what else says what is asked (ids of notes or drafts, the body)."""
-        return self.once(actor, method, key, [file_id, version, request], lambda session: work(
-            session, casefile.held(session, actor, file_id, self._supervises(actor), version=version,
-                                   statuses=statuses)))
+    def _on_held_file(self, operation: str, *, actor: Actor, file_id: str, key: str, request, step,
+                      version: int | None = None, statuses=("open", "parked")):
+        """Runs a command (`command`) whose `step(changes, file)` works on a file the actor
+        holds (`casefile.held`, locked); `request` is what else says what is asked (ids of
+        notes or drafts, the body)."""
+        return self.command(operation, actor=actor, key=key, request=[file_id, version, request],
+                            step=lambda changes: step(changes, casefile.held(
+                                changes.session, actor=actor, file_id=file_id, supervises=self._supervises(actor),
+                                version=version, statuses=statuses)))
 
     # --- office settings -------------------------------------------------------------------
 
@@ -106,12 +111,11 @@ class FilesService(ServiceBase):
         """Opens a file in the actor's office, numbered by its scheme; optionally with a
         receipt the actor holds (it arrives through dak's put-in-file event)."""
         actor, request = Actor.model_validate(actor), parse(CreateFile, request)
+        return self.command("create", actor=actor, key=idempotency_key, request=request, step=lambda changes:
+                            self._created(changes, actor, casefile.create(changes.session, actor, request)))
 
-        return self.once(actor, "create", idempotency_key, request, lambda session: self._created(
-            session, actor, casefile.create(session, actor, request)))
-
-    def _created(self, session, actor: Actor, row: dict) -> dict:
-        self.outbox.add(session, events.FileCreated(
+    def _created(self, changes: Changes, actor: Actor, row: dict) -> dict:
+        changes.raise_event(events.FileCreated(
             file_id=row["id"], file_number=row["file_number"], office_code=row["office_code"],
             subject=row["subject"], creator_post=row["creator_post"], by_user=actor.user_id,
             parent_id=row["parent_id"]), subject=row["id"])
@@ -122,24 +126,25 @@ class FilesService(ServiceBase):
         """Opens a part file of a file (the case proceeds while the main file is elsewhere)."""
         actor, request = Actor.model_validate(actor), parse(Remarks, request)
 
-        def work(session):
-            parent, _ = casefile.visible(session, actor, file_id, self._supervises(actor))
-            return self._created(session, actor, casefile.create(session, actor, CreateFile(
+        def step(changes):
+            parent, _ = casefile.visible(changes.session, actor, file_id, self._supervises(actor))
+            return self._created(changes, actor, casefile.create(changes.session, actor, CreateFile(
                 subject_head=parent["subject_head"], subject=parent["subject"], category=parent["category"],
                 priority=parent["priority"], record_category=parent["record_category"],
                 physical=parent["physical"]), parent=parent))
-        return self.once(actor, "create_part", idempotency_key, [file_id, request], work)
+        return self.command("create_part", actor=actor, key=idempotency_key, request=[file_id, request], step=step)
 
     @rpc
     def open_file(self, actor: dict, file_id: str) -> dict:
         """The file with its notesheet, correspondence, drafts and movements. Its holder
         opening it marks it opened (it can no longer be pulled back)."""
         actor = Actor.model_validate(actor)
-        with self.db.transaction() as session:
+        with self.changes() as changes:
+            session = changes.session
             row, moves = casefile.visible(session, actor, file_id, self._supervises(actor), lock=True)
             step = casefile.open_file(session, actor, row)  # updates `row`
             if step:
-                self._emit(session, events.FileOpened, step, by_post=actor.post_id)
+                self._emit(changes, events.FileOpened, step, by_post=actor.post_id)
                 moves.append(step)
             return {**row, "movements": moves, "notes": notesheet.green_notes(session, file_id),
                     "my_yellow_notes": notesheet.yellow_notes(session, actor, file_id),
@@ -152,7 +157,8 @@ class FilesService(ServiceBase):
         is open. Returns the file's number; raises otherwise (dak asks before it moves one)."""
         actor = Actor.model_validate(actor)
         with self.db.transaction() as session:
-            row = casefile.held(session, actor, file_id, self._supervises(actor), statuses=("open",))
+            row = casefile.held(session, actor=actor, file_id=file_id, supervises=self._supervises(actor),
+                                statuses=("open",))
             return {"file_id": row["id"], "file_number": row["file_number"]}
 
     # --- notesheet -------------------------------------------------------------------------
@@ -161,42 +167,46 @@ class FilesService(ServiceBase):
     def write_note(self, actor: dict, file_id: str, request: dict, idempotency_key: str) -> dict:
         actor, request = Actor.model_validate(actor), parse(Note, request)
 
-        def work(session, file):
-            note = notesheet.write(session, shared_store(), actor, file, request.body, request.refs, request.green,
-                                   casefile.last_page(session, file_id))
-            if request.green:
-                self.outbox.add(session, events.NoteAdded(file_id=file_id, file_number=file["file_number"],
-                                                           seq=note["seq"], hash=note["hash"],
-                                                           by_user=actor.user_id, by_post=actor.post_id),
-                                subject=file_id)
-            return note
-        return self._step(actor, file_id, idempotency_key, "write_note", request, work)
+        def step(changes, file):
+            note = notesheet.write(changes.session, store=shared_store(), actor=actor, file=file, body=request.body,
+                                   refs=request.refs, green=request.green,
+                                   last_page=casefile.last_page(changes.session, file_id))
+            return self._note_added(changes, actor=actor, file=file, note=note) if request.green else note
+        return self._on_held_file("write_note", actor=actor, file_id=file_id, key=idempotency_key, request=request,
+                                  step=step)
+
+    def _note_added(self, changes: Changes, *, actor: Actor, file: dict, note: dict) -> dict:
+        changes.raise_event(events.NoteAdded(file_id=file["id"], file_number=file["file_number"], seq=note["seq"],
+                                             hash=note["hash"], by_user=actor.user_id, by_post=actor.post_id),
+                            subject=file["id"])
+        return note
 
     @rpc
     def edit_note(self, actor: dict, file_id: str, note_id: int, request: dict, idempotency_key: str) -> dict:
         """Edits the actor's own yellow note. There is no way to edit a green one."""
         actor, request = Actor.model_validate(actor), parse(EditNote, request)
-        return self._step(actor, file_id, idempotency_key, "edit_note", [note_id, request], lambda session, file:
-                          notesheet.edit_draft(session, actor, file, note_id, request.body, request.refs,
-                                               request.version, casefile.last_page(session, file_id)))
+        return self._on_held_file("edit_note", actor=actor, file_id=file_id, key=idempotency_key,
+                                  request=[note_id, request], step=lambda changes, file: notesheet.edit_draft(
+                                      changes.session, actor=actor, file=file, note_id=note_id, body=request.body,
+                                      refs=request.refs, version=request.version,
+                                      last_page=casefile.last_page(changes.session, file_id)))
 
     @rpc
     def discard_note(self, actor: dict, file_id: str, note_id: int, request: dict, idempotency_key: str) -> dict:
         actor, request = Actor.model_validate(actor), parse(Version, request)
-        return self._step(actor, file_id, idempotency_key, "discard_note", [note_id, request], lambda session, file:
-                          notesheet.discard_draft(session, actor, file, note_id, request.version))
+        return self._on_held_file("discard_note", actor=actor, file_id=file_id, key=idempotency_key,
+                                  request=[note_id, request], step=lambda changes, file: notesheet.discard_draft(
+                                      changes.session, actor=actor, file=file, note_id=note_id,
+                                      version=request.version))
 
     @rpc
     def confirm_note(self, actor: dict, file_id: str, note_id: int, request: dict, idempotency_key: str) -> dict:
         actor, request = Actor.model_validate(actor), parse(Version, request)
-
-        def work(session, file):
-            note = notesheet.confirm_draft(session, shared_store(), actor, file, note_id, request.version)
-            self.outbox.add(session, events.NoteAdded(file_id=file_id, file_number=file["file_number"],
-                                                       seq=note["seq"], hash=note["hash"], by_user=actor.user_id,
-                                                       by_post=actor.post_id), subject=file_id)
-            return note
-        return self._step(actor, file_id, idempotency_key, "confirm_note", [note_id, request], work)
+        return self._on_held_file("confirm_note", actor=actor, file_id=file_id, key=idempotency_key,
+                                  request=[note_id, request], step=lambda changes, file: self._note_added(
+                                      changes, actor=actor, file=file, note=notesheet.confirm_draft(
+                                          changes.session, store=shared_store(), actor=actor, file=file,
+                                          note_id=note_id, version=request.version)))
 
     @rpc
     def green_note(self, actor: dict, file_id: str, seq: int) -> dict:
@@ -219,18 +229,21 @@ class FilesService(ServiceBase):
 
     @rpc
     def add_document(self, actor: dict, file_id: str, request: dict, idempotency_key: str) -> dict:
+        """Adds a paper document, or an upload checked here first (`eoffice.intake`; refused,
+        it is removed), to the correspondence."""
         actor, request = Actor.model_validate(actor), parse(Document, request)
-        return self._step(actor, file_id, idempotency_key, "add_document", request, lambda session, file:
-                          casefile.add_correspondence(
-                              session, file, kind="document", title=request.title, by_user=actor.user_id,
-                              pages=request.document.pages if request.document else request.pages,
-                              document=request.document))
+        return intake.recorded_with(stored_intake(), request.document, lambda document: self._on_held_file(
+            "add_document", actor=actor, file_id=file_id, key=idempotency_key, request=request,
+            step=lambda changes, file: casefile.add_correspondence(
+                changes.session, file, kind="document", title=request.title, by_user=actor.user_id,
+                document=document, pages=document.pages if document else request.pages)))
 
     @rpc
     def flag(self, actor: dict, file_id: str, item_id: int, request: dict, idempotency_key: str) -> dict:
         actor, request = Actor.model_validate(actor), parse(Flag, request)
-        return self._step(actor, file_id, idempotency_key, "flag", [item_id, request], lambda session, file:
-                          casefile.flag_puc(session, file, item_id, request.puc))
+        return self._on_held_file("flag", actor=actor, file_id=file_id, key=idempotency_key, request=[item_id, request],
+                                  step=lambda changes, file: casefile.flag_puc(changes.session, file, item_id,
+                                                                               request.puc))
 
     @reliable_handler("dak", ReceiptPutInFile.event_type)
     def receipt_put_in_file(self, envelope: Envelope) -> None:
@@ -249,28 +262,32 @@ class FilesService(ServiceBase):
     @rpc
     def add_draft(self, actor: dict, file_id: str, request: dict, idempotency_key: str) -> dict:
         actor, request = Actor.model_validate(actor), parse(Draft, request)
-        return self._step(actor, file_id, idempotency_key, "add_draft", request, lambda session, file:
-                          casefile.add_draft(session, actor, file, request.title, request.body, request.document))
+        return intake.recorded_with(stored_intake(), request.document, lambda document: self._on_held_file(
+            "add_draft", actor=actor, file_id=file_id, key=idempotency_key, request=request,
+            step=lambda changes, file: casefile.add_draft(changes.session, actor, file, request.title, request.body,
+                                                          document)))
 
     @rpc
     def revise_draft(self, actor: dict, file_id: str, draft_id: int, request: dict, idempotency_key: str) -> dict:
         actor, request = Actor.model_validate(actor), parse(Revise, request)
-        return self._step(actor, file_id, idempotency_key, "revise_draft", [draft_id, request], lambda session, file:
-                          casefile.revise_draft(session, actor, file, draft_id, request.body, request.version,
-                                                request.document))
+        return intake.recorded_with(stored_intake(), request.document, lambda document: self._on_held_file(
+            "revise_draft", actor=actor, file_id=file_id, key=idempotency_key, request=[draft_id, request],
+            step=lambda changes, file: casefile.revise_draft(changes.session, actor, file, draft_id, request.body,
+                                                             request.version, document)))
 
     @rpc
     def approve_draft(self, actor: dict, file_id: str, draft_id: int, request: dict, idempotency_key: str) -> dict:
         """Approves a draft's current version; eoffice.draft.approved.v1 hands it to signing."""
         actor, request = Actor.model_validate(actor), parse(Version, request)
 
-        def work(session, file):
-            draft = casefile.approve_draft(session, actor, file, draft_id, request.version)
-            self.outbox.add(session, events.DraftApproved(
+        def step(changes, file):
+            draft = casefile.approve_draft(changes.session, actor, file, draft_id, request.version)
+            changes.raise_event(events.DraftApproved(
                 file_id=file_id, file_number=file["file_number"], draft_id=draft_id, version=request.version,
                 title=draft["title"], by_user=actor.user_id, by_post=actor.post_id), subject=file_id)
             return draft
-        return self._step(actor, file_id, idempotency_key, "approve_draft", [draft_id, request], work)
+        return self._on_held_file("approve_draft", actor=actor, file_id=file_id, key=idempotency_key,
+                                  request=[draft_id, request], step=step)
 
     @rpc
     def stored_document(self, actor: dict, file_id: str, where: dict) -> dict:
@@ -310,50 +327,58 @@ class FilesService(ServiceBase):
             days = casefile.limit_of(session, category)
         due = self._due(request.to_post, days, request.due_date)
 
-        def work(session, file):
-            step = casefile.send(session, actor, file, request.to_post, request.remarks, due)
+        def step(changes, file):
+            sent = casefile.send(changes.session, actor=actor, file=file, to_post=request.to_post,
+                                 remarks=request.remarks, due_date=due)
             crash_point("files.send")  # tests kill the service here: the transaction is half done
-            return self._emit(session, events.FileSent, step, by_post=actor.post_id)
-        return self._step(actor, file_id, idempotency_key, "send", request, work, version=version)
+            return self._emit(changes, events.FileSent, sent, by_post=actor.post_id)
+        return self._on_held_file("send", actor=actor, file_id=file_id, key=idempotency_key, request=request,
+                                  step=step, version=version)
 
     @rpc
     def receive(self, actor: dict, file_id: str, idempotency_key: str) -> dict:
         actor = Actor.model_validate(actor)
 
-        def work(session):
-            step = casefile.receive(session, actor, file_id, self._supervises(actor))
-            return self._emit(session, events.FileReceived, step, by_post=actor.post_id) if step else repeated(file_id)
-        return self.once(actor, "receive", idempotency_key, [file_id], work)
+        def step(changes):
+            received = casefile.receive(changes.session, actor=actor, file_id=file_id,
+                                        supervises=self._supervises(actor))
+            if received is None:  # a physical file received already
+                return repeated(file_id)
+            return self._emit(changes, events.FileReceived, received, by_post=actor.post_id)
+        return self.command("receive", actor=actor, key=idempotency_key, request=[file_id], step=step)
 
     @rpc
     def pull_back(self, actor: dict, file_id: str, idempotency_key: str) -> dict:
         actor = Actor.model_validate(actor)
-        return self.once(actor, "pull_back", idempotency_key, [file_id], lambda session: self._emit(
-            session, events.FilePulledBack, casefile.pull_back(session, actor, file_id, self._supervises(actor)),
-            by_post=actor.post_id))
+        return self.command("pull_back", actor=actor, key=idempotency_key, request=[file_id], step=lambda changes:
+                            self._emit(changes, events.FilePulledBack, casefile.pull_back(
+                                changes.session, actor=actor, file_id=file_id, supervises=self._supervises(actor)),
+                                by_post=actor.post_id))
 
     @rpc
     def park(self, actor: dict, file_id: str, request: dict, idempotency_key: str, parked: bool = True) -> dict:
         actor, request = Actor.model_validate(actor), parse(Remarks, request)
-        method = "park" if parked else "unpark"
-        return self._step(actor, file_id, idempotency_key, method, request, lambda session, file:
-                          self._emit(session, events.FileParked if parked else events.FileUnparked,
-                                     casefile.park(session, actor, file, parked, request.remarks),
-                                     by_post=actor.post_id))
+        return self._on_held_file("park" if parked else "unpark", actor=actor, file_id=file_id, key=idempotency_key,
+                                  request=request, step=lambda changes, file: self._emit(
+                                      changes, events.FileParked if parked else events.FileUnparked,
+                                      casefile.park(changes.session, actor, file, parked, request.remarks),
+                                      by_post=actor.post_id))
 
     @rpc
     def close(self, actor: dict, file_id: str, request: dict, idempotency_key: str) -> dict:
         actor, request = Actor.model_validate(actor), parse(Remarks, request)
-        return self._step(actor, file_id, idempotency_key, "close", request, lambda session, file: self._emit(
-            session, events.FileClosed, casefile.close(session, actor, file, request.remarks), by_post=actor.post_id))
+        return self._on_held_file("close", actor=actor, file_id=file_id, key=idempotency_key, request=request,
+                                  step=lambda changes, file: self._emit(changes, events.FileClosed, casefile.close(
+                                      changes.session, actor, file, request.remarks), by_post=actor.post_id))
 
     @rpc
     def request_reopen(self, actor: dict, file_id: str, request: dict, idempotency_key: str) -> dict:
         actor, request = Actor.model_validate(actor), parse(Remarks, request)
-        return self.once(actor, "request_reopen", idempotency_key, [file_id, request], lambda session: self._emit(
-            session, events.FileReopenRequested, casefile.request_reopen(
-                session, actor, file_id, self._supervises(actor), request.remarks),
-            by_post=actor.post_id))
+        return self.command("request_reopen", actor=actor, key=idempotency_key, request=[file_id, request],
+                            step=lambda changes: self._emit(
+                                changes, events.FileReopenRequested, casefile.request_reopen(
+                                    changes.session, actor, file_id, self._supervises(actor), request.remarks),
+                                by_post=actor.post_id))
 
     @rpc
     def approve_reopen(self, actor: dict, file_id: str, request: dict, idempotency_key: str) -> dict:
@@ -361,19 +386,20 @@ class FilesService(ServiceBase):
         with self.db.transaction() as session:  # the directory is asked outside the transaction
             asker = casefile._row(session, file_id)["reopen_requested_by"]
         supervisors = self._ask("supervisors_of", asker) if asker else []
-        return self.once(actor, "approve_reopen", idempotency_key, [file_id, request], lambda session: self._emit(
-            session, events.FileReopened,
-            casefile.approve_reopen(session, actor, file_id, supervisors, self._supervises(actor), request.remarks),
-            by_post=actor.post_id))
+        return self.command("approve_reopen", actor=actor, key=idempotency_key, request=[file_id, request],
+                            step=lambda changes: self._emit(changes, events.FileReopened, casefile.approve_reopen(
+                                changes.session, actor, file_id, supervisors, self._supervises(actor),
+                                request.remarks), by_post=actor.post_id))
 
     @rpc
     def link(self, actor: dict, file_id: str, request: dict, idempotency_key: str) -> dict:
         actor, request = Actor.model_validate(actor), parse(Link, request)
 
-        def work(session, file):
-            other, _ = casefile.visible(session, actor, request.other_file_id, self._supervises(actor))
-            return casefile.link(session, actor, file, other, request.kind)
-        return self._step(actor, file_id, idempotency_key, "link", request, work)
+        def step(changes, file):
+            other, _ = casefile.visible(changes.session, actor, request.other_file_id, self._supervises(actor))
+            return casefile.link(changes.session, actor, file, other, request.kind)
+        return self._on_held_file("link", actor=actor, file_id=file_id, key=idempotency_key, request=request,
+                                  step=step)
 
     # --- where files are -------------------------------------------------------------------
 
@@ -424,4 +450,4 @@ def sweep_uploads(store: DocumentStore, db, cutoff: datetime) -> list[str]:
     def unheld(names: list[str]) -> set[str]:
         with db.transaction() as session:
             return casefile.unreferenced(session, names)
-    return sweep(store, models.UPLOADS, cutoff, unheld)
+    return sweep(store, UPLOADS, cutoff, unheld)

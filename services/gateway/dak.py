@@ -3,27 +3,21 @@ put in a file, close, reopen, correct; the inbox of the post you act as; and the
 page a sender reaches with the tracking code on their acknowledgement."""
 from __future__ import annotations
 
-import io
 from datetime import date, datetime
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import PlainTextResponse, StreamingResponse
-from pydantic import BaseModel, EmailStr, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, Field
 
 from eoffice.actor import Actor
-from eoffice.clock import today
+from eoffice.contracts.dak import TEXT_SUFFIX, Correct, Diarise, PutInFile, Remarks, Send, require_diarist
 from eoffice.errors import Conflict
-from eoffice.validation import file_name
-from services.dak.models import TEXT_SUFFIX
-from services.dak.receipts import require_diarist
-from services.dak.scans import attachments
-from services.dak.schemas import Correct, Diarise, PutInFile, Remarks, Send, letter_day_problem
 from services.gateway import limits, problems
 from services.gateway.auth import actor
 from services.gateway.directory import IdempotencyKey
 from services.gateway.pages import Page, PageRequest, page, page_request
 from services.gateway.paths import id_path
-from services.gateway.uploads import LIMITED, checked, diarise_with_documents, download, email_document, letter_from
+from services.gateway.uploads import LIMITED, diarise_with_documents, download, json_object, letter_from, named
 
 router = APIRouter(tags=["dak"], dependencies=[Depends(actor)])
 public = APIRouter(tags=["public"])
@@ -155,26 +149,12 @@ def diarise(request: Request, body: Diarise, who: Actor = Depends(actor), idempo
 def diarise_scans(request: Request, letter: str = Form(description=LETTER_FIELD),
                   scans: list[UploadFile] = File(description="the scanned pages, in order; each up to the size limit"),
                   who: Actor = Depends(actor), idempotency_key: str = IdempotencyKey):
-    require_diarist(who)  # before any upload is read: a caller who may not diarise costs no decoding
-    metadata = letter_from(letter, {})
-    limit = request.app.state.settings.max_scan_bytes
-    documents = [checked(upload.file, upload.filename or f"scan-{n}", limit, "scans")
-                 for n, upload in enumerate(scans, 1)]
-    return diarise_with_documents(request.app.state.store, documents, lambda refs: _call(
-        request, "diarise", _who(who), metadata.model_dump(mode="json"), idempotency_key, refs))
-
-
-def _email_defaults(summary) -> dict:
-    sender = summary.from_address
-    try:
-        TypeAdapter(EmailStr).validate_python(sender)
-    except ValidationError:
-        sender = ""
-    letter_date = summary.date.date() if summary.date else None
-    return {"subject": (summary.subject or "(no subject)")[:2000], "mode": "email",
-            "sender_name": (summary.from_name or summary.from_address or "(unknown sender)")[:500],
-            "sender_email": sender, "received_date": today().isoformat(),
-            "letter_date": letter_date.isoformat() if letter_date and not letter_day_problem(letter_date) else None}
+    require_diarist(who)  # before any upload is stored: a caller who may not diarise costs nothing
+    metadata = letter_from(letter)
+    files = [named(upload.file, upload.filename or f"scan-{n}", "scans") for n, upload in enumerate(scans, 1)]
+    # dak checks the stored files (eoffice.intake) before it takes a diary number.
+    return diarise_with_documents(request.app.state.store, files, lambda uploads: _call(
+        request, "diarise", _who(who), metadata.model_dump(mode="json"), idempotency_key, uploads))
 
 
 @router.post("/receipts/email", response_model=DiarisedReceipt, status_code=201,
@@ -183,16 +163,13 @@ def diarise_email(request: Request, email: UploadFile = File(description="the me
                   letter: str | None = Form(None, description="fields to set instead of those read from the "
                                                               "e-mail (JSON object)"),
                   who: Actor = Depends(actor), idempotency_key: str = IdempotencyKey):
-    require_diarist(who)  # before the e-mail is read
-    limit = request.app.state.settings.max_scan_bytes
-    name = file_name(email.filename or "message.eml", "email")
-    summary, parts = attachments(email.file, name, max_bytes=limit)
-    metadata = letter_from(letter, _email_defaults(summary))
-    email.file.seek(0)
-    documents = [email_document(email.file.read(), name)]
-    documents += [checked(io.BytesIO(data), filename, limit, "email") for filename, data in parts]
-    return diarise_with_documents(request.app.state.store, documents, lambda refs: _call(
-        request, "diarise", _who(who), metadata.model_dump(mode="json"), idempotency_key, refs))
+    require_diarist(who)  # before the e-mail is stored
+    given = json_object(letter)
+    files = [named(email.file, email.filename or "message.eml", "email")]
+    # dak reads the stored e-mail (sender, subject, date, text), fills the receipt's fields from
+    # it under those given, and checks and stores each attachment.
+    return diarise_with_documents(request.app.state.store, files, lambda uploads: _call(
+        request, "diarise_email", _who(who), given, idempotency_key, uploads[0]))
 
 
 @router.get("/receipts/{receipt_id:id36}", response_model=ReceiptDetail,

@@ -11,14 +11,13 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from eoffice.actor import Actor
-from services.files.schemas import (CategoryLimit, CreateFile, Document, Draft, EditNote, Flag, Link, Note, Remarks,
-                                    Revise, Scheme, SendFile, SubjectHead, Version)
+from eoffice.contracts.files import (UPLOADS, CategoryLimit, CreateFile, Document, Draft, EditNote, Flag, Link, Note,
+                                     Remarks, Revise, Scheme, SendFile, SubjectHead, Version)
 from services.gateway.auth import actor
 from services.gateway.directory import IdempotencyKey
 from services.gateway.pages import Page, PageRequest, page, page_request
 from services.gateway.paths import id_path
-from services.gateway.uploads import LIMITED, as_stored, checked, download, store_then_record
-from services.files.models import UPLOADS
+from services.gateway.uploads import LIMITED, download, named, store_then_record
 
 router = APIRouter(tags=["files"], dependencies=[Depends(actor)])
 FileId = id_path("file")
@@ -308,7 +307,9 @@ def verify(request: Request, who: Actor = Depends(actor), file_id: str = FileId)
              summary="Add a document to the correspondence; pages are numbered on across the file")
 def add_document(request: Request, body: Document, who: Actor = Depends(actor), file_id: str = FileId,
                  idempotency_key: str = IdempotencyKey):
-    return _call(request, "add_document", _who(who), file_id, body.model_dump(), idempotency_key)
+    # A document's bytes come only through the upload route, which stored them: a reference
+    # given here could name anybody's upload.
+    return _call(request, "add_document", _who(who), file_id, body.model_dump(exclude={"document"}), idempotency_key)
 
 
 @router.post("/files/{file_id:id36}/correspondence/{item_id}/flag", response_model=Item,
@@ -322,14 +323,15 @@ def flag(request: Request, body: Flag, who: Actor = Depends(actor), file_id: str
              summary="Start a draft for approval (a letter or order)")
 def add_draft(request: Request, body: Draft, who: Actor = Depends(actor), file_id: str = FileId,
               idempotency_key: str = IdempotencyKey):
-    return _call(request, "add_draft", _who(who), file_id, body.model_dump(), idempotency_key)
+    return _call(request, "add_draft", _who(who), file_id, body.model_dump(exclude={"document"}), idempotency_key)
 
 
 @router.post("/files/{file_id:id36}/drafts/{draft_id}/versions", response_model=DraftOut, status_code=201,
              summary="Revise a draft: a new version (earlier ones are kept)")
 def revise_draft(request: Request, body: Revise, who: Actor = Depends(actor), file_id: str = FileId,
                  draft_id: int = item_id(), idempotency_key: str = IdempotencyKey):
-    return _call(request, "revise_draft", _who(who), file_id, draft_id, body.model_dump(), idempotency_key)
+    return _call(request, "revise_draft", _who(who), file_id, draft_id, body.model_dump(exclude={"document"}),
+                 idempotency_key)
 
 
 @router.get("/files/{file_id:id36}/drafts/{draft_id}/versions", response_model=list[DraftVersion],
@@ -347,14 +349,14 @@ def approve_draft(request: Request, body: Version, who: Actor = Depends(actor), 
 
 # --- uploaded documents --------------------------------------------------------------------
 
-DOCUMENT = File(description="PDF, JPEG, PNG or TIFF; checked before it is stored")
+DOCUMENT = File(description="PDF, JPEG, PNG or TIFF; checked by the files service before it is recorded")
 
 
 def _with_upload(request: Request, upload: UploadFile, record):
-    """Checks and stores one uploaded document, then `record(stored)`; nothing stays behind if
-    the files service refuses."""
-    doc = checked(upload.file, upload.filename or "document", request.app.state.settings.max_scan_bytes, "document")
-    return store_then_record(request.app.state.store, [doc], lambda refs: record(as_stored(refs[0])),
+    """Stores one uploaded document, then `record(upload)`: the files service checks it
+    (eoffice.intake); nothing stays behind if it refuses."""
+    file = named(upload.file, upload.filename or "document", "document")
+    return store_then_record(request.app.state.store, [file], lambda uploads: record(uploads[0]),
                              prefix=UPLOADS, kept=lambda result: {result.get("object_name")})
 
 

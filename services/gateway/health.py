@@ -17,8 +17,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from eoffice import health
 from eoffice.actor import Actor
+from eoffice.contracts.dak import OCR_QUEUE
 from eoffice.migrate import SERVICES
-from services.dak.ocr_worker import QUEUE as OCR_QUEUE
 from services.gateway import auth
 
 router = APIRouter(prefix="/health", tags=["health"])

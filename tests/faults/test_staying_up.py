@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -19,7 +20,7 @@ from eoffice.programs import programs
 from services.dak.models import movements as receipt_movements, receipts
 from services.files.models import files, movements as file_movements
 from tests.support.load import MixedLoad
-from tests.support.system import REPO
+from tests.support.system import REPO, wait_for_whole_cluster
 
 pytestmark = [pytest.mark.live, pytest.mark.faults]
 RATE = 60  # requests a second offered, all clients together
@@ -36,6 +37,19 @@ PROGRAMS = [p.name for p in programs()]
 
 def all_running(supervisor) -> bool:
     return supervisor.states() == {name: "RUNNING" for name in PROGRAMS}
+
+
+def gateway_processes() -> list[tuple[int, int]]:
+    """(pid, parent pid) of every gunicorn process of ours on this machine."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and b"gunicorn" in (proc / "cmdline").read_bytes():
+                ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                found.append((int(proc.name), ppid))
+        except (OSError, ValueError):
+            continue
+    return found
 
 
 def assert_done_exactly_once(load: MixedLoad, settings) -> None:
@@ -111,6 +125,16 @@ def test_killed_program_comes_back_by_itself(program, gateway, supervisor, readi
         assert time.monotonic() - killed_at < 10, f"{program} not back within 10 s: {supervisor.states()}"
         time.sleep(0.2)
     back_at = time.monotonic()
+    if program == "gateway":
+        # Its workers ended with the killed master: the new one serves the port alone.
+        orphans = lambda: [p for p in gateway_processes() if p[1] == 1]  # noqa: E731
+        while orphans():
+            assert time.monotonic() - killed_at < 10, f"orphaned gateway workers still serve: {orphans()}"
+            time.sleep(0.2)
+        new_master = supervisor.pid("gateway")
+        while not any(ppid == new_master for _, ppid in gateway_processes()):
+            assert time.monotonic() - killed_at < 10, "the new gateway master has no workers"
+            time.sleep(0.2)
     ready_at = None
     while ready_at is None and time.monotonic() - back_at < 60:
         time.sleep(0.5)
@@ -127,3 +151,25 @@ def test_killed_program_comes_back_by_itself(program, gateway, supervisor, readi
     retried = load.retry_failed()
     assert all(c.ok for c in retried), [(c.op, c.status, c.answer) for c in retried if not c.ok][:5]
     assert_done_exactly_once(load, settings)
+
+
+@pytest.mark.parametrize("part_name, check, status_line", [
+    ("minio-9003", "minio:127.0.0.1:9003", "MinIO node: not running (127.0.0.1:9003)"),
+    ("elasticsearch", "elasticsearch", "Elasticsearch: not running")])
+def test_a_crashed_infrastructure_process_shows_within_seconds(part_name, check, status_line, readiness, settings):
+    pid_file = Path(os.environ.get("EOFFICE_HOME", "/var/lib/eoffice")) / "run" / f"{part_name}.pid"
+    crashed_at = time.monotonic()
+    os.kill(int(pid_file.read_text()), signal.SIGKILL)
+    try:
+        while True:
+            status = subprocess.run([str(REPO / "deploy" / "eoffice"), "status"], capture_output=True, text=True)
+            if status.returncode == 1 and readiness.reported_down(check, crashed_at):
+                break
+            assert time.monotonic() - crashed_at < 10, f"{part_name} crash not visible within 10 s: {status.stdout}"
+            time.sleep(0.5)
+        assert status_line in status.stdout, status.stdout
+        print(f"{part_name}: crash visible in status and readiness after {time.monotonic() - crashed_at:.1f}s")
+    finally:
+        part("start", part_name)
+        if part_name.startswith("minio"):
+            wait_for_whole_cluster(settings)

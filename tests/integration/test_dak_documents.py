@@ -18,7 +18,7 @@ from eoffice.db import UnitOfWork, make_engine
 from eoffice.storage import DocumentStore
 from eoffice.text import normalise
 from services.dak.models import diary_counters, outbox, scans
-from services.dak.scans import inspect
+from eoffice.intake import inspect
 from services.dak.service import sweep_uploads
 from tests.support import scans as fixtures
 from tests.support.demo import auth, demo_gateway, file_held_by, held_post, sign_in

@@ -397,6 +397,32 @@ def test_uploaded_documents_and_draft_documents(api, migrated):
         assert got.status_code == 200 and got.content == data
 
 
+def test_checking_a_slow_upload_leaves_the_files_service_answering(api):
+    """The intake's heavy steps run in a thread pool (eoffice.intake.base.in_threads): while
+    one upload takes seconds to check, other requests to the same service answer at once."""
+    import time
+    from tests.support import scans as fixtures
+    dealer = as_post(api, DEALER)
+    file = new_file(api, dealer, subject="Scanned service books")
+    slow = fixtures.tiff_slow_to_decode(200)  # valid; every one of its 49 MP pages is decoded
+    with ThreadPoolExecutor(1) as pool:
+        started = time.monotonic()
+        upload = pool.submit(lambda: api.post(
+            f"/api/v1/files/{file['id']}/documents/upload", headers={**dealer, **key()}, data={"title": "Books"},
+            files={"document": ("books.tif", slow, "image/tiff")}))
+        time.sleep(0.3)
+        waits = []
+        while not upload.done():
+            asked = time.monotonic()
+            assert api.get("/api/v1/files", headers=dealer).status_code == 200
+            waits.append(time.monotonic() - asked)
+        checked_in = time.monotonic() - started
+    added = upload.result()
+    assert added.status_code == 201 and added.json()["last_page"] - added.json()["first_page"] == 199, added.text
+    assert checked_in > 1.5 and len(waits) >= 3, f"checked in {checked_in:.1f}s: not slow enough to tell"
+    assert max(waits) < 1.0, f"the service answered in up to {max(waits):.1f}s while checking for {checked_in:.1f}s"
+
+
 def test_a_physical_file_is_received_first_and_an_overdue_one_is_reported(api, db):
     dealer, so = as_post(api, DEALER), as_post(api, SO)
     paper = new_file(api, dealer, subject="Service book of Shri Mohan Lal", physical=True)

@@ -2,7 +2,6 @@
 gateway (in-process) over real services with the demo loaded."""
 from __future__ import annotations
 
-import csv
 import uuid
 from contextlib import contextmanager
 
@@ -10,23 +9,12 @@ from fastapi.testclient import TestClient
 
 from eoffice.db import make_engine
 from services.directory import load
+from services.directory.demo import holder_email, rows as demo  # shared with deploy/bench
 from services.directory.models import sign_in_failures
 from services.gateway.app import create_app
 from tests.support.system import service_process, wait_until
 
 PASSWORD = load.DEMO_PASSWORD
-
-
-def demo(name: str) -> list[dict]:
-    with open(load.DEMO / f"{name}.csv", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
-
-
-def holder_email(post_code: str) -> str:
-    """The demo e-mail of whoever holds a post today, from the demo files themselves."""
-    emails = {u["employee_id"]: u["email"] for u in demo("users")}
-    return next(emails[p["employee_id"]] for p in demo("postings")
-                if p["post_code"] == post_code and not p["end_date"])
 
 
 def post_with_role(role: str, office_prefix: str = "") -> str:

@@ -1,5 +1,6 @@
 """Scans made by the tests themselves (no binary files in the repository): letters drawn with a
-Devanagari font, the file types a scanner produces, and broken or malicious files."""
+Devanagari font (eoffice.demo, shared with the benchmarks), the file types a scanner produces,
+and broken or malicious files."""
 from __future__ import annotations
 
 import struct
@@ -11,66 +12,11 @@ from io import BytesIO
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 from pypdf import PdfWriter
 
-FONT = "/usr/share/fonts/truetype/lohit-devanagari/Lohit-Devanagari.ttf"  # has Latin glyphs too
-A5_MM = (148, 210)
-
-# Each letter has distinctive words (नामांतरण, प्रार्थना; encroachment) the OCR tests look for.
-HINDI_LETTER = [
-    "कार्यालय जिलाधिकारी, लखनऊ",
-    "विषय: भूमि के नामांतरण हेतु प्रार्थना पत्र",
-    "महोदय,",
-    "निवेदन है कि प्रार्थी की भूमि का नामांतरण",
-    "शीघ्र करने की कृपा करें।",
-    "भवदीय",
-]
-ENGLISH_LETTER = [
-    "Office of the District Magistrate, Lucknow",
-    "Subject: Removal of encroachment on public land",
-    "Sir,",
-    "Kindly take action to remove the encroachment",
-    "near the village pond at the earliest.",
-    "Yours faithfully",
-]
-
-
-def letter_image(lines: list[str], *, dpi: int = 200, points: float = 14) -> Image.Image:
-    """A white A5 page with the lines in black. RAQM shapes Devanagari (conjuncts, matras) as
-    print does; without it tesseract would be shown letters no printer makes."""
-    size = tuple(round(mm / 25.4 * dpi) for mm in A5_MM)
-    page = Image.new("L", size, 255)
-    font = ImageFont.truetype(FONT, round(points * dpi / 72), layout_engine=ImageFont.Layout.RAQM)
-    draw, margin = ImageDraw.Draw(page), round(dpi * 0.8)
-    for n, line in enumerate(lines):
-        draw.text((margin, margin + round(n * font.size * 1.7)), line, font=font, fill=0)
-    return page
-
-
-def as_bytes(image: Image.Image, fmt: str) -> bytes:
-    """The image as a PNG, JPEG or TIFF file."""
-    out = BytesIO()
-    image.save(out, fmt, dpi=(200, 200), **({"compression": "tiff_lzw"} if fmt == "TIFF" else {}))
-    return out.getvalue()
-
-
-def pdf_of_images(images: list[Image.Image]) -> bytes:
-    """A PDF of page images only, as a scanner without OCR makes it."""
-    return _save_all(images, "PDF", resolution=200)
-
-
-def multipage_tiff(images: list[Image.Image]) -> bytes:
-    return _save_all(images, "TIFF", compression="tiff_lzw", dpi=(200, 200))
-
-
-def _save_all(images: list[Image.Image], fmt: str, **params) -> bytes:
-    """Saves the images as the pages of one file. Copies, because Pillow leaves the save's
-    parameters on appended images, and a later TIFF save of them then fails."""
-    first, *rest = (image.copy() for image in images)
-    out = BytesIO()
-    first.save(out, fmt, save_all=True, append_images=rest, **params)
-    return out.getvalue()
+from eoffice.demo import (A5_MM, ENGLISH_LETTER, FONT, HINDI_LETTER, as_bytes, letter_image,  # noqa: F401
+                          multipage_tiff, pdf_of_images)
 
 
 def searchable_pdf(image: Image.Image, lang: str) -> bytes:

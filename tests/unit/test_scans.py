@@ -1,4 +1,4 @@
-"""Checking uploaded scans (services.dak.scans) and reading their text (services.dak.ocr), on
+"""Checking uploaded scans (the intake, eoffice.intake) and reading their text (services.dak.ocr), on
 files the tests make: real scans of each type, broken files and bombs."""
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from PIL import Image
 from eoffice.errors import InvalidInput
 from eoffice.text import normalise
 from services.dak import ocr
-from services.dak.scans import attachments, inspect
+from eoffice.intake import attachments, inspect
 from tests.support import scans
 
 MIB = 1 << 20

@@ -1,0 +1,219 @@
+"""The files service's contract: the events it emits about e-files (other state portals
+subscribe to these), the requests it accepts (the gateway builds them from HTTP), and where the
+gateway stores documents uploaded to files."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+
+from eoffice.contracts.common import Page, PostCode, Priority, Upload
+from eoffice.events import EventPayload
+from eoffice.validation import FileName, Text
+
+SERVICE = "files"  # the emitter: CloudEvents source "eoffice/files", exchange "files.events"
+UPLOADS = "files/"  # where the gateway stores documents uploaded to files, one folder per upload
+
+
+# Events
+
+class FileCreated(EventPayload):
+    """A file was opened in an office, numbered by the office's scheme, held by the post that
+    created it. The subject is the file's id."""
+    event_type = "eoffice.file.created.v1"
+    file_id: str
+    file_number: str
+    office_code: str
+    subject: str
+    creator_post: str
+    by_user: str
+    parent_id: str | None = Field(None, description="set for a part file: the file it is a part of")
+
+
+class FileStep(EventPayload):
+    """Base of the events for something a post did with a file: who, from which post, to
+    which post. Never emitted itself; the subject of each is the file's id."""
+    file_id: str
+    file_number: str
+    by_user: str
+    by_post: str | None = None
+    from_post: str | None = None
+    to_post: str | None = None
+    remarks: str = ""
+    due_date: date | None = None
+
+
+class FileSent(FileStep):
+    """A file was sent from `from_post` to `to_post`, who should deal with it by `due_date`."""
+    event_type = "eoffice.file.sent.v1"
+
+
+class FileOpened(FileStep):
+    """The post holding a file opened it for the first time since it arrived; it can no
+    longer be pulled back."""
+    event_type = "eoffice.file.opened.v1"
+
+
+class FileReceived(FileStep):
+    """The holding post confirmed that a physical file reached it (it counts as opened too)."""
+    event_type = "eoffice.file.received.v1"
+
+
+class FilePulledBack(FileStep):
+    """The post that sent a file took it back before the recipient opened it."""
+    event_type = "eoffice.file.pulled-back.v1"
+
+
+class FileParked(FileStep):
+    """The holding post parked a file (put it aside, e.g. awaiting a reply)."""
+    event_type = "eoffice.file.parked.v1"
+
+
+class FileUnparked(FileStep):
+    """The holding post took a parked file up again."""
+    event_type = "eoffice.file.unparked.v1"
+
+
+class FileClosed(FileStep):
+    """The holding post closed a file."""
+    event_type = "eoffice.file.closed.v1"
+
+
+class FileReopenRequested(FileStep):
+    """A post asked for a closed file to be reopened; a supervisor of the asker approves."""
+    event_type = "eoffice.file.reopen-requested.v1"
+
+
+class FileReopened(FileStep):
+    """A supervisor of the asking post approved the request: the file is open again, held by
+    the post that asked (`to_post`)."""
+    event_type = "eoffice.file.reopened.v1"
+
+
+class NoteAdded(EventPayload):
+    """A green note joined the notesheet (its hash is the chain head now); green notes never
+    change. The subject is the file's id."""
+    event_type = "eoffice.file.note-added.v1"
+    file_id: str
+    file_number: str
+    seq: int = Field(description="the note's number on the notesheet")
+    hash: str = Field(description="SHA-256 of the note chained to the one before it")
+    by_user: str
+    by_post: str
+
+
+class DraftApproved(EventPayload):
+    """A draft for approval was approved: signing and issue take it from here. The subject is
+    the file's id."""
+    event_type = "eoffice.draft.approved.v1"
+    file_id: str
+    file_number: str
+    draft_id: int
+    version: int
+    title: str
+    by_user: str
+    by_post: str
+
+
+# Requests
+
+class Refs(BaseModel):
+    """What a note points at: pages of the correspondence, earlier notes (by number)."""
+    model_config = ConfigDict(extra="forbid")
+    pages: list[StrictInt] = Field(default_factory=list, max_length=100)
+    notes: list[StrictInt] = Field(default_factory=list, max_length=100)
+
+
+class CreateFile(BaseModel):
+    subject_head: Text = Field(min_length=1, max_length=20, description="a subject head of your office")
+    subject: Text = Field(min_length=1, max_length=2000)
+    category: Text = Field("general", min_length=1, max_length=100)
+    priority: Priority = "normal"
+    record_category: Literal["A", "B", "C"] = Field("C", description="A, B: kept permanently; C: 10 years")
+    physical: StrictBool = False
+    receipt_id: str | None = Field(None, min_length=36, max_length=36,
+                                   description="a receipt you hold, to put in the new file as its PUC")
+
+
+class Note(BaseModel):
+    body: Text = Field(min_length=1, max_length=20000)
+    refs: Refs = Field(default_factory=Refs)
+    green: StrictBool = Field(False, description="true: the official (green) note at once; false: a yellow draft")
+
+
+class EditNote(BaseModel):
+    body: Text = Field(min_length=1, max_length=20000)
+    refs: Refs = Field(default_factory=Refs)
+    version: StrictInt = Field(ge=1, description="the version you edited; a stale one is refused")
+
+
+class Version(BaseModel):
+    version: StrictInt = Field(ge=1)
+
+
+class StoredDocument(BaseModel):
+    """An uploaded document as the file records it, once the files service checked it
+    (`eoffice.intake`): its content type and pages are what the checks found."""
+    object_name: str = Field(min_length=1, max_length=300)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    filename: FileName
+    content_type: Literal["application/pdf", "image/jpeg", "image/png", "image/tiff"]
+    pages: StrictInt = Field(ge=1)
+
+
+class Document(BaseModel):
+    title: Text = Field(min_length=1, max_length=500)
+    pages: StrictInt = Field(1, ge=1, le=2000, description="for a paper document; an upload counts its own")
+    document: Upload | None = None  # stored by the gateway's upload route, checked by files
+
+
+class Flag(BaseModel):
+    puc: StrictBool
+
+
+class Draft(BaseModel):
+    title: Text = Field(min_length=1, max_length=500)
+    body: Text = Field(min_length=1, max_length=100000)
+    document: Upload | None = None
+
+
+class Revise(BaseModel):
+    body: Text = Field(min_length=1, max_length=100000)
+    version: StrictInt = Field(ge=1, description="the version you revised; a stale one is refused")
+    document: Upload | None = None
+
+
+class SendFile(BaseModel):
+    to_post: PostCode
+    remarks: Text = Field("", max_length=2000)
+    due_date: date | None = Field(None, description="default: the category's limit in working days")
+
+
+class Remarks(BaseModel):
+    remarks: Text = Field("", max_length=2000)
+
+
+class Link(BaseModel):
+    other_file_id: str = Field(min_length=36, max_length=36)
+    kind: Literal["link", "reference"] = "link"
+
+
+class SubjectHead(BaseModel):
+    code: Text = Field(min_length=1, max_length=20, pattern=r"^[0-9A-Za-z./()-]+$")
+    title: Text = Field(min_length=1, max_length=500)
+
+
+class Scheme(BaseModel):
+    prefix: Text = Field("N", min_length=1, max_length=10, pattern=r"^[0-9A-Za-z]+$")
+    pattern: Text = Field("{prefix}-{head}/{serial}/{year}-{office}", min_length=1, max_length=200)
+    office_suffix: Text | None = Field(None, max_length=60)
+
+
+class CategoryLimit(BaseModel):
+    working_days: StrictInt = Field(ge=1, le=365)
+
+
+class FilesQuery(Page):
+    overdue: bool | None = None  # from the query string
+    parked: bool | None = None

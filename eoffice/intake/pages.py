@@ -1,0 +1,38 @@
+"""Step: counting pages (PDF pages, TIFF frames; a JPEG or PNG is one page) against
+`max_pages` (500 by default, the caller's). An encrypted PDF is refused here, as the first
+thing that opens it, even one that opens without a password: pypdf and the OCR tools then
+handle one kind of PDF only."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from eoffice.intake.base import Document, Step, refuse
+from eoffice.intake.formats import image, pdf
+
+
+class PageCount(Step):
+    """Sets `pages`; refuses a file with more than `max_pages`, or a PDF with none."""
+    heavy = True
+
+    def check(self, document: Document) -> Document:
+        if document.content_type == "application/pdf":
+            pages = _pdf_pages(document)
+        else:
+            with image(document) as opened:
+                pages = opened.n_frames if opened.format == "TIFF" else 1
+        if pages > document.max_pages:
+            raise refuse(document, f"has {pages} pages; the limit is {document.max_pages} per file")
+        return replace(document, pages=pages)
+
+
+def _pdf_pages(document: Document) -> int:
+    with pdf(document) as reader:
+        if reader.is_encrypted:
+            raise refuse(document, "is password protected (encrypted); upload a copy without a password "
+                                   "or restrictions, or scan the paper")
+        # A page tree declaring more pages than allowed is taken at its word: walking it is the attack.
+        declared = reader.trailer["/Root"]["/Pages"].get("/Count", 0)
+        pages = declared if isinstance(declared, int) and declared > document.max_pages else len(reader.pages)
+        if pages == 0:
+            raise refuse(document, "has no pages")
+        return pages

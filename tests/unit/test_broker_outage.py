@@ -1,0 +1,95 @@
+"""What a service and the gateway do when RabbitMQ goes away mid-call, on fakes of the broker's
+side (the live proof is tests/faults): nothing dies, callers hear "unavailable" at once."""
+from __future__ import annotations
+
+import ast
+import time
+from pathlib import Path
+
+import kombu.exceptions
+import nameko.messaging
+import nameko.rpc
+import pytest
+
+from eoffice import amqp, rpc
+from eoffice.errors import Unavailable
+from eoffice.service import BrokerTolerantRpcConsumer
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class GoneMessage:
+    """A message whose channel still looks open but whose socket the broker has closed."""
+
+    delivery_info = {"routing_key": "dak.send"}
+    properties = {"reply_to": "rpc.reply-x", "correlation_id": "1", "content_type": "application/json"}
+
+    def __init__(self):
+        self.channel = type("Channel", (), {"connection": object()})()
+        self.settled = []
+
+    def ack(self):
+        raise ConnectionResetError(104, "Connection reset by peer")
+
+    def requeue(self):
+        raise ConnectionResetError(104, "Connection reset by peer")
+
+
+def test_an_acknowledgement_the_broker_cannot_take_is_not_fatal():
+    # nameko's own catches only amqp's ConnectionError; a reset socket ended the service.
+    consumer = nameko.messaging.QueueConsumer()
+    consumer.ack_message(GoneMessage())
+    consumer.requeue_message(GoneMessage())
+
+
+def test_a_reply_that_cannot_be_published_leaves_the_service_running(monkeypatch):
+    def broker_gone(self, result, exc_info):
+        raise kombu.exceptions.OperationalError("[Errno 111] ECONNREFUSED")
+    monkeypatch.setattr(nameko.rpc.Responder, "send_response", broker_gone)
+    consumer = BrokerTolerantRpcConsumer()
+    consumer.container = type("Container", (), {"config": {"AMQP_URI": "amqp://"}})()
+    consumer.queue_consumer = nameko.messaging.QueueConsumer()
+    # Returns the worker's result instead of raising into nameko's container (which dies).
+    assert consumer.handle_result(GoneMessage(), {"ok": True}, None) == ({"ok": True}, None)
+
+
+def test_rpc_requests_and_replies_are_transient_and_give_up_quickly():
+    assert nameko.rpc.MethodProxy.publisher_cls is amqp.TransientPublisher
+    assert nameko.rpc.Responder.publisher_cls is amqp.TransientPublisher
+    assert amqp.TransientPublisher.delivery_mode == 1
+    assert amqp.TransientPublisher.retry_policy["max_retries"] <= 1
+    # Events (the outbox relay's publisher) stay persistent.
+    assert nameko.amqp.publish.Publisher.delivery_mode == 2
+
+
+def test_the_gateway_pool_answers_unavailable_at_once_while_the_broker_is_away(monkeypatch):
+    pool = rpc.RpcPool("amqp://127.0.0.1:1/none", timeout=5)
+    tries = []
+
+    def refused():
+        tries.append(1)
+        raise kombu.exceptions.OperationalError("[Errno 111] ECONNREFUSED")
+    monkeypatch.setattr(pool, "_new", refused)
+    with pytest.raises(Unavailable) as first:
+        pool.call("dak", "ping")
+    assert first.value.fields["retry_after"] > 0  # sent to the client as Retry-After
+    started = time.monotonic()
+    for _ in range(20):
+        with pytest.raises(Unavailable):
+            pool.call("dak", "ping")
+    assert len(tries) == 1 and time.monotonic() - started < 0.5  # no second connection attempt
+    monkeypatch.setattr(rpc, "BROKER_PAUSE", 0.0)
+    pool._broker_away_until = 0.0
+    with pytest.raises(Unavailable):
+        pool.call("dak", "ping")
+    assert len(tries) == 2  # after the pause it tries the broker again
+
+
+def test_every_service_uses_the_broker_tolerant_rpc_entrypoint():
+    offenders = []
+    for path in (REPO / "services").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "nameko.rpc" and any(
+                    alias.name in ("rpc", "Rpc") for alias in node.names):
+                offenders.append(str(path.relative_to(REPO)))
+    assert offenders == [], "use `from eoffice.service import rpc`"

@@ -5,9 +5,11 @@ it; others with rights may read it. Whoever may not read an item is told it does
 (`NotFound`, 404), whatever they asked to do with it, so that an id reveals no diary or file
 number and no holder. Only a caller who may read the item learns that another post holds it
 (`NotCurrentHolder`, 403). Every step checks in this order: see, then hold, then state."""
+
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
 from eoffice.actor import Actor
 from eoffice.errors import Conflict, Forbidden, NotCurrentHolder, NotFound
@@ -15,23 +17,37 @@ from eoffice.errors import Conflict, Forbidden, NotCurrentHolder, NotFound
 
 def acting_posts(actor: Actor) -> set[str]:
     """The posts the actor acts for now: their own and those delegated to it."""
-    return {actor.post_id, *actor.delegated_posts}
+    return {*([actor.post_id] if actor.post_id else []), *actor.delegated_posts}
 
 
-def require_visible(actor: Actor, kind: str, item_id: str, item: dict | None, movements: Iterable[dict], *,
-                    also: Iterable[str] = (), oversees: Callable[[], bool] | None = None) -> None:
-    """Returns if the actor's post (or one delegated to it) holds the item, is one of `also`
+Item = TypeVar("Item", bound=Mapping[Any, Any])
+
+
+def require_visible(
+    actor: Actor,
+    kind: str,
+    item_id: str,
+    *,
+    item: Item | None,
+    movements: Iterable[dict],
+    also: Iterable[str] = (),
+    oversees: Callable[[Item], bool] | None = None,
+) -> Item:
+    """Returns the item if the actor's post (or one delegated to it) holds it, is one of `also`
     (e.g. the post that created it), or sent or received it in any of `movements`; else if
-    `oversees()` says the actor oversees it (asked last: it may be a call to another service).
+    `oversees(item)` says the actor oversees it (asked last: it may be a call to another service).
     Raises NotFound naming only what the caller gave (`kind` and `item_id`), as for an item that
     does not exist (`item` None)."""
     if item is not None:
         posts = acting_posts(actor)
-        if item["holder_post"] in posts or posts & set(also) or any(
-                m["from_post"] in posts or m["to_post"] in posts for m in movements):
-            return
-        if oversees is not None and oversees():
-            return
+        if (
+            item["holder_post"] in posts
+            or posts & set(also)
+            or any(m["from_post"] in posts or m["to_post"] in posts for m in movements)
+        ):
+            return item
+        if oversees is not None and oversees(item):
+            return item
     raise NotFound(f"no {kind} {item_id}")
 
 
@@ -42,10 +58,11 @@ def require_holder(actor: Actor, item: dict, label: str) -> None:
         raise NotCurrentHolder(f"{label} is with {item['holder_post']}")
 
 
-def require_last_sender(actor: Actor, last_sent: dict | None, label: str) -> None:
-    """For pulling an item back: raises Conflict if it was never sent, Forbidden unless the
-    actor's post sent it last. Call it only once the actor may see the item."""
+def require_last_sender(actor: Actor, last_sent: dict | None, label: str) -> dict:
+    """For pulling an item back: returns the last send; raises Conflict if it was never sent,
+    Forbidden unless the actor's post sent it last. Call it only once the actor may see the item."""
     if last_sent is None:
         raise Conflict(f"{label} has not been sent")
     if last_sent["from_post"] not in acting_posts(actor):
         raise Forbidden(f"{label} was sent by {last_sent['from_post']}: only that post pulls it back")
+    return last_sent

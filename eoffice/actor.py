@@ -1,7 +1,10 @@
 """The Actor: who is calling, as the gateway verified it, passed with every RPC call."""
+
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
+
+from eoffice.errors import Forbidden
 
 
 class Actor(BaseModel):
@@ -13,3 +16,16 @@ class Actor(BaseModel):
 
     def has_role(self, role: str) -> bool:
         return role in self.roles
+
+    def acting_post(self) -> str:
+        """Returns the post this call acts as; raises Forbidden for a caller acting as none
+        (a step only a post takes: diarising, writing a note, opening a file)."""
+        if self.post_id is None:
+            raise Forbidden("this is done as a post: sign in as one")
+        return self.post_id
+
+    def acting_office(self) -> str:
+        """Returns the office of the post this call acts as; raises Forbidden if there is none."""
+        if self.office_id is None:
+            raise Forbidden("this is done as a post of an office: sign in as one")
+        return self.office_id

@@ -1,14 +1,15 @@
 """The office day: offices work on Indian Standard Time, whatever the server's zone."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 IST = timezone(timedelta(hours=5, minutes=30))
 
 
 def now() -> datetime:
     """The current instant, in UTC (the one place the services read the clock for the day)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def today() -> date:

@@ -1,11 +1,12 @@
 """PostgreSQL through SQLAlchemy: engines, transactions, and the nameko dependency for services.
 
 Each service owns one schema; its tables are declared on a `MetaData(schema=...)` of its own."""
+
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nameko.extensions import DependencyProvider
 from sqlalchemy import create_engine, text
@@ -22,9 +23,13 @@ RecordEvent = Callable[[Session, EventPayload, "str | None"], Any]
 def make_engine(url: str | None = None, *, pool_size: int | None = None) -> Engine:
     """Returns an engine for `url` (default: EOFFICE_DATABASE_URL) with pre-ping on checkout."""
     settings = get_settings()
-    return create_engine(url or settings.database_url, pool_pre_ping=True,
-                         pool_size=pool_size or settings.database_pool_size, max_overflow=10,
-                         future=True)
+    return create_engine(
+        url or settings.database_url,
+        pool_pre_ping=True,
+        pool_size=pool_size or settings.database_pool_size,
+        max_overflow=10,
+        future=True,
+    )
 
 
 class Changes:
@@ -89,6 +94,7 @@ class Database(DependencyProvider):
     def setup(self):
         # psycopg2 blocks the whole eventlet hub unless told to wait cooperatively.
         from psycogreen.eventlet import patch_psycopg
+
         patch_psycopg()
         self.uow = UnitOfWork(make_engine(self.container.config.get("DATABASE_URL")))
 
@@ -97,3 +103,7 @@ class Database(DependencyProvider):
 
     def get_dependency(self, worker_ctx) -> UnitOfWork:
         return self.uow
+
+    if TYPE_CHECKING:
+        # nameko sets each worker's attribute to what get_dependency returns: tell mypy so.
+        def __get__(self, instance: object, owner: type | None = None) -> UnitOfWork: ...

@@ -1,6 +1,7 @@
 """Demo letters every part of the project may use (the tests, the benchmarks, anyone trying
 the OCR): drawn with a Devanagari font as a scanner would deliver them, so that the repository
 holds no binary files."""
+
 from __future__ import annotations
 
 from io import BytesIO
@@ -32,8 +33,8 @@ ENGLISH_LETTER = [
 def letter_image(lines: list[str], *, dpi: int = 200, points: float = 14) -> Image.Image:
     """A white A5 page with the lines in black. RAQM shapes Devanagari (conjuncts, matras) as
     print does; without it tesseract would be shown letters no printer makes."""
-    size = tuple(round(mm / 25.4 * dpi) for mm in A5_MM)
-    page = Image.new("L", size, 255)
+    width, height = (round(mm / 25.4 * dpi) for mm in A5_MM)
+    page = Image.new("L", (width, height), 255)
     font = ImageFont.truetype(FONT, round(points * dpi / 72), layout_engine=ImageFont.Layout.RAQM)
     draw, margin = ImageDraw.Draw(page), round(dpi * 0.8)
     for n, line in enumerate(lines):

@@ -3,6 +3,7 @@
 The search service (a later wave) owns the indices; this module only makes the client and
 keeps the one rule every index follows: text fields are stored normalised (`eoffice.text`)
 and analysed with the `standard` analyser, and queries are normalised the same way."""
+
 from __future__ import annotations
 
 from elasticsearch import Elasticsearch
@@ -14,8 +15,7 @@ from eoffice.text import normalise
 def make_client(settings: Settings | None = None) -> Elasticsearch:
     """Returns a client for EOFFICE_ELASTICSEARCH_URL with short timeouts and a few retries."""
     settings = settings or get_settings()
-    return Elasticsearch(settings.elasticsearch_url, request_timeout=10, max_retries=2,
-                         retry_on_timeout=True)
+    return Elasticsearch(settings.elasticsearch_url, request_timeout=10, max_retries=2, retry_on_timeout=True)
 
 
 def match_query(field: str, text: str) -> dict:

@@ -3,6 +3,7 @@
 Services raise these. Every class is registered with nameko to cross RPC as itself, with its
 detail and fields (which input was wrong, and why), so a caller, a service or the gateway,
 catches `NotFound` rather than a generic remote error; the table lives here, once."""
+
 from __future__ import annotations
 
 from nameko.exceptions import deserialize_to_instance
@@ -56,6 +57,7 @@ class NotHolderOfPost(Forbidden):
 
 class TooManyRequests(DomainError):
     """Raised with `retry_after` (seconds) in its fields; the gateway sends it as Retry-After."""
+
     code, status, title = "too-many-requests", 429, "Too many requests; try again later"
 
 
@@ -70,6 +72,7 @@ class ObjectCorrupted(DomainError):
 class Unavailable(DomainError):
     """A part is away for a moment (a service, the broker, the database): the caller should
     retry after `retry_after` seconds, with the same idempotency key."""
+
     code, status, title = "unavailable", 503, "A part of the system is not answering"
     RETRY_AFTER = 5
 

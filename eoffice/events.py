@@ -2,10 +2,12 @@
 
 A service lists the events it emits in its own `events.py`, one `EventPayload` subclass each,
 with `event_type` like "eoffice.file.moved.v1". The same envelope goes to external portals."""
+
 from __future__ import annotations
 
+import builtins
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -26,7 +28,7 @@ class Envelope(BaseModel):
     source: str  # the emitting service, e.g. "eoffice/files"
     type: str
     subject: str | None = None  # what it is about, e.g. a file id
-    time: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    time: datetime = Field(default_factory=lambda: datetime.now(UTC))
     datacontenttype: str = "application/json"
     data: dict[str, Any]
 
@@ -35,15 +37,17 @@ class Envelope(BaseModel):
         """Returns the emitting service's name (the nameko service that owns the exchange)."""
         return self.source.rsplit("/", 1)[-1]
 
-    def payload(self, model: type[EventPayload]) -> EventPayload:
+    # builtins.type: inside this class `type` is the CloudEvents field above.
+    def payload(self, model: builtins.type[EventPayload]) -> EventPayload:
         """Returns `data` parsed as `model`; raises pydantic.ValidationError if it does not fit."""
         return model.model_validate(self.data)
 
 
 def envelope_for(service: str, payload: EventPayload, subject: str | None = None) -> Envelope:
     """Returns a new envelope for `payload` emitted by `service`."""
-    return Envelope(source=source_of(service), type=payload.event_type, subject=subject,
-                    data=payload.model_dump(mode="json"))
+    return Envelope(
+        source=source_of(service), type=payload.event_type, subject=subject, data=payload.model_dump(mode="json")
+    )
 
 
 def source_of(service: str) -> str:

@@ -3,6 +3,7 @@
 `crash_point("files.send")` ends the process at once (no cleanup, no reply, no commit) when
 EOFFICE_CRASH_AT names that point. Nothing else happens: in normal runs the variable is unset.
 Tests use it to show that a crash leaves work done or not done, never half done."""
+
 from __future__ import annotations
 
 import os

@@ -1,9 +1,11 @@
 """Checks of each infrastructure part, for readiness reports. Each returns a dict with
 `status` ("ok" or "down") and never raises."""
+
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import partial
 
 import urllib3
 from kombu import Connection
@@ -44,6 +46,7 @@ def rabbitmq(settings: Settings) -> dict:
             except Exception:
                 count = 0
             return {"dead_letters": count}
+
     return _check(check)
 
 
@@ -51,13 +54,16 @@ def queue_consumers(settings: Settings, queues: list[str]) -> dict[str, dict]:
     """Each queue's check, over one connection: up when something consumes it (its backlog is
     what waits). A service killed a moment ago is seen here at once, while its health RPC
     would still be answered by its successor from the queue."""
+
     def inspect(conn, queue: str) -> dict:
         def check():
             _, backlog, consumers = conn.channel().queue_declare(queue, passive=True)
             if consumers == 0:
                 raise RuntimeError(f"nobody consumes {queue} ({backlog} waiting)")
             return {"backlog": backlog, "consumers": consumers}
+
         return _check(check)
+
     try:
         with Connection(settings.amqp_uri, connect_timeout=2) as conn:
             conn.ensure_connection(max_retries=1)
@@ -69,8 +75,10 @@ def queue_consumers(settings: Settings, queues: list[str]) -> dict[str, dict]:
 def minio_nodes(settings: Settings) -> dict:
     """One entry per node, plus the cluster's own view (write quorum)."""
     scheme = "https" if settings.minio_secure else "http"
-    report = {f"minio:{endpoint}": _check(lambda e=endpoint: _get_ok(f"{scheme}://{e}/minio/health/live"))
-              for endpoint in settings.minio_endpoints}
+    report = {
+        f"minio:{endpoint}": _check(partial(_get_ok, f"{scheme}://{endpoint}/minio/health/live"))
+        for endpoint in settings.minio_endpoints
+    }
 
     def cluster():
         errors = []
@@ -80,6 +88,7 @@ def minio_nodes(settings: Settings) -> dict:
             except Exception as exc:
                 errors.append(str(exc))
         raise RuntimeError("no node reports write quorum: " + "; ".join(errors))
+
     report["minio:cluster"] = _check(cluster)
     return report
 
@@ -93,4 +102,5 @@ def elasticsearch(settings: Settings) -> dict:
         if status == "red":
             raise RuntimeError("cluster health is red")
         return {"cluster": status}
+
     return _check(check)

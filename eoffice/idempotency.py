@@ -18,6 +18,7 @@ Stripe's API and of the IETF `Idempotency-Key` draft).
   and then answers as above.
 
 Each service keeps its keys in its own `idempotency_keys` table (`idempotency_table`)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -48,7 +49,8 @@ T = TypeVar("T")
 def idempotency_table(metadata: MetaData) -> Table:
     """Declares the service's `idempotency_keys` table on its metadata; returns it."""
     return Table(
-        "idempotency_keys", metadata,
+        "idempotency_keys",
+        metadata,
         Column("scope", String(64), primary_key=True),  # sha256 of user, post, operation and key
         Column("operation", String(100), nullable=False),
         Column("fingerprint", String(64), nullable=False),  # sha256 of the request, see `fingerprint`
@@ -84,41 +86,66 @@ def fingerprint(request: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def once(session: Session, table: Table, *, actor: Actor, operation: str, key: str, request: Any,
-         work: Callable[[], T]) -> T:
+def once(
+    session: Session, table: Table, *, actor: Actor, operation: str, key: str, request: Any, work: Callable[[], T]
+) -> T:
     """Runs `work()` once per (actor's user and post, `operation`, `key`) in `session`'s
     transaction and returns its answer; on a retry of the same `request`, returns the answer
     of the first call without running `work`. Raises InvalidInput (field `Idempotency-Key`)
     when the key was used in this scope for a different request. `request` is everything
     that says what is asked (ids and body), not the actor or the key."""
     scope, asked = scope_of(actor, operation, key), fingerprint(request)
-    claimed = session.execute(pg_insert(table).values(scope=scope, operation=operation, fingerprint=asked)
-                              .on_conflict_do_nothing().returning(table.c.scope)).first()
+    claimed = session.execute(
+        pg_insert(table)
+        .values(scope=scope, operation=operation, fingerprint=asked)
+        .on_conflict_do_nothing()
+        .returning(table.c.scope)
+    ).first()
     if claimed is None:  # done before, and committed (a concurrent first call has finished by now)
         first = session.execute(select(table.c.fingerprint, table.c.answer).where(table.c.scope == scope)).one()
         if first.fingerprint != asked:
-            raise InvalidInput(f"this {KEY_FIELD} was used before for a different request; "
-                               f"send a new {KEY_FIELD} with each new request", field=KEY_FIELD)
+            raise InvalidInput(
+                f"this {KEY_FIELD} was used before for a different request; "
+                f"send a new {KEY_FIELD} with each new request",
+                field=KEY_FIELD,
+            )
         return replayed(first.answer)
     answer = work()
     session.execute(update(table).where(table.c.scope == scope).values(answer=as_stored(answer)))
     return answer
 
 
-def command(uow: UnitOfWork, *, record: RecordEvent, table: Table, actor: Actor, operation: str, key: str,
-            request: Any, step: Callable[[Changes], T]) -> T:
+def command(
+    uow: UnitOfWork,
+    *,
+    record: RecordEvent,
+    table: Table,
+    actor: Actor,
+    operation: str,
+    key: str,
+    request: Any,
+    step: Callable[[Changes], T],
+) -> T:
     """The one path of a call that changes data: runs `step(changes)` in a unit of work
     (`UnitOfWork.changes`), once per caller and `key` for `operation` (`once`), and writes the
     events the step raised to the outbox (`record`) in the same commit. A retry of the same
     `request` returns the first answer and raises no event; the key with another request is
     refused (422); a step that raises leaves nothing behind, its claim on the key included."""
     with uow.changes(record) as changes:
-        return once(changes.session, table, actor=actor, operation=operation, key=key, request=request,
-                    work=lambda: step(changes))
+        return once(
+            changes.session,
+            table,
+            actor=actor,
+            operation=operation,
+            key=key,
+            request=request,
+            work=lambda: step(changes),
+        )
 
 
 # An answer is stored as nameko's JSON serializer writes the RPC reply (dates and times tagged
 # with their type), so a replay decodes to the very values the first reply carried.
+
 
 def as_stored(answer: Any) -> Any:
     """Returns the answer as a JSON value for the `answer` column."""

@@ -8,6 +8,7 @@ A refusal (a `DomainError` below 500: invalid input, not found, forbidden, confl
 caller's mistake, not a fault: its call line says so at INFO with the error and its detail, and
 nameko's own ERROR record with the traceback is dropped (`RefusalsAreNotFaults`). Anything
 else raised by an RPC keeps nameko's traceback at ERROR."""
+
 from __future__ import annotations
 
 import logging
@@ -26,8 +27,9 @@ log = logging.getLogger("eoffice.calls")
 def refused(worker_ctx, exc: BaseException | None) -> bool:
     """Whether an RPC raised to refuse its caller's request (their mistake) rather than failed.
     (An event handler that raises has failed, whatever it raised: it is retried.)"""
-    return (isinstance(exc, DomainError) and exc.status < 500
-            and isinstance(getattr(worker_ctx, "entrypoint", None), Rpc))
+    return (
+        isinstance(exc, DomainError) and exc.status < 500 and isinstance(getattr(worker_ctx, "entrypoint", None), Rpc)
+    )
 
 
 class RequestIdFilter(logging.Filter):
@@ -63,8 +65,9 @@ class RequestLogging(DependencyProvider):
         call = f"{worker_ctx.service_name}.{worker_ctx.entrypoint.method_name}"
         if exc_info is not None and refused(worker_ctx, exc_info[1]):
             error = exc_info[1]
-            log.info("%s refused: %s (%d) %s in %.0f ms", call, type(error).__name__, error.status, error.detail,
-                     elapsed)
+            log.info(
+                "%s refused: %s (%d) %s in %.0f ms", call, type(error).__name__, error.status, error.detail, elapsed
+            )
             return
         outcome = "ok" if exc_info is None else exc_info[0].__name__
         log.info("%s %s in %.0f ms", call, outcome, elapsed)

@@ -10,11 +10,13 @@
   (`EOFFICE_RETRY_DELAYS`) and then moved to the dead-letter queue, where an operator sees them
   (`python -m eoffice.tools.deadletters`).
 """
+
 from __future__ import annotations
 
 import logging
 import traceback
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import eventlet
 from eventlet.event import Event
@@ -25,8 +27,7 @@ from nameko.events import EventHandler
 from nameko.extensions import DependencyProvider
 from nameko.standalone.events import get_event_exchange
 from pydantic import ValidationError
-from sqlalchemy import (Column, DateTime, Integer, MetaData, String, Table, Text, func, insert,
-                        select, update)
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, func, insert, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
@@ -43,7 +44,8 @@ ATTEMPT_HEADER = "x-eoffice-attempt"
 def messaging_tables(metadata: MetaData) -> tuple[Table, Table]:
     """Declares the service's `outbox` and `inbox` tables on its metadata; returns both."""
     outbox = Table(
-        "outbox", metadata,
+        "outbox",
+        metadata,
         Column("id", String(36), primary_key=True),  # the event id
         Column("type", String(200), nullable=False),
         Column("envelope", JSONB, nullable=False),
@@ -53,7 +55,8 @@ def messaging_tables(metadata: MetaData) -> tuple[Table, Table]:
         Column("last_error", Text),
     )
     inbox = Table(
-        "inbox", metadata,
+        "inbox",
+        metadata,
         Column("event_id", String(36), primary_key=True),
         Column("handler", String(200), primary_key=True),
         Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
@@ -61,23 +64,24 @@ def messaging_tables(metadata: MetaData) -> tuple[Table, Table]:
     return outbox, inbox
 
 
-def record_event(session: Session, outbox: Table, service: str, payload: EventPayload,
-                 subject: str | None = None) -> Envelope:
+def record_event(
+    session: Session, outbox: Table, *, service: str, payload: EventPayload, subject: str | None = None
+) -> Envelope:
     """Adds the event to the outbox in the caller's transaction; returns its envelope.
 
     The event is published only if that transaction commits."""
     envelope = envelope_for(service, payload, subject)
-    session.execute(insert(outbox).values(id=envelope.id, type=envelope.type,
-                                          envelope=envelope.model_dump(mode="json")))
+    session.execute(
+        insert(outbox).values(id=envelope.id, type=envelope.type, envelope=envelope.model_dump(mode="json"))
+    )
     return envelope
 
 
-def first_time(session: Session, inbox: Table, event_id: str, handler: str) -> bool:
+def first_time(session: Session, inbox: Table, event_id: str, handler: str) -> bool:  # noqa: PLR0917  (services/files/service.py calls it positionally; keyword-only once that file is free)
     """Returns True the first time `handler` sees `event_id` (and records it in the caller's
     transaction), False on a redelivery. If the transaction rolls back, so does the record."""
     inserted = session.execute(
-        pg_insert(inbox).values(event_id=event_id, handler=handler)
-        .on_conflict_do_nothing().returning(inbox.c.event_id)
+        pg_insert(inbox).values(event_id=event_id, handler=handler).on_conflict_do_nothing().returning(inbox.c.event_id)
     ).first()
     return inserted is not None
 
@@ -91,11 +95,12 @@ class Relay:
 
     batch_size = 100
 
-    def __init__(self, uow: UnitOfWork, outbox: Table, service: str, amqp_uri: str):
+    def __init__(self, uow: UnitOfWork, outbox: Table, *, service: str, amqp_uri: str):
         self.uow, self.outbox, self.service = uow, outbox, service
         self.exchange = get_event_exchange(service, {})
-        self.publisher = Publisher(amqp_uri, use_confirms=True, mandatory=True,
-                                   retry=True, retry_policy={"max_retries": 1})
+        self.publisher = Publisher(
+            amqp_uri, use_confirms=True, mandatory=True, retry=True, retry_policy={"max_retries": 1}
+        )
 
     def publish_pending(self) -> int:
         """Publishes one batch; returns how many were published. Raises if the broker fails."""
@@ -104,36 +109,47 @@ class Relay:
             rows = session.execute(
                 select(self.outbox.c.id, self.outbox.c.type, self.outbox.c.envelope)
                 .where(self.outbox.c.published_at.is_(None))
-                .order_by(self.outbox.c.created_at).limit(self.batch_size)
+                .order_by(self.outbox.c.created_at)
+                .limit(self.batch_size)
                 .with_for_update(skip_locked=True)
             ).all()
             try:
                 for row in rows:
                     note = None
                     try:
-                        self.publisher.publish(row.envelope, exchange=self.exchange,
-                                               routing_key=row.type, message_id=row.id,
-                                               declare=[self.exchange])
+                        self.publisher.publish(
+                            row.envelope,
+                            exchange=self.exchange,
+                            routing_key=row.type,
+                            message_id=row.id,
+                            declare=[self.exchange],
+                        )
                     except UndeliverableMessage:
                         # No queue is bound for this type: nobody subscribes to it (yet).
                         note = "no subscriber queue was bound when published"
-                    session.execute(update(self.outbox).where(self.outbox.c.id == row.id)
-                                    .values(published_at=func.now(), last_error=note))
+                    session.execute(
+                        update(self.outbox)
+                        .where(self.outbox.c.id == row.id)
+                        .values(published_at=func.now(), last_error=note)
+                    )
                     published += 1
             except Exception as exc:
                 # Keep what the broker confirmed; count the failure on the first unsent row.
                 if published < len(rows):
-                    session.execute(update(self.outbox).where(self.outbox.c.id == rows[published].id)
-                                    .values(attempts=self.outbox.c.attempts + 1,
-                                            last_error=f"{type(exc).__name__}: {exc}"[:2000]))
+                    session.execute(
+                        update(self.outbox)
+                        .where(self.outbox.c.id == rows[published].id)
+                        .values(attempts=self.outbox.c.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000])
+                    )
                 raise
         return published
 
     def pending(self) -> int:
         """Returns how many events wait to be published."""
         with self.uow.transaction() as session:
-            return session.execute(select(func.count()).select_from(self.outbox)
-                                   .where(self.outbox.c.published_at.is_(None))).scalar_one()
+            return session.execute(
+                select(func.count()).select_from(self.outbox).where(self.outbox.c.published_at.is_(None))
+            ).scalar_one()
 
 
 class Outbox(DependencyProvider):
@@ -152,8 +168,12 @@ class Outbox(DependencyProvider):
     def setup(self):
         config = self.container.config
         self.service = self._service or self.container.service_name
-        self.relay = Relay(UnitOfWork(make_engine(config.get("DATABASE_URL"), pool_size=2)),
-                           self.table, self.service, config[AMQP_URI_CONFIG_KEY])
+        self.relay = Relay(
+            UnitOfWork(make_engine(config.get("DATABASE_URL"), pool_size=2)),
+            self.table,
+            service=self.service,
+            amqp_uri=config[AMQP_URI_CONFIG_KEY],
+        )
         self.poll = get_settings().outbox_poll_interval
         self._added = set()
 
@@ -182,8 +202,12 @@ class Outbox(DependencyProvider):
             if self._wake.ready():
                 self._wake.reset()
 
-    def get_dependency(self, worker_ctx) -> "OutboxHandle":
+    def get_dependency(self, worker_ctx) -> OutboxHandle:
         return OutboxHandle(self, worker_ctx)
+
+    if TYPE_CHECKING:
+        # nameko sets each worker's attribute to what get_dependency returns: tell mypy so.
+        def __get__(self, instance: object, owner: type | None = None) -> OutboxHandle: ...
 
     def worker_teardown(self, worker_ctx):
         if worker_ctx.call_id in self._added:
@@ -201,7 +225,9 @@ class OutboxHandle:
     def add(self, session: Session, payload: EventPayload, subject: str | None = None) -> Envelope:
         """Records the event in `session`'s transaction; the relay publishes it after commit."""
         self._provider._added.add(self._worker_ctx.call_id)
-        return record_event(session, self._provider.table, self._provider.service, payload, subject)
+        return record_event(
+            session, self._provider.table, service=self._provider.service, payload=payload, subject=subject
+        )
 
     def pending(self) -> int:
         """Returns how many of this service's events wait to be published."""
@@ -221,8 +247,7 @@ class ReliableEventHandler(EventHandler):
     it is handled or parked, so a crashed worker loses nothing."""
 
     def __init__(self, source_service: str, event_type: str, **kwargs):
-        super().__init__(source_service, event_type, reliable_delivery=True,
-                         requeue_on_error=False, **kwargs)
+        super().__init__(source_service, event_type, reliable_delivery=True, requeue_on_error=False, **kwargs)
 
     def setup(self):
         super().setup()
@@ -240,11 +265,15 @@ class ReliableEventHandler(EventHandler):
             return
         super().handle_message(envelope, message)
 
-    def handle_result(self, message, worker_ctx, result=None, exc_info=None):
+    def handle_result(self, message, worker_ctx, result=None, exc_info=None):  # noqa: PLR0917  (nameko's signature)
         if exc_info is not None:
             try:
-                self._park(message.payload, message, int(message.headers.get(ATTEMPT_HEADER, 0)),
-                           "".join(traceback.format_exception_only(*exc_info[:2])).strip())
+                self._park(
+                    message.payload,
+                    message,
+                    attempt=int(message.headers.get(ATTEMPT_HEADER, 0)),
+                    error="".join(traceback.format_exception_only(*exc_info[:2])).strip(),
+                )
             except Exception:
                 log.exception("could not park a failed event; returning it to its queue")
                 self.queue_consumer.requeue_message(message)
@@ -252,26 +281,43 @@ class ReliableEventHandler(EventHandler):
         self.queue_consumer.ack_message(message)
         return result, exc_info
 
-    def _park(self, body, message, attempt: int, error: str):
+    def _park(self, body, message, *, attempt: int, error: str):
         """Sends a failed message to its next delay queue, or to the dead-letter queue."""
         queue = self.queue.name
         headers = {k: v for k, v in (message.headers or {}).items() if not k.startswith("x-death")}
         if attempt < len(self.delays):
-            delay_queue = Queue(retry_queue_name(queue, attempt + 1), durable=True, queue_arguments={
-                "x-message-ttl": int(self.delays[attempt] * 1000),
-                "x-dead-letter-exchange": "", "x-dead-letter-routing-key": queue})
-            log.warning("%s failed (attempt %d), retrying in %ss: %s", queue, attempt + 1,
-                        self.delays[attempt], error)
-            self.parker.publish(body, exchange="", routing_key=delay_queue.name, declare=[delay_queue],
-                                headers={**headers, ATTEMPT_HEADER: attempt + 1})
+            delay_queue = Queue(
+                retry_queue_name(queue, attempt + 1),
+                durable=True,
+                queue_arguments={
+                    "x-message-ttl": int(self.delays[attempt] * 1000),
+                    "x-dead-letter-exchange": "",
+                    "x-dead-letter-routing-key": queue,
+                },
+            )
+            log.warning("%s failed (attempt %d), retrying in %ss: %s", queue, attempt + 1, self.delays[attempt], error)
+            self.parker.publish(
+                body,
+                exchange="",
+                routing_key=delay_queue.name,
+                declare=[delay_queue],
+                headers={**headers, ATTEMPT_HEADER: attempt + 1},
+            )
         else:
-            log.error("%s failed %d times, moved to %s: %s", queue, attempt + 1,
-                      self.dead_letters.name, error)
-            self.parker.publish(body, exchange="", routing_key=self.dead_letters.name,
-                                declare=[self.dead_letters], headers={
-                                    **headers, ATTEMPT_HEADER: attempt + 1,
-                                    "x-eoffice-queue": queue, "x-eoffice-error": error[:4000],
-                                    "x-eoffice-failed-at": datetime.now(timezone.utc).isoformat()})
+            log.error("%s failed %d times, moved to %s: %s", queue, attempt + 1, self.dead_letters.name, error)
+            self.parker.publish(
+                body,
+                exchange="",
+                routing_key=self.dead_letters.name,
+                declare=[self.dead_letters],
+                headers={
+                    **headers,
+                    ATTEMPT_HEADER: attempt + 1,
+                    "x-eoffice-queue": queue,
+                    "x-eoffice-error": error[:4000],
+                    "x-eoffice-failed-at": datetime.now(UTC).isoformat(),
+                },
+            )
 
 
 reliable_handler = ReliableEventHandler.decorator

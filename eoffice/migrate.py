@@ -5,6 +5,7 @@
 
 Each service keeps its own Alembic migrations in `services/<name>/migrations/` whose `env.py`
 calls `run_env` below; the version table lives in the service's own schema."""
+
 from __future__ import annotations
 
 import sys
@@ -65,6 +66,7 @@ def create_idempotency_table(bind, schema: str) -> None:
 
 def main(argv: list[str]) -> int:
     from eoffice.storage import DocumentStore
+
     for service in argv or SCHEMAS:
         upgrade(service)
         print(f"{service}: schema up to date")

@@ -13,6 +13,7 @@ tested without a database (tests/unit/test_movement_rules.py). Who may see an it
 - Hand-over follows the post: items are held by posts, not people, so whoever holds the post
   (or has it delegated) has its items at once; nothing moves when a person changes.
 """
+
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
@@ -22,8 +23,15 @@ from eoffice.actor import Actor
 from eoffice.errors import Conflict, InvalidInput
 
 
-def require_actable(actor: Actor, item: dict, *, label: str, statuses: Collection[str] | None = None,
-                    state: str | None = None, version: int | None = None) -> None:
+def require_actable(
+    actor: Actor,
+    item: dict,
+    *,
+    label: str,
+    statuses: Collection[str] | None = None,
+    state: str | None = None,
+    version: int | None = None,
+) -> None:
     """Returns if the actor may act on the item now; checks, in this order: the actor's post
     holds it (NotCurrentHolder, rule 1), it is at `version` if one is given (Conflict), its
     status is one of `statuses` if given (Conflict "`label` is `state`", `state` defaulting to
@@ -71,14 +79,20 @@ def last_sent(movements: Iterable[dict], actions: Collection[str]) -> dict | Non
     return next((m for m in reversed(list(movements)) if m["action"] in actions), None)
 
 
-def pull_back_from(actor: Actor, item: dict, movements: Iterable[dict], *, label: str, sends: Collection[str],
-                   statuses: Collection[str] | None = None) -> dict:
+def pull_back_from(
+    actor: Actor,
+    item: dict,
+    movements: Iterable[dict],
+    *,
+    label: str,
+    sends: Collection[str],
+    statuses: Collection[str] | None = None,
+) -> dict:
     """Returns the send the actor may undo (rule 4): the last movement among `sends`.
     Raises Conflict if the item was never sent, has moved on from that recipient (or is no
     longer in one of `statuses`, if given) or the recipient opened it; Forbidden unless the
     actor's post sent it. Call it once the actor may see the item."""
-    last = last_sent(movements, sends)
-    require_last_sender(actor, last, label)
+    last = require_last_sender(actor, last_sent(movements, sends), label)
     if item["holder_post"] != last["to_post"] or (statuses is not None and item["status"] not in statuses):
         raise Conflict(f"{label} has moved on from {last['to_post']}")
     if item["opened"]:

@@ -1,4 +1,5 @@
 """Keyset pages, the same in every service: rows after a key, and the key to go on from."""
+
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
@@ -6,7 +7,7 @@ from sqlalchemy.orm import Session
 from eoffice.errors import InvalidInput
 
 
-def keyset_page(session: Session, query, key, after: str | None, limit: int) -> dict:
+def keyset_page(session: Session, query, key, *, after: str | None, limit: int) -> dict:
     """Returns up to `limit` rows of `query` after `after` in `key` order, and the key to
     continue from (None on the last page). Raises InvalidInput naming `cursor` (what the caller
     sent it as) for an `after` no key can be: a tampered cursor decodes to any string, and one

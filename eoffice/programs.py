@@ -1,5 +1,6 @@
 """Our long-running processes, from the one list in `deploy/programs`: each nameko service
 process (with the class it runs and its number of workers) and the gateway."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -7,6 +7,7 @@ While the broker is away, every call would spend its time failing to connect; in
 `BROKER_PAUSE` seconds after a call found it away, calls answer `Unavailable` at once (a
 circuit breaker), so clients hear 503 with Retry-After immediately and the gateway's threads
 stay free. The first call after the pause tries the broker again."""
+
 from __future__ import annotations
 
 import contextlib
@@ -21,13 +22,18 @@ from eoffice.amqp import BROKER_ERRORS
 from eoffice.errors import DomainError, Unavailable, error_by_name
 from eoffice.settings import get_settings
 
-
 BROKER_PAUSE = 1.0  # seconds
 
 
 class RpcPool:
-    def __init__(self, amqp_uri: str | None = None, *, size: int = 8, timeout: float | None = None,
-                 context: Callable[[], dict] | None = None):
+    def __init__(
+        self,
+        amqp_uri: str | None = None,
+        *,
+        size: int = 8,
+        timeout: float | None = None,
+        context: Callable[[], dict] | None = None,
+    ):
         settings = get_settings()
         self.config = {"AMQP_URI": amqp_uri or settings.amqp_uri}
         self.timeout = timeout or settings.rpc_timeout

@@ -1,11 +1,12 @@
 """What every nameko service of ours has: a database, an outbox, the health entrypoints,
 idempotency keys for the calls that change data, and an `rpc` entrypoint that survives the
 broker going away."""
+
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import eventlet
 import nameko.rpc
@@ -13,15 +14,18 @@ from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from eoffice import idempotency
-from eoffice.amqp import BROKER_ERRORS
 from eoffice.actor import Actor
+from eoffice.amqp import BROKER_ERRORS
 from eoffice.db import Changes
 from eoffice.errors import Unavailable
 from eoffice.logs import RequestLogging
 from eoffice.settings import get_settings
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from eoffice.db import Database
+    from eoffice.messaging import Outbox
 
+log = logging.getLogger(__name__)
 
 
 class BrokerTolerantRpcConsumer(nameko.rpc.RpcConsumer):
@@ -38,9 +42,13 @@ class BrokerTolerantRpcConsumer(nameko.rpc.RpcConsumer):
         try:
             return super().handle_result(message, result, exc_info)
         except BROKER_ERRORS as exc:
-            log.warning("reply to %s not sent, the message broker is away (%s: %s); the request "
-                        "stays queued and runs again when it returns", message.delivery_info.get("routing_key"),
-                        type(exc).__name__, exc)
+            log.warning(
+                "reply to %s not sent, the message broker is away (%s: %s); the request "
+                "stays queued and runs again when it returns",
+                message.delivery_info.get("routing_key"),
+                type(exc).__name__,
+                exc,
+            )
             try:
                 self.queue_consumer.requeue_message(message)
             except BROKER_ERRORS:
@@ -79,6 +87,10 @@ class ServiceBase:
     `idempotency_keys` table (`eoffice.idempotency.idempotency_table`)."""
 
     name: str
+    # Set by each subclass (`db = Database()`, `outbox = Outbox(...)`); declared here so the
+    # methods below type-check: a worker sees what the providers inject (see their `__get__`).
+    db: Database
+    outbox: Outbox
     peers: tuple[str, ...] = ()
     idempotency_keys: Table | None = None
     request_logging = RequestLogging()
@@ -90,18 +102,29 @@ class ServiceBase:
         A retry of the same `request` gets the first answer, the key with another request is
         refused (422). `request` is every argument that says what is asked (ids and body), not
         the actor or the key."""
-        return idempotency.command(self.db, record=self.outbox.add, table=self.idempotency_keys, actor=actor,
-                                   operation=f"{self.name}.{operation}", key=key, request=request, step=step)
+        if self.idempotency_keys is None:
+            raise TypeError(f"{self.name} declares no idempotency_keys table; it cannot take keys")
+        return idempotency.command(
+            self.db,
+            record=self.outbox.add,
+            table=self.idempotency_keys,
+            actor=actor,
+            operation=f"{self.name}.{operation}",
+            key=key,
+            request=request,
+            step=step,
+        )
 
     def changes(self):
         """A unit of work for a step without an idempotency key (a holder opening an item):
         `with self.changes() as changes:`; its events reach the outbox in its commit."""
         return self.db.changes(self.outbox.add)
 
-    def once(self, actor: Actor, operation: str, key: str, request: Any, work: Callable[[Session], T]) -> T:
+    def once(self, operation: str, *, actor: Actor, key: str, request: Any, work: Callable[[Session], T]) -> T:
         """`command` for a step that takes the session and adds its events itself."""
-        return self.command(operation, actor=actor, key=key, request=request,
-                            step=lambda changes: work(changes.session))
+        return self.command(
+            operation, actor=actor, key=key, request=request, step=lambda changes: work(changes.session)
+        )
 
     @rpc
     def ping(self) -> dict:

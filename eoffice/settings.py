@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     rate_upload_account: str = "120/300"  # uploads by one signed-in user
     max_upload_bytes: int = 50 * 1024 * 1024  # one request: a scanned letter of many pages fits
     max_scan_bytes: int = 20 * 1024 * 1024  # one document of a receipt
+    # Seconds the owning service may spend checking one upload request (eoffice.intake); the
+    # gateway waits this much longer than rpc_timeout for an upload's answer.
+    intake_timeout: float = 60.0
 
     @field_validator("minio_endpoints", "retry_delays", "trusted_proxies", mode="before")
     @classmethod

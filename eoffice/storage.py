@@ -8,16 +8,18 @@
   do not hash to their name.
 - Any one node may be down: each call moves on to the next endpoint that answers.
 """
+
 from __future__ import annotations
 
 import hashlib
 import io
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import datetime, timedelta
-from typing import BinaryIO, Callable, TypeVar
+from functools import lru_cache
+from typing import BinaryIO, Literal, TypeVar, cast
 
 import urllib3
 from minio import Minio
@@ -33,8 +35,15 @@ CHUNK = 1024 * 1024
 SPOOL_IN_MEMORY = 4 * 1024 * 1024  # larger uploads spill to disk while being hashed
 QUORUM_WAIT = 15.0
 PART_SIZE = 5 * 1024 * 1024  # the S3 minimum: memory per upload stays near two parts
-TRANSIENT = {"XMinioServerNotInitialized", "ServiceUnavailable", "SlowDown", "SlowDownWrite",
-             "SlowDownRead", "XMinioReadQuorum", "XMinioWriteQuorum"}
+TRANSIENT = {
+    "XMinioServerNotInitialized",
+    "ServiceUnavailable",
+    "SlowDown",
+    "SlowDownWrite",
+    "SlowDownRead",
+    "XMinioReadQuorum",
+    "XMinioWriteQuorum",
+}
 
 
 @dataclass(frozen=True)
@@ -94,10 +103,16 @@ class DocumentStore:
         # Short timeouts and no client-side retries: a dead node should cost one quick failure
         # before the next endpoint is tried, not a minute of backoff.
         http = urllib3.PoolManager(timeout=urllib3.Timeout(connect=2, read=60), retries=False, maxsize=10)
-        self._clients = [Minio(endpoint, access_key=self.settings.minio_access_key,
-                               secret_key=self.settings.minio_secret_key,
-                               secure=self.settings.minio_secure, http_client=http)
-                         for endpoint in self.settings.minio_endpoints]
+        self._clients = [
+            Minio(
+                endpoint,
+                access_key=self.settings.minio_access_key,
+                secret_key=self.settings.minio_secret_key,
+                secure=self.settings.minio_secure,
+                http_client=http,
+            )
+            for endpoint in self.settings.minio_endpoints
+        ]
         self._preferred = 0
 
     def _call(self, fn: Callable[[Minio], T]) -> T:
@@ -130,16 +145,25 @@ class DocumentStore:
 
     def ensure_buckets(self) -> None:
         """Creates the documents bucket and the object-locked records bucket if missing."""
-        for bucket, locked in ((self.documents, False), (self.records, True)):
-            if not self._call(lambda c: c.bucket_exists(bucket)):
-                try:
-                    self._call(lambda c: c.make_bucket(bucket, object_lock=locked))
-                except S3Error as exc:
-                    if exc.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
-                        raise
+        self._ensure_bucket(self.documents, locked=False)
+        self._ensure_bucket(self.records, locked=True)
 
-    def put(self, stream: BinaryIO, *, content_type: str = "application/octet-stream",
-            retain_until: datetime | None = None, name: str | None = None) -> StoredObject:
+    def _ensure_bucket(self, bucket: str, *, locked: bool) -> None:
+        if not self._call(lambda c: c.bucket_exists(bucket)):
+            try:
+                self._call(lambda c: c.make_bucket(bucket, object_lock=locked))
+            except S3Error as exc:
+                if exc.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                    raise
+
+    def put(
+        self,
+        stream: BinaryIO,
+        *,
+        content_type: str = "application/octet-stream",
+        retain_until: datetime | None = None,
+        name: str | None = None,
+    ) -> StoredObject:
         """Stores the stream's bytes under their SHA-256; returns what was stored.
 
         With `retain_until` the object goes to the records bucket, locked in compliance mode
@@ -156,20 +180,30 @@ class DocumentStore:
                 size += len(chunk)
             sha256 = digest.hexdigest()
             key = name or sha256
-            version_id = False if name else self._existing_version(bucket, sha256)
-            if version_id is False:
-                retention = Retention(COMPLIANCE, retain_until) if retain_until else None
+            existing = False if name else self._existing_version(bucket, sha256)
+            if existing is not False:  # the same bytes are stored already
+                return StoredObject(sha256=sha256, size=size, bucket=bucket, version_id=existing, name=key)
+            retention = Retention(COMPLIANCE, retain_until) if retain_until else None
 
-                def upload(client: Minio):
-                    spool.seek(0)
-                    return client.put_object(bucket, key, spool, size, content_type=content_type,
-                                             metadata={"x-amz-meta-sha256": sha256},
-                                             retention=retention, part_size=PART_SIZE,
-                                             num_parallel_uploads=1)
-                version_id = self._call(upload).version_id
+            def upload(client: Minio):
+                spool.seek(0)
+                return client.put_object(
+                    bucket,
+                    key,
+                    # a SpooledTemporaryFile is a binary file; typeshed does not say it is a BinaryIO
+                    cast(BinaryIO, spool),
+                    size,
+                    content_type=content_type,
+                    metadata={"x-amz-meta-sha256": sha256},
+                    retention=retention,
+                    part_size=PART_SIZE,
+                    num_parallel_uploads=1,
+                )
+
+            version_id = self._call(upload).version_id
         return StoredObject(sha256=sha256, size=size, bucket=bucket, version_id=version_id, name=key)
 
-    def _existing_version(self, bucket: str, sha256: str) -> str | None | bool:
+    def _existing_version(self, bucket: str, sha256: str) -> str | Literal[False] | None:
         """Returns the version id of the object already stored under `sha256` (None where the
         bucket keeps no versions), or False if there is none."""
         try:
@@ -179,8 +213,15 @@ class DocumentStore:
                 return False
             raise
 
-    def open(self, name: str, *, sha256: str | None = None, version_id: str | None = None,
-             locked: bool = False, check: bool = True) -> VerifiedReader:
+    def open(
+        self,
+        name: str,
+        *,
+        sha256: str | None = None,
+        version_id: str | None = None,
+        locked: bool = False,
+        check: bool = True,
+    ) -> VerifiedReader:
         """Returns a stream of the object's bytes; reading to the end raises `ObjectCorrupted`
         if they do not match `sha256` (by default the name itself). Raises `NotFound` if there
         is no such object.
@@ -196,8 +237,15 @@ class DocumentStore:
             raise
         return VerifiedReader(response, (sha256 or name) if check else None)
 
-    def read(self, name: str, *, sha256: str | None = None, version_id: str | None = None,
-             locked: bool = False, check: bool = True) -> bytes:
+    def read(
+        self,
+        name: str,
+        *,
+        sha256: str | None = None,
+        version_id: str | None = None,
+        locked: bool = False,
+        check: bool = True,
+    ) -> bytes:
         """Returns the object's bytes after checking them (small objects only). With
         `check=False` the caller compares the content itself."""
         with self.open(name, sha256=sha256, version_id=version_id, locked=locked, check=check) as reader:
@@ -207,8 +255,13 @@ class DocumentStore:
         """Returns the names of the objects under `prefix`; with `before`, only those last
         written earlier (for sweeping uploads whose owner was never created)."""
         bucket = self.records if locked else self.documents
-        return self._call(lambda c: [o.object_name for o in c.list_objects(bucket, prefix=prefix, recursive=True)
-                                     if before is None or (o.last_modified and o.last_modified < before)])
+        return self._call(
+            lambda c: [
+                o.object_name
+                for o in c.list_objects(bucket, prefix=prefix, recursive=True)
+                if before is None or (o.last_modified and o.last_modified < before)
+            ]
+        )
 
     def latest_version(self, name: str, *, locked: bool = True) -> str | None:
         """Returns the version id of the newest version stored under `name`, None if none."""
@@ -232,8 +285,13 @@ class DocumentStore:
 SWEEP_AFTER = timedelta(hours=24)  # an upload nothing holds after this long is removed
 
 
-def sweep(store: DocumentStore, prefix: str, cutoff: datetime, unheld: Callable[[list[str]], set[str]],
-          owner_of: Callable[[str], str] = lambda name: name) -> list[str]:
+def sweep(  # noqa: PLR0917  (services/dak/service.py and services/files/service.py call it positionally; keyword-only once they are free)
+    store: DocumentStore,
+    prefix: str,
+    cutoff: datetime,
+    unheld: Callable[[list[str]], set[str]],
+    owner_of: Callable[[str], str] = lambda name: name,
+) -> list[str]:
     """Removes documents-bucket objects under `prefix` written before `cutoff` whose owner no
     record holds: uploads left when the gateway stopped between storing one and the service
     recording it. `unheld(names)` answers which owners no record holds; `owner_of` maps an

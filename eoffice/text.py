@@ -2,6 +2,7 @@
 
 The Elasticsearch build we run has no language analysers, so Hindi is normalised here: spelling
 variants that readers treat as the same word must become the same token."""
+
 from __future__ import annotations
 
 import unicodedata

@@ -1,7 +1,8 @@
 """Checking what an entry point was given, the same way in every service."""
+
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from pydantic import BaseModel, StringConstraints, TypeAdapter, ValidationError
 
@@ -13,9 +14,10 @@ Text = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$")]
 # The name an uploaded document is recorded under (dak's scans, files' documents).
 FILE_NAME_MAX = 255
 FileName = Annotated[Text, StringConstraints(min_length=1, max_length=FILE_NAME_MAX)]
+M = TypeVar("M", bound=BaseModel)
 
 
-def parse(model: type[BaseModel], data: dict) -> BaseModel:
+def parse(model: type[M], data: dict) -> M:
     """Returns `data` as `model`; raises InvalidInput naming each bad field and why."""
     try:
         return model.model_validate(data)
@@ -32,5 +34,8 @@ def file_name(name: str, field: str) -> str:
         return TypeAdapter(FileName).validate_python(name)
     except ValidationError as exc:
         message = exc.errors()[0]["msg"]
-        raise InvalidInput(f"{field}: the file name is not usable ({message}); rename the file", field=field,
-                           errors=[{"field": field, "message": f"file name: {message}"}]) from None
+        raise InvalidInput(
+            f"{field}: the file name is not usable ({message}); rename the file",
+            field=field,
+            errors=[{"field": field, "message": f"file name: {message}"}],
+        ) from None

@@ -32,7 +32,7 @@ def sign_in(api: httpx.Client, post: str) -> dict:
     return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
 
-def call(api: httpx.Client, method: str, path: str, headers: dict, expect: int = 200, **kwargs) -> dict:
+def call(api: httpx.Client, method: str, path: str, *, headers: dict, expect: int = 200, **kwargs) -> dict:
     """One request with a fresh idempotency key; stops the benchmark on an unexpected answer."""
     answer = api.request(method, path, headers={**headers, "Idempotency-Key": uuid.uuid4().hex}, **kwargs)
     if answer.status_code != expect:
@@ -59,7 +59,9 @@ def timed_run(count: int, clients: int, work) -> tuple[float, list[float]]:
     return time.perf_counter() - start, latencies
 
 
-def row(name: str, count: int, wall: float, latencies: list[float]) -> str:
+def row(name: str, count: int, timing: tuple[float, list[float]]) -> str:
+    """One table row from `timed_run`'s (wall time, latencies)."""
+    wall, latencies = timing
     return (f"| {name} | {count} | {count / wall:.1f}/s | {percentile(latencies, 50) * 1000:.0f} ms "
             f"| {percentile(latencies, 99) * 1000:.0f} ms |")
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 
 from common import TABLE, call, client, heading, row, sign_in, timed_run
+
 from services.directory.demo import rows as demo
 
 OFFICER = "SO(EST)-GAD"
@@ -29,21 +30,21 @@ def main() -> int:
     args = parser.parse_args()
 
     with client() as api:
-        call(api, "POST", "/api/v1/offices/GAD-EST/subject-heads", sign_in(api, "EOADM-GAD"), 201,
+        call(api, "POST", "/api/v1/offices/GAD-EST/subject-heads", headers=sign_in(api, "EOADM-GAD"), expect=201,
              json={"code": "BENCH", "title": "Benchmark files"})
         headers = {post: sign_in(api, post) for post in [*DEALERS, OFFICER]}
         dealer_of = [DEALERS[n % len(DEALERS)] for n in range(args.files)]
         made: list[str] = [""] * args.files
 
         def open_one(n: int):
-            made[n] = call(api, "POST", "/api/v1/files", headers[dealer_of[n]], 201, json={
+            made[n] = call(api, "POST", "/api/v1/files", headers=headers[dealer_of[n]], expect=201, json={
                 "subject_head": "BENCH", "subject": f"[bench] file {n}"})["id"]
-        rows = [row("open a file", args.files, *timed_run(args.files, args.clients, open_one))]
+        rows = [row("open a file", args.files, timed_run(args.files, args.clients, open_one))]
 
         def note(n: int):
-            call(api, "POST", f"/api/v1/files/{made[n]}/notes", headers[dealer_of[n]], 201,
+            call(api, "POST", f"/api/v1/files/{made[n]}/notes", headers=headers[dealer_of[n]], expect=201,
                  json={"body": f"Note on file {n}: examined, submitted.", "green": True})
-        rows.append(row("write a green note", args.files, *timed_run(args.files, args.clients, note)))
+        rows.append(row("write a green note", args.files, timed_run(args.files, args.clients, note)))
 
         # Each worker takes one file through all its moves, so a file's sends never race.
         latencies: list[float] = []
@@ -51,12 +52,13 @@ def main() -> int:
         def shuttle(n: int):
             here, there = dealer_of[n], OFFICER
             for _ in range(args.moves):
-                wall, [latency] = timed_run(1, 1, lambda _: call(
-                    api, "POST", f"/api/v1/files/{made[n]}/send", headers[here], json={"to_post": there}))
+                # here and there change each move: bind this move's pair
+                wall, [latency] = timed_run(1, 1, lambda _, here=here, there=there: call(
+                    api, "POST", f"/api/v1/files/{made[n]}/send", headers=headers[here], json={"to_post": there}))
                 latencies.append(latency)
                 here, there = there, here
         wall, _ = timed_run(args.files, args.clients, shuttle)
-        rows.append(row("send a file (a movement)", args.files * args.moves, wall, latencies))
+        rows.append(row("send a file (a movement)", args.files * args.moves, (wall, latencies)))
         print(heading(f"files benchmark, {args.files} files x {args.moves} moves", args.clients), TABLE, *rows,
               sep="\n")
     return 0

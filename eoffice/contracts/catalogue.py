@@ -4,6 +4,7 @@ so it cannot drift from them; tests/unit/test_architecture.py fails when the fil
 
     python -m eoffice.contracts.catalogue            # print it
     python -m eoffice.contracts.catalogue --write    # write docs/events.md"""
+
 from __future__ import annotations
 
 import argparse
@@ -69,8 +70,11 @@ break a consumer gets a new type (`.v2`), published beside the old one for a whi
 def events_of(contract: ModuleType) -> list[type[EventPayload]]:
     """Returns the events a contract module defines, in the order they are written; bases that
     are never emitted themselves (no `event_type`) are left out."""
-    found = [cls for _, cls in inspect.getmembers(contract, inspect.isclass)
-             if issubclass(cls, EventPayload) and cls.__module__ == contract.__name__ and hasattr(cls, "event_type")]
+    found = [
+        cls
+        for _, cls in inspect.getmembers(contract, inspect.isclass)
+        if issubclass(cls, EventPayload) and cls.__module__ == contract.__name__ and hasattr(cls, "event_type")
+    ]
     return sorted(found, key=lambda cls: inspect.getsourcelines(cls)[1])
 
 
@@ -88,29 +92,47 @@ def _envelope_rows() -> str:
     def kind(prop: dict) -> str:
         options = prop.get("anyOf", [prop])
         return " or ".join(o.get("format", o.get("type", "?")) for o in options)
+
     return "\n".join(f"| `{name}` | {kind(schema[name])} | {ENVELOPE[name]} |" for name in schema)
 
 
 def _example() -> str:
     service, event = every_event()[0]
-    return json.dumps({"specversion": "1.0", "id": "9f1c0a53-2b7e-4d51-a1c6-0f5f3c1e8a2d",
-                       "source": source_of(service), "type": event.event_type, "subject": "…",
-                       "time": "2025-04-01T05:30:00Z", "datacontenttype": "application/json",
-                       "data": {"…": "…"}}, indent=2, ensure_ascii=False)
+    return json.dumps(
+        {
+            "specversion": "1.0",
+            "id": "9f1c0a53-2b7e-4d51-a1c6-0f5f3c1e8a2d",
+            "source": source_of(service),
+            "type": event.event_type,
+            "subject": "…",
+            "time": "2025-04-01T05:30:00Z",
+            "datacontenttype": "application/json",
+            "data": {"…": "…"},
+        },
+        indent=2,
+        ensure_ascii=False,
+    )
 
 
 def render() -> str:
     """Returns the whole catalogue as Markdown."""
     parts = [INTRO.format(command=COMMAND, envelope=_envelope_rows(), example=_example())]
-    parts.append("## Index\n\n| type | source |\n|---|---|\n" + "\n".join(
-        f"| [`{event.event_type}`](#{_anchor(event.event_type)}) | `{source_of(service)}` |"
-        for service, event in every_event()) + "\n")
+    parts.append(
+        "## Index\n\n| type | source |\n|---|---|\n"
+        + "\n".join(
+            f"| [`{event.event_type}`](#{_anchor(event.event_type)}) | `{source_of(service)}` |"
+            for service, event in every_event()
+        )
+        + "\n"
+    )
     for contract in CONTRACTS:
         parts.append(f"## From {contract.SERVICE} (`source`: `{source_of(contract.SERVICE)}`)\n")
         for event in events_of(contract):
             schema = json.dumps(event.model_json_schema(), indent=2, ensure_ascii=False)
-            parts.append(f"### {event.event_type}\n\n{inspect.cleandoc(event.__doc__)}\n\n"
-                         f"Payload (`data`), JSON Schema:\n\n```json\n{schema}\n```\n")
+            parts.append(
+                f"### {event.event_type}\n\n{inspect.cleandoc(event.__doc__ or '')}\n\n"
+                f"Payload (`data`), JSON Schema:\n\n```json\n{schema}\n```\n"
+            )
     return "\n".join(parts)
 
 
@@ -120,8 +142,11 @@ def _anchor(heading: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m eoffice.contracts.catalogue", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m eoffice.contracts.catalogue",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--write", action="store_true", help=f"write {PATH.relative_to(PATH.parents[1])}")
     args = parser.parse_args(argv)
     text = render()

@@ -1,4 +1,5 @@
 """Value types more than one service's contract uses."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -16,12 +17,14 @@ Priority = Literal["normal", "urgent", "immediate"]
 
 class Page(BaseModel):
     """Which page of a list: the rows after `after` (the last key of the previous page)."""
+
     after: str | None = None
     limit: int = Field(50, ge=1, le=200)
 
 
 class DateRange(BaseModel):
     """Both days included; at most ten years."""
+
     start: date
     end: date
 
@@ -37,6 +40,7 @@ class DateRange(BaseModel):
 class Upload(BaseModel):
     """A file the gateway streamed to the store, unchecked, handed to the service that owns it:
     that service runs the intake on it (`eoffice.intake`) and removes it if it refuses."""
+
     filename: FileName  # as it will be recorded
     object_name: str = Field(min_length=1, max_length=300)
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")

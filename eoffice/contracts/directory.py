@@ -1,4 +1,5 @@
 """The directory's contract: the events it emits and the requests it accepts."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -12,9 +13,11 @@ SERVICE = "directory"  # the emitter: CloudEvents source "eoffice/directory", ex
 
 # Events
 
+
 class OrganisationImported(EventPayload):
     """An organisation was imported from CSV files (offices, holidays, posts, users, postings):
     how many rows of each file were created and changed, and how many were rejected."""
+
     event_type = "eoffice.directory.organisation-imported.v1"
     created: dict[str, int] = Field(description="rows created, by file name")
     changed: dict[str, int] = Field(description="rows changed, by file name")
@@ -24,6 +27,7 @@ class OrganisationImported(EventPayload):
 class PostHandedOver(EventPayload):
     """The post has a new regular holder from `start_date`; its pending work is theirs now.
     The subject is the post's code."""
+
     event_type = "eoffice.directory.post-handed-over.v1"
     post_code: str
     employee_id: str = Field(description="the new holder")
@@ -34,6 +38,7 @@ class PostHandedOver(EventPayload):
 class DelegationCreated(EventPayload):
     """Post `from_post`'s work goes to post `to_post` from `start_date` to `end_date` (both
     days included). The subject is `from_post`."""
+
     event_type = "eoffice.directory.delegation-created.v1"
     from_post: str
     to_post: str
@@ -42,6 +47,7 @@ class DelegationCreated(EventPayload):
 
 
 # Requests
+
 
 class ImportRequest(BaseModel):
     files: dict[str, str] = Field(description="CSV text by file name: offices, holidays, posts, users, postings")

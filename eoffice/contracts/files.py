@@ -1,6 +1,7 @@
 """The files service's contract: the events it emits about e-files (other state portals
 subscribe to these), the requests it accepts (the gateway builds them from HTTP), and where the
 gateway stores documents uploaded to files."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -18,9 +19,11 @@ UPLOADS = "files/"  # where the gateway stores documents uploaded to files, one 
 
 # Events
 
+
 class FileCreated(EventPayload):
     """A file was opened in an office, numbered by the office's scheme, held by the post that
     created it. The subject is the file's id."""
+
     event_type = "eoffice.file.created.v1"
     file_id: str
     file_number: str
@@ -34,6 +37,7 @@ class FileCreated(EventPayload):
 class FileStep(EventPayload):
     """Base of the events for something a post did with a file: who, from which post, to
     which post. Never emitted itself; the subject of each is the file's id."""
+
     file_id: str
     file_number: str
     by_user: str
@@ -46,54 +50,64 @@ class FileStep(EventPayload):
 
 class FileSent(FileStep):
     """A file was sent from `from_post` to `to_post`, who should deal with it by `due_date`."""
+
     event_type = "eoffice.file.sent.v1"
 
 
 class FileOpened(FileStep):
     """The post holding a file opened it for the first time since it arrived; it can no
     longer be pulled back."""
+
     event_type = "eoffice.file.opened.v1"
 
 
 class FileReceived(FileStep):
     """The holding post confirmed that a physical file reached it (it counts as opened too)."""
+
     event_type = "eoffice.file.received.v1"
 
 
 class FilePulledBack(FileStep):
     """The post that sent a file took it back before the recipient opened it."""
+
     event_type = "eoffice.file.pulled-back.v1"
 
 
 class FileParked(FileStep):
     """The holding post parked a file (put it aside, e.g. awaiting a reply)."""
+
     event_type = "eoffice.file.parked.v1"
 
 
 class FileUnparked(FileStep):
     """The holding post took a parked file up again."""
+
     event_type = "eoffice.file.unparked.v1"
 
 
 class FileClosed(FileStep):
     """The holding post closed a file."""
+
     event_type = "eoffice.file.closed.v1"
 
 
 class FileReopenRequested(FileStep):
     """A post asked for a closed file to be reopened; a supervisor of the asker approves."""
+
     event_type = "eoffice.file.reopen-requested.v1"
 
 
 class FileReopened(FileStep):
     """A supervisor of the asking post approved the request: the file is open again, held by
     the post that asked (`to_post`)."""
+
     event_type = "eoffice.file.reopened.v1"
 
 
 class NoteAdded(EventPayload):
     """A green note joined the notesheet (its hash is the chain head now); green notes never
     change. The subject is the file's id."""
+
     event_type = "eoffice.file.note-added.v1"
     file_id: str
     file_number: str
@@ -106,6 +120,7 @@ class NoteAdded(EventPayload):
 class DraftApproved(EventPayload):
     """A draft for approval was approved: signing and issue take it from here. The subject is
     the file's id."""
+
     event_type = "eoffice.draft.approved.v1"
     file_id: str
     file_number: str
@@ -118,8 +133,10 @@ class DraftApproved(EventPayload):
 
 # Requests
 
+
 class Refs(BaseModel):
     """What a note points at: pages of the correspondence, earlier notes (by number)."""
+
     model_config = ConfigDict(extra="forbid")
     pages: list[StrictInt] = Field(default_factory=list, max_length=100)
     notes: list[StrictInt] = Field(default_factory=list, max_length=100)
@@ -132,8 +149,9 @@ class CreateFile(BaseModel):
     priority: Priority = "normal"
     record_category: Literal["A", "B", "C"] = Field("C", description="A, B: kept permanently; C: 10 years")
     physical: StrictBool = False
-    receipt_id: str | None = Field(None, min_length=36, max_length=36,
-                                   description="a receipt you hold, to put in the new file as its PUC")
+    receipt_id: str | None = Field(
+        None, min_length=36, max_length=36, description="a receipt you hold, to put in the new file as its PUC"
+    )
 
 
 class Note(BaseModel):
@@ -155,6 +173,7 @@ class Version(BaseModel):
 class StoredDocument(BaseModel):
     """An uploaded document as the file records it, once the files service checked it
     (`eoffice.intake`): its content type and pages are what the checks found."""
+
     object_name: str = Field(min_length=1, max_length=300)
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     filename: FileName

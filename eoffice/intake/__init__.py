@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
-from eoffice.intake.base import DEFAULT_MAX_PAGES, Document, EmailSummary, Offload, Step, in_caller, in_threads, read, run
+from eoffice.intake.base import (DEFAULT_MAX_PAGES, Document, EmailSummary, Offload, Step, in_caller, in_threads, read,
+                                 run, within)
 from eoffice.intake.bombs import BombCheck
 from eoffice.intake.kind import TypeFromBytes
 from eoffice.intake.limits import SizeLimit
@@ -30,7 +31,7 @@ SCAN_STEPS: tuple[Step, ...] = (SizeLimit(), TypeFromBytes(), PageCount(), BombC
 EMAIL_STEPS: tuple[Step, ...] = (SizeLimit(), ReadEmail())
 
 __all__ = ["SCAN_STEPS", "EMAIL_STEPS", "Document", "EmailSummary", "Offload", "Step", "attachments",
-           "in_caller", "in_threads", "inspect", "read", "run"]
+           "in_caller", "in_threads", "inspect", "read", "run", "within"]
 
 
 def inspect(stream: BinaryIO, filename: str, *, max_bytes: int, max_pages: int = DEFAULT_MAX_PAGES) -> Document:

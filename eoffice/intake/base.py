@@ -21,12 +21,14 @@ A step
 
 The runner (`run`) calls the applicable steps in order and returns the last document. Without
 an `offload` every step runs in the caller's thread (unit tests, scripts); a service passes
-`in_threads(...)` (see there why a thread pool and not a process pool).
+`in_threads()` (see there why a thread pool and not a process pool) and bounds the whole
+intake of a request with `within` (EOFFICE_INTAKE_TIMEOUT).
 """
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import BinaryIO, TypeVar
@@ -35,7 +37,6 @@ from eoffice.errors import InvalidInput
 
 MIB = 1 << 20
 DEFAULT_MAX_PAGES = 500
-CHECK_TIMEOUT = 60.0  # seconds one document may take in the heavy steps (a 500-page PDF takes a few)
 
 T = TypeVar("T")
 
@@ -127,22 +128,30 @@ def run(document: Document, steps: Sequence[Step], *, offload: Offload = in_call
     return document
 
 
-def in_threads(timeout: float = CHECK_TIMEOUT) -> Offload:
+def in_threads() -> Offload:
     """An offload for a nameko (eventlet) service: each heavy step runs in eventlet's pool of
     native threads (`eventlet.tpool`), so the hub keeps serving other workers, RPC replies and
-    heartbeats meanwhile; past `timeout` the document is refused.
+    heartbeats meanwhile (the GIL is handed over every few milliseconds).
 
     Why threads and not a process pool: the steps' work is bounded by the limits they check
     (pixels, unpacked bytes, pages, pdftotext's own timeout), so a step never runs away and
     need not be killable; a thread shares the bytes without copying them, starts at once, and
-    needs no fork of a monkey-patched process. A step past the deadline is left to finish in
-    its thread (it cannot be killed) and its answer dropped."""
+    needs no fork of a monkey-patched process. The wait for the thread is green, so `within`
+    bounds it; a step past the deadline finishes in its thread and its answer is dropped."""
     def offload(work: Callable[[], T], document: Document) -> T:
-        import eventlet
         from eventlet import tpool
-        try:
-            with eventlet.Timeout(timeout):
-                return tpool.execute(work)
-        except eventlet.Timeout:
-            raise refuse(document, f"takes over {timeout:.0f} s to check; it cannot be accepted") from None
+        return tpool.execute(work)
     return offload
+
+
+@contextmanager
+def within(seconds: float, budget: float, document: Document) -> Iterator[None]:
+    """Refuses the document (InvalidInput naming it) if what runs inside takes over `seconds`,
+    the rest of a request's `budget`. Under eventlet only, where waits are green: the thread
+    of a heavy step and pdftotext (which subprocess.run then kills) are waited for greenly."""
+    import eventlet
+    try:
+        with eventlet.Timeout(max(seconds, 0.001)):
+            yield
+    except eventlet.Timeout:
+        raise refuse(document, f"takes over {budget:.0f} s to check; it cannot be accepted") from None

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import io
 import logging
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from eoffice.contracts.common import Upload
 from eoffice.errors import DomainError, InvalidInput, Unavailable
-from eoffice.intake.base import DEFAULT_MAX_PAGES, Document, Offload, Step, in_caller, in_threads, read, run
+from eoffice.intake.base import DEFAULT_MAX_PAGES, Document, Offload, Step, in_caller, in_threads, read, run, within
 from eoffice.settings import get_settings
 from eoffice.storage import DocumentStore, shared_store
 
@@ -20,12 +21,21 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class StoredIntake:
-    """The intake over a store, with the limits that apply (`max_bytes`, `max_pages`) and where
-    heavy steps run (`offload`)."""
+    """The intake over a store, with the limits that apply (`max_bytes`, `max_pages`), where
+    heavy steps run (`offload`), and the seconds all of one request's checks may take from its
+    making (`timeout`; None: no limit). One per request."""
     store: DocumentStore
     max_bytes: int
     max_pages: int = DEFAULT_MAX_PAGES
     offload: Offload = in_caller
+    timeout: float | None = None
+    started: float = field(default_factory=time.monotonic)
+
+    def _run(self, document: Document, steps: Sequence[Step]) -> Document:
+        if self.timeout is None:
+            return run(document, steps, offload=self.offload)
+        with within(self.started + self.timeout - time.monotonic(), self.timeout, document):
+            return run(document, steps, offload=self.offload)
 
     def take_in(self, upload: Upload, steps: Sequence[Step]) -> Document:
         """Reads a stored upload (no more than `max_bytes` of it; read whole, it is checked
@@ -34,18 +44,21 @@ class StoredIntake:
         with self.store.open(upload.object_name, sha256=upload.sha256) as stream:
             document = read(stream, upload.filename, max_bytes=self.max_bytes, max_pages=self.max_pages,
                             size=upload.size)
-        return run(document, steps, offload=self.offload)
+        return self._run(document, steps)
 
     def check(self, filename: str, data: bytes, steps: Sequence[Step]) -> Document:
         """Runs `steps` on bytes at hand (an e-mail's attachment), as `take_in` does."""
         document = read(io.BytesIO(data), filename, max_bytes=self.max_bytes, max_pages=self.max_pages)
-        return run(document, steps, offload=self.offload)
+        return self._run(document, steps)
 
 
 def for_service() -> StoredIntake:
-    """The intake as a nameko service runs it: over the process's store, within
-    EOFFICE_MAX_SCAN_BYTES, heavy steps in eventlet's thread pool (see `base.in_threads`)."""
-    return StoredIntake(shared_store(), get_settings().max_scan_bytes, offload=in_threads())
+    """The intake of one request as a nameko service runs it: over the process's store, within
+    EOFFICE_MAX_SCAN_BYTES, heavy steps in eventlet's thread pool (see `base.in_threads`), all
+    its checks within EOFFICE_INTAKE_TIMEOUT."""
+    settings = get_settings()
+    return StoredIntake(shared_store(), settings.max_scan_bytes, offload=in_threads(),
+                        timeout=settings.intake_timeout)
 
 
 def unless_kept(store: DocumentStore, names: list[str], record: Callable[[], T],

@@ -5,6 +5,7 @@
                                                        queue they failed in, attempts reset
 
 The RabbitMQ management UI (http://127.0.0.1:15672, queue `eoffice.dead-letters`) shows the same."""
+
 from __future__ import annotations
 
 import argparse
@@ -15,7 +16,6 @@ from kombu import Connection, Producer, Queue
 
 from eoffice.messaging import ATTEMPT_HEADER
 from eoffice.settings import get_settings
-
 
 
 def _messages(channel, queue_name: str, limit: int | None):
@@ -37,10 +37,16 @@ def list_dead_letters(amqp_uri: str, queue_name: str) -> list[dict]:
         for message in _messages(channel, queue_name, None):
             headers = message.headers or {}
             body = json.loads(message.body)
-            found.append({"queue": headers.get("x-eoffice-queue"), "error": headers.get("x-eoffice-error"),
-                          "attempts": headers.get(ATTEMPT_HEADER), "failed_at": headers.get("x-eoffice-failed-at"),
-                          "event_id": body.get("id") if isinstance(body, dict) else None,
-                          "type": body.get("type") if isinstance(body, dict) else None})
+            found.append(
+                {
+                    "queue": headers.get("x-eoffice-queue"),
+                    "error": headers.get("x-eoffice-error"),
+                    "attempts": headers.get(ATTEMPT_HEADER),
+                    "failed_at": headers.get("x-eoffice-failed-at"),
+                    "event_id": body.get("id") if isinstance(body, dict) else None,
+                    "type": body.get("type") if isinstance(body, dict) else None,
+                }
+            )
         channel.close()  # unacknowledged messages go back to the queue
     return found
 
@@ -52,23 +58,35 @@ def replay(amqp_uri: str, queue_name: str, limit: int | None = None) -> int:
         channel = conn.channel()
         producer = Producer(channel)
         for message in _messages(channel, queue_name, limit):
-            headers = {k: v for k, v in (message.headers or {}).items()
-                       if not k.startswith("x-eoffice-") and not k.startswith("x-death")}
+            headers = {
+                k: v
+                for k, v in (message.headers or {}).items()
+                if not k.startswith("x-eoffice-") and not k.startswith("x-death")
+            }
             target = (message.headers or {}).get("x-eoffice-queue")
             if not target:
                 message.reject(requeue=True)
                 continue
-            producer.publish(message.body, exchange="", routing_key=target, headers=headers,
-                             content_type=message.content_type, content_encoding=message.content_encoding,
-                             delivery_mode=2)
+            producer.publish(
+                message.body,
+                exchange="",
+                routing_key=target,
+                headers=headers,
+                content_type=message.content_type,
+                content_encoding=message.content_encoding,
+                delivery_mode=2,
+            )
             message.ack()
             moved += 1
     return moved
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m eoffice.tools.deadletters", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m eoffice.tools.deadletters",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("action", choices=["list", "replay"])
     parser.add_argument("limit", nargs="?", type=int)
     args = parser.parse_args(argv)

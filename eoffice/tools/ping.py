@@ -2,6 +2,7 @@
 script to wait for services).
 
     python -m eoffice.tools.ping directory dak files"""
+
 from __future__ import annotations
 
 import sys

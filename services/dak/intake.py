@@ -2,6 +2,7 @@
 shared intake (`eoffice.intake`) before a diary number is taken, and an e-mail read into the
 receipt's fields, its attachments checked and stored beside it. Whatever is refused leaves
 no object behind."""
+
 from __future__ import annotations
 
 import io
@@ -23,8 +24,7 @@ def held(receipt: dict) -> set[str]:
     return {scan["object_name"] for scan in receipt.get("scans", [])}
 
 
-def diarised_with_scans(intake: StoredIntake, uploads: list[Upload],
-                        diarise: Callable[[list[ScanRef]], dict]) -> dict:
+def diarised_with_scans(intake: StoredIntake, uploads: list[Upload], diarise: Callable[[list[ScanRef]], dict]) -> dict:
     """Checks each upload (SCAN_STEPS), then returns `diarise(documents)`. Raises the first
     refusal (InvalidInput naming the file); the uploads are then removed, as they are when
     `diarise` refuses or its answer does not hold them."""
@@ -32,11 +32,16 @@ def diarised_with_scans(intake: StoredIntake, uploads: list[Upload],
 
     def checked() -> dict:
         return diarise([scan_ref(upload, intake.take_in(upload, SCAN_STEPS)) for upload in uploads])
+
     return unless_kept(intake.store, [upload.object_name for upload in uploads], checked, held)
 
 
-def diarised_from_email(intake: StoredIntake, upload: Upload, given: dict,
-                        diarise: Callable[[Diarise, list[ScanRef]], dict]) -> dict:
+def diarised_from_email(  # noqa: PLR0917  (services/dak/service.py calls it positionally; keyword-only once that file is free)
+    intake: StoredIntake,
+    upload: Upload,
+    given: dict,
+    diarise: Callable[[Diarise, list[ScanRef]], dict],
+) -> dict:
     """Reads the stored e-mail (EMAIL_STEPS); the letter is what it says (`email_fields`) under
     the fields `given`; each attachment is checked (SCAN_STEPS, refused naming the field
     "email" for a bad name), stored beside the e-mail, and becomes a document after it.
@@ -48,23 +53,42 @@ def diarised_from_email(intake: StoredIntake, upload: Upload, given: dict,
         mail = intake.take_in(upload, EMAIL_STEPS)
         letter = parse(Diarise, {**email_fields(mail.summary), **given, "physical": False})
         attached = [intake.check(file_name(name, "email"), data, SCAN_STEPS) for name, data in mail.attachments]
-        documents = [ScanRef(filename=upload.filename, content_type="message/rfc822", size=upload.size, pages=0,
-                             object_name=upload.object_name, sha256=upload.sha256)]
+        documents = [
+            ScanRef(
+                filename=upload.filename,
+                content_type="message/rfc822",
+                size=upload.size,
+                pages=0,
+                object_name=upload.object_name,
+                sha256=upload.sha256,
+            )
+        ]
         folder = posixpath.dirname(upload.object_name)
-        for position, (document, (_, data)) in enumerate(zip(attached, mail.attachments), start=2):
+        for position, (document, (_, data)) in enumerate(zip(attached, mail.attachments, strict=True), start=2):
             stored = intake.store.put(io.BytesIO(data), name=f"{folder}/{position}")
             names.append(stored.name)
-            documents.append(scan_ref(Upload(filename=document.filename, object_name=stored.name,
-                                             sha256=stored.sha256, size=stored.size), document))
+            documents.append(
+                scan_ref(
+                    Upload(filename=document.filename, object_name=stored.name, sha256=stored.sha256, size=stored.size),
+                    document,
+                )
+            )
         return diarise(letter, documents)
+
     return unless_kept(intake.store, names, read_and_diarise, held)
 
 
 def scan_ref(upload: Upload, document: Document) -> ScanRef:
     """A checked upload as the receipt records it."""
-    return ScanRef(filename=upload.filename, content_type=document.content_type, size=upload.size,
-                   pages=document.pages, object_name=upload.object_name, sha256=upload.sha256,
-                   text_layer=document.text_layer)
+    return ScanRef(
+        filename=upload.filename,
+        content_type=document.content_type,
+        size=upload.size,
+        pages=document.pages,
+        object_name=upload.object_name,
+        sha256=upload.sha256,
+        text_layer=document.text_layer,
+    )
 
 
 def email_fields(summary: EmailSummary) -> dict:
@@ -76,7 +100,11 @@ def email_fields(summary: EmailSummary) -> dict:
     except ValidationError:
         sender = ""
     letter_date = summary.date.date() if summary.date else None
-    return {"subject": (summary.subject or "(no subject)")[:2000], "mode": "email",
-            "sender_name": (summary.from_name or summary.from_address or "(unknown sender)")[:500],
-            "sender_email": sender, "received_date": today().isoformat(),
-            "letter_date": letter_date.isoformat() if letter_date and not letter_day_problem(letter_date) else None}
+    return {
+        "subject": (summary.subject or "(no subject)")[:2000],
+        "mode": "email",
+        "sender_name": (summary.from_name or summary.from_address or "(unknown sender)")[:500],
+        "sender_email": sender,
+        "received_date": today().isoformat(),
+        "letter_date": letter_date.isoformat() if letter_date and not letter_day_problem(letter_date) else None,
+    }

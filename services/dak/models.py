@@ -1,6 +1,19 @@
 """Tables of the dak service, all in its own PostgreSQL schema `dak`."""
-from sqlalchemy import (Boolean, Column, Date, DateTime, ForeignKey, Integer, MetaData, String, Table, Text,
-                        UniqueConstraint, func)
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+)
 
 from eoffice.idempotency import idempotency_table
 from eoffice.messaging import messaging_tables
@@ -18,14 +31,16 @@ OCR_STATUSES = ("pending", "done", "failed")
 # One row per office and year; taking a number locks the row until the receipt commits, so
 # numbers are gap-free under concurrent intake and a failed diarisation gives its number back.
 diary_counters = Table(
-    "diary_counters", metadata,
+    "diary_counters",
+    metadata,
     Column("office_code", String(40), primary_key=True),
     Column("year", Integer, primary_key=True),
     Column("last_serial", Integer, nullable=False),
 )
 
 receipts = Table(
-    "receipts", metadata,
+    "receipts",
+    metadata,
     Column("id", String(36), primary_key=True),
     Column("diary_number", String(80), nullable=False, unique=True),
     Column("office_code", String(40), nullable=False),
@@ -63,7 +78,8 @@ receipts = Table(
 )
 
 movements = Table(
-    "movements", metadata,
+    "movements",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("receipt_id", String(36), ForeignKey("dak.receipts.id"), nullable=False, index=True),
     Column("action", String(20), nullable=False),
@@ -81,7 +97,8 @@ movements = Table(
 # Objects live in MinIO under names unique to their upload; the text read from them is stored
 # beside the original as `<object>.txt`.
 scans = Table(
-    "scans", metadata,
+    "scans",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("receipt_id", String(36), ForeignKey("dak.receipts.id"), nullable=False, index=True),
     Column("position", Integer, nullable=False),
@@ -104,7 +121,8 @@ scans = Table(
 
 # Every metadata correction, with the old and the new value.
 corrections = Table(
-    "corrections", metadata,
+    "corrections",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("receipt_id", String(36), ForeignKey("dak.receipts.id"), nullable=False, index=True),
     Column("field", String(40), nullable=False),

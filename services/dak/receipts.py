@@ -3,23 +3,33 @@ correcting, the inbox of a post, and the sender's public status.
 
 Work belongs to posts: a receipt is held by a post, not a person, so when the post changes
 hands its pending receipts are the new holder's at once. Every step is a row in `movements`."""
+
 from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from eoffice import clock
 from eoffice.access import acting_posts, require_visible
 from eoffice.actor import Actor
-from eoffice import clock
 from eoffice.contracts.dak import require_diarist  # noqa: F401  (published: the gateway asks it too)
 from eoffice.errors import InvalidInput, NotFound
-from eoffice.movement import (arriving, needs_receiving, opens, pull_back_from, pulled_back, require_actable,
-                              require_elsewhere)
+from eoffice.movement import (
+    arriving,
+    needs_receiving,
+    opens,
+    pull_back_from,
+    pulled_back,
+    require_actable,
+    require_elsewhere,
+)
 from eoffice.paging import keyset_page
 from services.dak.models import corrections, diary_counters, movements, receipts, scans
 from services.dak.schemas import FROZEN_AFTER_MOVE, Correct, Diarise, InboxQuery, ScanRef, Send
@@ -30,12 +40,15 @@ TRACKING_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's: no I, L, 
 def next_serial(session: Session, office_code: str, year: int) -> int:
     """Takes the next diary serial of an office's year. The counter row stays locked until the
     caller's transaction ends: a rollback gives the number back, so numbers have no gaps."""
-    session.execute(insert(diary_counters).values(office_code=office_code, year=year, last_serial=0)
-                    .on_conflict_do_nothing())
-    return session.execute(update(diary_counters)
-                           .where(diary_counters.c.office_code == office_code, diary_counters.c.year == year)
-                           .values(last_serial=diary_counters.c.last_serial + 1)
-                           .returning(diary_counters.c.last_serial)).scalar_one()
+    session.execute(
+        insert(diary_counters).values(office_code=office_code, year=year, last_serial=0).on_conflict_do_nothing()
+    )
+    return session.execute(
+        update(diary_counters)
+        .where(diary_counters.c.office_code == office_code, diary_counters.c.year == year)
+        .values(last_serial=diary_counters.c.last_serial + 1)
+        .returning(diary_counters.c.last_serial)
+    ).scalar_one()
 
 
 def new_tracking_code() -> str:
@@ -44,39 +57,75 @@ def new_tracking_code() -> str:
     return f"{code[:4]}-{code[4:8]}-{code[8:]}"
 
 
-def _record(session: Session, office_code: str, year: int, holder_post: str, by_user: str, fields: dict) -> dict:
+def _record(session: Session, office_code: str, year: int, *, holder_post: str, by_user: str, fields: dict) -> dict:
     """Inserts a receipt with the next diary number of the office's year; returns the row."""
     serial = next_serial(session, office_code, year)
-    row = {"id": str(uuid.uuid4()), "diary_number": f"{serial}/{year}/{office_code}", "office_code": office_code,
-           "year": year, "serial": serial, "holder_post": holder_post, "diarised_by": by_user,
-           "tracking_code": new_tracking_code(), **fields}
+    row = {
+        "id": str(uuid.uuid4()),
+        "diary_number": f"{serial}/{year}/{office_code}",
+        "office_code": office_code,
+        "year": year,
+        "serial": serial,
+        "holder_post": holder_post,
+        "diarised_by": by_user,
+        "tracking_code": new_tracking_code(),
+        **fields,
+    }
     session.execute(receipts.insert().values(**row))
     return row
 
 
-def _log(session: Session, receipt_id: str, action: str, actor: Actor, to_post: str, from_post: str | None = None,
-         remarks: str = "", **extra) -> dict:
-    movement = {"receipt_id": receipt_id, "action": action, "from_post": from_post, "to_post": to_post,
-                "by_user": actor.user_id, "remarks": remarks, **extra}
+def _log(
+    session: Session,
+    receipt_id: str,
+    action: str,
+    *,
+    actor: Actor,
+    to_post: str,
+    from_post: str | None = None,
+    remarks: str = "",
+    **extra,
+) -> dict:
+    movement = {
+        "receipt_id": receipt_id,
+        "action": action,
+        "from_post": from_post,
+        "to_post": to_post,
+        "by_user": actor.user_id,
+        "remarks": remarks,
+        **extra,
+    }
     session.execute(movements.insert().values(**movement))
     return movement
 
 
-def diarise(session: Session, actor: Actor, letter: Diarise, documents: list[ScanRef]) -> dict:
+def diarise(session: Session, actor: Actor, letter: Diarise, documents: list[ScanRef]) -> dict:  # noqa: PLR0917  (services/dak/service.py calls it positionally; keyword-only once that file is free)
     """Records a receipt in the actor's office, held by the actor's post; returns it. An
     electronic receipt needs at least one document; a physical one carries metadata only. The
     diary number is of the year it is diarised in (the office day), whatever the received date."""
     if not letter.physical and not documents:
         raise InvalidInput("an electronic receipt needs its scan: upload the letter with it", field="scans")
     if letter.physical and documents:
-        raise InvalidInput("a physical receipt carries metadata only; diarise scans as an electronic receipt",
-                           field="physical")
-    row = _record(session, actor.office_id, clock.today().year, actor.post_id, actor.user_id,
-                  {"opened": True, "received": True, **letter.model_dump()})
+        raise InvalidInput(
+            "a physical receipt carries metadata only; diarise scans as an electronic receipt", field="physical"
+        )
+    row = _record(
+        session,
+        actor.acting_office(),
+        clock.today().year,
+        holder_post=actor.acting_post(),
+        by_user=actor.user_id,
+        fields={"opened": True, "received": True, **letter.model_dump()},
+    )
     if documents:
-        session.execute(scans.insert(), [{"receipt_id": row["id"], "position": n, "ocr_status": "pending",
-                                          **doc.model_dump()} for n, doc in enumerate(documents, start=1)])
-    _log(session, row["id"], "diarised", actor, to_post=actor.post_id)
+        session.execute(
+            scans.insert(),
+            [
+                {"receipt_id": row["id"], "position": n, "ocr_status": "pending", **doc.model_dump()}
+                for n, doc in enumerate(documents, start=1)
+            ],
+        )
+    _log(session, row["id"], "diarised", actor=actor, to_post=row["holder_post"])
     return receipt(session, row["id"])
 
 
@@ -95,51 +144,92 @@ def held(session: Session, *, actor: Actor, receipt_id: str, status: str | None 
     NotCurrentHolder when another post holds it, Conflict when it is not in `status` or is
     physical and not yet received (rule 3)."""
     row, _ = visible(session, actor, receipt_id, lock=True)
-    require_actable(actor, row, label=f"receipt {row['diary_number']}", statuses=(status,) if status else None,
-                    state=_describe(row) if status else None)
+    require_actable(
+        actor,
+        row,
+        label=f"receipt {row['diary_number']}",
+        statuses=(status,) if status else None,
+        state=_describe(row) if status else None,
+    )
     return row
 
 
 def _describe(row: dict) -> str:
-    return {"open": "open", "closed": "closed: reopen it first",
-            "in_file": f"in file {row['file_id']} and moves with the file"}[row["status"]]
+    return {
+        "open": "open",
+        "closed": "closed: reopen it first",
+        "in_file": f"in file {row['file_id']} and moves with the file",
+    }[row["status"]]
 
 
 def history(session: Session, receipt_id: str) -> list[dict]:
-    return [dict(m) for m in session.execute(select(movements).where(movements.c.receipt_id == receipt_id)
-                                             .order_by(movements.c.id)).mappings()]
+    return [
+        dict(m)
+        for m in session.execute(
+            select(movements).where(movements.c.receipt_id == receipt_id).order_by(movements.c.id)
+        ).mappings()
+    ]
 
 
 def documents(session: Session, receipt_id: str) -> list[dict]:
-    return [dict(s) for s in session.execute(select(scans).where(scans.c.receipt_id == receipt_id)
-                                             .order_by(scans.c.position)).mappings()]
+    return [
+        dict(s)
+        for s in session.execute(
+            select(scans).where(scans.c.receipt_id == receipt_id).order_by(scans.c.position)
+        ).mappings()
+    ]
 
 
-def visible(session: Session, actor: Actor, receipt_id: str, lock: bool = False) -> tuple[dict, list[dict]]:
+def visible(session: Session, actor: Actor, receipt_id: str, lock: bool = False) -> tuple[dict, list[dict]]:  # noqa: PLR0917  (services/dak/service.py calls it positionally; keyword-only once that file is free)
     """Returns the receipt and its movements if the actor's post holds it or ever held or
     moved it; NotFound otherwise, whatever the caller meant to do, so strangers learn nothing
     (`eoffice.access`). Every step on a receipt starts here."""
-    row = _locked(session, receipt_id) if lock else session.execute(
-        select(receipts).where(receipts.c.id == receipt_id)).mappings().first()
+    row: Mapping[Any, Any] | None = (
+        _locked(session, receipt_id)
+        if lock
+        else session.execute(select(receipts).where(receipts.c.id == receipt_id)).mappings().first()
+    )
     moves = history(session, receipt_id) if row else []
-    require_visible(actor, "receipt", receipt_id, row, moves)
-    return dict(row), moves
+    receipt = require_visible(actor, "receipt", receipt_id, item=row, movements=moves)
+    return dict(receipt), moves
 
 
-def copy_for(session: Session, actor: Actor, original: dict, to_post: str, fields: dict) -> dict:
+def copy_for(session: Session, actor: Actor, original: dict, *, to_post: str, fields: dict) -> dict:
     """Makes a copy of a receipt for another post, with a diary number of its own in the
     actor's office, sharing the original's documents and their text."""
     keep = {k: v for k, v in original.items() if k in Diarise.model_fields}
     # Numbered in the diary of the office day, not of the server's (UTC) day.
-    row = _record(session, actor.office_id, clock.today().year, to_post, actor.user_id,
-                  {**keep, "copy_of": original["id"], "moved": True, "opened": False,
-                   "received": not original["physical"], **fields})
+    row = _record(
+        session,
+        actor.acting_office(),
+        clock.today().year,
+        holder_post=to_post,
+        by_user=actor.user_id,
+        fields={
+            **keep,
+            "copy_of": original["id"],
+            "moved": True,
+            "opened": False,
+            "received": not original["physical"],
+            **fields,
+        },
+    )
     docs = documents(session, original["id"])
     if docs:
-        session.execute(scans.insert(), [{**{k: v for k, v in d.items() if k != "id"}, "receipt_id": row["id"]}
-                                         for d in docs])
-    _log(session, row["id"], "copied", actor, to_post=to_post, from_post=actor.post_id,
-         remarks=f"copy of {original['diary_number']}", priority=fields["priority"], due_date=fields["due_date"])
+        session.execute(
+            scans.insert(), [{**{k: v for k, v in d.items() if k != "id"}, "receipt_id": row["id"]} for d in docs]
+        )
+    _log(
+        session,
+        row["id"],
+        "copied",
+        actor=actor,
+        to_post=to_post,
+        from_post=actor.post_id,
+        remarks=f"copy of {original['diary_number']}",
+        priority=fields["priority"],
+        due_date=fields["due_date"],
+    )
     return row
 
 
@@ -150,14 +240,33 @@ def send(session: Session, *, actor: Actor, receipt_id: str, request: Send, due:
     require_elsewhere(row, [request.to_post, *request.copy_to], label=f"receipt {row['diary_number']}")
     action = "forwarded" if row["moved"] else "sent"
     unopened = {**arriving(row), "priority": request.priority}
-    session.execute(update(receipts).where(receipts.c.id == receipt_id)
-                    .values(holder_post=request.to_post, moved=True, due_date=due[request.to_post], **unopened))
-    movement = _log(session, receipt_id, action, actor, to_post=request.to_post, from_post=row["holder_post"],
-                    remarks=request.remarks, priority=request.priority, due_date=due[request.to_post])
-    copies = [copy_for(session, actor, row, post, {**unopened, "due_date": due[post]}) for post in request.copy_to]
-    return {**movement, "diary_number": row["diary_number"],
-            "copies": [{"receipt_id": c["id"], "diary_number": c["diary_number"], "to_post": c["holder_post"]}
-                       for c in copies]}
+    session.execute(
+        update(receipts)
+        .where(receipts.c.id == receipt_id)
+        .values(holder_post=request.to_post, moved=True, due_date=due[request.to_post], **unopened)
+    )
+    movement = _log(
+        session,
+        receipt_id,
+        action,
+        actor=actor,
+        to_post=request.to_post,
+        from_post=row["holder_post"],
+        remarks=request.remarks,
+        priority=request.priority,
+        due_date=due[request.to_post],
+    )
+    copies = [
+        copy_for(session, actor, row, to_post=post, fields={**unopened, "due_date": due[post]})
+        for post in request.copy_to
+    ]
+    return {
+        **movement,
+        "diary_number": row["diary_number"],
+        "copies": [
+            {"receipt_id": c["id"], "diary_number": c["diary_number"], "to_post": c["holder_post"]} for c in copies
+        ],
+    }
 
 
 def open_receipt(session: Session, actor: Actor, receipt_id: str) -> tuple[dict, dict | None]:
@@ -168,11 +277,12 @@ def open_receipt(session: Session, actor: Actor, receipt_id: str) -> tuple[dict,
     opened = None
     if opens(actor, row):
         session.execute(update(receipts).where(receipts.c.id == receipt_id).values(opened=True))
-        opened = _log(session, receipt_id, "opened", actor, to_post=row["holder_post"])
+        opened = _log(session, receipt_id, "opened", actor=actor, to_post=row["holder_post"])
         row["opened"] = True
         moves.append(opened)
     return {**row, "movements": moves, "scans": documents(session, receipt_id)}, (
-        {**opened, "diary_number": row["diary_number"]} if opened else None)
+        {**opened, "diary_number": row["diary_number"]} if opened else None
+    )
 
 
 def receive(session: Session, actor: Actor, receipt_id: str) -> dict | None:
@@ -182,71 +292,112 @@ def receive(session: Session, actor: Actor, receipt_id: str) -> dict | None:
     if not needs_receiving(actor, row, label=f"receipt {row['diary_number']}"):
         return None
     session.execute(update(receipts).where(receipts.c.id == receipt_id).values(received=True, opened=True))
-    return {**_log(session, receipt_id, "received", actor, to_post=row["holder_post"]),
-            "diary_number": row["diary_number"]}
+    return {
+        **_log(session, receipt_id, "received", actor=actor, to_post=row["holder_post"]),
+        "diary_number": row["diary_number"],
+    }
 
 
 def pull_back(session: Session, actor: Actor, receipt_id: str) -> dict:
     """Takes back a receipt the actor's post sent, while the recipient has not opened it."""
     row, moves = visible(session, actor, receipt_id, lock=True)
-    last = pull_back_from(actor, row, moves, label=f"receipt {row['diary_number']}", sends=("sent", "forwarded"),
-                          statuses=("open",))
+    last = pull_back_from(
+        actor, row, moves, label=f"receipt {row['diary_number']}", sends=("sent", "forwarded"), statuses=("open",)
+    )
     session.execute(update(receipts).where(receipts.c.id == receipt_id).values(**pulled_back(last)))
-    return {**_log(session, receipt_id, "pulled_back", actor, to_post=last["from_post"], from_post=last["to_post"]),
-            "diary_number": row["diary_number"]}
+    return {
+        **_log(session, receipt_id, "pulled_back", actor=actor, to_post=last["from_post"], from_post=last["to_post"]),
+        "diary_number": row["diary_number"],
+    }
 
 
-def _change_status(session: Session, actor: Actor, receipt_id: str, *, status: str, to: str, action: str,
-                   remarks: str, **values) -> dict:
+def _change_status(
+    session: Session, actor: Actor, receipt_id: str, *, status: str, to: str, action: str, remarks: str, **values
+) -> dict:
     row = held(session, actor=actor, receipt_id=receipt_id, status=status)
     session.execute(update(receipts).where(receipts.c.id == receipt_id).values(status=to, **values))
-    return {**_log(session, receipt_id, action, actor, to_post=row["holder_post"], remarks=remarks),
-            "diary_number": row["diary_number"]}
+    return {
+        **_log(session, receipt_id, action, actor=actor, to_post=row["holder_post"], remarks=remarks),
+        "diary_number": row["diary_number"],
+    }
 
 
-def put_in_file(session: Session, actor: Actor, receipt_id: str, file: dict, remarks: str) -> dict:
+def put_in_file(session: Session, actor: Actor, receipt_id: str, file: dict, remarks: str) -> dict:  # noqa: PLR0917  (services/dak/service.py calls it positionally; keyword-only once that file is free)
     """Attaches the receipt to a file; from then on it moves with the file."""
-    step = _change_status(session, actor, receipt_id, status="open", to="in_file", action="put_in_file",
-                          remarks=remarks or f"put in file {file['file_number']}", file_id=file["file_id"])
+    step = _change_status(
+        session,
+        actor,
+        receipt_id,
+        status="open",
+        to="in_file",
+        action="put_in_file",
+        remarks=remarks or f"put in file {file['file_number']}",
+        file_id=file["file_id"],
+    )
     row = receipt(session, receipt_id)
     pages = sum(d["pages"] for d in documents(session, receipt_id) if d["content_type"] != "message/rfc822")
-    return {**step, "file_id": file["file_id"], "file_number": file["file_number"], "subject": row["subject"],
-            "pages": max(pages, 1)}
+    return {
+        **step,
+        "file_id": file["file_id"],
+        "file_number": file["file_number"],
+        "subject": row["subject"],
+        "pages": max(pages, 1),
+    }
 
 
-def close(session: Session, actor: Actor, receipt_id: str, remarks: str) -> dict:
-    return _change_status(session, actor, receipt_id, status="open", to="closed", action="closed", remarks=remarks,
-                          due_date=None)
+def close(session: Session, actor: Actor, receipt_id: str, remarks: str) -> dict:  # noqa: PLR0917  (services/dak/service.py calls it positionally; keyword-only once that file is free)
+    return _change_status(
+        session, actor, receipt_id, status="open", to="closed", action="closed", remarks=remarks, due_date=None
+    )
 
 
-def reopen(session: Session, actor: Actor, receipt_id: str, remarks: str) -> dict:
+def reopen(session: Session, actor: Actor, receipt_id: str, remarks: str) -> dict:  # noqa: PLR0917  (services/dak/service.py calls it positionally; keyword-only once that file is free)
     return _change_status(session, actor, receipt_id, status="closed", to="open", action="reopened", remarks=remarks)
 
 
-def correct(session: Session, actor: Actor, receipt_id: str, request: Correct) -> tuple[dict, list[dict]]:
+def correct(session: Session, actor: Actor, receipt_id: str, request: Correct) -> tuple[dict, list[dict]]:  # noqa: PLR0917  (services/dak/service.py calls it positionally; keyword-only once that file is free)
     """Corrects metadata as the current holder; returns the receipt and the corrections made.
     Received date, letter date and mode are frozen once the receipt has moved (rule 9)."""
     row = held(session, actor=actor, receipt_id=receipt_id, status=None)
     wanted = {f: getattr(request, f) for f in Correct.model_fields if f in request.model_fields_set and f != "reason"}
     frozen = sorted(f for f in wanted if f in FROZEN_AFTER_MOVE and wanted[f] != row[f])
     if frozen and row["moved"]:
-        raise InvalidInput(f"{', '.join(frozen)} cannot change once the receipt has moved (rule 9)",
-                           field=frozen[0], errors=[{"field": f, "message": "frozen once the receipt has moved"}
-                                                     for f in frozen])
+        raise InvalidInput(
+            f"{', '.join(frozen)} cannot change once the receipt has moved (rule 9)",
+            field=frozen[0],
+            errors=[{"field": f, "message": "frozen once the receipt has moved"} for f in frozen],
+        )
     if any(wanted.get(f, row[f]) is None for f in ("subject", "sender_name", "received_date", "mode")):
         raise InvalidInput("subject, sender_name, received_date and mode cannot be emptied")
     changes = {f: v for f, v in wanted.items() if v != row[f]}
-    letter_date, received_date = changes.get("letter_date", row["letter_date"]), changes.get(
-        "received_date", row["received_date"])
+    letter_date, received_date = (
+        changes.get("letter_date", row["letter_date"]),
+        changes.get("received_date", row["received_date"]),
+    )
     if letter_date and letter_date > received_date:
         raise InvalidInput("letter_date is after received_date", field="letter_date")
-    made = [{"receipt_id": receipt_id, "field": f, "old_value": _text(row[f]), "new_value": _text(v),
-             "by_user": actor.user_id, "by_post": actor.post_id} for f, v in changes.items()]
+    made = [
+        {
+            "receipt_id": receipt_id,
+            "field": f,
+            "old_value": _text(row[f]),
+            "new_value": _text(v),
+            "by_user": actor.user_id,
+            "by_post": actor.post_id,
+        }
+        for f, v in changes.items()
+    ]
     if changes:
         session.execute(update(receipts).where(receipts.c.id == receipt_id).values(**changes))
         session.execute(corrections.insert(), made)
-        _log(session, receipt_id, "corrected", actor, to_post=row["holder_post"],
-             remarks=f"{', '.join(sorted(changes))}: {request.reason}")
+        _log(
+            session,
+            receipt_id,
+            "corrected",
+            actor=actor,
+            to_post=row["holder_post"],
+            remarks=f"{', '.join(sorted(changes))}: {request.reason}",
+        )
     return receipt(session, receipt_id), made
 
 
@@ -255,11 +406,15 @@ def _text(value) -> str | None:
 
 
 def corrections_of(session: Session, receipt_id: str) -> list[dict]:
-    return [dict(c) for c in session.execute(select(corrections).where(corrections.c.receipt_id == receipt_id)
-                                             .order_by(corrections.c.id)).mappings()]
+    return [
+        dict(c)
+        for c in session.execute(
+            select(corrections).where(corrections.c.receipt_id == receipt_id).order_by(corrections.c.id)
+        ).mappings()
+    ]
 
 
-def inbox(session: Session, actor: Actor, query: InboxQuery, today: date) -> dict:
+def inbox(session: Session, actor: Actor, query: InboxQuery, today: date) -> dict:  # noqa: PLR0917  (services/dak/service.py calls it positionally; keyword-only once that file is free)
     """Returns the open receipts pending with the actor's post and the posts delegated to it,
     filtered: unread (not yet opened), physical or electronic, overdue (past its due date)."""
     where = [receipts.c.holder_post.in_(acting_posts(actor)), receipts.c.status == "open"]
@@ -270,29 +425,37 @@ def inbox(session: Session, actor: Actor, query: InboxQuery, today: date) -> dic
     if query.overdue is not None:
         late = and_(receipts.c.due_date.is_not(None), receipts.c.due_date < today)
         where.append(late if query.overdue else ~late)
-    return keyset_page(session, select(receipts).where(*where), receipts.c.id, query.after, query.limit)
+    return keyset_page(session, select(receipts).where(*where), receipts.c.id, after=query.after, limit=query.limit)
 
 
 def public_status(session: Session, tracking_code: str) -> dict:
     """The coarse status a sender may see with their tracking code, and nothing else."""
     code = tracking_code.strip().upper().replace("-", "")
-    row = session.execute(select(receipts.c.tracking_code, receipts.c.status, receipts.c.moved).where(
-        func.replace(receipts.c.tracking_code, "-", "") == code)).first()
+    row = session.execute(
+        select(receipts.c.tracking_code, receipts.c.status, receipts.c.moved).where(
+            func.replace(receipts.c.tracking_code, "-", "") == code
+        )
+    ).first()
     if row is None:
         raise NotFound("no receipt with that tracking code")
     status = {"closed": "disposed", "in_file": "under_process"}.get(row.status)
-    return {"tracking_code": row.tracking_code,
-            "status": status or ("under_process" if row.moved else "received")}
+    return {"tracking_code": row.tracking_code, "status": status or ("under_process" if row.moved else "received")}
 
 
 def copies_sharing(session: Session, object_name: str) -> list[str]:
     """Returns the receipts that hold a document (an original and its copies)."""
-    return list(session.execute(select(scans.c.receipt_id).where(scans.c.object_name == object_name)
-                                .order_by(scans.c.id)).scalars())
+    return list(
+        session.execute(
+            select(scans.c.receipt_id).where(scans.c.object_name == object_name).order_by(scans.c.id)
+        ).scalars()
+    )
 
 
 def unreferenced(session: Session, object_names: list[str]) -> list[str]:
     """Returns those of `object_names` that no receipt holds."""
-    held_names = set(session.execute(select(scans.c.object_name).where(
-        scans.c.object_name.in_(object_names))).scalars()) if object_names else set()
+    held_names = (
+        set(session.execute(select(scans.c.object_name).where(scans.c.object_name.in_(object_names))).scalars())
+        if object_names
+        else set()
+    )
     return [name for name in object_names if name not in held_names]

@@ -4,6 +4,7 @@
 what is valid and a rejection (file, row, reason) for the rest; `apply` upserts the valid rows
 in the caller's transaction, rejecting rows whose references do not resolve, and counts what it
 created, changed and left unchanged. Importing the same files twice changes nothing."""
+
 from __future__ import annotations
 
 import csv
@@ -50,8 +51,12 @@ class Report:
         self.rejected.append({"file": file, "row": row, "reason": reason})
 
     def as_dict(self) -> dict:
-        return {"created": self.created, "changed": self.changed, "unchanged": self.unchanged,
-                "rejected": self.rejected}
+        return {
+            "created": self.created,
+            "changed": self.changed,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+        }
 
 
 def _date(value: str, name: str) -> date:
@@ -124,7 +129,7 @@ def read_rows(file: str, text: str, report: Report) -> list[tuple[int, dict]]:
     return valid
 
 
-def _upsert(session: Session, table, key: tuple[str, ...], row: dict, report: Report, file: str) -> None:
+def _upsert(session: Session, table, key: tuple[str, ...], *, row: dict, report: Report, file: str) -> None:
     current = session.execute(select(table).where(*(table.c[k] == row[k] for k in key))).mappings().first()
     if current is None:
         session.execute(insert(table).values(**row))
@@ -136,8 +141,8 @@ def _upsert(session: Session, table, key: tuple[str, ...], row: dict, report: Re
         report.unchanged[file] += 1
 
 
-def _exists(session: Session, table, column: str, value) -> bool:
-    return session.execute(select(table.c[column]).where(table.c[column] == value)).first() is not None
+def _exists(session: Session, column, value) -> bool:
+    return session.execute(select(column).where(column == value)).first() is not None
 
 
 def apply(session: Session, files: dict[str, str], *, initial_password_hash: str | None) -> Report:
@@ -155,42 +160,49 @@ def apply(session: Session, files: dict[str, str], *, initial_password_hash: str
                 report.reject(file, number, reason)
                 continue
             if file == "offices":
-                parent_path = session.execute(select(offices.c.path).where(offices.c.code == row["parent_code"])).scalar()
+                parent_path = session.execute(
+                    select(offices.c.path).where(offices.c.code == row["parent_code"])
+                ).scalar()
                 row["path"] = f"{parent_path}/{row['code']}" if parent_path else row["code"]
-                _upsert(session, offices, ("code",), row, report, file)
+                _upsert(session, offices, ("code",), row=row, report=report, file=file)
             elif file == "holidays":
-                _upsert(session, holidays, ("office_code", "day"), row, report, file)
+                _upsert(session, holidays, ("office_code", "day"), row=row, report=report, file=file)
             elif file == "posts":
-                _upsert(session, posts, ("code",), row, report, file)
+                _upsert(session, posts, ("code",), row=row, report=report, file=file)
             elif file == "users":
                 owner = session.execute(select(users.c.employee_id).where(users.c.email == row["email"])).scalar()
                 if owner and owner != row["employee_id"]:
                     report.reject(file, number, f"email {row['email']} already belongs to {owner}")
                     continue
-                was_new = not _exists(session, users, "employee_id", row["employee_id"])
-                _upsert(session, users, ("employee_id",), row, report, file)
+                was_new = not _exists(session, users.c.employee_id, row["employee_id"])
+                _upsert(session, users, ("employee_id",), row=row, report=report, file=file)
                 if was_new and initial_password_hash:
-                    session.execute(users.update().where(users.c.employee_id == row["employee_id"])
-                                    .values(password_hash=initial_password_hash))
+                    session.execute(
+                        users.update()
+                        .where(users.c.employee_id == row["employee_id"])
+                        .values(password_hash=initial_password_hash)
+                    )
             elif file == "postings":
-                _upsert(session, postings, ("employee_id", "post_code", "start_date"), row, report, file)
+                _upsert(
+                    session, postings, ("employee_id", "post_code", "start_date"), row=row, report=report, file=file
+                )
     return report
 
 
 def _unresolved(session: Session, file: str, row: dict) -> str | None:
     """Returns why a row's references do not resolve, or None."""
     if file == "offices":
-        if row["parent_code"] and not _exists(session, offices, "code", row["parent_code"]):
+        if row["parent_code"] and not _exists(session, offices.c.code, row["parent_code"]):
             return f"parent_code {row['parent_code']} is not a known office (parents come first)"
         if row["parent_code"] is None and row["level"] != "state":
             return "only a state has no parent_code"
-    elif file in ("holidays", "posts") and not _exists(session, offices, "code", row["office_code"]):
+    elif file in ("holidays", "posts") and not _exists(session, offices.c.code, row["office_code"]):
         return f"office_code {row['office_code']} is not a known office"
-    if file == "posts" and row["supervisor_code"] and not _exists(session, posts, "code", row["supervisor_code"]):
+    if file == "posts" and row["supervisor_code"] and not _exists(session, posts.c.code, row["supervisor_code"]):
         return f"supervisor_code {row['supervisor_code']} is not a known post (supervisors come first)"
     if file == "postings":
-        if not _exists(session, users, "employee_id", row["employee_id"]):
+        if not _exists(session, users.c.employee_id, row["employee_id"]):
             return f"employee_id {row['employee_id']} is not a known user"
-        if not _exists(session, posts, "code", row["post_code"]):
+        if not _exists(session, posts.c.code, row["post_code"]):
             return f"post_code {row['post_code']} is not a known post"
     return None

@@ -1,6 +1,20 @@
 """Tables of the directory service, all in its own PostgreSQL schema `directory`."""
-from sqlalchemy import (Boolean, CheckConstraint, Column, Date, DateTime, ForeignKey, Integer, MetaData,
-                        String, Table, Text, UniqueConstraint, func)
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from eoffice.idempotency import idempotency_table
@@ -14,7 +28,8 @@ LEVELS = ("state", "department", "hod", "district", "office", "section")
 ROLES = ("system_admin", "office_admin", "dak_clerk", "section_staff", "officer", "supervisor")
 
 offices = Table(
-    "offices", metadata,
+    "offices",
+    metadata,
     Column("code", String(40), primary_key=True),
     Column("parent_code", String(40), ForeignKey("directory.offices.code")),
     # Codes from the root down, "/"-joined: "is A under B" is a prefix test.
@@ -26,7 +41,8 @@ offices = Table(
 )
 
 holidays = Table(
-    "holidays", metadata,
+    "holidays",
+    metadata,
     Column("office_code", String(40), ForeignKey("directory.offices.code"), primary_key=True),
     Column("day", Date, primary_key=True),
     Column("name_en", Text, nullable=False),
@@ -34,7 +50,8 @@ holidays = Table(
 )
 
 posts = Table(
-    "posts", metadata,
+    "posts",
+    metadata,
     Column("code", String(60), primary_key=True),  # the marking abbreviation, e.g. SO(EST)-GAD
     Column("office_code", String(40), ForeignKey("directory.offices.code"), nullable=False, index=True),
     Column("designation_en", Text, nullable=False),
@@ -44,7 +61,8 @@ posts = Table(
 )
 
 users = Table(
-    "users", metadata,
+    "users",
+    metadata,
     Column("employee_id", String(40), primary_key=True),
     Column("name_en", Text, nullable=False),
     Column("name_hi", Text, nullable=False),
@@ -55,7 +73,8 @@ users = Table(
 )
 
 postings = Table(
-    "postings", metadata,
+    "postings",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("employee_id", String(40), ForeignKey("directory.users.employee_id"), nullable=False, index=True),
     Column("post_code", String(60), ForeignKey("directory.posts.code"), nullable=False, index=True),
@@ -68,7 +87,8 @@ postings = Table(
 )
 
 delegations = Table(
-    "delegations", metadata,
+    "delegations",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("from_post", String(60), ForeignKey("directory.posts.code"), nullable=False),
     Column("to_post", String(60), ForeignKey("directory.posts.code"), nullable=False),
@@ -79,7 +99,8 @@ delegations = Table(
 )
 
 sign_in_log = Table(
-    "sign_in_log", metadata,
+    "sign_in_log",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("email", String(200), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
@@ -91,7 +112,8 @@ sign_in_log = Table(
 # guessed, so nobody can lock another person out by typing their e-mail five times. Unknown
 # e-mails are counted and locked alike, so a lockout does not reveal which accounts exist.
 sign_in_failures = Table(
-    "sign_in_failures", metadata,
+    "sign_in_failures",
+    metadata,
     Column("email", String(200), primary_key=True),
     Column("client", String(64), primary_key=True),
     Column("failures", Integer, nullable=False),

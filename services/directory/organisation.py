@@ -2,9 +2,10 @@
 acts for, which office is under which, who supervises whom, and who may see or change what.
 
 Persistence functions take the session as their first argument and nothing from nameko."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
 from argon2 import PasswordHasher
@@ -13,12 +14,19 @@ from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from eoffice.clock import today
 from eoffice.actor import Actor
-from eoffice.errors import (AccountLocked, Forbidden, InvalidCredentials, InvalidInput, NotFound,
-                            NotHolderOfPost)
-from services.directory.models import (delegations, holidays, offices, postings, posts, sign_in_failures,
-                                       sign_in_log, users)
+from eoffice.clock import today
+from eoffice.errors import AccountLocked, Forbidden, InvalidCredentials, InvalidInput, NotFound, NotHolderOfPost
+from services.directory.models import (
+    delegations,
+    holidays,
+    offices,
+    postings,
+    posts,
+    sign_in_failures,
+    sign_in_log,
+    users,
+)
 
 JURISDICTION_LEVELS = ("department", "hod", "district")
 LOCK_AFTER_FAILURES = 5
@@ -36,9 +44,15 @@ def office(session: Session, code: str) -> dict:
 
 def post(session: Session, code: str) -> dict:
     """Returns the post with its office path; raises NotFound."""
-    row = session.execute(select(posts, offices.c.path.label("office_path"))
-                          .join(offices, offices.c.code == posts.c.office_code)
-                          .where(posts.c.code == code)).mappings().first()
+    row = (
+        session.execute(
+            select(posts, offices.c.path.label("office_path"))
+            .join(offices, offices.c.code == posts.c.office_code)
+            .where(posts.c.code == code)
+        )
+        .mappings()
+        .first()
+    )
     if row is None:
         raise NotFound(f"no post {code}")
     return dict(row)
@@ -47,8 +61,13 @@ def post(session: Session, code: str) -> dict:
 def offices_under(session: Session, office_code: str) -> list[str]:
     """The office and every office below it, by their paths."""
     path = office(session, office_code)["path"]
-    return list(session.execute(select(offices.c.code).where(
-        or_(offices.c.path == path, offices.c.path.startswith(path + "/"))).order_by(offices.c.path)).scalars())
+    return list(
+        session.execute(
+            select(offices.c.code)
+            .where(or_(offices.c.path == path, offices.c.path.startswith(path + "/")))
+            .order_by(offices.c.path)
+        ).scalars()
+    )
 
 
 def calendar_of(session: Session, office_code: str) -> tuple[frozenset[str], frozenset[date]]:
@@ -62,7 +81,10 @@ def jurisdiction(session: Session, office_path: str) -> str:
     """Returns the path of the department, head-of-department office or district that an office
     belongs to (the office itself if it is one); the state for offices directly under it."""
     codes = office_path.split("/")
-    levels = dict(session.execute(select(offices.c.code, offices.c.level).where(offices.c.code.in_(codes))).all())
+    levels: dict[str, str] = {
+        code: level
+        for code, level in session.execute(select(offices.c.code, offices.c.level).where(offices.c.code.in_(codes)))
+    }
     for depth in range(len(codes), 0, -1):
         if levels.get(codes[depth - 1]) in JURISDICTION_LEVELS:
             return "/".join(codes[:depth])
@@ -83,33 +105,59 @@ def holders(session: Session, post_code: str, on: date | None = None) -> list[di
     by delegation (the holders of the post it is delegated to)."""
     on = on or today()
     post(session, post_code)
-    held = session.execute(
-        select(users.c.employee_id, users.c.name_en, users.c.name_hi, postings.c.charge)
-        .join(postings, postings.c.employee_id == users.c.employee_id)
-        .where(postings.c.post_code == post_code, _active(postings, on))).mappings().all()
-    result = [{**row, "post_code": post_code, "via": "posting"} for row in held]
-    for to_post in session.execute(select(delegations.c.to_post).where(
-            delegations.c.from_post == post_code, _active(delegations, on))).scalars():
-        result += [{**row, "post_code": to_post, "via": "delegation"} for row in session.execute(
+    held = (
+        session.execute(
             select(users.c.employee_id, users.c.name_en, users.c.name_hi, postings.c.charge)
             .join(postings, postings.c.employee_id == users.c.employee_id)
-            .where(postings.c.post_code == to_post, _active(postings, on))).mappings()]
+            .where(postings.c.post_code == post_code, _active(postings, on))
+        )
+        .mappings()
+        .all()
+    )
+    result = [{**row, "post_code": post_code, "via": "posting"} for row in held]
+    for to_post in session.execute(
+        select(delegations.c.to_post).where(delegations.c.from_post == post_code, _active(delegations, on))
+    ).scalars():
+        result += [
+            {**row, "post_code": to_post, "via": "delegation"}
+            for row in session.execute(
+                select(users.c.employee_id, users.c.name_en, users.c.name_hi, postings.c.charge)
+                .join(postings, postings.c.employee_id == users.c.employee_id)
+                .where(postings.c.post_code == to_post, _active(postings, on))
+            ).mappings()
+        ]
     return result
 
 
 def posts_of(session: Session, employee_id: str, on: date | None = None) -> list[dict]:
     """Returns the posts a user holds on a day, with charge and the posts delegated to each."""
     on = on or today()
-    rows = session.execute(
-        select(posts.c.code, posts.c.office_code, posts.c.designation_en, posts.c.designation_hi,
-               posts.c.roles, postings.c.charge)
-        .join(postings, postings.c.post_code == posts.c.code)
-        .where(postings.c.employee_id == employee_id, _active(postings, on))
-        .order_by(postings.c.charge.desc(), posts.c.code)).mappings().all()
+    rows = (
+        session.execute(
+            select(
+                posts.c.code,
+                posts.c.office_code,
+                posts.c.designation_en,
+                posts.c.designation_hi,
+                posts.c.roles,
+                postings.c.charge,
+            )
+            .join(postings, postings.c.post_code == posts.c.code)
+            .where(postings.c.employee_id == employee_id, _active(postings, on))
+            .order_by(postings.c.charge.desc(), posts.c.code)
+        )
+        .mappings()
+        .all()
+    )
     result = []
     for row in rows:
-        delegated = session.execute(select(delegations.c.from_post).where(
-            delegations.c.to_post == row["code"], _active(delegations, on))).scalars().all()
+        delegated = (
+            session.execute(
+                select(delegations.c.from_post).where(delegations.c.to_post == row["code"], _active(delegations, on))
+            )
+            .scalars()
+            .all()
+        )
         result.append({**row, "roles": list(row["roles"]), "delegated_posts": sorted(delegated)})
     return result
 
@@ -132,8 +180,13 @@ def actor_for(session: Session, employee_id: str, post_code: str | None) -> Acto
     chosen = next((p for p in held if p["code"] == post_code), None) if post_code else held[0]
     if chosen is None:
         raise NotHolderOfPost(f"you do not hold {post_code} today; you hold {', '.join(p['code'] for p in held)}")
-    return Actor(user_id=employee_id, post_id=chosen["code"], office_id=chosen["office_code"],
-                 roles=frozenset(chosen["roles"]), delegated_posts=frozenset(chosen["delegated_posts"]))
+    return Actor(
+        user_id=employee_id,
+        post_id=chosen["code"],
+        office_id=chosen["office_code"],
+        roles=frozenset(chosen["roles"]),
+        delegated_posts=frozenset(chosen["delegated_posts"]),
+    )
 
 
 @lru_cache(maxsize=1)
@@ -141,8 +194,7 @@ def _dummy_hash() -> str:
     return hasher.hash("not anyone's password")
 
 
-def authenticate(session: Session, email: str, password: str, client: str = "",
-                 now: datetime | None = None) -> dict:
+def authenticate(session: Session, email: str, password: str, *, client: str = "", now: datetime | None = None) -> dict:
     """Checks a password; returns the user. Counts wrong passwords per e-mail and client
     address, and after LOCK_AFTER_FAILURES of them refuses that address for that e-mail for
     LOCK_FOR (other addresses still sign in: a lock nobody else can trigger); every attempt is
@@ -150,11 +202,12 @@ def authenticate(session: Session, email: str, password: str, client: str = "",
     answered like a known one with a wrong password, after the same argon2 work and with the
     same lockout, so neither the answer nor its timing tells whether an account exists. The
     caller commits even when this raises, so that failures are counted."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     email, client = email.strip().lower(), client[:64]
 
     def log(outcome: str):
         session.execute(sign_in_log.insert().values(email=email, outcome=outcome, client=client))
+
     pair = and_(sign_in_failures.c.email == email, sign_in_failures.c.client == client)
     locked_until = session.execute(select(sign_in_failures.c.locked_until).where(pair)).scalar()
     if locked_until and locked_until > now:
@@ -162,12 +215,16 @@ def authenticate(session: Session, email: str, password: str, client: str = "",
         raise AccountLocked(f"locked for this address until {locked_until.isoformat(timespec='minutes')}")
     user = session.execute(select(users).where(users.c.email == email)).mappings().first()
     known = user is not None and user["active"] and bool(user["password_hash"])
-    if not (_verify(user["password_hash"] if known else _dummy_hash(), password) and known):
+    # A password is verified even for an unknown e-mail, so the answer takes as long.
+    verified = _verify(user["password_hash"] if user is not None and known else _dummy_hash(), password)
+    if user is None or not (verified and known):
         counted = insert(sign_in_failures).values(email=email, client=client, failures=1)
-        failures = session.execute(counted.on_conflict_do_update(
-            index_elements=[sign_in_failures.c.email, sign_in_failures.c.client],
-            set_={"failures": sign_in_failures.c.failures + 1, "locked_until": None})
-            .returning(sign_in_failures.c.failures)).scalar()
+        failures = session.execute(
+            counted.on_conflict_do_update(
+                index_elements=[sign_in_failures.c.email, sign_in_failures.c.client],
+                set_={"failures": sign_in_failures.c.failures + 1, "locked_until": None},
+            ).returning(sign_in_failures.c.failures)
+        ).scalar_one()
         log("bad_password" if known else "unknown")
         if failures >= LOCK_AFTER_FAILURES:
             locked = now + LOCK_FOR
@@ -191,19 +248,20 @@ def _verify(password_hash: str, password: str) -> bool:
 # system admins see and change everything. Anything outside is "not found", not "forbidden",
 # so that guessing codes reveals nothing.
 
+
 def actor_jurisdiction(session: Session, actor: Actor) -> str:
-    return jurisdiction(session, office(session, actor.office_id)["path"])
+    return jurisdiction(session, office(session, actor.acting_office())["path"])
 
 
-def require_visible(session: Session, actor: Actor, office_path: str, what: str) -> None:
+def require_visible(session: Session, actor: Actor, office_path: str, *, what: str) -> None:
     if actor.has_role("system_admin"):
         return
     if not is_under(office_path, actor_jurisdiction(session, actor)):
         raise NotFound(f"no {what}")
 
 
-def require_admin(session: Session, actor: Actor, office_path: str, what: str) -> None:
-    require_visible(session, actor, office_path, what)
+def require_admin(session: Session, actor: Actor, office_path: str, *, what: str) -> None:
+    require_visible(session, actor, office_path, what=what)
     if not (actor.has_role("system_admin") or actor.has_role("office_admin")):
         raise Forbidden("only an office admin or the system admin may change the organisation")
 
@@ -213,36 +271,56 @@ def require_user_visible(session: Session, actor: Actor, employee_id: str) -> No
     the actor may see them: the system admin sees everyone; others see the users who hold a post
     in their jurisdiction today, and those who hold none (awaiting posting, e.g. on transfer: the
     old office ends their posting, the new one posts them)."""
-    found = session.execute(select(users.c.employee_id).where(users.c.employee_id == employee_id)).first()
+    found = session.execute(select(users.c.employee_id).where(users.c.employee_id == employee_id)).first() is not None
     if found and not actor.has_role("system_admin"):
-        posted_in = session.execute(select(offices.c.path).join(posts, posts.c.office_code == offices.c.code)
-                                    .join(postings, postings.c.post_code == posts.c.code)
-                                    .where(postings.c.employee_id == employee_id, _active(postings, today()))
-                                    ).scalars().all()
+        posted_in = (
+            session.execute(
+                select(offices.c.path)
+                .join(posts, posts.c.office_code == offices.c.code)
+                .join(postings, postings.c.post_code == posts.c.code)
+                .where(postings.c.employee_id == employee_id, _active(postings, today()))
+            )
+            .scalars()
+            .all()
+        )
         own = actor_jurisdiction(session, actor)
         found = not posted_in or any(is_under(path, own) for path in posted_in)
     if not found:
         raise InvalidInput(f"no user {employee_id}", field="employee_id")
 
 
-def hand_over(session: Session, actor: Actor, post_code: str, employee_id: str, start: date) -> dict:
+def hand_over(session: Session, actor: Actor, post_code: str, *, employee_id: str, start: date) -> dict:
     """Ends the post's current regular posting the day before `start` and posts the user to it
     from `start`. Pending work belongs to the post, so it is the new holder's from then on. The
     user must be one the actor may see (`require_user_visible`); the caller checks the post."""
     require_user_visible(session, actor, employee_id)
-    current = session.execute(select(postings).where(
-        postings.c.post_code == post_code, postings.c.charge == "regular",
-        or_(postings.c.end_date.is_(None), postings.c.end_date >= start))).mappings().all()
+    current = (
+        session.execute(
+            select(postings).where(
+                postings.c.post_code == post_code,
+                postings.c.charge == "regular",
+                or_(postings.c.end_date.is_(None), postings.c.end_date >= start),
+            )
+        )
+        .mappings()
+        .all()
+    )
     previous = []
     for row in current:
         if row["employee_id"] == employee_id:
             raise InvalidInput(f"{employee_id} already holds {post_code}", field="employee_id")
         if row["start_date"] >= start:
-            raise InvalidInput(f"the current posting starts on {row['start_date']}; hand over after it",
-                               field="start_date")
+            raise InvalidInput(
+                f"the current posting starts on {row['start_date']}; hand over after it", field="start_date"
+            )
         session.execute(postings.update().where(postings.c.id == row["id"]).values(end_date=start - timedelta(days=1)))
         previous.append(row["employee_id"])
-    session.execute(postings.insert().values(employee_id=employee_id, post_code=post_code,
-                                             start_date=start, charge="regular"))
-    return {"post_code": post_code, "employee_id": employee_id, "start_date": start.isoformat(),
-            "previous_holders": previous}
+    session.execute(
+        postings.insert().values(employee_id=employee_id, post_code=post_code, start_date=start, charge="regular")
+    )
+    return {
+        "post_code": post_code,
+        "employee_id": employee_id,
+        "start_date": start.isoformat(),
+        "previous_holders": previous,
+    }

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import logging
 
-
 from sqlalchemy import select
 
+from eoffice import workdays as calendar
 from eoffice.actor import Actor
 from eoffice.db import Database
 from eoffice.errors import AccountLocked, Forbidden, InvalidCredentials
@@ -17,8 +17,8 @@ from eoffice.messaging import Outbox
 from eoffice.paging import keyset_page
 from eoffice.service import ServiceBase, rpc
 from eoffice.validation import parse
-from eoffice import workdays as calendar
-from services.directory import events, importer, models, organisation as org
+from services.directory import events, importer, models
+from services.directory import organisation as org
 from services.directory.schemas import DateRange, Delegate, HandOver, ImportRequest, Page
 
 log = logging.getLogger(__name__)
@@ -56,14 +56,14 @@ class DirectoryService(ServiceBase):
             if not actor.has_role("system_admin"):
                 root = org.actor_jurisdiction(session, actor)
                 query = query.where((models.offices.c.path == root) | models.offices.c.path.startswith(root + "/"))
-            return keyset_page(session, query, models.offices.c.code, page.after, page.limit)
+            return keyset_page(session, query, models.offices.c.code, after=page.after, limit=page.limit)
 
     @rpc
     def get_office(self, actor: dict, code: str) -> dict:
         actor = Actor.model_validate(actor)
         with self.db.transaction() as session:
             found = org.office(session, code)
-            org.require_visible(session, actor, found["path"], f"office {code}")
+            org.require_visible(session, actor, found["path"], what=f"office {code}")
             return found
 
     @rpc
@@ -71,9 +71,9 @@ class DirectoryService(ServiceBase):
         """Returns the posts of one office, with their current holders, a page at a time."""
         actor, page = Actor.model_validate(actor), parse(Page, page or {})
         with self.db.transaction() as session:
-            org.require_visible(session, actor, org.office(session, office_code)["path"], f"office {office_code}")
+            org.require_visible(session, actor, org.office(session, office_code)["path"], what=f"office {office_code}")
             result = keyset_page(session, select(models.posts).where(models.posts.c.office_code == office_code),
-                                 models.posts.c.code, page.after, page.limit)
+                                 models.posts.c.code, after=page.after, limit=page.limit)
             result["items"] = [{**row, "roles": list(row["roles"]), "holders": org.holders(session, row["code"])}
                                for row in result["items"]]
             return result
@@ -84,7 +84,7 @@ class DirectoryService(ServiceBase):
         actor = Actor.model_validate(actor)
         with self.db.transaction() as session:
             found = org.post(session, code)
-            org.require_visible(session, actor, found["office_path"], f"post {code}")
+            org.require_visible(session, actor, found["office_path"], what=f"post {code}")
             return {**found, "roles": list(found["roles"]), "holders": org.holders(session, code),
                     "supervisors": org.supervisors(session, code)}
 
@@ -96,11 +96,12 @@ class DirectoryService(ServiceBase):
 
         def work(session):
             found = org.post(session, request.post_code)
-            org.require_admin(session, actor, found["office_path"], f"post {request.post_code}")
-            result = org.hand_over(session, actor, request.post_code, request.employee_id, request.start_date)
+            org.require_admin(session, actor, found["office_path"], what=f"post {request.post_code}")
+            result = org.hand_over(session, actor, request.post_code, employee_id=request.employee_id,
+                                   start=request.start_date)
             self.outbox.add(session, events.PostHandedOver(**result), subject=request.post_code)
             return result
-        return self.once(actor, "hand_over_post", idempotency_key, request, work)
+        return self.once("hand_over_post", actor=actor, key=idempotency_key, request=request, work=work)
 
     @rpc
     def delegate(self, actor: dict, request: dict, idempotency_key: str) -> dict:
@@ -109,15 +110,15 @@ class DirectoryService(ServiceBase):
 
         def work(session):
             source, target = org.post(session, request.from_post), org.post(session, request.to_post)
-            org.require_admin(session, actor, source["office_path"], f"post {request.from_post}")
-            org.require_visible(session, actor, target["office_path"], f"post {request.to_post}")
+            org.require_admin(session, actor, source["office_path"], what=f"post {request.from_post}")
+            org.require_visible(session, actor, target["office_path"], what=f"post {request.to_post}")
             session.execute(models.delegations.insert().values(**request.model_dump()))
             self.outbox.add(session, events.DelegationCreated(
                 from_post=request.from_post, to_post=request.to_post,
                 start_date=request.start_date.isoformat(), end_date=request.end_date.isoformat()),
                 subject=request.from_post)
             return request.model_dump(mode="json")
-        return self.once(actor, "delegate", idempotency_key, request, work)
+        return self.once("delegate", actor=actor, key=idempotency_key, request=request, work=work)
 
     # --- sign-in and the actor ------------------------------------------------------------
 
@@ -129,7 +130,7 @@ class DirectoryService(ServiceBase):
         failure = None
         with self.db.transaction() as session:
             try:
-                user = org.authenticate(session, email, password, client)
+                user = org.authenticate(session, email, password, client=client)
             except (InvalidCredentials, AccountLocked) as exc:
                 failure = exc  # commit the count and the log line, then raise
         if failure:
@@ -177,7 +178,8 @@ class DirectoryService(ServiceBase):
             weekly_off, holidays = org.calendar_of(session, office_code)
         return {"office_code": office_code, "start": first.isoformat(), "end": last.isoformat(),
                 "working_days": calendar.working_days_between(first, last, weekly_off, holidays),
-                "due_in_7_working_days": calendar.add_working_days(first, 7, weekly_off, holidays).isoformat()}
+                "due_in_7_working_days": calendar.add_working_days(first, 7, weekly_off=weekly_off,
+                                                                   holidays=holidays).isoformat()}
 
     @rpc
     def due_date(self, post_code: str, start: str, working_days: int = 7) -> str:
@@ -186,7 +188,7 @@ class DirectoryService(ServiceBase):
         first = parse(DateRange, {"start": start, "end": start}).start
         with self.db.transaction() as session:
             weekly_off, holidays = org.calendar_of(session, org.post(session, post_code)["office_code"])
-        return calendar.add_working_days(first, working_days, weekly_off, holidays).isoformat()
+        return calendar.add_working_days(first, working_days, weekly_off=weekly_off, holidays=holidays).isoformat()
 
     @rpc
     def require_admin(self, actor: dict, office_code: str, what: str) -> None:
@@ -194,7 +196,7 @@ class DirectoryService(ServiceBase):
         admin whose department, head-of-department office or district includes it."""
         actor = Actor.model_validate(actor)
         with self.db.transaction() as session:
-            org.require_admin(session, actor, org.office(session, office_code)["path"], what)
+            org.require_admin(session, actor, org.office(session, office_code)["path"], what=what)
 
     @rpc
     def offices_under(self, office_code: str) -> list[str]:

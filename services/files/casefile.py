@@ -5,13 +5,15 @@ Only the current holder acts (rule 1): every change locks the file row first and
 holder after the lock, so of two officers acting at once one wins and the other is told who
 holds the file now. Each change bumps the file's `version`; a caller may pass the version it
 saw and is refused if the file changed meanwhile."""
+
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from datetime import date, datetime, timezone
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -19,11 +21,30 @@ from eoffice import clock
 from eoffice.access import acting_posts, require_holder, require_visible
 from eoffice.actor import Actor
 from eoffice.errors import Conflict, Forbidden, InvalidInput, NotFound
-from eoffice.movement import (arriving, needs_receiving, opens, pull_back_from, pulled_back, require_actable,
-                              require_elsewhere)
+from eoffice.movement import (
+    arriving,
+    needs_receiving,
+    opens,
+    pull_back_from,
+    pulled_back,
+    require_actable,
+    require_elsewhere,
+)
 from eoffice.paging import keyset_page
-from services.files.models import (DEFAULT_OVERDUE_DAYS, DEFAULT_PATTERN, category_limits, correspondence, counters,
-                                   draft_versions, drafts, files, links, movements, schemes, subject_heads)
+from services.files.models import (
+    DEFAULT_OVERDUE_DAYS,
+    DEFAULT_PATTERN,
+    category_limits,
+    correspondence,
+    counters,
+    draft_versions,
+    drafts,
+    files,
+    links,
+    movements,
+    schemes,
+    subject_heads,
+)
 from services.files.schemas import CreateFile, FilesQuery, Scheme, StoredDocument, SubjectHead
 
 PAGES_PER_VOLUME = 200  # a new volume starts past this; page numbers continue
@@ -31,44 +52,67 @@ PAGES_PER_VOLUME = 200  # a new volume starts past this; page numbers continue
 
 # --- numbering ---------------------------------------------------------------------------
 
+
 def set_scheme(session: Session, office_code: str, scheme: Scheme) -> dict:
     try:
         scheme.pattern.format(prefix="N", head="1", serial=1, year=2026, office="X")
     except (KeyError, IndexError, ValueError) as exc:
-        raise InvalidInput(f"pattern may use {{prefix}}, {{head}}, {{serial}}, {{year}} and {{office}} only: {exc}",
-                           field="pattern") from None
+        raise InvalidInput(
+            f"pattern may use {{prefix}}, {{head}}, {{serial}}, {{year}} and {{office}} only: {exc}", field="pattern"
+        ) from None
     values = {"prefix": scheme.prefix, "pattern": scheme.pattern, "office_suffix": scheme.office_suffix}
-    session.execute(insert(schemes).values(office_code=office_code, **values)
-                    .on_conflict_do_update(index_elements=[schemes.c.office_code], set_=values))
+    session.execute(
+        insert(schemes)
+        .values(office_code=office_code, **values)
+        .on_conflict_do_update(index_elements=[schemes.c.office_code], set_=values)
+    )
     return {"office_code": office_code, **values}
 
 
 def add_subject_head(session: Session, office_code: str, head: SubjectHead) -> dict:
-    session.execute(insert(subject_heads).values(office_code=office_code, code=head.code, title=head.title)
-                    .on_conflict_do_update(index_elements=[subject_heads.c.office_code, subject_heads.c.code],
-                                           set_={"title": head.title}))
+    session.execute(
+        insert(subject_heads)
+        .values(office_code=office_code, code=head.code, title=head.title)
+        .on_conflict_do_update(
+            index_elements=[subject_heads.c.office_code, subject_heads.c.code], set_={"title": head.title}
+        )
+    )
     return {"office_code": office_code, "code": head.code, "title": head.title}
 
 
 def heads_of(session: Session, office_code: str) -> list[dict]:
-    return [dict(h) for h in session.execute(select(subject_heads).where(subject_heads.c.office_code == office_code)
-                                             .order_by(subject_heads.c.code)).mappings()]
+    return [
+        dict(h)
+        for h in session.execute(
+            select(subject_heads).where(subject_heads.c.office_code == office_code).order_by(subject_heads.c.code)
+        ).mappings()
+    ]
 
 
-def next_file_number(session: Session, office_code: str, head: str, year: int) -> str:
+def next_file_number(session: Session, office_code: str, *, head: str, year: int) -> str:
     """The next number in the office's scheme: gap-free per office, subject head and year."""
     scheme = session.execute(select(schemes).where(schemes.c.office_code == office_code)).mappings().first()
-    session.execute(insert(counters).values(office_code=office_code, head=head, year=year, last_serial=0)
-                    .on_conflict_do_nothing())
-    serial = session.execute(update(counters).where(counters.c.office_code == office_code, counters.c.head == head,
-                                                    counters.c.year == year)
-                             .values(last_serial=counters.c.last_serial + 1).returning(counters.c.last_serial)).scalar()
+    session.execute(
+        insert(counters).values(office_code=office_code, head=head, year=year, last_serial=0).on_conflict_do_nothing()
+    )
+    serial = session.execute(
+        update(counters)
+        .where(counters.c.office_code == office_code, counters.c.head == head, counters.c.year == year)
+        .values(last_serial=counters.c.last_serial + 1)
+        .returning(counters.c.last_serial)
+    ).scalar()
     pattern = scheme["pattern"] if scheme else DEFAULT_PATTERN
-    return pattern.format(prefix=scheme["prefix"] if scheme else "N", head=head, serial=serial, year=year,
-                          office=(scheme and scheme["office_suffix"]) or office_code)
+    return pattern.format(
+        prefix=scheme["prefix"] if scheme else "N",
+        head=head,
+        serial=serial,
+        year=year,
+        office=(scheme and scheme["office_suffix"]) or office_code,
+    )
 
 
 # --- seeing and holding ------------------------------------------------------------------
+
 
 def _row(session: Session, file_id: str, lock: bool = False) -> dict:
     query = select(files).where(files.c.id == file_id)
@@ -79,28 +123,51 @@ def _row(session: Session, file_id: str, lock: bool = False) -> dict:
 
 
 def history(session: Session, file_id: str) -> list[dict]:
-    return [dict(m) for m in session.execute(select(movements).where(movements.c.file_id == file_id)
-                                             .order_by(movements.c.id)).mappings()]
+    return [
+        dict(m)
+        for m in session.execute(
+            select(movements).where(movements.c.file_id == file_id).order_by(movements.c.id)
+        ).mappings()
+    ]
 
 
 Supervises = Callable[[str], bool]  # whether the actor oversees an office (rule 10)
 
 
-def visible(session: Session, actor: Actor, file_id: str, supervises: Supervises,
-            lock: bool = False) -> tuple[dict, list[dict]]:
+def visible(  # noqa: PLR0917  (services/files/service.py calls it positionally; keyword-only once that file is free)
+    session: Session,
+    actor: Actor,
+    file_id: str,
+    supervises: Supervises,
+    lock: bool = False,
+) -> tuple[dict, list[dict]]:
     """Returns the file and its movements if the actor's post holds it, created it, ever held
     or moved it, or supervises its office (rule 10); NotFound otherwise, whatever the caller
     meant to do, so strangers learn nothing (`eoffice.access`). Every step on a file starts here."""
     query = select(files).where(files.c.id == file_id)
-    row = session.execute(query.with_for_update() if lock else query).mappings().first()
+    row: Mapping[Any, Any] | None = session.execute(query.with_for_update() if lock else query).mappings().first()
     moves = history(session, file_id) if row else []
-    require_visible(actor, "file", file_id, row, moves, also=[row["creator_post"]] if row else [],
-                    oversees=lambda: supervises(row["office_code"]))
-    return dict(row), moves
+    file = require_visible(
+        actor,
+        "file",
+        file_id,
+        item=row,
+        movements=moves,
+        also=[row["creator_post"]] if row else [],
+        oversees=lambda found: supervises(found["office_code"]),
+    )
+    return dict(file), moves
 
 
-def held(session: Session, *, actor: Actor, file_id: str, supervises: Supervises, version: int | None = None,
-         statuses: tuple[str, ...] = ("open", "parked")) -> dict:
+def held(
+    session: Session,
+    *,
+    actor: Actor,
+    file_id: str,
+    supervises: Supervises,
+    version: int | None = None,
+    statuses: tuple[str, ...] = ("open", "parked"),
+) -> dict:
     """Returns the file, locked, if the actor's post holds it (rule 1) and it may be acted on:
     received if physical (rule 3), in one of `statuses`, and at `version` if one is given.
     NotFound if the actor may not see it (`visible`), NotCurrentHolder if they may but another
@@ -110,10 +177,25 @@ def held(session: Session, *, actor: Actor, file_id: str, supervises: Supervises
     return row
 
 
-def _log(session: Session, file: dict, action: str, actor: Actor, to_post: str | None = None,
-         remarks: str = "", due_date: date | None = None) -> dict:
-    movement = {"file_id": file["id"], "action": action, "from_post": file["holder_post"], "to_post": to_post,
-                "by_user": actor.user_id, "remarks": remarks, "due_date": due_date}
+def _log(
+    session: Session,
+    file: dict,
+    action: str,
+    *,
+    actor: Actor,
+    to_post: str | None = None,
+    remarks: str = "",
+    due_date: date | None = None,
+) -> dict:
+    movement = {
+        "file_id": file["id"],
+        "action": action,
+        "from_post": file["holder_post"],
+        "to_post": to_post,
+        "by_user": actor.user_id,
+        "remarks": remarks,
+        "due_date": due_date,
+    }
     session.execute(movements.insert().values(**movement))
     return {**movement, "file_number": file["file_number"]}
 
@@ -124,74 +206,147 @@ def _bump(session: Session, file_id: str, **values) -> None:
 
 # --- creating ----------------------------------------------------------------------------
 
+
 def create(session: Session, actor: Actor, request: CreateFile, *, parent: dict | None = None) -> dict:
     """Opens a file in the actor's office, held by the actor's post, numbered in the year of
     the office day."""
-    if parent is None and not session.execute(select(subject_heads.c.code).where(
-            subject_heads.c.office_code == actor.office_id, subject_heads.c.code == request.subject_head)).first():
-        raise InvalidInput(f"{request.subject_head} is not a subject head of {actor.office_id}; "
-                           "the office admin adds heads", field="subject_head")
+    if (
+        parent is None
+        and not session.execute(
+            select(subject_heads.c.code).where(
+                subject_heads.c.office_code == actor.office_id, subject_heads.c.code == request.subject_head
+            )
+        ).first()
+    ):
+        raise InvalidInput(
+            f"{request.subject_head} is not a subject head of {actor.office_id}; the office admin adds heads",
+            field="subject_head",
+        )
     now = clock.now()
     if parent:
-        part = (session.execute(select(func.max(files.c.part_number)).where(files.c.parent_id == parent["id"]))
-                .scalar() or 0) + 1
+        part = (
+            session.execute(select(func.max(files.c.part_number)).where(files.c.parent_id == parent["id"])).scalar()
+            or 0
+        ) + 1
         number, extra = f"{parent['file_number']}/Part-{part}", {"parent_id": parent["id"], "part_number": part}
     else:
-        number, extra = next_file_number(session, actor.office_id, request.subject_head, clock.today().year), {}
-    row = {"id": str(uuid.uuid4()), "file_number": number, "office_code": actor.office_id,
-           "subject_head": request.subject_head, "subject": request.subject, "category": request.category,
-           "priority": request.priority, "record_category": request.record_category, "physical": request.physical,
-           "creator_post": actor.post_id, "created_by": actor.user_id, "holder_post": actor.post_id,
-           "held_since": now, **extra}
+        number, extra = (
+            next_file_number(session, actor.acting_office(), head=request.subject_head, year=clock.today().year),
+            {},
+        )
+    row = {
+        "id": str(uuid.uuid4()),
+        "file_number": number,
+        "office_code": actor.office_id,
+        "subject_head": request.subject_head,
+        "subject": request.subject,
+        "category": request.category,
+        "priority": request.priority,
+        "record_category": request.record_category,
+        "physical": request.physical,
+        "creator_post": actor.post_id,
+        "created_by": actor.user_id,
+        "holder_post": actor.post_id,
+        "held_since": now,
+        **extra,
+    }
     session.execute(files.insert().values(**row))
     created = _row(session, row["id"])
-    _log(session, created, "created", actor, to_post=actor.post_id,
-         remarks=f"part {extra['part_number']} of {parent['file_number']}" if parent else "")
+    _log(
+        session,
+        created,
+        "created",
+        actor=actor,
+        to_post=actor.post_id,
+        remarks=f"part {extra['part_number']} of {parent['file_number']}" if parent else "",
+    )
     return created
 
 
 # --- correspondence ----------------------------------------------------------------------
 
+
 def last_page(session: Session, file_id: str) -> int:
-    return session.execute(select(func.coalesce(func.max(correspondence.c.last_page), 0))
-                           .where(correspondence.c.file_id == file_id)).scalar_one()
+    return session.execute(
+        select(func.coalesce(func.max(correspondence.c.last_page), 0)).where(correspondence.c.file_id == file_id)
+    ).scalar_one()
 
 
-def add_correspondence(session: Session, file: dict, *, kind: str, title: str, pages: int, by_user: str,
-                       receipt_id: str | None = None, document: StoredDocument | None = None,
-                       puc: bool = False) -> dict:
+def add_correspondence(
+    session: Session,
+    file: dict,
+    *,
+    kind: str,
+    title: str,
+    pages: int,
+    by_user: str,
+    receipt_id: str | None = None,
+    document: StoredDocument | None = None,
+    puc: bool = False,
+) -> dict:
     """Adds pages to the right side: numbered on from the last page of the file; a new volume
     starts when the current one is full. A receipt added to a file that already has
     correspondence is a fresh receipt (FR I, FR II ...)."""
     first = last_page(session, file["id"]) + 1
     volume = file["volume"]
-    in_volume = session.execute(select(func.coalesce(func.sum(correspondence.c.last_page - correspondence.c.first_page
-                                                              + 1), 0))
-                                .where(correspondence.c.file_id == file["id"], correspondence.c.volume == volume)
-                                ).scalar_one()
+    in_volume = session.execute(
+        select(func.coalesce(func.sum(correspondence.c.last_page - correspondence.c.first_page + 1), 0)).where(
+            correspondence.c.file_id == file["id"], correspondence.c.volume == volume
+        )
+    ).scalar_one()
     if in_volume and in_volume + pages > PAGES_PER_VOLUME:
         volume += 1
     fr = None
     if kind == "receipt" and first > 1 and not puc:
-        fr = (session.execute(select(func.max(correspondence.c.fr_number)).where(
-            correspondence.c.file_id == file["id"])).scalar() or 0) + 1
-    row = session.execute(correspondence.insert().values(
-        file_id=file["id"], kind=kind, receipt_id=receipt_id, title=title, first_page=first,
-        last_page=first + pages - 1, volume=volume, puc=puc, fr_number=fr, added_by=by_user,
-        **_stored(document)).returning(*correspondence.c)).mappings().one()
+        fr = (
+            session.execute(
+                select(func.max(correspondence.c.fr_number)).where(correspondence.c.file_id == file["id"])
+            ).scalar()
+            or 0
+        ) + 1
+    row = (
+        session.execute(
+            correspondence.insert()
+            .values(
+                file_id=file["id"],
+                kind=kind,
+                receipt_id=receipt_id,
+                title=title,
+                first_page=first,
+                last_page=first + pages - 1,
+                volume=volume,
+                puc=puc,
+                fr_number=fr,
+                added_by=by_user,
+                **_stored(document),
+            )
+            .returning(*correspondence.c)
+        )
+        .mappings()
+        .one()
+    )
     _bump(session, file["id"], volume=volume)
     return dict(row)
 
 
 def pages_of(session: Session, file_id: str) -> list[dict]:
-    return [dict(c) for c in session.execute(select(correspondence).where(correspondence.c.file_id == file_id)
-                                             .order_by(correspondence.c.first_page)).mappings()]
+    return [
+        dict(c)
+        for c in session.execute(
+            select(correspondence).where(correspondence.c.file_id == file_id).order_by(correspondence.c.first_page)
+        ).mappings()
+    ]
 
 
-def flag_puc(session: Session, file: dict, item_id: int, puc: bool) -> dict:
+def flag_puc(session: Session, file: dict, item_id: int, puc: bool) -> dict:  # noqa: PLR0917  (services/files/service.py calls it positionally; keyword-only once that file is free)
     """Flags one item as the paper under consideration (one PUC at a time), or unflags it."""
-    item = session.execute(select(correspondence).where(correspondence.c.id == item_id,
-                                                        correspondence.c.file_id == file["id"])).mappings().first()
+    item = (
+        session.execute(
+            select(correspondence).where(correspondence.c.id == item_id, correspondence.c.file_id == file["id"])
+        )
+        .mappings()
+        .first()
+    )
     if item is None:
         raise NotFound(f"file {file['file_number']} has no correspondence item {item_id}")
     if puc:
@@ -203,9 +358,13 @@ def flag_puc(session: Session, file: dict, item_id: int, puc: bool) -> dict:
 
 # --- drafts for approval -----------------------------------------------------------------
 
+
 def _draft(session: Session, file: dict, draft_id: int) -> dict:
-    row = session.execute(select(drafts).where(drafts.c.id == draft_id, drafts.c.file_id == file["id"])
-                          .with_for_update()).mappings().first()
+    row = (
+        session.execute(select(drafts).where(drafts.c.id == draft_id, drafts.c.file_id == file["id"]).with_for_update())
+        .mappings()
+        .first()
+    )
     if row is None:
         raise NotFound(f"file {file['file_number']} has no draft {draft_id}")
     return dict(row)
@@ -216,69 +375,124 @@ def _stored(document: StoredDocument | None) -> dict:
     return document.model_dump(exclude={"pages"}) if document else {}
 
 
-def add_draft(session: Session, actor: Actor, file: dict, title: str, body: str,
-              document: StoredDocument | None = None) -> dict:
-    draft = session.execute(drafts.insert().values(file_id=file["id"], title=title)
-                            .returning(*drafts.c)).mappings().one()
-    session.execute(draft_versions.insert().values(draft_id=draft["id"], version=1, body=body,
-                                                   author_user=actor.user_id, author_post=actor.post_id,
-                                                   **_stored(document)))
+def add_draft(  # noqa: PLR0917  (services/files/service.py calls it positionally; keyword-only once that file is free)
+    session: Session,
+    actor: Actor,
+    file: dict,
+    title: str,
+    body: str,
+    document: StoredDocument | None = None,
+) -> dict:
+    draft = (
+        session.execute(drafts.insert().values(file_id=file["id"], title=title).returning(*drafts.c)).mappings().one()
+    )
+    session.execute(
+        draft_versions.insert().values(
+            draft_id=draft["id"],
+            version=1,
+            body=body,
+            author_user=actor.user_id,
+            author_post=actor.post_id,
+            **_stored(document),
+        )
+    )
     _bump(session, file["id"])
     return {**draft, "body": body, **_stored(document)}
 
 
-def revise_draft(session: Session, actor: Actor, file: dict, draft_id: int, body: str, version: int,
-                 document: StoredDocument | None = None) -> dict:
+def revise_draft(  # noqa: PLR0917  (services/files/service.py calls it positionally; keyword-only once that file is free)
+    session: Session,
+    actor: Actor,
+    file: dict,
+    draft_id: int,
+    body: str,
+    version: int,
+    document: StoredDocument | None = None,
+) -> dict:
     """A new version of a draft, by whoever holds the file now (seniors edit drafts)."""
     draft = _draft(session, file, draft_id)
     if draft["status"] != "draft":
         raise Conflict(f"draft {draft_id} is {draft['status']}: it cannot change any more")
     if draft["current_version"] != version:
         raise Conflict(f"draft {draft_id} is at version {draft['current_version']}, not {version}: reload it")
-    session.execute(draft_versions.insert().values(draft_id=draft_id, version=version + 1, body=body,
-                                                   author_user=actor.user_id, author_post=actor.post_id,
-                                                   **_stored(document)))
+    session.execute(
+        draft_versions.insert().values(
+            draft_id=draft_id,
+            version=version + 1,
+            body=body,
+            author_user=actor.user_id,
+            author_post=actor.post_id,
+            **_stored(document),
+        )
+    )
     session.execute(update(drafts).where(drafts.c.id == draft_id).values(current_version=version + 1))
     _bump(session, file["id"])
     return {**draft, "current_version": version + 1, "body": body, **_stored(document)}
 
 
-def approve_draft(session: Session, actor: Actor, file: dict, draft_id: int, version: int) -> dict:
+def approve_draft(session: Session, actor: Actor, file: dict, draft_id: int, version: int) -> dict:  # noqa: PLR0917  (services/files/service.py calls it positionally; keyword-only once that file is free)
     """The holder approves the draft's current version; it then goes to signing and issue."""
     draft = _draft(session, file, draft_id)
     if draft["status"] != "draft":
         raise Conflict(f"draft {draft_id} is already {draft['status']}")
     if draft["current_version"] != version:
-        raise Conflict(f"draft {draft_id} is at version {draft['current_version']}, not {version}: "
-                       "approve what you read")
+        raise Conflict(
+            f"draft {draft_id} is at version {draft['current_version']}, not {version}: approve what you read"
+        )
     if not actor.has_role("officer") and not actor.has_role("supervisor"):
         raise Forbidden("an officer approves drafts")
-    now = datetime.now(timezone.utc)
-    session.execute(update(drafts).where(drafts.c.id == draft_id).values(
-        status="approved", approved_by=actor.user_id, approved_post=actor.post_id, approved_at=now))
+    now = datetime.now(UTC)
+    session.execute(
+        update(drafts)
+        .where(drafts.c.id == draft_id)
+        .values(status="approved", approved_by=actor.user_id, approved_post=actor.post_id, approved_at=now)
+    )
     _bump(session, file["id"])
-    return {**draft, "status": "approved", "approved_by": actor.user_id, "approved_post": actor.post_id,
-            "approved_at": now}
+    return {
+        **draft,
+        "status": "approved",
+        "approved_by": actor.user_id,
+        "approved_post": actor.post_id,
+        "approved_at": now,
+    }
 
 
 def drafts_of(session: Session, file_id: str) -> list[dict]:
-    rows = session.execute(select(drafts, draft_versions.c.body, draft_versions.c.author_post)
-                           .join(draft_versions, (draft_versions.c.draft_id == drafts.c.id)
-                                 & (draft_versions.c.version == drafts.c.current_version))
-                           .where(drafts.c.file_id == file_id).order_by(drafts.c.id)).mappings()
+    rows = session.execute(
+        select(drafts, draft_versions.c.body, draft_versions.c.author_post)
+        .join(
+            draft_versions,
+            (draft_versions.c.draft_id == drafts.c.id) & (draft_versions.c.version == drafts.c.current_version),
+        )
+        .where(drafts.c.file_id == file_id)
+        .order_by(drafts.c.id)
+    ).mappings()
     return [dict(r) for r in rows]
 
 
-def stored_document(session: Session, file: dict, *, item_id: int | None = None, draft_id: int | None = None,
-                    version: int | None = None) -> dict:
+def stored_document(
+    session: Session, file: dict, *, item_id: int | None = None, draft_id: int | None = None, version: int | None = None
+) -> dict:
     """The uploaded document of a correspondence item or of a draft version, to stream it."""
     if item_id is not None:
-        row = session.execute(select(correspondence).where(correspondence.c.id == item_id,
-                                                           correspondence.c.file_id == file["id"])).mappings().first()
-    else:
+        row = (
+            session.execute(
+                select(correspondence).where(correspondence.c.id == item_id, correspondence.c.file_id == file["id"])
+            )
+            .mappings()
+            .first()
+        )
+    elif draft_id is not None:
         _draft(session, file, draft_id)
-        row = session.execute(select(draft_versions).where(draft_versions.c.draft_id == draft_id,
-                                                           draft_versions.c.version == version)).mappings().first()
+        row = (
+            session.execute(
+                select(draft_versions).where(draft_versions.c.draft_id == draft_id, draft_versions.c.version == version)
+            )
+            .mappings()
+            .first()
+        )
+    else:
+        row = None  # neither an item nor a draft named: no such document
     if row is None or not row["object_name"]:
         raise NotFound(f"file {file['file_number']} has no such uploaded document")
     return {k: row[k] for k in ("object_name", "sha256", "filename", "content_type")}
@@ -286,29 +500,45 @@ def stored_document(session: Session, file: dict, *, item_id: int | None = None,
 
 def versions_of(session: Session, file: dict, draft_id: int) -> list[dict]:
     _draft(session, file, draft_id)
-    return [dict(v) for v in session.execute(select(draft_versions).where(draft_versions.c.draft_id == draft_id)
-                                             .order_by(draft_versions.c.version)).mappings()]
+    return [
+        dict(v)
+        for v in session.execute(
+            select(draft_versions).where(draft_versions.c.draft_id == draft_id).order_by(draft_versions.c.version)
+        ).mappings()
+    ]
 
 
 # --- movement ----------------------------------------------------------------------------
 
+
 def limit_of(session: Session, category: str) -> int:
-    return session.execute(select(category_limits.c.working_days).where(
-        category_limits.c.category == category)).scalar() or DEFAULT_OVERDUE_DAYS
+    return (
+        session.execute(select(category_limits.c.working_days).where(category_limits.c.category == category)).scalar()
+        or DEFAULT_OVERDUE_DAYS
+    )
 
 
 def set_limit(session: Session, category: str, working_days: int) -> dict:
-    session.execute(insert(category_limits).values(category=category, working_days=working_days)
-                    .on_conflict_do_update(index_elements=[category_limits.c.category],
-                                           set_={"working_days": working_days}))
+    session.execute(
+        insert(category_limits)
+        .values(category=category, working_days=working_days)
+        .on_conflict_do_update(index_elements=[category_limits.c.category], set_={"working_days": working_days})
+    )
     return {"category": category, "working_days": working_days}
 
 
 def send(session: Session, *, actor: Actor, file: dict, to_post: str, remarks: str, due_date: date) -> dict:
     require_elsewhere(file, [to_post], label=f"file {file['file_number']}")
-    step = _log(session, file, "sent", actor, to_post=to_post, remarks=remarks, due_date=due_date)
-    _bump(session, file["id"], holder_post=to_post, **arriving(file), status="open",
-          due_date=due_date, held_since=datetime.now(timezone.utc))
+    step = _log(session, file, "sent", actor=actor, to_post=to_post, remarks=remarks, due_date=due_date)
+    _bump(
+        session,
+        file["id"],
+        holder_post=to_post,
+        **arriving(file),
+        status="open",
+        due_date=due_date,
+        held_since=datetime.now(UTC),
+    )
     return step
 
 
@@ -317,7 +547,7 @@ def open_file(session: Session, actor: Actor, file: dict) -> dict | None:
     if not opens(actor, file):
         return None
     _bump(session, file["id"], opened=True)
-    step = _log(session, file, "opened", actor, to_post=file["holder_post"])
+    step = _log(session, file, "opened", actor=actor, to_post=file["holder_post"])
     file.update(opened=True, version=file["version"] + 1)
     return step
 
@@ -327,48 +557,56 @@ def receive(session: Session, *, actor: Actor, file_id: str, supervises: Supervi
     if not needs_receiving(actor, file, label=f"file {file['file_number']}"):
         return None
     _bump(session, file_id, received=True, opened=True)
-    return _log(session, file, "received", actor, to_post=file["holder_post"])
+    return _log(session, file, "received", actor=actor, to_post=file["holder_post"])
 
 
 def pull_back(session: Session, *, actor: Actor, file_id: str, supervises: Supervises) -> dict:
     file, moves = visible(session, actor, file_id, supervises, lock=True)
     last = pull_back_from(actor, file, moves, label=f"file {file['file_number']}", sends=("sent",))
-    step = _log(session, file, "pulled_back", actor, to_post=last["from_post"])
-    _bump(session, file_id, **pulled_back(last), held_since=datetime.now(timezone.utc))
+    step = _log(session, file, "pulled_back", actor=actor, to_post=last["from_post"])
+    _bump(session, file_id, **pulled_back(last), held_since=datetime.now(UTC))
     return step
 
 
-def park(session: Session, actor: Actor, file: dict, parked: bool, remarks: str) -> dict:
+def park(session: Session, actor: Actor, file: dict, parked: bool, remarks: str) -> dict:  # noqa: PLR0917  (services/files/service.py calls it positionally; keyword-only once that file is free)
     if (file["status"] == "parked") == parked:
         raise Conflict(f"file {file['file_number']} is {'already' if parked else 'not'} parked")
     _bump(session, file["id"], status="parked" if parked else "open")
-    return _log(session, file, "parked" if parked else "unparked", actor, to_post=file["holder_post"],
-                remarks=remarks)
+    return _log(
+        session, file, "parked" if parked else "unparked", actor=actor, to_post=file["holder_post"], remarks=remarks
+    )
 
 
-def close(session: Session, actor: Actor, file: dict, remarks: str) -> dict:
+def close(session: Session, actor: Actor, file: dict, remarks: str) -> dict:  # noqa: PLR0917  (services/files/service.py calls it positionally; keyword-only once that file is free)
     """Only the post that created the file closes it (rule 5), and only while it holds it."""
     if file["creator_post"] != actor.post_id:
         raise Forbidden(f"only its creator ({file['creator_post']}) closes file {file['file_number']}")
-    pending = session.execute(select(func.count()).select_from(drafts).where(
-        drafts.c.file_id == file["id"], drafts.c.status == "draft")).scalar_one()
+    pending = session.execute(
+        select(func.count()).select_from(drafts).where(drafts.c.file_id == file["id"], drafts.c.status == "draft")
+    ).scalar_one()
     if pending:
         raise Conflict(f"file {file['file_number']} has {pending} draft(s) not yet approved: approve or withdraw them")
-    _bump(session, file["id"], status="closed", closed_at=datetime.now(timezone.utc), due_date=None)
-    return _log(session, file, "closed", actor, to_post=file["holder_post"], remarks=remarks)
+    _bump(session, file["id"], status="closed", closed_at=datetime.now(UTC), due_date=None)
+    return _log(session, file, "closed", actor=actor, to_post=file["holder_post"], remarks=remarks)
 
 
-def request_reopen(session: Session, actor: Actor, file_id: str, supervises: Supervises, remarks: str) -> dict:
+def request_reopen(session: Session, actor: Actor, file_id: str, supervises: Supervises, remarks: str) -> dict:  # noqa: PLR0917  (services/files/service.py calls it positionally; keyword-only once that file is free)
     file, _ = visible(session, actor, file_id, supervises, lock=True)
     require_holder(actor, file, f"file {file['file_number']}")
     if file["status"] != "closed":
         raise Conflict(f"file {file['file_number']} is not closed")
     _bump(session, file_id, reopen_requested_by=actor.post_id)
-    return _log(session, file, "reopen_asked", actor, to_post=file["holder_post"], remarks=remarks)
+    return _log(session, file, "reopen_asked", actor=actor, to_post=file["holder_post"], remarks=remarks)
 
 
-def approve_reopen(session: Session, actor: Actor, file_id: str, supervisors: list[str], supervises: Supervises,
-                   remarks: str) -> dict:
+def approve_reopen(  # noqa: PLR0917  (services/files/service.py calls it positionally; keyword-only once that file is free)
+    session: Session,
+    actor: Actor,
+    file_id: str,
+    supervisors: list[str],
+    supervises: Supervises,
+    remarks: str,
+) -> dict:
     """A supervisor of the post that asked approves: the file is open again, with that post.
     The posts above the one that asked (`supervisors`) may see the file for this."""
     approver = bool(acting_posts(actor) & set(supervisors))
@@ -377,38 +615,60 @@ def approve_reopen(session: Session, actor: Actor, file_id: str, supervisors: li
         raise Conflict(f"nobody has asked to reopen file {file['file_number']}")
     if not approver:
         raise Forbidden(f"a supervisor of {file['reopen_requested_by']} approves reopening")
-    _bump(session, file_id, status="open", closed_at=None, reopen_requested_by=None,
-          holder_post=file["reopen_requested_by"], opened=True, held_since=datetime.now(timezone.utc))
-    return _log(session, file, "reopened", actor, to_post=file["reopen_requested_by"], remarks=remarks)
+    _bump(
+        session,
+        file_id,
+        status="open",
+        closed_at=None,
+        reopen_requested_by=None,
+        holder_post=file["reopen_requested_by"],
+        opened=True,
+        held_since=datetime.now(UTC),
+    )
+    return _log(session, file, "reopened", actor=actor, to_post=file["reopen_requested_by"], remarks=remarks)
 
 
-def link(session: Session, actor: Actor, file: dict, other: dict, kind: str) -> dict:
+def link(session: Session, actor: Actor, file: dict, other: dict, kind: str) -> dict:  # noqa: PLR0917  (services/files/service.py calls it positionally; keyword-only once that file is free)
     if other["id"] == file["id"]:
         raise InvalidInput("a file cannot be linked to itself", field="other_file_id")
-    session.execute(insert(links).values(file_id=file["id"], other_id=other["id"], kind=kind, by_user=actor.user_id)
-                    .on_conflict_do_update(index_elements=[links.c.file_id, links.c.other_id], set_={"kind": kind}))
+    session.execute(
+        insert(links)
+        .values(file_id=file["id"], other_id=other["id"], kind=kind, by_user=actor.user_id)
+        .on_conflict_do_update(index_elements=[links.c.file_id, links.c.other_id], set_={"kind": kind})
+    )
     _bump(session, file["id"])
-    return {"file_id": file["id"], "other_file_id": other["id"], "other_file_number": other["file_number"],
-            "kind": kind}
+    return {
+        "file_id": file["id"],
+        "other_file_id": other["id"],
+        "other_file_number": other["file_number"],
+        "kind": kind,
+    }
 
 
 def links_of(session: Session, file_id: str) -> list[dict]:
-    rows = session.execute(select(links.c.kind, files.c.id, files.c.file_number, files.c.subject)
-                           .join(files, files.c.id == links.c.other_id).where(links.c.file_id == file_id))
+    rows = session.execute(
+        select(links.c.kind, files.c.id, files.c.file_number, files.c.subject)
+        .join(files, files.c.id == links.c.other_id)
+        .where(links.c.file_id == file_id)
+    )
     return [dict(r) for r in rows.mappings()]
 
 
 # --- lists and tracking ------------------------------------------------------------------
 
-def inbox(session: Session, actor: Actor, query: FilesQuery, today: date) -> dict:
+
+def inbox(session: Session, actor: Actor, query: FilesQuery, today: date) -> dict:  # noqa: PLR0917  (services/files/service.py calls it positionally; keyword-only once that file is free)
     """Files with the actor's post (and posts delegated to it), open or parked."""
-    where = [files.c.holder_post.in_(acting_posts(actor)), files.c.status.in_(("open", "parked"))]
+    where: list[ColumnElement[bool]] = [
+        files.c.holder_post.in_(acting_posts(actor)),
+        files.c.status.in_(("open", "parked")),
+    ]
     if query.parked is not None:
         where.append(files.c.status == ("parked" if query.parked else "open"))
     if query.overdue is not None:
         late = files.c.due_date.is_not(None) & (files.c.due_date < today)
         where.append(late if query.overdue else ~late)
-    return keyset_page(session, select(files).where(*where), files.c.id, query.after, query.limit)
+    return keyset_page(session, select(files).where(*where), files.c.id, after=query.after, limit=query.limit)
 
 
 def holdings(moves: list[dict]) -> list[dict]:
@@ -427,8 +687,14 @@ def holdings(moves: list[dict]) -> list[dict]:
 
 def unreferenced(session: Session, object_names: list[str]) -> set[str]:
     """Those of `object_names` that no correspondence item or draft version holds."""
-    held_names = set(session.execute(select(correspondence.c.object_name).where(
-        correspondence.c.object_name.in_(object_names))).scalars())
-    held_names |= set(session.execute(select(draft_versions.c.object_name).where(
-        draft_versions.c.object_name.in_(object_names))).scalars())
+    held_names = set(
+        session.execute(
+            select(correspondence.c.object_name).where(correspondence.c.object_name.in_(object_names))
+        ).scalars()
+    )
+    held_names |= set(
+        session.execute(
+            select(draft_versions.c.object_name).where(draft_versions.c.object_name.in_(object_names))
+        ).scalars()
+    )
     return set(object_names) - held_names

@@ -1,6 +1,20 @@
 """Tables of the files service, all in its own PostgreSQL schema `files`."""
-from sqlalchemy import (Boolean, Column, Date, DateTime, ForeignKey, Integer, MetaData, Sequence, String, Table,
-                        Text, UniqueConstraint, func)
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    Sequence,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 
 from eoffice.idempotency import idempotency_table
@@ -18,7 +32,8 @@ DEFAULT_OVERDUE_DAYS = 7
 
 # How an office numbers its files; an office without a row uses the defaults.
 schemes = Table(
-    "schemes", metadata,
+    "schemes",
+    metadata,
     Column("office_code", String(40), primary_key=True),
     Column("prefix", String(10), nullable=False, server_default="N"),
     Column("pattern", String(200), nullable=False, server_default=DEFAULT_PATTERN),
@@ -27,7 +42,8 @@ schemes = Table(
 
 # The office's subject heads (its "scheme of subject heads"): a file is opened under one.
 subject_heads = Table(
-    "subject_heads", metadata,
+    "subject_heads",
+    metadata,
     Column("office_code", String(40), primary_key=True),
     Column("code", String(20), primary_key=True),
     Column("title", Text, nullable=False),
@@ -35,7 +51,8 @@ subject_heads = Table(
 
 # Gap-free file serials per office, subject head and year (taken like diary numbers).
 counters = Table(
-    "counters", metadata,
+    "counters",
+    metadata,
     Column("office_code", String(40), primary_key=True),
     Column("head", String(20), primary_key=True),
     Column("year", Integer, primary_key=True),
@@ -44,7 +61,8 @@ counters = Table(
 
 # Working days a file may stay with one holder, per file category (default 7).
 category_limits = Table(
-    "category_limits", metadata,
+    "category_limits",
+    metadata,
     Column("category", String(100), primary_key=True),
     Column("working_days", Integer, nullable=False),
 )
@@ -52,10 +70,17 @@ category_limits = Table(
 computer_numbers = Sequence("computer_numbers", metadata=metadata)  # each file's internal number
 
 files = Table(
-    "files", metadata,
+    "files",
+    metadata,
     Column("id", String(36), primary_key=True),
-    Column("computer_number", Integer, computer_numbers, server_default=computer_numbers.next_value(),
-           nullable=False, unique=True),
+    Column(
+        "computer_number",
+        Integer,
+        computer_numbers,
+        server_default=computer_numbers.next_value(),
+        nullable=False,
+        unique=True,
+    ),
     Column("file_number", String(200), nullable=False, unique=True),
     Column("office_code", String(40), nullable=False, index=True),
     Column("subject_head", String(20), nullable=False),
@@ -87,7 +112,8 @@ files = Table(
 # Green notes: appended, never changed. Each commits to the one before (prev_hash); a copy of
 # each is a locked record in the object store.
 notes = Table(
-    "notes", metadata,
+    "notes",
+    metadata,
     Column("file_id", String(36), ForeignKey("files.files.id"), primary_key=True),
     Column("seq", Integer, primary_key=True),
     Column("body", Text, nullable=False),
@@ -103,7 +129,8 @@ notes = Table(
 
 # Yellow notes: drafts their author may edit or discard; confirming makes a green note.
 draft_notes = Table(
-    "draft_notes", metadata,
+    "draft_notes",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("file_id", String(36), ForeignKey("files.files.id"), nullable=False, index=True),
     Column("body", Text, nullable=False),
@@ -119,7 +146,8 @@ draft_notes = Table(
 # The right side of the file: receipts put in it and other documents, page-numbered across
 # the whole file (numbers continue from volume to volume).
 correspondence = Table(
-    "correspondence", metadata,
+    "correspondence",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("file_id", String(36), ForeignKey("files.files.id"), nullable=False, index=True),
     Column("kind", String(10), nullable=False),  # receipt, document
@@ -140,7 +168,8 @@ correspondence = Table(
 )
 
 drafts = Table(
-    "drafts", metadata,
+    "drafts",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("file_id", String(36), ForeignKey("files.files.id"), nullable=False, index=True),
     Column("title", Text, nullable=False),
@@ -152,7 +181,8 @@ drafts = Table(
 )
 
 draft_versions = Table(
-    "draft_versions", metadata,
+    "draft_versions",
+    metadata,
     Column("draft_id", Integer, ForeignKey("files.drafts.id"), primary_key=True),
     Column("version", Integer, primary_key=True),
     Column("body", Text, nullable=False),
@@ -166,7 +196,8 @@ draft_versions = Table(
 )
 
 movements = Table(
-    "movements", metadata,
+    "movements",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("file_id", String(36), ForeignKey("files.files.id"), nullable=False, index=True),
     Column("action", String(20), nullable=False),
@@ -179,7 +210,8 @@ movements = Table(
 )
 
 links = Table(
-    "links", metadata,
+    "links",
+    metadata,
     Column("file_id", String(36), ForeignKey("files.files.id"), primary_key=True),
     Column("other_id", String(36), ForeignKey("files.files.id"), primary_key=True),
     Column("kind", String(10), nullable=False),  # link (considered together), reference

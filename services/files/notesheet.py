@@ -6,12 +6,13 @@ chain, and the file row keeps the count and the last hash. Each green note is al
 a locked record (object lock, compliance mode) to the object store. `verify` recomputes the
 chain from the database and compares every note with its locked record, so a change made
 behind the service's back, in the database or in the store, is found and reported."""
+
 from __future__ import annotations
 
 import hashlib
 import io
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -31,11 +32,22 @@ def record_name(file_id: str, seq: int) -> str:
 
 def canonical(note: dict) -> bytes:
     """The bytes a note's hash covers: its content, author, time and the previous hash."""
-    confirmed = note["confirmed_at"].astimezone(timezone.utc).isoformat()
-    return json.dumps({"file_id": note["file_id"], "seq": note["seq"], "body": note["body"],
-                       "author_user": note["author_user"], "author_post": note["author_post"],
-                       "refs": note["refs"], "confirmed_at": confirmed, "prev_hash": note["prev_hash"]},
-                      ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    confirmed = note["confirmed_at"].astimezone(UTC).isoformat()
+    return json.dumps(
+        {
+            "file_id": note["file_id"],
+            "seq": note["seq"],
+            "body": note["body"],
+            "author_user": note["author_user"],
+            "author_post": note["author_post"],
+            "refs": note["refs"],
+            "confirmed_at": confirmed,
+            "prev_hash": note["prev_hash"],
+        },
+        ensure_ascii=False,
+        sort_keys=True,
+        separators=(",", ":"),
+    ).encode()
 
 
 def note_hash(note: dict) -> str:
@@ -43,12 +55,19 @@ def note_hash(note: dict) -> str:
     return hashlib.sha256(canonical(note)).hexdigest()
 
 
-def next_note(file: dict, *, body: str, refs: dict, author_user: str, author_post: str,
-              confirmed_at: datetime) -> dict:
+def next_note(file: dict, *, body: str, refs: dict, author_user: str, author_post: str, confirmed_at: datetime) -> dict:
     """Returns the green note that follows the file's chain (`notes_count`, `notes_head`), with
     its sequence number, the previous note's hash and its own hash. Writes nothing."""
-    note = {"file_id": file["id"], "seq": file["notes_count"] + 1, "body": body, "author_user": author_user,
-            "author_post": author_post, "refs": refs, "confirmed_at": confirmed_at, "prev_hash": file["notes_head"]}
+    note = {
+        "file_id": file["id"],
+        "seq": file["notes_count"] + 1,
+        "body": body,
+        "author_user": author_user,
+        "author_post": author_post,
+        "refs": refs,
+        "confirmed_at": confirmed_at,
+        "prev_hash": file["notes_head"],
+    }
     return {**note, "hash": note_hash(note)}
 
 
@@ -68,16 +87,19 @@ def chain_problems(rows: list[dict], *, notes_count: int, notes_head: str | None
             problems.append(f"{label} was changed in the database: its content no longer matches its hash")
         previous = note["hash"]
     if notes_count != len(rows) or notes_head != previous:
-        problems.append(f"the file records {notes_count} notes ending in {notes_head}, "
-                        f"the database holds {len(rows)}: notes were deleted or added behind the service's back")
+        problems.append(
+            f"the file records {notes_count} notes ending in {notes_head}, "
+            f"the database holds {len(rows)}: notes were deleted or added behind the service's back"
+        )
     return problems
 
 
 def _check_refs(file: dict, refs: Refs, last_page: int) -> dict:
     bad_pages = [p for p in refs.pages if not 1 <= p <= last_page]
     if bad_pages:
-        raise InvalidInput(f"file {file['file_number']} has no page {bad_pages[0]} (it has {last_page})",
-                           field="refs.pages")
+        raise InvalidInput(
+            f"file {file['file_number']} has no page {bad_pages[0]} (it has {last_page})", field="refs.pages"
+        )
     bad_notes = [n for n in refs.notes if not 1 <= n <= file["notes_count"]]
     if bad_notes:
         raise InvalidInput(f"file {file['file_number']} has no note {bad_notes[0]}", field="refs.notes")
@@ -86,40 +108,79 @@ def _check_refs(file: dict, refs: Refs, last_page: int) -> dict:
 
 def append_green(session: Session, *, store: DocumentStore, actor: Actor, file: dict, body: str, refs: dict) -> dict:
     """Appends a green note to the locked file row's chain and writes its locked record."""
-    note = next_note(file, body=body, refs=refs, author_user=actor.user_id, author_post=actor.post_id,
-                     confirmed_at=datetime.now(timezone.utc))
+    note = next_note(
+        file,
+        body=body,
+        refs=refs,
+        author_user=actor.user_id,
+        author_post=actor.acting_post(),
+        confirmed_at=datetime.now(UTC),
+    )
     seq = note["seq"]
     years = RECORD_CATEGORIES[file["record_category"]] or REVIEW_AFTER_YEARS
-    stored = store.put(io.BytesIO(canonical(note)), content_type="application/json", name=record_name(file["id"], seq),
-                       retain_until=datetime.now(timezone.utc) + timedelta(days=365 * years))
+    stored = store.put(
+        io.BytesIO(canonical(note)),
+        content_type="application/json",
+        name=record_name(file["id"], seq),
+        retain_until=datetime.now(UTC) + timedelta(days=365 * years),
+    )
     note.update(record_name=stored.name, record_version=stored.version_id)
     session.execute(notes.insert().values(**note))
-    session.execute(update(files).where(files.c.id == file["id"]).values(
-        notes_count=seq, notes_head=note["hash"], version=files.c.version + 1))
+    session.execute(
+        update(files)
+        .where(files.c.id == file["id"])
+        .values(notes_count=seq, notes_head=note["hash"], version=files.c.version + 1)
+    )
     return note
 
 
-def write(session: Session, *, store: DocumentStore, actor: Actor, file: dict, body: str, refs: Refs, green: bool,
-          last_page: int) -> dict:
+def write(
+    session: Session,
+    *,
+    store: DocumentStore,
+    actor: Actor,
+    file: dict,
+    body: str,
+    refs: Refs,
+    green: bool,
+    last_page: int,
+) -> dict:
     """Writes a note on a file the actor holds: green at once, or a yellow draft."""
     checked = _check_refs(file, refs, last_page)
     if green:
-        return {**append_green(session, store=store, actor=actor, file=file, body=body, refs=checked),
-                "colour": "green"}
-    row = session.execute(draft_notes.insert().values(
-        file_id=file["id"], body=body, author_user=actor.user_id, author_post=actor.post_id, refs=checked)
-        .returning(*draft_notes.c)).mappings().one()
+        return {
+            **append_green(session, store=store, actor=actor, file=file, body=body, refs=checked),
+            "colour": "green",
+        }
+    row = (
+        session.execute(
+            draft_notes.insert()
+            .values(file_id=file["id"], body=body, author_user=actor.user_id, author_post=actor.post_id, refs=checked)
+            .returning(*draft_notes.c)
+        )
+        .mappings()
+        .one()
+    )
     return {**row, "colour": "yellow"}
 
 
-def _own_draft(session: Session, actor: Actor, file: dict, note_id: int, version: int) -> dict:
-    row = session.execute(select(draft_notes).where(draft_notes.c.id == note_id, draft_notes.c.file_id == file["id"])
-                          .with_for_update()).mappings().first()
+def _own_draft(session: Session, actor: Actor, file: dict, *, note_id: int, version: int) -> dict:
+    row = (
+        session.execute(
+            select(draft_notes)
+            .where(draft_notes.c.id == note_id, draft_notes.c.file_id == file["id"])
+            .with_for_update()
+        )
+        .mappings()
+        .first()
+    )
     if row is None:
         raise NotFound(f"file {file['file_number']} has no yellow note {note_id}")
     if row["state"] == "confirmed":
-        raise Conflict(f"note {note_id} is green now (note {row['confirmed_seq']}): green notes never change; "
-                       "write a new note to correct it")
+        raise Conflict(
+            f"note {note_id} is green now (note {row['confirmed_seq']}): green notes never change; "
+            "write a new note to correct it"
+        )
     if row["state"] == "discarded":
         raise Conflict(f"yellow note {note_id} was discarded")
     if row["author_user"] != actor.user_id:
@@ -129,33 +190,59 @@ def _own_draft(session: Session, actor: Actor, file: dict, note_id: int, version
     return dict(row)
 
 
-def edit_draft(session: Session, *, actor: Actor, file: dict, note_id: int, body: str, refs: Refs, version: int,
-               last_page: int) -> dict:
-    _own_draft(session, actor, file, note_id, version)
-    return {**session.execute(update(draft_notes).where(draft_notes.c.id == note_id).values(
-        body=body, refs=_check_refs(file, refs, last_page), version=version + 1,
-        updated_at=datetime.now(timezone.utc)).returning(*draft_notes.c)).mappings().one(), "colour": "yellow"}
+def edit_draft(
+    session: Session, *, actor: Actor, file: dict, note_id: int, body: str, refs: Refs, version: int, last_page: int
+) -> dict:
+    _own_draft(session, actor, file, note_id=note_id, version=version)
+    return {
+        **session.execute(
+            update(draft_notes)
+            .where(draft_notes.c.id == note_id)
+            .values(
+                body=body, refs=_check_refs(file, refs, last_page), version=version + 1, updated_at=datetime.now(UTC)
+            )
+            .returning(*draft_notes.c)
+        )
+        .mappings()
+        .one(),
+        "colour": "yellow",
+    }
 
 
 def discard_draft(session: Session, *, actor: Actor, file: dict, note_id: int, version: int) -> dict:
-    _own_draft(session, actor, file, note_id, version)
-    return {**session.execute(update(draft_notes).where(draft_notes.c.id == note_id).values(
-        state="discarded", version=version + 1).returning(*draft_notes.c)).mappings().one(), "colour": "yellow"}
+    _own_draft(session, actor, file, note_id=note_id, version=version)
+    return {
+        **session.execute(
+            update(draft_notes)
+            .where(draft_notes.c.id == note_id)
+            .values(state="discarded", version=version + 1)
+            .returning(*draft_notes.c)
+        )
+        .mappings()
+        .one(),
+        "colour": "yellow",
+    }
 
 
-def confirm_draft(session: Session, *, store: DocumentStore, actor: Actor, file: dict, note_id: int,
-                  version: int) -> dict:
+def confirm_draft(
+    session: Session, *, store: DocumentStore, actor: Actor, file: dict, note_id: int, version: int
+) -> dict:
     """Makes a yellow note green: appended to the chain, from then on unchangeable."""
-    draft = _own_draft(session, actor, file, note_id, version)
+    draft = _own_draft(session, actor, file, note_id=note_id, version=version)
     note = append_green(session, store=store, actor=actor, file=file, body=draft["body"], refs=draft["refs"])
-    session.execute(update(draft_notes).where(draft_notes.c.id == note_id).values(
-        state="confirmed", confirmed_seq=note["seq"], version=version + 1))
+    session.execute(
+        update(draft_notes)
+        .where(draft_notes.c.id == note_id)
+        .values(state="confirmed", confirmed_seq=note["seq"], version=version + 1)
+    )
     return {**note, "colour": "green"}
 
 
 def green_notes(session: Session, file_id: str) -> list[dict]:
-    return [dict(n) for n in session.execute(select(notes).where(notes.c.file_id == file_id)
-                                             .order_by(notes.c.seq)).mappings()]
+    return [
+        dict(n)
+        for n in session.execute(select(notes).where(notes.c.file_id == file_id).order_by(notes.c.seq)).mappings()
+    ]
 
 
 def green_note(session: Session, file: dict, seq: int) -> dict:
@@ -167,9 +254,18 @@ def green_note(session: Session, file: dict, seq: int) -> dict:
 
 def yellow_notes(session: Session, actor: Actor, file_id: str) -> list[dict]:
     """The actor's own drafts on the file (nobody else sees a draft)."""
-    return [dict(n) for n in session.execute(select(draft_notes).where(
-        draft_notes.c.file_id == file_id, draft_notes.c.state == "draft",
-        draft_notes.c.author_user == actor.user_id).order_by(draft_notes.c.id)).mappings()]
+    return [
+        dict(n)
+        for n in session.execute(
+            select(draft_notes)
+            .where(
+                draft_notes.c.file_id == file_id,
+                draft_notes.c.state == "draft",
+                draft_notes.c.author_user == actor.user_id,
+            )
+            .order_by(draft_notes.c.id)
+        ).mappings()
+    ]
 
 
 def verify(session: Session, store: DocumentStore, file: dict) -> dict:
@@ -197,6 +293,7 @@ def check(file: dict, rows: list[dict], store: DocumentStore) -> dict:
             problems.append(f"{label}'s record was overwritten in the store (the locked original is intact)")
     stored = store.names(f"notes/{file['id']}/", locked=True)
     missing = sorted(set(stored) - {n["record_name"] for n in rows})
-    problems += [f"{name.rsplit('/', 1)[-1]} is in the object store but not in the database (deleted?)"
-                 for name in missing]
+    problems += [
+        f"{name.rsplit('/', 1)[-1]} is in the object store but not in the database (deleted?)" for name in missing
+    ]
     return {"intact": not problems, "notes": len(rows), "problems": problems}

@@ -5,6 +5,7 @@ Each counts in PostgreSQL (GROUP BY, COUNT FILTER, window RANK) so a report cost
 grouped rows however many files there are; only "overdue" looks at files one by one, because
 working days depend on the holder office's calendar, which the directory service keeps. Days
 and months are those of the office day (IST), as everywhere else in the files service."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -71,46 +72,93 @@ def _calendars(posts, ask) -> dict:
     return ask("calendars_of_posts", posts) if posts else {}
 
 
-def pendency(session: Session, offices, today: date, ask) -> dict:
+def pendency(session: Session, offices, *, today: date, ask) -> dict:
     """Open and parked files by the post holding them and by that post's office: pendency is
     work waiting on someone, so it is counted where the file sits, not where it was opened."""
-    rows = session.execute(
-        select(files.c.holder_post.label("post"), func.count().label("pending"),
-               func.count().filter(files.c.due_date < today).label("overdue"))
-        .where(files.c.status != "closed", _in_scope(offices)).group_by(files.c.holder_post)).mappings().all()
+    rows = (
+        session.execute(
+            select(
+                files.c.holder_post.label("post"),
+                func.count().label("pending"),
+                func.count().filter(files.c.due_date < today).label("overdue"),
+            )
+            .where(files.c.status != "closed", _in_scope(offices))
+            .group_by(files.c.holder_post)
+        )
+        .mappings()
+        .all()
+    )
     calendars = _calendars((r["post"] for r in rows), ask)
-    by_post = sorted(({"post": r["post"], "office_code": calendars[r["post"]]["office_code"],
-                       "pending": r["pending"], "overdue": r["overdue"]} for r in rows),
-                     key=lambda r: (r["office_code"], r["post"]))
-    by_office = [{"office_code": office, "pending": sum(p["pending"] for p in group),
-                  "overdue": sum(p["overdue"] for p in group)}
-                 for office, group in ((o, list(g)) for o, g in groupby(by_post, key=lambda r: r["office_code"]))]
+    by_post = sorted(
+        (
+            {
+                "post": r["post"],
+                "office_code": calendars[r["post"]]["office_code"],
+                "pending": r["pending"],
+                "overdue": r["overdue"],
+            }
+            for r in rows
+        ),
+        key=lambda r: (r["office_code"], r["post"]),
+    )
+    by_office = [
+        {
+            "office_code": office,
+            "pending": sum(p["pending"] for p in group),
+            "overdue": sum(p["overdue"] for p in group),
+        }
+        for office, group in ((o, list(g)) for o, g in groupby(by_post, key=lambda r: r["office_code"]))
+    ]
     return {"by_post": by_post, "by_office": by_office}
 
 
-def overdue(session: Session, offices, today: date, ask) -> dict:
+def overdue(session: Session, offices, *, today: date, ask) -> dict:
     """Files kept by their current holder longer than their category allows, in working days
     of the holder's office. A stay of N working days needs at least N+1 calendar days, so SQL
     drops every file that cannot be late yet; only the rest are counted against a calendar."""
     limit = func.coalesce(category_limits.c.working_days, DEFAULT_OVERDUE_DAYS)
     since = _ist_day(files.c.held_since)
-    rows = session.execute(
-        select(files.c.id.label("file_id"), files.c.file_number, files.c.subject, files.c.holder_post,
-               files.c.held_since, since.label("since_day"), limit.label("limit"))
-        .select_from(files.outerjoin(category_limits, category_limits.c.category == files.c.category))
-        .where(files.c.status != "closed", _in_scope(offices), since + (limit + 1) <= today)
-        .order_by(files.c.held_since, files.c.file_number)).mappings().all()
+    rows = (
+        session.execute(
+            select(
+                files.c.id.label("file_id"),
+                files.c.file_number,
+                files.c.subject,
+                files.c.holder_post,
+                files.c.held_since,
+                since.label("since_day"),
+                limit.label("limit"),
+            )
+            .select_from(files.outerjoin(category_limits, category_limits.c.category == files.c.category))
+            .where(files.c.status != "closed", _in_scope(offices), since + (limit + 1) <= today)
+            .order_by(files.c.held_since, files.c.file_number)
+        )
+        .mappings()
+        .all()
+    )
     calendars = _calendars((r["holder_post"] for r in rows), ask)
     items = []
     for r in rows:
         cal = calendars[r["holder_post"]]
-        days = workdays.working_days_between(r["since_day"], today, frozenset(cal["weekly_off"]),
-                                             frozenset(date.fromisoformat(d) for d in cal["holidays"]))
+        days = workdays.working_days_between(
+            r["since_day"],
+            today,
+            frozenset(cal["weekly_off"]),
+            frozenset(date.fromisoformat(d) for d in cal["holidays"]),
+        )
         if days > r["limit"]:
-            items.append({"file_id": r["file_id"], "file_number": r["file_number"], "subject": r["subject"],
-                          "holder_post": r["holder_post"], "office_code": cal["office_code"],
-                          "held_since": r["held_since"].astimezone(IST).isoformat(), "working_days": days,
-                          "limit": r["limit"]})
+            items.append(
+                {
+                    "file_id": r["file_id"],
+                    "file_number": r["file_number"],
+                    "subject": r["subject"],
+                    "holder_post": r["holder_post"],
+                    "office_code": cal["office_code"],
+                    "held_since": r["held_since"].astimezone(IST).isoformat(),
+                    "working_days": days,
+                    "limit": r["limit"],
+                }
+            )
     return {"items": items}
 
 
@@ -118,20 +166,42 @@ def levels(session: Session, offices) -> dict:
     """How many posts a decided (closed) file passed through before its decision: the
     distinct posts it was created with or sent to. Fewer levels means quicker decisions, the
     aim of delayering; the overall average is over files, not an average of office averages."""
-    per_file = (select(files.c.office_code, func.count(distinct(movements.c.to_post)).label("levels"))
-                .select_from(files.outerjoin(movements, and_(movements.c.file_id == files.c.id,
-                                                             movements.c.action.in_(("created", "sent")))))
-                .where(files.c.status == "closed", _in_scope(offices))
-                .group_by(files.c.id, files.c.office_code).subquery())
-    rows = session.execute(
-        select(per_file.c.office_code, func.grouping(per_file.c.office_code).label("total"),
-               func.count().label("decided"), func.round(func.avg(per_file.c.levels), 2).label("average_levels"))
-        .group_by(func.rollup(per_file.c.office_code)).order_by(per_file.c.office_code)).mappings().all()
+    per_file = (
+        select(files.c.office_code, func.count(distinct(movements.c.to_post)).label("levels"))
+        .select_from(
+            files.outerjoin(
+                movements, and_(movements.c.file_id == files.c.id, movements.c.action.in_(("created", "sent")))
+            )
+        )
+        .where(files.c.status == "closed", _in_scope(offices))
+        .group_by(files.c.id, files.c.office_code)
+        .subquery()
+    )
+    rows = (
+        session.execute(
+            select(
+                per_file.c.office_code,
+                func.grouping(per_file.c.office_code).label("total"),
+                func.count().label("decided"),
+                func.round(func.avg(per_file.c.levels), 2).label("average_levels"),
+            )
+            .group_by(func.rollup(per_file.c.office_code))
+            .order_by(per_file.c.office_code)
+        )
+        .mappings()
+        .all()
+    )
     total = next((r for r in rows if r["total"]), None)  # ROLLUP's grand total (none if no files)
     decided = total["decided"] if total else 0
-    return {"decided": decided, "average_levels": float(total["average_levels"]) if decided else 0.0,
-            "by_office": [{"office_code": r["office_code"], "decided": r["decided"],
-                           "average_levels": float(r["average_levels"])} for r in rows if not r["total"]]}
+    return {
+        "decided": decided,
+        "average_levels": float(total["average_levels"]) if total and decided else 0.0,
+        "by_office": [
+            {"office_code": r["office_code"], "decided": r["decided"], "average_levels": float(r["average_levels"])}
+            for r in rows
+            if not r["total"]
+        ],
+    }
 
 
 def monthly(session: Session, offices, year: int) -> dict:
@@ -140,14 +210,28 @@ def monthly(session: Session, offices, year: int) -> dict:
     start, end = _year_bounds(year)
     month = func.to_char(func.timezone(ZONE, movements.c.at), "YYYY-MM")
     action = movements.c.action
-    rows = session.execute(
-        select(files.c.office_code, month.label("month"), func.count().filter(action == "created").label("created"),
-               func.count().filter(action == "sent").label("moved"),
-               func.count().filter(action == "closed").label("closed"))
-        .select_from(movements.join(files, files.c.id == movements.c.file_id))
-        .where(action.in_(("created", "sent", "closed")), movements.c.at >= start, movements.c.at < end,
-               _in_scope(offices))
-        .group_by(files.c.office_code, month).order_by(files.c.office_code, month)).mappings().all()
+    rows = (
+        session.execute(
+            select(
+                files.c.office_code,
+                month.label("month"),
+                func.count().filter(action == "created").label("created"),
+                func.count().filter(action == "sent").label("moved"),
+                func.count().filter(action == "closed").label("closed"),
+            )
+            .select_from(movements.join(files, files.c.id == movements.c.file_id))
+            .where(
+                action.in_(("created", "sent", "closed")),
+                movements.c.at >= start,
+                movements.c.at < end,
+                _in_scope(offices),
+            )
+            .group_by(files.c.office_code, month)
+            .order_by(files.c.office_code, month)
+        )
+        .mappings()
+        .all()
+    )
     return {"year": year, "rows": [dict(r) for r in rows]}
 
 
@@ -157,34 +241,47 @@ def ranking(session: Session, offices, year: int) -> dict:
     closed twice is one file closed). Ties share a rank, and the next rank skips (1, 1, 3)."""
     start, end = _year_bounds(year)
     action = movements.c.action
-    counts = (select(files.c.office_code, func.count(distinct(files.c.id)).label("handled"),
-                     func.count(distinct(files.c.id)).filter(action == "created").label("created"),
-                     func.count(distinct(files.c.id)).filter(action == "closed").label("closed"))
-              .select_from(movements.join(files, files.c.id == movements.c.file_id))
-              .where(movements.c.at >= start, movements.c.at < end, _in_scope(offices))
-              .group_by(files.c.office_code).subquery())
+    counts = (
+        select(
+            files.c.office_code,
+            func.count(distinct(files.c.id)).label("handled"),
+            func.count(distinct(files.c.id)).filter(action == "created").label("created"),
+            func.count(distinct(files.c.id)).filter(action == "closed").label("closed"),
+        )
+        .select_from(movements.join(files, files.c.id == movements.c.file_id))
+        .where(movements.c.at >= start, movements.c.at < end, _in_scope(offices))
+        .group_by(files.c.office_code)
+        .subquery()
+    )
     rank = func.rank().over(order_by=counts.c.handled.desc()).label("rank")
-    rows = session.execute(select(rank, counts.c.office_code, counts.c.handled, counts.c.created, counts.c.closed)
-                           .order_by(rank, counts.c.office_code)).mappings().all()
+    rows = (
+        session.execute(
+            select(rank, counts.c.office_code, counts.c.handled, counts.c.created, counts.c.closed).order_by(
+                rank, counts.c.office_code
+            )
+        )
+        .mappings()
+        .all()
+    )
     return {"year": year, "rows": [dict(r) for r in rows]}
 
 
-def run(session: Session, actor: Actor, name: str, params: dict, today: date, ask) -> dict:
+def run(session: Session, actor: Actor, name: str, params: dict, today: date, ask) -> dict:  # noqa: PLR0917  (services/files/service.py calls it positionally; keyword-only once that file is free)
     """Runs the report `name` over the offices the actor oversees; `ask(method, *args)` asks
     the directory service (offices below an office, calendars of posts)."""
     if not (actor.has_role("system_admin") or actor.has_role("supervisor")):
         raise Forbidden("reports are for supervisors and the system admin")
     if name not in REPORTS:
         raise InvalidInput(f"no report {name!r}: the reports are {', '.join(REPORTS)}", field="name")
-    query = parse(YearParams if name in ("monthly", "ranking") else Params, params)
+    query: Params = parse(YearParams, params) if name in ("monthly", "ranking") else parse(Params, params)
     offices = _scope(actor, query.office_code, ask)
     if name == "pendency":
-        body = pendency(session, offices, today, ask)
+        body = pendency(session, offices, today=today, ask=ask)
     elif name == "overdue":
-        body = overdue(session, offices, today, ask)
+        body = overdue(session, offices, today=today, ask=ask)
     elif name == "levels":
         body = levels(session, offices)
-    else:
-        year = query.year or today.year
+    else:  # monthly or ranking, whose parameters are YearParams
+        year = (query.year if isinstance(query, YearParams) else None) or today.year
         body = (monthly if name == "monthly" else ranking)(session, offices, year)
     return {"report": name, "today": today.isoformat(), "office_code": query.office_code, **body}

@@ -33,6 +33,9 @@ async def lifespan(app: FastAPI):
         raise
     app.state.settings = settings
     app.state.rpc = RpcPool(settings.amqp_uri, size=16, context=lambda: {"request_id": current_request_id()})
+    # An upload's answer waits for the owning service to check it (eoffice.intake).
+    app.state.upload_rpc = RpcPool(settings.amqp_uri, size=4, timeout=settings.rpc_timeout + settings.intake_timeout,
+                                   context=lambda: {"request_id": current_request_id()})
     # Readiness must answer quickly even when a service is dead.
     app.state.health_rpc = RpcPool(settings.amqp_uri, size=8, timeout=3)
     # One unit of work per worker process: sign-in sessions are checked on every request.
@@ -41,6 +44,7 @@ async def lifespan(app: FastAPI):
     app.state.actors = auth.RecentActors()  # who each session acts as, as the directory said lately
     yield
     app.state.rpc.close()
+    app.state.upload_rpc.close()
     app.state.health_rpc.close()
     app.state.db.engine.dispose()
 

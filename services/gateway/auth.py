@@ -21,7 +21,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 from fastapi import APIRouter, Depends, Request
@@ -47,7 +47,8 @@ bearer = HTTPBearer(auto_error=False, description="An access token from /auth/si
 class SignIn(BaseModel):
     email: Text = Field(min_length=3, max_length=200, examples=["officer@up.gov.in"])
     password: Text = Field(min_length=1, max_length=200)
-    post_code: Text | None = Field(None, max_length=60, description="the post to act as; default: the first regular post")
+    post_code: Text | None = Field(None, max_length=60,
+                                   description="the post to act as; default: the first regular post")
 
 
 class Refresh(BaseModel):
@@ -88,7 +89,7 @@ class Me(BaseModel):
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _digest(request: Request, refresh_token: str) -> str:
@@ -223,13 +224,15 @@ def refresh(body: Refresh, request: Request) -> Tokens:
     if reused:
         raise NotSignedIn("this refresh token was already used; the session is ended, sign in again")
     # The posting may have ended since: the directory resolves the actor afresh.
-    actor_ = Actor.model_validate(request.app.state.rpc.call("directory", "actor_for", row["employee_id"], row["post_code"]))
+    actor_ = Actor.model_validate(request.app.state.rpc.call("directory", "actor_for", row["employee_id"],
+                                                             row["post_code"]))
     return issue(request, actor_, family=row["family"])
 
 
 @router.post("/act-as", response_model=Tokens, summary="Act as another post you hold")
 def act_as(body: ActAs, request: Request, found: tuple[Actor, str] = Depends(current)) -> Tokens:
-    actor_ = Actor.model_validate(request.app.state.rpc.call("directory", "actor_for", found[0].user_id, body.post_code))
+    actor_ = Actor.model_validate(request.app.state.rpc.call("directory", "actor_for", found[0].user_id,
+                                                             body.post_code))
     _revoke(request, found[1])
     return issue(request, actor_)
 

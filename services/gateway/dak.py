@@ -17,7 +17,8 @@ from services.gateway.auth import actor
 from services.gateway.directory import IdempotencyKey
 from services.gateway.pages import Page, PageRequest, page, page_request
 from services.gateway.paths import id_path
-from services.gateway.uploads import LIMITED, diarise_with_documents, download, json_object, letter_from, named
+from services.gateway.uploads import (LIMITED, checked_by, diarise_with_documents, download, json_object, letter_from,
+                                      named)
 
 router = APIRouter(tags=["dak"], dependencies=[Depends(actor)])
 public = APIRouter(tags=["public"])
@@ -153,8 +154,8 @@ def diarise_scans(request: Request, letter: str = Form(description=LETTER_FIELD)
     metadata = letter_from(letter)
     files = [named(upload.file, upload.filename or f"scan-{n}", "scans") for n, upload in enumerate(scans, 1)]
     # dak checks the stored files (eoffice.intake) before it takes a diary number.
-    return diarise_with_documents(request.app.state.store, files, lambda uploads: _call(
-        request, "diarise", _who(who), metadata.model_dump(mode="json"), idempotency_key, uploads))
+    return diarise_with_documents(request.app.state.store, files, lambda uploads: checked_by(
+        request, "dak", "diarise", _who(who), metadata.model_dump(mode="json"), idempotency_key, uploads))
 
 
 @router.post("/receipts/email", response_model=DiarisedReceipt, status_code=201,
@@ -168,8 +169,8 @@ def diarise_email(request: Request, email: UploadFile = File(description="the me
     files = [named(email.file, email.filename or "message.eml", "email")]
     # dak reads the stored e-mail (sender, subject, date, text), fills the receipt's fields from
     # it under those given, and checks and stores each attachment.
-    return diarise_with_documents(request.app.state.store, files, lambda uploads: _call(
-        request, "diarise_email", _who(who), given, idempotency_key, uploads[0]))
+    return diarise_with_documents(request.app.state.store, files, lambda uploads: checked_by(
+        request, "dak", "diarise_email", _who(who), given, idempotency_key, uploads[0]))
 
 
 @router.get("/receipts/{receipt_id:id36}", response_model=ReceiptDetail,

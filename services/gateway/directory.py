@@ -112,7 +112,7 @@ def get_office(request: Request, who: Actor = Depends(actor), code: str = CodePa
 
 
 @router.get("/offices/{code}/posts", response_model=Page[Post], summary="Posts of an office, with holders")
-def list_posts(request: Request, who: Actor = Depends(actor), code: str = CodePath,
+def list_posts(request: Request, *, who: Actor = Depends(actor), code: str = CodePath,
                at: PageRequest = Depends(page_request)):
     return page(_rpc(request).call("directory", "list_posts", _as(who), code, at.model_dump()))
 
@@ -127,7 +127,7 @@ class WorkingDays(BaseModel):
 
 @router.get("/offices/{code}/working-days", response_model=WorkingDays,
             summary="Working days between two dates by the office's calendar")
-def working_days(request: Request, who: Actor = Depends(actor), code: str = CodePath,
+def working_days(request: Request, *, who: Actor = Depends(actor), code: str = CodePath,
                  start: date = Query(...), end: date = Query(...)):
     office = _rpc(request).call("directory", "get_office", _as(who), code)  # visible to the caller?
     return _rpc(request).call("directory", "working_days", office["code"], start.isoformat(), end.isoformat())
@@ -140,7 +140,7 @@ def get_post(request: Request, who: Actor = Depends(actor), code: str = CodePath
 
 @router.post("/posts/{code}/hand-over", response_model=HandOverResult,
              summary="Give the post a new regular holder; its pending work goes with the post")
-def hand_over(request: Request, body: HandOverRequest, who: Actor = Depends(actor), code: str = CodePath,
+def hand_over(request: Request, body: HandOverRequest, *, who: Actor = Depends(actor), code: str = CodePath,
               idempotency_key: str = IdempotencyKey):
     return _rpc(request).call("directory", "hand_over_post", _as(who),
                               {"post_code": code, **body.model_dump(mode="json")}, idempotency_key)
@@ -148,7 +148,7 @@ def hand_over(request: Request, body: HandOverRequest, who: Actor = Depends(acto
 
 @router.post("/delegations", response_model=DelegationRequest, status_code=201,
              summary="Hand a post's work to another post for a period")
-def delegate(request: Request, body: DelegationRequest, who: Actor = Depends(actor),
+def delegate(request: Request, body: DelegationRequest, *, who: Actor = Depends(actor),
              idempotency_key: str = IdempotencyKey):
     return _rpc(request).call("directory", "delegate", _as(who), body.model_dump(mode="json"), idempotency_key)
 

@@ -17,7 +17,7 @@ from services.gateway.auth import actor
 from services.gateway.directory import IdempotencyKey
 from services.gateway.pages import Page, PageRequest, page, page_request
 from services.gateway.paths import id_path
-from services.gateway.uploads import LIMITED, download, named, store_then_record
+from services.gateway.uploads import LIMITED, checked_by, download, named, store_then_record
 
 router = APIRouter(tags=["files"], dependencies=[Depends(actor)])
 FileId = id_path("file")
@@ -364,8 +364,8 @@ def _with_upload(request: Request, upload: UploadFile, record):
              summary="Upload a document to the correspondence; its pages are counted and numbered on", **LIMITED)
 def upload_document(request: Request, title: str = Form(min_length=1, max_length=500), document: UploadFile = DOCUMENT,
                     who: Actor = Depends(actor), file_id: str = FileId, idempotency_key: str = IdempotencyKey):
-    return _with_upload(request, document, lambda stored: _call(
-        request, "add_document", _who(who), file_id, {"title": title, "document": stored}, idempotency_key))
+    return _with_upload(request, document, lambda stored: checked_by(
+        request, "files", "add_document", _who(who), file_id, {"title": title, "document": stored}, idempotency_key))
 
 
 @router.post("/files/{file_id:id36}/drafts/upload", response_model=DraftOut, status_code=201,
@@ -373,8 +373,8 @@ def upload_document(request: Request, title: str = Form(min_length=1, max_length
 def upload_draft(request: Request, title: str = Form(min_length=1, max_length=500),
                  body: str = Form(min_length=1, max_length=100000), document: UploadFile = DOCUMENT,
                  who: Actor = Depends(actor), file_id: str = FileId, idempotency_key: str = IdempotencyKey):
-    return _with_upload(request, document, lambda stored: _call(
-        request, "add_draft", _who(who), file_id, {"title": title, "body": body, "document": stored},
+    return _with_upload(request, document, lambda stored: checked_by(
+        request, "files", "add_draft", _who(who), file_id, {"title": title, "body": body, "document": stored},
         idempotency_key))
 
 
@@ -384,9 +384,9 @@ def upload_revision(request: Request, body: str = Form(min_length=1, max_length=
                     version: int = Form(ge=1, le=1_000_000), document: UploadFile = DOCUMENT,
                     who: Actor = Depends(actor), file_id: str = FileId, draft_id: int = item_id(),
                     idempotency_key: str = IdempotencyKey):
-    return _with_upload(request, document, lambda stored: _call(
-        request, "revise_draft", _who(who), file_id, draft_id, {"body": body, "version": version,
-                                                                 "document": stored}, idempotency_key))
+    return _with_upload(request, document, lambda stored: checked_by(
+        request, "files", "revise_draft", _who(who), file_id, draft_id,
+        {"body": body, "version": version, "document": stored}, idempotency_key))
 
 
 DOWNLOAD = {200: {"content": {"application/octet-stream": {}}, "description": "the document as uploaded"}}

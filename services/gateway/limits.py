@@ -3,11 +3,11 @@
 worker process shares one count.
 
 Keys name a scope, its window and who is counted (`sign-in-client/300:203.0.113.7`): the
-client address (`client_address`), the e-mail being signed in to, or the signed-in user. A request over a limit is refused with
-`TooManyRequests` (429, `Retry-After`: the seconds until its window ends); refused requests
-count too, so hammering does not help. The first refusal of a key in each window is logged.
-A window may let through up to twice COUNT across its boundary; that is the price of one row
-and one statement per key."""
+client address (`client_address`), the e-mail being signed in to, or the signed-in user. A
+request over a limit is refused with `TooManyRequests` (429, `Retry-After`: the seconds until
+its window ends); refused requests count too, so hammering does not help. The first refusal
+of a key in each window is logged. A window may let through up to twice COUNT across its
+boundary; that is the price of one row and one statement per key."""
 from __future__ import annotations
 
 import ipaddress

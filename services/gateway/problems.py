@@ -58,7 +58,7 @@ RATE_LIMITED = {429: {**_documented(429, "Too many requests from this client or 
                                                   "required": True, "schema": {"type": "integer", "minimum": 1}}}}}
 
 
-def problem(request: Request, status: int, code: str, title: str, detail: str | None = None,
+def problem(request: Request, status: int, code: str, *, title: str, detail: str | None = None,
             **extra) -> JSONResponse:
     body = {"type": f"urn:eoffice:problem:{code}", "title": title, "status": status,
             "instance": request.url.path, "request_id": current_request_id()}
@@ -70,7 +70,7 @@ def problem(request: Request, status: int, code: str, title: str, detail: str | 
 
 async def _domain_error(request: Request, exc: DomainError):
     # Which input was wrong, said the same way as for a request that fails validation.
-    response = problem(request, exc.status, exc.code, exc.title, exc.detail,
+    response = problem(request, exc.status, exc.code, title=exc.title, detail=exc.detail,
                        **{k: v for k, v in exc.fields.items() if k in ("field", "errors", "retry_after")})
     if "retry_after" in exc.fields:
         response.headers["Retry-After"] = str(exc.fields["retry_after"])
@@ -80,14 +80,14 @@ async def _domain_error(request: Request, exc: DomainError):
 async def _invalid_request(request: Request, exc: RequestValidationError):
     errors = [{"field": ".".join(str(part) for part in error["loc"]), "message": error["msg"]}
               for error in exc.errors()]
-    return problem(request, 422, "invalid-input", "Some input is not valid",
-                   "; ".join(f"{e['field']}: {e['message']}" for e in errors), errors=errors)
+    return problem(request, 422, "invalid-input", title="Some input is not valid",
+                   detail="; ".join(f"{e['field']}: {e['message']}" for e in errors), errors=errors)
 
 
 async def _http_error(request: Request, exc: HTTPException):
     codes = {404: "not-found", 405: "method-not-allowed", 413: "too-large"}
     response = problem(request, exc.status_code, codes.get(exc.status_code, f"http-{exc.status_code}"),
-                       str(exc.detail))
+                       title=str(exc.detail))
     response.headers.update(exc.headers or {})
     if exc.status_code == 405:
         response.headers["Allow"] = ", ".join(allowed_methods(request.app, request.url.path))

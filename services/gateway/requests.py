@@ -53,12 +53,13 @@ class RequestContext:
             await send(message)
 
         from starlette.requests import Request
+
         from services.gateway.problems import problem
         try:
             declared = headers.get(b"content-length")
             if declared and declared.isdigit() and int(declared) > self.max_body:
-                response = problem(Request(scope), 413, "too-large", "The request body is too large",
-                                   f"at most {self.max_body} bytes are accepted", limit=self.max_body)
+                response = problem(Request(scope), 413, "too-large", title="The request body is too large",
+                                   detail=f"at most {self.max_body} bytes are accepted", limit=self.max_body)
                 return await response(scope, receive, send_with_id)
             await self.app(scope, receive, send_with_id)
         except Exception:
@@ -66,8 +67,8 @@ class RequestContext:
             # its id; the client learns nothing of the internals.
             log.exception("unexpected error on %s %s", scope.get("method"), scope.get("path"))
             if not started:
-                response = problem(Request(scope), 500, "internal", "Something went wrong on our side",
-                                   "It has been logged with this request id.")
+                response = problem(Request(scope), 500, "internal", title="Something went wrong on our side",
+                                   detail="It has been logged with this request id.")
                 await response(scope, receive, send_with_id)
         finally:
             _request_id.reset(token)

@@ -42,6 +42,12 @@ def limited(request: Request, who: Actor = Depends(actor)) -> None:
 LIMITED = {"dependencies": [Depends(limited)], "responses": problems.RATE_LIMITED}
 
 
+def checked_by(request: Request, service: str, method: str, *args):
+    """Calls the service that checks and records an upload, waiting for its checks
+    (EOFFICE_INTAKE_TIMEOUT) on top of the usual RPC timeout."""
+    return request.app.state.upload_rpc.call(service, method, *args)
+
+
 def named(stream: BinaryIO, filename: str, field: str) -> tuple[str, BinaryIO]:
     """An uploaded file with its name as it will be recorded (InvalidInput naming `field`, the
     form field it came in); its bytes are the owning service's to check."""

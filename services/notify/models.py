@@ -1,4 +1,5 @@
 """Tables of the notify service, all in its own PostgreSQL schema `notify`."""
+
 from sqlalchemy import MetaData
 
 from eoffice.messaging import messaging_tables

@@ -17,8 +17,10 @@ from sqlalchemy import func, select
 
 from eoffice.db import make_engine
 from eoffice.programs import programs
-from services.dak.models import movements as receipt_movements, receipts
-from services.files.models import files, movements as file_movements
+from services.dak.models import movements as receipt_movements
+from services.dak.models import receipts
+from services.files.models import files
+from services.files.models import movements as file_movements
 from tests.support.load import MixedLoad
 from tests.support.system import REPO, wait_for_whole_cluster
 
@@ -83,12 +85,15 @@ def test_broker_restarted_twice_under_load(gateway, supervisor, readiness, setti
     load.start()
     time.sleep(10)
     returned = []
-    for _ in range(2):
-        part("stop", "rabbitmq")
-        time.sleep(15)
-        part("start", "rabbitmq")
-        returned.append(time.monotonic())
-        time.sleep(20)
+    try:
+        for _ in range(2):
+            part("stop", "rabbitmq")
+            time.sleep(15)
+            part("start", "rabbitmq")
+            returned.append(time.monotonic())
+            time.sleep(20)
+    finally:
+        part("start", "rabbitmq")  # whatever happened, the broker is left running
     ready_at = readiness.first_ready_after(returned[-1])
     deadline = returned[-1] + 60
     while ready_at is None and time.monotonic() < deadline:

@@ -39,7 +39,8 @@ def gateway_url(migrated):
 @pytest.mark.timeout(900)  # about 60 operations, each tried many ways
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(gateway_url):
     token = httpx.post(f"{gateway_url}/auth/sign-in",
-                       json={"email": "ankit.srivastava@up.gov.in", "password": load.DEMO_PASSWORD}).json()["access_token"]
+                       json={"email": "ankit.srivastava@up.gov.in", "password": load.DEMO_PASSWORD}
+                       ).json()["access_token"]
     result = subprocess.run(
         [sys.executable, "-m", "schemathesis.cli", "run", f"{gateway_url}/openapi.json", "--checks", "all",
          # Valid-looking input is often refused by rules the schema cannot state (unknown codes,

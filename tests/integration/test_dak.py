@@ -100,7 +100,8 @@ def test_pending_work_follows_the_post_to_its_new_holder(api):
     handed = api.post(f"/api/v1/posts/{post}/hand-over", headers={**admin, **key()},
                       json={"employee_id": newcomer["employee_id"], "start_date": TODAY.isoformat()})
     assert handed.status_code == 200, handed.text
-    signed = api.post("/api/v1/auth/sign-in", json={"email": newcomer["email"], "password": PASSWORD, "post_code": post})
+    signed = api.post("/api/v1/auth/sign-in",
+                      json={"email": newcomer["email"], "password": PASSWORD, "post_code": post})
     new_holder = auth(signed.json())
     assert receipt["id"] in {r["id"] for r in api.get("/api/v1/inbox?limit=200", headers=new_holder).json()["items"]}
     # And the new holder can act on it at once: receive the paper, then send it on.

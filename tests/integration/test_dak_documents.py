@@ -8,17 +8,17 @@ import io
 import json
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from minio import Minio
 from sqlalchemy import select
 
 from eoffice.db import UnitOfWork, make_engine
+from eoffice.intake import inspect
 from eoffice.storage import DocumentStore
 from eoffice.text import normalise
 from services.dak.models import diary_counters, outbox, scans
-from eoffice.intake import inspect
 from services.dak.service import sweep_uploads
 from tests.support import scans as fixtures
 from tests.support.demo import auth, demo_gateway, file_held_by, held_post, sign_in
@@ -274,7 +274,7 @@ def test_an_unreadable_scan_is_retried_then_reported_and_never_blocks_the_receip
 def test_the_sweep_removes_uploads_no_receipt_holds(api, clerk, store, db):
     orphan = store.put(io.BytesIO(b"left by a gateway that stopped"), name=f"scans/{uuid.uuid4()}/1")
     kept = upload(api, clerk, [("kept.png", fixtures.as_bytes(fixtures.letter_image(["kept"]), "PNG"), PNG)]).json()
-    removed = sweep_uploads(store, db, datetime.now(timezone.utc) + timedelta(minutes=1))
+    removed = sweep_uploads(store, db, datetime.now(UTC) + timedelta(minutes=1))
     assert orphan.name in removed and orphan.name not in uploads_in(store)
     assert object_of(db, kept["id"]) not in removed
     assert api.get(f"/api/v1/receipts/{kept['id']}/scans/1", headers=clerk).status_code == 200

@@ -3,14 +3,13 @@ directory service, RabbitMQ and PostgreSQL."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import jwt
 import pytest
 
 from services.directory import load
-from tests.support.demo import (PASSWORD, auth, demo, demo_gateway, held_post, holder_email, post_with_role,
-                                sign_in)
+from tests.support.demo import PASSWORD, auth, demo, demo_gateway, held_post, holder_email, post_with_role, sign_in
 from tests.support.system import LOG_DIR, wait_until
 
 pytestmark = pytest.mark.live
@@ -89,7 +88,7 @@ def test_tampered_and_expired_tokens_are_refused(api, settings):
     forged = jwt.encode(claims, "guessed-secret", algorithm="HS256")
     assert api.get("/api/v1/offices", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
     claims = jwt.decode(tokens["access_token"], options={"verify_signature": False})
-    claims["exp"] = datetime.now(timezone.utc) - timedelta(minutes=1)
+    claims["exp"] = datetime.now(UTC) - timedelta(minutes=1)
     expired = jwt.encode(claims, settings.token_secret, algorithm="HS256")
     response = api.get("/api/v1/offices", headers={"Authorization": f"Bearer {expired}"})
     assert response.status_code == 401 and "expired" in response.json()["detail"]
@@ -185,7 +184,8 @@ def test_pages_walk_every_office_once(api):
     headers = auth(sign_in(api, "SYSADM-GAD-IT"))
     seen, cursor = [], None
     while True:
-        response = api.get("/api/v1/offices", headers=headers, params={"limit": 7, **({"cursor": cursor} if cursor else {})})
+        response = api.get("/api/v1/offices", headers=headers,
+                           params={"limit": 7, **({"cursor": cursor} if cursor else {})})
         body = response.json()
         seen += [o["code"] for o in body["items"]]
         cursor = body["next_cursor"]
@@ -238,7 +238,9 @@ def test_role_matrix(api, role):
     headers = auth(sign_in(api, held_post(role, None if role == "system_admin" else "DIST-LKO")))
     own, other = held_post("section_staff", "DIST-LKO"), held_post("section_staff", "DIST-SPR")
     own_officer = held_post("officer", "DIST-LKO")
-    key = lambda: {"Idempotency-Key": uuid.uuid4().hex}
+
+    def key():
+        return {"Idempotency-Key": uuid.uuid4().hex}
     system = auth(sign_in(api, "SYSADM-GAD-IT"))
     holders_before = api.get(f"/api/v1/posts/{own}", headers=system).json()["holders"]
 

@@ -7,7 +7,7 @@ also closes on Tuesday 17 March."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import delete
@@ -37,7 +37,7 @@ def ist(month: int, day: int, hour: int = 10, year: int = 2026) -> datetime:
 
 
 def utc(year: int, month: int, day: int, hour: int) -> datetime:
-    return datetime(year, month, day, hour, tzinfo=timezone.utc)
+    return datetime(year, month, day, hour, tzinfo=UTC)
 
 
 # name: (office, status, holder, category, held_since, due_date, [(action, from, to, at)])

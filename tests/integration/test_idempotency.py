@@ -91,7 +91,8 @@ def test_another_user_reusing_a_key_for_a_new_file_gets_their_own_file(api):
     file_held_by(api, lucknow, lko_post)  # each office gets subject head "1"
     file_held_by(api, sitapur, spr_post)
     key = {"Idempotency-Key": uuid.uuid4().hex}
-    theirs = api.post("/api/v1/files", headers={**lucknow, **key}, json={"subject_head": "1", "subject": "Lucknow land"})
+    theirs = api.post("/api/v1/files", headers={**lucknow, **key},
+                      json={"subject_head": "1", "subject": "Lucknow land"})
     assert theirs.status_code == 201, theirs.text
     mine = api.post("/api/v1/files", headers={**sitapur, **key}, json={"subject_head": "1", "subject": "Sitapur well"})
     assert mine.status_code == 201, mine.text

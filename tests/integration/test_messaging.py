@@ -61,8 +61,8 @@ def seen_keys(uow, key: str) -> int:
 def test_rpc_round_trip_between_two_services(migrated, rpc):
     directory, dak = service_process("directory").start(), service_process("dak").start()
     try:
-        report = wait_until(lambda: (r := rpc.call("dak", "health"))["checks"].get("rpc:directory", {}).get("status") == "ok" and r,
-                            60, "dak reaching directory over RPC")
+        report = wait_until(lambda: (r := rpc.call("dak", "health"))["checks"].get("rpc:directory", {})
+                            .get("status") == "ok" and r, 60, "dak reaching directory over RPC")
         assert report["checks"]["database"]["status"] == "ok"
         directory.stop()
         report = rpc.call("dak", "health")
@@ -86,7 +86,8 @@ def test_outbox_event_written_while_broker_is_down_arrives_once_after_it_returns
         # What the clerk service does inside an RPC, done while no broker is there at all.
         with uow.transaction() as session:
             session.execute(ms.notes.insert().values(key=key))
-            envelope = record_event(session, ms.clerk_outbox, "test_clerk", ms.NoteRecorded(key=key), subject=key)
+            envelope = record_event(session, ms.clerk_outbox, service="test_clerk", payload=ms.NoteRecorded(key=key),
+                                    subject=key)
         with uow.transaction() as session:
             pending = session.execute(select(ms.clerk_outbox.c.published_at)
                                       .where(ms.clerk_outbox.c.id == envelope.id)).scalar_one()
@@ -118,8 +119,8 @@ def test_failing_handler_is_retried_then_dead_lettered(uow, rpc, clerk_and_tally
     event_id = rpc.call("test_clerk", "record", key, doomed=True)
 
     def letter():
-        return next((l for l in list_dead_letters(settings.amqp_uri, settings.dead_letter_queue)
-                     if l["event_id"] == event_id), None)
+        return next((dead for dead in list_dead_letters(settings.amqp_uri, settings.dead_letter_queue)
+                     if dead["event_id"] == event_id), None)
     found = wait_until(letter, 60, "the event in the dead-letter queue")
     tries = len(settings.retry_delays) + 1
     assert found["attempts"] == tries

@@ -6,7 +6,7 @@ The domain code runs in-process on the real database, in a transaction that is r
 with the clock (`eoffice.clock.now`) set to that evening."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy.orm import Session
@@ -20,8 +20,8 @@ from services.files.schemas import CreateFile, SubjectHead
 
 pytestmark = pytest.mark.live
 # New Year's Eve of this year, 20:00 UTC: 01:30 on 1 January in India.
-YEAR = datetime.now(timezone.utc).year
-EVENING = datetime(YEAR, 12, 31, 20, 0, tzinfo=timezone.utc)
+YEAR = datetime.now(UTC).year
+EVENING = datetime(YEAR, 12, 31, 20, 0, tzinfo=UTC)
 CLERK = Actor(user_id="UP-TEST-1", post_id="DAKCLK1-LKO", office_id="LKO-DAK", roles={"dak_clerk"})
 
 
@@ -41,8 +41,8 @@ def test_a_copy_made_on_new_years_eve_utc_is_numbered_in_the_new_years_diary(ses
     original = {"id": "00000000-0000-0000-0000-00000000000a", "diary_number": f"41/{YEAR}/LKO-DAK",
                 "subject": "Land records", "sender_name": "Ram Prasad", "received_date": EVENING.date(),
                 "mode": "post", "language": "hi", "security_grading": "normal", "physical": False}
-    copy = receipts.copy_for(session, CLERK, original, "DM-LKO", {"opened": False, "received": True,
-                                                                 "priority": "normal", "due_date": None})
+    copy = receipts.copy_for(session, CLERK, original, to_post="DM-LKO", fields={
+        "opened": False, "received": True, "priority": "normal", "due_date": None})
     assert copy["year"] == YEAR + 1 and copy["diary_number"] == f"1/{YEAR + 1}/LKO-DAK"
 
 

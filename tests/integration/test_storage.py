@@ -5,11 +5,10 @@ import hashlib
 import io
 import os
 import tracemalloc
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from minio.error import S3Error
-
 
 from eoffice.errors import ObjectCorrupted
 from eoffice.storage import DocumentStore
@@ -56,7 +55,7 @@ def test_readable_with_two_nodes_down(store, stopped_nodes, settings):
 
 def test_locked_record_cannot_be_deleted_or_overwritten(store):
     original = b"%PDF-1.7 signed order no. 42" + os.urandom(1000)
-    record = store.put(io.BytesIO(original), retain_until=datetime.now(timezone.utc) + timedelta(days=1))
+    record = store.put(io.BytesIO(original), retain_until=datetime.now(UTC) + timedelta(days=1))
     assert record.bucket == store.records and record.version_id
 
     raw = store._clients[0]

@@ -9,7 +9,8 @@ from fastapi.testclient import TestClient
 
 from eoffice.db import make_engine
 from services.directory import load
-from services.directory.demo import holder_email, rows as demo  # shared with deploy/bench
+from services.directory.demo import holder_email  # shared with deploy/bench
+from services.directory.demo import rows as demo
 from services.directory.models import sign_in_failures
 from services.gateway.app import create_app
 from tests.support.system import service_process, wait_until
@@ -66,9 +67,10 @@ def demo_gateway(settings, services: tuple[str, ...] = ("directory",)):
     procs = [service_process(name).start() for name in services]
     try:
         with TestClient(create_app()) as client:
-            wait_until(lambda: client.post("/api/v1/auth/sign-in", json={"email": "x@y.in", "password": "x"}).status_code == 401,
+            wait_until(lambda: client.post("/api/v1/auth/sign-in",
+                                           json={"email": "x@y.in", "password": "x"}).status_code == 401,
                        60, "directory answering")
-            client.services = dict(zip(services, procs))  # tests may stop and start them
+            client.services = dict(zip(services, procs, strict=True))  # tests may stop and start them
             yield client
     finally:
         for proc in procs:

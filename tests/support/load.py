@@ -7,14 +7,13 @@ the section officer, who reads it. Every change carries an idempotency key, kept
 request, so that whatever failed can be sent again exactly as it was (`retry_failed`)."""
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-
-import logging
 
 import httpx
 

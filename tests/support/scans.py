@@ -15,8 +15,16 @@ from tempfile import TemporaryDirectory
 from PIL import Image
 from pypdf import PdfWriter
 
-from eoffice.demo import (A5_MM, ENGLISH_LETTER, FONT, HINDI_LETTER, as_bytes, letter_image,  # noqa: F401
-                          multipage_tiff, pdf_of_images)
+from eoffice.demo import (  # noqa: F401
+    A5_MM,
+    ENGLISH_LETTER,
+    FONT,
+    HINDI_LETTER,
+    as_bytes,
+    letter_image,
+    multipage_tiff,
+    pdf_of_images,
+)
 
 
 def searchable_pdf(image: Image.Image, lang: str) -> bytes:

@@ -58,7 +58,7 @@ class ServiceProcess:
         self.target, self.name, self.env = target, name, env or {}
         self.process: subprocess.Popen | None = None
 
-    def start(self) -> "ServiceProcess":
+    def start(self) -> ServiceProcess:
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         log = open(LOG_DIR / f"{self.name}.log", "ab")
         self.process = subprocess.Popen(
@@ -96,7 +96,8 @@ def free_port() -> int:
 
 
 # The gateway as deploy/eoffice runs it; EOFFICE_GATEWAY_BIND says where.
-GUNICORN = [sys.executable, "-m", "gunicorn", "-c", str(REPO / "deploy" / "gunicorn.conf.py"), program("gateway").target]
+GUNICORN = [sys.executable, "-m", "gunicorn", "-c", str(REPO / "deploy" / "gunicorn.conf.py"),
+            program("gateway").target]
 
 
 @contextmanager

@@ -24,11 +24,12 @@ def test_same_day_or_backwards_is_zero():
 
 def test_due_date_skips_days_off():
     # Seven working days from Friday 23 Jan 2026 in the secretariat: 27,28,29,30 Jan, 2,3,4 Feb.
-    assert add_working_days(date(2026, 1, 23), 7, SECRETARIAT, REPUBLIC_DAY) == date(2026, 2, 4)
-    due = add_working_days(date(2026, 1, 23), 7, DISTRICT, REPUBLIC_DAY)
+    assert add_working_days(date(2026, 1, 23), 7, weekly_off=SECRETARIAT, holidays=REPUBLIC_DAY) == date(2026, 2, 4)
+    due = add_working_days(date(2026, 1, 23), 7, weekly_off=DISTRICT, holidays=REPUBLIC_DAY)
     assert working_days_between(date(2026, 1, 23), due, DISTRICT, REPUBLIC_DAY) == 7
 
 
 def test_office_without_working_days_is_refused():
     with pytest.raises(ValueError):
-        add_working_days(date(2026, 1, 1), 1, frozenset({"MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"}), frozenset())
+        add_working_days(date(2026, 1, 1), 1, weekly_off=frozenset({"MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"}),
+                         holidays=frozenset())

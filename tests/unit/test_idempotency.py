@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from types import SimpleNamespace
 
 from nameko.events import EventHandler
@@ -31,7 +31,8 @@ def test_a_key_is_scoped_to_the_user_the_post_and_the_operation():
 
 def test_parts_of_a_scope_cannot_run_into_each_other():
     # "a" + "b:c" and "a:b" + "c" are different callers, not the same string.
-    assert scope_of(Actor(user_id="a", post_id="b:c"), "op", "k") != scope_of(Actor(user_id="a:b", post_id="c"), "op", "k")
+    assert (scope_of(Actor(user_id="a", post_id="b:c"), "op", "k")
+            != scope_of(Actor(user_id="a:b", post_id="c"), "op", "k"))
 
 
 def test_the_same_request_has_the_same_fingerprint_in_any_field_order():
@@ -57,7 +58,7 @@ def test_a_field_sent_as_null_and_one_left_out_are_different_requests():
 
 def test_a_stored_answer_replays_as_the_first_answer_was_given():
     answer = {"id": "R-1", "diary_number": "7/2026/LKO-DAK", "received_date": date(2026, 3, 1),
-              "diarised_at": datetime(2026, 3, 1, 10, 15, tzinfo=timezone.utc), "scans": [], "vip": False}
+              "diarised_at": datetime(2026, 3, 1, 10, 15, tzinfo=UTC), "scans": [], "vip": False}
     assert replayed(as_stored(answer)) == answer
 
 

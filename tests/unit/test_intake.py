@@ -90,19 +90,21 @@ def test_heavy_steps_leave_the_hub_free():
             eventlet.sleep(0.01)
     beat = eventlet.spawn(ticker)
     try:
-        assert run(document(), [Slow(0.5)], offload=in_threads(5)).pages == 7
+        assert run(document(), [Slow(0.5)], offload=in_threads()).pages == 7
     finally:
         beat.kill()
     assert len(ticks) >= 20  # the hub ran other green threads all along
 
 
-def test_a_heavy_step_past_its_deadline_is_refused_naming_the_file():
+def test_checks_past_the_requests_deadline_are_refused_naming_the_file():
+    intake = StoredIntake(FakeStore(), max_bytes=MIB, offload=in_threads(), timeout=1.5)
+    assert intake.check("first.pdf", b"x", [Slow(1)]).pages == 7  # within the budget
     started = time.monotonic()
     with pytest.raises(InvalidInput) as refused:
-        run(document(), [Slow(3)], offload=in_threads(1))
-    assert time.monotonic() - started < 2
-    assert refused.value.detail == "a.pdf takes over 1 s to check; it cannot be accepted"
-    assert refused.value.fields == {"field": "a.pdf"}
+        intake.check("second.pdf", b"x", [Slow(3)])  # half a second left of it
+    assert time.monotonic() - started < 1
+    assert refused.value.detail == "second.pdf takes over 2 s to check; it cannot be accepted"
+    assert refused.value.fields == {"field": "second.pdf"}
 
 
 # --- what the services do with a stored upload

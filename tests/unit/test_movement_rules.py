@@ -6,8 +6,15 @@ import pytest
 
 from eoffice.actor import Actor
 from eoffice.errors import Conflict, Forbidden, InvalidInput, NotCurrentHolder
-from eoffice.movement import (arriving, needs_receiving, opens, pull_back_from, pulled_back, require_actable,
-                              require_elsewhere)
+from eoffice.movement import (
+    arriving,
+    needs_receiving,
+    opens,
+    pull_back_from,
+    pulled_back,
+    require_actable,
+    require_elsewhere,
+)
 
 SO = Actor(user_id="UP1", post_id="SO-GAD", office_id="GAD")
 US = Actor(user_id="UP2", post_id="US-GAD", office_id="GAD")

@@ -3,12 +3,12 @@ the locked records through a fake of our own object store: what `verify` reports
 is changed, removed or added behind the service's back."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from services.files.notesheet import canonical, chain_problems, check, next_note, note_hash, record_name
 
 FILE_ID = "0b9c7e0e-file"
-T0 = datetime(2026, 3, 2, 4, 30, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 2, 4, 30, tzinfo=UTC)
 
 
 class FakeRecords:
@@ -98,7 +98,7 @@ def test_a_note_changed_and_rehashed_still_differs_from_its_locked_record():
     file, rows = notesheet(["One.", "Two."], store)
     forged_file, forged = notesheet(["One, forged.", "Two."])
     forged = [{**f, "record_name": r["record_name"], "record_version": r["record_version"]}
-              for f, r in zip(forged, rows)]
+              for f, r in zip(forged, rows, strict=True)]
     found = check(forged_file, forged, store)
     assert found["intact"] is False
     assert "note 1 differs from its locked record: it was changed in the database" in found["problems"]

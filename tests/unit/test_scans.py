@@ -12,9 +12,9 @@ import pytest
 from PIL import Image
 
 from eoffice.errors import InvalidInput
+from eoffice.intake import attachments, inspect
 from eoffice.text import normalise
 from services.dak import ocr
-from eoffice.intake import attachments, inspect
 from tests.support import scans
 
 MIB = 1 << 20

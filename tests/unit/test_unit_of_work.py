@@ -46,7 +46,7 @@ def uow() -> UnitOfWork:
 
 
 def record(session, payload, subject):
-    return record_event(session, outbox, "files", payload, subject)
+    return record_event(session, outbox, service="files", payload=payload, subject=subject)
 
 
 def stored(uow: UnitOfWork) -> tuple[list, list]:

@@ -96,7 +96,7 @@ def secretariat_department(tail, middle, sections):
     sections: (code, en, hi, ds_key, ro, aso, extra) where extra is a callable
     adding special posts in that section (it receives the SO post code).
     """
-    for code, en, hi, ds_key, n_ro, n_aso, extra in sections:
+    for code, *_ in sections:
         TAIL[code] = tail
     ds_posts: dict[str, str] = {}
     for code, en, hi, ds_key, n_ro, n_aso, extra in sections:
@@ -522,7 +522,6 @@ def iso(d: dt.date) -> str:
 def build_people_and_postings(rng: random.Random):
     people = People(rng)
     holder: dict[str, User] = {}
-    postings: list[tuple[str, str, str, str, str]] = []  # filled with employee ids later
     start: dict[str, dt.date] = {}
     for p in POSTS:
         if p.code in VACANT:

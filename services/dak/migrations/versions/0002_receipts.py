@@ -3,8 +3,20 @@
 The tables are spelled out here rather than taken from `models.py`, so that later revisions
 (which add to them) apply on top of exactly this."""
 from alembic import op
-from sqlalchemy import (Boolean, Column, Date, DateTime, ForeignKey, Integer, MetaData, String, Table, Text,
-                        UniqueConstraint, func)
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+)
 
 revision = "0002"
 down_revision = "0001"

@@ -77,7 +77,7 @@ def record_event(
     return envelope
 
 
-def first_time(session: Session, inbox: Table, event_id: str, handler: str) -> bool:  # noqa: PLR0917  (services/files/service.py calls it positionally; keyword-only once that file is free)
+def first_time(session: Session, inbox: Table, *, event_id: str, handler: str) -> bool:
     """Returns True the first time `handler` sees `event_id` (and records it in the caller's
     transaction), False on a redelivery. If the transaction rolls back, so does the record."""
     inserted = session.execute(

@@ -18,11 +18,14 @@ from sqlalchemy import MetaData, text
 from eoffice.db import make_engine
 from eoffice.idempotency import idempotency_table
 from eoffice.messaging import messaging_tables
+from eoffice.programs import programs
 from eoffice.settings import get_settings
 
-SERVICES = ("directory", "dak", "files", "signing", "search", "notify")
-SCHEMAS = (*SERVICES, "gateway")  # the gateway keeps its sign-in sessions
 REPO = Path(__file__).resolve().parent.parent
+# From the one list of programs (deploy/programs): each program with migrations of its own owns
+# a schema of its name; dak_ocr works in dak's. The gateway keeps its sign-in sessions.
+SCHEMAS = tuple(p.name for p in programs() if (REPO / "services" / p.name / "migrations").is_dir())
+SERVICES = tuple(name for name in SCHEMAS if name != "gateway")  # the nameko services that own one
 
 
 def alembic_config(service: str, url: str) -> Config:

@@ -1,6 +1,7 @@
 """One settings class for the whole platform; every value is an `EOFFICE_*` environment variable.
 
 Nothing is read at import time: call `get_settings()` where a value is needed."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -68,8 +69,13 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.strip("[]").split(",") if part.strip()]
         return value
 
-    @field_validator("rate_sign_in_client", "rate_sign_in_account", "rate_tracking_client",
-                     "rate_upload_client", "rate_upload_account")
+    @field_validator(
+        "rate_sign_in_client",
+        "rate_sign_in_account",
+        "rate_tracking_client",
+        "rate_upload_client",
+        "rate_upload_account",
+    )
     @classmethod
     def _rate(cls, value: str) -> str:
         rate(value)
@@ -84,7 +90,8 @@ class Settings(BaseSettings):
                 f"EOFFICE_TOKEN_SECRET is {'too short' if secret else 'not set'}: the gateway signs sign-in tokens "
                 f"with it and needs at least {MIN_SECRET_BYTES} random bytes. Generate one, e.g. "
                 "`python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`, and put it in the environment "
-                "(deploy/eoffice keeps it in /var/lib/eoffice/secrets.env).")
+                "(deploy/eoffice keeps it in /var/lib/eoffice/secrets.env)."
+            )
         return secret
 
 

@@ -285,9 +285,10 @@ class DocumentStore:
 SWEEP_AFTER = timedelta(hours=24)  # an upload nothing holds after this long is removed
 
 
-def sweep(  # noqa: PLR0917  (services/dak/service.py and services/files/service.py call it positionally; keyword-only once they are free)
+def sweep(
     store: DocumentStore,
     prefix: str,
+    *,
     cutoff: datetime,
     unheld: Callable[[list[str]], set[str]],
     owner_of: Callable[[str], str] = lambda name: name,

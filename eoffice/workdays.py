@@ -12,7 +12,7 @@ def is_working_day(day: date, weekly_off: frozenset[str], holidays: frozenset[da
     return WEEKDAYS[day.weekday()] not in weekly_off and day not in holidays
 
 
-def working_days_between(start: date, end: date, weekly_off: frozenset[str], holidays: frozenset[date]) -> int:  # noqa: PLR0917  (services/files/service.py calls it positionally; keyword-only once that file is free)
+def working_days_between(start: date, end: date, *, weekly_off: frozenset[str], holidays: frozenset[date]) -> int:
     """Returns how many working days passed after `start` up to and including `end` (0 if
     `end` is not after `start`): a file received on Friday and sent on Monday was kept one
     working day, if Saturday and Sunday are off."""

@@ -72,7 +72,7 @@ write_supervisor_conf() {
   # supervisord expands %(...)s in values: a literal % is written %%.
   # Only what $PROGRAM_ENV sets reaches the programs: not, say, a test environment's buckets
   # exported in the shell that runs `up`.
-  env_line="$(unset $PROGRAM_SETTINGS; $PROGRAM_ENV; for v in PYTHONPATH PATH EOFFICE_AMQP_URI EOFFICE_DATABASE_URL EOFFICE_MINIO_ENDPOINTS \
+  env_line="$(unset $PROGRAM_SETTINGS; $PROGRAM_ENV; PATH="$VENV/bin:/usr/local/bin:/usr/bin:/bin"; for v in PYTHONPATH PATH EOFFICE_AMQP_URI EOFFICE_DATABASE_URL EOFFICE_MINIO_ENDPOINTS \
       EOFFICE_MINIO_ACCESS_KEY EOFFICE_MINIO_SECRET_KEY EOFFICE_TOKEN_SECRET EOFFICE_ELASTICSEARCH_URL \
       EOFFICE_GATEWAY_BIND EOFFICE_RABBITMQ_MANAGEMENT_URL $PROGRAM_SETTINGS; do [ -z "${!v:-}" ] || printf '%s="%s",' "$v" "${!v//%/%%}"; done)HOME=\"/tmp\""
   ( umask 077

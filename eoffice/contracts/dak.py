@@ -1,13 +1,23 @@
 """Dak's contract: the events it emits about receipts, the requests it accepts (the gateway
 builds them from HTTP), and the names the gateway and dak share: where uploads are stored, the
 OCR worker's queue, who may diarise."""
+
 from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import (AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints, ValidationInfo,
-                      field_validator, model_validator)
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from eoffice import clock
 from eoffice.actor import Actor
@@ -31,10 +41,12 @@ def require_diarist(actor: Actor) -> None:
 
 # Events
 
+
 class ReceiptDiarised(EventPayload):
     """A receipt was diarised: it has its diary number and is held by `holder_post`. Also
     emitted for each copy made when a receipt is marked to several posts (`copy_of` set). The
     subject is the receipt's id."""
+
     event_type = "eoffice.receipt.diarised.v1"
     receipt_id: str
     diary_number: str
@@ -48,6 +60,7 @@ class ReceiptDiarised(EventPayload):
 class ReceiptStep(EventPayload):
     """Base of the events for something a post did with a receipt: who, from which post, to
     which post. Never emitted itself."""
+
     receipt_id: str
     diary_number: str
     by_user: str
@@ -59,6 +72,7 @@ class ReceiptStep(EventPayload):
 class ReceiptSent(ReceiptStep):
     """A receipt was sent (marked) from `from_post` to `to_post`; each post in `copies` got a
     copy of its own (each announced by eoffice.receipt.diarised.v1)."""
+
     event_type = "eoffice.receipt.sent.v1"
     action: str = Field("sent", description='"forwarded" when the sender had it from another post')
     priority: str = "normal"
@@ -68,22 +82,26 @@ class ReceiptSent(ReceiptStep):
 
 class ReceiptPulledBack(ReceiptStep):
     """The post that sent a receipt took it back before the recipient opened it."""
+
     event_type = "eoffice.receipt.pulled-back.v1"
 
 
 class ReceiptOpened(ReceiptStep):
     """The holding post opened a receipt for the first time; it can no longer be pulled back."""
+
     event_type = "eoffice.receipt.opened.v1"
 
 
 class ReceiptReceived(ReceiptStep):
     """The holding post confirmed that a paper receipt reached it."""
+
     event_type = "eoffice.receipt.received.v1"
 
 
 class ReceiptPutInFile(ReceiptStep):
     """A receipt was put in a file; it moves with the file from now on. The files service
     adds it to the file's correspondence from this event."""
+
     event_type = "eoffice.receipt.put-in-file.v1"
     file_id: str
     file_number: str = ""
@@ -93,17 +111,20 @@ class ReceiptPutInFile(ReceiptStep):
 
 class ReceiptClosed(ReceiptStep):
     """The holding post closed a receipt (dealt with, no file needed)."""
+
     event_type = "eoffice.receipt.closed.v1"
 
 
 class ReceiptReopened(ReceiptStep):
     """The holding post reopened a closed receipt."""
+
     event_type = "eoffice.receipt.reopened.v1"
 
 
 class ReceiptCorrected(ReceiptStep):
     """The holding post corrected a receipt's metadata; `remarks` is the reason given and
     `fields` names what changed (old and new values stay in dak's correction log)."""
+
     event_type = "eoffice.receipt.corrected.v1"
     fields: list[str]
 
@@ -111,6 +132,7 @@ class ReceiptCorrected(ReceiptStep):
 class ScanRead(EventPayload):
     """The text of a receipt's document was read (by OCR or from its text layer) and stored
     beside it as `text_object`; search indexes it."""
+
     event_type = "eoffice.receipt.scan-read.v1"
     receipt_ids: list[str] = Field(description="the receipt and its copies share the document")
     object_name: str
@@ -123,6 +145,7 @@ class ScanRead(EventPayload):
 class ScanUnreadable(EventPayload):
     """A receipt's document could not be read after every retry; the receipt itself is
     unaffected, and its scan is marked failed with `error`."""
+
     event_type = "eoffice.receipt.scan-unreadable.v1"
     receipt_ids: list[str]
     object_name: str
@@ -176,6 +199,7 @@ LetterDay = Annotated[date, AfterValidator(_letter_day)]
 
 class Letter(BaseModel):
     """A receipt's metadata, as the diarising clerk enters it."""
+
     subject: Text = Field(min_length=1, max_length=2000)
     sender_name: Text = Field(min_length=1, max_length=500)
     sender_address: Text = Field("", max_length=2000)
@@ -207,6 +231,7 @@ class Diarise(Letter):
 
 class ScanRef(BaseModel):
     """A document already checked and stored by the gateway, to be recorded with the receipt."""
+
     filename: FileName
     content_type: Literal["application/pdf", "image/jpeg", "image/png", "image/tiff", "message/rfc822"]
     size: int = Field(gt=0)
@@ -219,6 +244,7 @@ class ScanRef(BaseModel):
 class Send(BaseModel):
     """Send (or mark) a receipt: the receipt goes to `to_post`; each of `copy_to` gets a copy
     with a diary number of its own."""
+
     to_post: PostCode
     copy_to: list[PostCode] = Field(default_factory=list, max_length=20)
     remarks: Text = Field("", max_length=2000)
@@ -244,6 +270,7 @@ class Remarks(BaseModel):
 class Correct(BaseModel):
     """Fields to correct; only those given change. Frozen fields may change only before the
     receipt first moves."""
+
     model_config = ConfigDict(extra="forbid")
     subject: Text | None = Field(None, min_length=1, max_length=2000)
     sender_name: Text | None = Field(None, min_length=1, max_length=500)

@@ -14,12 +14,23 @@ contract of a step is written in `base`; each step is a module:
 `SCAN_STEPS` checks a scanned letter or document; `EMAIL_STEPS` reads an e-mail, whose
 attachments then go through `SCAN_STEPS` each. `stored.take_in` runs them on an upload in the
 store; `inspect` and `attachments` on a stream (tests, scripts)."""
+
 from __future__ import annotations
 
 from typing import BinaryIO
 
-from eoffice.intake.base import (DEFAULT_MAX_PAGES, Document, EmailSummary, Offload, Step, in_caller, in_threads, read,
-                                 run, within)
+from eoffice.intake.base import (
+    DEFAULT_MAX_PAGES,
+    Document,
+    EmailSummary,
+    Offload,
+    Step,
+    in_caller,
+    in_threads,
+    read,
+    run,
+    within,
+)
 from eoffice.intake.bombs import BombCheck
 from eoffice.intake.kind import TypeFromBytes
 from eoffice.intake.limits import SizeLimit
@@ -30,8 +41,21 @@ from eoffice.intake.text_layer import TextLayer
 SCAN_STEPS: tuple[Step, ...] = (SizeLimit(), TypeFromBytes(), PageCount(), BombCheck(), TextLayer())
 EMAIL_STEPS: tuple[Step, ...] = (SizeLimit(), ReadEmail())
 
-__all__ = ["SCAN_STEPS", "EMAIL_STEPS", "Document", "EmailSummary", "Offload", "Step", "attachments",
-           "in_caller", "in_threads", "inspect", "read", "run", "within"]
+__all__ = [
+    "SCAN_STEPS",
+    "EMAIL_STEPS",
+    "Document",
+    "EmailSummary",
+    "Offload",
+    "Step",
+    "attachments",
+    "in_caller",
+    "in_threads",
+    "inspect",
+    "read",
+    "run",
+    "within",
+]
 
 
 def inspect(stream: BinaryIO, filename: str, *, max_bytes: int, max_pages: int = DEFAULT_MAX_PAGES) -> Document:
@@ -54,4 +78,5 @@ def attachments(stream: BinaryIO, filename: str, *, max_bytes: int) -> tuple[Ema
     finally:
         stream.seek(0)
     document = run(document, EMAIL_STEPS)
+    assert document.summary is not None, "ReadEmail sets the summary or refuses the file"
     return document.summary, list(document.attachments)

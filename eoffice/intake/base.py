@@ -24,6 +24,7 @@ an `offload` every step runs in the caller's thread (unit tests, scripts); a ser
 `in_threads()` (see there why a thread pool and not a process pool) and bounds the whole
 intake of a request with `within` (EOFFICE_INTAKE_TIMEOUT).
 """
+
 from __future__ import annotations
 
 import math
@@ -31,7 +32,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import BinaryIO, TypeVar
+from functools import partial
+from typing import Protocol, TypeVar
 
 from eoffice.errors import InvalidInput
 
@@ -53,6 +55,7 @@ class EmailSummary:
 @dataclass(frozen=True)
 class Document:
     """An uploaded file on its way through the intake, with what the steps found so far."""
+
     filename: str
     data: bytes = field(repr=False)  # the first `max_bytes` bytes at most
     size: int  # of the whole upload, however much of it was read
@@ -66,8 +69,18 @@ class Document:
     attachments: tuple[tuple[str, bytes], ...] = field(default=(), repr=False)  # an e-mail's files
 
 
-def read(stream: BinaryIO, filename: str, *, max_bytes: int, max_pages: int = DEFAULT_MAX_PAGES,
-         size: int | None = None) -> Document:
+class Readable(Protocol):
+    """What `read` needs of a stream: a file, a BytesIO, or the store's `VerifiedReader` (a raw
+    stream, whose `read` may answer None)."""
+
+    def read(self, size: int = -1, /) -> bytes | None: ...
+
+    def seek(self, offset: int, whence: int = 0, /) -> int: ...
+
+
+def read(
+    stream: Readable, filename: str, *, max_bytes: int, max_pages: int = DEFAULT_MAX_PAGES, size: int | None = None
+) -> Document:
     """The document to run the intake on: at most `max_bytes` of the stream are read (what is
     over the limit is refused by its `size`, without reading it). `size` is the stream's own
     unless given (a stored object's, known before reading it)."""
@@ -80,12 +93,18 @@ def read(stream: BinaryIO, filename: str, *, max_bytes: int, max_pages: int = DE
         if not chunk:
             break
         data += chunk
-    return Document(filename=filename, data=bytes(data[:max_bytes]), size=max(size, len(data)),
-                    max_bytes=max_bytes, max_pages=max_pages)
+    return Document(
+        filename=filename,
+        data=bytes(data[:max_bytes]),
+        size=max(size, len(data)),
+        max_bytes=max_bytes,
+        max_pages=max_pages,
+    )
 
 
 class Step:
     """One check or reading of the intake; see the module's contract."""
+
     heavy: bool = False
 
     def applies(self, document: Document) -> bool:
@@ -123,8 +142,8 @@ def run(document: Document, steps: Sequence[Step], *, offload: Offload = in_call
     Raises the first refusal (InvalidInput naming the file)."""
     for step in steps:
         if step.applies(document):
-            current = document
-            document = offload(lambda: step.check(current), current) if step.heavy else step.check(current)
+            check = partial(step.check, document)  # bound now: the offload may call it after the loop moved on
+            document = offload(check, document) if step.heavy else check()
     return document
 
 
@@ -138,9 +157,12 @@ def in_threads() -> Offload:
     need not be killable; a thread shares the bytes without copying them, starts at once, and
     needs no fork of a monkey-patched process. The wait for the thread is green, so `within`
     bounds it; a step past the deadline finishes in its thread and its answer is dropped."""
+
     def offload(work: Callable[[], T], document: Document) -> T:
         from eventlet import tpool
+
         return tpool.execute(work)
+
     return offload
 
 
@@ -150,6 +172,7 @@ def within(seconds: float, budget: float, document: Document) -> Iterator[None]:
     the rest of a request's `budget`. Under eventlet only, where waits are green: the thread
     of a heavy step and pdftotext (which subprocess.run then kills) are waited for greenly."""
     import eventlet
+
     try:
         with eventlet.Timeout(max(seconds, 0.001)):
             yield

@@ -12,6 +12,7 @@
   refused in a fraction of a second in a few MiB. Images in a PDF are not unpacked (a scan's page
   images legitimately unpack to gigabytes): their declared size, within MAX_PIXELS, bounds any
   decoder."""
+
 from __future__ import annotations
 
 import zlib
@@ -21,7 +22,7 @@ from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
 
 from eoffice.intake.base import MIB, Document, Step, refuse, size_text
-from eoffice.intake.formats import MAX_PIXELS, image, page_size_pt, pdf, too_many_pixels
+from eoffice.intake.formats import MAX_PIXELS, frames, image, page_size_pt, pdf, too_many_pixels
 
 MAX_SIDE_PT = 14_400
 MAX_UNPACKED = 256 * MIB
@@ -33,13 +34,15 @@ UNPACK_CHUNK = MIB
 class BombCheck(Step):
     """Refuses oversized pages and images, overloading page content, and images that do not
     decode; finds nothing new."""
+
     heavy = True
 
     def check(self, document: Document) -> Document:
         if document.content_type == "application/pdf":
             with pdf(document) as reader:
-                _check_pages(reader, document, limit=min(MAX_UNPACKED, max(UNPACK_FLOOR,
-                                                                           UNPACK_RATIO * len(document.data))))
+                _check_pages(
+                    reader, document, limit=min(MAX_UNPACKED, max(UNPACK_FLOOR, UNPACK_RATIO * len(document.data)))
+                )
         else:
             _decode_frames(document)
         return document
@@ -48,7 +51,7 @@ class BombCheck(Step):
 def _decode_frames(document: Document) -> None:
     with image(document) as opened:
         fmt = opened.format
-        for frame in range(opened.n_frames if fmt == "TIFF" else 1):
+        for frame in range(frames(opened)):
             opened.seek(frame)
             width, height = opened.size
             if width * height > MAX_PIXELS:
@@ -67,8 +70,11 @@ def _check_pages(reader: PdfReader, document: Document, limit: int) -> None:
     for number, page in enumerate(reader.pages, 1):
         width, height = page_size_pt(page)
         if max(width, height) > MAX_SIDE_PT:
-            raise refuse(document, f"has a page {width / 72 * 25.4:.0f} x {height / 72 * 25.4:.0f} mm "
-                                   f"(page {number}); pages up to 5080 mm on a side are accepted")
+            raise refuse(
+                document,
+                f"has a page {width / 72 * 25.4:.0f} x {height / 72 * 25.4:.0f} mm "
+                f"(page {number}); pages up to 5080 mm on a side are accepted",
+            )
         for stream in _drawn_streams(page):
             if stream.get("/Subtype") == "/Image":
                 width, height = (int(_resolved(stream.get(key, 0))) for key in ("/Width", "/Height"))
@@ -79,8 +85,11 @@ def _check_pages(reader: PdfReader, document: Document, limit: int) -> None:
                 sizes[id(stream)] = _unpacked_size(stream, limit - total)
             total += sizes[id(stream)]
             if total > limit:
-                raise refuse(document, f"unpacks to over {size_text(limit)} of page content (page {number}); it "
-                                       "looks built to overload readers and cannot be accepted")
+                raise refuse(
+                    document,
+                    f"unpacks to over {size_text(limit)} of page content (page {number}); it "
+                    "looks built to overload readers and cannot be accepted",
+                )
 
 
 def _drawn_streams(page: DictionaryObject) -> Iterator[StreamObject]:

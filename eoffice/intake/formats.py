@@ -7,6 +7,7 @@ the limits and the error answers they share.
 - pypdf's own limits are lowered to PYPDF_LIMITS (object streams, filters other than Flate).
 - Whatever pypdf or Pillow raise on bad data means a damaged file; pypdf's LimitReachedError
   means one built to overload readers."""
+
 from __future__ import annotations
 
 import warnings
@@ -21,8 +22,10 @@ from pypdf.errors import LimitReachedError, PyPdfError
 from eoffice.intake.base import MIB, Document, damaged, refuse
 
 MAX_PIXELS = 50_000_000
-PYPDF_LIMITS = {f"{name}_maximum_output_length": 64 * MIB
-                for name in ("zlib", "lzw", "run_length", "brotli", "jbig2", "array_based_stream")}
+PYPDF_LIMITS = {
+    f"{name}_maximum_output_length": 64 * MIB
+    for name in ("zlib", "lzw", "run_length", "brotli", "jbig2", "array_based_stream")
+}
 PDF_ERRORS = (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError)
 IMAGE_ERRORS = (OSError, SyntaxError, ValueError, TypeError, KeyError, EOFError, IndexError)  # Pillow's, on bad data
 PILLOW_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/tiff": "TIFF"}
@@ -32,20 +35,29 @@ PILLOW_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/tiff": "TIFF"
 def pdf(document: Document) -> Iterator[PdfReader]:
     """The document parsed by pypdf, within PYPDF_LIMITS; whatever goes wrong while it is
     open is refused as a damaged PDF or an overloading one."""
-    with apply_configuration(**PYPDF_LIMITS):
+    with apply_configuration(None, **PYPDF_LIMITS):  # None: the configuration in force, with these lowered
         try:
             yield PdfReader(BytesIO(document.data))
         except LimitReachedError:
-            raise refuse(document, "is built to overload readers (it exceeds a safety limit); "
-                                   "it cannot be accepted") from None
+            raise refuse(
+                document, "is built to overload readers (it exceeds a safety limit); it cannot be accepted"
+            ) from None
         except PDF_ERRORS:
             raise damaged(document, "PDF") from None
+
+
+def frames(opened: Image.Image) -> int:
+    """The pages of an opened image: a TIFF's frames, else one. Pillow's stubs know `n_frames`
+    only on the classes of the multi-frame formats, not on the `Image` that `Image.open` returns."""
+    return getattr(opened, "n_frames", 1) if opened.format == "TIFF" else 1
 
 
 @contextmanager
 def image(document: Document) -> Iterator[Image.Image]:
     """The document opened by Pillow as the format its bytes say; bad data is refused as
     damaged, a decompression bomb as too many pixels."""
+    if document.content_type not in PILLOW_FORMATS:  # a bug: TypeFromBytes finds an image before a step opens it
+        raise KeyError(f"not an image type: {document.content_type}")
     fmt = PILLOW_FORMATS[document.content_type]
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -59,8 +71,11 @@ def image(document: Document) -> Iterator[Image.Image]:
 
 
 def too_many_pixels(document: Document, width: int, height: int):
-    return refuse(document, f"is {width} x {height} pixels ({width * height / 1e6:.0f} megapixels); the limit "
-                            f"is {MAX_PIXELS // 1_000_000} megapixels: scan at 300 dpi")
+    return refuse(
+        document,
+        f"is {width} x {height} pixels ({width * height / 1e6:.0f} megapixels); the limit "
+        f"is {MAX_PIXELS // 1_000_000} megapixels: scan at 300 dpi",
+    )
 
 
 def page_size_pt(page) -> tuple[float, float]:

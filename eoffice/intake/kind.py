@@ -2,6 +2,7 @@
 
 Only PDF, JPEG, PNG and TIFF go on; anything else is refused saying what it looks like (a
 Word document, an e-mail, a web page), so the clerk knows what to upload instead."""
+
 from __future__ import annotations
 
 import re
@@ -12,8 +13,12 @@ from eoffice.intake.base import Document, Step, refuse
 
 SUPPORTED = {"application/pdf", "image/jpeg", "image/png", "image/tiff"}
 ACCEPTED = "PDF, JPEG, PNG or TIFF"
-NAMES = {"application/pdf": "a PDF", "image/jpeg": "a JPEG image", "image/png": "a PNG image",
-         "image/tiff": "a TIFF image"}
+NAMES = {
+    "application/pdf": "a PDF",
+    "image/jpeg": "a JPEG image",
+    "image/png": "a PNG image",
+    "image/tiff": "a TIFF image",
+}
 
 # Signatures of supported types (content type) and of files people upload by mistake (what to call them).
 SIGNATURES: list[tuple[int, bytes, str]] = [
@@ -37,7 +42,7 @@ def sniff(data: bytes) -> str | None:
     if b"%PDF-" in data[:1024]:  # readers allow junk before the header
         return "application/pdf"
     for offset, magic, kind in SIGNATURES:
-        if data[offset:offset + len(magic)] == magic:
+        if data[offset : offset + len(magic)] == magic:
             return kind
     head = data[:4096]
     if any(b < 9 or 13 < b < 32 for b in head):
@@ -62,8 +67,10 @@ class TypeFromBytes(Step):
 def _unrecognised(document: Document, looks_like: str | None):
     suffix = PurePosixPath(document.filename).suffix.lower()
     if looks_like is None and suffix in {".pdf", ".jpg", ".jpeg", ".png", ".tif", ".tiff"}:
-        return refuse(document, f"is not a readable {suffix[1:].upper()} file; it may be damaged or "
-                                "incomplete: scan or save it again")
+        return refuse(
+            document,
+            f"is not a readable {suffix[1:].upper()} file; it may be damaged or incomplete: scan or save it again",
+        )
     if looks_like is None:
         return refuse(document, f"is not a {ACCEPTED} file (its type is not recognised)")
     hint = "; upload it as an e-mail to take out its attachments" if looks_like == "an e-mail" else ""

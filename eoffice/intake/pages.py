@@ -2,16 +2,20 @@
 `max_pages` (500 by default, the caller's). An encrypted PDF is refused here, as the first
 thing that opens it, even one that opens without a password: pypdf and the OCR tools then
 handle one kind of PDF only."""
+
 from __future__ import annotations
 
 from dataclasses import replace
 
-from eoffice.intake.base import Document, Step, refuse
-from eoffice.intake.formats import image, pdf
+from pypdf.generic import DictionaryObject
+
+from eoffice.intake.base import Document, Step, damaged, refuse
+from eoffice.intake.formats import frames, image, pdf
 
 
 class PageCount(Step):
     """Sets `pages`; refuses a file with more than `max_pages`, or a PDF with none."""
+
     heavy = True
 
     def check(self, document: Document) -> Document:
@@ -19,7 +23,7 @@ class PageCount(Step):
             pages = _pdf_pages(document)
         else:
             with image(document) as opened:
-                pages = opened.n_frames if opened.format == "TIFF" else 1
+                pages = frames(opened)
         if pages > document.max_pages:
             raise refuse(document, f"has {pages} pages; the limit is {document.max_pages} per file")
         return replace(document, pages=pages)
@@ -28,10 +32,17 @@ class PageCount(Step):
 def _pdf_pages(document: Document) -> int:
     with pdf(document) as reader:
         if reader.is_encrypted:
-            raise refuse(document, "is password protected (encrypted); upload a copy without a password "
-                                   "or restrictions, or scan the paper")
+            raise refuse(
+                document,
+                "is password protected (encrypted); upload a copy without a password "
+                "or restrictions, or scan the paper",
+            )
         # A page tree declaring more pages than allowed is taken at its word: walking it is the attack.
-        declared = reader.trailer["/Root"]["/Pages"].get("/Count", 0)
+        root = reader.trailer["/Root"]
+        tree = root["/Pages"] if isinstance(root, DictionaryObject) else None
+        if not isinstance(tree, DictionaryObject):
+            raise damaged(document, "PDF")
+        declared = tree.get("/Count", 0)
         pages = declared if isinstance(declared, int) and declared > document.max_pages else len(reader.pages)
         if pages == 0:
             raise refuse(document, "has no pages")

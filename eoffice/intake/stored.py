@@ -1,5 +1,6 @@
 """Running the intake on uploads the gateway put in the store, and removing them when they are
 not kept: what dak and files (and, next, signing) do with the references they are handed."""
+
 from __future__ import annotations
 
 import io
@@ -24,6 +25,7 @@ class StoredIntake:
     """The intake over a store, with the limits that apply (`max_bytes`, `max_pages`), where
     heavy steps run (`offload`), and the seconds all of one request's checks may take from its
     making (`timeout`; None: no limit). One per request."""
+
     store: DocumentStore
     max_bytes: int
     max_pages: int = DEFAULT_MAX_PAGES
@@ -42,8 +44,9 @@ class StoredIntake:
         against its SHA-256) and runs `steps` on it; returns what they found. Raises their
         refusal (InvalidInput naming the file), ObjectCorrupted, or NotFound if it is gone."""
         with self.store.open(upload.object_name, sha256=upload.sha256) as stream:
-            document = read(stream, upload.filename, max_bytes=self.max_bytes, max_pages=self.max_pages,
-                            size=upload.size)
+            document = read(
+                stream, upload.filename, max_bytes=self.max_bytes, max_pages=self.max_pages, size=upload.size
+            )
         return self._run(document, steps)
 
     def check(self, filename: str, data: bytes, steps: Sequence[Step]) -> Document:
@@ -57,12 +60,10 @@ def for_service() -> StoredIntake:
     EOFFICE_MAX_SCAN_BYTES, heavy steps in eventlet's thread pool (see `base.in_threads`), all
     its checks within EOFFICE_INTAKE_TIMEOUT."""
     settings = get_settings()
-    return StoredIntake(shared_store(), settings.max_scan_bytes, offload=in_threads(),
-                        timeout=settings.intake_timeout)
+    return StoredIntake(shared_store(), settings.max_scan_bytes, offload=in_threads(), timeout=settings.intake_timeout)
 
 
-def unless_kept(store: DocumentStore, names: list[str], record: Callable[[], T],
-                kept: Callable[[T], set[str]]) -> T:
+def unless_kept(store: DocumentStore, names: list[str], *, record: Callable[[], T], kept: Callable[[T], set[str]]) -> T:
     """Calls `record()` and returns its answer; removes the objects `names` (read after the
     call: `record` may add what it stores) if it refuses (a domain error, a bad value) or if
     its answer does not hold them (`kept`: a retried request that had been done already keeps

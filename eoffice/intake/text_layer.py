@@ -3,6 +3,7 @@ reading the pages again. A PDF has a text layer when pdftotext finds at least TE
 non-space characters on every page (it reads the hidden text of scanner-OCR'd PDFs too); it
 gets TEXT_TIMEOUT seconds. Not heavy: the work is pdftotext's, in its own process, and waiting
 for it is green under eventlet."""
+
 from __future__ import annotations
 
 import subprocess
@@ -23,8 +24,9 @@ class TextLayer(Step):
 
     def check(self, document: Document) -> Document:
         try:
-            done = subprocess.run([*PDFTOTEXT, "-", "-"], input=document.data, capture_output=True,
-                                  timeout=TEXT_TIMEOUT)
+            done = subprocess.run(
+                [*PDFTOTEXT, "-", "-"], input=document.data, capture_output=True, timeout=TEXT_TIMEOUT
+            )
         except subprocess.TimeoutExpired:
             raise refuse(document, f"takes over {TEXT_TIMEOUT:.0f} s to read; it cannot be accepted") from None
         if done.returncode != 0:

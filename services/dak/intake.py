@@ -33,12 +33,13 @@ def diarised_with_scans(intake: StoredIntake, uploads: list[Upload], diarise: Ca
     def checked() -> dict:
         return diarise([scan_ref(upload, intake.take_in(upload, SCAN_STEPS)) for upload in uploads])
 
-    return unless_kept(intake.store, [upload.object_name for upload in uploads], checked, held)
+    return unless_kept(intake.store, [upload.object_name for upload in uploads], record=checked, kept=held)
 
 
-def diarised_from_email(  # noqa: PLR0917  (services/dak/service.py calls it positionally; keyword-only once that file is free)
+def diarised_from_email(
     intake: StoredIntake,
     upload: Upload,
+    *,
     given: dict,
     diarise: Callable[[Diarise, list[ScanRef]], dict],
 ) -> dict:
@@ -75,7 +76,7 @@ def diarised_from_email(  # noqa: PLR0917  (services/dak/service.py calls it pos
             )
         return diarise(letter, documents)
 
-    return unless_kept(intake.store, names, read_and_diarise, held)
+    return unless_kept(intake.store, names, record=read_and_diarise, kept=held)
 
 
 def scan_ref(upload: Upload, document: Document) -> ScanRef:

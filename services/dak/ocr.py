@@ -7,6 +7,7 @@ time (one page's image on disk at once) and read by tesseract with one thread (O
 its OpenMP threads gain little on a page and would fight the other workers for the cores. Pages
 whose raster would pass the intake's MAX_PIXELS are rasterised at a lower resolution.
 """
+
 from __future__ import annotations
 
 import os
@@ -38,11 +39,12 @@ class Reading:
     method: str  # "text_layer" (the PDF had text, not OCR'd again) or "ocr"
 
 
-def read_text(path: Path, content_type: str, *, languages: str = "hin+eng", dpi: int = 300,
-              timeout_per_page: float = 120) -> Reading:
+def read_text(
+    path: Path, content_type: str, *, languages: str = "hin+eng", dpi: int = 300, timeout_per_page: float = 120
+) -> Reading:
     """Reads the text of a scan the intake accepted (eoffice.intake); raises OcrFailed."""
     if content_type == "application/pdf":
-        return _read_pdf(Path(path), languages, dpi, timeout_per_page)
+        return _read_pdf(Path(path), languages=languages, dpi=dpi, timeout_per_page=timeout_per_page)
     if content_type not in IMAGE_TYPES:
         raise ValueError(f"cannot read {content_type}")
     with Image.open(path) as image:
@@ -51,7 +53,7 @@ def read_text(path: Path, content_type: str, *, languages: str = "hin+eng", dpi:
     return Reading(_tesseract(Path(path), languages, timeout_per_page * pages), pages, "ocr")
 
 
-def _read_pdf(path: Path, languages: str, dpi: int, timeout_per_page: float) -> Reading:
+def _read_pdf(path: Path, *, languages: str, dpi: int, timeout_per_page: float) -> Reading:
     sizes = [page_size_pt(page) for page in PdfReader(path).pages]
     # pdftotext is far faster than OCR, so one page's OCR budget is ample for the whole document.
     texts = pdftotext_pages(_run([*PDFTOTEXT, str(path), "-"], timeout_per_page))
@@ -63,8 +65,23 @@ def _read_pdf(path: Path, languages: str, dpi: int, timeout_per_page: float) -> 
         for number, (width, height) in enumerate(sizes, 1):
             deadline = time.monotonic() + timeout_per_page
             page_dpi = min(dpi, int((MAX_PIXELS / (width / 72 * height / 72)) ** 0.5))
-            _run(["pdftoppm", "-f", str(number), "-l", str(number), "-r", str(page_dpi), "-gray", "-png",
-                  "-singlefile", str(path), str(image)], timeout_per_page)
+            _run(
+                [
+                    "pdftoppm",
+                    "-f",
+                    str(number),
+                    "-l",
+                    str(number),
+                    "-r",
+                    str(page_dpi),
+                    "-gray",
+                    "-png",
+                    "-singlefile",
+                    str(path),
+                    str(image),
+                ],
+                timeout_per_page,
+            )
             texts.append(_tesseract(image.with_suffix(".png"), languages, deadline - time.monotonic()))
     return Reading("\f".join(texts), len(sizes), "ocr")
 

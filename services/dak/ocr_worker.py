@@ -7,6 +7,7 @@ beside the original (`<object>.txt`; the original is never changed), marks the s
 emits eoffice.receipt.scan-read.v1 from dak's outbox. A failure is retried after the
 EOFFICE_RETRY_DELAYS; after the last attempt the scan is marked failed, with the error, and
 eoffice.receipt.scan-unreadable.v1 reports it. The receipt itself never waits for any of this."""
+
 from __future__ import annotations
 
 import io
@@ -55,9 +56,14 @@ class OcrWorker(ServiceBase):
     def read_scans(self, envelope: Envelope) -> None:
         event = envelope.payload(events.ReceiptDiarised)
         with self.db.transaction() as session:
-            pending = [dict(s) for s in session.execute(select(scans).where(
-                scans.c.receipt_id == event.receipt_id, scans.c.ocr_status == "pending")
-                .order_by(scans.c.position)).mappings()]
+            pending = [
+                dict(s)
+                for s in session.execute(
+                    select(scans)
+                    .where(scans.c.receipt_id == event.receipt_id, scans.c.ocr_status == "pending")
+                    .order_by(scans.c.position)
+                ).mappings()
+            ]
         store = shared_store()
         for scan in pending:
             if not self._copy_earlier_reading(scan):
@@ -66,30 +72,65 @@ class OcrWorker(ServiceBase):
     def _copy_earlier_reading(self, scan: dict) -> bool:
         """A copy of a receipt shares its documents: if one was read already, reuse that."""
         with self.db.transaction() as session:
-            done = session.execute(select(scans).where(scans.c.object_name == scan["object_name"],
-                                                       scans.c.ocr_status == "done").limit(1)).mappings().first()
+            done = (
+                session.execute(
+                    select(scans)
+                    .where(scans.c.object_name == scan["object_name"], scans.c.ocr_status == "done")
+                    .limit(1)
+                )
+                .mappings()
+                .first()
+            )
             if done:
-                session.execute(update(scans).where(scans.c.id == scan["id"]).values(
-                    ocr_status="done", ocr_method=done["ocr_method"], text_chars=done["text_chars"],
-                    text_sha256=done["text_sha256"], read_at=done["read_at"], ocr_error=None))
+                session.execute(
+                    update(scans)
+                    .where(scans.c.id == scan["id"])
+                    .values(
+                        ocr_status="done",
+                        ocr_method=done["ocr_method"],
+                        text_chars=done["text_chars"],
+                        text_sha256=done["text_sha256"],
+                        read_at=done["read_at"],
+                        ocr_error=None,
+                    )
+                )
             return done is not None
 
     def _read(self, store: DocumentStore, scan: dict) -> None:
         name = scan["object_name"]
         try:
             reading = read_document(store, scan)
-            text_object = store.put(io.BytesIO(reading.text.encode()), content_type="text/plain; charset=utf-8",
-                                    name=name + TEXT_SUFFIX)
+            text_object = store.put(
+                io.BytesIO(reading.text.encode()), content_type="text/plain; charset=utf-8", name=name + TEXT_SUFFIX
+            )
         except Exception as exc:
             self._failed(scan, exc)
             return
         with self.db.transaction() as session:
-            session.execute(update(scans).where(scans.c.object_name == name).values(
-                ocr_status="done", ocr_method=reading.method, text_chars=len(reading.text), read_at=func.now(),
-                text_sha256=text_object.sha256, ocr_error=None))
-            self.outbox.add(session, events.ScanRead(
-                receipt_ids=receipts.copies_sharing(session, name), object_name=name, text_object=text_object.name,
-                method=reading.method, pages=reading.pages, chars=len(reading.text)), subject=scan["receipt_id"])
+            session.execute(
+                update(scans)
+                .where(scans.c.object_name == name)
+                .values(
+                    ocr_status="done",
+                    ocr_method=reading.method,
+                    text_chars=len(reading.text),
+                    read_at=func.now(),
+                    text_sha256=text_object.sha256,
+                    ocr_error=None,
+                )
+            )
+            self.outbox.add(
+                session,
+                events.ScanRead(
+                    receipt_ids=receipts.copies_sharing(session, name),
+                    object_name=name,
+                    text_object=text_object.name,
+                    method=reading.method,
+                    pages=reading.pages,
+                    chars=len(reading.text),
+                ),
+                subject=scan["receipt_id"],
+            )
         log.info("read %s (%s, %d pages, %d characters)", name, reading.method, reading.pages, len(reading.text))
 
     def _failed(self, scan: dict, exc: Exception) -> None:
@@ -98,15 +139,31 @@ class OcrWorker(ServiceBase):
         error = f"{type(exc).__name__}: {exc}"[:2000]
         attempts_allowed = len(get_settings().retry_delays) + 1
         with self.db.transaction() as session:
-            attempts = session.execute(update(scans).where(scans.c.object_name == scan["object_name"])
-                                       .values(ocr_attempts=scans.c.ocr_attempts + 1, ocr_error=error)
-                                       .returning(scans.c.ocr_attempts)).scalars().first() or attempts_allowed
+            attempts = (
+                session.execute(
+                    update(scans)
+                    .where(scans.c.object_name == scan["object_name"])
+                    .values(ocr_attempts=scans.c.ocr_attempts + 1, ocr_error=error)
+                    .returning(scans.c.ocr_attempts)
+                )
+                .scalars()
+                .first()
+                or attempts_allowed
+            )
             if attempts >= attempts_allowed:
-                session.execute(update(scans).where(scans.c.object_name == scan["object_name"])
-                                .values(ocr_status="failed"))
-                self.outbox.add(session, events.ScanUnreadable(
-                    receipt_ids=receipts.copies_sharing(session, scan["object_name"]),
-                    object_name=scan["object_name"], attempts=attempts, error=error), subject=scan["receipt_id"])
+                session.execute(
+                    update(scans).where(scans.c.object_name == scan["object_name"]).values(ocr_status="failed")
+                )
+                self.outbox.add(
+                    session,
+                    events.ScanUnreadable(
+                        receipt_ids=receipts.copies_sharing(session, scan["object_name"]),
+                        object_name=scan["object_name"],
+                        attempts=attempts,
+                        error=error,
+                    ),
+                    subject=scan["receipt_id"],
+                )
         if attempts >= attempts_allowed:
             log.error("gave up reading %s after %d attempts: %s", scan["object_name"], attempts, error)
             return

@@ -99,7 +99,7 @@ def _log(
     return movement
 
 
-def diarise(session: Session, actor: Actor, letter: Diarise, documents: list[ScanRef]) -> dict:  # noqa: PLR0917  (services/dak/service.py calls it positionally; keyword-only once that file is free)
+def diarise(session: Session, actor: Actor, *, letter: Diarise, documents: list[ScanRef]) -> dict:
     """Records a receipt in the actor's office, held by the actor's post; returns it. An
     electronic receipt needs at least one document; a physical one carries metadata only. The
     diary number is of the year it is diarised in (the office day), whatever the received date."""
@@ -143,7 +143,7 @@ def held(session: Session, *, actor: Actor, receipt_id: str, status: str | None 
     Raises NotFound when there is no such receipt or the actor may not see it (`visible`),
     NotCurrentHolder when another post holds it, Conflict when it is not in `status` or is
     physical and not yet received (rule 3)."""
-    row, _ = visible(session, actor, receipt_id, lock=True)
+    row, _ = visible(session, actor, receipt_id=receipt_id, lock=True)
     require_actable(
         actor,
         row,
@@ -180,7 +180,7 @@ def documents(session: Session, receipt_id: str) -> list[dict]:
     ]
 
 
-def visible(session: Session, actor: Actor, receipt_id: str, lock: bool = False) -> tuple[dict, list[dict]]:  # noqa: PLR0917  (services/dak/service.py calls it positionally; keyword-only once that file is free)
+def visible(session: Session, actor: Actor, *, receipt_id: str, lock: bool = False) -> tuple[dict, list[dict]]:
     """Returns the receipt and its movements if the actor's post holds it or ever held or
     moved it; NotFound otherwise, whatever the caller meant to do, so strangers learn nothing
     (`eoffice.access`). Every step on a receipt starts here."""
@@ -273,7 +273,7 @@ def open_receipt(session: Session, actor: Actor, receipt_id: str) -> tuple[dict,
     """Returns the receipt with its movements and documents, and the movement if this call
     opened it. When its holder opens it, it counts as opened and can no longer be pulled
     back (rule 4). Others who moved it may look without opening it."""
-    row, moves = visible(session, actor, receipt_id, lock=True)
+    row, moves = visible(session, actor, receipt_id=receipt_id, lock=True)
     opened = None
     if opens(actor, row):
         session.execute(update(receipts).where(receipts.c.id == receipt_id).values(opened=True))
@@ -288,7 +288,7 @@ def open_receipt(session: Session, actor: Actor, receipt_id: str) -> tuple[dict,
 def receive(session: Session, actor: Actor, receipt_id: str) -> dict | None:
     """The holder of a physical receipt confirms the paper reached them (rule 3). Returns the
     movement, or None if it was received already."""
-    row, _ = visible(session, actor, receipt_id, lock=True)
+    row, _ = visible(session, actor, receipt_id=receipt_id, lock=True)
     if not needs_receiving(actor, row, label=f"receipt {row['diary_number']}"):
         return None
     session.execute(update(receipts).where(receipts.c.id == receipt_id).values(received=True, opened=True))
@@ -300,7 +300,7 @@ def receive(session: Session, actor: Actor, receipt_id: str) -> dict | None:
 
 def pull_back(session: Session, actor: Actor, receipt_id: str) -> dict:
     """Takes back a receipt the actor's post sent, while the recipient has not opened it."""
-    row, moves = visible(session, actor, receipt_id, lock=True)
+    row, moves = visible(session, actor, receipt_id=receipt_id, lock=True)
     last = pull_back_from(
         actor, row, moves, label=f"receipt {row['diary_number']}", sends=("sent", "forwarded"), statuses=("open",)
     )
@@ -322,7 +322,7 @@ def _change_status(
     }
 
 
-def put_in_file(session: Session, actor: Actor, receipt_id: str, file: dict, remarks: str) -> dict:  # noqa: PLR0917  (services/dak/service.py calls it positionally; keyword-only once that file is free)
+def put_in_file(session: Session, actor: Actor, *, receipt_id: str, file: dict, remarks: str) -> dict:
     """Attaches the receipt to a file; from then on it moves with the file."""
     step = _change_status(
         session,
@@ -345,17 +345,17 @@ def put_in_file(session: Session, actor: Actor, receipt_id: str, file: dict, rem
     }
 
 
-def close(session: Session, actor: Actor, receipt_id: str, remarks: str) -> dict:  # noqa: PLR0917  (services/dak/service.py calls it positionally; keyword-only once that file is free)
+def close(session: Session, actor: Actor, *, receipt_id: str, remarks: str) -> dict:
     return _change_status(
         session, actor, receipt_id, status="open", to="closed", action="closed", remarks=remarks, due_date=None
     )
 
 
-def reopen(session: Session, actor: Actor, receipt_id: str, remarks: str) -> dict:  # noqa: PLR0917  (services/dak/service.py calls it positionally; keyword-only once that file is free)
+def reopen(session: Session, actor: Actor, *, receipt_id: str, remarks: str) -> dict:
     return _change_status(session, actor, receipt_id, status="closed", to="open", action="reopened", remarks=remarks)
 
 
-def correct(session: Session, actor: Actor, receipt_id: str, request: Correct) -> tuple[dict, list[dict]]:  # noqa: PLR0917  (services/dak/service.py calls it positionally; keyword-only once that file is free)
+def correct(session: Session, actor: Actor, *, receipt_id: str, request: Correct) -> tuple[dict, list[dict]]:
     """Corrects metadata as the current holder; returns the receipt and the corrections made.
     Received date, letter date and mode are frozen once the receipt has moved (rule 9)."""
     row = held(session, actor=actor, receipt_id=receipt_id, status=None)
@@ -414,7 +414,7 @@ def corrections_of(session: Session, receipt_id: str) -> list[dict]:
     ]
 
 
-def inbox(session: Session, actor: Actor, query: InboxQuery, today: date) -> dict:  # noqa: PLR0917  (services/dak/service.py calls it positionally; keyword-only once that file is free)
+def inbox(session: Session, actor: Actor, *, query: InboxQuery, today: date) -> dict:
     """Returns the open receipts pending with the actor's post and the posts delegated to it,
     filtered: unread (not yet opened), physical or electronic, overdue (past its due date)."""
     where = [receipts.c.holder_post.in_(acting_posts(actor)), receipts.c.status == "open"]

@@ -4,25 +4,24 @@ sees. Every step that changes something takes an idempotency key and emits its e
 the outbox. Reading the scans' text is the OCR worker's job (`services.dak.ocr_worker`)."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
 from eoffice.actor import Actor
 from eoffice.clock import today
-from eoffice.db import Changes, Database
 from eoffice.contracts.common import Upload
+from eoffice.contracts.dak import TEXT_SUFFIX, UPLOADS
+from eoffice.db import Changes, Database
 from eoffice.errors import Conflict, InvalidInput, NotCurrentHolder, NotFound
 from eoffice.intake.stored import for_service as stored_intake
 from eoffice.messaging import Outbox
 from eoffice.service import ServiceBase, call_with_timeout, rpc
-from eoffice.storage import DocumentStore, SWEEP_AFTER, shared_store, sweep
+from eoffice.storage import SWEEP_AFTER, DocumentStore, shared_store, sweep
 from eoffice.validation import parse
 from services.dak import events, intake, models, receipts
-from eoffice.contracts.dak import TEXT_SUFFIX, UPLOADS
 from services.dak.schemas import Correct, Diarise, InboxQuery, PutInFile, Remarks, ScanRef, Send
-
 
 
 def repeated(receipt_id: str) -> dict:
@@ -45,7 +44,7 @@ class DakService(ServiceBase):
         return step
 
     @rpc
-    def diarise(self, actor: dict, letter: dict, idempotency_key: str, scans: list[dict] | None = None) -> dict:
+    def diarise(self, actor: dict, letter: dict, idempotency_key: str, scans: list[dict] | None = None) -> dict:  # noqa: PLR0917  (an RPC entrypoint: the gateway calls it positionally)
         """Diarises a letter in the actor's office; the actor's post holds it. Dak clerks only.
         An electronic receipt comes with its uploads (`Upload`s the gateway stored), checked
         here (`eoffice.intake`) before a diary number is taken: a refused one answers
@@ -56,21 +55,21 @@ class DakService(ServiceBase):
         uploads = [parse(Upload, scan) for scan in scans or []]
         receipts.require_diarist(actor)
         return intake.diarised_with_scans(stored_intake(), uploads, lambda documents: self._diarise(
-            actor, letter, documents, idempotency_key))
+            actor, letter=letter, documents=documents, idempotency_key=idempotency_key))
 
     @rpc
-    def diarise_email(self, actor: dict, given: dict, idempotency_key: str, email: dict) -> dict:
+    def diarise_email(self, actor: dict, given: dict, idempotency_key: str, email: dict) -> dict:  # noqa: PLR0917  (an RPC entrypoint: the gateway calls it positionally)
         """Diarises an e-mail the gateway stored (an `Upload`): its sender, subject and date
         fill the receipt's fields, under those `given`; it and its attachments (each checked
         as a scan) are the receipt's documents. Refusals as `diarise`."""
         actor, upload = Actor.model_validate(actor), parse(Upload, email)
         receipts.require_diarist(actor)
-        return intake.diarised_from_email(stored_intake(), upload, given, lambda letter, documents: self._diarise(
-            actor, letter, documents, idempotency_key))
+        return intake.diarised_from_email(stored_intake(), upload, given=given, diarise=lambda letter, documents: (
+            self._diarise(actor, letter=letter, documents=documents, idempotency_key=idempotency_key)))
 
-    def _diarise(self, actor: Actor, letter: Diarise, documents: list[ScanRef], idempotency_key: str) -> dict:
+    def _diarise(self, actor: Actor, *, letter: Diarise, documents: list[ScanRef], idempotency_key: str) -> dict:
         def step(changes):
-            row = receipts.diarise(changes.session, actor, letter, documents)
+            row = receipts.diarise(changes.session, actor, letter=letter, documents=documents)
             changes.raise_event(events.ReceiptDiarised(
                 receipt_id=row["id"], diary_number=row["diary_number"], office_code=row["office_code"],
                 holder_post=row["holder_post"], physical=row["physical"], scans=len(documents)),
@@ -94,7 +93,7 @@ class DakService(ServiceBase):
         return due
 
     @rpc
-    def send(self, actor: dict, receipt_id: str, request: dict, idempotency_key: str) -> dict:
+    def send(self, actor: dict, receipt_id: str, request: dict, idempotency_key: str) -> dict:  # noqa: PLR0917  (an RPC entrypoint: the gateway calls it positionally)
         """Sends a receipt the actor's post holds to a post, with copies for `copy_to`, with
         remarks, priority and due date. Emits eoffice.receipt.sent.v1, and
         eoffice.receipt.diarised.v1 for each copy."""
@@ -141,11 +140,11 @@ class DakService(ServiceBase):
                                        receipts.pull_back(changes.session, actor, receipt_id)))
 
     @rpc
-    def put_in_file(self, actor: dict, receipt_id: str, request: dict, idempotency_key: str) -> dict:
+    def put_in_file(self, actor: dict, receipt_id: str, request: dict, idempotency_key: str) -> dict:  # noqa: PLR0917  (an RPC entrypoint: the gateway calls it positionally)
         """Puts a receipt in a file; the files service takes it from the event."""
         actor, request = Actor.model_validate(actor), parse(PutInFile, request)
         with self.db.transaction() as session:  # a receipt the actor may not see is not found, whatever the file
-            receipts.visible(session, actor, receipt_id)
+            receipts.visible(session, actor, receipt_id=receipt_id)
         try:  # the actor's post must hold the file, and it must be open
             file = call_with_timeout(self.files.attachable, actor.model_dump(mode="json"), request.file_id)
         except NotFound:  # or not visible to the actor: the same answer, naming nothing of it
@@ -154,29 +153,29 @@ class DakService(ServiceBase):
             raise InvalidInput(f"file {request.file_id}: {exc.detail}", field="file_id") from None
         return self.command("put_in_file", actor=actor, key=idempotency_key, request=[receipt_id, request],
                             step=lambda changes: self._emit(changes, events.ReceiptPutInFile, receipts.put_in_file(
-                                changes.session, actor, receipt_id, file, request.remarks)))
+                                changes.session, actor, receipt_id=receipt_id, file=file, remarks=request.remarks)))
 
     @rpc
-    def close(self, actor: dict, receipt_id: str, request: dict, idempotency_key: str) -> dict:
+    def close(self, actor: dict, receipt_id: str, request: dict, idempotency_key: str) -> dict:  # noqa: PLR0917  (an RPC entrypoint: the gateway calls it positionally)
         actor, request = Actor.model_validate(actor), parse(Remarks, request)
         return self.command("close", actor=actor, key=idempotency_key, request=[receipt_id, request],
                             step=lambda changes: self._emit(changes, events.ReceiptClosed, receipts.close(
-                                changes.session, actor, receipt_id, request.remarks)))
+                                changes.session, actor, receipt_id=receipt_id, remarks=request.remarks)))
 
     @rpc
-    def reopen(self, actor: dict, receipt_id: str, request: dict, idempotency_key: str) -> dict:
+    def reopen(self, actor: dict, receipt_id: str, request: dict, idempotency_key: str) -> dict:  # noqa: PLR0917  (an RPC entrypoint: the gateway calls it positionally)
         actor, request = Actor.model_validate(actor), parse(Remarks, request)
         return self.command("reopen", actor=actor, key=idempotency_key, request=[receipt_id, request],
                             step=lambda changes: self._emit(changes, events.ReceiptReopened, receipts.reopen(
-                                changes.session, actor, receipt_id, request.remarks)))
+                                changes.session, actor, receipt_id=receipt_id, remarks=request.remarks)))
 
     @rpc
-    def correct(self, actor: dict, receipt_id: str, request: dict, idempotency_key: str) -> dict:
+    def correct(self, actor: dict, receipt_id: str, request: dict, idempotency_key: str) -> dict:  # noqa: PLR0917  (an RPC entrypoint: the gateway calls it positionally)
         """Corrects metadata as the holder; each change is logged with old and new values."""
         actor, request = Actor.model_validate(actor), parse(Correct, request)
 
         def step(changes):
-            row, made = receipts.correct(changes.session, actor, receipt_id, request)
+            row, made = receipts.correct(changes.session, actor, receipt_id=receipt_id, request=request)
             if made:
                 self._emit(changes, events.ReceiptCorrected, {
                     "receipt_id": receipt_id, "diary_number": row["diary_number"], "by_user": actor.user_id,
@@ -189,14 +188,14 @@ class DakService(ServiceBase):
         """Open receipts pending with the actor's post (and posts delegated to it), filtered."""
         actor, query = Actor.model_validate(actor), parse(InboxQuery, query or {})
         with self.db.transaction() as session:
-            return receipts.inbox(session, actor, query, today())
+            return receipts.inbox(session, actor, query=query, today=today())
 
     @rpc
     def acknowledgement(self, actor: dict, receipt_id: str) -> dict:
         """What the sender is given: diary number, date and the public tracking code."""
         actor = Actor.model_validate(actor)
         with self.db.transaction() as session:
-            row, _ = receipts.visible(session, actor, receipt_id)
+            row, _ = receipts.visible(session, actor, receipt_id=receipt_id)
             return {k: row[k] for k in ("diary_number", "tracking_code", "received_date", "diarised_at",
                                         "subject", "sender_name", "sender_email", "office_code")}
 
@@ -211,7 +210,7 @@ class DakService(ServiceBase):
         """One document of a receipt the actor may see, to be streamed from the store."""
         actor = Actor.model_validate(actor)
         with self.db.transaction() as session:
-            receipts.visible(session, actor, receipt_id)
+            receipts.visible(session, actor, receipt_id=receipt_id)
             found = [s for s in receipts.documents(session, receipt_id) if s["position"] == position]
             if not found:
                 raise NotFound(f"receipt {receipt_id} has no document {position}")
@@ -219,7 +218,7 @@ class DakService(ServiceBase):
 
     @timer(interval=3600)
     def sweep(self) -> None:
-        sweep_uploads(shared_store(), self.db, datetime.now(timezone.utc) - SWEEP_AFTER)
+        sweep_uploads(shared_store(), self.db, datetime.now(UTC) - SWEEP_AFTER)
 
 
 def sweep_uploads(store: DocumentStore, db, cutoff: datetime) -> list[str]:
@@ -228,4 +227,4 @@ def sweep_uploads(store: DocumentStore, db, cutoff: datetime) -> list[str]:
     def unheld(names: list[str]) -> set[str]:
         with db.transaction() as session:
             return set(receipts.unreferenced(session, names))
-    return sweep(store, UPLOADS, cutoff, unheld, owner_of=lambda name: name.removesuffix(TEXT_SUFFIX))
+    return sweep(store, UPLOADS, cutoff=cutoff, unheld=unheld, owner_of=lambda name: name.removesuffix(TEXT_SUFFIX))

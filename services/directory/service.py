@@ -177,7 +177,8 @@ class DirectoryService(ServiceBase):
         with self.db.transaction() as session:
             weekly_off, holidays = org.calendar_of(session, office_code)
         return {"office_code": office_code, "start": first.isoformat(), "end": last.isoformat(),
-                "working_days": calendar.working_days_between(first, last, weekly_off, holidays),
+                "working_days": calendar.working_days_between(first, last, weekly_off=weekly_off,
+                                                                holidays=holidays),
                 "due_in_7_working_days": calendar.add_working_days(first, 7, weekly_off=weekly_off,
                                                                    holidays=holidays).isoformat()}
 

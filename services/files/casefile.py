@@ -134,9 +134,10 @@ def history(session: Session, file_id: str) -> list[dict]:
 Supervises = Callable[[str], bool]  # whether the actor oversees an office (rule 10)
 
 
-def visible(  # noqa: PLR0917  (services/files/service.py calls it positionally; keyword-only once that file is free)
+def visible(
     session: Session,
     actor: Actor,
+    *,
     file_id: str,
     supervises: Supervises,
     lock: bool = False,
@@ -172,7 +173,7 @@ def held(
     received if physical (rule 3), in one of `statuses`, and at `version` if one is given.
     NotFound if the actor may not see it (`visible`), NotCurrentHolder if they may but another
     post holds it."""
-    row, _ = visible(session, actor, file_id, supervises, lock=True)
+    row, _ = visible(session, actor, file_id=file_id, supervises=supervises, lock=True)
     require_actable(actor, row, label=f"file {row['file_number']}", statuses=statuses, version=version)
     return row
 
@@ -338,7 +339,7 @@ def pages_of(session: Session, file_id: str) -> list[dict]:
     ]
 
 
-def flag_puc(session: Session, file: dict, item_id: int, puc: bool) -> dict:  # noqa: PLR0917  (services/files/service.py calls it positionally; keyword-only once that file is free)
+def flag_puc(session: Session, file: dict, *, item_id: int, puc: bool) -> dict:
     """Flags one item as the paper under consideration (one PUC at a time), or unflags it."""
     item = (
         session.execute(
@@ -375,10 +376,11 @@ def _stored(document: StoredDocument | None) -> dict:
     return document.model_dump(exclude={"pages"}) if document else {}
 
 
-def add_draft(  # noqa: PLR0917  (services/files/service.py calls it positionally; keyword-only once that file is free)
+def add_draft(
     session: Session,
     actor: Actor,
     file: dict,
+    *,
     title: str,
     body: str,
     document: StoredDocument | None = None,
@@ -400,10 +402,11 @@ def add_draft(  # noqa: PLR0917  (services/files/service.py calls it positionall
     return {**draft, "body": body, **_stored(document)}
 
 
-def revise_draft(  # noqa: PLR0917  (services/files/service.py calls it positionally; keyword-only once that file is free)
+def revise_draft(
     session: Session,
     actor: Actor,
     file: dict,
+    *,
     draft_id: int,
     body: str,
     version: int,
@@ -430,7 +433,7 @@ def revise_draft(  # noqa: PLR0917  (services/files/service.py calls it position
     return {**draft, "current_version": version + 1, "body": body, **_stored(document)}
 
 
-def approve_draft(session: Session, actor: Actor, file: dict, draft_id: int, version: int) -> dict:  # noqa: PLR0917  (services/files/service.py calls it positionally; keyword-only once that file is free)
+def approve_draft(session: Session, actor: Actor, file: dict, *, draft_id: int, version: int) -> dict:
     """The holder approves the draft's current version; it then goes to signing and issue."""
     draft = _draft(session, file, draft_id)
     if draft["status"] != "draft":
@@ -553,7 +556,7 @@ def open_file(session: Session, actor: Actor, file: dict) -> dict | None:
 
 
 def receive(session: Session, *, actor: Actor, file_id: str, supervises: Supervises) -> dict | None:
-    file, _ = visible(session, actor, file_id, supervises, lock=True)
+    file, _ = visible(session, actor, file_id=file_id, supervises=supervises, lock=True)
     if not needs_receiving(actor, file, label=f"file {file['file_number']}"):
         return None
     _bump(session, file_id, received=True, opened=True)
@@ -561,14 +564,14 @@ def receive(session: Session, *, actor: Actor, file_id: str, supervises: Supervi
 
 
 def pull_back(session: Session, *, actor: Actor, file_id: str, supervises: Supervises) -> dict:
-    file, moves = visible(session, actor, file_id, supervises, lock=True)
+    file, moves = visible(session, actor, file_id=file_id, supervises=supervises, lock=True)
     last = pull_back_from(actor, file, moves, label=f"file {file['file_number']}", sends=("sent",))
     step = _log(session, file, "pulled_back", actor=actor, to_post=last["from_post"])
     _bump(session, file_id, **pulled_back(last), held_since=datetime.now(UTC))
     return step
 
 
-def park(session: Session, actor: Actor, file: dict, parked: bool, remarks: str) -> dict:  # noqa: PLR0917  (services/files/service.py calls it positionally; keyword-only once that file is free)
+def park(session: Session, actor: Actor, file: dict, *, parked: bool, remarks: str) -> dict:
     if (file["status"] == "parked") == parked:
         raise Conflict(f"file {file['file_number']} is {'already' if parked else 'not'} parked")
     _bump(session, file["id"], status="parked" if parked else "open")
@@ -577,7 +580,7 @@ def park(session: Session, actor: Actor, file: dict, parked: bool, remarks: str)
     )
 
 
-def close(session: Session, actor: Actor, file: dict, remarks: str) -> dict:  # noqa: PLR0917  (services/files/service.py calls it positionally; keyword-only once that file is free)
+def close(session: Session, actor: Actor, file: dict, *, remarks: str) -> dict:
     """Only the post that created the file closes it (rule 5), and only while it holds it."""
     if file["creator_post"] != actor.post_id:
         raise Forbidden(f"only its creator ({file['creator_post']}) closes file {file['file_number']}")
@@ -590,8 +593,8 @@ def close(session: Session, actor: Actor, file: dict, remarks: str) -> dict:  # 
     return _log(session, file, "closed", actor=actor, to_post=file["holder_post"], remarks=remarks)
 
 
-def request_reopen(session: Session, actor: Actor, file_id: str, supervises: Supervises, remarks: str) -> dict:  # noqa: PLR0917  (services/files/service.py calls it positionally; keyword-only once that file is free)
-    file, _ = visible(session, actor, file_id, supervises, lock=True)
+def request_reopen(session: Session, actor: Actor, *, file_id: str, supervises: Supervises, remarks: str) -> dict:
+    file, _ = visible(session, actor, file_id=file_id, supervises=supervises, lock=True)
     require_holder(actor, file, f"file {file['file_number']}")
     if file["status"] != "closed":
         raise Conflict(f"file {file['file_number']} is not closed")
@@ -599,9 +602,10 @@ def request_reopen(session: Session, actor: Actor, file_id: str, supervises: Sup
     return _log(session, file, "reopen_asked", actor=actor, to_post=file["holder_post"], remarks=remarks)
 
 
-def approve_reopen(  # noqa: PLR0917  (services/files/service.py calls it positionally; keyword-only once that file is free)
+def approve_reopen(
     session: Session,
     actor: Actor,
+    *,
     file_id: str,
     supervisors: list[str],
     supervises: Supervises,
@@ -610,7 +614,9 @@ def approve_reopen(  # noqa: PLR0917  (services/files/service.py calls it positi
     """A supervisor of the post that asked approves: the file is open again, with that post.
     The posts above the one that asked (`supervisors`) may see the file for this."""
     approver = bool(acting_posts(actor) & set(supervisors))
-    file, _ = visible(session, actor, file_id, lambda office: approver or supervises(office), lock=True)
+    file, _ = visible(
+        session, actor, file_id=file_id, supervises=lambda office: approver or supervises(office), lock=True
+    )
     if file["status"] != "closed" or not file["reopen_requested_by"]:
         raise Conflict(f"nobody has asked to reopen file {file['file_number']}")
     if not approver:
@@ -628,7 +634,7 @@ def approve_reopen(  # noqa: PLR0917  (services/files/service.py calls it positi
     return _log(session, file, "reopened", actor=actor, to_post=file["reopen_requested_by"], remarks=remarks)
 
 
-def link(session: Session, actor: Actor, file: dict, other: dict, kind: str) -> dict:  # noqa: PLR0917  (services/files/service.py calls it positionally; keyword-only once that file is free)
+def link(session: Session, actor: Actor, file: dict, *, other: dict, kind: str) -> dict:
     if other["id"] == file["id"]:
         raise InvalidInput("a file cannot be linked to itself", field="other_file_id")
     session.execute(
@@ -657,7 +663,7 @@ def links_of(session: Session, file_id: str) -> list[dict]:
 # --- lists and tracking ------------------------------------------------------------------
 
 
-def inbox(session: Session, actor: Actor, query: FilesQuery, today: date) -> dict:  # noqa: PLR0917  (services/files/service.py calls it positionally; keyword-only once that file is free)
+def inbox(session: Session, actor: Actor, *, query: FilesQuery, today: date) -> dict:
     """Files with the actor's post (and posts delegated to it), open or parked."""
     where: list[ColumnElement[bool]] = [
         files.c.holder_post.in_(acting_posts(actor)),

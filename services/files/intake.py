@@ -12,9 +12,10 @@ from eoffice.intake import SCAN_STEPS
 from eoffice.intake.stored import StoredIntake, own, unless_kept
 
 
-def recorded_with(  # noqa: PLR0917  (services/files/service.py calls it positionally; keyword-only once that file is free)
+def recorded_with(
     intake: StoredIntake,
     upload: Upload | None,
+    *,
     record: Callable[[StoredDocument | None], dict],
     field: str = "document",
 ) -> dict:
@@ -37,4 +38,6 @@ def recorded_with(  # noqa: PLR0917  (services/files/service.py calls it positio
             )
         )
 
-    return unless_kept(intake.store, [upload.object_name], checked, lambda answer: {answer.get("object_name")})
+    return unless_kept(
+        intake.store, [upload.object_name], record=checked, kept=lambda answer: {answer.get("object_name")}
+    )

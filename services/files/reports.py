@@ -143,8 +143,8 @@ def overdue(session: Session, offices, *, today: date, ask) -> dict:
         days = workdays.working_days_between(
             r["since_day"],
             today,
-            frozenset(cal["weekly_off"]),
-            frozenset(date.fromisoformat(d) for d in cal["holidays"]),
+            weekly_off=frozenset(cal["weekly_off"]),
+            holidays=frozenset(date.fromisoformat(d) for d in cal["holidays"]),
         )
         if days > r["limit"]:
             items.append(
@@ -266,7 +266,7 @@ def ranking(session: Session, offices, year: int) -> dict:
     return {"year": year, "rows": [dict(r) for r in rows]}
 
 
-def run(session: Session, actor: Actor, name: str, params: dict, today: date, ask) -> dict:  # noqa: PLR0917  (services/files/service.py calls it positionally; keyword-only once that file is free)
+def run(session: Session, actor: Actor, *, name: str, params: dict, today: date, ask) -> dict:
     """Runs the report `name` over the offices the actor oversees; `ask(method, *args)` asks
     the directory service (offices below an office, calendars of posts)."""
     if not (actor.has_role("system_admin") or actor.has_role("supervisor")):

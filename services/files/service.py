@@ -4,7 +4,7 @@ holder kept it. Every change takes an idempotency key and emits its event throug
 in the same transaction; receipts arrive in files from dak's put-in-file events."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
@@ -12,6 +12,8 @@ from nameko.timer import timer
 from eoffice import workdays
 from eoffice.actor import Actor
 from eoffice.clock import IST, today
+from eoffice.contracts.dak import ReceiptPutInFile
+from eoffice.contracts.files import UPLOADS
 from eoffice.db import Changes, Database
 from eoffice.errors import Forbidden, InvalidInput, NotFound
 from eoffice.events import Envelope
@@ -19,15 +21,26 @@ from eoffice.faults import crash_point
 from eoffice.intake.stored import for_service as stored_intake
 from eoffice.messaging import Outbox, first_time, reliable_handler
 from eoffice.service import ServiceBase, call_with_timeout, rpc
-from eoffice.storage import DocumentStore, SWEEP_AFTER, shared_store, sweep
+from eoffice.storage import SWEEP_AFTER, DocumentStore, shared_store, sweep
 from eoffice.validation import parse
-from eoffice.contracts.dak import ReceiptPutInFile
-from eoffice.contracts.files import UPLOADS
 from services.files import casefile, events, intake, models, notesheet, reports
-from services.files.schemas import (CategoryLimit, CreateFile, Document, Draft, EditNote, FilesQuery, Flag, Link,
-                                    Note, Remarks, Revise, Scheme, SendFile, SubjectHead, Version)
-
-
+from services.files.schemas import (
+    CategoryLimit,
+    CreateFile,
+    Document,
+    Draft,
+    EditNote,
+    FilesQuery,
+    Flag,
+    Link,
+    Note,
+    Remarks,
+    Revise,
+    Scheme,
+    SendFile,
+    SubjectHead,
+    Version,
+)
 
 
 def repeated(file_id: str) -> dict:
@@ -127,7 +140,7 @@ class FilesService(ServiceBase):
         actor, request = Actor.model_validate(actor), parse(Remarks, request)
 
         def step(changes):
-            parent, _ = casefile.visible(changes.session, actor, file_id, self._supervises(actor))
+            parent, _ = casefile.visible(changes.session, actor, file_id=file_id, supervises=self._supervises(actor))
             return self._created(changes, actor, casefile.create(changes.session, actor, CreateFile(
                 subject_head=parent["subject_head"], subject=parent["subject"], category=parent["category"],
                 priority=parent["priority"], record_category=parent["record_category"],
@@ -141,7 +154,8 @@ class FilesService(ServiceBase):
         actor = Actor.model_validate(actor)
         with self.changes() as changes:
             session = changes.session
-            row, moves = casefile.visible(session, actor, file_id, self._supervises(actor), lock=True)
+            row, moves = casefile.visible(session, actor, file_id=file_id, supervises=self._supervises(actor),
+                                          lock=True)
             step = casefile.open_file(session, actor, row)  # updates `row`
             if step:
                 self._emit(changes, events.FileOpened, step, by_post=actor.post_id)
@@ -213,7 +227,7 @@ class FilesService(ServiceBase):
         """One green note of a file the actor may see (reading it does not open the file)."""
         actor = Actor.model_validate(actor)
         with self.db.transaction() as session:
-            row, _ = casefile.visible(session, actor, file_id, self._supervises(actor))
+            row, _ = casefile.visible(session, actor, file_id=file_id, supervises=self._supervises(actor))
             return notesheet.green_note(session, row, seq)
 
     @rpc
@@ -221,7 +235,7 @@ class FilesService(ServiceBase):
         """Checks the notesheet's hash chain and every green note against its locked record."""
         actor = Actor.model_validate(actor)
         with self.db.transaction() as session:
-            row, _ = casefile.visible(session, actor, file_id, self._supervises(actor))
+            row, _ = casefile.visible(session, actor, file_id=file_id, supervises=self._supervises(actor))
             return {"file_id": file_id, "file_number": row["file_number"],
                     **notesheet.verify(session, shared_store(), row)}
 
@@ -232,7 +246,7 @@ class FilesService(ServiceBase):
         """Adds a paper document, or an upload checked here first (`eoffice.intake`; refused,
         it is removed), to the correspondence."""
         actor, request = Actor.model_validate(actor), parse(Document, request)
-        return intake.recorded_with(stored_intake(), request.document, lambda document: self._on_held_file(
+        return intake.recorded_with(stored_intake(), request.document, record=lambda document: self._on_held_file(
             "add_document", actor=actor, file_id=file_id, key=idempotency_key, request=request,
             step=lambda changes, file: casefile.add_correspondence(
                 changes.session, file, kind="document", title=request.title, by_user=actor.user_id,
@@ -242,8 +256,8 @@ class FilesService(ServiceBase):
     def flag(self, actor: dict, file_id: str, item_id: int, request: dict, idempotency_key: str) -> dict:
         actor, request = Actor.model_validate(actor), parse(Flag, request)
         return self._on_held_file("flag", actor=actor, file_id=file_id, key=idempotency_key, request=[item_id, request],
-                                  step=lambda changes, file: casefile.flag_puc(changes.session, file, item_id,
-                                                                               request.puc))
+                                  step=lambda changes, file: casefile.flag_puc(changes.session, file, item_id=item_id,
+                                                                               puc=request.puc))
 
     @reliable_handler("dak", ReceiptPutInFile.event_type)
     def receipt_put_in_file(self, envelope: Envelope) -> None:
@@ -251,7 +265,8 @@ class FilesService(ServiceBase):
         as fresh receipts (FR I, FR II ...). Once per event."""
         event = envelope.payload(ReceiptPutInFile)
         with self.db.transaction() as session:
-            if not first_time(session, models.inbox, envelope.id, "files.receipt_put_in_file"):
+            if not first_time(session, models.inbox, event_id=envelope.id,
+                              handler="files.receipt_put_in_file"):
                 return
             file = casefile._row(session, event.file_id, lock=True)
             first = casefile.last_page(session, file["id"]) == 0
@@ -262,18 +277,19 @@ class FilesService(ServiceBase):
     @rpc
     def add_draft(self, actor: dict, file_id: str, request: dict, idempotency_key: str) -> dict:
         actor, request = Actor.model_validate(actor), parse(Draft, request)
-        return intake.recorded_with(stored_intake(), request.document, lambda document: self._on_held_file(
+        return intake.recorded_with(stored_intake(), request.document, record=lambda document: self._on_held_file(
             "add_draft", actor=actor, file_id=file_id, key=idempotency_key, request=request,
-            step=lambda changes, file: casefile.add_draft(changes.session, actor, file, request.title, request.body,
-                                                          document)))
+            step=lambda changes, file: casefile.add_draft(changes.session, actor, file, title=request.title,
+                                                          body=request.body, document=document)))
 
     @rpc
     def revise_draft(self, actor: dict, file_id: str, draft_id: int, request: dict, idempotency_key: str) -> dict:
         actor, request = Actor.model_validate(actor), parse(Revise, request)
-        return intake.recorded_with(stored_intake(), request.document, lambda document: self._on_held_file(
+        return intake.recorded_with(stored_intake(), request.document, record=lambda document: self._on_held_file(
             "revise_draft", actor=actor, file_id=file_id, key=idempotency_key, request=[draft_id, request],
-            step=lambda changes, file: casefile.revise_draft(changes.session, actor, file, draft_id, request.body,
-                                                             request.version, document)))
+            step=lambda changes, file: casefile.revise_draft(changes.session, actor, file, draft_id=draft_id,
+                                                             body=request.body, version=request.version,
+                                                             document=document)))
 
     @rpc
     def approve_draft(self, actor: dict, file_id: str, draft_id: int, request: dict, idempotency_key: str) -> dict:
@@ -281,7 +297,7 @@ class FilesService(ServiceBase):
         actor, request = Actor.model_validate(actor), parse(Version, request)
 
         def step(changes, file):
-            draft = casefile.approve_draft(changes.session, actor, file, draft_id, request.version)
+            draft = casefile.approve_draft(changes.session, actor, file, draft_id=draft_id, version=request.version)
             changes.raise_event(events.DraftApproved(
                 file_id=file_id, file_number=file["file_number"], draft_id=draft_id, version=request.version,
                 title=draft["title"], by_user=actor.user_id, by_post=actor.post_id), subject=file_id)
@@ -295,7 +311,7 @@ class FilesService(ServiceBase):
         {"draft_id", "version"}."""
         actor = Actor.model_validate(actor)
         with self.db.transaction() as session:
-            row, _ = casefile.visible(session, actor, file_id, self._supervises(actor))
+            row, _ = casefile.visible(session, actor, file_id=file_id, supervises=self._supervises(actor))
             return casefile.stored_document(session, row, **{k: int(v) for k, v in where.items()
                                                             if k in ("item_id", "draft_id", "version")})
 
@@ -303,7 +319,7 @@ class FilesService(ServiceBase):
     def draft_versions(self, actor: dict, file_id: str, draft_id: int) -> list[dict]:
         actor = Actor.model_validate(actor)
         with self.db.transaction() as session:
-            row, _ = casefile.visible(session, actor, file_id, self._supervises(actor))
+            row, _ = casefile.visible(session, actor, file_id=file_id, supervises=self._supervises(actor))
             return casefile.versions_of(session, row, draft_id)
 
     # --- movement --------------------------------------------------------------------------
@@ -323,7 +339,8 @@ class FilesService(ServiceBase):
         """Sends a file the actor's post holds to another post (up, or back down the chain)."""
         actor, request = Actor.model_validate(actor), parse(SendFile, request)
         with self.db.transaction() as session:
-            category = casefile.visible(session, actor, file_id, self._supervises(actor))[0]["category"]
+            row, _ = casefile.visible(session, actor, file_id=file_id, supervises=self._supervises(actor))
+            category = row["category"]
             days = casefile.limit_of(session, category)
         due = self._due(request.to_post, days, request.due_date)
 
@@ -361,7 +378,8 @@ class FilesService(ServiceBase):
         return self._on_held_file("park" if parked else "unpark", actor=actor, file_id=file_id, key=idempotency_key,
                                   request=request, step=lambda changes, file: self._emit(
                                       changes, events.FileParked if parked else events.FileUnparked,
-                                      casefile.park(changes.session, actor, file, parked, request.remarks),
+                                      casefile.park(changes.session, actor, file, parked=parked,
+                                                    remarks=request.remarks),
                                       by_post=actor.post_id))
 
     @rpc
@@ -369,7 +387,7 @@ class FilesService(ServiceBase):
         actor, request = Actor.model_validate(actor), parse(Remarks, request)
         return self._on_held_file("close", actor=actor, file_id=file_id, key=idempotency_key, request=request,
                                   step=lambda changes, file: self._emit(changes, events.FileClosed, casefile.close(
-                                      changes.session, actor, file, request.remarks), by_post=actor.post_id))
+                                      changes.session, actor, file, remarks=request.remarks), by_post=actor.post_id))
 
     @rpc
     def request_reopen(self, actor: dict, file_id: str, request: dict, idempotency_key: str) -> dict:
@@ -377,7 +395,8 @@ class FilesService(ServiceBase):
         return self.command("request_reopen", actor=actor, key=idempotency_key, request=[file_id, request],
                             step=lambda changes: self._emit(
                                 changes, events.FileReopenRequested, casefile.request_reopen(
-                                    changes.session, actor, file_id, self._supervises(actor), request.remarks),
+                                    changes.session, actor, file_id=file_id, supervises=self._supervises(actor),
+                                    remarks=request.remarks),
                                 by_post=actor.post_id))
 
     @rpc
@@ -388,16 +407,17 @@ class FilesService(ServiceBase):
         supervisors = self._ask("supervisors_of", asker) if asker else []
         return self.command("approve_reopen", actor=actor, key=idempotency_key, request=[file_id, request],
                             step=lambda changes: self._emit(changes, events.FileReopened, casefile.approve_reopen(
-                                changes.session, actor, file_id, supervisors, self._supervises(actor),
-                                request.remarks), by_post=actor.post_id))
+                                changes.session, actor, file_id=file_id, supervisors=supervisors,
+                                supervises=self._supervises(actor), remarks=request.remarks), by_post=actor.post_id))
 
     @rpc
     def link(self, actor: dict, file_id: str, request: dict, idempotency_key: str) -> dict:
         actor, request = Actor.model_validate(actor), parse(Link, request)
 
         def step(changes, file):
-            other, _ = casefile.visible(changes.session, actor, request.other_file_id, self._supervises(actor))
-            return casefile.link(changes.session, actor, file, other, request.kind)
+            other, _ = casefile.visible(changes.session, actor, file_id=request.other_file_id,
+                                        supervises=self._supervises(actor))
+            return casefile.link(changes.session, actor, file, other=other, kind=request.kind)
         return self._on_held_file("link", actor=actor, file_id=file_id, key=idempotency_key, request=request,
                                   step=step)
 
@@ -407,7 +427,7 @@ class FilesService(ServiceBase):
     def inbox(self, actor: dict, query: dict | None = None) -> dict:
         actor, query = Actor.model_validate(actor), parse(FilesQuery, query or {})
         with self.db.transaction() as session:
-            return casefile.inbox(session, actor, query, today())
+            return casefile.inbox(session, actor, query=query, today=today())
 
     @rpc
     def track(self, actor: dict, file_id: str) -> dict:
@@ -415,18 +435,19 @@ class FilesService(ServiceBase):
         by that holder's office calendar; overdue when the current stay passes the limit."""
         actor = Actor.model_validate(actor)
         with self.db.transaction() as session:
-            row, moves = casefile.visible(session, actor, file_id, self._supervises(actor))
+            row, moves = casefile.visible(session, actor, file_id=file_id, supervises=self._supervises(actor))
             limit = casefile.limit_of(session, row["category"])
         stays = casefile.holdings(moves)
         calendars = self._ask("calendars_of_posts", [s["post"] for s in stays]) if stays else {}
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         for stay in stays:
             cal = calendars[stay["post"]]
             end = stay["until"] or now
             stay["office_code"] = cal["office_code"]
             stay["working_days"] = workdays.working_days_between(
-                stay["since"].astimezone(IST).date(), end.astimezone(IST).date(), frozenset(cal["weekly_off"]),
-                frozenset(date.fromisoformat(d) for d in cal["holidays"]))
+                stay["since"].astimezone(IST).date(), end.astimezone(IST).date(),
+                weekly_off=frozenset(cal["weekly_off"]),
+                holidays=frozenset(date.fromisoformat(d) for d in cal["holidays"]))
             stay["hours"] = round((end - stay["since"]).total_seconds() / 3600, 2)
         current = stays[-1] if stays and stays[-1]["until"] is None and row["status"] != "closed" else None
         return {"file_id": file_id, "file_number": row["file_number"], "status": row["status"],
@@ -435,14 +456,14 @@ class FilesService(ServiceBase):
 
     @timer(interval=3600)
     def sweep(self) -> None:
-        sweep_uploads(shared_store(), self.db, datetime.now(timezone.utc) - SWEEP_AFTER)
+        sweep_uploads(shared_store(), self.db, datetime.now(UTC) - SWEEP_AFTER)
 
     @rpc
     def report(self, actor: dict, name: str, params: dict | None = None) -> dict:
         """A report over the files of the offices the actor oversees (see `reports.py`)."""
         actor = Actor.model_validate(actor)
         with self.db.transaction() as session:
-            return reports.run(session, actor, name, params or {}, today(), self._ask)
+            return reports.run(session, actor, name=name, params=params or {}, today=today(), ask=self._ask)
 
 
 def sweep_uploads(store: DocumentStore, db, cutoff: datetime) -> list[str]:
@@ -450,4 +471,4 @@ def sweep_uploads(store: DocumentStore, db, cutoff: datetime) -> list[str]:
     def unheld(names: list[str]) -> set[str]:
         with db.transaction() as session:
             return casefile.unreferenced(session, names)
-    return sweep(store, UPLOADS, cutoff, unheld)
+    return sweep(store, UPLOADS, cutoff=cutoff, unheld=unheld)

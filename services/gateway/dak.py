@@ -17,8 +17,15 @@ from services.gateway.auth import actor
 from services.gateway.directory import IdempotencyKey
 from services.gateway.pages import Page, PageRequest, page, page_request
 from services.gateway.paths import id_path
-from services.gateway.uploads import (LIMITED, checked_by, diarise_with_documents, download, json_object, letter_from,
-                                      named)
+from services.gateway.uploads import (
+    LIMITED,
+    checked_by,
+    diarise_with_documents,
+    download,
+    json_object,
+    letter_from,
+    named,
+)
 
 router = APIRouter(tags=["dak"], dependencies=[Depends(actor)])
 public = APIRouter(tags=["public"])
@@ -141,13 +148,13 @@ def _who(who: Actor) -> dict:
 
 @router.post("/receipts", response_model=DiarisedReceipt, status_code=201,
              summary="Diarise a paper letter (dak clerk); electronic receipts come with their scans")
-def diarise(request: Request, body: Diarise, who: Actor = Depends(actor), idempotency_key: str = IdempotencyKey):
+def diarise(request: Request, body: Diarise, *, who: Actor = Depends(actor), idempotency_key: str = IdempotencyKey):
     return _call(request, "diarise", _who(who), body.model_dump(mode="json"), idempotency_key)
 
 
 @router.post("/receipts/electronic", response_model=DiarisedReceipt, status_code=201,
              summary="Diarise a scanned letter: PDF, JPEG, PNG or TIFF files (dak clerk)", **LIMITED)
-def diarise_scans(request: Request, letter: str = Form(description=LETTER_FIELD),
+def diarise_scans(request: Request, *, letter: str = Form(description=LETTER_FIELD),
                   scans: list[UploadFile] = File(description="the scanned pages, in order; each up to the size limit"),
                   who: Actor = Depends(actor), idempotency_key: str = IdempotencyKey):
     require_diarist(who)  # before any upload is stored: a caller who may not diarise costs nothing
@@ -160,7 +167,7 @@ def diarise_scans(request: Request, letter: str = Form(description=LETTER_FIELD)
 
 @router.post("/receipts/email", response_model=DiarisedReceipt, status_code=201,
              summary="Diarise an e-mail (.eml) with its attachments (dak clerk)", **LIMITED)
-def diarise_email(request: Request, email: UploadFile = File(description="the message as received, RFC 822"),
+def diarise_email(request: Request, *, email: UploadFile = File(description="the message as received, RFC 822"),
                   letter: str | None = Form(None, description="fields to set instead of those read from the "
                                                               "e-mail (JSON object)"),
                   who: Actor = Depends(actor), idempotency_key: str = IdempotencyKey):
@@ -179,24 +186,24 @@ def open_receipt(request: Request, who: Actor = Depends(actor), receipt_id: str 
     return _call(request, "open_receipt", _who(who), receipt_id)
 
 
-def _scan(request: Request, who: Actor, receipt_id: str, position: int) -> dict:
+def _scan(request: Request, who: Actor, *, receipt_id: str, position: int) -> dict:
     return _call(request, "scan", _who(who), receipt_id, position)
 
 
 @router.get("/receipts/{receipt_id:id36}/scans/{position}", response_class=StreamingResponse,
             responses={200: {"content": {"application/octet-stream": {}}, "description": "the document as received"}},
             summary="Download a receipt's document, as received (checked against its SHA-256)")
-def scan_file(request: Request, who: Actor = Depends(actor), receipt_id: str = ReceiptId,
+def scan_file(request: Request, *, who: Actor = Depends(actor), receipt_id: str = ReceiptId,
               position: int = Path(ge=1, le=1000)):
-    return download(request.app.state.store, _scan(request, who, receipt_id, position))
+    return download(request.app.state.store, _scan(request, who, receipt_id=receipt_id, position=position))
 
 
 @router.get("/receipts/{receipt_id:id36}/scans/{position}/text", response_class=PlainTextResponse,
             responses={409: {"description": "the text has not been read yet, or could not be"}},
             summary="The text read from a document (OCR in Hindi and English, or its own text layer)")
-def scan_text(request: Request, who: Actor = Depends(actor), receipt_id: str = ReceiptId,
+def scan_text(request: Request, *, who: Actor = Depends(actor), receipt_id: str = ReceiptId,
               position: int = Path(ge=1, le=1000)):
-    scan = _scan(request, who, receipt_id, position)
+    scan = _scan(request, who, receipt_id=receipt_id, position=position)
     if scan["ocr_status"] != "done":
         raise Conflict(f"the text of document {position} is {scan['ocr_status']}"
                        + (f": {scan['ocr_error']}" if scan["ocr_error"] else ""))
@@ -213,40 +220,41 @@ def acknowledgement(request: Request, who: Actor = Depends(actor), receipt_id: s
 
 @router.post("/receipts/{receipt_id:id36}/send", response_model=Step,
              summary="Send or mark a receipt you hold to a post, with copies to further posts")
-def send(request: Request, body: Send, who: Actor = Depends(actor), receipt_id: str = ReceiptId,
+def send(request: Request, body: Send, *, who: Actor = Depends(actor), receipt_id: str = ReceiptId,
          idempotency_key: str = IdempotencyKey):
     return _call(request, "send", _who(who), receipt_id, body.model_dump(mode="json"), idempotency_key)
 
 
 @router.post("/receipts/{receipt_id:id36}/receive", response_model=Step,
              summary="Confirm a physical receipt has reached you; it must be received before anything else")
-def receive(request: Request, who: Actor = Depends(actor), receipt_id: str = ReceiptId,
+def receive(request: Request, *, who: Actor = Depends(actor), receipt_id: str = ReceiptId,
             idempotency_key: str = IdempotencyKey):
     return _call(request, "receive", _who(who), receipt_id, idempotency_key)
 
 
 @router.post("/receipts/{receipt_id:id36}/pull-back", response_model=Step,
              summary="Take back a receipt you sent, until the recipient opens it")
-def pull_back(request: Request, who: Actor = Depends(actor), receipt_id: str = ReceiptId,
+def pull_back(request: Request, *, who: Actor = Depends(actor), receipt_id: str = ReceiptId,
               idempotency_key: str = IdempotencyKey):
     return _call(request, "pull_back", _who(who), receipt_id, idempotency_key)
 
 
 @router.post("/receipts/{receipt_id:id36}/put-in-file", response_model=Step,
              summary="Put a receipt you hold in a file; it then moves with the file")
-def put_in_file(request: Request, body: PutInFile, who: Actor = Depends(actor), receipt_id: str = ReceiptId,
+def put_in_file(request: Request, body: PutInFile, *, who: Actor = Depends(actor), receipt_id: str = ReceiptId,
                 idempotency_key: str = IdempotencyKey):
     return _call(request, "put_in_file", _who(who), receipt_id, body.model_dump(), idempotency_key)
 
 
 @router.post("/receipts/{receipt_id:id36}/close", response_model=Step, summary="Close a receipt you hold, with remarks")
-def close(request: Request, body: Remarks, who: Actor = Depends(actor), receipt_id: str = ReceiptId,
+def close(request: Request, body: Remarks, *, who: Actor = Depends(actor), receipt_id: str = ReceiptId,
           idempotency_key: str = IdempotencyKey):
     return _call(request, "close", _who(who), receipt_id, body.model_dump(), idempotency_key)
 
 
-@router.post("/receipts/{receipt_id:id36}/reopen", response_model=Step, summary="Reopen a closed receipt your post holds")
-def reopen(request: Request, body: Remarks, who: Actor = Depends(actor), receipt_id: str = ReceiptId,
+@router.post("/receipts/{receipt_id:id36}/reopen", response_model=Step,
+             summary="Reopen a closed receipt your post holds")
+def reopen(request: Request, body: Remarks, *, who: Actor = Depends(actor), receipt_id: str = ReceiptId,
            idempotency_key: str = IdempotencyKey):
     return _call(request, "reopen", _who(who), receipt_id, body.model_dump(), idempotency_key)
 
@@ -254,14 +262,14 @@ def reopen(request: Request, body: Remarks, who: Actor = Depends(actor), receipt
 @router.patch("/receipts/{receipt_id:id36}", response_model=Corrected,
               summary="Correct a receipt's metadata (holder only); received date, letter date and mode "
                       "are frozen once it has moved")
-def correct(request: Request, body: Correct, who: Actor = Depends(actor), receipt_id: str = ReceiptId,
+def correct(request: Request, body: Correct, *, who: Actor = Depends(actor), receipt_id: str = ReceiptId,
             idempotency_key: str = IdempotencyKey):
     return _call(request, "correct", _who(who), receipt_id, body.model_dump(mode="json", exclude_unset=True),
                  idempotency_key)
 
 
 @router.get("/inbox", response_model=Page[Receipt], summary="Open receipts pending with the post you act as")
-def inbox(request: Request, who: Actor = Depends(actor), at: PageRequest = Depends(page_request),
+def inbox(request: Request, *, who: Actor = Depends(actor), at: PageRequest = Depends(page_request),
           unread: bool | None = Query(None, description="only those not yet opened (true) or opened (false)"),
           kind: str | None = Query(None, pattern="^(physical|electronic)$"),
           overdue: bool | None = Query(None, description="only those past their due date (true) or not (false)")):

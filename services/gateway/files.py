@@ -11,8 +11,23 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from eoffice.actor import Actor
-from eoffice.contracts.files import (UPLOADS, CategoryLimit, CreateFile, Document, Draft, EditNote, Flag, Link, Note,
-                                     Remarks, Revise, Scheme, SendFile, SubjectHead, Version)
+from eoffice.contracts.files import (
+    UPLOADS,
+    CategoryLimit,
+    CreateFile,
+    Document,
+    Draft,
+    EditNote,
+    Flag,
+    Link,
+    Note,
+    Remarks,
+    Revise,
+    Scheme,
+    SendFile,
+    SubjectHead,
+    Version,
+)
 from services.gateway.auth import actor
 from services.gateway.directory import IdempotencyKey
 from services.gateway.pages import Page, PageRequest, page, page_request
@@ -196,13 +211,13 @@ def _version(if_match: str | None) -> int | None:
 # --- office settings -----------------------------------------------------------------------
 
 @router.put("/offices/{code}/file-scheme", response_model=Scheme, summary="How the office numbers its files (admin)")
-def set_scheme(request: Request, body: Scheme, who: Actor = Depends(actor), code: str = OfficeCode):
+def set_scheme(request: Request, body: Scheme, *, who: Actor = Depends(actor), code: str = OfficeCode):
     return _call(request, "set_scheme", _who(who), code, body.model_dump())
 
 
 @router.post("/offices/{code}/subject-heads", response_model=SubjectHead, status_code=201,
              summary="Add or rename a subject head of the office (admin)")
-def add_subject_head(request: Request, body: SubjectHead, who: Actor = Depends(actor), code: str = OfficeCode):
+def add_subject_head(request: Request, body: SubjectHead, *, who: Actor = Depends(actor), code: str = OfficeCode):
     return _call(request, "add_subject_head", _who(who), code, body.model_dump())
 
 
@@ -217,7 +232,7 @@ class LimitOut(CategoryLimit):
 
 @router.put("/file-categories/{category}/limit", response_model=LimitOut,
             summary="Working days a file of this category may stay with one holder (system admin)")
-def set_limit(request: Request, body: CategoryLimit, who: Actor = Depends(actor),
+def set_limit(request: Request, body: CategoryLimit, *, who: Actor = Depends(actor),
               category: str = Path(min_length=1, max_length=100)):
     return _call(request, "set_category_limit", _who(who), category, body.model_dump())
 
@@ -226,7 +241,7 @@ def set_limit(request: Request, body: CategoryLimit, who: Actor = Depends(actor)
 
 @router.post("/files", response_model=FileSummary, status_code=201,
              summary="Open a file; with receipt_id, the receipt goes in as its first paper (PUC)")
-def create(request: Request, body: CreateFile, who: Actor = Depends(actor), idempotency_key: str = IdempotencyKey):
+def create(request: Request, body: CreateFile, *, who: Actor = Depends(actor), idempotency_key: str = IdempotencyKey):
     created = _call(request, "create", _who(who), body.model_dump(), idempotency_key)
     if body.receipt_id:  # a retry with the same key finishes this too: both calls are idempotent
         request.app.state.rpc.call("dak", "put_in_file", _who(who), body.receipt_id,
@@ -235,7 +250,7 @@ def create(request: Request, body: CreateFile, who: Actor = Depends(actor), idem
 
 
 @router.get("/files", response_model=Page[FileSummary], summary="Files with the post you act as")
-def inbox(request: Request, who: Actor = Depends(actor), at: PageRequest = Depends(page_request),
+def inbox(request: Request, *, who: Actor = Depends(actor), at: PageRequest = Depends(page_request),
           overdue: bool | None = Query(None), parked: bool | None = Query(None)):
     return page(_call(request, "inbox", _who(who), {**at.model_dump(), "overdue": overdue, "parked": parked}))
 
@@ -248,7 +263,7 @@ def open_file(request: Request, who: Actor = Depends(actor), file_id: str = File
 
 @router.post("/files/{file_id:id36}/parts", response_model=FileSummary, status_code=201,
              summary="Open a part file, so the case proceeds while the main file is elsewhere")
-def create_part(request: Request, body: Remarks, who: Actor = Depends(actor), file_id: str = FileId,
+def create_part(request: Request, body: Remarks, *, who: Actor = Depends(actor), file_id: str = FileId,
                 idempotency_key: str = IdempotencyKey):
     return _call(request, "create_part", _who(who), file_id, body.model_dump(), idempotency_key)
 
@@ -263,34 +278,34 @@ def track(request: Request, who: Actor = Depends(actor), file_id: str = FileId):
 
 @router.post("/files/{file_id:id36}/notes", response_model=NoteWritten, status_code=201,
              summary="Write a note: green (official, final) or yellow (a draft only you see)")
-def write_note(request: Request, body: Note, who: Actor = Depends(actor), file_id: str = FileId,
+def write_note(request: Request, body: Note, *, who: Actor = Depends(actor), file_id: str = FileId,
                idempotency_key: str = IdempotencyKey):
     return _call(request, "write_note", _who(who), file_id, body.model_dump(), idempotency_key)
 
 
 @router.get("/files/{file_id:id36}/notes/{seq}", response_model=GreenNote,
             summary="One green note. Green notes cannot be changed or deleted: there is no route for it")
-def green_note(request: Request, who: Actor = Depends(actor), file_id: str = FileId, seq: int = item_id()):
+def green_note(request: Request, *, who: Actor = Depends(actor), file_id: str = FileId, seq: int = item_id()):
     return _call(request, "green_note", _who(who), file_id, seq)
 
 
 @router.patch("/files/{file_id:id36}/yellow-notes/{note_id}", response_model=NoteWritten,
               summary="Edit your yellow note (give the version you edited)")
-def edit_note(request: Request, body: EditNote, who: Actor = Depends(actor), file_id: str = FileId,
+def edit_note(request: Request, body: EditNote, *, who: Actor = Depends(actor), file_id: str = FileId,
               note_id: int = item_id(), idempotency_key: str = IdempotencyKey):
     return _call(request, "edit_note", _who(who), file_id, note_id, body.model_dump(), idempotency_key)
 
 
 @router.post("/files/{file_id:id36}/yellow-notes/{note_id}/discard", response_model=NoteWritten,
              summary="Discard your yellow note")
-def discard_note(request: Request, body: Version, who: Actor = Depends(actor), file_id: str = FileId,
+def discard_note(request: Request, body: Version, *, who: Actor = Depends(actor), file_id: str = FileId,
                  note_id: int = item_id(), idempotency_key: str = IdempotencyKey):
     return _call(request, "discard_note", _who(who), file_id, note_id, body.model_dump(), idempotency_key)
 
 
 @router.post("/files/{file_id:id36}/yellow-notes/{note_id}/confirm", response_model=NoteWritten,
              summary="Confirm your yellow note: it becomes green and never changes again")
-def confirm_note(request: Request, body: Version, who: Actor = Depends(actor), file_id: str = FileId,
+def confirm_note(request: Request, body: Version, *, who: Actor = Depends(actor), file_id: str = FileId,
                  note_id: int = item_id(), idempotency_key: str = IdempotencyKey):
     return _call(request, "confirm_note", _who(who), file_id, note_id, body.model_dump(), idempotency_key)
 
@@ -305,7 +320,7 @@ def verify(request: Request, who: Actor = Depends(actor), file_id: str = FileId)
 
 @router.post("/files/{file_id:id36}/documents", response_model=Item, status_code=201,
              summary="Add a document to the correspondence; pages are numbered on across the file")
-def add_document(request: Request, body: Document, who: Actor = Depends(actor), file_id: str = FileId,
+def add_document(request: Request, body: Document, *, who: Actor = Depends(actor), file_id: str = FileId,
                  idempotency_key: str = IdempotencyKey):
     # A document's bytes come only through the upload route, which stored them: a reference
     # given here could name anybody's upload.
@@ -314,21 +329,21 @@ def add_document(request: Request, body: Document, who: Actor = Depends(actor), 
 
 @router.post("/files/{file_id:id36}/correspondence/{item_id}/flag", response_model=Item,
              summary="Flag the paper under consideration (PUC), one at a time")
-def flag(request: Request, body: Flag, who: Actor = Depends(actor), file_id: str = FileId, item_id: int = item_id(),
+def flag(request: Request, body: Flag, *, who: Actor = Depends(actor), file_id: str = FileId, item_id: int = item_id(),
          idempotency_key: str = IdempotencyKey):
     return _call(request, "flag", _who(who), file_id, item_id, body.model_dump(), idempotency_key)
 
 
 @router.post("/files/{file_id:id36}/drafts", response_model=DraftOut, status_code=201,
              summary="Start a draft for approval (a letter or order)")
-def add_draft(request: Request, body: Draft, who: Actor = Depends(actor), file_id: str = FileId,
+def add_draft(request: Request, body: Draft, *, who: Actor = Depends(actor), file_id: str = FileId,
               idempotency_key: str = IdempotencyKey):
     return _call(request, "add_draft", _who(who), file_id, body.model_dump(exclude={"document"}), idempotency_key)
 
 
 @router.post("/files/{file_id:id36}/drafts/{draft_id}/versions", response_model=DraftOut, status_code=201,
              summary="Revise a draft: a new version (earlier ones are kept)")
-def revise_draft(request: Request, body: Revise, who: Actor = Depends(actor), file_id: str = FileId,
+def revise_draft(request: Request, body: Revise, *, who: Actor = Depends(actor), file_id: str = FileId,
                  draft_id: int = item_id(), idempotency_key: str = IdempotencyKey):
     return _call(request, "revise_draft", _who(who), file_id, draft_id, body.model_dump(exclude={"document"}),
                  idempotency_key)
@@ -336,13 +351,13 @@ def revise_draft(request: Request, body: Revise, who: Actor = Depends(actor), fi
 
 @router.get("/files/{file_id:id36}/drafts/{draft_id}/versions", response_model=list[DraftVersion],
             summary="Every version of a draft, oldest first")
-def draft_versions(request: Request, who: Actor = Depends(actor), file_id: str = FileId, draft_id: int = item_id()):
+def draft_versions(request: Request, *, who: Actor = Depends(actor), file_id: str = FileId, draft_id: int = item_id()):
     return _call(request, "draft_versions", _who(who), file_id, draft_id)
 
 
 @router.post("/files/{file_id:id36}/drafts/{draft_id}/approve", response_model=DraftOut,
              summary="Approve the version you read (an officer); it then goes to signing and issue")
-def approve_draft(request: Request, body: Version, who: Actor = Depends(actor), file_id: str = FileId,
+def approve_draft(request: Request, body: Version, *, who: Actor = Depends(actor), file_id: str = FileId,
                   draft_id: int = item_id(), idempotency_key: str = IdempotencyKey):
     return _call(request, "approve_draft", _who(who), file_id, draft_id, body.model_dump(), idempotency_key)
 
@@ -362,15 +377,16 @@ def _with_upload(request: Request, upload: UploadFile, record):
 
 @router.post("/files/{file_id:id36}/documents/upload", response_model=Item, status_code=201,
              summary="Upload a document to the correspondence; its pages are counted and numbered on", **LIMITED)
-def upload_document(request: Request, title: str = Form(min_length=1, max_length=500), document: UploadFile = DOCUMENT,
-                    who: Actor = Depends(actor), file_id: str = FileId, idempotency_key: str = IdempotencyKey):
+def upload_document(request: Request, *, title: str = Form(min_length=1, max_length=500),
+                    document: UploadFile = DOCUMENT, who: Actor = Depends(actor), file_id: str = FileId,
+                    idempotency_key: str = IdempotencyKey):
     return _with_upload(request, document, lambda stored: checked_by(
         request, "files", "add_document", _who(who), file_id, {"title": title, "document": stored}, idempotency_key))
 
 
 @router.post("/files/{file_id:id36}/drafts/upload", response_model=DraftOut, status_code=201,
              summary="Start a draft for approval with its text and a document", **LIMITED)
-def upload_draft(request: Request, title: str = Form(min_length=1, max_length=500),
+def upload_draft(request: Request, *, title: str = Form(min_length=1, max_length=500),
                  body: str = Form(min_length=1, max_length=100000), document: UploadFile = DOCUMENT,
                  who: Actor = Depends(actor), file_id: str = FileId, idempotency_key: str = IdempotencyKey):
     return _with_upload(request, document, lambda stored: checked_by(
@@ -380,7 +396,7 @@ def upload_draft(request: Request, title: str = Form(min_length=1, max_length=50
 
 @router.post("/files/{file_id:id36}/drafts/{draft_id}/versions/upload", response_model=DraftOut, status_code=201,
              summary="Revise a draft with new text and a new document", **LIMITED)
-def upload_revision(request: Request, body: str = Form(min_length=1, max_length=100000),
+def upload_revision(request: Request, *, body: str = Form(min_length=1, max_length=100000),
                     version: int = Form(ge=1, le=1_000_000), document: UploadFile = DOCUMENT,
                     who: Actor = Depends(actor), file_id: str = FileId, draft_id: int = item_id(),
                     idempotency_key: str = IdempotencyKey):
@@ -394,14 +410,14 @@ DOWNLOAD = {200: {"content": {"application/octet-stream": {}}, "description": "t
 
 @router.get("/files/{file_id:id36}/correspondence/{item}/document", response_class=StreamingResponse,
             responses=DOWNLOAD, summary="Download an uploaded correspondence document")
-def correspondence_document(request: Request, who: Actor = Depends(actor), file_id: str = FileId,
+def correspondence_document(request: Request, *, who: Actor = Depends(actor), file_id: str = FileId,
                             item: int = item_id()):
     return download(request.app.state.store, _call(request, "stored_document", _who(who), file_id, {"item_id": item}))
 
 
 @router.get("/files/{file_id:id36}/drafts/{draft_id}/versions/{version}/document", response_class=StreamingResponse,
             responses=DOWNLOAD, summary="Download the document of a draft version")
-def draft_document(request: Request, who: Actor = Depends(actor), file_id: str = FileId, draft_id: int = item_id(),
+def draft_document(request: Request, *, who: Actor = Depends(actor), file_id: str = FileId, draft_id: int = item_id(),
                    version: int = item_id()):
     return download(request.app.state.store, _call(request, "stored_document", _who(who), file_id,
                                                    {"draft_id": draft_id, "version": version}))
@@ -410,7 +426,7 @@ def draft_document(request: Request, who: Actor = Depends(actor), file_id: str =
 # --- movement ------------------------------------------------------------------------------
 
 @router.post("/files/{file_id:id36}/send", response_model=Step, summary="Send the file you hold to a post")
-def send(request: Request, body: SendFile, who: Actor = Depends(actor), file_id: str = FileId,
+def send(request: Request, body: SendFile, *, who: Actor = Depends(actor), file_id: str = FileId,
          idempotency_key: str = IdempotencyKey, if_match: str | None = IfMatch):
     return _call(request, "send", _who(who), file_id, body.model_dump(mode="json"), idempotency_key,
                  _version(if_match))
@@ -419,12 +435,12 @@ def send(request: Request, body: SendFile, who: Actor = Depends(actor), file_id:
 def _simple(method: str, summary: str, with_body: bool = True, **rpc_kwargs: Any):
     """Routes that take the file, optional remarks and an idempotency key."""
     if with_body:
-        def route(request: Request, body: Remarks, who: Actor = Depends(actor), file_id: str = FileId,
+        def route(request: Request, body: Remarks, *, who: Actor = Depends(actor), file_id: str = FileId,
                   idempotency_key: str = IdempotencyKey):
             return _call(request, rpc_kwargs.get("rpc", method), _who(who), file_id, body.model_dump(),
                          idempotency_key, *rpc_kwargs.get("extra", ()))
     else:
-        def route(request: Request, who: Actor = Depends(actor), file_id: str = FileId,
+        def route(request: Request, *, who: Actor = Depends(actor), file_id: str = FileId,
                   idempotency_key: str = IdempotencyKey):
             return _call(request, rpc_kwargs.get("rpc", method), _who(who), file_id, idempotency_key)
     route.__name__ = method.replace("-", "_")
@@ -450,14 +466,14 @@ class Linked(BaseModel):
 
 @router.post("/files/{file_id:id36}/links", response_model=Linked, status_code=201,
              summary="Link (considered together) or refer another file")
-def link(request: Request, body: Link, who: Actor = Depends(actor), file_id: str = FileId,
+def link(request: Request, body: Link, *, who: Actor = Depends(actor), file_id: str = FileId,
          idempotency_key: str = IdempotencyKey):
     return _call(request, "link", _who(who), file_id, body.model_dump(), idempotency_key)
 
 
 @router.get("/reports/files/{name}", response_model=dict[str, Any],
             summary="Pendency, overdue, levels, monthly, ranking (supervisors, system admin)")
-def report(request: Request, who: Actor = Depends(actor),
+def report(request: Request, *, who: Actor = Depends(actor),
            name: str = Path(pattern="^(pendency|overdue|levels|monthly|ranking)$"),
            office_code: str | None = Query(None, max_length=40), year: int | None = Query(None, ge=2000, le=2100)):
     params = {k: v for k, v in {"office_code": office_code, "year": year}.items() if v is not None}

@@ -96,7 +96,7 @@ def store_then_record(store: DocumentStore, files: list[tuple[str, BinaryIO]], r
     except Exception:
         remove(store, names)
         raise
-    return unless_kept(store, names, lambda: record(refs), kept)
+    return unless_kept(store, names, record=lambda: record(refs), kept=kept)
 
 
 def download(store: DocumentStore, doc: dict) -> StreamingResponse:

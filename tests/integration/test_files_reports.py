@@ -112,7 +112,7 @@ def uow(migrated):
 
 def report(uow, actor: Actor, name: str, **params) -> dict:
     with uow.transaction() as session:
-        return reports.run(session, actor, name, params, TODAY, ask)
+        return reports.run(session, actor, name=name, params=params, today=TODAY, ask=ask)
 
 
 def test_pendency_counts_files_where_they_wait(uow):

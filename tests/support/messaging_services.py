@@ -59,7 +59,7 @@ class TallyService:
     @reliable_handler("test_clerk", NoteRecorded.event_type)
     def count(self, event):
         with self.db.transaction() as session:
-            if first_time(session, tally_inbox, event.id, "test_tally.count"):
+            if first_time(session, tally_inbox, event_id=event.id, handler="test_tally.count"):
                 session.execute(insert(seen).values(event_id=event.id, key=event.payload(NoteRecorded).key))
 
     @reliable_handler("test_clerk", DoomedNote.event_type)

@@ -22,6 +22,13 @@ REPO = Path(os.environ.get("EOFFICE_REPO", Path(__file__).resolve().parents[2]))
 LOG_DIR = Path(os.environ.get("EOFFICE_HOME", "/var/lib/eoffice")) / "log" / "tests"
 
 
+def log_file(name: str):
+    """A log of log/tests, opened for appending, readable by its owner and group only (logs may
+    hold what only operators should read)."""
+    LOG_DIR.mkdir(mode=0o750, parents=True, exist_ok=True)
+    return open(os.open(LOG_DIR / name, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640), "ab")
+
+
 def part(action: str, name: str) -> None:
     """Starts or stops one infrastructure part through the deploy script; raises if it fails."""
     subprocess.run([str(REPO / "deploy" / "eoffice"), "part", action, name], check=True,
@@ -59,8 +66,7 @@ class ServiceProcess:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> ServiceProcess:
-        LOG_DIR.mkdir(parents=True, exist_ok=True)
-        log = open(LOG_DIR / f"{self.name}.log", "ab")
+        log = log_file(f"{self.name}.log")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "nameko", "run", "--config", str(REPO / "deploy" / "nameko.yaml"), self.target],
             cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(REPO), **self.env},
@@ -105,9 +111,8 @@ def gunicorn_gateway(env: dict[str, str] | None = None) -> Iterator[str]:
     """Runs the gateway as deploy/eoffice does (gunicorn, deploy/gunicorn.conf.py, its worker
     processes) on a free port, with `env` added; yields its /api/v1 URL once it answers."""
     port = free_port()
-    LOG_DIR.mkdir(parents=True, exist_ok=True)
     gateway = subprocess.Popen(
-        GUNICORN, cwd=REPO, stdout=open(LOG_DIR / "gateway.log", "ab"), stderr=subprocess.STDOUT,
+        GUNICORN, cwd=REPO, stdout=log_file("gateway.log"), stderr=subprocess.STDOUT,
         env={**os.environ, "EOFFICE_GATEWAY_BIND": f"127.0.0.1:{port}", "PYTHONPATH": str(REPO), **(env or {})})
     url = f"http://127.0.0.1:{port}/api/v1"
     try:

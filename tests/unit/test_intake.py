@@ -159,7 +159,8 @@ def test_dak_reads_an_email_into_the_letter_and_stores_its_checked_attachments(p
     intake = StoredIntake(store, max_bytes=MIB)
     mail = stored(store, "scans/m/1", "m.eml", scans.eml("Pond", "Sunita <s@example.in>", "see", [
         ("a.png", "image/png", page)]))
-    receipt = dak_intake.diarised_from_email(intake, mail, {"subject": "Village pond"}, lambda letter, documents: {
+    receipt = dak_intake.diarised_from_email(intake, mail, given={"subject": "Village pond"},
+                                             diarise=lambda letter, documents: {
         "letter": letter, "documents": documents, "scans": [d.model_dump() for d in documents]})
     letter, documents = receipt["letter"], receipt["documents"]
     assert (letter.subject, letter.sender_email, letter.mode) == ("Village pond", "s@example.in", "email")
@@ -170,7 +171,7 @@ def test_dak_reads_an_email_into_the_letter_and_stores_its_checked_attachments(p
     broken = stored(store, "scans/n/1", "n.eml", scans.eml("x", "a@b.in", "y", [("cut.png", "image/png",
                                                                                   b"\x89PNG\r\n")]))
     with pytest.raises(InvalidInput) as refused:
-        dak_intake.diarised_from_email(intake, broken, {}, lambda *a: pytest.fail("diarised"))
+        dak_intake.diarised_from_email(intake, broken, given={}, diarise=lambda *a: pytest.fail("diarised"))
     assert refused.value.fields == {"field": "cut.png"}
     assert not [name for name in store.objects if name.startswith("scans/n/")]
 
@@ -179,9 +180,9 @@ def test_files_records_a_checked_upload_and_never_touches_another_services(page)
     store = FakeStore()
     intake = StoredIntake(store, max_bytes=MIB)
     upload = stored(store, "files/f/1", "order.png", page)
-    item = files_intake.recorded_with(intake, upload, lambda doc: {**doc.model_dump(), "id": 1})
+    item = files_intake.recorded_with(intake, upload, record=lambda doc: {**doc.model_dump(), "id": 1})
     assert (item["content_type"], item["pages"], item["object_name"]) == ("image/png", 1, "files/f/1")
     theirs = stored(store, "scans/r/1", "x.png", b"not an image")
     with pytest.raises(InvalidInput):
-        files_intake.recorded_with(intake, theirs, lambda doc: pytest.fail("recorded"))
+        files_intake.recorded_with(intake, theirs, record=lambda doc: pytest.fail("recorded"))
     assert "scans/r/1" in store.objects  # refused without being read, and left alone

@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from eoffice import health
 from eoffice.actor import Actor
 from eoffice.contracts.dak import OCR_QUEUE
+from eoffice.errors import Unavailable
 from eoffice.migrate import SERVICES
 from services.gateway import auth
 
@@ -59,9 +60,10 @@ def _operator(request: Request, credentials: HTTPAuthorizationCredentials | None
         return False
     try:
         who = auth.current(request, credentials)[0]
-    except SQLAlchemyError:
-        # PostgreSQL is down, so the session cannot be looked up; a signed, unexpired token
-        # still names its holder, and this is when the operator most needs the details.
+    except (SQLAlchemyError, Unavailable):
+        # PostgreSQL (the session) or the directory (the actor afresh) is down: a signed,
+        # unexpired token still names its holder, and this is when the operator most needs
+        # the details.
         who = Actor.model_validate(auth.verified_claims(request, credentials.credentials)["act"])
     return who.has_role("system_admin")
 

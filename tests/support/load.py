@@ -196,8 +196,8 @@ class MixedLoad:
                     again = self.send(api, Call(call.op, call.method, call.path, call.headers, call.body))
                     if again.ok or time.monotonic() > deadline:
                         return again
-                    time.sleep(1)
-        with ThreadPoolExecutor(max_workers=8) as pool:
+                    time.sleep(0.5)
+        with ThreadPoolExecutor(max_workers=16) as pool:
             return list(pool.map(retry, [c for c in self.failed() if c.changes]))
 
     def per_second(self) -> float:

@@ -37,8 +37,9 @@ def alembic_config(service: str, url: str) -> Config:
 
 
 def upgrade(service: str, url: str | None = None) -> None:
-    """Applies `service`'s migrations up to head. Safe to run again."""
-    command.upgrade(alembic_config(service, url or get_settings().database_url), "head")
+    """Applies `service`'s migrations up to every head (a service's chain may branch where two
+    pieces of work each added a revision). Safe to run again."""
+    command.upgrade(alembic_config(service, url or get_settings().database_url), "heads")
 
 
 def run_env() -> None:

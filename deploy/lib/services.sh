@@ -4,6 +4,10 @@
 # The one list of our long-running processes (deploy/programs): SERVICES are the nameko ones.
 PROGRAMS=($(grep -v '^#' "$REPO/deploy/programs" | awk 'NF {print $1}'))
 SERVICES=($(grep -v '^#' "$REPO/deploy/programs" | awk 'NF && $3 != "-" {print $1}'))
+# Loopback stand-ins for outside systems (deploy/standins), supervised beside the programs.
+STANDINS=($(awk '!/^#/ && NF {print $1}' "$REPO/deploy/standins"))
+[ "${EOFFICE_STANDINS:-1}" = 1 ] || STANDINS=()
+WITH_STANDINS=1                             # the fault suite's instance uses the system's own
 SUPERVISOR_DIR="$EOFFICE_HOME/supervisor"   # root only: its config holds the credentials
 SUPERVISOR_CONF="$SUPERVISOR_DIR/supervisord.conf"
 PROGRAM_ENV=export_app_env                  # the environment the programs get
@@ -13,6 +17,10 @@ PROGRAM_LOG_DIR="$LOG_DIR"
 PROGRAM_GATEWAY_PORT="$EOFFICE_GATEWAY_PORT"
 
 program_field() { awk -v n="$1" -v f="$2" '$1 == n {print $f}' "$REPO/deploy/programs"; }
+standin_module() { awk -v n="$1" '$1 == n {print $2}' "$REPO/deploy/standins"; }
+is_standin() { [[ " ${STANDINS[*]} " == *" $1 "* ]]; }
+# What one supervisord runs: the programs, and on the system's own the stand-ins.
+supervised() { echo "${PROGRAMS[@]}"; [ "$WITH_STANDINS" = 0 ] || echo "${STANDINS[@]}"; }
 service_target() { program_field "$1" 2; }
 service_workers() { local w; w="$(program_field "$1" 3)"; [ "$w" = - ] && echo 1 || echo "$w"; }
 
@@ -58,6 +66,7 @@ load_demo_organisation() { app_env "$VENV/bin/python" -m services.directory.load
 
 # The command line of each program.
 program_command() {
+  if is_standin "$1"; then echo "$VENV/bin/python -m $(standin_module "$1")"; return; fi
   case "$1" in
     gateway) echo "$VENV/bin/gunicorn -c $REPO/deploy/gunicorn.conf.py $(service_target gateway)" ;;
     *) echo "$VENV/bin/nameko run --config $REPO/deploy/nameko.yaml $(service_target "$1")" ;;
@@ -78,11 +87,16 @@ write_supervisor_conf() {
   ( umask 077
     sed -e "s|@SUPERVISOR_DIR@|$SUPERVISOR_DIR|g" -e "s|@LOG_DIR@|$PROGRAM_LOG_DIR|g" "$REPO/deploy/supervisor/supervisord.conf" > "$tmp"
     local name
-    for name in "${PROGRAMS[@]}"; do
+    for name in $(supervised); do
       sed -e "s|@NAME@|$name|g" -e "s|@COMMAND@|$(program_command "$name")|g" -e "s|@REPO@|$REPO|g" \
           -e "s|@USER@|$EOFFICE_APP_USER|g" -e "s|@LOG_DIR@|$PROGRAM_LOG_DIR|g" \
           -e "s|@WORKERS@|$(service_workers "$name")|g" "$REPO/deploy/supervisor/program.conf" >> "$tmp"
-      printf 'environment=%s,EOFFICE_MAX_WORKERS="%s"\n\n' "$env_line" "$(service_workers "$name")" >> "$tmp"
+      if is_standin "$name"; then
+        install -d -m 700 -o "$EOFFICE_APP_USER" -g "$EOFFICE_APP_USER" "$DATA_DIR/standins/$name"
+        printf 'environment=%s,EOFFICE_STANDIN_DIR="%s"\n\n' "$env_line" "$DATA_DIR/standins/$name" >> "$tmp"
+      else
+        printf 'environment=%s,EOFFICE_MAX_WORKERS="%s"\n\n' "$env_line" "$(service_workers "$name")" >> "$tmp"
+      fi
     done
     mv "$tmp" "$SUPERVISOR_CONF" )
 }
@@ -113,8 +127,9 @@ start_programs() {
   wait_for "services" 90 app_env "$VENV/bin/python" -m eoffice.tools.ping "${SERVICES[@]}"
   wait_for gateway 60 curl -fsS "http://127.0.0.1:$EOFFICE_GATEWAY_PORT/api/v1/health/live"
   after="$(supervisorctl_ status 2>/dev/null | awk '$2 == "RUNNING" {print $1, $4}')"
-  if [ -n "$before" ] && [ "$before" = "$after" ]; then echo "all ${#PROGRAMS[@]} programs already running, nothing restarted"
-  else echo "${#PROGRAMS[@]} programs running under supervisord, $(comm -13 <(echo "$before" | sort) <(echo "$after" | sort) | wc -l) (re)started (gateway on port $EOFFICE_GATEWAY_PORT)"; fi
+  local count; count="$(supervised | wc -w)"
+  if [ -n "$before" ] && [ "$before" = "$after" ]; then echo "all $count programs already running, nothing restarted"
+  else echo "$count programs running under supervisord, $(comm -13 <(echo "$before" | sort) <(echo "$after" | sort) | wc -l) (re)started (gateway on port $EOFFICE_GATEWAY_PORT)"; fi
 }
 
 # Stops every program and supervisord itself.
@@ -138,7 +153,7 @@ EOFFICE_FAULTS_GATEWAY_PORT="${EOFFICE_FAULTS_GATEWAY_PORT:-8091}"
 use_faults_instance() {
   TEST_ENV=faults TEST_DB=eoffice_test_faults
   SUPERVISOR_DIR="$EOFFICE_HOME/supervisor-faults" SUPERVISOR_CONF="$EOFFICE_HOME/supervisor-faults/supervisord.conf"
-  PROGRAM_LOG_DIR="$LOG_DIR/faults" PROGRAM_ENV=export_faults_env PROGRAM_GATEWAY_PORT="$EOFFICE_FAULTS_GATEWAY_PORT"
+  WITH_STANDINS=0 PROGRAM_LOG_DIR="$LOG_DIR/faults" PROGRAM_ENV=export_faults_env PROGRAM_GATEWAY_PORT="$EOFFICE_FAULTS_GATEWAY_PORT"
   install -d -m 750 -o root -g root "$PROGRAM_LOG_DIR"
 }
 faults_ping() { ( export_faults_env; exec "$VENV/bin/python" -m eoffice.tools.ping "${SERVICES[@]}" ); }

@@ -79,6 +79,14 @@ class DirectoryService(ServiceBase):
             return result
 
     @rpc
+    def find_posts(self, actor: dict, text: str, limit: int = 20) -> list[dict]:
+        """Returns posts the actor may see whose code or designation (English or Hindi)
+        contains `text`, with their holders: the post picker. Reads only."""
+        actor = Actor.model_validate(actor)
+        with self.db.transaction() as session:
+            return org.find_posts(session, actor, text=text.strip(), limit=max(1, min(int(limit), 50)))
+
+    @rpc
     def get_post(self, actor: dict, code: str) -> dict:
         """Returns a post with its holders today (and delegates) and its supervisors."""
         actor = Actor.model_validate(actor)

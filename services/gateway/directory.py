@@ -133,6 +133,19 @@ def working_days(request: Request, *, who: Actor = Depends(actor), code: str = C
     return _rpc(request).call("directory", "working_days", office["code"], start.isoformat(), end.isoformat())
 
 
+class PostFound(Post):
+    office_name_en: str
+    office_name_hi: str
+
+
+@router.get("/posts", response_model=list[PostFound],
+            summary="Find posts by marking code or designation, in Hindi or English (the post picker)")
+def find_posts(request: Request, *, who: Actor = Depends(actor),
+               q: str = Query(min_length=1, max_length=100, description="part of a code or designation"),
+               limit: int = Query(20, ge=1, le=50)):
+    return _rpc(request).call("directory", "find_posts", _as(who), q, limit)
+
+
 @router.get("/posts/{code}", response_model=PostDetail, summary="A post, its holders today and its supervisors")
 def get_post(request: Request, who: Actor = Depends(actor), code: str = CodePath):
     return _rpc(request).call("directory", "get_post", _as(who), code)

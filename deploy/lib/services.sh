@@ -17,7 +17,8 @@ PROGRAM_LOG_DIR="$LOG_DIR"
 PROGRAM_GATEWAY_PORT="$EOFFICE_GATEWAY_PORT"
 
 program_field() { awk -v n="$1" -v f="$2" '$1 == n {print $f}' "$REPO/deploy/programs"; }
-standin_module() { awk -v n="$1" '$1 == n {print $2}' "$REPO/deploy/standins"; }
+standin_dir() { echo "$EOFFICE_HOME/standins/$1"; }   # $DATA_DIR is the infrastructure's only
+standin_args() { awk -v n="$1" '$1 == n {$1 = ""; print substr($0, 2)}' "$REPO/deploy/standins" | sed "s|@DIR@|$(standin_dir "$1")|g"; }
 is_standin() { [[ " ${STANDINS[*]} " == *" $1 "* ]]; }
 # What one supervisord runs: the programs, and on the system's own the stand-ins.
 supervised() { echo "${PROGRAMS[@]}"; [ "$WITH_STANDINS" = 0 ] || echo "${STANDINS[@]}"; }
@@ -66,7 +67,7 @@ load_demo_organisation() { app_env "$VENV/bin/python" -m services.directory.load
 
 # The command line of each program.
 program_command() {
-  if is_standin "$1"; then echo "$VENV/bin/python -m $(standin_module "$1")"; return; fi
+  if is_standin "$1"; then echo "$VENV/bin/python -m $(standin_args "$1")"; return; fi
   case "$1" in
     gateway) echo "$VENV/bin/gunicorn -c $REPO/deploy/gunicorn.conf.py $(service_target gateway)" ;;
     *) echo "$VENV/bin/nameko run --config $REPO/deploy/nameko.yaml $(service_target "$1")" ;;
@@ -83,7 +84,7 @@ write_supervisor_conf() {
   # exported in the shell that runs `up`.
   env_line="$(unset $PROGRAM_SETTINGS; $PROGRAM_ENV; PATH="$VENV/bin:/usr/local/bin:/usr/bin:/bin"; for v in PYTHONPATH PATH EOFFICE_AMQP_URI EOFFICE_DATABASE_URL EOFFICE_MINIO_ENDPOINTS \
       EOFFICE_MINIO_ACCESS_KEY EOFFICE_MINIO_SECRET_KEY EOFFICE_TOKEN_SECRET EOFFICE_ELASTICSEARCH_URL \
-      EOFFICE_GATEWAY_BIND EOFFICE_RABBITMQ_MANAGEMENT_URL $PROGRAM_SETTINGS; do [ -z "${!v:-}" ] || printf '%s="%s",' "$v" "${!v//%/%%}"; done)HOME=\"/tmp\""
+      EOFFICE_GATEWAY_BIND EOFFICE_RABBITMQ_MANAGEMENT_URL $PROGRAM_SETTINGS; do [ -z "${!v:-}" ] || printf '%s="%s",' "$v" "${!v//%/%%}"; done)$(standins_env)HOME=\"/tmp\""
   ( umask 077
     sed -e "s|@SUPERVISOR_DIR@|$SUPERVISOR_DIR|g" -e "s|@LOG_DIR@|$PROGRAM_LOG_DIR|g" "$REPO/deploy/supervisor/supervisord.conf" > "$tmp"
     local name
@@ -92,13 +93,27 @@ write_supervisor_conf() {
           -e "s|@USER@|$EOFFICE_APP_USER|g" -e "s|@LOG_DIR@|$PROGRAM_LOG_DIR|g" \
           -e "s|@WORKERS@|$(service_workers "$name")|g" "$REPO/deploy/supervisor/program.conf" >> "$tmp"
       if is_standin "$name"; then
-        install -d -m 700 -o "$EOFFICE_APP_USER" -g "$EOFFICE_APP_USER" "$DATA_DIR/standins/$name"
-        printf 'environment=%s,EOFFICE_STANDIN_DIR="%s"\n\n' "$env_line" "$DATA_DIR/standins/$name" >> "$tmp"
+        printf 'environment=%s,EOFFICE_STANDIN_DIR="%s"\n\n' "$env_line" "$(standin_dir "$name")" >> "$tmp"
       else
         printf 'environment=%s,EOFFICE_MAX_WORKERS="%s"\n\n' "$env_line" "$(service_workers "$name")" >> "$tmp"
       fi
     done
     mv "$tmp" "$SUPERVISOR_CONF" )
+}
+
+# The settings through which our programs use the stand-ins, as supervisord environment pairs
+# ('K="V",'). The demo PKI makes its keys, certificates and the office's token once, here,
+# before its server starts (so the two never make them at once); programs run as
+# $EOFFICE_APP_USER, who owns the stand-ins' directories.
+standins_env() {
+  local name
+  for name in "${STANDINS[@]}"; do
+    install -d -m 700 -o "$EOFFICE_APP_USER" -g "$EOFFICE_APP_USER" "$(standin_dir "$name")"
+  done
+  if is_standin pki; then
+    runuser -u "$EOFFICE_APP_USER" -- env PYTHONPATH="$REPO" HOME=/tmp "$VENV/bin/python" -m eoffice.tools.pki env \
+      --dir "$(standin_dir pki)" | awk -F= 'NF >= 2 {k = $1; sub(/^[^=]*=/, ""); gsub(/%/, "%%"); printf "%s=\"%s\",", k, $0}'
+  fi
 }
 
 supervisorctl_() { supervisorctl -c "$SUPERVISOR_CONF" "$@"; }

@@ -10,6 +10,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 FONT = "/usr/share/fonts/truetype/lohit-devanagari/Lohit-Devanagari.ttf"  # has Latin glyphs too
 A5_MM = (148, 210)
+A4_MM = (210, 297)
 
 # Each letter has distinctive words (नामांतरण, प्रार्थना; encroachment) the OCR tests look for.
 HINDI_LETTER = [
@@ -30,10 +31,12 @@ ENGLISH_LETTER = [
 ]
 
 
-def letter_image(lines: list[str], *, dpi: int = 200, points: float = 14) -> Image.Image:
-    """A white A5 page with the lines in black. RAQM shapes Devanagari (conjuncts, matras) as
-    print does; without it tesseract would be shown letters no printer makes."""
-    width, height = (round(mm / 25.4 * dpi) for mm in A5_MM)
+def letter_image(
+    lines: list[str], *, dpi: int = 200, points: float = 14, page_mm: tuple[int, int] = A5_MM
+) -> Image.Image:
+    """A white page (A5 unless told) with the lines in black. RAQM shapes Devanagari (conjuncts,
+    matras) as print does; without it tesseract would be shown letters no printer makes."""
+    width, height = (round(mm / 25.4 * dpi) for mm in page_mm)
     page = Image.new("L", (width, height), 255)
     font = ImageFont.truetype(FONT, round(points * dpi / 72), layout_engine=ImageFont.Layout.RAQM)
     draw, margin = ImageDraw.Draw(page), round(dpi * 0.8)
@@ -42,16 +45,17 @@ def letter_image(lines: list[str], *, dpi: int = 200, points: float = 14) -> Ima
     return page
 
 
-def as_bytes(image: Image.Image, fmt: str) -> bytes:
-    """The image as a PNG, JPEG or TIFF file."""
+def as_bytes(image: Image.Image, fmt: str, *, dpi: int = 200) -> bytes:
+    """The image as a PNG, JPEG or TIFF file that says it was scanned at `dpi`."""
     out = BytesIO()
-    image.save(out, fmt, dpi=(200, 200), **({"compression": "tiff_lzw"} if fmt == "TIFF" else {}))
+    image.save(out, fmt, dpi=(dpi, dpi), **({"compression": "tiff_lzw"} if fmt == "TIFF" else {}))
     return out.getvalue()
 
 
-def pdf_of_images(images: list[Image.Image]) -> bytes:
-    """A PDF of page images only, as a scanner without OCR makes it."""
-    return _save_all(images, "PDF", resolution=200)
+def pdf_of_images(images: list[Image.Image], *, dpi: int = 200) -> bytes:
+    """A PDF of page images only (each a JPEG filling its page at `dpi`), as a scanner without
+    OCR makes it."""
+    return _save_all(images, "PDF", resolution=dpi)
 
 
 def multipage_tiff(images: list[Image.Image]) -> bytes:

@@ -1,15 +1,14 @@
-"""Elasticsearch access shared by the services that index or query.
-
-The search service (a later wave) owns the indices; this module only makes the client and
-keeps the one rule every index follows: text fields are stored normalised (`eoffice.text`)
-and analysed with the `standard` analyser, and queries are normalised the same way."""
+"""Elasticsearch access: the client. The search service owns the indices and their analysis
+(`services.search.indices`): text is indexed as written and analysed in the engine, by the
+eoffice-analysis plugin, never rewritten in Python first."""
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 from elasticsearch import Elasticsearch
 
 from eoffice.settings import Settings, get_settings
-from eoffice.text import normalise
 
 
 def make_client(settings: Settings | None = None) -> Elasticsearch:
@@ -18,9 +17,10 @@ def make_client(settings: Settings | None = None) -> Elasticsearch:
     return Elasticsearch(settings.elasticsearch_url, request_timeout=10, max_retries=2, retry_on_timeout=True)
 
 
-def match_query(field: str, text: str) -> dict:
-    """Returns a `match` query on `field` for `text`, normalised like indexed text."""
-    return {"match": {field: {"query": normalise(text), "operator": "and"}}}
+@lru_cache(maxsize=1)
+def shared_client() -> Elasticsearch:
+    """One client per process (it keeps its connection pool), for the settings' URL."""
+    return make_client()
 
 
 def ping(client: Elasticsearch) -> None:

@@ -80,6 +80,21 @@ class Unavailable(DomainError):
         super().__init__(detail, {"retry_after": self.RETRY_AFTER, **(fields or {})}, **more)
 
 
+class CertificateRefused(DomainError):
+    """A signing certificate failed validation: `reason` in its fields says which check
+    (untrusted, revoked, expired, not-yet-valid, wrong-usage, unregistered, mismatched-key)."""
+
+    code, status, title = "certificate-refused", 422, "The certificate cannot be used to sign"
+
+
+class Undispatched(DomainError):
+    """A file (and the receipts put in it) is not closed while a letter drafted in it is
+    undispatched: a draft approved but not yet issued, or a letter issued but not yet dispatched
+    (rule 6). `drafts` and `letters` in its fields name them."""
+
+    code, status, title = "undispatched-letters", 422, "A letter of this file is not dispatched yet"
+
+
 def _all_subclasses(cls):
     for sub in cls.__subclasses__():
         yield sub

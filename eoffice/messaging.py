@@ -113,9 +113,9 @@ class Relay:
                 .limit(self.batch_size)
                 .with_for_update(skip_locked=True)
             ).all()
+            confirmed: list[str] = []  # marked published in one statement per batch, not one per row
             try:
                 for row in rows:
-                    note = None
                     try:
                         self.publisher.publish(
                             row.envelope,
@@ -124,17 +124,18 @@ class Relay:
                             message_id=row.id,
                             declare=[self.exchange],
                         )
+                        confirmed.append(row.id)
                     except UndeliverableMessage:
                         # No queue is bound for this type: nobody subscribes to it (yet).
-                        note = "no subscriber queue was bound when published"
-                    session.execute(
-                        update(self.outbox)
-                        .where(self.outbox.c.id == row.id)
-                        .values(published_at=func.now(), last_error=note)
-                    )
+                        session.execute(
+                            update(self.outbox)
+                            .where(self.outbox.c.id == row.id)
+                            .values(published_at=func.now(), last_error="no subscriber queue was bound when published")
+                        )
                     published += 1
             except Exception as exc:
                 # Keep what the broker confirmed; count the failure on the first unsent row.
+                self._mark_published(session, confirmed)
                 if published < len(rows):
                     session.execute(
                         update(self.outbox)
@@ -142,7 +143,14 @@ class Relay:
                         .values(attempts=self.outbox.c.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000])
                     )
                 raise
+            self._mark_published(session, confirmed)
         return published
+
+    def _mark_published(self, session: Session, ids: list[str]) -> None:
+        if ids:
+            session.execute(
+                update(self.outbox).where(self.outbox.c.id.in_(ids)).values(published_at=func.now(), last_error=None)
+            )
 
     def pending(self) -> int:
         """Returns how many events wait to be published."""

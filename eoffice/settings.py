@@ -31,11 +31,17 @@ class Settings(BaseSettings):
     rabbitmq_management_url: str = "http://127.0.0.1:15672"
 
     rpc_timeout: float = 10.0
+    # Seconds a service keeps an office calendar heard from the directory (eoffice.workdays.
+    # CalendarCache); an organisation import clears it sooner.
+    calendar_cache_ttl: float = 60.0
     # Delays before each retry of a failed event handler; after the last one the event goes to
     # the dead-letter queue.
     retry_delays: Annotated[list[float], NoDecode] = Field(default_factory=lambda: [1.0, 10.0, 60.0])
     dead_letter_queue: str = "eoffice.dead-letters"
     outbox_poll_interval: float = 1.0
+    # Tesseract processes the OCR worker runs at once for the pages of one PDF (each one thread):
+    # one per core lets a long scan alone in the queue use the whole machine.
+    ocr_processes: int = 2
 
     # Signs the access tokens. No default: the gateway refuses to start without one of at least
     # MIN_SECRET_BYTES (see `token_signing_secret`); services that sign nothing do not need it.
@@ -60,6 +66,56 @@ class Settings(BaseSettings):
     # Seconds the owning service may spend checking one upload request (eoffice.intake); the
     # gateway waits this much longer than rpc_timeout for an upload's answer.
     intake_timeout: float = 60.0
+
+    # Notify: e-mail (SMTP), SMS (an HTTP bulk-SMS gateway), reminders. See docs/notify.md.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025  # the loopback sink (python -m services.notify.smtp_sink) by default
+    smtp_starttls: bool = False  # upgrade the connection with STARTTLS before authenticating
+    smtp_ca_file: str | None = None  # CA bundle the server's certificate is checked against (default: system's)
+    smtp_username: str | None = None  # AUTH only when set
+    smtp_password: str | None = None
+    smtp_from: str = "eoffice@localhost"
+    smtp_timeout: float = 20.0
+    smtp_sink_dir: str = "/var/lib/eoffice/mail"  # where the loopback sink stores what it receives
+    # SMS: a GET or POST to sms_url with sms_params (JSON object; "{mobile}", "{text}" and
+    # "{template_id}" in a value are replaced). Empty sms_url: no SMS is sent.
+    sms_url: str = ""
+    sms_method: str = "POST"
+    sms_params: str = '{"to": "{mobile}", "message": "{text}", "template_id": "{template_id}"}'
+    # JSON object: message kind -> the template ID registered with the gateway for its text.
+    sms_template_ids: str = "{}"
+    notify_daily: bool = True  # false: the daily job runs only when asked (tests: notify.run_daily)
+    notify_office_hour: int = 10  # IST hour from which the daily reminders and digests go out
+    notify_escalate_after: int = 3  # working days past the first reminder before escalating
+
+    # Portal subscriptions (docs/subscribers.md). Deliveries retry after base, 2*base, 4*base ...
+    # seconds (at most cap apart) for retry_for seconds, then go to the dead letters; failing_after
+    # failed attempts in a row flag the subscription and alert its admin.
+    webhook_timeout: float = 15.0  # one delivery: connect and answer (a 10 s portal still succeeds)
+    webhook_retry_base: float = 5.0
+    webhook_retry_cap: float = 3600.0
+    webhook_retry_for: float = 25 * 3600.0  # at least 24 hours
+    webhook_failing_after: int = 10
+    # Test mode only: webhook URLs on loopback (127.0.0.1, ::1), plain http there too.
+    webhook_allow_loopback: bool = False
+
+    # Signing (docs/signing.md). Trust roots: PEM file(s), comma-separated; in production CCA
+    # India's root certificates, in tests the test PKI's root (eoffice/tools/pki.py). Empty:
+    # every certificate is refused, saying why. Intermediates: the licensed CAs' and sub-CAs'
+    # certificates (PEM), used to build chains an uploaded DSC does not carry.
+    signing_trust_roots: str = ""
+    signing_intermediates: str = ""
+    signing_tsa_url: str = ""  # RFC 3161 time-stamping authority for signature timestamps
+    signing_fetch_timeout: float = 10.0  # one OCSP or CRL fetch
+    # The office's server-side token (PKCS#11; SoftHSM2 in tests, the HSM's module in production).
+    signing_pkcs11_module: str = "/usr/lib/softhsm/libsofthsm2.so"
+    signing_office_token: str = ""
+    signing_office_key_label: str = ""
+    signing_office_pin: str = ""
+    signing_request_ttl: float = 900.0  # seconds a prepared two-phase signature waits for the signer
+    # Aadhaar eSign: "standin" (the local test ESP) or the ESP's eSign 2.1 URL (docs/signing.md).
+    signing_esign_url: str = ""
+    signing_esign_asp_id: str = ""
 
     @field_validator("minio_endpoints", "retry_delays", "trusted_proxies", mode="before")
     @classmethod

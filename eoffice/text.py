@@ -1,7 +1,6 @@
-"""Text normalisation for search, applied alike to what is indexed and to every query.
-
-The Elasticsearch build we run has no language analysers, so Hindi is normalised here: spelling
-variants that readers treat as the same word must become the same token."""
+"""Text normalisation for comparing Hindi words in Python (e.g. a test checking what OCR read):
+spelling variants that readers treat as the same word become the same string. Search does not
+use it: Elasticsearch analyses Hindi itself (`services.search.indices`)."""
 
 from __future__ import annotations
 

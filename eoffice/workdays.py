@@ -3,7 +3,10 @@ every office above it (a state holiday applies in every district). Time limits c
 
 from __future__ import annotations
 
+import time
 from datetime import date, timedelta
+
+from eoffice.settings import get_settings
 
 WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 
@@ -32,3 +35,41 @@ def add_working_days(start: date, count: int, *, weekly_off: frozenset[str], hol
         day += timedelta(days=1)
         count -= is_working_day(day, weekly_off, holidays)
     return day
+
+
+class CalendarCache:
+    """The calendars of posts' offices as a service last heard them from the directory, so
+    a due date is counted in-process instead of asking the directory on every movement.
+
+    Calendars change only when an organisation is imported (holidays, weekly days off, a post
+    moved to another office): the service clears the cache on the directory's
+    organisation-imported event, and an entry is asked again after `ttl` seconds (default
+    EOFFICE_CALENDAR_CACHE_TTL) in any case, which bounds how long a missed or still-travelling
+    event can leave an old calendar in use. `fetch(post_codes)` is the directory's
+    `calendars_of_posts` (NotFound for an unknown post reaches the caller unchanged). Holders
+    and delegations are not cached here: a stale holder would move a file to the wrong person."""
+
+    def __init__(self, *, ttl: float | None = None, clock=time.monotonic):
+        self._ttl, self._clock = ttl, clock
+        self._entries: dict[str, tuple[float, frozenset[str], frozenset[date]]] = {}
+
+    def of_post(self, post_code: str, fetch) -> tuple[frozenset[str], frozenset[date]]:
+        """Returns (weekly days off, holidays) of the post's office."""
+        if self._ttl is None:
+            self._ttl = get_settings().calendar_cache_ttl
+        now = self._clock()
+        entry = self._entries.get(post_code)
+        if entry is None or now - entry[0] >= self._ttl:
+            answer = fetch([post_code])[post_code]
+            entry = (now, frozenset(answer["weekly_off"]), frozenset(date.fromisoformat(d) for d in answer["holidays"]))
+            self._entries[post_code] = entry
+        return entry[1], entry[2]
+
+    def due_date(self, post_code: str, start: date, working_days: int, *, fetch) -> date:
+        """The day `working_days` working days after `start` by the post's office calendar
+        (what the directory's `due_date` answers)."""
+        weekly_off, holidays = self.of_post(post_code, fetch)
+        return add_working_days(start, working_days, weekly_off=weekly_off, holidays=holidays)
+
+    def clear(self) -> None:
+        self._entries.clear()

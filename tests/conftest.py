@@ -6,6 +6,7 @@ import os
 import pytest
 
 from eoffice.settings import Settings
+from tests.support.pki import pki, softhsm  # noqa: F401 (fixtures: the test PKI on loopback, SoftHSM2 tokens)
 from tests.support.system import part, wait_for_whole_cluster
 
 # The suite signs in hundreds of times, from one address (the in-process TestClient, or

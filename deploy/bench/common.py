@@ -68,3 +68,38 @@ def row(name: str, count: int, timing: tuple[float, list[float]]) -> str:
 
 def heading(what: str, clients: int) -> str:
     return f"# {what}: {platform.node()}, {os.cpu_count()} cores, {clients} clients, gateway {GATEWAY}\n"
+
+
+def box_limits(clients: int, calls: int = 400, pgbench_seconds: int = 10) -> list[str]:
+    """The box's own limits, measured in the same run, to set the figures beside: a bare RPC
+    round trip (`files.ping`: no database, no work) on the same RabbitMQ from `clients`
+    threads, and pgbench's TPC-B on the same PostgreSQL (its tables in a schema of their own,
+    `pgbench`, in the system's database) with as many clients. Rows for `TABLE`."""
+    import subprocess
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from eoffice.rpc import RpcPool
+
+    pool = RpcPool(size=clients, timeout=30)
+    try:
+        rows = [row("bare RPC round trip (files.ping), box limit", calls,
+                    timed_run(calls, clients, lambda _: pool.call("files", "ping")))]
+    finally:
+        pool.close()
+    url = make_url(os.environ["EOFFICE_DATABASE_URL"])
+    engine = create_engine(url)
+    with engine.begin() as db:
+        db.execute(text("CREATE SCHEMA IF NOT EXISTS pgbench"))
+    engine.dispose()
+    env = {**os.environ, "PGPASSWORD": url.password or "", "PGOPTIONS": "-c search_path=pgbench"}
+    where = ["-h", url.host or "127.0.0.1", "-p", str(url.port or 5432), "-U", url.username or "", url.database or ""]
+    subprocess.run(["pgbench", "-q", "-i", "-s", "1", *where], env=env, check=True, capture_output=True)
+    out = subprocess.run(["pgbench", "-c", str(clients), "-j", "2", "-T", str(pgbench_seconds), *where], env=env,
+                         check=True, capture_output=True, text=True).stdout
+    tps = next(line for line in out.splitlines() if line.startswith("tps"))
+    latency = next((line for line in out.splitlines() if line.startswith("latency average")), "")
+    rows.append(f"| pgbench TPC-B (scale 1), box limit | {pgbench_seconds} s | {float(tps.split()[2]):.0f} tps "
+                f"| {latency.split('=')[-1].strip()} average | |")
+    return rows

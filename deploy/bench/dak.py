@@ -21,7 +21,7 @@ import json
 import time
 from datetime import date
 
-from common import TABLE, call, client, heading, row, sign_in, timed_run
+from common import TABLE, box_limits, call, client, heading, row, sign_in, timed_run
 
 from eoffice import demo as fixtures  # the same demo letters the tests use
 from services.directory.demo import rows as demo
@@ -76,6 +76,7 @@ def main() -> int:
             n, path="/api/v1/receipts/electronic", data={"letter": json.dumps(letter(n))},
             files={"scans": ("letter.png", small, "image/png")}))
         rows.append(row("diarise a scanned letter (A5 PNG, 1 page)", args.scanned, scanned))
+        rows += box_limits(args.clients)  # the same run's limits, to read the figures against
         print(TABLE, *rows, "", ocr, sep="\n")
 
     return 0

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 
-from common import TABLE, call, client, heading, row, sign_in, timed_run
+from common import TABLE, box_limits, call, client, heading, row, sign_in, timed_run
 
 from services.directory.demo import rows as demo
 
@@ -59,6 +59,7 @@ def main() -> int:
                 here, there = there, here
         wall, _ = timed_run(args.files, args.clients, shuttle)
         rows.append(row("send a file (a movement)", args.files * args.moves, (wall, latencies)))
+        rows += box_limits(args.clients)  # the same run's limits, to read the figures against
         print(heading(f"files benchmark, {args.files} files x {args.moves} moves", args.clients), TABLE, *rows,
               sep="\n")
     return 0

@@ -21,6 +21,7 @@ DEBIAN_PACKAGES=(
   rabbitmq-server postgresql openjdk-17-jre-headless maven supervisor
   tesseract-ocr tesseract-ocr-hin tesseract-ocr-eng softhsm2 poppler-utils fonts-lohit-deva
   fonts-noto-core libpango-1.0-0 libpangoft2-1.0-0 libnss3-tools openssl openjdk-17-jdk-headless chromium
+  gcc libc6-dev libnss3-dev  # the letter tests build a shim for Debian pdfsig 22.12 (tests/support/pdfsig.py)
   python3 python3-venv docker-compose unzip curl iproute2 procps ca-certificates
 )
 

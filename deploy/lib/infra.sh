@@ -143,6 +143,7 @@ stop_minio() { local p; for p in $EOFFICE_MINIO_PORTS; do stop_minio_node "$p"; 
 start_elasticsearch() {
   if pidfile_alive "$RUN_DIR/elasticsearch.pid" elasticsearch && es_ready; then echo "Elasticsearch already running on port $EOFFICE_ES_PORT"; return 0; fi
   if ! pidfile_alive "$RUN_DIR/elasticsearch.pid" elasticsearch; then
+    install_search_plugin   # a changed plugin source is built before Elasticsearch loads it
     ensure_port_free "$EOFFICE_ES_PORT" Elasticsearch EOFFICE_ES_PORT
     mkdir -p "$DATA_DIR/elasticsearch" "$INFRA_LOG_DIR/elasticsearch"
     chown "$EOFFICE_USER:" "$DATA_DIR/elasticsearch" "$INFRA_LOG_DIR/elasticsearch"

@@ -1,4 +1,6 @@
 # Install steps. Each one checks what is already there first, so a second run is quick.
+. "$(dirname "${BASH_SOURCE[0]}")/search_plugin.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/verapdf.sh"
 
 install_debian_packages() {
   local missing=() p
@@ -103,7 +105,7 @@ install_minio() {
 }
 
 install_elasticsearch() {
-  if [ -x "$ES_HOME/bin/elasticsearch" ]; then echo "elasticsearch $ES_VERSION present"; return 0; fi
+  if [ -x "$ES_HOME/bin/elasticsearch" ]; then echo "elasticsearch $ES_VERSION present"; install_search_plugin; return 0; fi
   local zip="$EOFFICE_HOME/downloads/elasticsearch-$ES_VERSION.zip"
   if ! unzip -tq "$zip" >/dev/null 2>&1; then
     progress "fetching $ES_ARTIFACT from Maven Central (about 100 MB)"
@@ -117,4 +119,5 @@ install_elasticsearch() {
   rm -rf "$ES_HOME"; mv "$tmp/elasticsearch-$ES_VERSION" "$ES_HOME"; rm -rf "$tmp"
   chown -R "$EOFFICE_USER:" "$ES_HOME"
   echo "elasticsearch $ES_VERSION unpacked in $ES_HOME"
+  install_search_plugin
 }

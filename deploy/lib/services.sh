@@ -60,6 +60,21 @@ reset_test_database() {
   "${PSQL_ADMIN[@]}" -c "CREATE DATABASE $TEST_DB OWNER eoffice"
   rabbitmqctl_ -q list_vhosts | grep -qx "$TEST_DB" || rabbitmqctl_ -q add_vhost "$TEST_DB"
   rabbitmqctl_ -q set_permissions -p "$TEST_DB" eoffice '.*' '.*' '.*'
+  reset_test_indices
+}
+
+# The test environment's search indices (prefix = its name: "$TEST_ENV-*", which no other
+# environment's names match, as names have no "-"), deleted by name (Elasticsearch refuses
+# wildcard deletes). Never the running system's ("eoffice") or the benchmark's; Elasticsearch
+# away is only a warning (the search tests drop their indices themselves as well).
+reset_test_indices() {
+  case "$TEST_ENV" in eoffice|bench) die "EOFFICE_TEST_ENV=$TEST_ENV would delete indices not the tests' own" ;; esac
+  local es="http://127.0.0.1:$EOFFICE_ES_PORT" names
+  if ! names="$(curl -fsS "$es/_cat/indices/$TEST_ENV-*?h=index&expand_wildcards=all" 2>/dev/null)"; then
+    echo "warning: Elasticsearch not answering; $TEST_ENV-* search indices not deleted" >&2; return 0
+  fi
+  names="$(printf '%s\n' $names | { grep -E "^$TEST_ENV-" || true; } | paste -sd, -)"
+  [ -z "$names" ] || curl -fsS -o /dev/null -X DELETE "$es/$names" || die "could not delete the search indices $names"
 }
 
 run_migrations() { app_env "$VENV/bin/python" -m eoffice.migrate; }
@@ -114,6 +129,7 @@ standins_env() {
     runuser -u "$EOFFICE_APP_USER" -- env PYTHONPATH="$REPO" HOME=/tmp "$VENV/bin/python" -m eoffice.tools.pki env \
       --dir "$(standin_dir pki)" | awk -F= 'NF >= 2 {k = $1; sub(/^[^=]*=/, ""); gsub(/%/, "%%"); printf "%s=\"%s\",", k, $0}'
   fi
+  if is_standin mail; then printf 'EOFFICE_SMTP_HOST="127.0.0.1",EOFFICE_SMTP_PORT="8025",EOFFICE_SMTP_SINK_DIR="%s",' "$(standin_dir mail)"; fi
 }
 
 supervisorctl_() { supervisorctl -c "$SUPERVISOR_CONF" "$@"; }

@@ -14,12 +14,14 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-from eoffice.contracts import dak, directory, files
+from eoffice.contracts import dak, directory, files, notifications, signing, subscriptions
 from eoffice.events import Envelope, EventPayload, source_of
 
 PATH = Path(__file__).resolve().parents[2] / "docs" / "events.md"
 COMMAND = "python -m eoffice.contracts.catalogue --write"
-CONTRACTS = (directory, dak, files)  # one per emitting service, in the order the catalogue lists them
+# One per emitting service (notify has two: notifying people, portal subscriptions), in the
+# order the catalogue lists them.
+CONTRACTS = (directory, dak, files, signing, subscriptions, notifications)
 
 ENVELOPE = {  # what each CloudEvents attribute of eoffice.events.Envelope carries
     "specversion": "always `1.0`",
@@ -57,9 +59,9 @@ structured-mode JSON object:
 therefore *at least once*, and not necessarily in order (a retried delivery comes late): keep
 the `id`s you have handled and do the work once, and use `time` to order what you show. Inside
 the system each service publishes to its durable RabbitMQ topic exchange `<service>.events`
-(e.g. `files.events`) with the event type as routing key. External portals will receive the same
-envelopes through the notify service's subscriptions (webhooks and AMQP); that service is not
-built yet.
+(e.g. `files.events`) with the event type as routing key. External portals receive the same
+envelopes through the notify service's subscriptions, by webhook or AMQP: see
+[subscribers.md](subscribers.md).
 
 **Versions.** The type names its version (`.v1`). Within a version, fields may be added but are
 never removed, renamed or changed in meaning: ignore fields you do not know. A change that would
@@ -125,9 +127,9 @@ def render() -> str:
         )
         + "\n"
     )
-    for contract in CONTRACTS:
-        parts.append(f"## From {contract.SERVICE} (`source`: `{source_of(contract.SERVICE)}`)\n")
-        for event in events_of(contract):
+    for service in dict.fromkeys(contract.SERVICE for contract in CONTRACTS):
+        parts.append(f"## From {service} (`source`: `{source_of(service)}`)\n")
+        for event in (event for emitter, event in every_event() if emitter == service):
             schema = json.dumps(event.model_json_schema(), indent=2, ensure_ascii=False)
             parts.append(
                 f"### {event.event_type}\n\n{inspect.cleandoc(event.__doc__ or '')}\n\n"

@@ -55,6 +55,9 @@ class ReceiptDiarised(EventPayload):
     physical: bool = Field(description="a paper letter; false: an electronic receipt with its documents")
     scans: int = Field(0, description="documents stored with the receipt")
     copy_of: str | None = Field(None, description="set when the receipt is a copy made by marking to several posts")
+    security_grading: Grading | None = Field(
+        None, description="the letter's grading (a copy has its original's); portals never get non-normal receipts"
+    )
 
 
 class ReceiptStep(EventPayload):

@@ -2,10 +2,24 @@
 block).
 
 A PDF that has text on every page already (made on a computer, or OCR'd by the scanner) is read,
-not OCR'd again: that is exact and a hundred times faster. Anything else is rasterised a page at a
-time (one page's image on disk at once) and read by tesseract with one thread (OMP_THREAD_LIMIT=1):
-its OpenMP threads gain little on a page and would fight the other workers for the cores. Pages
-whose raster would pass the intake's MAX_PIXELS are rasterised at a lower resolution.
+not OCR'd again: that is exact and a hundred times faster. Anything else is read by tesseract with
+one thread (OMP_THREAD_LIMIT=1): its OpenMP threads make a page about five times slower on two
+cores, fighting each other and the other workers.
+
+Where the time went, and what is done about it (docs/benchmarks.md, OCR, has the figures):
+- A scanned PDF page is one image: its own pixels are taken out as they are (pdfimages, a few
+  milliseconds, a JPEG stays the same JPEG) instead of rasterising the page again, which cost
+  as much as half the OCR and, at 300 dpi for a 200-dpi scan, made tesseract read twice the
+  pixels for the same text. A page that is not one whole-page image (several images, vector
+  drawing, rotated) is rasterised at the resolution of its images, at most `dpi`; one under
+  MIN_NATIVE_PPI, or with no image, at `dpi`, as before. Pages whose raster would pass the
+  intake's MAX_PIXELS are rasterised at a lower resolution.
+- One tesseract process reads up to BATCH_PAGES pages (it takes a list of images), so loading
+  its Hindi and English models (~0.1 s) is paid once per batch, not per page.
+- The pages of one PDF are shared out to `processes` tesseract processes at once, so that a
+  long document alone in the queue uses every core. (Several documents at once need several
+  OCR workers: one per core, `dak_ocr` in deploy/programs.)
+At most `processes` x BATCH_PAGES page images are on disk at once.
 """
 
 from __future__ import annotations
@@ -13,6 +27,7 @@ from __future__ import annotations
 import os
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -20,16 +35,34 @@ from tempfile import TemporaryDirectory
 from PIL import Image
 from pypdf import PdfReader
 
-from eoffice.intake.formats import MAX_PIXELS, page_size_pt
+from eoffice.intake.formats import MAX_PIXELS, frames, page_size_pt
 from eoffice.intake.text_layer import PDFTOTEXT, page_text_layer, pdftotext_pages
 
 IMAGE_TYPES = {"image/jpeg", "image/png", "image/tiff"}
 TOOL_ENV = {**os.environ, "OMP_THREAD_LIMIT": "1"}
 STDERR_TAIL = 800  # characters of a failing tool's complaint kept in OcrFailed
+BATCH_PAGES = 8  # pages one tesseract process reads
+MIN_NATIVE_PPI = 200  # a coarser scan is rasterised at `dpi`: tesseract reads small print better so
+PAGE_FIT = 0.03  # an image fills the page when its size at its own resolution is within 3 % of the page's
+NATIVE_COLOURS = {"gray", "rgb", "icc", "index"}  # of 1 or 3 components: what tesseract reads as written out
 
 
 class OcrFailed(Exception):
     """A tool failed or timed out; the message ends with the tail of what it said."""
+
+
+@dataclass(frozen=True)
+class PdfImage:
+    """One image drawn on a PDF page, as `pdfimages -list` describes it."""
+
+    page: int
+    kind: str  # "image"; masks are "stencil", "mask" or "smask"
+    width: int
+    height: int
+    colour: str
+    components: int
+    x_ppi: int
+    y_ppi: int
 
 
 @dataclass(frozen=True)
@@ -40,50 +73,148 @@ class Reading:
 
 
 def read_text(
-    path: Path, content_type: str, *, languages: str = "hin+eng", dpi: int = 300, timeout_per_page: float = 120
+    path: Path,
+    content_type: str,
+    *,
+    languages: str = "hin+eng",
+    dpi: int = 300,
+    timeout_per_page: float = 120,
+    processes: int = 1,
 ) -> Reading:
-    """Reads the text of a scan the intake accepted (eoffice.intake); raises OcrFailed."""
+    """Reads the text of a scan the intake accepted (eoffice.intake), the pages of a PDF with up
+    to `processes` tesseract processes at once; raises OcrFailed."""
     if content_type == "application/pdf":
-        return _read_pdf(Path(path), languages=languages, dpi=dpi, timeout_per_page=timeout_per_page)
+        return _read_pdf(
+            Path(path), languages=languages, dpi=dpi, timeout_per_page=timeout_per_page, processes=processes
+        )
     if content_type not in IMAGE_TYPES:
         raise ValueError(f"cannot read {content_type}")
     with Image.open(path) as image:
-        pages = image.n_frames if content_type == "image/tiff" else 1
+        pages = frames(image)
     # tesseract reads every frame of a TIFF and separates their texts with form feeds itself.
     return Reading(_tesseract(Path(path), languages, timeout_per_page * pages), pages, "ocr")
 
 
-def _read_pdf(path: Path, *, languages: str, dpi: int, timeout_per_page: float) -> Reading:
-    sizes = [page_size_pt(page) for page in PdfReader(path).pages]
+def _read_pdf(path: Path, *, languages: str, dpi: int, timeout_per_page: float, processes: int) -> Reading:
+    pages = PdfReader(path).pages
+    sizes = [page_size_pt(page) for page in pages]
+    rotated = [page.rotation % 360 != 0 for page in pages]
     # pdftotext is far faster than OCR, so one page's OCR budget is ample for the whole document.
     texts = pdftotext_pages(_run([*PDFTOTEXT, str(path), "-"], timeout_per_page))
     if len(texts) == len(sizes) and page_text_layer(texts):
         return Reading("\f".join(texts), len(sizes), "text_layer")
-    with TemporaryDirectory(prefix="ocr-") as scratch:
-        image = Path(scratch) / "page"
-        texts = []
-        for number, (width, height) in enumerate(sizes, 1):
-            deadline = time.monotonic() + timeout_per_page
-            page_dpi = min(dpi, int((MAX_PIXELS / (width / 72 * height / 72)) ** 0.5))
-            _run(
-                [
-                    "pdftoppm",
-                    "-f",
-                    str(number),
-                    "-l",
-                    str(number),
-                    "-r",
-                    str(page_dpi),
-                    "-gray",
-                    "-png",
-                    "-singlefile",
-                    str(path),
-                    str(image),
-                ],
-                timeout_per_page,
-            )
-            texts.append(_tesseract(image.with_suffix(".png"), languages, deadline - time.monotonic()))
+    images = pdf_images(path, timeout_per_page)
+
+    def read_batch(numbers: list[int]) -> list[str]:
+        deadline = time.monotonic() + timeout_per_page * len(numbers)
+        with TemporaryDirectory(prefix="ocr-") as scratch:
+            files = [
+                _page_image(
+                    path,
+                    number,
+                    size=sizes[number - 1],
+                    rotated=rotated[number - 1],
+                    images=images.get(number, []),
+                    dpi=dpi,
+                    folder=Path(scratch),
+                    timeout=deadline - time.monotonic(),
+                )
+                for number in numbers
+            ]
+            return _tesseract_pages(files, languages, deadline - time.monotonic())
+
+    with ThreadPoolExecutor(max(1, processes)) as pool:
+        texts = [text for batch in pool.map(read_batch, batches(len(sizes), processes)) for text in batch]
     return Reading("\f".join(texts), len(sizes), "ocr")
+
+
+def batches(pages: int, processes: int) -> list[list[int]]:
+    """Page numbers (from 1) in batches of at most BATCH_PAGES, as even as the processes allow:
+    5 pages for 2 processes are [1, 2, 3] and [4, 5]."""
+    count = max(-(-pages // BATCH_PAGES), min(pages, max(1, processes)))
+    size, extra = divmod(pages, count) if count else (0, 0)
+    out, first = [], 1
+    for n in range(count):
+        last = first + size + (n < extra)
+        out.append(list(range(first, last)))
+        first = last
+    return out
+
+
+def pdf_images(path: Path, timeout: float) -> dict[int, list[PdfImage]]:
+    """Returns the images drawn on each page of a PDF, by page number (from 1)."""
+    found: dict[int, list[PdfImage]] = {}
+    listing = _run(["pdfimages", "-list", str(path)], timeout).decode("utf-8", "replace")
+    for line in listing.splitlines()[2:]:  # after the heading and its underline
+        # page num type width height color comp bpc enc interp object ID x-ppi y-ppi size ratio
+        fields = line.split()
+        if len(fields) < 14 or not fields[0].isdigit():
+            continue
+        image = PdfImage(
+            page=int(fields[0]),
+            kind=fields[2],
+            width=int(fields[3]),
+            height=int(fields[4]),
+            colour=fields[5],
+            components=int(fields[6]),
+            x_ppi=int(fields[12]),
+            y_ppi=int(fields[13]),
+        )
+        found.setdefault(image.page, []).append(image)
+    return found
+
+
+def whole_page_scan(images: list[PdfImage], size: tuple[float, float], *, rotated: bool) -> PdfImage | None:
+    """The page's one image when the page is nothing else (a scanner's page): upright, filling
+    the page at its own resolution, fine enough and in colours tesseract reads as written out."""
+    if rotated or len(images) != 1:
+        return None
+    image = images[0]
+    if image.kind != "image" or image.colour not in NATIVE_COLOURS or image.components not in (1, 3):
+        return None
+    if min(image.x_ppi, image.y_ppi) < MIN_NATIVE_PPI:
+        return None
+    width, height = image.width / image.x_ppi * 72, image.height / image.y_ppi * 72
+    fits = abs(width - size[0]) <= PAGE_FIT * size[0] and abs(height - size[1]) <= PAGE_FIT * size[1]
+    return image if fits else None
+
+
+def _page_image(
+    path: Path,
+    number: int,
+    *,
+    size: tuple[float, float],
+    rotated: bool,
+    images: list[PdfImage],
+    dpi: int,
+    folder: Path,
+    timeout: float,
+) -> Path:
+    """Writes one page's image into `folder` (its own pixels, or a raster); returns its path."""
+    prefix, pages = folder / f"page-{number}", ["-f", str(number), "-l", str(number)]
+    if whole_page_scan(images, size, rotated=rotated):
+        # -j: a JPEG comes out as the same JPEG; anything else as PNG.
+        _run(["pdfimages", *pages, "-j", "-png", str(path), str(prefix)], timeout)
+        [written] = folder.glob(f"{prefix.name}-*")
+        return written
+    finest = max((max(i.x_ppi, i.y_ppi) for i in images if i.kind == "image"), default=0)
+    page_dpi = min(dpi, finest) if finest >= MIN_NATIVE_PPI else dpi
+    width, height = size
+    page_dpi = min(page_dpi, int((MAX_PIXELS / (width / 72 * height / 72)) ** 0.5))
+    _run(["pdftoppm", *pages, "-r", str(page_dpi), "-gray", "-png", "-singlefile", str(path), str(prefix)], timeout)
+    return prefix.with_suffix(".png")
+
+
+def _tesseract_pages(files: list[Path], languages: str, timeout: float) -> list[str]:
+    """Reads several page images with one tesseract process; returns each page's text."""
+    if len(files) == 1:
+        return [_tesseract(files[0], languages, timeout)]
+    listing = files[0].parent / "pages.txt"
+    listing.write_text("".join(f"{file}\n" for file in files))
+    texts = _tesseract(listing, languages, timeout).split("\f")  # it puts a form feed between pages
+    if len(texts) != len(files):
+        raise OcrFailed(f"tesseract gave {len(texts)} pages of text for {len(files)} page images")
+    return texts
 
 
 def _tesseract(image: Path, languages: str, timeout: float) -> str:

@@ -44,7 +44,7 @@ def read_document(store: DocumentStore, scan: dict) -> ocr.Reading:
             with open(path, "rb") as message:
                 summary, _ = attachments(message, scan["filename"], max_bytes=scan["size"])
             return ocr.Reading(text=summary.body_text, pages=0, method="email")
-        return ocr.read_text(path, scan["content_type"])
+        return ocr.read_text(path, scan["content_type"], processes=get_settings().ocr_processes)
 
 
 class OcrWorker(ServiceBase):

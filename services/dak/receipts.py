@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from eoffice import clock
 from eoffice.access import acting_posts, require_visible
 from eoffice.actor import Actor
+from eoffice.contracts.common import Page
 from eoffice.contracts.dak import require_diarist  # noqa: F401  (published: the gateway asks it too)
 from eoffice.errors import InvalidInput, NotFound
 from eoffice.movement import (
@@ -428,18 +429,43 @@ def inbox(session: Session, actor: Actor, *, query: InboxQuery, today: date) -> 
     return keyset_page(session, select(receipts).where(*where), receipts.c.id, after=query.after, limit=query.limit)
 
 
+def sent(session: Session, actor: Actor, *, page: Page) -> dict:
+    """Returns the open receipts the actor's post (or a post delegated to it) sent or forwarded
+    that another post holds now: the sender's "sent" list, from which a pull back starts."""
+    posts = acting_posts(actor)
+    sent_by_us = select(movements.c.receipt_id).where(
+        movements.c.from_post.in_(posts), movements.c.action.in_(("sent", "forwarded"))
+    )
+    query = select(receipts).where(
+        receipts.c.id.in_(sent_by_us), receipts.c.status == "open", receipts.c.holder_post.not_in(posts)
+    )
+    return keyset_page(session, query, receipts.c.id, after=page.after, limit=page.limit)
+
+
 def public_status(session: Session, tracking_code: str) -> dict:
     """The coarse status a sender may see with their tracking code, and nothing else."""
     code = tracking_code.strip().upper().replace("-", "")
     row = session.execute(
-        select(receipts.c.tracking_code, receipts.c.status, receipts.c.moved).where(
+        select(receipts.c.tracking_code, receipts.c.status, receipts.c.moved, receipts.c.file_closed).where(
             func.replace(receipts.c.tracking_code, "-", "") == code
         )
     ).first()
     if row is None:
         raise NotFound("no receipt with that tracking code")
-    status = {"closed": "disposed", "in_file": "under_process"}.get(row.status)
+    # a receipt in a file is dealt with when the file is: disposed while that file is closed
+    in_file = "disposed" if row.file_closed else "under_process"
+    status = {"closed": "disposed", "in_file": in_file}.get(row.status)
     return {"tracking_code": row.tracking_code, "status": status or ("under_process" if row.moved else "received")}
+
+
+def mark_file_closed(session: Session, file_id: str, *, closed: bool) -> None:
+    """Records on every receipt put in `file_id` whether that file is now closed (files'
+    eoffice.file.closed.v1 / eoffice.file.reopened.v1); `public_status` reads it."""
+    session.execute(
+        update(receipts)
+        .where(receipts.c.file_id == file_id, receipts.c.status == "in_file")
+        .values(file_closed=closed)
+    )
 
 
 def copies_sharing(session: Session, object_name: str) -> list[str]:

@@ -10,17 +10,20 @@ from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
 from eoffice.actor import Actor
+from eoffice.calendars import DirectoryCalendars
 from eoffice.clock import today
-from eoffice.contracts.common import Upload
+from eoffice.contracts.common import Page, Upload
 from eoffice.contracts.dak import TEXT_SUFFIX, UPLOADS
+from eoffice.contracts.files import FileClosed, FileReopened
 from eoffice.db import Changes, Database
 from eoffice.errors import Conflict, InvalidInput, NotCurrentHolder, NotFound
+from eoffice.events import Envelope
 from eoffice.intake.stored import for_service as stored_intake
-from eoffice.messaging import Outbox
+from eoffice.messaging import Outbox, first_time, reliable_handler
 from eoffice.service import ServiceBase, call_with_timeout, rpc
 from eoffice.storage import SWEEP_AFTER, DocumentStore, shared_store, sweep
 from eoffice.validation import parse
-from services.dak import events, intake, models, receipts
+from services.dak import events, intake, models, receipts, search_view
 from services.dak.schemas import Correct, Diarise, InboxQuery, PutInFile, Remarks, ScanRef, Send
 
 
@@ -29,7 +32,7 @@ def repeated(receipt_id: str) -> dict:
     return {"receipt_id": receipt_id, "repeated": True}
 
 
-class DakService(ServiceBase):
+class DakService(DirectoryCalendars, ServiceBase):
     name = "dak"
     db = Database()
     outbox = Outbox(models.outbox)
@@ -72,7 +75,8 @@ class DakService(ServiceBase):
             row = receipts.diarise(changes.session, actor, letter=letter, documents=documents)
             changes.raise_event(events.ReceiptDiarised(
                 receipt_id=row["id"], diary_number=row["diary_number"], office_code=row["office_code"],
-                holder_post=row["holder_post"], physical=row["physical"], scans=len(documents)),
+                holder_post=row["holder_post"], physical=row["physical"], scans=len(documents),
+                security_grading=letter.security_grading),
                 subject=row["id"])
             return {**row, "scans": receipts.documents(changes.session, row["id"])}
         return self.command("diarise", actor=actor, key=idempotency_key, request=[letter, documents], step=step)
@@ -85,8 +89,7 @@ class DakService(ServiceBase):
         due = {}
         for field, post in [("to_post", request.to_post), *(("copy_to", p) for p in request.copy_to)]:
             try:
-                due[post] = date.fromisoformat(call_with_timeout(self.directory.due_date, post,
-                                                                 today().isoformat()))
+                due[post] = self.due_date(post, today())  # by the calendar kept here (eoffice.calendars)
             except NotFound:
                 raise InvalidInput(f"no post {post}", field=field) from None
             due[post] = request.due_date or due[post]
@@ -169,6 +172,23 @@ class DakService(ServiceBase):
                             step=lambda changes: self._emit(changes, events.ReceiptReopened, receipts.reopen(
                                 changes.session, actor, receipt_id=receipt_id, remarks=request.remarks)))
 
+    @reliable_handler("files", FileClosed.event_type)
+    def file_closed(self, envelope: Envelope) -> None:
+        """The receipts in a closed file count as disposed for their senders. Once per event."""
+        self._file_closed(envelope, FileClosed, handler="dak.file_closed", closed=True)
+
+    @reliable_handler("files", FileReopened.event_type)
+    def file_reopened(self, envelope: Envelope) -> None:
+        """The receipts in a reopened file are under process again. Once per event."""
+        self._file_closed(envelope, FileReopened, handler="dak.file_reopened", closed=False)
+
+    def _file_closed(self, envelope: Envelope, event: type[FileClosed | FileReopened], *, handler: str,
+                     closed: bool) -> None:
+        file_id = envelope.payload(event).file_id
+        with self.db.transaction() as session:
+            if first_time(session, models.inbox, event_id=envelope.id, handler=handler):
+                receipts.mark_file_closed(session, file_id, closed=closed)
+
     @rpc
     def correct(self, actor: dict, receipt_id: str, request: dict, idempotency_key: str) -> dict:  # noqa: PLR0917  (an RPC entrypoint: the gateway calls it positionally)
         """Corrects metadata as the holder; each change is logged with old and new values."""
@@ -189,6 +209,13 @@ class DakService(ServiceBase):
         actor, query = Actor.model_validate(actor), parse(InboxQuery, query or {})
         with self.db.transaction() as session:
             return receipts.inbox(session, actor, query=query, today=today())
+
+    @rpc
+    def sent(self, actor: dict, page: dict | None = None) -> dict:
+        """Open receipts the actor's post sent that others hold now, a page at a time. Reads only."""
+        actor, at = Actor.model_validate(actor), parse(Page, page or {})
+        with self.db.transaction() as session:
+            return receipts.sent(session, actor, page=at)
 
     @rpc
     def acknowledgement(self, actor: dict, receipt_id: str) -> dict:
@@ -215,6 +242,13 @@ class DakService(ServiceBase):
             if not found:
                 raise NotFound(f"receipt {receipt_id} has no document {position}")
             return found[0]
+
+    @rpc
+    def search_records(self, ids: list[str] | None = None, after: str = "", limit: int = 100) -> list[dict]:
+        """Receipts as the search service indexes them (`services.dak.search_view.records`): the
+        given `ids`, or the `limit` after id `after`. Internal: the gateway never calls it."""
+        with self.db.transaction() as session:
+            return search_view.records(session, shared_store(), ids=ids, after=after, limit=min(limit, 500))
 
     @timer(interval=3600)
     def sweep(self) -> None:

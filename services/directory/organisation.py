@@ -259,17 +259,22 @@ def find_posts(session: Session, actor: Actor, *, text: str, limit: int) -> list
     office's names and its holders today. The post picker of the web client types into this."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")  # typed, not patterns
     needle = "%" + escaped + "%"
-    query = (select(posts, offices.c.name_en.label("office_name_en"), offices.c.name_hi.label("office_name_hi"))
-             .join(offices, offices.c.code == posts.c.office_code)
-             .where(or_(posts.c.code.ilike(needle), posts.c.designation_en.ilike(needle),
-                        posts.c.designation_hi.ilike(needle)))
-             .order_by(~posts.c.code.ilike(escaped + "%"), posts.c.code)
-             .limit(limit))
+    query = (
+        select(posts, offices.c.name_en.label("office_name_en"), offices.c.name_hi.label("office_name_hi"))
+        .join(offices, offices.c.code == posts.c.office_code)
+        .where(
+            or_(posts.c.code.ilike(needle), posts.c.designation_en.ilike(needle), posts.c.designation_hi.ilike(needle))
+        )
+        .order_by(~posts.c.code.ilike(escaped + "%"), posts.c.code)
+        .limit(limit)
+    )
     if not actor.has_role("system_admin"):
         root = actor_jurisdiction(session, actor)
         query = query.where(or_(offices.c.path == root, offices.c.path.startswith(root + "/")))
-    return [{**row, "roles": list(row["roles"]), "holders": holders(session, row["code"])}
-            for row in session.execute(query).mappings()]
+    return [
+        {**row, "roles": list(row["roles"]), "holders": holders(session, row["code"])}
+        for row in session.execute(query).mappings()
+    ]
 
 
 def require_visible(session: Session, actor: Actor, office_path: str, *, what: str) -> None:

@@ -230,3 +230,13 @@ class DirectoryService(ServiceBase):
     def supervisors_of(self, post_code: str) -> list[str]:
         with self.db.transaction() as session:
             return org.supervisors(session, post_code)
+
+    @rpc
+    def contacts_of(self, employee_ids: list[str]) -> dict:
+        """Returns, for each active user named, where the notify service reaches them: name,
+        e-mail and mobile (by employee id). Unknown or inactive users are left out."""
+        users = models.users.c
+        with self.db.transaction() as session:
+            rows = session.execute(select(users.employee_id, users.name_en, users.name_hi, users.email, users.mobile)
+                                   .where(users.employee_id.in_(list(employee_ids)), users.active.is_(True)))
+            return {row.employee_id: dict(row._mapping) for row in rows}

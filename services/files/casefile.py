@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from eoffice import clock
 from eoffice.access import acting_posts, require_holder, require_visible
 from eoffice.actor import Actor
-from eoffice.errors import Conflict, Forbidden, InvalidInput, NotFound
+from eoffice.contracts.common import Page
+from eoffice.errors import Conflict, Forbidden, InvalidInput, NotFound, Undispatched
 from eoffice.movement import (
     arriving,
     needs_receiving,
@@ -40,6 +41,7 @@ from services.files.models import (
     draft_versions,
     drafts,
     files,
+    letters,
     links,
     movements,
     schemes,
@@ -460,6 +462,93 @@ def approve_draft(session: Session, actor: Actor, file: dict, *, draft_id: int, 
     }
 
 
+def draft_for_issue(session: Session, file: dict, *, draft_id: int, version: int) -> dict:
+    """The approved draft version the holder of `file` may sign and issue: its title, text and
+    approval, with the file's number, office and record category. Conflict if the draft is not
+    approved or `version` is not its approved (current) version."""
+    draft = _draft(session, file, draft_id)
+    if draft["status"] != "approved":
+        raise Conflict(f"draft {draft_id} is {draft['status']}, not approved: only an approved draft is issued")
+    if draft["current_version"] != version:
+        raise Conflict(f"version {version} of draft {draft_id} is not the approved one ({draft['current_version']})")
+    text = session.execute(
+        select(draft_versions.c.body).where(draft_versions.c.draft_id == draft_id, draft_versions.c.version == version)
+    ).scalar_one()
+    return {
+        "file_id": file["id"],
+        "file_number": file["file_number"],
+        "office_code": file["office_code"],
+        "record_category": file["record_category"],
+        "subject": file["subject"],
+        "draft_id": draft_id,
+        "version": version,
+        "title": draft["title"],
+        "body": text,
+        "approved_by": draft["approved_by"],
+        "approved_post": draft["approved_post"],
+        "approved_at": draft["approved_at"],
+    }
+
+
+def add_issued_letter(session: Session, file: dict, *, letter: dict) -> dict:
+    """Adds an issued letter (eoffice.letter.issued.v1's payload) to the correspondence: its
+    pages numbered on, the signed PDF a locked record of the signing service."""
+    row = add_correspondence(
+        session,
+        file,
+        kind="letter",
+        title=f"{letter['letter_number']}: {letter['title']}",
+        pages=max(int(letter["pages"]), 1),
+        by_user=letter["signer_user"],
+        document=StoredDocument(
+            object_name=letter["object_name"],
+            sha256=letter["sha256"],
+            filename=f"{letter['letter_number'].replace('/', '-')}.pdf",
+            content_type="application/pdf",
+            pages=max(int(letter["pages"]), 1),
+        ),
+    )
+    session.execute(
+        update(correspondence)
+        .where(correspondence.c.id == row["id"])
+        .values(record_version=letter.get("record_version"))
+    )
+    return {**row, "record_version": letter.get("record_version")}
+
+
+def record_letter(session: Session, *, letter_id: str, file_id: str, letter_number: str, **facts: Any) -> None:
+    """Records what signing or notify reported about a letter of a file (`facts`: draft_id and
+    issued_at from eoffice.letter.issued.v1, dispatched_at from eoffice.letter.dispatched.v1), in
+    whichever order the two events arrive; a redelivery changes nothing."""
+    session.execute(
+        insert(letters)
+        .values(letter_id=letter_id, file_id=file_id, letter_number=letter_number, **facts)
+        .on_conflict_do_update(index_elements=[letters.c.letter_id], set_=facts)
+    )
+
+
+def undispatched(session: Session, file_id: str) -> tuple[list[dict], list[str]]:
+    """Rule 6: the file's drafts approved but not issued yet, and the numbers of its letters
+    issued but not dispatched yet. Both empty when the file may close."""
+    not_issued = [
+        dict(r)
+        for r in session.execute(
+            select(drafts.c.id, drafts.c.title)
+            .where(drafts.c.file_id == file_id, drafts.c.status == "approved")
+            .where(~select(letters.c.letter_id).where(letters.c.draft_id == drafts.c.id).exists())
+            .order_by(drafts.c.id)
+        ).mappings()
+    ]
+    not_sent = list(
+        session.execute(
+            select(letters.c.letter_number)
+            .where(letters.c.file_id == file_id, letters.c.dispatched_at.is_(None))
+            .order_by(letters.c.letter_number)
+        ).scalars()
+    )
+    return not_issued, not_sent
+
+
 def drafts_of(session: Session, file_id: str) -> list[dict]:
     rows = session.execute(
         select(drafts, draft_versions.c.body, draft_versions.c.author_post)
@@ -498,7 +587,10 @@ def stored_document(
         row = None  # neither an item nor a draft named: no such document
     if row is None or not row["object_name"]:
         raise NotFound(f"file {file['file_number']} has no such uploaded document")
-    return {k: row[k] for k in ("object_name", "sha256", "filename", "content_type")}
+    found = {k: row[k] for k in ("object_name", "sha256", "filename", "content_type")}
+    if row.get("record_version"):  # an issued letter: a locked record, read by its version
+        found["version_id"] = row["record_version"]
+    return found
 
 
 def versions_of(session: Session, file: dict, draft_id: int) -> list[dict]:
@@ -589,6 +681,15 @@ def close(session: Session, actor: Actor, file: dict, *, remarks: str) -> dict:
     ).scalar_one()
     if pending:
         raise Conflict(f"file {file['file_number']} has {pending} draft(s) not yet approved: approve or withdraw them")
+    not_issued, not_sent = undispatched(session, file["id"])
+    if not_issued or not_sent:  # rule 6; the receipts in the file close with it, so this guards them too
+        why = [f"draft {d['id']} ({d['title']}) is approved but not issued" for d in not_issued]
+        why += [f"letter {n} is issued but not dispatched" for n in not_sent]
+        raise Undispatched(
+            f"file {file['file_number']} cannot be closed: {'; '.join(why)}",
+            drafts=[d["id"] for d in not_issued],
+            letters=not_sent,
+        )
     _bump(session, file["id"], status="closed", closed_at=datetime.now(UTC), due_date=None)
     return _log(session, file, "closed", actor=actor, to_post=file["holder_post"], remarks=remarks)
 
@@ -661,6 +762,17 @@ def links_of(session: Session, file_id: str) -> list[dict]:
 
 
 # --- lists and tracking ------------------------------------------------------------------
+
+
+def sent(session: Session, actor: Actor, *, page: Page) -> dict:
+    """Returns the open or parked files the actor's post (or a post delegated to it) sent that
+    another post holds now: the sender's "sent" list, from which a pull back starts."""
+    posts = acting_posts(actor)
+    sent_by_us = select(movements.c.file_id).where(movements.c.from_post.in_(posts), movements.c.action == "sent")
+    query = select(files).where(
+        files.c.id.in_(sent_by_us), files.c.status.in_(("open", "parked")), files.c.holder_post.not_in(posts)
+    )
+    return keyset_page(session, query, files.c.id, after=page.after, limit=page.limit)
 
 
 def inbox(session: Session, actor: Actor, *, query: FilesQuery, today: date) -> dict:

@@ -125,6 +125,13 @@ notes = Table(
     Column("hash", String(64), nullable=False),
     Column("record_name", Text, nullable=False),
     Column("record_version", Text),
+    # The note's signature (detached CAdES over its canonical bytes, made by the signing
+    # service), a locked record of its own; the chain's next link covers it (notesheet.link).
+    Column("signature_sha256", String(64)),
+    Column("signature_record", Text),
+    Column("signature_version", Text),
+    Column("signed_by_user", String(40)),
+    Column("signed_at", DateTime(timezone=True)),
 )
 
 # Yellow notes: drafts their author may edit or discard; confirming makes a green note.
@@ -150,7 +157,7 @@ correspondence = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("file_id", String(36), ForeignKey("files.files.id"), nullable=False, index=True),
-    Column("kind", String(10), nullable=False),  # receipt, document
+    Column("kind", String(10), nullable=False),  # receipt, document, letter (issued by signing)
     Column("receipt_id", String(36)),
     Column("title", Text, nullable=False),
     Column("first_page", Integer, nullable=False),
@@ -162,6 +169,7 @@ correspondence = Table(
     Column("sha256", String(64)),
     Column("filename", Text),
     Column("content_type", String(100)),
+    Column("record_version", Text),  # an issued letter: the locked version in the records bucket
     Column("added_by", String(40), nullable=False),
     Column("added_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     UniqueConstraint("file_id", "receipt_id", name="receipt_in_file_once"),
@@ -217,4 +225,17 @@ links = Table(
     Column("kind", String(10), nullable=False),  # link (considered together), reference
     Column("by_user", String(40), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# Letters issued from the file's drafts, as signing and notify report them: a file is not closed
+# while one is issued but not dispatched (rule 6). Either event may arrive first.
+letters = Table(
+    "letters",
+    metadata,
+    Column("letter_id", String(36), primary_key=True),
+    Column("file_id", String(36), nullable=False, index=True),
+    Column("letter_number", Text, nullable=False),
+    Column("draft_id", Integer),  # from eoffice.letter.issued.v1
+    Column("issued_at", DateTime(timezone=True)),
+    Column("dispatched_at", DateTime(timezone=True)),  # from eoffice.letter.dispatched.v1
 )

@@ -55,6 +55,18 @@ def note_hash(note: dict) -> str:
     return hashlib.sha256(canonical(note)).hexdigest()
 
 
+def link(note: dict) -> str:
+    """The hash the next note (and the file's head) commits to: the note's own hash, or, once
+    it is signed, the SHA-256 of its hash and its signature's, so the chain covers the signature."""
+    if not note.get("signature_sha256"):
+        return note["hash"]
+    return hashlib.sha256(f"{note['hash']}:{note['signature_sha256']}".encode()).hexdigest()
+
+
+def signature_record_name(file_id: str, seq: int) -> str:
+    return f"note-signatures/{file_id}/{seq:06d}.p7s"
+
+
 def next_note(file: dict, *, body: str, refs: dict, author_user: str, author_post: str, confirmed_at: datetime) -> dict:
     """Returns the green note that follows the file's chain (`notes_count`, `notes_head`), with
     its sequence number, the previous note's hash and its own hash. Writes nothing."""
@@ -85,7 +97,7 @@ def chain_problems(rows: list[dict], *, notes_count: int, notes_head: str | None
             problems.append(f"{label} does not follow the note before it (the chain is broken)")
         if note_hash(note) != note["hash"]:
             problems.append(f"{label} was changed in the database: its content no longer matches its hash")
-        previous = note["hash"]
+        previous = link(note)
     if notes_count != len(rows) or notes_head != previous:
         problems.append(
             f"the file records {notes_count} notes ending in {notes_head}, "
@@ -291,9 +303,76 @@ def check(file: dict, rows: list[dict], store: DocumentStore) -> dict:
         latest = store.latest_version(note["record_name"], locked=True)
         if latest and note["record_version"] and latest != note["record_version"]:
             problems.append(f"{label}'s record was overwritten in the store (the locked original is intact)")
+    signatures = []
+    for note in rows:
+        if not note.get("signature_sha256"):
+            continue
+        label = f"note {note['seq']}"
+        try:
+            cms = store.read(note["signature_record"], version_id=note["signature_version"], check=False)
+        except Exception as exc:
+            problems.append(f"{label}'s signature has no readable locked record ({type(exc).__name__})")
+            cms = b""
+        intact = hashlib.sha256(cms).hexdigest() == note["signature_sha256"]
+        if cms and not intact:
+            problems.append(f"{label}'s signature differs from the one the chain records")
+        signatures.append(
+            {
+                "seq": note["seq"],
+                "signature_sha256": note["signature_sha256"],
+                "signed_by_user": note["signed_by_user"],
+                "signed_at": note["signed_at"],
+                "record_intact": intact,
+            }
+        )
     stored = store.names(f"notes/{file['id']}/", locked=True)
     missing = sorted(set(stored) - {n["record_name"] for n in rows})
     problems += [
         f"{name.rsplit('/', 1)[-1]} is in the object store but not in the database (deleted?)" for name in missing
     ]
-    return {"intact": not problems, "notes": len(rows), "problems": problems}
+    return {"intact": not problems, "notes": len(rows), "problems": problems, "signatures": signatures}
+
+
+def to_sign(session: Session, *, actor: Actor, file: dict, seq: int) -> dict:
+    """The green note `seq` of a file the actor holds (`file`, locked), which the actor may sign
+    now: their own, the last note (the chain's head), not signed yet. Returns it with its
+    canonical bytes; raises Forbidden, Conflict or NotFound saying which rule failed."""
+    note = green_note(session, file, seq)
+    if note["author_user"] != actor.user_id:
+        raise Forbidden(f"note {seq} of file {file['file_number']} is not yours: only its author signs a note")
+    if note.get("signature_sha256"):
+        raise Conflict(f"note {seq} of file {file['file_number']} is signed already")
+    if seq != file["notes_count"]:
+        raise Conflict(
+            f"note {seq} of file {file['file_number']} is followed by note {file['notes_count']}: "
+            "a note is signed before the next one is written"
+        )
+    return {**note, "canonical": canonical(note)}
+
+
+def sign(session: Session, *, store: DocumentStore, actor: Actor, file: dict, seq: int, cms: bytes) -> dict:
+    """Records the signature `cms` (DER, made by the signing service over the note's canonical
+    bytes) on note `seq` (`to_sign`'s rules): a locked record of its own, its hash on the note,
+    the file's head moved to the note's new link. Returns the note."""
+    note = to_sign(session, actor=actor, file=file, seq=seq)
+    years = RECORD_CATEGORIES[file["record_category"]] or REVIEW_AFTER_YEARS
+    stored = store.put(
+        io.BytesIO(cms),
+        content_type="application/pkcs7-signature",
+        name=signature_record_name(file["id"], seq),
+        retain_until=datetime.now(UTC) + timedelta(days=365 * years),
+    )
+    signed = {
+        "signature_sha256": hashlib.sha256(cms).hexdigest(),
+        "signature_record": stored.name,
+        "signature_version": stored.version_id,
+        "signed_by_user": actor.user_id,
+        "signed_at": datetime.now(UTC),
+    }
+    session.execute(update(notes).where(notes.c.file_id == file["id"], notes.c.seq == seq).values(**signed))
+    note.update(signed)
+    session.execute(
+        update(files).where(files.c.id == file["id"]).values(notes_head=link(note), version=files.c.version + 1)
+    )
+    del note["canonical"]
+    return {**note, "file_number": file["file_number"]}

@@ -4,6 +4,7 @@ holder kept it. Every change takes an idempotency key and emits its event throug
 in the same transaction; receipts arrive in files from dak's put-in-file events."""
 from __future__ import annotations
 
+import base64
 from datetime import UTC, date, datetime
 
 from nameko.rpc import RpcProxy
@@ -11,9 +12,13 @@ from nameko.timer import timer
 
 from eoffice import workdays
 from eoffice.actor import Actor
+from eoffice.calendars import DirectoryCalendars
 from eoffice.clock import IST, today
+from eoffice.contracts.common import Page
 from eoffice.contracts.dak import ReceiptPutInFile
 from eoffice.contracts.files import UPLOADS
+from eoffice.contracts.notifications import LetterDispatched
+from eoffice.contracts.signing import LetterIssued
 from eoffice.db import Changes, Database
 from eoffice.errors import Forbidden, InvalidInput, NotFound
 from eoffice.events import Envelope
@@ -23,7 +28,7 @@ from eoffice.messaging import Outbox, first_time, reliable_handler
 from eoffice.service import ServiceBase, call_with_timeout, rpc
 from eoffice.storage import SWEEP_AFTER, DocumentStore, shared_store, sweep
 from eoffice.validation import parse
-from services.files import casefile, events, intake, models, notesheet, reports
+from services.files import casefile, events, intake, models, notesheet, reports, search_view
 from services.files.schemas import (
     CategoryLimit,
     CreateFile,
@@ -48,7 +53,7 @@ def repeated(file_id: str) -> dict:
     return {"file_id": file_id, "repeated": True}
 
 
-class FilesService(ServiceBase):
+class FilesService(DirectoryCalendars, ServiceBase):
     name = "files"
     db = Database()
     outbox = Outbox(models.outbox)
@@ -239,6 +244,33 @@ class FilesService(ServiceBase):
             return {"file_id": file_id, "file_number": row["file_number"],
                     **notesheet.verify(session, shared_store(), row)}
 
+    @rpc
+    def note_to_sign(self, actor: dict, file_id: str, seq: int) -> dict:
+        """Green note `seq` with its canonical bytes (base64), if the actor may sign it now:
+        they hold the file and wrote the note, it is the last one and unsigned
+        (`notesheet.to_sign`). Changes nothing."""
+        actor = Actor.model_validate(actor)
+        with self.db.transaction() as session:
+            file = casefile.held(session, actor=actor, file_id=file_id, supervises=self._supervises(actor),
+                                 statuses=("open",))
+            note = notesheet.to_sign(session, actor=actor, file=file, seq=seq)
+            return {"file_id": file_id, "file_number": file["file_number"], "seq": seq, "hash": note["hash"],
+                    "canonical": base64.b64encode(note["canonical"]).decode()}
+
+    @rpc
+    def sign_note(self, actor: dict, file_id: str, seq: int, request: dict, idempotency_key: str) -> dict:
+        """Records a note's signature (request {"cms": base64 DER}, made by the signing service
+        over the bytes `note_to_sign` gave) under the same rules; the chain covers it. Answers
+        the note with the CMS recorded: a retry with the key (whose CMS may differ, timestamped
+        again) gets the first one, which is the one the chain holds."""
+        actor = Actor.model_validate(actor)
+        cms = base64.b64decode(request["cms"])
+        return self._on_held_file("sign_note", actor=actor, file_id=file_id, key=idempotency_key,
+                                  request=[seq], statuses=("open",),
+                                  step=lambda changes, file: {**notesheet.sign(
+                                      changes.session, store=shared_store(), actor=actor, file=file, seq=seq,
+                                      cms=cms), "cms": request["cms"]})
+
     # --- correspondence and drafts ---------------------------------------------------------
 
     @rpc
@@ -306,6 +338,39 @@ class FilesService(ServiceBase):
                                   request=[draft_id, request], step=step)
 
     @rpc
+    def draft_for_issue(self, actor: dict, file_id: str, draft_id: int, version: int) -> dict:
+        """The approved draft version the actor may sign and issue (signing asks before it
+        signs): NotFound / NotCurrentHolder unless the actor's post holds the file, Conflict
+        unless the draft is approved at `version`. Changes nothing."""
+        actor = Actor.model_validate(actor)
+        with self.db.transaction() as session:
+            file = casefile.held(session, actor=actor, file_id=file_id, supervises=self._supervises(actor))
+            return casefile.draft_for_issue(session, file, draft_id=int(draft_id), version=int(version))
+
+    @reliable_handler("signing", LetterIssued.event_type)
+    def letter_issued(self, envelope: Envelope) -> None:
+        """A letter signed and issued from one of a file's drafts joins its correspondence,
+        read from its locked record. Once per event."""
+        event = envelope.payload(LetterIssued)
+        with self.db.transaction() as session:
+            if not first_time(session, models.inbox, event_id=envelope.id, handler="files.letter_issued"):
+                return
+            casefile.add_issued_letter(session, casefile._row(session, event.file_id, lock=True),
+                                       letter=event.model_dump(mode="json"))
+            casefile.record_letter(session, letter_id=event.letter_id, file_id=event.file_id,
+                                   letter_number=event.letter_number, draft_id=event.draft_id,
+                                   issued_at=event.issued_at)
+
+    @reliable_handler("notify", LetterDispatched.event_type)
+    def letter_dispatched(self, envelope: Envelope) -> None:
+        """An issued letter was dispatched: the file may close again (rule 6). Once per event."""
+        event = envelope.payload(LetterDispatched)
+        with self.db.transaction() as session:
+            if first_time(session, models.inbox, event_id=envelope.id, handler="files.letter_dispatched"):
+                casefile.record_letter(session, letter_id=event.letter_id, file_id=event.file_id,
+                                       letter_number=event.letter_number, dispatched_at=event.dispatched_at)
+
+    @rpc
     def stored_document(self, actor: dict, file_id: str, where: dict) -> dict:
         """An uploaded document of a file the actor may see: `where` is {"item_id"} or
         {"draft_id", "version"}."""
@@ -330,7 +395,7 @@ class FilesService(ServiceBase):
                 raise InvalidInput("due_date is in the past", field="due_date")
             return asked
         try:
-            return date.fromisoformat(self._ask("due_date", post, today().isoformat(), category_days))
+            return self.due_date(post, today(), category_days)  # by the calendar kept here
         except NotFound:
             raise InvalidInput(f"no post {post}", field="to_post") from None
 
@@ -430,6 +495,13 @@ class FilesService(ServiceBase):
             return casefile.inbox(session, actor, query=query, today=today())
 
     @rpc
+    def sent(self, actor: dict, page: dict | None = None) -> dict:
+        """Open or parked files the actor's post sent that others hold now, a page at a time."""
+        actor, at = Actor.model_validate(actor), parse(Page, page or {})
+        with self.db.transaction() as session:
+            return casefile.sent(session, actor, page=at)
+
+    @rpc
     def track(self, actor: dict, file_id: str) -> dict:
         """Where the file is, its full path, and how long each holder kept it in working days
         by that holder's office calendar; overdue when the current stay passes the limit."""
@@ -464,6 +536,13 @@ class FilesService(ServiceBase):
         actor = Actor.model_validate(actor)
         with self.db.transaction() as session:
             return reports.run(session, actor, name=name, params=params or {}, today=today(), ask=self._ask)
+
+    @rpc
+    def search_records(self, ids: list[str] | None = None, after: str = "", limit: int = 100) -> list[dict]:
+        """Files as the search service indexes them (`services.files.search_view.records`): the
+        given `ids`, or the `limit` after id `after`. Internal: the gateway never calls it."""
+        with self.db.transaction() as session:
+            return search_view.records(session, ids=ids, after=after, limit=min(limit, 500))
 
 
 def sweep_uploads(store: DocumentStore, db, cutoff: datetime) -> list[str]:

@@ -14,7 +14,21 @@ from eoffice.db import UnitOfWork, make_engine
 from eoffice.rpc import RpcPool
 from eoffice.settings import MissingSecret, get_settings
 from eoffice.storage import DocumentStore
-from services.gateway import auth, dak, directory, docs, files, health, problems
+from services.gateway import (
+    auth,
+    dak,
+    directory,
+    docs,
+    files,
+    health,
+    letters,
+    notifications,
+    problems,
+    search,
+    signing,
+    subscriptions,
+    web,
+)
 from services.gateway.headers import SecurityHeaders
 from services.gateway.requests import RequestContext, RequestIdLogFilter, current_request_id
 
@@ -60,7 +74,13 @@ def create_app() -> FastAPI:
     api.include_router(dak.router)
     api.include_router(dak.public)
     api.include_router(files.router)
+    api.include_router(notifications.router)
+    api.include_router(letters.router)
+    api.include_router(signing.router)
+    api.include_router(subscriptions.router)
+    api.include_router(search.router)
     app.include_router(api)
+    app.include_router(web.router)  # the web client (services/gateway/web.py)
     if settings.api_docs:
         docs.install(app, f"{API_PREFIX}/docs")
     problems.install(app)

@@ -277,6 +277,12 @@ def inbox(request: Request, *, who: Actor = Depends(actor), at: PageRequest = De
     return page(_call(request, "inbox", _who(who), query))
 
 
+@router.get("/receipts/sent", response_model=Page[Receipt],
+            summary="Open receipts the post you act as sent, now with others (pull back from here)")
+def sent(request: Request, *, who: Actor = Depends(actor), at: PageRequest = Depends(page_request)):
+    return page(_call(request, "sent", _who(who), at.model_dump()))
+
+
 @public.get("/public/receipts/{tracking_code}", response_model=PublicStatus,
             dependencies=[Depends(limits.tracking)], responses=problems.RATE_LIMITED,
             summary="The status of a letter you sent, by the tracking code on its acknowledgement (no sign-in)")

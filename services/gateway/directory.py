@@ -141,7 +141,8 @@ class PostFound(Post):
 @router.get("/posts", response_model=list[PostFound],
             summary="Find posts by marking code or designation, in Hindi or English (the post picker)")
 def find_posts(request: Request, *, who: Actor = Depends(actor),
-               q: str = Query(min_length=1, max_length=100, description="part of a code or designation"),
+               q: str = Query(min_length=1, max_length=100, pattern=r"^[^\x00]+$",
+                              description="part of a code or designation"),
                limit: int = Query(20, ge=1, le=50)):
     return _rpc(request).call("directory", "find_posts", _as(who), q, limit)
 

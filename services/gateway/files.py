@@ -167,12 +167,22 @@ class Step(BaseModel):
     repeated: bool = Field(False, description="a retried request: it had been done already")
 
 
+class NoteSignatureState(BaseModel):
+    seq: int
+    signature_sha256: str
+    signed_by_user: str
+    signed_at: datetime
+    record_intact: bool = Field(description="the locked record of the signature matches what the chain holds")
+
+
 class Verification(BaseModel):
     file_id: str
     file_number: str
     intact: bool
     notes: int
     problems: list[str]
+    signatures: list[NoteSignatureState] = Field(
+        default_factory=list, description="each signed note; its full check: GET .../notes/{seq}/signature")
 
 
 class Stay(BaseModel):
@@ -253,6 +263,12 @@ def create(request: Request, body: CreateFile, *, who: Actor = Depends(actor), i
 def inbox(request: Request, *, who: Actor = Depends(actor), at: PageRequest = Depends(page_request),
           overdue: bool | None = Query(None), parked: bool | None = Query(None)):
     return page(_call(request, "inbox", _who(who), {**at.model_dump(), "overdue": overdue, "parked": parked}))
+
+
+@router.get("/files/sent", response_model=Page[FileSummary],
+            summary="Open or parked files the post you act as sent, now with others (pull back from here)")
+def sent(request: Request, *, who: Actor = Depends(actor), at: PageRequest = Depends(page_request)):
+    return page(_call(request, "sent", _who(who), at.model_dump()))
 
 
 @router.get("/files/{file_id:id36}", response_model=FileDetail,
@@ -451,7 +467,7 @@ _simple("receive", "Confirm a physical file reached you; nothing else before", w
 _simple("pull-back", "Take back a file you sent, until the recipient opens it", with_body=False, rpc="pull_back")
 _simple("park", "Put the file aside (it stays with you)", rpc="park", extra=(True,))
 _simple("unpark", "Take a parked file up again", rpc="park", extra=(False,))
-_simple("close", "Close the file (its creator, while holding it)")
+_simple("close", "Close the file (its creator, while holding it; 422 while a letter of it is undispatched)")
 _simple("reopen-request", "Ask to reopen a closed file; a supervisor approves", rpc="request_reopen")
 _simple("reopen-approve", "Approve reopening (a supervisor of the post that asked)", rpc="approve_reopen")
 

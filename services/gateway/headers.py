@@ -19,6 +19,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 CSP = ("default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; "
        "frame-ancestors 'none'; form-action 'self'")
 DOCS_CSP = f"{CSP}; style-src 'self' 'unsafe-inline'; img-src 'self' data:"
+# The web client's page (services/gateway/web.py) shows scans it fetched with the token as
+# blob: URLs (images, and PDFs in a frame); its scripts and styles are still only ours.
+WEB_CSP = f"{CSP}; img-src 'self' blob:; frame-src 'self' blob:; connect-src 'self'"
+WEB_PAGES = ("/", "/track")
 HSTS = "max-age=31536000; includeSubDomains"
 ALWAYS = {
     "x-content-type-options": "nosniff",
@@ -41,7 +45,8 @@ class SecurityHeaders:
                 headers = MutableHeaders(scope=message)
                 for name, value in ALWAYS.items():
                     headers[name] = value
-                headers["content-security-policy"] = DOCS_CSP if docs else CSP
+                headers["content-security-policy"] = (DOCS_CSP if docs else
+                                                      WEB_CSP if scope["path"] in WEB_PAGES else CSP)
                 if "cache-control" not in headers:
                     headers["cache-control"] = "no-store"
                 if scope.get("scheme") == "https":

@@ -71,7 +71,7 @@ def problem(request: Request, status: int, code: str, *, title: str, detail: str
 async def _domain_error(request: Request, exc: DomainError):
     # Which input was wrong, said the same way as for a request that fails validation.
     response = problem(request, exc.status, exc.code, title=exc.title, detail=exc.detail,
-                       **{k: v for k, v in exc.fields.items() if k in ("field", "errors", "retry_after")})
+                       **{k: v for k, v in exc.fields.items() if k in ("field", "errors", "retry_after", "reason")})
     if "retry_after" in exc.fields:
         response.headers["Retry-After"] = str(exc.fields["retry_after"])
     return response

@@ -101,7 +101,8 @@ def store_then_record(store: DocumentStore, files: list[tuple[str, BinaryIO]], r
 
 def download(store: DocumentStore, doc: dict) -> StreamingResponse:
     """Streams a stored document back as it was received, checked against its SHA-256."""
-    reader = store.open(doc["object_name"], sha256=doc["sha256"])
+    # An issued letter is a locked record: read by the version the file recorded.
+    reader = store.open(doc["object_name"], sha256=doc["sha256"], version_id=doc.get("version_id"))
     headers = {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(doc['filename'] or 'document', safe='')}"}
     if doc.get("size"):
         headers["Content-Length"] = str(doc["size"])

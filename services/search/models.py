@@ -1,8 +1,19 @@
 """Tables of the search service, all in its own PostgreSQL schema `search`."""
 
-from sqlalchemy import MetaData
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, func
 
 from eoffice.messaging import messaging_tables
 
 metadata = MetaData(schema="search")
 outbox, inbox = messaging_tables(metadata)
+
+# Items an event named and the index does not reflect yet (see migrations/search_index_0002).
+pending = Table(
+    "pending",
+    metadata,
+    Column("kind", String(10), primary_key=True),
+    Column("item_id", String(80), primary_key=True),  # a letter: file_id:letter_id (search_letters_0003)
+    Column("since", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text),
+)

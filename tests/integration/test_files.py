@@ -17,6 +17,7 @@ from eoffice.db import UnitOfWork, make_engine
 from services.files.models import files as files_table
 from services.files.models import movements, notes, outbox
 from services.files.notesheet import record_name
+from tests.support import letters
 from tests.support.demo import auth, demo, demo_gateway, held_post, sign_in
 from tests.support.system import service_process, wait_until
 
@@ -72,7 +73,7 @@ def send(api, headers, file_id: str, to_post: str, **extra):
     return post(api, headers, f"/files/{file_id}/send", to_post=to_post, **extra)
 
 
-def test_a_whole_case_from_receipt_to_closing(api):
+def test_a_whole_case_from_receipt_to_closing(api, migrated):
     clerk = as_post(api, held_post("dak_clerk", "GAD"))
     receipt = post(api, clerk, "/receipts", subject="Pension arrears of Shri Ram Prasad", sender_name="Ram Prasad",
                    received_date=TODAY.isoformat(), mode="post").json()
@@ -129,7 +130,13 @@ def test_a_whole_case_from_receipt_to_closing(api):
     assert send(api, ds, file["id"], DEALER, remarks="issue the reply").status_code == 200  # back down
 
     open_file(api, dealer, file["id"])
-    assert post(api, dealer, f"/files/{file['id']}/close", remarks="reply issued").status_code == 200
+    # Rule 6: the file (and the receipt in it) is not closed before the approved reply is issued
+    # and dispatched (signing and notify stand in here; see test_undispatched.py).
+    early = post(api, dealer, f"/files/{file['id']}/close", remarks="reply issued")
+    assert early.status_code == 422 and "approved but not issued" in early.json()["detail"], early.text
+    letters.dispatch(migrated, letters.issue(migrated, file, draft_id=draft["id"], version=2, signer_post=DS))
+    wait_until(lambda: post(api, dealer, f"/files/{file['id']}/close", remarks="reply issued").status_code == 200,
+               30, "the file closed once its letter was dispatched", interval=1)
     detail = open_file(api, dealer, file["id"])
     assert detail["status"] == "closed" and detail["notes_count"] == 4
     assert [m["action"] for m in detail["movements"]] == [
@@ -565,3 +572,31 @@ def test_subject_heads_are_seen_within_the_jurisdiction_only(api):
     assert api.get("/api/v1/offices/NO-SUCH-OFFICE/subject-heads", headers=sitapur).status_code == 404
     assert api.get(f"/api/v1/offices/{lucknow_office}/subject-heads", headers=lucknow).status_code == 200
     assert api.get("/api/v1/offices/GAD-EST/subject-heads", headers=as_post(api, DEALER)).json() != []
+
+
+def test_a_holiday_imported_counts_in_the_next_due_date(api):
+    # The files service keeps office calendars (eoffice/calendars.py); an import must reach
+    # it through the directory's event, well before the cache's own expiry (60 s).
+    tag = uuid.uuid4().hex[:6].upper()
+    office, to = f"T{tag}", f"P{tag}-T"
+    admin = as_post(api, "SYSADM-GAD-IT")
+
+    def imported(files: dict) -> None:
+        answer = api.post("/api/v1/directory/import", headers=admin, json={"files": files})
+        assert answer.status_code == 200 and answer.json()["rejected"] == [], answer.text
+    imported({"offices": f"code,parent_code,level,name_en,name_hi,weekly_off\n{office},GAD,section,Test,परीक्षण,SUN\n",
+              "posts": f"code,office_code,designation_en,designation_hi,supervisor_code,roles\n"
+                       f"{to},{office},Clerk,लिपिक,,section_staff\n"})
+    dealer = as_post(api, DEALER)
+    file = new_file(api, dealer, subject="Holiday in the recipient's office")
+    sent = send(api, dealer, file["id"], to)
+    assert sent.status_code == 200, sent.text
+    due = sent.json()["due_date"]
+    imported({"holidays": f"office_code,date,name_en,name_hi\n{office},{due},Local holiday,स्थानीय अवकाश\n"})
+
+    def due_again():  # pull back and send again until the new calendar is used
+        assert post(api, dealer, f"/files/{file['id']}/pull-back").status_code == 200
+        again = send(api, dealer, file["id"], to)
+        assert again.status_code == 200, again.text
+        return again.json()["due_date"] if again.json()["due_date"] > due else None
+    assert wait_until(due_again, 20, "the imported holiday counted in the due date") > due

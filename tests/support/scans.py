@@ -16,6 +16,7 @@ from PIL import Image
 from pypdf import PdfWriter
 
 from eoffice.demo import (  # noqa: F401
+    A4_MM,
     A5_MM,
     ENGLISH_LETTER,
     FONT,

@@ -34,3 +34,23 @@ def test_office_without_working_days_is_refused():
     with pytest.raises(ValueError):
         add_working_days(date(2026, 1, 1), 1, weekly_off=frozenset({"MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"}),
                          holidays=frozenset())
+
+
+def test_calendar_cache_asks_once_then_again_after_ttl_or_clear():
+    from eoffice.workdays import CalendarCache
+
+    asked, now = [], [0.0]
+
+    def directory(posts):  # the directory's calendars_of_posts
+        asked.append(posts)
+        return {posts[0]: {"office_code": "LKO", "weekly_off": ["SAT", "SUN"], "holidays": ["2026-01-26"]}}
+    cache = CalendarCache(ttl=60, clock=lambda: now[0])
+    friday = date(2026, 1, 23)
+    assert cache.due_date("SO(EST)-GAD", friday, 7, fetch=directory) == date(2026, 2, 4)
+    assert cache.due_date("SO(EST)-GAD", friday, 7, fetch=directory) == date(2026, 2, 4)
+    assert len(asked) == 1
+    now[0] = 60.0  # expired: asked again
+    cache.due_date("SO(EST)-GAD", friday, 7, fetch=directory)
+    cache.clear()  # an organisation import: asked again
+    cache.due_date("SO(EST)-GAD", friday, 7, fetch=directory)
+    assert len(asked) == 3

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from services.files.notesheet import canonical, chain_problems, check, next_note, note_hash, record_name
+from services.files.notesheet import (
+    canonical,
+    chain_problems,
+    check,
+    link,
+    next_note,
+    note_hash,
+    record_name,
+    signature_record_name,
+)
 
 FILE_ID = "0b9c7e0e-file"
 T0 = datetime(2026, 3, 2, 4, 30, tzinfo=UTC)
@@ -88,7 +97,7 @@ def test_the_last_note_removed_is_found_from_the_file_row():
 def test_an_intact_notesheet_matches_its_locked_records():
     store = FakeRecords()
     file, rows = notesheet(["One.", "Two."], store)
-    assert check(file, rows, store) == {"intact": True, "notes": 2, "problems": []}
+    assert check(file, rows, store) == {"intact": True, "notes": 2, "problems": [], "signatures": []}
 
 
 def test_a_note_changed_and_rehashed_still_differs_from_its_locked_record():
@@ -112,3 +121,39 @@ def test_a_record_overwritten_in_the_store_and_one_without_a_note_are_reported()
     problems = check(file, rows, store)["problems"]
     assert problems == ["note 1's record was overwritten in the store (the locked original is intact)",
                         "000003.json is in the object store but not in the database (deleted?)"]
+
+
+def signed(file: dict, rows: list[dict], store: FakeRecords, cms: bytes) -> None:
+    """Signs the last note as `notesheet.sign` does: a locked record, its hash on the note, the
+    file's head moved to the note's new link."""
+    import hashlib
+    note = rows[-1]
+    name = signature_record_name(FILE_ID, note["seq"])
+    note.update(signature_sha256=hashlib.sha256(cms).hexdigest(), signature_record=name,
+                signature_version=store.put(name, cms), signed_by_user="UP1", signed_at=T0)
+    file["notes_head"] = link(note)
+
+
+def test_the_chain_covers_a_notes_signature():
+    store = FakeRecords()
+    file, rows = notesheet(["Approved."], store)
+    signed(file, rows, store, b"cms-1")
+    after = next_note(file, body="Next.", refs={"pages": [], "notes": []}, author_user="UP2", author_post="US-GAD",
+                      confirmed_at=T0 + timedelta(hours=1))
+    assert after["prev_hash"] == link(rows[0]) != rows[0]["hash"]  # the next note commits to the signature
+    report = check(file, rows, store)
+    assert report["intact"] and [s["seq"] for s in report["signatures"]] == [1], report
+
+    # The signature swapped in the database (another CMS's hash put on the note): the chain breaks.
+    rows[0]["signature_sha256"] = "0" * 64
+    assert "the file records 1 notes ending in" in " ".join(check(file, rows, store)["problems"])
+
+
+def test_a_signature_record_that_differs_from_the_chain_is_reported():
+    store = FakeRecords()
+    file, rows = notesheet(["Approved."], store)
+    signed(file, rows, store, b"cms-1")
+    rows[0]["signature_version"] = store.put(rows[0]["signature_record"], b"cms-forged")
+    report = check(file, rows, store)
+    assert report["problems"] == ["note 1's signature differs from the one the chain records"]
+    assert report["signatures"][0]["record_intact"] is False

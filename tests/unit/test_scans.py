@@ -10,6 +10,7 @@ from email.message import EmailMessage
 
 import pytest
 from PIL import Image
+from pypdf import PdfReader, PdfWriter
 
 from eoffice.errors import InvalidInput
 from eoffice.intake import attachments, inspect
@@ -184,6 +185,44 @@ def test_ocr_reads_a_scanned_pdf_page_by_page(tmp_path, hindi, english):
     assert (reading.pages, reading.method) == (2, "ocr")
     first, second = reading.text.split("\f")
     assert found("नामांतरण", first) and found("encroachment", second)
+
+
+def tools_run(monkeypatch) -> list[list[str]]:
+    """Records the command line of every tool the reading starts."""
+    run, argvs = subprocess.run, []
+    monkeypatch.setattr(subprocess, "run", lambda argv, *a, **k: argvs.append(argv) or run(argv, *a, **k))
+    return argvs
+
+
+@pytest.mark.parametrize("dpi", [200, 300])
+def test_a_scanned_pdf_page_is_read_from_its_own_image_not_rasterised(tmp_path, monkeypatch, dpi):
+    # A4 pages as a scanner makes them at 200 and 300 dpi; three pages for two processes.
+    pages = [scans.letter_image(lines, dpi=dpi, page_mm=scans.A4_MM, points=12)
+             for lines in (scans.HINDI_LETTER, scans.ENGLISH_LETTER, scans.HINDI_LETTER)]
+    path = tmp_path / "scan.pdf"
+    path.write_bytes(scans.pdf_of_images(pages, dpi=dpi))
+    argvs = tools_run(monkeypatch)
+    reading = ocr.read_text(path, "application/pdf", processes=2)
+    assert (reading.pages, reading.method) == (3, "ocr")
+    first, second, third = reading.text.split("\f")
+    assert found("नामांतरण", first) and found("encroachment", second) and found("प्रार्थना", third)
+    tools = [argv[0] for argv in argvs]
+    assert "pdftoppm" not in tools and tools.count("pdfimages") == 4  # the list, then each page's image
+    assert tools.count("tesseract") == 2  # one process per batch of pages
+
+
+def test_a_pdf_page_that_is_not_one_whole_image_is_rasterised_at_its_images_resolution(tmp_path, monkeypatch, hindi):
+    scan = PdfReader(io.BytesIO(scans.pdf_of_images([hindi])))
+    writer = PdfWriter()
+    page = writer.add_page(scan.pages[0])
+    page.mediabox.upper_right = (float(page.mediabox.right) + 144, float(page.mediabox.top) + 144)  # a margin
+    path = tmp_path / "scan.pdf"
+    writer.write(path)
+    argvs = tools_run(monkeypatch)
+    reading = ocr.read_text(path, "application/pdf")
+    assert found("नामांतरण", reading.text)
+    [raster] = [argv for argv in argvs if argv[0] == "pdftoppm"]
+    assert raster[raster.index("-r") + 1] == "200"  # the scan's own resolution, not 300
 
 
 def test_ocr_reads_every_frame_of_a_tiff(tmp_path, hindi, english):

@@ -1,0 +1,336 @@
+"""Webhook benchmark: event committed to webhook received (p50/p99), and deliveries per second,
+to `--subscribers` portals at `--rate` events a second.
+
+    deploy/eoffice bench webhooks [--subscribers 20] [--rate 100] [--seconds 30] [--files 200]
+
+It keeps apart from the running system's data: a database and a RabbitMQ vhost of its own
+(`eoffice_bench_webhooks`, made afresh, with the files and notify migrations), one notify
+process of this working tree in test mode (loopback receivers allowed), and a receiver process
+(uvicorn) on loopback with one path per subscriber that checks each signature and records
+when each event arrived. Events are committed as the files service commits them (the event in
+files' outbox, in its own transaction) and published right after by the same outbox relay the
+files service runs; `time` in the envelope is taken just before the commit. Each event is about
+one of `--files` files in turn, so order per file is checked too.
+"""
+
+from __future__ import annotations
+
+import sys
+
+if "--receiver" not in sys.argv:  # the receiver runs on asyncio (uvicorn); the rest on eventlet (nameko)
+    import eventlet
+
+    eventlet.monkey_patch()
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+from urllib.parse import quote, unquote, urlsplit, urlunsplit  # noqa: E402
+
+import urllib3  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+NAME = "eoffice_bench_webhooks"
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] if ordered else float("nan")
+
+
+# The receiver: a process of its own, so that its work is not the benchmark's.
+
+
+def receiver_app():
+    from datetime import datetime
+
+    from standardwebhooks.webhooks import Webhook
+
+    secrets: dict[str, Webhook] = {}
+    seen: dict[str, dict] = {}
+
+    async def app(scope, receive, send):
+        if scope["type"] != "http":
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        path, status, answer = scope["path"], 204, b""
+        if scope["method"] == "PUT" and path == "/config":
+            secrets.update({p: Webhook(s) for p, s in json.loads(body).items()})
+        elif scope["method"] == "GET" and path == "/stats":
+            status, answer = 200, json.dumps(seen).encode()
+        else:
+            now = time.time()
+            headers = {k.decode(): v.decode() for k, v in scope["headers"]}
+            stats = seen.setdefault(
+                path,
+                {
+                    "ids": {},
+                    "latencies": [],
+                    "bad_signatures": 0,
+                    "out_of_order": 0,
+                    "last_seq": {},
+                    "first": now,
+                    "last": now,
+                },
+            )
+            try:
+                event = secrets[path].verify(body, headers)
+            except Exception:
+                stats["bad_signatures"] += 1
+                event = json.loads(body)
+            stats["ids"][event["id"]] = stats["ids"].get(event["id"], 0) + 1
+            stats["latencies"].append(now - datetime.fromisoformat(event["time"]).timestamp())
+            seq, subject = event["data"]["seq"], event["subject"]
+            if seq < stats["last_seq"].get(subject, -1):
+                stats["out_of_order"] += 1
+            stats["last_seq"][subject] = seq
+            stats["last"] = now
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-length", str(len(answer)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": answer})
+
+    return app
+
+
+def run_receiver(port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(receiver_app(), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+# The benchmark
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def with_path(url: str, path: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=path))
+
+
+def fresh_environment(database_url: str, amqp_uri: str, management_url: str) -> tuple[str, str]:
+    """Makes the benchmark's own database and vhost afresh; returns their URLs."""
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {NAME} WITH (FORCE)"))
+        conn.execute(text(f"CREATE DATABASE {NAME}"))
+    admin.dispose()
+    parts = urlsplit(amqp_uri)
+    headers = urllib3.make_headers(basic_auth=f"{unquote(parts.username)}:{unquote(parts.password)}")
+    headers["content-type"] = "application/json"
+    base = management_url.rstrip("/") + "/api"
+    urllib3.request("DELETE", f"{base}/vhosts/{NAME}", headers=headers)
+    for method, path, body in [
+        ("PUT", f"vhosts/{NAME}", {}),
+        (
+            "PUT",
+            f"permissions/{NAME}/{quote(unquote(parts.username))}",
+            {"configure": ".*", "write": ".*", "read": ".*"},
+        ),
+    ]:
+        answer = urllib3.request(method, f"{base}/{path}", headers=headers, body=json.dumps(body))
+        if answer.status >= 300:
+            raise SystemExit(f"RabbitMQ management: {method} {path}: {answer.status} {answer.data[:200]!r}")
+    return with_path(database_url, f"/{NAME}"), with_path(amqp_uri, f"/{NAME}")
+
+
+def main() -> int:  # noqa: PLR0915  (one script, read top to bottom)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--subscribers", type=int, default=20)
+    parser.add_argument("--rate", type=float, default=100.0, help="events committed per second")
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--files", type=int, default=200, help="events go round this many files")
+    parser.add_argument(
+        "--whole-notify",
+        action="store_true",
+        help="run the whole notify service (its people handlers share the workers), not its portal half alone",
+    )
+    parser.add_argument("--receiver", type=int, help=argparse.SUPPRESS)  # internal: run the receiver
+    args = parser.parse_args()
+    if args.receiver:
+        run_receiver(args.receiver)
+        return 0
+
+    from eoffice import migrate
+    from eoffice.actor import Actor
+    from eoffice.db import UnitOfWork, make_engine
+    from eoffice.events import EventPayload
+    from eoffice.messaging import Relay, record_event
+    from eoffice.rpc import RpcPool
+    from eoffice.settings import Settings
+    from services.files.models import outbox as files_outbox
+
+    class BenchEvent(EventPayload):
+        event_type = "eoffice.file.sent.v1"
+        file_id: str
+        seq: int
+
+    settings = Settings()
+    database_url, amqp_uri = fresh_environment(
+        settings.database_url, settings.amqp_uri, settings.rabbitmq_management_url
+    )
+    for service in ("files", "notify"):
+        migrate.upgrade(service, database_url)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "EOFFICE_DATABASE_URL": database_url,
+        "EOFFICE_AMQP_URI": amqp_uri,
+        "EOFFICE_WEBHOOK_ALLOW_LOOPBACK": "true",
+        "EOFFICE_MAX_WORKERS": "10",
+    }
+    log_dir = Path(os.environ.get("EOFFICE_HOME", "/var/lib/eoffice")) / "log"
+    log = open(log_dir / "bench-webhooks-notify.log", "ab")
+    port = free_port()
+    receiver = subprocess.Popen([sys.executable, __file__, "--receiver", str(port)], env=env)
+    notify = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "nameko",
+            "run",
+            "--config",
+            str(REPO / "deploy" / "nameko.yaml"),
+            "services.notify.service:NotifyService"
+            if args.whole_notify
+            else "services.notify.portal_entrypoints:PortalsOnly",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    rpc = RpcPool(amqp_uri, size=2, timeout=30)
+    uow = UnitOfWork(make_engine(database_url, pool_size=10))
+    try:
+        admin = Actor(user_id="bench", roles=frozenset({"system_admin"})).model_dump(mode="json")
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                rpc.call("notify", "list_subscriptions", admin)
+                break
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise SystemExit("notify did not answer within 60 s (log/bench-webhooks-notify.log)") from None
+                time.sleep(0.5)
+        secrets = {}
+        for n in range(args.subscribers):
+            made = rpc.call(
+                "notify",
+                "create_subscription",
+                admin,
+                {
+                    "name": f"bench portal {n}",
+                    "delivery": "webhook",
+                    "url": f"http://127.0.0.1:{port}/p{n}",
+                    "event_types": ["eoffice.file.*"],
+                },
+                f"bench-{n}",
+            )
+            secrets[f"/p{n}"] = made["secret"]
+        urllib3.request(
+            "PUT",
+            f"http://127.0.0.1:{port}/config",
+            body=json.dumps(secrets),
+            retries=urllib3.Retry(10, backoff_factor=0.2),
+        )
+        time.sleep(3)  # the delivery workers lease their subscriptions (every 2 s)
+
+        relay = Relay(uow, files_outbox, service="files", amqp_uri=amqp_uri)
+        count = int(args.rate * args.seconds)
+        seqs: dict[int, int] = {}
+
+        def commit(f: int, seq: int) -> None:
+            with uow.transaction() as session:  # the commit, as the files service makes it
+                record_event(
+                    session,
+                    files_outbox,
+                    service="files",
+                    payload=BenchEvent(file_id=f"bench-file-{f}", seq=seq),
+                    subject=f"bench-file-{f}",
+                )
+            relay.publish_pending()  # as the files relay, woken after the worker that committed
+
+        # Commits of different files overlap as the files service's workers do; one file's in turn.
+        busy: dict[int, eventlet.greenthread.GreenThread] = {}
+        started = time.monotonic()
+        for n in range(count):
+            pause = started + n / args.rate - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+            f = n % args.files
+            seqs[f] = seqs.get(f, -1) + 1
+            if f in busy:
+                busy[f].wait()
+            busy[f] = eventlet.spawn(commit, f, seqs[f])
+        for thread in busy.values():
+            thread.wait()
+        committed = time.monotonic() - started
+        expected = count * args.subscribers
+        deadline = time.monotonic() + 120
+        while True:
+            stats = json.loads(urllib3.request("GET", f"http://127.0.0.1:{port}/stats").data)
+            got = sum(len(s["ids"]) for s in stats.values())
+            if got >= expected or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        latencies = [v for s in stats.values() for v in s["latencies"]]
+        first = min(s["first"] for s in stats.values())
+        last = max(s["last"] for s in stats.values())
+        duplicates = sum(c - 1 for s in stats.values() for c in s["ids"].values())
+        print(
+            f"# webhooks benchmark: {socket.gethostname()}, {os.cpu_count()} cores, {args.subscribers} subscribers, "
+            f"{count} events at {count / committed:.1f}/s over {committed:.1f} s, {args.files} files\n"
+        )
+        print("| what | count | throughput | p50 | p99 |\n|---|---|---|---|---|")
+        print(
+            f"| event committed to webhook received | {len(latencies)} of {expected} | "
+            f"{len(latencies) / (last - first):.0f} deliveries/s | {percentile(latencies, 50) * 1000:.0f} ms | "
+            f"{percentile(latencies, 99) * 1000:.0f} ms |"
+        )
+        ticks = os.sysconf("SC_CLK_TCK")
+        cpu = sum(int(v) for v in Path(f"/proc/{notify.pid}/stat").read_text().rsplit(")", 1)[1].split()[11:13]) / ticks
+        print(
+            f"\nnotify used {cpu:.1f} s of CPU: {cpu / max(1, len(latencies)) * 1000:.1f} ms a delivery; "
+            f"load average {os.getloadavg()[0]:.1f}"
+        )
+        print(
+            f"max {max(latencies) * 1000:.0f} ms; duplicates {duplicates}; out of order per file "
+            f"{sum(s['out_of_order'] for s in stats.values())}; bad signatures "
+            f"{sum(s['bad_signatures'] for s in stats.values())}"
+        )
+        return 0 if len(latencies) >= expected else 1
+    finally:
+        rpc.close()
+        uow.engine.dispose()
+        for process in (notify, receiver):
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

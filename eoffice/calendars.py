@@ -1,0 +1,42 @@
+"""Office calendars heard from the directory, kept in each service process: a service that
+counts due dates (files, dak) mixes `DirectoryCalendars` in and asks `self.due_date(...)`
+instead of an RPC to the directory on every movement. See `eoffice.workdays.CalendarCache`
+for what is cached, for how long, and why holders and delegations are not."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from nameko.events import BROADCAST, event_handler
+
+from eoffice.contracts.directory import SERVICE as DIRECTORY
+from eoffice.contracts.directory import OrganisationImported
+from eoffice.service import call_with_timeout
+from eoffice.workdays import CalendarCache
+
+
+class DirectoryCalendars:
+    """Mixin for a nameko service with a `directory` RpcProxy."""
+
+    calendars: CalendarCache
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.calendars = CalendarCache()  # one per service class and process
+
+    def due_date(self, post_code: str, start: date, working_days: int = 7) -> date:
+        """The day `working_days` working days after `start` by the calendar of the post's
+        office; NotFound for an unknown post."""
+        return self.calendars.due_date(
+            post_code,
+            start,
+            working_days,
+            fetch=lambda posts: call_with_timeout(self.directory.calendars_of_posts, posts),  # type: ignore[attr-defined]
+        )
+
+    # Every process of the service hears it on a queue of its own (gone with the process), so
+    # every process's cache clears.
+    @event_handler(DIRECTORY, OrganisationImported.event_type, handler_type=BROADCAST, reliable_delivery=False)
+    def directory_organisation_imported(self, envelope: dict) -> None:
+        """Holidays, weekly days off or a post's office may have changed: forget the calendars."""
+        self.calendars.clear()

@@ -1,0 +1,64 @@
+"""What the search service indexes about receipts, read from dak's own tables and store (the
+search index is rebuilt from here, never from another index)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from eoffice.contracts.dak import TEXT_SUFFIX
+from eoffice.records import add_posts, plain, selected
+from eoffice.storage import DocumentStore
+from services.dak.models import movements, receipts, scans
+
+FIELDS = (
+    "id",
+    "diary_number",
+    "office_code",
+    "subject",
+    "sender_name",
+    "sender_organisation",
+    "sender_address",
+    "letter_number",
+    "letter_date",
+    "received_date",
+    "mode",
+    "language",
+    "security_grading",
+    "category",
+    "status",
+    "holder_post",
+    "file_id",
+    "priority",
+    "vip",
+    "physical",
+    "copy_of",
+    "diarised_at",
+)
+
+
+def records(
+    session: Session, store: DocumentStore, *, ids: list[str] | None = None, after: str = "", limit: int = 100
+) -> list[dict]:
+    """Returns receipts as search indexes them, in id order: the given `ids` (unknown ones left
+    out), or else the `limit` receipts after id `after`. Each carries its metadata, `posts`
+    (every post that held, sent or received it: who may open it, `eoffice.access`) and `texts`
+    (the text read from each of its documents, as stored beside them; a document not yet read
+    has none)."""
+    query = selected(select(*(receipts.c[name] for name in FIELDS)), receipts.c.id, ids=ids, after=after, limit=limit)
+    by_id = {
+        row["id"]: {**plain(row), "posts": {row["holder_post"]}, "texts": []}
+        for row in session.execute(query).mappings()
+    }
+    if not by_id:
+        return []
+    add_posts(session, movements, owner="receipt_id", by_id=by_id)
+    for scan in session.execute(
+        select(scans.c.receipt_id, scans.c.object_name, scans.c.text_sha256)
+        .where(scans.c.receipt_id.in_(list(by_id)), scans.c.text_sha256.is_not(None))
+        .order_by(scans.c.receipt_id, scans.c.position)
+    ):
+        by_id[scan.receipt_id]["texts"].append(
+            store.read(scan.object_name + TEXT_SUFFIX, sha256=scan.text_sha256).decode("utf-8", "replace")
+        )
+    return [{**row, "posts": sorted(row["posts"])} for row in by_id.values()]

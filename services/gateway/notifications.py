@@ -1,0 +1,240 @@
+"""Notifications over HTTP: the list of the post you act as (and the posts you act for by
+delegation), marking them read, your preferences, and a live stream (server-sent events).
+
+The stream holds no thread and no RPC proxy while it waits. Each gateway worker process has
+one listener thread (`LiveListener`) consuming a queue of its own bound to notify's fanout
+exchange; it hands each new notification to the asyncio queues of that process's open
+streams. A stream borrows the RPC pool only for a moment: to catch up from the database (by
+id, from `Last-Event-ID`) when it starts and whenever the listener had to reconnect. Streams
+end after `STREAM_SECONDS` so that a handed-over post or a signed-out session stops them;
+the client reconnects with `Last-Event-ID` and misses nothing."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import threading
+import time
+import weakref
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import StreamingResponse
+from kombu import Connection, Exchange, Queue
+from pydantic import BaseModel, Field, StrictInt
+from starlette.concurrency import run_in_threadpool
+
+from eoffice.actor import Actor
+from eoffice.contracts.notifications import LIVE_EXCHANGE, Notification, Preferences
+from services.gateway.auth import actor
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/notifications", tags=["notifications"], dependencies=[Depends(actor)])
+
+STREAM_SECONDS = 300.0  # then the client reconnects (EventSource does so by itself)
+HEARTBEAT_SECONDS = 15.0  # a comment line keeps proxies and uvicorn from closing an idle stream
+RECONNECT_MS = 2000  # what the stream tells EventSource to wait before reconnecting
+QUEUE_SIZE = 500  # per stream; a reader that falls this far behind catches up from the database
+RESYNC = object()  # "the listener may have missed messages: catch up from the database"
+
+
+class NotificationsPage(BaseModel):
+    items: list[Notification]
+    unread: int = Field(description="unread notifications of your posts, of the kinds you chose")
+
+
+class MarkRead(BaseModel):
+    ids: list[StrictInt] | None = Field(None, max_length=500, description="notification ids; none: every unread one")
+
+
+class Marked(BaseModel):
+    marked: int
+
+
+def _who(who: Actor) -> dict:
+    return who.model_dump(mode="json")
+
+
+@router.get("", response_model=NotificationsPage,
+            summary="Notifications of the post you act as and the posts you act for, newest first")
+def list_notifications(request: Request, *, who: Actor = Depends(actor), unread: bool | None = None,
+                       before: int | None = Query(None, ge=0, description="older than this id (the next page)"),
+                       limit: int = Query(50, ge=1, le=200)):
+    return request.app.state.rpc.call("notify", "list_notifications", _who(who),
+                                      {"unread": unread, "before": before, "limit": limit})
+
+
+@router.post("/read", response_model=Marked, summary="Mark notifications read (those named, or all); safe to repeat")
+def mark_read(request: Request, body: MarkRead, who: Actor = Depends(actor)):
+    return request.app.state.rpc.call("notify", "mark_read", _who(who), body.ids)
+
+
+@router.get("/preferences", response_model=Preferences, summary="Your notification preferences")
+def get_preferences(request: Request, who: Actor = Depends(actor)):
+    return request.app.state.rpc.call("notify", "get_preferences", _who(who))
+
+
+@router.put("/preferences", response_model=Preferences,
+            summary="Set which kinds reach you, by which channels, a daily digest, quiet hours, language")
+def set_preferences(request: Request, body: Preferences, who: Actor = Depends(actor)):
+    return request.app.state.rpc.call("notify", "set_preferences", _who(who), body.model_dump(mode="json"))
+
+
+@router.get("/stream", response_class=StreamingResponse,
+            responses={200: {"content": {"text/event-stream": {}},
+                             "description": "server-sent events: `notification` events whose id is the "
+                                            "notification's; reconnect with Last-Event-ID to miss nothing"}},
+            summary="A live stream of new notifications (server-sent events), resumable with Last-Event-ID")
+async def stream(request: Request, who: Actor = Depends(actor),
+                 last_event_id: str | None = Header(None, alias="Last-Event-ID", max_length=20,
+                                                    pattern=r"^[0-9]+$")):
+    listener = _listener(request.app)
+    last_id = int(last_event_id) if last_event_id else None
+    # Subscribed first, then caught up: nothing committed in between is missed (a notification
+    # in both is sent once, by id). Asked before the answer starts, so that a refusal or an
+    # unavailable notify service is a proper problem answer, not a broken stream.
+    queue = listener.subscribe()
+    try:
+        first = await run_in_threadpool(request.app.state.rpc.call, "notify", "list_notifications", _who(who),
+                                        {"after": last_id, "limit": 200} if last_id is not None else {"limit": 1})
+    except BaseException:
+        listener.unsubscribe(queue)
+        raise
+    return StreamingResponse(_events(request, listener, queue, who=who, first=first, last_id=last_id),
+                             media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+def _event(shown: dict) -> str:
+    return f"id: {shown['id']}\nevent: notification\ndata: {json.dumps(shown, ensure_ascii=False, default=str)}\n\n"
+
+
+async def _events(request: Request, listener: LiveListener, queue: asyncio.Queue, *, who: Actor, first: dict,
+                  last_id: int | None):
+    rpc = request.app.state.rpc
+    gone = waiting = None
+    try:
+        posts, kinds, language, live = set(first["posts"]), set(first["kinds"]), first["language"], first["live"]
+        sent: set[int] = set()
+        yield f"retry: {RECONNECT_MS}\n\n"
+        if last_id is None:
+            last_id = max((item["id"] for item in first["items"]), default=0)
+        else:
+            for item in first["items"]:
+                sent.add(item["id"])
+                last_id = max(last_id, item["id"])
+                yield _event(item)
+        ends = time.monotonic() + STREAM_SECONDS
+        # A client that goes away is noticed at once, not at the next write: the stream ends
+        # and a gunicorn worker that is shutting down is not held up by it.
+        gone = asyncio.ensure_future(_disconnected(request))
+        waiting = None
+        while time.monotonic() < ends:
+            waiting = waiting or asyncio.ensure_future(queue.get())
+            done, _ = await asyncio.wait({waiting, gone}, timeout=HEARTBEAT_SECONDS,
+                                         return_when=asyncio.FIRST_COMPLETED)
+            if gone in done:
+                return
+            if waiting not in done:
+                yield ": keep-alive\n\n"
+                continue
+            message, waiting = waiting.result(), None
+            if not live:  # in-app pop-ups turned off: the stream stays open, silent
+                continue
+            if message is RESYNC:
+                caught = await run_in_threadpool(rpc.call, "notify", "list_notifications", _who(who),
+                                                 {"after": last_id, "limit": 200})
+                fresh = [item for item in caught["items"] if item["id"] not in sent]
+            elif message["post_code"] in posts and message["kind"] in kinds and message["id"] not in sent:
+                fresh = [{**message, "text": message["text"].get(language, message["text"]["en"])}]
+            else:
+                continue
+            for item in fresh:
+                sent.add(item["id"])
+                last_id = max(last_id, item["id"])
+                yield _event(item)
+    finally:
+        listener.unsubscribe(queue)
+        for task in (gone, waiting):
+            if task is not None:
+                task.cancel()
+
+
+async def _disconnected(request: Request) -> None:
+    """Returns when the client has closed the connection (the request has no body to read)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+def _listener(app) -> LiveListener:
+    # Started on the first stream, in the worker process (after gunicorn forked).
+    with _START:
+        if getattr(app.state, "live", None) is None:
+            app.state.live = LiveListener(app.state.settings.amqp_uri)
+    return app.state.live
+
+
+_START = threading.Lock()
+
+
+class LiveListener:
+    """One thread per gateway worker process: consumes a server-named, exclusive queue bound to
+    notify's live exchange and hands each message to every open stream of the process (they
+    filter by post). After a broker outage it reconnects and tells every stream to catch up."""
+
+    def __init__(self, amqp_uri: str):
+        self.amqp_uri = amqp_uri
+        # Weak: a stream whose generator never ran (its client left first) is simply forgotten.
+        self._streams: weakref.WeakKeyDictionary[asyncio.Queue, asyncio.AbstractEventLoop] = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="live-notifications", daemon=True)
+        self._thread.start()
+
+    def subscribe(self) -> asyncio.Queue:
+        queue: asyncio.Queue = asyncio.Queue(maxsize=QUEUE_SIZE)
+        with self._lock:
+            self._streams[queue] = asyncio.get_running_loop()
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue) -> None:
+        with self._lock:
+            self._streams.pop(queue, None)
+
+    def _hand_out(self, message) -> None:
+        with self._lock:
+            streams = list(self._streams.items())
+        for queue, loop in streams:
+            with contextlib.suppress(RuntimeError):  # that stream's loop has closed
+                loop.call_soon_threadsafe(_offer, queue, message)
+
+    def _run(self) -> None:
+        exchange = Exchange(LIVE_EXCHANGE, type="fanout", durable=True)
+        backoff = 1.0
+        while True:
+            try:
+                with Connection(self.amqp_uri, heartbeat=30) as connection:
+                    queue = Queue("", exchange=exchange, exclusive=True, auto_delete=True, durable=False)
+
+                    def received(body, message):
+                        message.ack()
+                        self._hand_out(body)
+                    with connection.Consumer([queue], callbacks=[received], accept=["json"]):
+                        self._hand_out(RESYNC)  # anything published while not listening
+                        backoff = 1.0
+                        while True:
+                            with contextlib.suppress(TimeoutError):
+                                connection.drain_events(timeout=HEARTBEAT_SECONDS)
+                            connection.heartbeat_check()
+            except Exception as exc:  # broker away: try again, streams keep their heartbeats
+                log.warning("live notifications: %s: %s; reconnecting in %.0fs", type(exc).__name__, exc, backoff)
+                time.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+
+
+def _offer(queue: asyncio.Queue, message) -> None:
+    try:
+        queue.put_nowait(message)
+    except asyncio.QueueFull:  # a slow reader: drop what waits and let it catch up from the database
+        while not queue.empty():
+            queue.get_nowait()
+        queue.put_nowait(RESYNC)

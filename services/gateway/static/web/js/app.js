@@ -1,0 +1,130 @@
+// The shell: header (language, post switch, sign out), navigation, and the router. Screens are
+// modules in ./screens/ that export `render(main, params)`; a route names the module and who
+// may see it. To add a screen (search, notifications, signing ...), add a module and one line
+// to ROUTES (and NAV if it belongs in the menu).
+import { session, signOut, actAs, SignedOut, call } from "./api.js";
+import { h, notice } from "./dom.js";
+import { t, lang, setLang, fmtNum } from "./i18n.js";
+import { startLive, stopLive } from "./live.js";
+
+let unread = 0;
+let seen = Infinity; // notifications up to this id were there before this page started listening
+let liveTried = false;
+const announcer = () => document.getElementById("live-news");
+
+const ROUTES = [
+  // [pattern, module, roles allowed (null: anyone signed in)]
+  [/^#\/inbox$/, "inbox", null],
+  [/^#\/diarise$/, "diarise", ["dak_clerk"]],
+  [/^#\/receipts\/([0-9a-f-]{36})$/, "receipt", null],
+  [/^#\/files\/([0-9a-f-]{36})$/, "file", null],
+  [/^#\/files\/([0-9a-f-]{36})\/track$/, "track", null],
+  [/^#\/files\/([0-9a-f-]{36})\/notes\/(\d+)\/sign$/, "sign", null],
+  [/^#\/files\/([0-9a-f-]{36})\/notes\/(\d+)\/signature$/, "verify", null],
+  [/^#\/letters\/([0-9a-f-]{36})\/verify$/, "verify", null],
+  [/^#\/reports(?:\?.*)?$/, "reports", ["supervisor", "system_admin"]],
+  [/^#\/admin$/, "admin", ["office_admin", "system_admin"]],
+  [/^#\/subscriptions(?:\/([0-9a-f-]{36}))?$/, "subscriptions", ["system_admin"]],
+  [/^#\/search(?:\?.*)?$/, "search", null],
+  [/^#\/notifications$/, "notifications", null],
+  [/^#\/notifications\/preferences$/, "preferences", null],
+];
+const NAV = [["#/inbox", "inbox", null], ["#/diarise", "diarise", ["dak_clerk"]], ["#/search", "search", null],
+  ["#/notifications", "notifications", null],
+  ["#/reports", "reports", ["supervisor", "system_admin"]], ["#/admin", "admin", ["office_admin", "system_admin"]]];
+
+const main = document.getElementById("main");
+const top = document.getElementById("top");
+
+export function roles() { return session()?.roles || []; }
+const allowed = (need) => !need || need.some((r) => roles().includes(r));
+
+function header() {
+  const s = session();
+  const langButton = h("button", { type: "button", class: "lang", lang: lang() === "en" ? "hi" : "en",
+    "aria-label": t("languageName"), onclick: () => { setLang(lang() === "en" ? "hi" : "en"); route(); } }, t("language"));
+  const parts = [h("a", { href: s ? "#/inbox" : "/", class: "brand" }, t("app"))];
+  if (s?.me) {
+    parts.push(h("nav", { "aria-label": t("nav") }, h("ul", {}, NAV.filter(([, , need]) => allowed(need)).map(([href, key]) =>
+      h("li", {}, h("a", { href, "aria-current": location.hash.startsWith(href) ? "page" : null }, t(key),
+        key === "notifications" && unread ? h("span", { class: "badge", id: "unread-badge" }, ` ${fmtNum(unread)}`) : null))))));
+    const select = h("select", { id: "act-as", onchange: async (e) => { await actAs(e.target.value); location.hash = "#/inbox"; route(); } },
+      s.me.posts.map((p) => h("option", { value: p.code, selected: p.code === s.acting_as },
+        `${p.code} — ${lang() === "hi" ? p.designation_hi : p.designation_en}`)));
+    parts.push(h("div", { class: "who" },
+      h("span", { lang: lang() }, lang() === "hi" ? s.me.name_hi : s.me.name_en),
+      h("label", { for: "act-as" }, t("actAs")), select,
+      h("button", { type: "button", onclick: async () => { await signOut(); location.hash = ""; route(); } }, t("signOut"))));
+  }
+  parts.push(langButton);
+  top.replaceChildren(h("div", { class: "bar" }, parts), h("p", { id: "live-news", class: "visually-hidden", "aria-live": "polite" }));
+  if (s?.me && !liveTried) {
+    liveTried = true; // once per sign-in: without a notifications service there is no badge, no live updates
+    call("GET", "/notifications?limit=1").then((page) => {
+      unread = page.unread; seen = page.items[0]?.id ?? 0; header(); startLive(onNotification);
+    }).catch(() => {});
+  } else if (!s?.me) { stopLive(); liveTried = false; seen = Infinity; unread = 0; }
+  document.querySelector(".skip").textContent = t("skip");
+}
+
+/** A live notification: the badge counts it, screen readers hear it, the inbox redraws. */
+function onNotification(n) {
+  if (n.read_at || n.id <= seen) return;
+  seen = n.id;
+  unread += 1;
+  header();
+  announcer().textContent = t("newNotification", { text: n.text });
+  if (document.body.dataset.ready === "inbox") route();
+}
+
+/** Shows the screen for the current address; the sign-in screen when there is no session. */
+export async function route() {
+  document.documentElement.lang = lang();
+  document.body.removeAttribute("data-ready");
+  const started = performance.now();
+  header();
+  let module = null, params = [];
+  if (location.pathname === "/track") module = "public";
+  else if (!session()?.me) module = "signin";
+  else {
+    const hash = location.hash || "#/inbox";
+    for (const [pattern, name, need] of ROUTES) {
+      const m = hash.match(pattern);
+      if (m && allowed(need)) { module = name; params = m.slice(1); break; }
+    }
+    module ||= "inbox";
+  }
+  try {
+    const screen = await import(`./screens/${module}.js`);
+    await screen.render(main, ...params);
+    const flash = sessionStorage.getItem("eoffice.flash");
+    if (flash) { sessionStorage.removeItem("eoffice.flash"); main.querySelector("h1")?.after(notice(flash)); }
+  } catch (e) {
+    if (e instanceof SignedOut) return expired();
+    main.replaceChildren(h("h1", { tabindex: "-1" }, t("error")), h("p", { role: "alert" }, e.message));
+  }
+  const heading = main.querySelector("h1");
+  heading?.setAttribute("tabindex", "-1");
+  heading?.focus({ preventScroll: true });
+  // Tests and the speed measure read this: the screen is drawn and can be used.
+  document.body.dataset.ready = module;
+  document.body.dataset.readyMs = String(Math.round(performance.now() - started));
+}
+
+/** The session ended mid-work: keep the address, ask for a sign-in, and come back. */
+export function expired() {
+  sessionStorage.setItem("eoffice.return", location.hash);
+  sessionStorage.setItem("eoffice.expired", "1");
+  const me = session()?.me?.email;
+  sessionStorage.removeItem("eoffice.session");
+  if (me) sessionStorage.setItem("eoffice.lastEmail", me);
+  route();
+}
+
+// In-page anchors (#main, #note-3) are not screens.
+window.addEventListener("hashchange", () => { if (!location.hash || location.hash.startsWith("#/")) route(); });
+document.querySelector(".skip").addEventListener("click", (e) => { e.preventDefault(); main.focus(); });
+window.addEventListener("unhandledrejection", (e) => { if (e.reason instanceof SignedOut) { e.preventDefault(); expired(); } });
+setLang(lang());
+route();
+export { call };

@@ -1,0 +1,93 @@
+// A receipt: the scan on the left and the text read from it on the right, its details and
+// movements below; the holder sends (marks) it, opens a file with it, or closes it.
+import { get, call, blobUrl, newKey, ApiError } from "../api.js";
+import { show, h, field, values, showProblem, notice, userText } from "../dom.js";
+import { t, word, fmtDate, fmtDateTime, todayIST } from "../i18n.js";
+import { markForm } from "../mark.js";
+import { acting, holds } from "../actor.js";
+import { route } from "../app.js";
+
+const opts = (prefix, list) => list.map((v) => [v, t(`${prefix}_${v}`)]);
+
+async function scanPane(r) {
+  if (!r.scans.length) return null;
+  const position = 1;
+  const scan = r.scans[0];
+  // The scan and its text at once: the screen waits for the slower of the two, not both in turn.
+  const [url, read] = await Promise.all([blobUrl(`/receipts/${r.id}/scans/${position}`),
+    get(`/receipts/${r.id}/scans/${position}/text`).catch((e) => e)]);
+  const viewer = scan.content_type.startsWith("image/") && scan.content_type !== "image/tiff"
+    ? h("img", { src: url, alt: `${t("scan")}: ${scan.filename}` })
+    : h("iframe", { src: url, title: `${t("scan")}: ${scan.filename}` });
+  let text;
+  if (typeof read === "string") text = userText(read, "pre", { class: "ocr", tabindex: "0" });
+  else if (read instanceof ApiError && read.status === 409) text = notice(scan.ocr_status === "failed" ? t("ocrFailed") : t("ocrPending"), "warn");
+  else throw read;
+  return h("div", { class: "side-by-side" },
+    h("section", { "aria-labelledby": "scan-h" }, h("h2", { id: "scan-h" }, t("scan")), h("div", { class: "scan" }, viewer)),
+    h("section", { "aria-labelledby": "ocr-h" }, h("h2", { id: "ocr-h" }, t("ocrText")), text));
+}
+
+function pullBack(r) {
+  const form = h("form", { class: "inline-form", novalidate: true, "aria-label": t("pullBack") }, h("button", { type: "submit" }, t("pullBack")));
+  const key = newKey();
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try { await call("POST", `/receipts/${r.id}/pull-back`, { key }); route(); } catch (err) { showProblem(form, err); }
+  });
+  return form;
+}
+
+function actions(r, main) {
+  if (r.status === "open" && !holds(r.holder_post) && !r.opened) return pullBack(r); // the sender, until it is opened
+  if (!holds(r.holder_post) || r.status !== "open") return null;
+  const send = markForm({ receiptId: r.id, label: t("sendTo"), button: t("send"), priority: r.priority, onDone: () => route() });
+  const fileKey = newKey();
+  const heads = h("div");
+  const makeFile = h("form", { class: "card", novalidate: true, "aria-label": t("putInFile") }, heads,
+    field({ name: "subject", label: t("subject"), required: true, value: r.subject, type: "textarea", attrs: { rows: "2" } }),
+    field({ name: "priority", label: t("priority"), type: "select", options: opts("priority", ["normal", "urgent", "immediate"]), value: r.priority }),
+    h("button", { type: "submit", class: "primary" }, t("putInFile")));
+  get(`/offices/${encodeURIComponent(acting().office_code)}/subject-heads`).then((list) => heads.replaceChildren(
+    field({ name: "subject_head", label: t("subjectHead"), type: "select", options: list.map((s) => [s.code, `${s.code} — ${s.title}`]) })))
+    .catch(() => heads.replaceChildren(field({ name: "subject_head", label: t("subjectHead"), required: true })));
+  makeFile.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const v = values(makeFile);
+    try {
+      const made = await call("POST", "/files", { key: fileKey, body: { subject_head: v.subject_head, subject: v.subject,
+        priority: v.priority, receipt_id: r.id } });
+      location.hash = `#/files/${made.id}`;
+    } catch (err) { showProblem(makeFile, err); }
+  });
+  const closeKey = newKey();
+  const close = h("form", { class: "card", novalidate: true, "aria-label": t("close") },
+    field({ name: "remarks", label: t("remarks"), required: true }), h("button", { type: "submit" }, t("close")));
+  close.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try { await call("POST", `/receipts/${r.id}/close`, { key: closeKey, body: values(close) }); route(); }
+    catch (err) { showProblem(close, err); }
+  });
+  return h("div", { class: "actions-grid" },
+    h("details", { open: true }, h("summary", {}, t("send")), send),
+    h("details", {}, h("summary", {}, t("putInFile")), makeFile),
+    h("details", {}, h("summary", {}, t("close")), close));
+}
+
+export async function render(main, id) {
+  const r = await get(`/receipts/${id}`);
+  const pane = await scanPane(r);
+  const dl = h("dl", { class: "facts" },
+    [["diaryNumber", r.diary_number], ["subject", userText(r.subject)], ["from", userText(r.sender_name)],
+      ["letterNumber", r.letter_number], ["letterDate", fmtDate(r.letter_date)], ["receivedDate", fmtDate(r.received_date)],
+      ["holder", r.holder_post], ["state", word("st", r.status)], ["due", fmtDate(r.due_date)]]
+      .filter(([, v]) => v).map(([k, v]) => [h("dt", {}, t(k)), h("dd", {}, v)]));
+  const moves = h("ol", { class: "timeline" }, r.movements.map((m) => h("li", {},
+    h("strong", {}, word("act", m.action)), ` ${m.from_post || ""} → ${m.to_post} `, h("time", { datetime: m.at }, fmtDateTime(m.at)),
+    m.remarks ? h("p", {}, userText(m.remarks)) : null)));
+  show(main, h("h1", {}, `${t("receipt")} ${r.diary_number}`),
+    r.file_id ? h("p", {}, h("a", { href: `#/files/${r.file_id}` }, t("openFile"))) : null,
+    pane, h("section", { "aria-labelledby": "det-h" }, h("h2", { id: "det-h" }, t("details")), dl),
+    actions(r, main),
+    h("section", { "aria-labelledby": "mov-h" }, h("h2", { id: "mov-h" }, t("movements")), moves));
+}

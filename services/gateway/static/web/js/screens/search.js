@@ -1,0 +1,65 @@
+// Search (GET /search, /search/suggestions): words in Hindi or English, filters by kind and by the
+// facets the answer brings, highlights, and suggestions as you type. Highlights come from the
+// server HTML-escaped with <mark>; they are rebuilt here from text and <mark> only.
+import { get } from "../api.js";
+import { show, h, userText } from "../dom.js";
+import { t, fmtDate, fmtNum, word } from "../i18n.js";
+
+const KINDS = ["receipt", "file", "note", "document"];
+
+/** Server fragment "a <mark>b</mark> &amp; c" -> nodes, keeping only text and <mark>. */
+function fragment(html) {
+  const doc = new DOMParser().parseFromString(`<p>${html}</p>`, "text/html");
+  return [...doc.body.firstChild.childNodes].map((n) => (n.nodeName === "MARK" ? h("mark", {}, n.textContent) : n.textContent));
+}
+
+function hitLink(hit) {
+  if (hit.kind === "receipt") return `#/receipts/${hit.item_id}`;
+  return `#/files/${hit.file_id || hit.item_id}`;
+}
+
+export async function render(main) {
+  const params = new URLSearchParams(location.hash.split("?")[1] || "");
+  const q = params.get("q") || "";
+  const kinds = params.getAll("kind");
+  const suggestions = h("ul", { class: "plain suggestions", "aria-live": "polite", "aria-label": t("suggestions") });
+  const input = h("input", { id: "search-q", name: "q", type: "search", value: q, autocomplete: "off" });
+  let timer;
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const typed = input.value.trim();
+      const found = typed ? await get(`/search/suggestions?q=${encodeURIComponent(typed)}`).catch(() => []) : [];
+      suggestions.replaceChildren(...found.map((s) => h("li", {}, h("a", { href: s.kind === "receipt" ? `#/receipts/${s.item_id}` : `#/files/${s.item_id}` },
+        s.number, " — ", userText(s.title)))));
+    }, 200);
+  });
+  const form = h("form", { class: "card", role: "search" },
+    h("div", { class: "field" }, h("label", { for: "search-q" }, t("searchWords")), input), suggestions,
+    h("fieldset", { class: "kinds" }, h("legend", {}, t("kind")),
+      KINDS.map((k) => h("label", { class: "inline" }, h("input", { type: "checkbox", name: "kind", value: k, checked: kinds.includes(k) }), " ", t(`kind_${k}`)))),
+    h("button", { type: "submit", class: "primary" }, t("search")));
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const next = new URLSearchParams({ q: input.value.trim() });
+    form.querySelectorAll("input[name=kind]:checked").forEach((c) => next.append("kind", c.value));
+    location.hash = `#/search?${next}`;
+  });
+  const results = h("section", { "aria-labelledby": "res-h" });
+  if (q || kinds.length) {
+    const query = new URLSearchParams({ q, facets: "true" });
+    kinds.forEach((k) => query.append("kind", k));
+    const page = await get(`/search?${query}`);
+    results.append(h("h2", { id: "res-h" }, t("results", { n: page.total })),
+      h("ol", { class: "hits" }, page.items.map((hit) => h("li", { class: "hit" },
+        h("p", {}, h("a", { href: hitLink(hit) }, hit.number), " · ", t(`kind_${hit.kind}`), " · ", word("st", hit.status), " · ", hit.holder,
+          hit.date ? ` · ${fmtDate(hit.date)}` : ""),
+        h("p", { lang: /[\u0900-\u097F]/.test(hit.title) ? "hi" : "en" }, ...(hit.highlights.title ? fragment(hit.highlights.title[0]) : [hit.title])),
+        ...Object.entries(hit.highlights).filter(([f]) => f !== "title").slice(0, 2).map(([, frags]) =>
+          h("p", { class: "muted", lang: /[\u0900-\u097F]/.test(frags[0]) ? "hi" : "en" }, ...fragment(frags[0])))))),
+      Object.keys(page.facets).length ? h("aside", { "aria-label": t("facets") }, Object.entries(page.facets).map(([name, buckets]) =>
+        h("p", {}, h("strong", {}, word("facet", name)), ": ",
+          buckets.map((b) => `${name === "kind" ? word("kind", b.value) : word("st", b.value)} (${fmtNum(b.count)})`).join(", ")))) : null);
+  }
+  show(main, h("h1", {}, t("search")), form, results);
+}

@@ -1,0 +1,156 @@
+"""Entry points of portal subscriptions, mixed into NotifyService (services/notify/service.py):
+the system admin's RPC calls, and the durable handlers that put every dak, files and signing
+event in the outbox of each subscription that may see it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from kombu import Connection
+
+from eoffice.actor import Actor
+from eoffice.contracts.subscriptions import Replay, Rotate, SubscriptionRequest
+from eoffice.db import Database
+from eoffice.events import Envelope
+from eoffice.messaging import Outbox, reliable_handler
+from eoffice.service import ServiceBase, rpc
+from eoffice.settings import get_settings
+from eoffice.validation import parse
+from services.notify import models, portal_amqp, subscriptions, webhooks
+from services.notify.portals import Portals
+
+
+class PortalSubscriptions:
+    """Mixin: needs `db` (a Database) from the service class."""
+
+    portals = Portals()
+
+    # Events: "#" binds every type of the emitter's topic exchange to one durable queue each.
+
+    @reliable_handler("dak", "#")
+    def portal_dak_events(self, envelope: Envelope) -> None:
+        self._to_portals(envelope)
+
+    @reliable_handler("files", "#")
+    def portal_files_events(self, envelope: Envelope) -> None:
+        self._to_portals(envelope)
+
+    @reliable_handler("signing", "#")
+    def portal_signing_events(self, envelope: Envelope) -> None:
+        self._to_portals(envelope)
+
+    def _to_portals(self, envelope: Envelope) -> None:
+        # Once per event without the inbox: a delivery is unique per subscription and event.
+        with self.portals.in_order(envelope.subject), self.db.transaction() as session:
+            chosen = subscriptions.collect(session, envelope)
+        self.portals.wake(chosen)
+
+    # The system admin's calls
+
+    @rpc
+    def create_subscription(self, actor: dict, request: dict, idempotency_key: str) -> dict:
+        """Registers a portal (SubscriptionRequest); returns it with its secret (webhook: the
+        signing secret; AMQP: the broker password), shown this once. Raises Forbidden unless
+        system admin, InvalidInput naming the field (a URL whose addresses are not allowed).
+        Safe to retry with the same key."""
+        who, asked = Actor.model_validate(actor), parse(SubscriptionRequest, request)
+        subscriptions.require_admin(who)
+        if asked.url:
+            webhooks.check_url(asked.url, allow_loopback=get_settings().webhook_allow_loopback)
+        with self.db.transaction() as session:
+            made, _ = subscriptions.create(session, who, asked, key=idempotency_key)
+        if asked.delivery == "amqp":
+            made = self._grant_queue(made)
+        return made
+
+    def _grant_queue(self, made: dict) -> dict:
+        """Creates (again, harmlessly on a retry) the portal's broker user, queue and permissions."""
+        settings = get_settings()
+        user, queue = portal_amqp.user_name(made["id"]), portal_amqp.queue_name(made["id"])
+        with Connection(settings.amqp_uri) as connection:
+            portal_amqp.declare(connection, queue)
+        access = portal_amqp.Management(settings.rabbitmq_management_url, settings.amqp_uri).grant_queue(
+            user=user, password=made["secret"], queue=queue
+        )
+        with self.db.transaction() as session:
+            subscriptions.set_broker_access(session, made["id"], user=user, queue=queue)
+        return {
+            **made,
+            "amqp": {
+                "host": access.host,
+                "port": access.port,
+                "vhost": access.vhost,
+                "user": access.user,
+                "queue": access.queue,
+            },
+        }
+
+    @rpc
+    def list_subscriptions(self, actor: dict) -> list[dict]:
+        with self.db.transaction() as session:
+            return subscriptions.list_all(session, Actor.model_validate(actor))
+
+    @rpc
+    def get_subscription(self, actor: dict, subscription_id: str) -> dict:
+        with self.db.transaction() as session:
+            return subscriptions.get(session, Actor.model_validate(actor), subscription_id)
+
+    @rpc
+    def rotate_subscription_secret(self, actor: dict, subscription_id: str, request: dict) -> dict:
+        """New signing secret; the old one keeps signing for the overlap. Returns it with the new secret."""
+        asked = parse(Rotate, request)
+        with self.db.transaction() as session:
+            return subscriptions.rotate(
+                session, Actor.model_validate(actor), subscription_id, overlap=timedelta(hours=asked.overlap_hours)
+            )
+
+    @rpc
+    def deactivate_subscription(self, actor: dict, subscription_id: str) -> dict:
+        with self.db.transaction() as session:
+            shown = subscriptions.deactivate(session, Actor.model_validate(actor), subscription_id)
+        if shown["delivery"] == "amqp":
+            # Its broker user goes; the password no longer opens anything.
+            settings = get_settings()
+            portal_amqp.Management(settings.rabbitmq_management_url, settings.amqp_uri).remove_user(
+                portal_amqp.user_name(subscription_id)
+            )
+        return shown
+
+    @rpc
+    def subscription_deliveries(  # noqa: PLR0917  (an RPC entrypoint: the gateway calls it positionally)
+        self,
+        actor: dict,
+        subscription_id: str,
+        limit: int = 100,
+        before: int | None = None,
+    ) -> dict:
+        with self.db.transaction() as session:
+            return subscriptions.delivery_log(
+                session, Actor.model_validate(actor), subscription_id, limit=max(1, min(limit, 1000)), before=before
+            )
+
+    @rpc
+    def subscription_dead_letters(self, actor: dict, subscription_id: str) -> list[dict]:
+        with self.db.transaction() as session:
+            return subscriptions.dead_letters(session, Actor.model_validate(actor), subscription_id)
+
+    @rpc
+    def replay_dead_letters(self, actor: dict, subscription_id: str, request: dict) -> dict:
+        """Sends dead deliveries again (Replay: these event ids, or all); returns how many."""
+        asked = parse(Replay, request)
+        with self.db.transaction() as session:
+            count = subscriptions.replay(
+                session, Actor.model_validate(actor), subscription_id, event_ids=asked.event_ids
+            )
+        self.portals.wake([subscription_id])
+        return {"replayed": count}
+
+
+class PortalsOnly(PortalSubscriptions, ServiceBase):
+    """Notify's portal half alone (`nameko run services.notify.portal_entrypoints:PortalsOnly`):
+    the webhook benchmark runs it so that its figures are the deliveries' own, not shared with
+    the people notifications' handlers, which take the same worker pool in NotifyService."""
+
+    name = "notify"
+    db = Database()
+    outbox = Outbox(models.outbox)

@@ -1,0 +1,319 @@
+"""Reading and writing notify's tables for notifying people. Keyword-only, boring, no nameko;
+each function works in the caller's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from eoffice.contracts.notifications import Preferences
+from services.notify import templates
+from services.notify.inbox import Notice, Whereabouts
+from services.notify.people_tables import digests, messages, notifications, preferences, reminders, whereabouts
+
+
+def whereabouts_of(session: Session, *, item_id: str, lock: bool = False) -> Whereabouts | None:
+    query = select(whereabouts).where(whereabouts.c.item_id == item_id)
+    row = session.execute(query.with_for_update() if lock else query).mappings().first()
+    if row is None:
+        return None
+    return Whereabouts(
+        item_id=row["item_id"],
+        item_type=row["item_type"],
+        number=row["number"],
+        holder_post=row["holder_post"],
+        due_date=row["due_date"],
+        status=row["status"],
+        posts_seen=list(row["posts_seen"]),
+        as_of=row["updated_at"],
+    )
+
+
+def save_whereabouts(session: Session, *, where: Whereabouts) -> None:
+    values = {
+        "item_type": where.item_type,
+        "number": where.number,
+        "holder_post": where.holder_post,
+        "due_date": where.due_date,
+        "status": where.status,
+        "posts_seen": where.posts_seen,
+        "updated_at": where.as_of or func.now(),
+    }
+    session.execute(
+        insert(whereabouts)
+        .values(item_id=where.item_id, **values)
+        .on_conflict_do_update(index_elements=[whereabouts.c.item_id], set_=values)
+    )
+
+
+def add_notification(session: Session, *, notice: Notice, event_id: str) -> dict | None:
+    """Stores one notification; returns it, or None if this event already made it."""
+    row = (
+        session.execute(
+            insert(notifications)
+            .values(
+                post_code=notice.post_code,
+                kind=notice.kind,
+                item_type=notice.item_type,
+                item_id=notice.item_id,
+                number=notice.number,
+                detail=notice.detail,
+                event_id=event_id,
+            )
+            .on_conflict_do_nothing(constraint="notifications_once")
+            .returning(*notifications.c)
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None
+
+
+def add_messages(session: Session, *, notification_id: int, planned: list[dict]) -> int:
+    """Stores the e-mails and SMS planned for a notification (once each); returns how many."""
+    added = 0
+    for message in planned:
+        added += (
+            session.execute(
+                insert(messages)
+                .values(notification_id=notification_id, **message)
+                .on_conflict_do_nothing(constraint="messages_once")
+                .returning(messages.c.id)
+            ).first()
+            is not None
+        )
+    return added
+
+
+def preferences_of(session: Session, *, employee_ids: list[str]) -> dict[str, Preferences]:
+    rows = session.execute(
+        select(preferences.c.employee_id, preferences.c.settings).where(preferences.c.employee_id.in_(employee_ids))
+    )
+    return {row.employee_id: Preferences.model_validate(row.settings) for row in rows}
+
+
+def set_preferences(session: Session, *, employee_id: str, prefs: Preferences) -> None:
+    values = {"settings": prefs.model_dump(mode="json"), "updated_at": func.now()}
+    session.execute(
+        insert(preferences)
+        .values(employee_id=employee_id, **values)
+        .on_conflict_do_update(index_elements=[preferences.c.employee_id], set_=values)
+    )
+
+
+def as_shown(row: dict, language: str) -> dict:
+    """A notification as a reader sees it, with its text in their language."""
+    return {
+        **{
+            k: row[k]
+            for k in (
+                "id",
+                "post_code",
+                "kind",
+                "item_type",
+                "item_id",
+                "number",
+                "detail",
+                "created_at",
+                "read_at",
+                "read_by",
+            )
+        },
+        "text": templates.line(
+            row["kind"],
+            language,
+            item_type=row["item_type"],
+            number=row["number"],
+            post=row["post_code"],
+            detail=row["detail"],
+        ),
+    }
+
+
+def notifications_for(
+    session: Session,
+    *,
+    posts: list[str],
+    kinds: Sequence[str],
+    unread: bool | None = None,
+    after: int | None = None,
+    before: int | None = None,
+    limit: int = 50,
+) -> list[dict]:
+    """Returns the posts' notifications of the given kinds, newest first (oldest first with
+    `after`, for catching up a stream)."""
+    query = select(notifications).where(notifications.c.post_code.in_(posts), notifications.c.kind.in_(kinds))
+    if unread is not None:
+        query = query.where(notifications.c.read_at.is_(None) if unread else notifications.c.read_at.is_not(None))
+    if after is not None:
+        query = query.where(notifications.c.id > after)
+    if before is not None:
+        query = query.where(notifications.c.id < before)
+    order = notifications.c.id.asc() if after is not None else notifications.c.id.desc()
+    return [dict(row) for row in session.execute(query.order_by(order).limit(limit)).mappings()]
+
+
+def mark_read(session: Session, *, posts: list[str], ids: list[int] | None, by_user: str) -> int:
+    """Marks the posts' unread notifications read (those named, or all); returns how many."""
+    query = (
+        update(notifications)
+        .where(notifications.c.post_code.in_(posts), notifications.c.read_at.is_(None))
+        .values(read_at=func.now(), read_by=by_user)
+    )
+    if ids is not None:
+        query = query.where(notifications.c.id.in_(ids))
+    return session.execute(query).rowcount  # type: ignore[attr-defined]
+
+
+def unread_count(session: Session, *, posts: list[str], kinds: Sequence[str]) -> int:
+    return session.execute(
+        select(func.count())
+        .select_from(notifications)
+        .where(notifications.c.post_code.in_(posts), notifications.c.kind.in_(kinds), notifications.c.read_at.is_(None))
+    ).scalar_one()
+
+
+def _messages_with_notification():
+    """A query of messages, each with what its notification says."""
+    n = notifications.c
+    return select(messages, n.post_code, n.kind, n.item_type, n.number, n.detail).join(
+        notifications, n.id == messages.c.notification_id
+    )
+
+
+def claim_due_messages(session: Session, *, now: datetime, limit: int = 20) -> list[dict]:
+    """Locks up to `limit` messages due to go now (others skip them) with their notification."""
+    rows = session.execute(
+        _messages_with_notification()
+        .where(messages.c.status == "pending", messages.c.not_before <= now)
+        .order_by(messages.c.not_before)
+        .limit(limit)
+        .with_for_update(of=messages, skip_locked=True)
+    ).mappings()
+    return [dict(row) for row in rows]
+
+
+def message_sent(session: Session, *, message_id: int) -> None:
+    session.execute(
+        update(messages)
+        .where(messages.c.id == message_id)
+        .values(status="sent", sent_at=func.now(), attempts=messages.c.attempts + 1, last_error=None)
+    )
+
+
+def message_failed(session: Session, *, message_id: int, error: str, retry_at: datetime | None) -> None:
+    """Records a failed attempt: tried again from `retry_at`, or given up (None)."""
+    values: dict = {"attempts": messages.c.attempts + 1, "last_error": error[:2000]}
+    values |= {"not_before": retry_at} if retry_at else {"status": "failed"}
+    session.execute(update(messages).where(messages.c.id == message_id).values(**values))
+
+
+def move_waiting_messages(session: Session, *, post_code: str, from_people: list[str]) -> list[dict]:
+    """The e-mails and SMS still waiting (due later, or for a digest) about the post's
+    notifications, for people who no longer hold it: marks them `moved` and returns the
+    notifications they were about."""
+    moved = (
+        session.execute(
+            update(messages)
+            .where(
+                messages.c.status.in_(("pending", "digest")),
+                messages.c.employee_id.in_(from_people),
+                messages.c.notification_id.in_(
+                    select(notifications.c.id).where(notifications.c.post_code == post_code)
+                ),
+            )
+            .values(status="moved")
+            .returning(messages.c.notification_id)
+        )
+        .scalars()
+        .all()
+    )
+    if not moved:
+        return []
+    return [
+        dict(row) for row in session.execute(select(notifications).where(notifications.c.id.in_(set(moved)))).mappings()
+    ]
+
+
+def digest_waiting(session: Session, *, now: datetime) -> dict[str, list[dict]]:
+    """Returns, per person, the messages waiting for their digest, oldest first."""
+    rows = session.execute(
+        _messages_with_notification()
+        .where(messages.c.status == "digest", messages.c.not_before <= now)
+        .order_by(messages.c.id)
+    ).mappings()
+    found: dict[str, list[dict]] = {}
+    for row in rows:
+        found.setdefault(row["employee_id"], []).append(dict(row))
+    return found
+
+
+def claim_digest(session: Session, *, employee_id: str, day: date, message_ids: list[int]) -> bool:
+    """Records the person's digest of `day` and marks its messages sent; False if that day's
+    digest was sent already (nothing changes then)."""
+    claimed = session.execute(
+        insert(digests)
+        .values(employee_id=employee_id, day=day, items=len(message_ids))
+        .on_conflict_do_nothing()
+        .returning(digests.c.day)
+    ).first()
+    if claimed is None:
+        return False
+    session.execute(
+        update(messages)
+        .where(messages.c.id.in_(message_ids), messages.c.status == "digest")
+        .values(status="sent", sent_at=func.now(), attempts=messages.c.attempts + 1)
+    )
+    return True
+
+
+def items_due_by(session: Session, *, day: date) -> list[dict]:
+    """Open receipts and files with a holder whose due date is `day` or earlier."""
+    return [
+        dict(row)
+        for row in session.execute(
+            select(
+                whereabouts.c.item_id,
+                whereabouts.c.item_type,
+                whereabouts.c.number,
+                whereabouts.c.holder_post,
+                whereabouts.c.due_date,
+            ).where(
+                whereabouts.c.status == "open", whereabouts.c.holder_post.is_not(None), whereabouts.c.due_date <= day
+            )
+        ).mappings()
+    ]
+
+
+def reminders_sent(session: Session, *, item_ids: list[str]) -> dict[tuple, date]:
+    rows = session.execute(select(reminders).where(reminders.c.item_id.in_(item_ids)))
+    return {(r.item_id, r.post_code, r.due_date, r.stage): r.day for r in rows}
+
+
+def record_reminder(session: Session, *, item_id: str, post_code: str, due_date: date, stage: str, day: date) -> bool:
+    """Records a reminder stage as sent; False if it had been (then send nothing)."""
+    return (
+        session.execute(
+            insert(reminders)
+            .values(item_id=item_id, post_code=post_code, due_date=due_date, stage=stage, day=day)
+            .on_conflict_do_nothing()
+            .returning(reminders.c.day)
+        ).first()
+        is not None
+    )
+
+
+def waiting_or_unread(session: Session, *, post_code: str) -> list[dict]:
+    """The post's unread notifications (for the live stream of whoever takes the post over)."""
+    return [
+        dict(row)
+        for row in session.execute(
+            select(notifications)
+            .where(notifications.c.post_code == post_code, notifications.c.read_at.is_(None))
+            .order_by(notifications.c.id)
+        ).mappings()
+    ]

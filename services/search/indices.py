@@ -1,0 +1,187 @@
+"""The search indices: their analysis (the eoffice-analysis plugin's filters, built at install
+from services/search/plugin), their one mapping, and the aliases a rebuild swaps.
+
+Four kinds of item, one index each, all with the same mapping: `receipt`, `file`, `note` (a
+green note), `document` (a draft's text, an attachment's title). Each index sits behind two
+aliases: `{prefix}-search-{kind}` (the one indexing writes to) and `{prefix}-search` (all four,
+which every query reads). A rebuild fills new indices, found meanwhile under
+`{prefix}-search-{kind}-next` so that live indexing writes to them too, then swaps both aliases
+in one request (`swap`): queries never see a missing or half-filled index."""
+
+from __future__ import annotations
+
+import time
+
+from elasticsearch import Elasticsearch, NotFoundError
+
+KINDS = ("receipt", "file", "note", "document")
+
+# Words as written, found in other forms: lower case, Devanagari digits as ASCII, Indic and
+# Hindi normalisation (nukta, chandrabindu, zero-width joiners), Hindi and English stemming.
+_NORMALISE = ["lowercase", "eoffice_decimal_digit", "eoffice_indic_normalization", "eoffice_hindi_normalization"]
+ANALYSIS = {
+    "filter": {"eoffice_prefixes": {"type": "eoffice_edge_ngram", "min_gram": 1, "max_gram": 20}},
+    "analyzer": {
+        "eoffice_text": {
+            "type": "custom",
+            "tokenizer": "standard",
+            "filter": [*_NORMALISE, "eoffice_hindi_stem", "eoffice_english_stem"],
+        },
+        "eoffice_exact": {"type": "custom", "tokenizer": "standard", "filter": _NORMALISE},
+        # Latin letters find Hindi: every word, Devanagari or Latin, as its consonant key.
+        "eoffice_latin": {
+            "type": "custom",
+            "tokenizer": "standard",
+            "filter": [
+                "lowercase",
+                "eoffice_decimal_digit",
+                "eoffice_ascii_folding",
+                "eoffice_hindi_normalization",
+                "eoffice_latin_key",
+            ],
+        },
+        "eoffice_prefix": {"type": "custom", "tokenizer": "standard", "filter": [*_NORMALISE, "eoffice_prefixes"]},
+    },
+    "normalizer": {"eoffice_keyword": {"type": "custom", "filter": ["lowercase"]}},
+}
+
+
+def _text(*, prefix: bool = False) -> dict:
+    fields = {
+        "exact": {"type": "text", "analyzer": "eoffice_exact"},
+        "latin": {"type": "text", "analyzer": "eoffice_latin"},
+    }
+    if prefix:
+        fields["prefix"] = {"type": "text", "analyzer": "eoffice_prefix", "search_analyzer": "eoffice_exact"}
+    # No `index_options: offsets`: measured, highlights from postings offsets (matched over three
+    # subfields) were slower here than re-analysing the hits (docs/benchmarks.md).
+    return {"type": "text", "analyzer": "eoffice_text", "fields": fields}
+
+
+KEYWORD = {"type": "keyword"}
+# Facet fields: their ordinals are built at each refresh, not by the first search after it.
+FACET = {"type": "keyword", "eager_global_ordinals": True}
+MAPPING = {
+    "dynamic": "strict",
+    "properties": {
+        "uid": KEYWORD,  # "{kind}:{id}", the document's _id too (sorting by _id is not allowed)
+        "kind": FACET,
+        "item_id": KEYWORD,  # what a hit opens: the receipt or the file
+        "file_id": KEYWORD,  # notes and documents: their file
+        "number": {
+            "type": "text",
+            "analyzer": "eoffice_exact",
+            "fields": {
+                "keyword": {"type": "keyword", "normalizer": "eoffice_keyword"},
+                "prefix": {"type": "text", "analyzer": "eoffice_prefix", "search_analyzer": "eoffice_exact"},
+            },
+        },
+        "title": _text(prefix=True),
+        "body": _text(),
+        "sender": _text(),
+        "office": FACET,
+        "status": FACET,
+        "holder": KEYWORD,
+        "category": {**FACET, "normalizer": "eoffice_keyword"},
+        "grading": KEYWORD,
+        "language": KEYWORD,
+        "date": {"type": "date"},
+        # Who may open it (eoffice.access): these posts (and those delegated to them) ...
+        "posts": KEYWORD,
+        # ... and the supervisors of this office or one above it; none for a receipt.
+        "reach_office": KEYWORD,
+        "digest": {"type": "keyword", "index": False},  # of the rest: the consistency check compares it
+    },
+}
+SETTINGS = {
+    "number_of_shards": 1,
+    "number_of_replicas": 0,
+    "refresh_interval": "500ms",  # a diarised receipt is searchable within 2 s (p99), under load
+    "analysis": ANALYSIS,
+    "max_result_window": 10000,
+}
+
+
+def read_alias(prefix: str) -> str:
+    """The alias every query reads: all four current indices."""
+    return f"{prefix}-search"
+
+
+def write_alias(prefix: str, kind: str) -> str:
+    return f"{prefix}-search-{kind}"
+
+
+def next_alias(prefix: str, kind: str) -> str:
+    """Names the index a rebuild is filling, while it does."""
+    return f"{prefix}-search-{kind}-next"
+
+
+def create_index(client: Elasticsearch, name: str) -> None:
+    client.indices.create(index=name, settings=SETTINGS, mappings=MAPPING)
+
+
+def ensure(client: Elasticsearch, prefix: str) -> None:
+    """Creates any kind's index that is missing (a first start), behind both aliases; safe to
+    call at every start and from several processes at once."""
+    for kind in KINDS:
+        if client.indices.exists_alias(name=write_alias(prefix, kind)):
+            continue
+        # One name for every process's first index (a rebuild names its own by time): processes
+        # starting together then create one index between them, not one each behind the alias.
+        name = f"{prefix}-search-{kind}-first"
+        try:
+            create_index(client, name)
+        except Exception as exc:  # another process created it meanwhile
+            if "resource_already_exists" not in str(exc):
+                raise
+        client.indices.update_aliases(
+            actions=[
+                {"add": {"index": name, "alias": write_alias(prefix, kind)}},
+                {"add": {"index": name, "alias": read_alias(prefix)}},
+            ]
+        )
+
+
+def indices_behind(client: Elasticsearch, alias: str) -> list[str]:
+    """The indices an alias points at now (none if it does not exist)."""
+    try:
+        return sorted(client.indices.get_alias(name=alias))
+    except NotFoundError:
+        return []
+
+
+TARGETS_TTL = 1.0  # seconds a process keeps where it writes; a rebuild waits longer before filling
+_targets: dict[tuple[str, str], tuple[float, list[str]]] = {}
+
+
+def write_targets(client: Elasticsearch, prefix: str, kind: str) -> list[str]:
+    """Where an item of `kind` is written: the current index, and a rebuild's new one (as
+    the aliases said at most TARGETS_TTL seconds ago)."""
+    cached = _targets.get((prefix, kind))
+    if cached and cached[0] > time.monotonic():
+        return cached[1]
+    found = indices_behind(client, write_alias(prefix, kind)) + indices_behind(client, next_alias(prefix, kind))
+    _targets[(prefix, kind)] = (time.monotonic() + TARGETS_TTL, found)
+    return found
+
+
+def swap(client: Elasticsearch, prefix: str, new: dict[str, str]) -> list[str]:
+    """Points both aliases of each kind at its index in `new` in one atomic request and drops
+    the `-next` aliases; returns the old indices (the caller deletes them)."""
+    actions: list[dict] = []
+    old: list[str] = []
+    for kind, name in new.items():
+        for previous in indices_behind(client, write_alias(prefix, kind)):
+            if previous != name:
+                old.append(previous)
+                actions += [
+                    {"remove": {"index": previous, "alias": write_alias(prefix, kind)}},
+                    {"remove": {"index": previous, "alias": read_alias(prefix)}},
+                ]
+        actions += [
+            {"add": {"index": name, "alias": write_alias(prefix, kind)}},
+            {"add": {"index": name, "alias": read_alias(prefix)}},
+            {"remove": {"index": name, "alias": next_alias(prefix, kind), "must_exist": False}},
+        ]
+    client.indices.update_aliases(actions=actions)
+    return old

@@ -1,0 +1,233 @@
+"""Issuing a letter: the flow from an approved draft version to a signed, locked, registered
+letter. The steps, in one database transaction (the caller's unit of work):
+
+1. refuse a second signature of the same draft version (the register knows);
+2. take the next number of the office's dispatch register (locked until the commit: a failed
+   issue gives it back);
+3. render the letter (letters.render: PDF/A-3a, Hindi shaped) and sign it (pades.sign: B-T,
+   or B-LTA for record categories A and B) with a signer whose certificate was validated
+   against the trust roots just before (trust.Trust.validate: revoked, expired, wrong usage,
+   untrusted are refused; a success stands for `RecentValidations.ttl` seconds);
+4. store the signed PDF in the object-locked records bucket until the record's retention date;
+5. write it to the register and raise eoffice.letter.issued.v1 (files adds it to the file's
+   correspondence, notify dispatches it).
+
+Rendering and signing are CPU work (and a wait on the TSA): they run through `offload`
+(eventlet's thread pool in the service), so the service keeps answering meanwhile."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import signers, timestamps
+
+from eoffice import clock
+from eoffice.contracts.signing import IssueLetter, LetterIssued
+from eoffice.db import Changes
+from eoffice.storage import DocumentStore
+from services.signing import letters, pades, register
+from services.signing.trust import Trust
+
+T = TypeVar("T")
+Offload = Callable[[Callable[[], Any]], Any]  # runs work() away from the event loop (eventlet.tpool.execute)
+
+
+@dataclass(frozen=True)
+class Signatory:
+    """Who signs, as printed on the letter, and the key that signs: a pyHanko signer whose
+    certificate the caller has validated (`Trust.validate`)."""
+
+    user_id: str
+    post_id: str
+    name: str
+    designation: str
+    key_path: str
+    signer: signers.Signer
+
+
+class RecentValidations:
+    """Certificates that passed `Trust.validate` in the last `ttl` seconds. A server token
+    signs letter after letter with one certificate: validating it (an OCSP round trip and a
+    path check) for each would cost more than the signature itself, so its answer stands for
+    `ttl` seconds (revocation status at most that old, well inside an OCSP answer's own
+    validity). A refusal is never remembered: a refused certificate is asked about again."""
+
+    def __init__(self, ttl: float = 30.0):
+        self.ttl = ttl
+        self._until: dict[str, float] = {}
+
+    def validate(self, trust: Trust, cert, *, context=None) -> None:
+        """Raises CertificateRefused unless `cert` passed validation within `ttl` seconds.
+        `context`: see `Trust.validate`."""
+        key, now = _sha256(cert.dump()), time.monotonic()
+        if self._until.get(key, 0.0) > now:
+            return
+        trust.validate(cert, context=context)
+        self._until[key] = now + self.ttl
+
+
+def letterhead_of(office: dict) -> letters.Letterhead:
+    return letters.Letterhead(
+        name_hi=office.get("name_hi") or office["name_en"],
+        name_en=office["name_en"],
+        address=office.get("address") or "",
+    )
+
+
+def letter_of(
+    draft: dict, *, office: dict, number: str, issued_on, signer_name: str, signer_designation: str, addressees
+) -> letters.Letter:
+    """What is printed on the letter of an approved draft (files' `draft_for_issue` answer)."""
+    return letters.Letter(
+        letterhead=letterhead_of(office),
+        letter_number=number,
+        issued_on=issued_on,
+        title=draft["title"],
+        body=draft["body"],
+        signer_name=signer_name,
+        signer_designation=signer_designation,
+        file_number=draft["file_number"],
+        addressees=tuple(", ".join(filter(None, (a.name, a.address))) for a in addressees),
+    )
+
+
+def issue(
+    changes: Changes,
+    *,
+    draft: dict,
+    request: IssueLetter,
+    office: dict,
+    signatory: Signatory,
+    trust: Trust,
+    tsa_url: str,
+    store: DocumentStore,
+    offload: Offload = lambda work: work(),
+    recent: RecentValidations | None = None,
+) -> dict:
+    """Issues `draft` (files' `draft_for_issue` answer) as a letter of `office`; returns the
+    register's row. Raises Conflict for a second signature of the version, CertificateRefused
+    if the signer's certificate fails validation; nothing is kept then (the number is given
+    back with the rollback). Emits eoffice.letter.issued.v1."""
+    session = changes.session
+    cert = signatory.signer.signing_cert
+    if cert is None:
+        raise ValueError("the signer has no certificate")
+    register.refuse_second_signature(session, draft_id=draft["draft_id"], version=draft["version"])
+    level = pades.level_for(draft["record_category"])
+    # B-LTA: one validation context for the check and the signature, so that the OCSP and CRL
+    # answers fetched to validate the signer are the ones embedded (not fetched twice).
+    context = trust.context(online=True) if level == "B-LTA" else None
+    (recent or RecentValidations(ttl=0)).validate(trust, cert, context=context)  # CertificateRefused
+    issued_on = clock.today()
+    serial = register.next_serial(session, office_code=draft["office_code"], year=issued_on.year)
+    number = register.letter_number(serial=serial, year=issued_on.year, office_code=draft["office_code"])
+    letter = letter_of(
+        draft,
+        office=office,
+        number=number,
+        issued_on=issued_on,
+        signer_name=signatory.name,
+        signer_designation=signatory.designation,
+        addressees=request.addressees,
+    )
+    signed = offload(
+        lambda: _render_and_sign(letter, signer=signatory.signer, level=level, context=context, tsa_url=tsa_url)
+    )
+    entry = {
+        "letter_number": number,
+        "office_code": draft["office_code"],
+        "year": issued_on.year,
+        "serial": serial,
+        "file_id": draft["file_id"],
+        "file_number": draft["file_number"],
+        "draft_id": draft["draft_id"],
+        "version": draft["version"],
+        "title": draft["title"],
+        "record_category": draft["record_category"],
+        "signer_user": signatory.user_id,
+        "signer_post": signatory.post_id,
+        "signer_name": signatory.name,
+        "signer_designation": signatory.designation,
+        "key_path": signatory.key_path,
+        "certificate_sha256": _sha256(cert.dump()),
+        "level": level,
+        "addressees": [a.model_dump(mode="json") for a in request.addressees],
+    }
+    return keep(changes, entry=entry, signed=signed, store=store)
+
+
+def keep(changes: Changes, *, entry: dict, signed: bytes, store: DocumentStore) -> dict:
+    """Stores a signed letter in the object-locked records bucket until its retention date,
+    writes `entry` (its number, draft, signer, level, addressees) with the stored object to the
+    dispatch register, and raises eoffice.letter.issued.v1; returns the register's row."""
+    now = datetime.now(UTC)
+    retain_until = register.retention_until(entry["record_category"], now)
+    stored = store.put(io.BytesIO(signed), content_type="application/pdf", retain_until=retain_until)
+    row = register.record(
+        changes.session,
+        letter={
+            **entry,
+            "object_name": stored.name,
+            "sha256": stored.sha256,
+            "size": stored.size,
+            "pages": _pages(signed),
+            "record_version": stored.version_id,
+            "retain_until": retain_until,
+            "issued_at": now,
+        },
+    )
+    changes.raise_event(
+        LetterIssued(
+            letter_id=row["id"],
+            letter_number=row["letter_number"],
+            office_code=row["office_code"],
+            file_id=row["file_id"],
+            file_number=row["file_number"],
+            draft_id=row["draft_id"],
+            version=row["version"],
+            title=row["title"],
+            addressees=row["addressees"],
+            object_name=stored.name,
+            record_version=stored.version_id,
+            sha256=stored.sha256,
+            size=stored.size,
+            pages=row["pages"],
+            level=row["level"],
+            signer_user=row["signer_user"],
+            signer_post=row["signer_post"],
+            signer_name=row["signer_name"],
+            issued_at=now,
+        ),
+        subject=row["file_id"],
+    )
+    return row
+
+
+def _render_and_sign(
+    letter: letters.Letter, *, signer: signers.Signer, level: pades.Level, context, tsa_url: str
+) -> bytes:
+    pdf = letters.render(letter)
+    return pades.sign(
+        pdf,
+        signer=signer,
+        level=level,
+        timestamper=timestamps.HTTPTimeStamper(tsa_url),
+        validation_context=context,
+        reason=f"Issued as letter {letter.letter_number}",
+        location=letter.letterhead.name_en,
+    )
+
+
+def _pages(pdf: bytes) -> int:
+    return int(PdfFileReader(io.BytesIO(pdf), strict=False).root["/Pages"]["/Count"])
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

@@ -1,0 +1,154 @@
+"""Letters signed with the officer's own key (their USB token through the signer program, or
+Aadhaar eSign): prepared requests and the dispatch numbers they hold.
+
+The office token signs a letter inside one transaction, so a failure gives its number back. The
+officer's key answers minutes later, or never: the number is reserved at prepare and committed
+with the request, as a clerk writes the next number in the paper dispatch register before the
+officer signs. A request that is cancelled, or expires unsigned (`signing_request_ttl`), keeps
+its row with state `cancelled` and the reason, so the register shows that number as cancelled,
+never as a silent gap (`entries`). One pending request per draft version: a second prepare of
+the same version is refused until the first is signed, cancelled or expired."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import and_, insert, select, update
+from sqlalchemy.orm import Session
+
+from eoffice.errors import Conflict, NotFound
+from services.signing.models import letter_requests, letters
+
+PENDING, ISSUED, CANCELLED = "pending", "issued", "cancelled"
+
+
+def expire(session: Session, *, now: datetime | None = None) -> int:
+    """Records every pending request past its expiry as cancelled (reason: expired); returns
+    how many. Safe to run any time, by anyone."""
+    now = now or datetime.now(UTC)
+    done = session.execute(
+        update(letter_requests)
+        .where(letter_requests.c.state == PENDING, letter_requests.c.expires_at < now)
+        .values(
+            state=CANCELLED, reason="expired: not signed before " + now.isoformat(timespec="seconds"), closed_at=now
+        )
+    )
+    return done.rowcount or 0
+
+
+def refuse_pending(session: Session, *, draft_id: int, version: int) -> None:
+    """Raises Conflict if a signature of this draft version is already prepared and waiting."""
+    row = (
+        session.execute(
+            select(letter_requests.c.id, letter_requests.c.letter_number).where(
+                letter_requests.c.draft_id == draft_id,
+                letter_requests.c.version == version,
+                letter_requests.c.state == PENDING,
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if row:
+        raise Conflict(
+            f"a signature of version {version} of draft {draft_id} is prepared already (request {row['id']}, "
+            f"number {row['letter_number']}): sign it, or cancel it first"
+        )
+
+
+def add(session: Session, *, row: dict) -> dict:
+    session.execute(insert(letter_requests).values(state=PENDING, **row))
+    return own(session, user_id=row["user_id"], request_id=row["id"])
+
+
+def find(session: Session, request_id: str) -> dict | None:
+    row = session.execute(select(letter_requests).where(letter_requests.c.id == request_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def own(session: Session, *, user_id: str, request_id: str, lock: bool = False) -> dict:
+    """The user's letter request; NotFound for anybody else's."""
+    query = select(letter_requests).where(letter_requests.c.id == request_id)
+    row = session.execute(query.with_for_update() if lock else query).mappings().first()
+    if row is None or row["user_id"] != user_id:
+        raise NotFound("no such signature request of yours")
+    return dict(row)
+
+
+def refuse_closed(row: dict) -> None:
+    """Conflict unless the request still waits for its signature (and has not expired)."""
+    if row["state"] == CANCELLED:
+        raise Conflict(
+            f"this signature request was cancelled ({row['reason']}); number {row['letter_number']} "
+            "is recorded as cancelled in the dispatch register: prepare the signature again"
+        )
+    if row["state"] == PENDING and row["expires_at"] < datetime.now(UTC):
+        raise Conflict("this signature request has expired: prepare the signature again")
+
+
+def cancel(session: Session, *, row: dict, reason: str) -> dict:
+    """Records a pending request's number as cancelled with `reason`; Conflict once issued."""
+    if row["state"] == ISSUED:
+        raise Conflict(f"letter {row['letter_number']} was issued already: it cannot be cancelled here")
+    if row["state"] == PENDING:
+        session.execute(
+            update(letter_requests)
+            .where(letter_requests.c.id == row["id"])
+            .values(state=CANCELLED, reason=f"cancelled: {reason}", closed_at=datetime.now(UTC))
+        )
+    return find(session, row["id"])
+
+
+def mark_issued(session: Session, *, request_id: str, letter_id: str) -> None:
+    session.execute(
+        update(letter_requests)
+        .where(letter_requests.c.id == request_id)
+        .values(state=ISSUED, letter_id=letter_id, closed_at=datetime.now(UTC))
+    )
+
+
+def entries(session: Session, *, office_code: str, year: int) -> list[dict]:
+    """The office's dispatch register for a year, by serial: every issued letter, every number
+    reserved for a signature still awaited, and every number cancelled (with its reason)."""
+    issued = session.execute(
+        select(letters).where(and_(letters.c.office_code == office_code, letters.c.year == year))
+    ).mappings()
+    out = {
+        r["serial"]: {
+            "serial": r["serial"],
+            "letter_number": r["letter_number"],
+            "state": ISSUED,
+            "letter_id": r["id"],
+            "file_id": r["file_id"],
+            "title": r["title"],
+            "signer_name": r["signer_name"],
+            "key_path": r["key_path"],
+            "reason": None,
+            "at": r["issued_at"],
+        }
+        for r in issued
+    }
+    held = session.execute(
+        select(letter_requests).where(
+            letter_requests.c.office_code == office_code,
+            letter_requests.c.year == year,
+            letter_requests.c.state != ISSUED,
+        )
+    ).mappings()
+    for r in held:
+        out.setdefault(
+            r["serial"],
+            {
+                "serial": r["serial"],
+                "letter_number": r["letter_number"],
+                "state": "reserved" if r["state"] == PENDING else CANCELLED,
+                "letter_id": None,
+                "file_id": r["file_id"],
+                "title": r["letter"]["title"],
+                "signer_name": r["letter"]["signer_name"],
+                "key_path": r["key_path"],
+                "reason": r["reason"],
+                "at": r["closed_at"] or r["created_at"],
+            },
+        )
+    return [out[k] for k in sorted(out)]

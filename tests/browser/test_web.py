@@ -1,0 +1,571 @@
+"""The web client driven as people use it, in headless Chromium: a clerk diarises a scanned
+Hindi letter and marks it; an officer opens it and opens a file with it, notes, drafts and sends
+the file up three levels; the top officer approves the draft; the citizen's page shows the
+letter's status; a supervisor sees the file in the reports. On every screen axe-core finds no
+serious or critical violation, and screenshots in Hindi and English at desktop and phone widths
+go to log/tests/screens/. Speed is measured and written to log/tests/screens/figures.json."""
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from urllib.parse import quote
+
+import httpx
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
+
+from services.directory import load
+from services.directory.demo import holder_email
+from tests.browser.conftest import DESKTOP, PHONE, api_token, figure, screens_dir, timed
+from tests.support import scans as fixtures
+from tests.support.demo import demo
+from tests.support.pki import OFFICER_PIN, OFFICER_TOKEN
+from tests.support.system import REPO, wait_until
+from tests.support.webhook_receiver import Receiver
+
+pytestmark = pytest.mark.live
+TODAY = datetime.now(timezone(timedelta(hours=5, minutes=30))).date()
+CLERK, SO, US, DS, JS, SECY = ("DAKCLK1-GAD", "SO(EST)-GAD", "US(EST)-GAD", "DS(EST)-GAD", "JS(GAD)", "SECY(GAD)")
+AXE = Axe()
+USABLE_MS = 1000  # a screen is usable within this after navigation, on the demo data
+
+
+def check_screen(page, name: str, screen: str, languages: tuple[str, ...] = ("en", "hi")) -> None:
+    """axe-core on the screen as drawn; then screenshots in each language, desktop and phone.
+    Switching the language redraws the screen from the server, so a state that is not in the
+    address (the acknowledgement after diarising) is taken in the language it was reached in."""
+    settled = "!document.querySelector('[aria-busy=true]')"  # parts drawn after the screen is usable
+    page.wait_for_function(settled)
+    results = AXE.run(page, options={"resultTypes": ["violations"], "runOnly": ["wcag2a", "wcag2aa", "wcag21a",
+                                                                                "wcag21aa", "best-practice"]})
+    bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]
+           if v["impact"] in ("serious", "critical")]
+    assert bad == [], f"{name}: {bad}"
+    folder = screens_dir()
+    for language in languages:
+        if page.evaluate("document.documentElement.lang") != language:
+            page.evaluate("delete document.body.dataset.ready")
+            page.locator("header button.lang").click()
+            page.wait_for_function(f"document.body.dataset.ready === '{screen}'")
+            page.wait_for_function(settled)
+        for width, size in (("desktop", DESKTOP), ("phone", PHONE)):
+            page.set_viewport_size(size)
+            page.screenshot(path=str(folder / f"{name}-{language}-{width}.png"), full_page=width == "desktop")
+        page.set_viewport_size(DESKTOP)
+    if page.evaluate("document.documentElement.lang") == "en":
+        return
+    page.evaluate("delete document.body.dataset.ready")
+    page.locator("header button.lang").click()
+    page.wait_for_function(f"document.body.dataset.ready === '{screen}'")
+
+
+def sign_in(page, post_code: str, first_screen: str) -> float:
+    page.get_by_label("Government e-mail").fill(holder_email(post_code))
+    page.get_by_label("Password").fill(load.DEMO_PASSWORD)
+    page.get_by_label("Post to act as (optional)").fill(post_code)
+    return timed(page, lambda: page.get_by_role("button", name="Sign in").click(), first_screen)
+
+
+def sign_out(page) -> None:
+    page.evaluate("delete document.body.dataset.ready")
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_function("document.body.dataset.ready === 'signin'")
+
+
+def pick_post(page, label: str, typed: str, code: str) -> None:
+    box = page.get_by_role("combobox", name=label)
+    box.fill(typed)
+    page.get_by_role("option", name=re.compile(re.escape(code))).first.wait_for()
+    page.get_by_role("option", name=re.compile(re.escape(code))).first.click()
+    expect_chip = page.locator(".chip", has_text=code)
+    expect_chip.wait_for()
+
+
+def open_in_inbox(page, text: str, tab: str = "Receipts") -> None:
+    """On the inbox screen: waits for the item whose link says `text`."""
+    if tab != "Receipts":
+        page.get_by_role("tab", name=tab).click()
+        page.get_by_role("status").filter(has_text="items").wait_for()
+    page.get_by_role("link", name=text).first.wait_for()
+
+
+@pytest.fixture(scope="module")
+def subject_head(web):
+    """The establishment section's office has subject head 1 (its office admin adds it)."""
+    office = next(p["office_code"] for p in demo("posts") if p["code"] == SO)
+    admin = next(p["code"] for p in demo("posts")
+                 if "office_admin" in p["roles"] and p["office_code"].startswith("GAD"))
+    made = httpx.post(f"{web}/api/v1/offices/{office}/subject-heads", headers=api_token(web, admin),
+                      json={"code": "1", "title": "General"})
+    assert made.status_code == 201, made.text
+
+
+def sign_note_with_own_token(page, pki, softhsm) -> None:
+    """On the file screen, the officer signs their last green note with the certificate on their
+    own USB token: registers the certificate (the first time), has the signature prepared, and
+    runs the command the page shows, as on their PC: without the token it ends with status 3,
+    which the page explains; with it, the page notices the signature and shows its check."""
+    timed(page, lambda: page.get_by_role("link", name="Sign with my USB token").click(), "sign")
+    page.get_by_label(re.compile(r"^Certificate \(PEM")).fill(pki.cert_pem("officer").decode())
+    timed(page, lambda: page.get_by_role("button", name="Register my certificate").click(), "sign")
+    page.get_by_role("button", name="Prepare the signature").click()
+    page.get_by_label("The token's label (shown by its utility)").fill(OFFICER_TOKEN)
+    command = shlex.split(page.locator("code.command").inner_text())
+    assert command[:3] == ["python", "-m", "eoffice.signer"], command
+    assert command[command.index("--token-label") + 1] == OFFICER_TOKEN
+    access = page.locator("pre .secret").inner_text()
+
+    def run(label: str) -> subprocess.CompletedProcess:
+        args = command[3:]
+        args[args.index("--token-label") + 1] = label
+        env = {**os.environ, **softhsm.env(), "PYTHONPATH": str(REPO), "EOFFICE_ACCESS_TOKEN": access}
+        return subprocess.run([sys.executable, "-m", "eoffice.signer", *args, "--pin-stdin"], input=OFFICER_PIN + "\n",
+                              capture_output=True, text=True, timeout=120, cwd=REPO, env=env)
+    absent = run("no-such-token")
+    assert absent.returncode == 3, absent.stderr
+    assert "not connected" in page.locator("#exit-3").inner_text()
+    check_screen(page, "sign", "sign")  # the prepared request survives the language's redraw
+    signed = run(OFFICER_TOKEN)
+    assert signed.returncode == 0, signed.stderr
+    page.get_by_role("link", name="Verify the signature").wait_for(timeout=15000)
+    timed(page, lambda: page.get_by_role("link", name="Verify the signature").click(), "verify")
+    assert page.locator("dl.facts").get_attribute("data-valid") == "true"
+    facts = page.locator("dl.facts").inner_text()
+    assert "ANIL KUMAR VERMA" in facts and DS in facts and "No: exactly as signed" in facts, facts
+    assert "e-Office Test CCA India 2022" in page.locator("ol.chain").inner_text()
+    check_screen(page, "verify-note", "verify")
+
+
+def test_a_hindi_letter_goes_from_the_clerk_through_three_levels_to_approval(page, web, subject_head, pki, softhsm):
+    speed: dict[str, float] = {}
+    page.goto("/")
+    page.wait_for_function("document.body.dataset.ready === 'signin'")
+    check_screen(page, "signin", "signin")
+
+    # The clerk diarises a scanned Hindi letter, keyboard first, and marks it.
+    speed["sign_in"] = sign_in(page, CLERK, "diarise")  # reported; argon2 is slow on purpose
+    timed(page, lambda: page.goto("/#/inbox"), "inbox")
+    speed["diarise"] = timed(page, lambda: page.goto("/#/diarise"), "diarise")
+    check_screen(page, "diarise", "diarise")
+    page.get_by_label("Sender's name").focus()
+    page.keyboard.press("Alt+2")  # scanned letter
+    png = fixtures.as_bytes(fixtures.letter_image(fixtures.HINDI_LETTER), "PNG")
+    page.set_input_files("input[name=scans]",
+                         files=[{"name": "namantaran.png", "mimeType": "image/png", "buffer": png}])
+    page.locator(".preview img").wait_for()
+    page.get_by_label("Sender's name").fill("रामलाल वर्मा")
+    page.get_by_label("Subject").fill("भूमि नामांतरण हेतु आवेदन")
+    page.get_by_label("Letter number").fill("RL/2026/17")
+    page.get_by_label("Sender's name").focus()
+    page.keyboard.press("Control+Enter")
+    ack = page.locator(".ack")
+    ack.wait_for()
+    diary = ack.locator(".diary").inner_text()
+    tracking = ack.locator(".tracking").inner_text()
+    assert re.fullmatch(r"\d+/\d{4}/GAD-CR", diary), diary
+    pick_post(page, "Mark to", "अनुभाग अधिकारी (अधिष्ठान", SO)
+    check_screen(page, "acknowledgement", "diarise", languages=("en",))
+    page.get_by_role("button", name="Mark", exact=True).click()
+    page.get_by_text(f"Marked to: {SO}").wait_for()
+    # It is in the clerk's sent list until the section officer opens it (pull back from there).
+    timed(page, lambda: page.goto("/#/inbox"), "inbox")
+    page.get_by_role("tab", name="Sent").click()
+    page.get_by_role("link", name=diary).wait_for()
+    check_screen(page, "sent", "inbox")
+    sign_out(page)
+
+    # The section officer is notified of it, and opens it from the inbox: scan and its text
+    # side by side.
+    sign_in(page, SO, "inbox")
+
+    def notified():
+        page.evaluate("delete document.body.dataset.ready")
+        page.goto("/#/notifications") if "notifications" not in page.url else page.reload()
+        page.wait_for_function("document.body.dataset.ready === 'notifications'")
+        return page.get_by_role("link", name=diary).count() > 0
+    wait_until(notified, 30, "the marking notified", interval=1)
+    check_screen(page, "notifications", "notifications")
+    # ... and sets what reaches them, from the notifications screen: quiet hours need both ends.
+    timed(page, lambda: page.get_by_role("link", name="Notification preferences").click(), "preferences")
+    page.get_by_role("checkbox", name="something is pulled back").uncheck()
+    page.get_by_role("checkbox", name="SMS").check()
+    page.get_by_label("Quiet hours from").fill("20:00")
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.locator(".form-problem").wait_for()
+    page.get_by_label("Quiet hours until").fill("08:00")
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.get_by_role("status").filter(has_text="Saved.").wait_for()
+    prefs = httpx.get(f"{web}/api/v1/notifications/preferences", headers=api_token(web, SO)).json()
+    assert "pulled_back" not in prefs["kinds"] and "arrived" in prefs["kinds"], prefs
+    assert "sms" in prefs["channels"], prefs
+    assert prefs["quiet_from"].startswith("20:00") and prefs["quiet_to"].startswith("08:00"), prefs
+    check_screen(page, "preferences", "preferences")
+    speed["inbox"] = timed(page, lambda: page.goto("/#/inbox"), "inbox")
+    open_in_inbox(page, diary)
+    check_screen(page, "inbox", "inbox")
+    receipt_link = page.get_by_role("link", name=diary).first
+    speed["receipt"] = timed(page, receipt_link.click, "receipt")
+
+    def text_read():
+        page.evaluate("delete document.body.dataset.ready")
+        page.reload()
+        page.wait_for_function("document.body.dataset.ready === 'receipt'")
+        return "नामांतरण" in page.locator("pre.ocr").inner_text() if page.locator("pre.ocr").count() else False
+    wait_until(text_read, 120, "the scan's text shown", interval=1)
+    assert page.locator(".scan img").evaluate("img => img.complete && img.naturalWidth > 0")
+    assert page.locator("pre.ocr").get_attribute("lang") == "hi"
+    check_screen(page, "receipt", "receipt")
+
+    # ... opens a file with it, notes, drafts a reply and sends the file up.
+    page.get_by_text("Open a file with it").first.click()
+    page.get_by_label("Subject head").wait_for()
+    page.evaluate("delete document.body.dataset.ready")
+    page.get_by_role("button", name="Open a file with it").click()
+    page.wait_for_function("document.body.dataset.ready === 'file'")
+    file_number = page.locator("h1").inner_text().removeprefix("File ")
+    assert re.search(r"/\d{4}-", file_number), file_number
+    # The receipt goes in as page 1 when the files service takes dak's event: a moment later.
+    def filed():
+        if page.get_by_role("button", name="Refer to page 1").count():
+            return True
+        page.evaluate("delete document.body.dataset.ready")
+        page.reload()
+        page.wait_for_function("document.body.dataset.ready === 'file'")
+    wait_until(filed, 30, "the receipt shown as page 1 of the file", interval=0.5)
+    page.get_by_role("button", name="Refer to page 1").click()
+    page.get_by_role("textbox", name="Note", exact=True).fill("प्रार्थी का नामांतरण आवेदन विचारार्थ प्रस्तुत है।")
+    page.get_by_role("button", name="Add green note (final)").click()
+    page.locator(".note.green", has_text="नामांतरण आवेदन").wait_for()
+    page.get_by_text("Add draft").first.click()
+    page.get_by_label("Title of the draft").fill("नामांतरण आदेश")
+    page.get_by_label("Text of the draft").fill("प्रार्थी का नामांतरण स्वीकृत किया जाता है।")
+    page.get_by_role("button", name="Add draft").click()
+    page.locator(".draft", has_text="नामांतरण आदेश").wait_for()
+    check_screen(page, "file", "file")
+    speed["track"] = timed(page, lambda: page.get_by_role("link", name="Track").click(), "track")
+    check_screen(page, "track", "track")
+    page.go_back()
+    page.wait_for_function("document.body.dataset.ready === 'file'")
+    file_url = page.url
+
+    def send_up(to_post: str, typed: str):
+        page.get_by_text("Send", exact=True).first.click()
+        pick_post(page, "Send", typed, to_post)
+        page.get_by_label("Remarks").first.fill("कृपया अवलोकन करें")
+        page.evaluate("delete document.body.dataset.ready")
+        page.locator("form[aria-label=Send] button[type=submit]").click()
+        page.wait_for_function("document.body.dataset.ready === 'inbox'")
+
+    send_up(US, US)
+    file_id = file_url.rsplit("/", 1)[1]
+    sent = httpx.get(f"{web}/api/v1/files/sent", headers=api_token(web, SO)).json()["items"]
+    assert file_id in [f["id"] for f in sent] and all(f["holder_post"] != SO for f in sent)
+    sign_out(page)
+
+    # The under secretary notes, referring to note 1 by clicking it; the session ends while
+    # the note is being written: the note is kept and sent after signing in again.
+    sign_in(page, US, "inbox")
+    speed["file"] = timed(page, lambda: page.goto(file_url), "file")
+    page.get_by_role("button", name="Refer to note 1").click()
+    page.get_by_role("textbox", name="Note", exact=True).fill("प्रस्ताव उचित प्रतीत होता है; अनुमोदनार्थ।")
+    token = page.evaluate("JSON.parse(sessionStorage.getItem('eoffice.session')).access_token")
+    assert httpx.post(f"{web}/api/v1/auth/sign-out", headers={"Authorization": f"Bearer {token}",
+                                                              "Idempotency-Key": uuid.uuid4().hex}).status_code == 204
+    page.evaluate("delete document.body.dataset.ready")
+    page.get_by_role("button", name="Add green note (final)").click()
+    page.wait_for_function("document.body.dataset.ready === 'signin'")
+    assert "unsaved work is kept" in page.locator("main").inner_text()
+    page.get_by_label("Password").fill(load.DEMO_PASSWORD)
+    page.get_by_label("Post to act as (optional)").fill(US)
+    page.evaluate("delete document.body.dataset.ready")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_function("document.body.dataset.ready === 'file'")
+    kept = page.locator(".note.green", has_text="अनुमोदनार्थ")
+    kept.wait_for()
+    assert "Note #1" in kept.inner_text() or "#1" in kept.locator(".refs").inner_text()
+    send_up(DS, DS)
+    sign_out(page)
+
+    # The deputy secretary revises the draft: the difference between versions is visible.
+    sign_in(page, DS, "inbox")
+    timed(page, lambda: page.goto(file_url), "file")
+    page.get_by_text("Save a new version").first.click()
+    page.locator("form.revise textarea").fill("प्रार्थी का भूमि नामांतरण नियमानुसार स्वीकृत किया जाता है।")
+    page.evaluate("delete document.body.dataset.ready")
+    page.locator("form.revise button[type=submit]").click()
+    page.wait_for_function("document.body.dataset.ready === 'file'")
+    assert "भूमि" in page.locator(".diff ins").first.inner_text() or page.locator(".diff ins").count() > 0
+    page.get_by_role("textbox", name="Note", exact=True).fill("मसौदा संशोधित; अनुमोदनार्थ प्रस्तुत।")
+    page.get_by_role("button", name="Add green note (final)").click()
+    page.locator(".note.green", has_text="मसौदा संशोधित").wait_for()
+    sign_note_with_own_token(page, pki, softhsm)
+    timed(page, lambda: page.goto(file_url), "file")
+    assert page.get_by_role("link", name="Signed: verify the signature").count() == 1
+    send_up(JS, "संयुक्त सचिव, सामान्य")
+    sign_out(page)
+
+    # The joint secretary, three levels up, approves the draft.
+    sign_in(page, JS, "inbox")
+    timed(page, lambda: page.goto(file_url), "file")
+    page.evaluate("delete document.body.dataset.ready")
+    page.get_by_role("button", name="Approve this version").click()
+    page.wait_for_function("document.body.dataset.ready === 'file'")
+    page.get_by_text(f"Approved by {JS}").wait_for()
+    # ... and signs and issues it as a letter to the citizen.
+    page.get_by_text("Sign and issue as a letter").first.click()
+    page.get_by_label("Addressee").fill("रामलाल वर्मा")
+    page.get_by_label("Address", exact=True).fill("ग्राम बख्शी का तालाब, लखनऊ")
+    page.evaluate("delete document.body.dataset.ready")
+    page.get_by_role("button", name="Sign and issue as a letter").click()
+    page.wait_for_function("document.body.dataset.ready === 'file'", timeout=60000)
+    letter = page.locator(".letters li").first
+    letter.wait_for()
+    assert "नामांतरण आदेश" in letter.inner_text() and "signed by" in letter.inner_text()
+    def letter_filed():  # the files service adds the signed PDF to the correspondence from the event
+        if page.locator(".items li", has_text="नामांतरण आदेश").get_by_role("button", name="Download").count():
+            return True
+        page.evaluate("delete document.body.dataset.ready")
+        page.reload()
+        page.wait_for_function("document.body.dataset.ready === 'file'")
+    wait_until(letter_filed, 30, "the issued letter in the correspondence", interval=0.5)
+    with page.expect_download() as download:
+        page.locator(".items li", has_text="नामांतरण आदेश").get_by_role("button", name="Download").click()
+    assert open(download.value.path(), "rb").read(5) == b"%PDF-"
+    check_screen(page, "file-issued", "file")
+    # Anyone who may see the file checks the letter's signature: who, when, the chain, unchanged.
+    verify = page.locator(".letters li").first.get_by_role("link", name=re.compile("^Verify"))
+    timed(page, verify.click, "verify")
+    assert "No: exactly as signed" in page.locator("dl.facts").inner_text()
+    assert page.locator("ol.chain li").count() >= 2
+    check_screen(page, "verify-letter", "verify")
+    timed(page, lambda: page.goto(file_url), "file")
+    track = httpx.get(f"{web}/api/v1/files/{file_id}/track", headers=api_token(web, JS)).json()
+    assert [s["post"] for s in track["stays"]] == [SO, US, DS, JS]
+    sign_out(page)
+
+    # The citizen's page, without signing in.
+    speed["public"] = timed(page, lambda: page.goto(f"/track?code={tracking}"), "public")
+    assert page.locator("[data-status]").get_attribute("data-status") == "under_process"
+    check_screen(page, "public", "public")
+
+    # The supervisor sees the file pending with the joint secretary in the reports.
+    page.goto("/")
+    page.wait_for_function("document.body.dataset.ready === 'signin'")
+    sign_in(page, SECY, "inbox")
+    speed["reports"] = timed(page, lambda: page.goto("/#/reports"), "reports")
+    assert page.locator("svg.chart").count() >= 1
+    assert page.get_by_role("link", name=JS).count() >= 1
+    check_screen(page, "reports", "reports")
+    page.get_by_role("link", name=JS).first.focus()  # the chart's bar, drilled into by keyboard
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name=re.compile(re.escape(f"Overdue files · {JS}"))).wait_for()
+
+    # Search finds the letter by a Hindi word of its subject, highlighted.
+    def found():
+        timed(page, lambda: page.goto(f"/#/search?q={quote('नामांतरण')}&r={time.monotonic()}"), "search")
+        return any(page.get_by_role("link", name=number).count() for number in (diary, file_number))
+    wait_until(found, 30, "the letter found by search", interval=1)
+    assert page.locator(".hits mark").count() > 0
+    check_screen(page, "search", "search")
+    sign_out(page)
+
+    # The letter went by hand, so it is dispatched (rule 6): the file goes back to the section
+    # officer who opened it, who closes it (rule 5); the citizen then sees the letter disposed.
+    sign_in(page, JS, "inbox")
+    timed(page, lambda: page.goto(file_url), "file")
+    send_up(SO, SO)
+    sign_out(page)
+    sign_in(page, SO, "inbox")
+    timed(page, lambda: page.goto(file_url), "file")
+    closing = page.locator("form[aria-label=Close]")
+    closing.get_by_label("Remarks").fill("आदेश प्रेषित; पत्रावली बंद।")
+    closing.locator("button[type=submit]").click()
+    wait_until(lambda: httpx.get(f"{web}/api/v1/files/{file_id}", headers=api_token(web, SO)).json()["status"]
+               == "closed", 30, "the file closed", interval=0.5)
+    sign_out(page)
+
+    def disposed():
+        page.goto(f"/track?code={tracking}")
+        page.locator("[data-status]").wait_for()
+        return page.locator("[data-status]").get_attribute("data-status") == "disposed"
+    wait_until(disposed, 30, "the citizen's page saying disposed", interval=1)
+
+    figure("screen_ready_ms", {k: round(v) for k, v in speed.items()})
+    slow = {k: v for k, v in speed.items() if v > USABLE_MS and k != "sign_in"}
+    assert not slow, f"screens usable later than {USABLE_MS} ms after navigation: {slow}"
+
+
+def test_bad_input_is_shown_at_the_field_in_the_users_language(page, web):
+    page.goto("/")
+    page.wait_for_function("document.body.dataset.ready === 'signin'")
+    page.locator("header button.lang").click()
+    page.wait_for_function("document.documentElement.lang === 'hi'")
+    page.get_by_label("सरकारी ई-मेल").fill(holder_email("DAKCLK2-GAD"))
+    page.get_by_label("पासवर्ड").fill(load.DEMO_PASSWORD)
+    page.get_by_role("button", name="साइन इन करें").click()
+    page.wait_for_function("document.body.dataset.ready === 'diarise'")
+    page.get_by_label("प्रेषक का नाम").fill("सीता देवी")
+    page.get_by_label("विषय").fill("पेंशन संबंधी")
+    tomorrow = (TODAY + timedelta(days=1)).isoformat()
+    page.get_by_label("प्राप्ति तिथि").fill(tomorrow)
+    page.get_by_label("प्रेषक का मोबाइल").fill("12345")
+    page.get_by_role("button", name="डायरी करें").click()
+    error = page.locator("[aria-invalid=true]").first
+    error.wait_for()
+    received = page.get_by_label("प्राप्ति तिथि")
+    assert received.get_attribute("aria-invalid") == "true"
+    message = page.locator(f"#{received.get_attribute('id')}-err")
+    assert "आज के बाद" in message.inner_text()
+    assert page.get_by_label("प्रेषक का मोबाइल").get_attribute("aria-invalid") == "true"
+    assert page.evaluate("document.activeElement.name") == "received_date"  # the first bad field, in reading order
+    assert page.locator(".form-problem").inner_text().startswith("कुछ प्रविष्टियाँ मान्य नहीं")
+    page.screenshot(path=str(screens_dir() / "bad-input-hi-desktop.png"), full_page=True)
+    # Corrected, it is diarised: the acknowledgement in Hindi.
+    page.get_by_label("प्राप्ति तिथि").fill(TODAY.isoformat())
+    page.get_by_label("प्रेषक का मोबाइल").fill("9876543210")
+    page.get_by_role("button", name="डायरी करें").click()
+    page.locator(".ack .tracking").wait_for()
+    assert page.locator("#ack-h").inner_text() == "पावती"
+    check_screen(page, "acknowledgement", "diarise", languages=("hi",))
+
+
+def test_an_inbox_of_500_items_is_quick_and_scrolls_without_stutter(page, web):
+    clerk = "DAKCLK3-GAD"
+    headers = api_token(web, clerk)
+    with httpx.Client(base_url=f"{web}/api/v1", headers=headers, timeout=30) as api:
+        have = 0
+        cursor = None
+        while True:
+            got = api.get("/inbox", params={"limit": 200, **({"cursor": cursor} if cursor else {})}).json()
+            have += len(got["items"])
+            cursor = got["next_cursor"]
+            if not cursor:
+                break
+        for n in range(have, 500):
+            made = api.post("/receipts", headers={"Idempotency-Key": uuid.uuid4().hex}, json={
+                "subject": f"पेंशन प्रकरण संख्या {n}", "sender_name": "मोहन लाल", "received_date": TODAY.isoformat(),
+                "mode": "post"})
+            assert made.status_code == 201, made.text
+    page.goto("/")
+    page.wait_for_function("document.body.dataset.ready === 'signin'")
+    sign_in(page, clerk, "diarise")
+    ms = timed(page, lambda: page.goto("/#/inbox"), "inbox")
+    rows = page.locator("table.list tbody tr").count()
+    assert rows >= 500
+    frames = page.evaluate("""() => new Promise(done => {
+        const times = []; let last = performance.now(); const end = document.body.scrollHeight;
+        function step(now) {
+          times.push(now - last); last = now;
+          window.scrollBy(0, 120);
+          if (window.scrollY + innerHeight < end - 10 && times.length < 600) requestAnimationFrame(step);
+          else done(times.slice(1));
+        }
+        requestAnimationFrame(step);
+    })""")
+    frames.sort()
+    p95 = frames[int(len(frames) * 0.95)]
+    figure("inbox_500", {"rows": rows, "ready_ms": round(ms), "frames": len(frames),
+                         "frame_p50_ms": round(frames[len(frames) // 2], 1), "frame_p95_ms": round(p95, 1),
+                         "frame_max_ms": round(frames[-1], 1)})
+    # 500 rows arrive in three pages of 200 and are drawn at once: allowed twice a screen's second.
+    assert ms < 2 * USABLE_MS, ms
+    # Smooth: most frames at the display's 60 Hz, and 95 % within four frame intervals even on
+    # two cores shared with the services (frame times come in steps of 16.7 ms).
+    assert frames[len(frames) // 2] <= 17.5 and p95 <= 67, frames[-20:]
+
+
+def subscribe_a_portal(page, web) -> None:
+    """The system admin registers a portal (bad input shown at its fields, then the secret once);
+    the portal answers 500, so its delivery ends in the dead letters, which the admin replays once
+    the portal works again; then rotates the secret."""
+    receiver = Receiver().start()
+    try:
+        receiver.behaviour["/portal"] = "500"
+        timed(page, lambda: page.get_by_role("link", name="Portal subscriptions").click(), "subscriptions")
+        page.get_by_label(re.compile("^Portal name")).fill("राजस्व पोर्टल")
+        page.get_by_label(re.compile("^Webhook URL")).fill("ftp://portal.example.gov.in/eoffice")
+        page.get_by_label(re.compile("^Event types")).fill("file sent")
+        page.get_by_role("button", name="Register a portal").click()
+        expect(page.get_by_label(re.compile("^Webhook URL"))).to_have_attribute("aria-invalid", "true")
+        expect(page.get_by_label(re.compile("^Event types"))).to_have_attribute("aria-invalid", "true")
+        assert page.evaluate("document.activeElement.name") == "url"
+        page.get_by_label(re.compile("^Webhook URL")).fill(receiver.url("/portal"))
+        page.get_by_label(re.compile("^Event types")).fill("eoffice.receipt.diarised.v1")
+        timed(page, lambda: page.get_by_role("button", name="Register a portal").click(), "subscriptions")
+        secret = page.locator("code.secret").inner_text()
+        assert secret.startswith("whsec_")
+        clerk = {**api_token(web, "DAKCLK3-GAD"), "Idempotency-Key": uuid.uuid4().hex}
+        made = httpx.post(f"{web}/api/v1/receipts", headers=clerk, json={
+            "subject": "पोर्टल हेतु पत्र", "sender_name": "मोहन लाल", "received_date": TODAY.isoformat(), "mode": "post"})
+        assert made.status_code == 201, made.text
+
+        def dead_lettered():
+            timed(page, page.reload, "subscriptions")
+            return page.get_by_role("table", name="Dead letters").locator("tbody tr").count() == 1
+        wait_until(dead_lettered, 30, "the delivery dead-lettered", interval=1)
+        assert "500" in page.get_by_role("table", name="Delivery log").locator("tbody").inner_text()
+        check_screen(page, "subscription", "subscriptions")
+        receiver.behaviour["/portal"] = "ok"
+        timed(page, lambda: page.get_by_role("button", name="Replay all dead letters").click(), "subscriptions")
+        page.get_by_text("Sent again: 1.").wait_for()
+        wait_until(lambda: receiver.received.get("/portal"), 20, "the replayed event delivered")
+
+        def replayed():
+            timed(page, page.reload, "subscriptions")
+            return page.get_by_text("No dead letters.").count() == 1
+        wait_until(replayed, 20, "the dead letters gone", interval=1)
+        page.get_by_role("button", name="Rotate the secret").click()
+        expect(page.locator("code.secret")).not_to_have_text(secret)
+        assert page.locator("code.secret").inner_text().startswith("whsec_")
+        timed(page, lambda: page.get_by_role("link", name="Portal subscriptions").click(), "subscriptions")
+        page.get_by_role("link", name="राजस्व पोर्टल").wait_for()
+        check_screen(page, "subscriptions", "subscriptions")
+    finally:
+        receiver.stop()
+
+
+def test_admins_import_the_organisation_and_set_up_numbering(page, web, tmp_path):
+    # The system admin imports a posts file with one bad row: the report names the row and why.
+    page.goto("/")
+    page.wait_for_function("document.body.dataset.ready === 'signin'")
+    sign_in(page, "SYSADM-GAD-IT", "inbox")
+    speed = timed(page, lambda: page.goto("/#/admin"), "admin")
+    posts = tmp_path / "posts.csv"
+    posts.write_text("code,office_code,designation_en,designation_hi,supervisor_code,roles\n"
+                     "XX(TEST)-GAD,NO-SUCH-OFFICE,Test post,परीक्षण पद,,section_staff\n")
+    page.set_input_files("input[name=posts]", str(posts))
+    page.get_by_role("button", name="Import", exact=True).click()
+    report = page.get_by_role("heading", name="Import report")
+    report.wait_for()
+    rejected = page.locator("table", has_text="Reason").locator("tbody tr")
+    assert rejected.count() == 1 and "posts" in rejected.inner_text() and "2" in rejected.inner_text()
+    # ... and sets a category's time limit; a bad number is shown at its field.
+    page.get_by_label(re.compile("^Category")).fill("rti")
+    page.get_by_label(re.compile("^Working days")).fill("0")
+    page.get_by_role("button", name="Set", exact=True).click()
+    expect(page.get_by_label(re.compile("^Working days"))).to_have_attribute("aria-invalid", "true")
+    page.get_by_label(re.compile("^Working days")).fill("30")
+    page.get_by_role("button", name="Set", exact=True).click()
+    page.get_by_text("Saved.").wait_for()
+    check_screen(page, "admin", "admin", languages=("en",))
+    subscribe_a_portal(page, web)
+    sign_out(page)
+
+    # The office admin adds a subject head.
+    sign_in(page, "EOADM-GAD", "inbox")
+    timed(page, lambda: page.goto("/#/admin"), "admin")
+    page.get_by_label("Office", exact=True).select_option("GAD-ADM")
+    page.get_by_label(re.compile("^Code")).fill("9")
+    page.get_by_label(re.compile("^Title")).fill("अभिलेख एवं विविध")
+    page.get_by_role("button", name="Add", exact=True).click()
+    page.locator("ul.plain li", has_text="अभिलेख एवं विविध").wait_for()
+    check_screen(page, "admin-office", "admin")
+    figure("admin_ready_ms", round(speed))
+    assert speed < USABLE_MS

@@ -1,0 +1,202 @@
+"""The search indices in Elasticsearch itself, with the eoffice-analysis plugin the install
+builds (services/search/plugin): Hindi found in other forms and spellings, English by its stem,
+Hindi by Latin letters (ranked below the words themselves), numbers by a part, highlights as
+written, and access filtered inside the engine. Documents come from the same builder the
+event path uses; no services are involved."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from eoffice.contracts.search import SearchQuery, SuggestQuery
+from eoffice.elastic import make_client
+from services.search import indexer, indices, queries
+
+pytestmark = pytest.mark.live
+
+CLERK, OFFICER, PEER, OTHER = "DAK-LKO-1", "SO-LKO", "SO2-LKO", "SO-KNP"
+
+
+def receipt(number: str, subject: str, text: str = "", *, posts=(CLERK, OFFICER), grading="normal", **extra):
+    return {
+        "id": str(uuid.uuid4()),
+        "diary_number": number,
+        "office_code": "LKO-DAK",
+        "subject": subject,
+        "sender_name": "रामलाल",
+        "sender_organisation": "",
+        "letter_number": "",
+        "received_date": "2026-11-20",
+        "letter_date": None,
+        "mode": "post",
+        "language": "hi",
+        "security_grading": grading,
+        "category": "petition",
+        "status": "open",
+        "holder_post": posts[-1],
+        "file_id": None,
+        "texts": [text] if text else [],
+        "posts": list(posts),
+        **extra,
+    }
+
+
+LETTERS = {
+    "inflected": receipt("101/2026/LKO-DAK", "पुरानी नस्तियों का निस्तारण"),
+    "nukta": receipt("102/2026/LKO-DAK", "ग्राम सीतापुर", "ज़मीन के नामांतरण हेतु आवेदन"),
+    "english": receipt("103/2026/LKO-DAK", "Encroachments on public land near the pond"),
+    "training": receipt("104/2026/LKO-DAK", "प्रशिक्षण कार्यक्रम की सूचना"),
+    "hindi_pension": receipt("105/2026/LKO-DAK", "सेवानिवृत्त कर्मचारी की पेंशन संबंधी शिकायत"),
+    "english_pension": receipt("106/2026/LKO-DAK", "Pension of a retired teacher"),
+    "secret": receipt("107/2026/LKO-DAK", "गोपनीय: पेंशन घोटाले की जांच", grading="secret", posts=(CLERK,)),
+}
+FILE = {
+    "id": str(uuid.uuid4()),
+    "file_number": "N-11016/6/2026-REV",
+    "office_code": "LKO-REV",
+    "subject_head": "11016",
+    "subject": "भूमि अधिग्रहण मुआवजा",
+    "category": "land",
+    "priority": "normal",
+    "status": "open",
+    "holder_post": OTHER,
+    "creator_post": OTHER,
+    "parent_id": None,
+    "created_at": "2026-11-01T10:00:00+05:30",
+    "closed_at": None,
+    "posts": [OTHER],
+    "notes": [
+        {
+            "seq": 1,
+            "body": "नस्ती प्रस्तुत है, मुआवजा स्वीकृत करने हेतु",
+            "author_post": OTHER,
+            "confirmed_at": "2026-11-02T10:00:00+05:30",
+        }
+    ],
+    "drafts": [],
+    "documents": [],
+}
+
+
+@pytest.fixture(scope="module")
+def engine(settings):
+    client = make_client(settings)
+    prefix = f"{settings.index_prefix}-analysis-{uuid.uuid4().hex[:6]}"
+    indices.ensure(client, prefix)
+    version = indexer.now_version()
+    records = list(LETTERS.values())
+    indexer.sync_receipts(client, prefix, ids=[r["id"] for r in records], records=records, version=version)
+    indexer.sync_files(client, prefix, ids=[FILE["id"]], records=[FILE], version=version)
+    client.indices.refresh(index=indices.read_alias(prefix))
+    yield client, prefix
+    client.indices.delete(index=",".join(client.indices.get(index=f"{prefix}-search-*")))
+
+
+def search(engine, text: str = "", posts=(CLERK, OFFICER), offices=(), **filters) -> dict:
+    client, prefix = engine
+    query = SearchQuery(q=text, **filters)
+    body = queries.search_body(query, queries.Reach(posts=tuple(posts), offices=tuple(offices)))
+    return queries.page_of(client.search(index=indices.read_alias(prefix), **body).body, query)
+
+
+def found(page: dict) -> list[str]:
+    ids = {r["id"]: name for name, r in LETTERS.items()} | {FILE["id"]: "file"}
+    return [ids[item["item_id"]] for item in page["items"]]
+
+
+def test_the_plugin_is_installed_with_its_filters(engine):
+    client, _ = engine
+    tokens = client.indices.analyze(
+        tokenizer="standard",
+        text="नस्तियों Encroachments ज़मीन प्रशिक्षण",
+        filter=["lowercase", "eoffice_hindi_normalization", "eoffice_hindi_stem", "eoffice_english_stem"],
+    )["tokens"]
+    assert [t["token"] for t in tokens][:3] == ["नसत", "encroach", "जमिन"]
+    latin = client.indices.analyze(
+        tokenizer="standard",
+        text="प्रशिक्षण prashikshan पेंशन pension",
+        filter=["lowercase", "eoffice_hindi_normalization", "eoffice_latin_key"],
+    )["tokens"]
+    keys = [t["token"] for t in latin]
+    assert keys[0] == keys[1] and keys[2] == keys[3]
+
+
+def test_hindi_is_found_in_another_form_and_spelling_and_highlighted_as_written(engine):
+    page = search(engine, "नस्ती")
+    assert found(page) == ["inflected"]
+    assert page["items"][0]["highlights"]["title"] == ["पुरानी <mark>नस्तियों</mark> का निस्तारण"]
+    page = search(engine, "जमीन")
+    assert found(page) == ["nukta"]
+    assert "<mark>ज़मीन</mark>" in page["items"][0]["highlights"]["body"][0]
+
+
+def test_english_is_found_by_its_stem(engine):
+    page = search(engine, "encroachment")
+    assert found(page) == ["english"]
+    assert page["items"][0]["highlights"]["title"][0].startswith("<mark>Encroachments</mark>")
+
+
+def test_latin_letters_find_hindi_below_the_words_themselves(engine):
+    assert found(search(engine, "prashikshan")) == ["training"]
+    page = search(engine, "pension", posts=(OFFICER,))
+    assert found(page) == ["english_pension", "hindi_pension"]  # the English word itself first
+    assert page["items"][1]["highlights"]["title"] == ["सेवानिवृत्त कर्मचारी की <mark>पेंशन</mark> संबंधी शिकायत"]
+
+
+def test_numbers_are_found_by_a_part(engine):
+    assert found(search(engine, "105/2026")) == ["hindi_pension"]
+    assert found(search(engine, posts=(OTHER,), number="11016/6")) == ["file", "file"]  # the file and its note
+    client, prefix = engine
+    body = queries.suggest_body(SuggestQuery(q="11016/6"), queries.Reach(posts=(OTHER,)))
+    suggestions = queries.suggestions_of(client.search(index=indices.read_alias(prefix), **body).body)
+    assert [s["number"] for s in suggestions] == ["N-11016/6/2026-REV"]
+
+
+def test_a_secret_receipt_shows_nowhere_for_those_who_never_handled_it(engine):
+    as_clerk = search(engine, "पेंशन", posts=(CLERK,))
+    assert "secret" in found(as_clerk)
+    for posts in ((OFFICER,), (PEER,), (OTHER,)):
+        page = search(engine, "पेंशन", posts=posts)
+        assert "secret" not in found(page)
+        assert "गोपनीय" not in str(page)  # no highlight, no facet, no count of it
+        everything = search(engine, "", posts=posts)
+        assert "secret" not in found(everything)
+        assert everything["total"] == len(everything["items"])
+    assert search(engine, "पेंशन", posts=(PEER,))["total"] == 0
+    # A supervisor of the file's office reaches the file and its notes, not the receipts.
+    supervisor = search(engine, "नस्ती", posts=(PEER,), offices=("LKO-REV",))
+    assert found(supervisor) == ["file"] and supervisor["items"][0]["kind"] == "note"
+    assert search(engine, "नस्ती", posts=(), offices=())["total"] == 0
+
+
+def test_filters_facets_and_cursor_paging(engine):
+    assert search(engine, "", posts=(OFFICER,), limit=3, sort="date")["facets"] == {}  # only when asked
+    first = search(engine, "", posts=(OFFICER,), limit=3, sort="date", facets=True)
+    assert first["total"] == 6 and len(first["items"]) == 3 and first["next_cursor"]
+    assert {"value": "receipt", "count": 6} in first["facets"]["kind"]
+    second = search(engine, "", posts=(OFFICER,), limit=3, sort="date", cursor=first["next_cursor"])
+    third = search(engine, "", posts=(OFFICER,), limit=3, sort="date", cursor=second["next_cursor"])
+    seen = [i["uid"] for i in first["items"] + second["items"] + third["items"]]
+    assert len(seen) == len(set(seen)) == 6 and third["next_cursor"] is None
+    assert found(search(engine, "", kind=["file", "note"], posts=(OTHER,))) == ["file", "file"]
+    assert search(engine, "", date_from="2026-11-21")["total"] == 0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "title:(a OR b) AND *",
+        '{"query": {"match_all": {}}}',
+        '\\"[',
+        "*:*",
+        "a" * 500,
+        "पेंशन OR 1=1; DROP",
+        "/.*/",
+        "~~~ ^^^ &&& ||",
+    ],
+)
+def test_query_syntax_in_the_text_is_just_text(engine, text):
+    page = search(engine, text, posts=(OFFICER,))
+    assert "secret" not in found(page)

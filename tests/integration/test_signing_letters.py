@@ -1,0 +1,351 @@
+"""Issued letters, against the real files, directory and signing services, PostgreSQL, MinIO, the
+test PKI on loopback (CRL, OCSP, RFC 3161 TSA) and the office's SoftHSM2 token: an approved
+draft is rendered (PDF/A, Hindi and English), signed (PAdES B-LTA for category A, B-T for C),
+numbered from the dispatch register, locked in the records bucket and added to the file. The
+letter verifies with poppler's pdfsig, with `openssl cms -verify` and with our API; one flipped
+byte fails all three; the B-LTA letter verifies with the PKI's server stopped. What must be
+refused is refused with nothing changed."""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+from asn1crypto import pem
+from pyhanko.sign import signers
+from sqlalchemy import func, select
+
+from eoffice.contracts.signing import IssueLetter
+from eoffice.db import UnitOfWork, make_engine
+from eoffice.errors import CertificateRefused
+from eoffice.storage import DocumentStore
+from services.signing import issuing, pades
+from services.signing.models import dispatch_counters, letters
+from services.signing.models import outbox as signing_outbox
+from services.signing.trust import Trust
+from tests.support import pdfsig as support_pdfsig
+from tests.support.demo import _admin_over, auth, demo_gateway, sign_in
+from tests.support.system import LOG_DIR, service_process, wait_until
+
+pytestmark = pytest.mark.live
+OFFICER, OTHER = "SO(EST)-GAD", "US(EST)-GAD"  # officers of GAD's establishment section
+OFFICE, HEAD = "GAD-EST", "LTR"
+HINDI = "श्री राम प्रसाद के पेंशन बकाया का भुगतान कर दिया जाएगा।"
+ENGLISH = "Your arrears will be paid by 15 March."
+
+
+@pytest.fixture(scope="module")
+def api(migrated, pki, softhsm):
+    signing = service_process("signing", env={**pki.signing_env(), **softhsm.service_env()}).start()
+    try:
+        with demo_gateway(migrated, ("directory", "files")) as client:
+            made = client.post(f"/api/v1/offices/{OFFICE}/subject-heads", headers=auth(sign_in(client, _admin_over(
+                OFFICE))), json={"code": HEAD, "title": "Letters issued"})
+            assert made.status_code == 201, made.text
+            wait_until(lambda: client.app.state.rpc.call("signing", "ping"), 60, "signing answering")
+            yield client
+    finally:
+        signing.stop()
+
+
+@pytest.fixture(scope="module")
+def db(migrated):
+    uow = UnitOfWork(make_engine(migrated.database_url, pool_size=1))
+    yield uow
+    uow.engine.dispose()
+
+
+def post(api, headers, path: str, **body):
+    return api.post(f"/api/v1{path}", headers={**headers, "Idempotency-Key": uuid.uuid4().hex}, json=body)
+
+
+def approved_draft(api, headers, *, record_category: str = "C", approve: bool = True) -> tuple[str, dict]:
+    """A file of the officer's with one draft (two versions), approved at version 2."""
+    file = post(api, headers, "/files", subject_head=HEAD, subject="Pension arrears of Shri Ram Prasad",
+                record_category=record_category)
+    assert file.status_code == 201, file.text
+    fid = file.json()["id"]
+    draft = post(api, headers, f"/files/{fid}/drafts", title="पेंशन बकाया / Pension arrears",
+                 body=f"{HINDI}\n\nYour arrears will be paid by 1 March.").json()
+    revised = post(api, headers, f"/files/{fid}/drafts/{draft['id']}/versions", version=1,
+                   body=f"{HINDI}\n\n{ENGLISH}")
+    assert revised.status_code == 201, revised.text
+    if approve:
+        done = post(api, headers, f"/files/{fid}/drafts/{draft['id']}/approve", version=2)
+        assert done.status_code == 200, done.text
+    return fid, draft
+
+
+def issue(api, headers, fid: str, draft: dict, version: int = 2):
+    return post(api, headers, f"/files/{fid}/drafts/{draft['id']}/issue", version=version,
+                addressees=[{"name": "Shri Ram Prasad", "address": "Aliganj, Lucknow", "email": "rp@example.in"}])
+
+
+def letter_pdf(api, headers, fid: str, letter: dict) -> bytes:
+    """The signed PDF as the file's correspondence gives it back (added from the event)."""
+    item = wait_until(lambda: next((c for c in api.get(f"/api/v1/files/{fid}", headers=headers).json()[
+        "correspondence"] if c["kind"] == "letter" and c["title"].startswith(letter["letter_number"] + ":")), None), 30,
+                      "the letter in the file's correspondence")
+    got = api.get(f"/api/v1/files/{fid}/correspondence/{item['id']}/document", headers=headers)
+    assert got.status_code == 200, got.text
+    assert hashlib.sha256(got.content).hexdigest() == letter["sha256"]
+    return got.content
+
+
+def nss_with_crls(folder: Path, pki) -> Path:
+    """An NSS database of pdfsig's own: the root trusted, the intermediates, and a CRL of each
+    issuer imported (Debian's pdfsig reports 'Unknown issue' for a CRL-bearing certificate
+    otherwise; with -no-ocsp it then checks the CRLs it holds)."""
+    folder.mkdir()
+    db = f"sql:{folder}"
+    subprocess.run(["certutil", "-N", "-d", db, "--empty-password"], check=True, capture_output=True)
+    m = pki.material
+    subprocess.run(["certutil", "-A", "-d", db, "-n", "root", "-t", "CT,C,C", "-i", str(m.cert_path("root"))],
+                   check=True, capture_output=True)
+    for label in ("ca", "subca"):
+        subprocess.run(["certutil", "-A", "-d", db, "-n", label, "-t", ",,", "-i", str(m.cert_path(label))],
+                       check=True, capture_output=True)
+    for issuer in ("root", "ca", "subca"):
+        crl = folder / f"{issuer}.crl"
+        crl.write_bytes(importable_crl(pki, issuer))
+        subprocess.run(["crlutil", "-I", "-d", db, "-i", str(crl)], check=True, capture_output=True)
+    return folder
+
+
+def importable_crl(pki, issuer: str) -> bytes:
+    """The issuer's CRL as its server serves it, re-issued by the same issuer key without the
+    critical Issuing Distribution Point extension that certomancer always adds and NSS refuses
+    to import (SEC_ERROR_CRL_UNKNOWN_CRITICAL_EXTENSION); same times, same revoked serials."""
+    import urllib3
+    from cryptography import x509 as cx509
+    from cryptography.hazmat.primitives import hashes, serialization
+
+    m = pki.material
+    served = cx509.load_der_x509_crl(urllib3.request("GET", m.crl_url(issuer)).data)
+    cert = cx509.load_pem_x509_certificate(m.cert_path(issuer).read_bytes())
+    key = serialization.load_pem_private_key(m.key_path(issuer).read_bytes(), password=None)
+    builder = (cx509.CertificateRevocationListBuilder().issuer_name(cert.subject)
+               .last_update(served.last_update_utc).next_update(served.next_update_utc)
+               .add_extension(cx509.AuthorityKeyIdentifier.from_issuer_public_key(cert.public_key()), critical=False)
+               .add_extension(served.extensions.get_extension_for_class(cx509.CRLNumber).value, critical=False))
+    for revoked in served:
+        builder = builder.add_revoked_certificate(revoked)
+    return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+
+def pdfsig(nss: Path, pdf: Path) -> str:
+    """pdfsig with tests/support/pdfsig.py's shim for Debian's poppler 22.12 (it misreads a
+    stale NSS error after a successful chain validation as "Unknown issue")."""
+    return support_pdfsig.pdfsig(nss, pdf, fix=support_pdfsig.shim(nss.parent / "pdfsig-fix"))
+
+
+def openssl_verify(tmp: Path, pdf: bytes, pki) -> subprocess.CompletedProcess:
+    parts = pades.signed_parts(pdf)
+    (tmp / "sig.der").write_bytes(parts.cms)
+    (tmp / "signed.bin").write_bytes(parts.signed_bytes)
+    return subprocess.run(
+        ["openssl", "cms", "-verify", "-inform", "DER", "-in", str(tmp / "sig.der"), "-content",
+         str(tmp / "signed.bin"), "-binary", "-CAfile", str(pki.material.roots_path), "-certfile",
+         str(pki.material.intermediates_path), "-purpose", "any", "-out", "/dev/null"],
+        capture_output=True, text=True)
+
+
+def flipped(pdf: bytes) -> bytes:
+    """The PDF with one byte changed inside the signed part (in a stream, so it still parses)."""
+    parts = pades.signed_parts(pdf)
+    at = pdf.index(b"stream", parts.byte_range[1] // 2) + 40
+    assert at < parts.byte_range[1]
+    return pdf[:at] + bytes([pdf[at] ^ 0x01]) + pdf[at + 1:]
+
+
+def test_an_issued_letter_verifies_everywhere_and_a_flipped_byte_nowhere(api, db, pki, tmp_path):
+    officer = auth(sign_in(api, OFFICER))
+    fid, draft = approved_draft(api, officer, record_category="A")
+    issued = issue(api, officer, fid, draft)
+    assert issued.status_code == 201, issued.text
+    letter = issued.json()
+    assert letter["level"] == "B-LTA" and letter["version"] == 2 and letter["record_version"]
+    assert letter["letter_number"].startswith("D-") and letter["letter_number"].endswith(f"/{OFFICE}")
+    pdf = letter_pdf(api, officer, fid, letter)
+    (tmp_path / "letter.pdf").write_bytes(pdf)
+    # what notify dispatches from: the event carries the addressees and the locked PDF's name and hash
+    with db.transaction() as session:
+        event = session.execute(select(signing_outbox.c.envelope).where(
+            signing_outbox.c.type == "eoffice.letter.issued.v1",
+            signing_outbox.c.envelope["subject"].astext == fid)).scalar_one()["data"]
+    assert event["letter_number"] == letter["letter_number"] and event["sha256"] == letter["sha256"]
+    assert event["addressees"][0]["email"] == "rp@example.in" and event["object_name"] == letter["object_name"]
+    assert event["record_version"] == letter["record_version"] and event["office_code"] == OFFICE
+
+    # poppler's pdfsig, with its own NSS database holding the root and the CRLs
+    nss = nss_with_crls(tmp_path / "nss", pki)
+    report = pdfsig(nss, tmp_path / "letter.pdf")
+    first = report.split("Signature #2")[0]
+    # the signature over the byte ranges, and the chain to the root with the CRLs
+    assert "Signature Validation: Signature is Valid." in first and "DISPATCH SECTION" in first, report
+    assert "Certificate Validation: Certificate is Trusted." in first, report
+    # openssl on the CMS and the bytes it covers
+    checked = openssl_verify(tmp_path, pdf, pki)
+    assert checked.returncode == 0 and "Verification successful" in checked.stderr, checked.stderr
+    # our API: the stored letter, and the PDF as an addressee would upload it
+    ours = api.get(f"/api/v1/letters/{letter['id']}/verify", headers=officer).json()
+    assert ours["valid"] and ours["intact"] and ours["trusted"] and not ours["revoked"], ours
+    assert ours["level"] == "B-LTA" and not ours["changed_since"] and ours["timestamped"]
+    assert ours["signer"]["holder"] == "DISPATCH SECTION COLLECTORATE LUCKNOW"
+    assert ours["chain"][-1] == "e-Office Test CCA India 2022" and len(ours["chain"]) == 4
+    uploaded = api.post("/api/v1/letters/verify", headers=officer,
+                        files={"document": ("letter.pdf", pdf, "application/pdf")}).json()
+    assert uploaded["valid"] and uploaded["issued_letter"]["letter_number"] == letter["letter_number"]
+
+    # one flipped byte: all three say no
+    bad = flipped(pdf)
+    (tmp_path / "bad.pdf").write_bytes(bad)
+    report = pdfsig(nss, tmp_path / "bad.pdf").split("Signature #2")[0]
+    assert "Signature Validation: Digest Mismatch." in report and "Signature is Valid" not in report, report
+    assert openssl_verify(tmp_path, bad, pki).returncode != 0
+    refused = api.post("/api/v1/letters/verify", headers=officer,
+                       files={"document": ("bad.pdf", bad, "application/pdf")}).json()
+    assert not refused["valid"] and not refused["intact"] and refused["issued_letter"] is None
+
+    # archived: verifies with the TSA, OCSP and CRL server stopped, from what the PDF carries
+    pki.server.stop()
+    try:
+        offline = api.get(f"/api/v1/letters/{letter['id']}/verify", headers=officer,
+                          params={"online": "false"}).json()
+        assert offline["valid"] and offline["trusted"] and not offline["revoked"], offline
+        assert offline["level"] == "B-LTA" and offline["signed_at"] == ours["signed_at"]
+        tampered_offline = api.post("/api/v1/letters/verify", headers=officer, params={"online": "false"},
+                                    files={"document": ("bad.pdf", bad, "application/pdf")}).json()
+        assert not tampered_offline["valid"]
+    finally:
+        pki.server.start()
+
+
+@pytest.fixture(scope="module")
+def plain_letter(api, tmp_path_factory) -> tuple[dict, Path]:
+    """A letter of a category C file (B-T), as the file gives it back, saved to a file."""
+    officer = auth(sign_in(api, OFFICER))
+    fid, draft = approved_draft(api, officer)
+    letter = issue(api, officer, fid, draft).json()
+    path = tmp_path_factory.mktemp("letter") / "letter.pdf"
+    path.write_bytes(letter_pdf(api, officer, fid, letter))
+    return letter, path
+
+
+def test_the_letter_reads_right(plain_letter, tmp_path):
+    letter, path = plain_letter
+    assert letter["level"] == "B-T", letter  # category C
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    lines = [line.strip() for line in text.splitlines()]
+    assert ENGLISH in lines  # English extracts exactly
+    assert letter["letter_number"] in text and "Shri Ram Prasad" in text
+    # Hindi: each line carries its own text as /ActualText, so pdftotext gives it back as typed
+    assert HINDI in lines, text
+    assert "अधिष्ठान अनुभाग, सामान्य प्रशासन विभाग" in text
+
+    # PDF/A-3 level A (tagged) as the document says of itself, every font embedded
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    reader = PdfFileReader(path.open("rb"), strict=False)
+    xmp = reader.root["/Metadata"].data
+    # (pyHanko rewrites the XMP when it signs, keeping the identification as attributes)
+    assert re.search(rb'pdfaid:part(="|>)3', xmp) and re.search(rb'pdfaid:conformance(="|>)A', xmp), xmp
+    assert "/StructTreeRoot" in reader.root and reader.root["/MarkInfo"]["/Marked"]
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+    assert all(" yes " in line for line in fonts.splitlines()[2:]), fonts
+
+    # the first page as an image, kept for a person to look at
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["pdftoppm", "-r", "110", "-png", "-f", "1", "-l", "1", "-singlefile", str(path),
+                    str(tmp_path / "page")], check=True)
+    shutil.copy(tmp_path / "page.png", LOG_DIR / "signing-letter-page1.png")
+    assert (LOG_DIR / "signing-letter-page1.png").stat().st_size > 10_000
+
+
+VERAPDF = Path(os.environ.get("EOFFICE_HOME", "/var/lib/eoffice")) / "bin" / "verapdf"
+
+
+@pytest.mark.skipif(not VERAPDF.exists(), reason="veraPDF is not installed (deploy/lib/verapdf.sh: install_verapdf)")
+def test_the_signed_letter_passes_verapdf(plain_letter):
+    _, path = plain_letter
+    checked = subprocess.run([str(VERAPDF), "--flavour", "3a", "--format", "text", str(path)], capture_output=True,
+                             text=True, timeout=180)
+    assert checked.stdout.startswith("PASS ") and checked.stdout.split()[-1] == "3a", checked.stdout + checked.stderr
+
+
+def count(db, table, **where) -> int:
+    with db.transaction() as session:
+        query = select(func.count()).select_from(table)
+        for column, value in where.items():
+            query = query.where(table.c[column] == value)
+        return session.execute(query).scalar_one()
+
+
+def last_serial(db) -> int:
+    with db.transaction() as session:
+        return session.execute(select(func.coalesce(func.max(dispatch_counters.c.last_serial), 0))
+                               .where(dispatch_counters.c.office_code == OFFICE)).scalar_one()
+
+
+def test_what_is_refused_changes_nothing_and_numbers_have_no_gap(api, db):
+    officer = auth(sign_in(api, OFFICER))
+    fid, draft = approved_draft(api, officer, approve=False)
+    before = last_serial(db)
+
+    not_approved = issue(api, officer, fid, draft)
+    assert not_approved.status_code == 409 and "not approved" in not_approved.json()["detail"], not_approved.text
+    assert post(api, officer, f"/files/{fid}/drafts/{draft['id']}/approve", version=2).status_code == 200
+    stale = issue(api, officer, fid, draft, version=1)
+    assert stale.status_code == 409 and "not the approved one" in stale.json()["detail"], stale.text
+    stranger = issue(api, auth(sign_in(api, OTHER)), fid, draft)
+    assert stranger.status_code in (403, 404), stranger.text
+    assert last_serial(db) == before and count(db, letters, file_id=fid) == 0
+
+    first = issue(api, officer, fid, draft)
+    assert first.status_code == 201, first.text
+    again = issue(api, officer, fid, draft)  # a new request (new key) for the same version
+    assert again.status_code == 409 and first.json()["letter_number"] in again.json()["detail"], again.text
+    assert count(db, letters, file_id=fid) == 1 and last_serial(db) == before + 1
+
+    # the next letter of the office takes the next number: no gap for the refusals
+    fid2, draft2 = approved_draft(api, officer)
+    second = issue(api, officer, fid2, draft2).json()
+    assert second["letter_number"] == f"D-{before + 2}/{first.json()['letter_number'].split('/')[1]}/{OFFICE}"
+    assert first.json()["letter_number"] == f"D-{before + 1}/{second['letter_number'].split('/')[1]}/{OFFICE}"
+
+
+@pytest.mark.parametrize(("label", "reason"), [("officer-revoked", "revoked"), ("officer-expired", "expired"),
+                                                ("officer-wrong-usage", "wrong-usage")])
+def test_a_certificate_that_fails_validation_signs_nothing(api, db, migrated, pki, label, reason):
+    """The issue flow itself (services/signing/issuing.py) with a signer holding a refused
+    certificate: CertificateRefused, no number taken, no letter, nothing raised."""
+    officer = auth(sign_in(api, OFFICER))
+    fid, draft = approved_draft(api, officer)
+    file = api.get(f"/api/v1/files/{fid}", headers=officer).json()
+    asked = {"file_id": fid, "file_number": file["file_number"], "office_code": OFFICE, "record_category": "C",
+             "draft_id": draft["id"], "version": 2, "title": draft["title"], "body": ENGLISH}
+    m = pki.material
+    trust = Trust(roots=[_cert(m.cert_path("root"))], intermediates=[_cert(m.cert_path("ca")),
+                                                                      _cert(m.cert_path("subca"))])
+    signer = signers.SimpleSigner.load(str(m.key_path(label)), str(m.cert_path(label)))
+    before, events = last_serial(db), []
+    with pytest.raises(CertificateRefused) as refused:
+        with db.changes(lambda session, payload, subject: events.append(payload)) as changes:
+            issuing.issue(changes, draft=asked, request=IssueLetter(version=2), office={"name_en": "x"},
+                          signatory=issuing.Signatory(user_id="u", post_id=OFFICER, name="n", designation="d",
+                                                      key_path="office_token", signer=signer),
+                          trust=trust, tsa_url=m.tsa_url, store=DocumentStore(migrated))
+    assert refused.value.fields["reason"] == reason
+    assert last_serial(db) == before and count(db, letters, file_id=fid) == 0 and events == []
+
+
+def _cert(path: Path):
+    from asn1crypto import x509
+    data = path.read_bytes()
+    return x509.Certificate.load(pem.unarmor(data)[2] if pem.detect(data) else data)
+

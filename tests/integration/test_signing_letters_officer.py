@@ -1,0 +1,233 @@
+"""Letters signed with the officer's own key, against the real services, PostgreSQL, MinIO, the
+test PKI on loopback and SoftHSM2 tokens: the officer's USB token through the signer program in
+a process of its own (two phases: the server renders, reserves the dispatch number and prepares
+the PDF signature; the program signs on the token; the server embeds, timestamps, adds the B-LTA
+data and issues), and Aadhaar eSign through the stand-in ESP. A reserved number whose request is
+cancelled or expires is in the dispatch register as cancelled, with the reason: no silent gap."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import subprocess
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import delete, insert, update
+
+from eoffice.db import UnitOfWork, make_engine
+from services.signing.esign import StandinEsp
+from services.signing.models import certificates, letter_requests
+from services.signing.trust import certificate, describe
+from tests.integration.test_signing_letters import (
+    HEAD,
+    OFFICE,
+    OFFICER,
+    approved_draft,
+    letter_pdf,
+    nss_with_crls,
+    openssl_verify,
+    pdfsig,
+)
+from tests.integration.test_signing_notes import signer
+from tests.support.demo import _admin_over, auth, demo_gateway, sign_in
+from tests.support.pki import OFFICER_PIN
+from tests.support.system import gunicorn_gateway, service_process, wait_until
+
+pytestmark = pytest.mark.live
+
+
+@pytest.fixture(scope="module")
+def system(migrated, pki, softhsm):
+    """(in-process gateway client, URL of a real gateway for the signer program)."""
+    signing = service_process("signing", env={**pki.signing_env(), **softhsm.service_env()}).start()
+    try:
+        with demo_gateway(migrated, ("directory", "files")) as client, gunicorn_gateway() as url:
+            made = client.post(f"/api/v1/offices/{OFFICE}/subject-heads", headers=auth(sign_in(client, _admin_over(
+                OFFICE))), json={"code": HEAD, "title": "Letters issued"})
+            assert made.status_code in (201, 409), made.text
+            wait_until(lambda: client.app.state.rpc.call("signing", "ping"), 60, "signing answering")
+            yield client, url
+    finally:
+        signing.stop()
+
+
+@pytest.fixture(scope="module")
+def db(migrated):
+    uow = UnitOfWork(make_engine(migrated.database_url, pool_size=1))
+    yield uow
+    uow.engine.dispose()
+
+
+def key() -> dict:
+    return {"Idempotency-Key": uuid.uuid4().hex}
+
+
+def prepare(api, headers, fid: str, draft: dict, version: int = 2, **body):
+    return api.post(f"/api/v1/files/{fid}/drafts/{draft['id']}/signature-requests", headers={**headers, **key()},
+                    json={"version": version, "addressees": [{"name": "Shri Ram Prasad", "address": "Lucknow"}],
+                          **body})
+
+
+def register_of(api, headers) -> list[dict]:
+    got = api.get(f"/api/v1/offices/{OFFICE}/dispatch-register", headers=headers,
+                  params={"year": datetime.now(UTC).year})
+    assert got.status_code == 200, got.text
+    return got.json()
+
+
+def sha(pki, label: str) -> str:
+    return hashlib.sha256(pki.cert_der(label)).hexdigest()
+
+
+def test_a_letter_signed_on_the_officers_token(system, db, pki, softhsm, tmp_path):
+    api, url = system
+    tokens = sign_in(api, OFFICER)
+    officer = auth(tokens)
+    mine = api.post("/api/v1/signing/certificates", headers={**officer, **key()},
+                    json={"certificate": pki.cert_pem("officer").decode()})
+    assert mine.status_code == 201, mine.text
+    user_id = mine.json()["user_id"]
+    fid, draft = approved_draft(api, officer, record_category="A")
+    serials_before = len(register_of(api, officer))
+
+    # Refused at prepare, nothing reserved: an unregistered certificate, a stale version, and
+    # certificates registered once but revoked, expired or not for signing now.
+    unregistered = prepare(api, officer, fid, draft, certificate_sha256=sha(pki, "officer2"))
+    assert unregistered.status_code == 422 and unregistered.json()["reason"] == "unregistered", unregistered.text
+    stale = prepare(api, officer, fid, draft, version=1, certificate_sha256=sha(pki, "officer"))
+    assert stale.status_code == 409, stale.text
+    for label, reason in (("officer-revoked", "revoked"), ("officer-expired", "expired"),
+                          ("officer-wrong-usage", "wrong-usage")):
+        cert = certificate(pki.cert_der(label))
+        info = describe(cert)
+        with db.transaction() as session:  # as if it had passed when it was registered
+            session.execute(insert(certificates).values(
+                sha256=info["sha256"], user_id=user_id, der=cert.dump(), holder=info["holder"],
+                issuer=info["issuer"], not_after=datetime.fromisoformat(info["not_after"])))
+        try:
+            refused = prepare(api, officer, fid, draft, certificate_sha256=info["sha256"])
+        finally:  # the officer's registrations as they were (other modules count them)
+            with db.transaction() as session:
+                session.execute(delete(certificates).where(certificates.c.sha256 == info["sha256"]))
+        assert refused.status_code == 422 and refused.json()["reason"] == reason, (label, refused.text)
+    assert len(register_of(api, officer)) == serials_before
+
+    prepared = prepare(api, officer, fid, draft, certificate_sha256=sha(pki, "officer"))
+    assert prepared.status_code == 201, prepared.text
+    request = prepared.json()
+    assert request["kind"] == "letter" and request["letter_number"].startswith("D-") and request["to_be_signed"]
+    reserved = [e for e in register_of(api, officer) if e["letter_number"] == request["letter_number"]]
+    assert reserved and reserved[0]["state"] == "reserved", reserved
+    second = prepare(api, officer, fid, draft, certificate_sha256=sha(pki, "officer"))
+    assert second.status_code == 409 and request["id"] in second.json()["detail"], second.text
+
+    # The signer program: wrong PIN, absent token, a key not the certificate's: clear errors,
+    # nothing issued; and the server checks a value itself.
+    wrong_pin = signer(url, tokens, request["id"], pin="9999", env=softhsm.env())
+    assert wrong_pin.returncode == 4 and "PIN" in wrong_pin.stderr, wrong_pin.stderr
+    assert f"Signing letter {request['letter_number']}" in wrong_pin.stderr, wrong_pin.stderr
+    absent = signer(url, tokens, request["id"], pin=OFFICER_PIN, token="no-such-token", env=softhsm.env())
+    assert absent.returncode == 3, absent.stderr
+    softhsm.add_token("mismatched-letter", "1111",
+                      [("officer", pki.key_path("officer2"), pki.material.cert_path("officer"))])
+    mismatched = signer(url, tokens, request["id"], pin="1111", token="mismatched-letter", env=softhsm.env())
+    assert mismatched.returncode == 5 and "does not match" in mismatched.stderr, mismatched.stderr
+    forged = api.post(f"/api/v1/signing/requests/{request['id']}/signature", headers={**officer, **key()},
+                      json={"signature": base64.b64encode(bytes(256)).decode()})
+    assert forged.status_code == 422 and forged.json()["reason"] == "mismatched-key", forged.text
+    assert api.get(f"/api/v1/files/{fid}/letters", headers=officer).json() == []
+
+    signed = signer(url, tokens, request["id"], pin=OFFICER_PIN, env=softhsm.env())
+    assert signed.returncode == 0, signed.stderr
+    letters = api.get(f"/api/v1/files/{fid}/letters", headers=officer).json()
+    assert len(letters) == 1, letters
+    letter = letters[0]
+    assert letter["letter_number"] == request["letter_number"] and letter["key_path"] == "officer_token"
+    assert letter["level"] == "B-LTA" and letter["certificate_sha256"] == sha(pki, "officer")
+    pdf = letter_pdf(api, officer, fid, letter)
+
+    # The officer's own name and designation are printed; the PDF verifies (ours, openssl, offline).
+    (tmp_path / "letter.pdf").write_bytes(pdf)
+    text = subprocess.run(["pdftotext", str(tmp_path / "letter.pdf"), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    english_name = letter["signer_name"].rsplit("(", 1)[-1].rstrip(")")
+    assert english_name in text and letter["letter_number"] in text, text
+    ours = api.get(f"/api/v1/letters/{letter['id']}/verify", headers=officer).json()
+    assert ours["valid"] and ours["level"] == "B-LTA" and ours["signer"]["holder"] == "ANIL KUMAR VERMA", ours
+    checked = openssl_verify(tmp_path, pdf, pki)
+    assert checked.returncode == 0, checked.stderr
+    report = pdfsig(nss_with_crls(tmp_path / "nss", pki), tmp_path / "letter.pdf").split("Signature #2")[0]
+    assert "Signature is Valid." in report and "Certificate is Trusted." in report, report
+    assert "ANIL KUMAR VERMA" in report, report
+    pki.server.stop()
+    try:
+        offline = api.get(f"/api/v1/letters/{letter['id']}/verify", headers=officer,
+                          params={"online": "false"}).json()
+    finally:
+        pki.server.start()
+    assert offline["valid"] and offline["level"] == "B-LTA", offline
+
+    # Handing the value in again is the same letter; a new signature of the version is refused.
+    again = signer(url, tokens, request["id"], pin=OFFICER_PIN, env=softhsm.env())
+    assert again.returncode == 0 and letter["id"] in again.stdout, again.stderr
+    twice = prepare(api, officer, fid, draft, certificate_sha256=sha(pki, "officer"))
+    assert twice.status_code == 409 and letter["letter_number"] in twice.json()["detail"], twice.text
+    entry = [e for e in register_of(api, officer) if e["letter_number"] == letter["letter_number"]]
+    assert entry[0]["state"] == "issued", entry
+
+
+def test_numbers_of_cancelled_and_expired_requests_are_recorded_not_lost(system, db, pki, softhsm):
+    api, url = system
+    tokens = sign_in(api, OFFICER)
+    officer = auth(tokens)
+    api.post("/api/v1/signing/certificates", headers={**officer, **key()},
+             json={"certificate": pki.cert_pem("officer").decode()})
+    fid, draft = approved_draft(api, officer)
+    cancelled = prepare(api, officer, fid, draft, certificate_sha256=sha(pki, "officer")).json()
+    done = api.post(f"/api/v1/signing/requests/{cancelled['id']}/cancel", headers={**officer, **key()},
+                    json={"reason": "wrong addressee"})
+    assert done.status_code == 200 and done.json()["state"] == "cancelled", done.text
+
+    expiring = prepare(api, officer, fid, draft, certificate_sha256=sha(pki, "officer")).json()
+    with db.transaction() as session:  # the officer never signed it: its time runs out
+        session.execute(update(letter_requests).where(letter_requests.c.id == expiring["id"])
+                        .values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    late = signer(url, tokens, expiring["id"], pin=OFFICER_PIN, env=softhsm.env())
+    assert late.returncode == 6 and "expired" in late.stderr, late.stderr
+
+    issued = prepare(api, officer, fid, draft, certificate_sha256=sha(pki, "officer")).json()
+    assert signer(url, tokens, issued["id"], pin=OFFICER_PIN, env=softhsm.env()).returncode == 0
+
+    register = register_of(api, officer)
+    by_number = {e["letter_number"]: e for e in register}
+    assert by_number[cancelled["letter_number"]]["state"] == "cancelled"
+    assert "wrong addressee" in by_number[cancelled["letter_number"]]["reason"]
+    assert by_number[expiring["letter_number"]]["state"] == "cancelled"
+    assert "expired" in by_number[expiring["letter_number"]]["reason"]
+    assert by_number[issued["letter_number"]]["state"] == "issued"
+    serials = [e["serial"] for e in register]
+    assert serials == list(range(1, len(serials) + 1)), register  # every number accounted for
+
+
+def test_a_letter_signed_with_aadhaar_esign_through_the_stand_in_esp(system, pki):
+    api, _ = system
+    officer = auth(sign_in(api, OFFICER))
+    fid, draft = approved_draft(api, officer)
+    prepared = prepare(api, officer, fid, draft, key="esign")
+    assert prepared.status_code == 201, prepared.text
+    request = prepared.json()
+    assert "<Esign" in request["esign_request"] and request["document_digest"] in request["esign_request"]
+    esp = StandinEsp(key_path=str(pki.key_path("esign-officer")), cert_path=str(pki.material.cert_path(
+        "esign-officer")), chain=[])
+    refused = api.post(f"/api/v1/signing/requests/{request['id']}/esign-response", headers={**officer, **key()},
+                       json={"response": esp.refuse(request["esign_request"])})
+    assert refused.status_code == 422 and "ESP-944" in refused.json()["detail"], refused.text
+    answered = api.post(f"/api/v1/signing/requests/{request['id']}/esign-response", headers={**officer, **key()},
+                        json={"response": esp.answer(request["esign_request"])})
+    assert answered.status_code == 201, answered.text
+    letter = answered.json()
+    assert letter["key_path"] == "esign" and letter["letter_number"] == request["letter_number"]
+    assert letter["certificate_sha256"] == sha(pki, "esign-officer")
+    ours = api.get(f"/api/v1/letters/{letter['id']}/verify", headers=officer).json()
+    assert ours["valid"] and ours["timestamped"] and ours["level"] == "B-T", ours

@@ -1,0 +1,294 @@
+"""Signing green notes with an officer's DSC, through the gateway, against the real files,
+signing and directory services, the test PKI's OCSP, CRL and TSA on loopback and SoftHSM2
+tokens: registering certificates (and refusing bad ones), the two-phase signature with the
+signer program in a process of its own, and verifying with our API and `openssl cms`."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+from tests.support.demo import auth, demo_gateway, file_held_by, sign_in
+from tests.support.pki import OFFICER_PIN, OFFICER_TOKEN
+from tests.support.system import REPO, gunicorn_gateway, service_process
+
+pytestmark = pytest.mark.live
+OFFICER, OTHER = "SO(EST)-GAD", "US(EST)-GAD"
+
+
+@pytest.fixture(scope="module")
+def system(migrated, pki, softhsm):
+    """(in-process gateway client, URL of a real gateway for the signer program)."""
+    signing = service_process("signing", env={**pki.signing_env(), **softhsm.service_env()}).start()
+    try:
+        with demo_gateway(migrated, ("directory", "files")) as client, gunicorn_gateway() as url:
+            yield client, url
+    finally:
+        signing.stop()
+
+
+@pytest.fixture(scope="module")
+def api(system):
+    return system[0]
+
+
+def key() -> dict:
+    return {"Idempotency-Key": uuid.uuid4().hex}
+
+
+def register(api, headers, pem_or_b64: str):
+    return api.post("/api/v1/signing/certificates", headers={**headers, **key()}, json={"certificate": pem_or_b64})
+
+
+def signer(url: str, tokens: dict, request_id: str, *, pin: str, token: str = OFFICER_TOKEN, env: dict) \
+        -> subprocess.CompletedProcess:
+    """The signer program, as the officer runs it, in a process of its own."""
+    return subprocess.run(
+        [sys.executable, "-m", "eoffice.signer", "--api", url, "--token-label", token, "--pin-stdin", request_id],
+        input=pin + "\n", capture_output=True, text=True, timeout=120, cwd=REPO,
+        env={**os.environ, **env, "PYTHONPATH": str(REPO), "EOFFICE_ACCESS_TOKEN": tokens["access_token"]})
+
+
+def test_certificates_are_validated_before_they_are_registered(api, pki):
+    officer = auth(sign_in(api, OFFICER))
+    made = register(api, officer, pki.cert_pem("officer").decode())
+    assert made.status_code == 201, made.text
+    shown = made.json()
+    assert shown["holder"] == "ANIL KUMAR VERMA"
+    assert shown["pseudonym"] == "7a1c0f5e2b9d4e6f8a3b1c2d3e4f5061"
+    assert shown["serial_number_attribute"].startswith("3e7c2a9f")
+    assert shown["sha256"] == hashlib.sha256(pki.cert_der("officer")).hexdigest()
+    # The same upload again (as DER this time) is the same registration, nothing new.
+    again = register(api, officer, base64.b64encode(pki.cert_der("officer")).decode())
+    assert again.status_code == 201 and again.json()["sha256"] == shown["sha256"]
+    mine = api.get("/api/v1/signing/certificates", headers=officer).json()
+    assert [c["sha256"] for c in mine] == [shown["sha256"]]
+
+    for label, reason, words in (("officer-revoked", "revoked", "revoked"), ("officer-expired", "expired", "expired"),
+                                 ("officer-wrong-usage", "wrong-usage", "not for signing"),
+                                 ("root", "wrong-usage", "not for signing")):
+        refused = register(api, officer, pki.cert_pem(label).decode())
+        assert refused.status_code == 422, (label, refused.text)
+        assert refused.json()["reason"] == reason and words in refused.json()["detail"], refused.json()
+    assert len(api.get("/api/v1/signing/certificates", headers=officer).json()) == 1
+
+    # Somebody else's certificate stays theirs.
+    other = auth(sign_in(api, OTHER))
+    assert register(api, other, pki.cert_pem("officer2").decode()).status_code == 201
+    assert register(api, officer, pki.cert_pem("officer2").decode()).status_code == 409
+
+
+@pytest.fixture(scope="module")
+def file_id(api):
+    return file_held_by(api, auth(sign_in(api, OFFICER)), OFFICER)
+
+
+def test_a_note_signed_on_the_officers_token_verifies_everywhere_and_nothing_else_signs(system, pki, softhsm,
+                                                                                       tmp_path, file_id):
+    api, url = system
+    tokens = sign_in(api, OFFICER)
+    officer = auth(tokens)
+    register(api, officer, pki.cert_pem("officer").decode())
+    officer_cert = hashlib.sha256(pki.cert_der("officer")).hexdigest()
+    note = api.post(f"/api/v1/files/{file_id}/notes", headers={**officer, **key()},
+                    json={"body": "अनुमोदित। Approved as proposed at p.1.", "green": True})
+    assert note.status_code == 201, note.text
+    seq = note.json()["seq"]
+
+    def prepare(headers, cert=officer_cert):
+        return api.post(f"/api/v1/files/{file_id}/notes/{seq}/signature-requests", headers={**headers, **key()},
+                        json={"certificate_sha256": cert})
+
+    def unsigned():
+        assert api.get(f"/api/v1/files/{file_id}/notes/{seq}/signature", headers=officer).status_code == 404
+        checked = api.get(f"/api/v1/files/{file_id}/verify", headers=officer).json()
+        assert checked["intact"] and checked["signatures"] == [], checked
+
+    # Refused, nothing changed: a certificate not registered to the signer, a signer who does
+    # not hold the file.
+    other = auth(sign_in(api, OTHER))
+    register(api, other, pki.cert_pem("officer2").decode())
+    wrong = prepare(officer, hashlib.sha256(pki.cert_der("officer2")).hexdigest())
+    assert wrong.status_code == 422 and wrong.json()["reason"] == "unregistered", wrong.text
+    not_holder = prepare(other, hashlib.sha256(pki.cert_der("officer2")).hexdigest())
+    assert not_holder.status_code in (403, 404), not_holder.text
+    unsigned()
+
+    prepared = prepare(officer)
+    assert prepared.status_code == 201, prepared.text
+    request_id = prepared.json()["id"]
+
+    # The signer program: a wrong PIN, an absent token, a token whose key is not the
+    # certificate's: each a clear error, nothing signed.
+    wrong_pin = signer(url, tokens, request_id, pin="9999", env=softhsm.env())
+    assert wrong_pin.returncode == 4 and "PIN" in wrong_pin.stderr, wrong_pin.stderr
+    absent = signer(url, tokens, request_id, pin=OFFICER_PIN, token="no-such-token", env=softhsm.env())
+    assert absent.returncode == 3 and "not connected" in absent.stderr, absent.stderr
+    softhsm.add_token("mismatched", "1111", [("officer", pki.key_path("officer2"), pki.material.cert_path("officer"))])
+    mismatched = signer(url, tokens, request_id, pin="1111", token="mismatched", env=softhsm.env())
+    assert mismatched.returncode == 5 and "does not match" in mismatched.stderr, mismatched.stderr
+    # ... and the server checks the value itself.
+    forged = api.post(f"/api/v1/signing/requests/{request_id}/signature", headers={**officer, **key()},
+                      json={"signature": base64.b64encode(os.urandom(256)).decode()})
+    assert forged.status_code == 422 and forged.json()["reason"] == "mismatched-key", forged.text
+    unsigned()
+
+    # The certificate is validated again at signing: with OCSP and CRL unreachable it is refused.
+    pki.server.stop()
+    try:
+        offline = signer(url, tokens, request_id, pin=OFFICER_PIN, env=softhsm.env())
+    finally:
+        pki.server.start()
+    assert offline.returncode == 6 and "revocation status" in offline.stderr, offline.stderr
+    unsigned()
+
+    signed = signer(url, tokens, request_id, pin=OFFICER_PIN, env=softhsm.env())
+    assert signed.returncode == 0, signed.stderr
+
+    shown = api.get(f"/api/v1/files/{file_id}/notes/{seq}/signature", headers=officer)
+    assert shown.status_code == 200, shown.text
+    body = shown.json()
+    report = body["verification"]
+    assert report["valid"] and report["trusted"] and report["intact"] and not report["revoked"], report
+    assert report["signer"]["holder"] == "ANIL KUMAR VERMA" and report["signer"]["sha256"] == officer_cert
+    assert report["timestamped_at"] and report["timestamp_valid"]
+    assert "e-Office Test CCA India 2022" in report["chain"][-1]
+    content, cms = base64.b64decode(body["content"]), base64.b64decode(body["cms"])
+    assert hashlib.sha256(content).hexdigest() == body["content_sha256"]
+    assert "अनुमोदित".encode() in content  # the note's canonical bytes, exactly
+
+    checked = api.get(f"/api/v1/files/{file_id}/verify", headers=officer).json()
+    assert checked["intact"], checked
+    assert [(s["seq"], s["signature_sha256"]) for s in checked["signatures"]] == [
+        (seq, hashlib.sha256(cms).hexdigest())]
+    # A second signature of the same note is refused.
+    assert prepare(officer).status_code == 409
+
+    # openssl, knowing nothing of e-Office, verifies it against the canonical bytes; one flipped
+    # byte fails it, and our verify API.
+    (tmp_path / "note.json").write_bytes(content)
+    (tmp_path / "note.p7s").write_bytes(cms)
+    flipped = bytearray(content)
+    flipped[10] ^= 0x01
+    (tmp_path / "flipped.json").write_bytes(bytes(flipped))
+
+    def openssl(data: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", str(tmp_path / "note.p7s"),
+             "-content", str(tmp_path / data), "-CAfile", str(pki.material.roots_path),
+             "-certfile", str(pki.material.intermediates_path), "-purpose", "any", "-out", os.devnull],
+            capture_output=True, text=True)
+    assert openssl("note.json").returncode == 0, openssl("note.json").stderr
+    assert openssl("flipped.json").returncode != 0
+
+    def ours(data: bytes) -> dict:
+        answer = api.post("/api/v1/signing/verify", headers=officer,
+                          json={"content": base64.b64encode(data).decode(),
+                                "signature": base64.b64encode(cms).decode()})
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+    assert ours(content)["valid"]
+    bad = ours(bytes(flipped))
+    assert not bad["valid"] and not bad["intact"], bad
+
+
+
+def test_a_note_signed_with_aadhaar_esign_through_the_stand_in_esp(api, pki, file_id):
+    from services.signing.esign import StandinEsp
+    from services.signing.trust import load_certificates
+
+    officer = auth(sign_in(api, OFFICER))
+    note = api.post(f"/api/v1/files/{file_id}/notes", headers={**officer, **key()},
+                    json={"body": "Signed with eSign.", "green": True})
+    assert note.status_code == 201, note.text
+    seq = note.json()["seq"]
+    prepared = api.post(f"/api/v1/files/{file_id}/notes/{seq}/signature-requests", headers={**officer, **key()},
+                        json={"key": "esign"})
+    assert prepared.status_code == 201, prepared.text
+    request = prepared.json()
+    assert request["esign_request"].startswith("<Esign ") and request["to_be_signed"] is None
+    esp = StandinEsp(key_path=str(pki.key_path("esign-officer")),
+                     cert_path=str(pki.material.cert_path("esign-officer")),
+                     chain=load_certificates(pki.material.intermediates_path.read_bytes()))
+
+    # The person was not authenticated at the ESP: a clear refusal, nothing recorded.
+    refused = api.post(f"/api/v1/signing/requests/{request['id']}/esign-response", headers={**officer, **key()},
+                       json={"response": esp.refuse(request["esign_request"])})
+    assert refused.status_code == 422 and "ESP-944" in refused.json()["detail"], refused.text
+    assert api.get(f"/api/v1/files/{file_id}/notes/{seq}/signature", headers=officer).status_code == 404
+
+    done = api.post(f"/api/v1/signing/requests/{request['id']}/esign-response", headers={**officer, **key()},
+                    json={"response": esp.answer(request["esign_request"])})
+    assert done.status_code == 201, done.text
+    shown = api.get(f"/api/v1/files/{file_id}/notes/{seq}/signature", headers=officer).json()
+    report = shown["verification"]
+    assert report["valid"] and report["timestamp_valid"] and shown["key_path"] == "esign", report
+    assert report["signer"]["pseudonym"] == "c0ffee00c0ffee00c0ffee00c0ffee00"
+    assert api.get(f"/api/v1/files/{file_id}/verify", headers=officer).json()["intact"]
+
+
+OFFICE_SIGNS = """
+import asyncio, sys
+from eoffice.settings import Settings
+from eoffice.tokens import TokenError
+from services.signing import keys
+from services.signing.trust import Trust
+settings = Settings()
+trust = Trust.from_settings(settings)
+try:
+    signer = keys.office_signer(settings, trust.intermediates)
+except TokenError as e:
+    print(e.reason, e, file=sys.stderr)
+    sys.exit(4)
+trust.validate(signer.signing_cert)
+signed = asyncio.run(signer.async_sign_general_data(open(sys.argv[1], "rb").read(), "sha256",
+                                                    timestamper=keys.timestamper(settings)))
+open(sys.argv[2], "wb").write(signed.dump())
+"""
+
+
+def test_the_office_token_signs_on_the_server(pki, softhsm, tmp_path):
+    (tmp_path / "dispatch.txt").write_bytes("प्रेषण रजिस्टर / dispatch register".encode())
+
+    def office(pin: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-c", OFFICE_SIGNS, str(tmp_path / "dispatch.txt"), str(tmp_path / "dispatch.p7s")],
+            capture_output=True, text=True, timeout=120, cwd=REPO,
+            env={**os.environ, "PYTHONPATH": str(REPO), **pki.signing_env(), **softhsm.service_env(),
+                 "EOFFICE_SIGNING_OFFICE_PIN": pin})
+    wrong = office("0000")
+    assert wrong.returncode == 4 and "wrong-pin" in wrong.stderr, wrong.stderr
+    done = office(softhsm.tokens["eoffice-office"])
+    assert done.returncode == 0, done.stderr
+    verified = subprocess.run(
+        ["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", str(tmp_path / "dispatch.p7s"),
+         "-content", str(tmp_path / "dispatch.txt"), "-CAfile", str(pki.material.roots_path),
+         "-certfile", str(pki.material.intermediates_path), "-purpose", "any", "-out", os.devnull],
+        capture_output=True, text=True)
+    assert verified.returncode == 0, verified.stderr
+
+
+def test_verify_names_a_signature_made_with_a_revoked_certificate(api, pki):
+    # Made outside e-Office (which refuses to sign with it): the key of a certificate revoked
+    # since 2025-06-01, timestamped now.
+    import asyncio
+
+    from pyhanko.sign.signers.pdf_cms import SimpleSigner
+    from pyhanko.sign.timestamps import HTTPTimeStamper
+
+    content = "नोट / note".encode()
+    signer = SimpleSigner.load(str(pki.key_path("officer-revoked")), str(pki.material.cert_path("officer-revoked")))
+    cms = asyncio.run(signer.async_sign_general_data(content, "sha256", use_cades=True,
+                                                     timestamper=HTTPTimeStamper(pki.material.tsa_url))).dump()
+    answer = api.post("/api/v1/signing/verify", headers=auth(sign_in(api, OFFICER)),
+                      json={"content": base64.b64encode(content).decode(), "signature": base64.b64encode(cms).decode()})
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    assert report["intact"] and report["signature_valid"] and report["timestamp_valid"], report
+    assert report["revoked"] and report["revoked_at_signing_time"] and not report["valid"], report
+    assert report["revoked_since"].startswith("2025-06-01") and report["signer"]["holder"] == "RAKESH SINGH"

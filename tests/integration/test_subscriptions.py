@@ -1,0 +1,305 @@
+"""Portal subscriptions through the gateway, against the real notify, files, dak and directory
+services, PostgreSQL, RabbitMQ and a webhook receiver on loopback (test mode allows loopback):
+every event once by id, in order per file, signed; a receiver down for a while gets everything
+afterwards; a slow one delays nobody; unsafe URLs refused; redirects and huge answers contained;
+secrets rotated with an overlap; payloads redacted; an AMQP portal reads its queue and nothing else."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+
+import amqp
+import pytest
+
+from eoffice.db import UnitOfWork, make_engine
+from tests.support.demo import auth, demo_gateway, held_post, sign_in
+from tests.support.portals import HEAD, emitted, files_moved, key, per_file
+from tests.support.system import service_process, wait_until
+from tests.support.webhook_receiver import Receiver
+
+pytestmark = pytest.mark.live
+DEALER, SO = "RO1(EST)-GAD", "SO(EST)-GAD"
+# Short retries so that a receiver coming back is noticed within a second or two.
+NOTIFY_ENV = {
+    "EOFFICE_WEBHOOK_ALLOW_LOOPBACK": "true",
+    "EOFFICE_WEBHOOK_RETRY_BASE": "0.2",
+    "EOFFICE_WEBHOOK_RETRY_CAP": "1.5",
+    "EOFFICE_WEBHOOK_RETRY_FOR": "1200",
+    "EOFFICE_WEBHOOK_TIMEOUT": "12",
+    "EOFFICE_WEBHOOK_FAILING_AFTER": "1000",
+}
+
+
+@pytest.fixture(scope="module")
+def api(migrated):
+    notify = service_process("notify", env=NOTIFY_ENV).start()
+    try:
+        with demo_gateway(migrated, ("directory", "dak", "files")) as client:
+            client.admin = auth(sign_in(client, held_post("system_admin", None)))
+            # notify's event queues exist once it answers: events from now on reach it.
+            wait_until(
+                lambda: client.get("/api/v1/subscriptions", headers=client.admin).status_code == 200,
+                60,
+                "notify answering",
+            )
+            head = client.post(
+                "/api/v1/offices/GAD-EST/subject-heads",
+                headers=auth(sign_in(client, held_post("office_admin", "GAD"))),
+                json={"code": HEAD, "title": "Portal matters"},
+            )
+            assert head.status_code == 201, head.text
+            client.dealer = auth(sign_in(client, DEALER))
+            yield client
+    finally:
+        notify.stop()
+
+
+@pytest.fixture(scope="module")
+def receiver():
+    server = Receiver().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def db(migrated):
+    uow = UnitOfWork(make_engine(migrated.database_url, pool_size=1))
+    yield uow
+    uow.engine.dispose()
+
+
+def subscribe(api, **body) -> dict:
+    made = api.post(
+        "/api/v1/subscriptions",
+        headers={**api.admin, **key()},
+        json={"name": "Revenue portal", "delivery": "webhook", "event_types": ["eoffice.file.*"], **body},
+    )
+    assert made.status_code == 201, made.text
+    return made.json()
+
+
+def test_only_the_system_admin_registers_and_bad_subscriptions_are_refused_naming_the_field(api):
+    officer = auth(sign_in(api, DEALER))
+    body = {"name": "X", "delivery": "webhook", "url": "https://example.org/hook", "event_types": ["*"]}
+    assert api.post("/api/v1/subscriptions", headers={**officer, **key()}, json=body).status_code == 403
+    assert api.get("/api/v1/subscriptions", headers=officer).status_code == 403
+    cases = [
+        ({"url": "https://10.1.2.3/hook"}, "url"),  # private
+        ({"url": "https://169.254.169.254/latest/meta-data"}, "url"),  # link-local (cloud metadata)
+        ({"url": "https://192.168.0.7:8443/x"}, "url"),
+        ({"url": "https://[fd00::1]/x"}, "url"),
+        ({"url": "ftp://example.org/x"}, "url"),
+        ({"url": "https://user:pw@127.0.0.1/x"}, "url"),
+        ({"event_types": []}, "event_types"),
+        ({"event_types": ["file sent"]}, "event_types.0"),
+        ({"delivery": "carrier-pigeon"}, "delivery"),
+        ({"url": None}, "url"),  # a webhook without one
+        ({"offices": ["no spaces allowed"]}, "offices.0"),
+    ]
+    for change, field in cases:
+        answer = api.post("/api/v1/subscriptions", headers={**api.admin, **key()}, json={**body, **change})
+        assert answer.status_code == 422, (change, answer.text)
+        fields = [e["field"] for e in answer.json().get("errors", [])]
+        assert any(f.endswith(field) for f in fields), (change, answer.json())
+
+
+def test_every_event_once_in_order_signed_while_a_slow_subscriber_delays_nobody(api, receiver, db):
+    fast = subscribe(api, url=receiver.url("/fast"))
+    receiver.behaviour["/slow"] = "slow:10"
+    slow = subscribe(api, url=receiver.url("/slow"))
+    file_ids = files_moved(api, 6)
+    truth = emitted(db, file_ids)
+    assert len(truth) == 12
+    started = time.monotonic()
+    wait_until(lambda: len(receiver.events("/fast")) >= len(truth), 20, "the fast subscriber has every event")
+    took = time.monotonic() - started
+    got = receiver.verified("/fast", fast["secret"])  # each signature valid
+    assert Counter(e["id"] for e in got) == Counter(e["id"] for e in truth)  # each exactly once
+    assert per_file(got) == per_file(truth)  # in order per file
+    # Meanwhile the slow one (10 s an answer) has had at most one round of answers.
+    assert took < 8, took
+    assert len(receiver.events("/slow")) < len(truth)
+    log = api.get(f"/api/v1/subscriptions/{fast['id']}/deliveries", headers=api.admin).json()
+    assert log["deliveries"]["delivered"] == len(truth) and all(a["ok"] for a in log["attempts"])
+    api.delete(f"/api/v1/subscriptions/{slow['id']}", headers=api.admin)
+    api.delete(f"/api/v1/subscriptions/{fast['id']}", headers=api.admin)
+
+
+def check_outage(api, db, outage_seconds: float):
+    """A receiver down for `outage_seconds` while files move gets every event afterwards, once,
+    in order per file, validly signed; its log shows the failed attempts."""
+    down = Receiver()
+    down.start()
+    down.stop()  # its port now refuses connections
+    sub = subscribe(api, url=down.url("/hook"))
+    file_ids: list[str] = []
+    deadline = time.monotonic() + outage_seconds
+    while time.monotonic() < deadline:
+        file_ids += files_moved(api, 1)
+        time.sleep(min(5.0, max(0.0, deadline - time.monotonic())))
+    down.start()  # back, on the same port
+    try:
+        truth = emitted(db, file_ids)
+        wait_until(lambda: len(down.events("/hook")) >= len(truth), 30, "every event after the outage")
+        time.sleep(1)  # nothing more comes
+        got = down.verified("/hook", sub["secret"])
+        assert Counter(e["id"] for e in got) == Counter(e["id"] for e in truth)
+        assert per_file(got) == per_file(truth)
+        log = api.get(f"/api/v1/subscriptions/{sub['id']}/deliveries?limit=1000", headers=api.admin).json()
+        assert any(not a["ok"] and "refused" in (a["error"] or "").lower() for a in log["attempts"])
+        assert log["deliveries"] == {"pending": 0, "delivered": len(truth), "dead": 0}
+    finally:
+        down.stop()
+        api.delete(f"/api/v1/subscriptions/{sub['id']}", headers=api.admin)
+
+
+def test_a_receiver_down_for_a_while_gets_everything_afterwards(api, db):
+    check_outage(api, db, outage_seconds=8)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1200)
+def test_a_receiver_down_for_ten_minutes_gets_everything_afterwards(api, db):
+    check_outage(api, db, outage_seconds=600)
+
+
+def test_redirects_to_private_addresses_and_huge_answers_are_contained(api, receiver):
+    receiver.behaviour["/redirect"] = "redirect:http://169.254.169.254/latest/meta-data"
+    receiver.behaviour["/huge"] = "huge"
+    redirected = subscribe(api, url=receiver.url("/redirect"))
+    huge = subscribe(api, url=receiver.url("/huge"))
+    files_moved(api, 1)
+
+    def attempts(sub):
+        return api.get(f"/api/v1/subscriptions/{sub['id']}/deliveries", headers=api.admin).json()["attempts"]
+
+    wait_until(lambda: len(attempts(redirected)) >= 2, 20, "redirected deliveries attempted")
+    assert all(not a["ok"] and "169.254.169.254" in a["error"] for a in attempts(redirected))
+    assert "/redirect" not in receiver.received  # what is recorded is what got a 2xx; none did
+    wait_until(lambda: len([a for a in attempts(huge) if a["ok"]]) == 2, 20, "huge answers read and let go")
+    assert all(a["seconds"] < 5 for a in attempts(huge))
+    assert receiver.huge_bytes_sent < 64 * 1024 * 1024  # we hung up long before 1 GB
+    for sub in (redirected, huge):
+        api.delete(f"/api/v1/subscriptions/{sub['id']}", headers=api.admin)
+
+
+def test_a_rotated_secret_signs_beside_the_new_one_during_the_overlap(api, receiver):
+    sub = subscribe(api, url=receiver.url("/rotating"))
+    rotated = api.post(f"/api/v1/subscriptions/{sub['id']}/rotate-secret", headers=api.admin, json={"overlap_hours": 1})
+    assert rotated.status_code == 200, rotated.text
+    new_secret = rotated.json()["secret"]
+    assert new_secret != sub["secret"] and rotated.json()["previous_secret_valid_until"]
+    files_moved(api, 1)
+    wait_until(lambda: len(receiver.events("/rotating")) >= 2, 20, "events after rotation")
+    assert len(receiver.verified("/rotating", sub["secret"])) == len(receiver.verified("/rotating", new_secret))
+    assert all(len(r["headers"]["webhook-signature"].split()) == 2 for r in receiver.received["/rotating"])
+    api.delete(f"/api/v1/subscriptions/{sub['id']}", headers=api.admin)
+
+
+def test_payloads_carry_only_what_the_subscriber_may_see(api, receiver):
+    plain = subscribe(api, url=receiver.url("/plain"), event_types=["eoffice.file.sent.v1", "eoffice.receipt.*"])
+    granted = subscribe(api, url=receiver.url("/granted"), event_types=["eoffice.file.sent.v1"], note_text=True)
+    elsewhere = subscribe(api, url=receiver.url("/elsewhere"), event_types=["eoffice.file.*"], offices=["LKO-COLL"])
+    clerk = auth(sign_in(api, held_post("dak_clerk", "DIST-LKO")))
+    letter = {
+        "subject": "Land records",
+        "sender_name": "Ram Lal",
+        "mode": "post",
+        "received_date": time.strftime("%Y-%m-%d"),
+    }
+    normal = api.post("/api/v1/receipts", headers={**clerk, **key()}, json=letter)
+    secret = api.post("/api/v1/receipts", headers={**clerk, **key()}, json={**letter, "security_grading": "secret"})
+    assert normal.status_code == secret.status_code == 201, secret.text
+    [file_id] = files_moved(api, 1, remarks="The Collector's view is unfavourable")
+    wait_until(
+        lambda: (
+            receiver.events("/granted") and any(e["subject"] == normal.json()["id"] for e in receiver.events("/plain"))
+        ),
+        20,
+        "deliveries",
+    )
+    time.sleep(2)  # anything wrongly sent would have arrived by now
+    plain_got = receiver.events("/plain")
+    assert secret.json()["id"] not in {e["subject"] for e in plain_got}
+    [sent_plain] = [e for e in plain_got if e["subject"] == file_id]
+    assert sent_plain["data"]["remarks"] == ""
+    [sent_granted] = [e for e in receiver.events("/granted") if e["subject"] == file_id]
+    assert sent_granted["data"]["remarks"] == "The Collector's view is unfavourable"
+    assert "/elsewhere" not in receiver.received  # a GAD file is not LKO-COLL's
+    for sub in (plain, granted, elsewhere):
+        api.delete(f"/api/v1/subscriptions/{sub['id']}", headers=api.admin)
+
+
+def test_an_amqp_portal_reads_its_own_queue_and_nothing_else(api, migrated, db):
+    made = api.post(
+        "/api/v1/subscriptions",
+        headers={**api.admin, **key()},
+        json={"name": "Treasury portal", "delivery": "amqp", "event_types": ["eoffice.file.created.v1"]},
+    )
+    assert made.status_code == 201, made.text
+    sub = made.json()
+    access = sub["amqp"]
+    other = api.post(
+        "/api/v1/subscriptions",
+        headers={**api.admin, **key()},
+        json={"name": "Other portal", "delivery": "amqp", "event_types": ["*"]},
+    ).json()
+    file_ids = files_moved(api, 2)
+    truth = [e for e in emitted(db, file_ids) if e["type"] == "eoffice.file.created.v1"]
+
+    def connect():
+        conn = amqp.Connection(
+            f"{access['host']}:{access['port']}",
+            userid=access["user"],
+            password=sub["secret"],
+            virtual_host=access["vhost"],
+        )
+        conn.connect()
+        return conn
+
+    conn = connect()
+    try:
+        channel = conn.channel()
+        got: list[dict] = []
+
+        def take():
+            message = channel.basic_get(access["queue"], no_ack=False)
+            if message is not None:
+                got.append(json.loads(message.body))
+                channel.basic_ack(message.delivery_tag)
+            return len(got) >= len(truth)
+
+        wait_until(take, 20, "the portal's events in its queue")
+        assert [e["id"] for e in got] == [e["id"] for e in truth]
+        assert {e["type"] for e in got} == {"eoffice.file.created.v1"}
+        with pytest.raises(amqp.exceptions.AccessRefused):
+            channel.basic_get(other["amqp"]["queue"])
+    finally:
+        try:
+            conn.close()
+        except Exception:
+            pass
+    conn = connect()
+    try:
+        with pytest.raises(amqp.exceptions.AccessRefused):  # publishing with confirms: refused at once
+            conn.channel().basic_publish_confirm(
+                amqp.Message(b"{}"), exchange="files.events", routing_key="eoffice.file.sent.v1"
+            )
+    finally:
+        try:
+            conn.close()
+        except Exception:
+            pass
+    conn = connect()
+    try:
+        with pytest.raises(amqp.exceptions.AccessRefused):  # not even into its own queue, nor another's
+            conn.channel().basic_publish_confirm(amqp.Message(b"{}"), exchange="", routing_key=access["queue"])
+    finally:
+        try:
+            conn.close()
+        except Exception:
+            pass
+    for s in (sub, other):
+        assert api.delete(f"/api/v1/subscriptions/{s['id']}", headers=api.admin).status_code == 200

@@ -1,0 +1,131 @@
+"""The test PKI and SoftHSM2 tokens as pytest fixtures (the PKI itself: eoffice/tools/pki.py and
+pki.yml, the same one the demo serves).
+
+    (tests/conftest.py makes `pki` and `softhsm` available to every test)
+
+`pki` (session): a `TestPki` whose certificates carry the URLs of its loopback server (CRL,
+OCSP, TSA served by certomancer's animator in a subprocess on a free port); `pki.server.stop()`
+and `.start()` take it away and bring it back on the same port (offline verification).
+`softhsm` (session): a `SoftHsm` with its own SOFTHSM2_CONF and token directory holding the
+officer's USB token and the office's server-side token; `softhsm.add_token(...)` makes more.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import urllib3
+
+from eoffice.tools import pki as pki_tool
+from eoffice.tools.pki import PkiMaterial
+from tests.support.system import REPO, free_port, wait_until
+
+# The officer's "USB token" (path a) and the office's server-side token (path b).
+OFFICER_TOKEN, OFFICER_PIN, OFFICER_KEY_LABEL = "officer-dsc", "1234", "officer"
+OFFICE_TOKEN, OFFICE_PIN, OFFICE_KEY_LABEL = pki_tool.OFFICE_TOKEN, pki_tool.OFFICE_TOKEN_PIN, pki_tool.OFFICE_KEY_LABEL
+
+
+@dataclass
+class PkiServer:
+    """The loopback CRL/OCSP/TSA server of one PKI directory, in a process of its own."""
+
+    material: PkiMaterial
+    port: int
+    process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        if self.process is not None:
+            return
+        log = open(self.material.directory / "server.log", "ab")  # noqa: SIM115 (the child keeps it)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "eoffice.tools.pki", "serve", "--no-token", "--dir",
+             str(self.material.directory), "--port", str(self.port)],
+            cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(REPO)})
+        wait_until(self.answers, 60, "the test PKI answering")
+
+    def stop(self) -> None:
+        """Stops the server: afterwards nothing answers on its port."""
+        if self.process is None:
+            return
+        self.process.terminate()
+        self.process.wait(timeout=20)
+        self.process = None
+
+    def answers(self) -> bool:
+        try:
+            return urllib3.request("GET", self.material.crl_url("subca"), retries=False, timeout=2).status == 200
+        except urllib3.exceptions.HTTPError:
+            return False
+
+
+@dataclass
+class TestPki:
+    material: PkiMaterial
+    server: PkiServer
+
+    def cert_pem(self, label: str) -> bytes:
+        return self.material.cert_path(label).read_bytes()
+
+    def cert_der(self, label: str) -> bytes:
+        from asn1crypto import pem
+        return pem.unarmor(self.cert_pem(label))[2]
+
+    def key_path(self, label: str) -> Path:
+        return self.material.key_path(label)
+
+    def signing_env(self) -> dict[str, str]:
+        return self.material.signing_env()
+
+
+@dataclass
+class SoftHsm:
+    """A SoftHSM2 of its own (conf + token directory); `env()` is what a process needs to see it."""
+
+    conf: Path
+    module: str = pki_tool.SOFTHSM_MODULE
+    tokens: dict[str, str] = field(default_factory=dict)  # token label -> user PIN
+
+    def env(self) -> dict[str, str]:
+        return {"SOFTHSM2_CONF": str(self.conf)}
+
+    def add_token(self, token: str, pin: str, objects: list[tuple[str, Path, Path]]) -> None:
+        """Token `token` with, per (label, key PEM, certificate PEM), a key pair and certificate."""
+        pki_tool.add_token(self.conf, token=token, pin=pin, objects=objects)
+        self.tokens[token] = pin
+
+    def service_env(self) -> dict[str, str]:
+        """The signing service's settings for the office's server-side token in this SoftHSM."""
+        return {**self.env(), "EOFFICE_SIGNING_PKCS11_MODULE": self.module,
+                "EOFFICE_SIGNING_OFFICE_TOKEN": OFFICE_TOKEN, "EOFFICE_SIGNING_OFFICE_KEY_LABEL": OFFICE_KEY_LABEL,
+                "EOFFICE_SIGNING_OFFICE_PIN": OFFICE_PIN}
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory):
+    """The test PKI, served on loopback for the whole session (stopped at its end)."""
+    port = free_port()
+    material = pki_tool.prepare(tmp_path_factory.mktemp("pki"), f"http://127.0.0.1:{port}")
+    server = PkiServer(material, port)
+    server.start()
+    try:
+        yield TestPki(material, server)
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def softhsm(tmp_path_factory, pki):
+    """SoftHSM2 with the officer's token (OFFICER_TOKEN, PIN OFFICER_PIN, key and certificate
+    labelled OFFICER_KEY_LABEL = the `officer` certificate) and the office's token
+    (OFFICE_TOKEN / OFFICE_PIN / OFFICE_KEY_LABEL = `office-signer`)."""
+    hsm = SoftHsm(pki_tool.softhsm_conf(tmp_path_factory.mktemp("softhsm")))
+    m = pki.material
+    hsm.add_token(OFFICER_TOKEN, OFFICER_PIN, [(OFFICER_KEY_LABEL, m.key_path("officer"), m.cert_path("officer"))])
+    hsm.add_token(OFFICE_TOKEN, OFFICE_PIN,
+                  [(OFFICE_KEY_LABEL, m.key_path("office-signer"), m.cert_path("office-signer"))])
+    return hsm

@@ -1,0 +1,113 @@
+"""Rules of portal subscriptions that need no infrastructure: which addresses a webhook may go
+to, the signature headers, what a subscriber may see, and the retry schedule."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from standardwebhooks.webhooks import Webhook
+
+from eoffice.errors import InvalidInput
+from eoffice.events import Envelope
+from services.notify import subscriptions, webhooks
+
+
+def resolver(table):
+    return lambda host, port: table[host]
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "10.0.0.1",
+        "172.16.5.4",
+        "192.168.1.1",
+        "127.0.0.1",
+        "169.254.169.254",
+        "100.64.0.1",
+        "0.0.0.0",
+        "::1",
+        "fe80::1",
+        "fd00::1",
+        "::ffff:10.0.0.1",
+        "224.0.0.1",
+    ],
+)
+def test_private_loopback_and_link_local_addresses_are_refused(address):
+    assert not webhooks.allowed(address, allow_loopback=False)
+    with pytest.raises(InvalidInput) as refused:
+        webhooks.check_url(
+            "https://portal.example/hook", allow_loopback=False, resolver=resolver({"portal.example": [address]})
+        )
+    assert refused.value.fields["field"] == "url"
+
+
+def test_a_name_with_one_private_address_among_public_ones_is_refused():
+    with pytest.raises(InvalidInput):
+        webhooks.check_url(
+            "https://portal.example/hook",
+            allow_loopback=False,
+            resolver=resolver({"portal.example": ["93.184.216.34", "10.0.0.1"]}),
+        )
+
+
+def test_public_https_is_allowed_and_loopback_only_in_test_mode():
+    public = resolver({"portal.example": ["93.184.216.34"], "localhost": ["127.0.0.1"]})
+    assert webhooks.check_url("https://portal.example/hook", allow_loopback=False, resolver=public)
+    with pytest.raises(InvalidInput):
+        webhooks.check_url("http://portal.example/hook", allow_loopback=False, resolver=public)  # https only
+    with pytest.raises(InvalidInput):
+        webhooks.check_url("http://localhost:8000/hook", allow_loopback=False, resolver=public)
+    assert webhooks.check_url("http://localhost:8000/hook", allow_loopback=True, resolver=public)
+
+
+def test_a_delivery_redirected_to_a_private_address_is_refused_without_sending():
+    outcome = webhooks.deliver(
+        "https://10.0.0.1/x",
+        event_id="e",
+        body="{}",
+        secrets=[subscriptions.new_secret()],
+        timeout=1,
+        allow_loopback=False,
+    )
+    assert not outcome.ok and outcome.error.startswith("refused") and outcome.status is None
+
+
+def test_signatures_verify_with_each_secret_during_an_overlap():
+    old, new = subscriptions.new_secret(), subscriptions.new_secret()
+    body = '{"id":"1"}'
+    headers = webhooks.signature_headers(event_id="1", body=body, secrets=[new, old], now=datetime.now(UTC))
+    assert Webhook(old).verify(body, headers) == Webhook(new).verify(body, headers) == {"id": "1"}
+
+
+def envelope(kind: str, subject: str, **data) -> Envelope:
+    return Envelope(source="eoffice/files", type=kind, subject=subject, data=data)
+
+
+SUB = {"event_types": ["eoffice.file.*", "eoffice.receipt.*"], "offices": [], "note_text": False}
+
+
+def test_receipts_not_known_to_be_normal_are_withheld_and_offices_filter():
+    sent = envelope("eoffice.receipt.sent.v1", "r1", remarks="x")
+    assert not subscriptions.may_see(SUB, sent, {})  # grading unknown
+    assert not subscriptions.may_see(SUB, sent, {"r1": {"grading": "secret", "office_code": "A"}})
+    assert subscriptions.may_see(SUB, sent, {"r1": {"grading": "normal", "office_code": "A"}})
+    only_b = {**SUB, "offices": ["B"]}
+    assert not subscriptions.may_see(only_b, sent, {"r1": {"grading": "normal", "office_code": "A"}})
+    assert not subscriptions.may_see(
+        {**SUB, "event_types": ["eoffice.file.sent.v1"]}, sent, {"r1": {"grading": "normal"}}
+    )
+
+
+def test_text_travels_only_when_granted():
+    sent = envelope("eoffice.file.sent.v1", "f1", remarks="confidential view", to_post="SO")
+    assert '"remarks":""' in subscriptions.body_for(SUB, sent)
+    assert "confidential view" in subscriptions.body_for({**SUB, "note_text": True}, sent)
+
+
+def test_retries_back_off_exponentially_and_cover_a_day():
+    policy = subscriptions.RetryPolicy(base=5, cap=3600, retry_for=25 * 3600, failing_after=10)
+    delays = [policy.delay(n) for n in range(1, 40)]
+    assert delays[0] <= 6 and delays[3] >= 30 and max(delays) <= 3600 * 1.2
+    assert policy.retry_for >= 24 * 3600

@@ -462,9 +462,7 @@ def mark_file_closed(session: Session, file_id: str, *, closed: bool) -> None:
     """Records on every receipt put in `file_id` whether that file is now closed (files'
     eoffice.file.closed.v1 / eoffice.file.reopened.v1); `public_status` reads it."""
     session.execute(
-        update(receipts)
-        .where(receipts.c.file_id == file_id, receipts.c.status == "in_file")
-        .values(file_closed=closed)
+        update(receipts).where(receipts.c.file_id == file_id, receipts.c.status == "in_file").values(file_closed=closed)
     )
 
 

@@ -51,8 +51,9 @@ def test_a_receipt_in_a_file_is_disposed_while_the_file_is_closed(api):
     assert public(api, code) == "under_process"
 
     post(api, dealer, f"/files/{file['id']}/close", remarks="pension sanctioned")  # by its creator (rule 5)
-    wait_until(lambda: public(api, code) == "disposed", 30, "the sender sees disposed")
+    # dak takes it from the files' event, a moment later; slow polling: the page is rate-limited
+    wait_until(lambda: public(api, code) == "disposed", 30, "the sender sees disposed", interval=2)
 
     post(api, dealer, f"/files/{file['id']}/reopen-request", remarks="arrears still due")
     post(api, so, f"/files/{file['id']}/reopen-approve", remarks="ok")  # a supervisor of the asker
-    wait_until(lambda: public(api, code) == "under_process", 30, "the sender sees under_process again")
+    wait_until(lambda: public(api, code) == "under_process", 30, "the sender sees under_process again", interval=2)

@@ -59,7 +59,7 @@ class SubscriptionRequest(BaseModel):
 class Rotate(BaseModel):
     """A new signing secret; the old one stays valid (both signatures are sent) for `overlap_hours`."""
 
-    overlap_hours: float = Field(24, ge=0, le=24 * 30)
+    overlap_hours: float = Field(24, ge=0, le=24 * 30, strict=True)  # a number: `false` is not 0
 
 
 class Replay(BaseModel):

@@ -127,34 +127,30 @@ def deliver(
         **signature_headers(event_id=event_id, body=body, secrets=secrets, now=datetime.now(UTC)),
     }
     status = None
+    pools = {} if pools is None else pools
+
+    def post(target: str) -> tuple[int, str | None]:
+        return _post_once(
+            target,
+            headers=headers,
+            body=body.encode(),
+            timeout=timeout,
+            allow_loopback=allow_loopback,
+            resolver=resolver,
+            pools=pools,
+        )
+
     try:
         for _ in range(MAX_REDIRECTS + 1):
-            pools = {} if pools is None else pools
             try:
-                status, location = _post_once(
-                    url,
-                    headers=headers,
-                    body=body.encode(),
-                    timeout=timeout,
-                    allow_loopback=allow_loopback,
-                    resolver=resolver,
-                    pools=pools,
-                )
+                status, location = post(url)
             except urllib3.exceptions.ProtocolError:
                 # A kept-alive connection the subscriber had closed meanwhile: once more on a new one
                 # (the subscriber may then see the event twice, with the same webhook-id).
                 for stale in pools.values():
                     stale.close()
                 pools.clear()
-                status, location = _post_once(
-                    url,
-                    headers=headers,
-                    body=body.encode(),
-                    timeout=timeout,
-                    allow_loopback=allow_loopback,
-                    resolver=resolver,
-                    pools=pools,
-                )
+                status, location = post(url)
             if status in (307, 308) and location:
                 url = urljoin(url, location)
                 continue

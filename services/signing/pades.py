@@ -42,6 +42,19 @@ def level_for(record_category: str) -> Level:
     return "B-LTA" if record_category in ("A", "B") else "B-T"
 
 
+def _metadata(*, reason: str, location: str, name: str | None, **more) -> signers.PdfSignatureMetadata:
+    """The signature dictionary every letter gets: our field, SHA-256, the PAdES subfilter."""
+    return signers.PdfSignatureMetadata(
+        field_name=FIELD,
+        md_algorithm="sha256",
+        subfilter=fields.SigSeedSubFilter.PADES,
+        reason=reason or None,
+        location=location or None,
+        name=name,
+        **more,
+    )
+
+
 def sign(
     pdf: bytes,
     *,
@@ -59,12 +72,9 @@ def sign(
     if level != "B-B" and timestamper is None:
         raise ValueError(f"{level} needs a timestamp authority")
     lta = level == "B-LTA"
-    meta = signers.PdfSignatureMetadata(
-        field_name=FIELD,
-        md_algorithm="sha256",
-        subfilter=fields.SigSeedSubFilter.PADES,
-        reason=reason or None,
-        location=location or None,
+    meta = _metadata(
+        reason=reason,
+        location=location,
         name=name,
         embed_validation_info=lta,
         use_pades_lta=lta,
@@ -110,14 +120,7 @@ def prepare(
     from pyhanko.sign.signers.pdf_cms import ExternalSigner
     from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-    meta = signers.PdfSignatureMetadata(
-        field_name=FIELD,
-        md_algorithm="sha256",
-        subfilter=fields.SigSeedSubFilter.PADES,
-        reason=reason or None,
-        location=location or None,
-        name=name,
-    )
+    meta = _metadata(reason=reason, location=location, name=name)
     placeholder = ExternalSigner(
         cert,
         SimpleCertificateStore.from_certs(chain),

@@ -23,10 +23,11 @@ NOTIFY_ENV = {"EOFFICE_WEBHOOK_ALLOW_LOOPBACK": "true", "EOFFICE_WEBHOOK_RETRY_B
               "EOFFICE_WEBHOOK_RETRY_CAP": "1", "EOFFICE_WEBHOOK_RETRY_FOR": "4", "EOFFICE_WEBHOOK_TIMEOUT": "5"}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def web(request):
     """The gateway's root URL (http://127.0.0.1:PORT) over directory, dak, its OCR worker, files,
-    notify, search and signing.
+    notify, search and signing, stopped when the browser tests are done: services of the same
+    names left running would take later tests' messages (they share the test vhost).
     EOFFICE_WEB_URL names one already running (with the demo loaded) instead, to change the client
     and run the tests again without waiting for the services to start."""
     if os.environ.get("EOFFICE_WEB_URL"):

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from io import BytesIO
 
-from PIL import Image
+from PIL import Image, ImageFile
 from pypdf import PdfReader, apply_configuration
 from pypdf.errors import LimitReachedError, PyPdfError
 
@@ -59,6 +59,16 @@ def image(document: Document) -> Iterator[Image.Image]:
     if document.content_type not in PILLOW_FORMATS:  # a bug: TypeFromBytes finds an image before a step opens it
         raise KeyError(f"not an image type: {document.content_type}")
     fmt = PILLOW_FORMATS[document.content_type]
+    # A truncated image is damaged, whatever another library in this process chose (WeasyPrint
+    # sets Pillow's LOAD_TRUNCATED_IMAGES on import): strict while the document is open here.
+    tolerant, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
+    try:
+        yield from _opened(document, fmt)
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = tolerant
+
+
+def _opened(document: Document, fmt: str) -> Iterator[Image.Image]:
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:

@@ -30,7 +30,7 @@ from tests.support.pki import OFFICER_PIN, OFFICER_TOKEN
 from tests.support.system import REPO, wait_until
 from tests.support.webhook_receiver import Receiver
 
-pytestmark = pytest.mark.live
+pytestmark = [pytest.mark.live, pytest.mark.browser]
 TODAY = datetime.now(timezone(timedelta(hours=5, minutes=30))).date()
 CLERK, SO, US, DS, JS, SECY = ("DAKCLK1-GAD", "SO(EST)-GAD", "US(EST)-GAD", "DS(EST)-GAD", "JS(GAD)", "SECY(GAD)")
 AXE = Axe()

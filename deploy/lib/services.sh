@@ -58,7 +58,9 @@ export_test_env() {
 reset_test_database() {
   "${PSQL_ADMIN[@]}" -c "DROP DATABASE IF EXISTS $TEST_DB WITH (FORCE)"
   "${PSQL_ADMIN[@]}" -c "CREATE DATABASE $TEST_DB OWNER eoffice"
-  rabbitmqctl_ -q list_vhosts | grep -qx "$TEST_DB" || rabbitmqctl_ -q add_vhost "$TEST_DB"
+  # The vhost afresh too: durable queues of an earlier run would hand their messages to this one.
+  if rabbitmqctl_ -q list_vhosts | grep -qx "$TEST_DB"; then rabbitmqctl_ -q delete_vhost "$TEST_DB"; fi
+  rabbitmqctl_ -q add_vhost "$TEST_DB"
   rabbitmqctl_ -q set_permissions -p "$TEST_DB" eoffice '.*' '.*' '.*'
   reset_test_indices
 }

@@ -37,7 +37,9 @@ from services.notify.smtp_sink import sink
 from tests.support.demo import PASSWORD, _admin_over, auth, demo, demo_gateway, sign_in
 from tests.support.system import free_port, gunicorn_gateway, service_process, wait_until
 
-pytestmark = pytest.mark.live
+# Its own test environment (deploy/eoffice isolated): it reads who is posted where from the demo's
+# files, which the modules before it in the suite change (hand-overs, imports).
+pytestmark = [pytest.mark.live, pytest.mark.isolated]
 DEALER, SO, US, DS = "RO1(EST)-GAD", "SO(EST)-GAD", "US(EST)-GAD", "DS(EST)-GAD"
 HEAD = "11077"
 SMTP_LOGIN = ("eoffice", "mail-secret")

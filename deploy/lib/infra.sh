@@ -96,16 +96,21 @@ CONF
   chown -R "$EOFFICE_USER:" "$RABBIT_HOME" "$INFRA_LOG_DIR/rabbitmq"
   as_user bash -c "$(declare -f rabbit_env); RABBIT_HOME='$RABBIT_HOME' RABBIT_NODE='$RABBIT_NODE' EOFFICE_RABBITMQ_PORT='$EOFFICE_RABBITMQ_PORT' EOFFICE_RABBITMQ_DIST_PORT='$EOFFICE_RABBITMQ_DIST_PORT' INFRA_LOG_DIR='$INFRA_LOG_DIR' RUN_DIR='$RUN_DIR'; rabbit_env nohup /usr/lib/rabbitmq/bin/rabbitmq-server > '$INFRA_LOG_DIR/rabbitmq/console.log' 2>&1 </dev/null &" 3>&-
   wait_for RabbitMQ 90 rabbit_ready || return 1
-  rabbitmqctl_ -q list_vhosts | grep -qx eoffice || rabbitmqctl_ -q add_vhost eoffice
-  rabbitmqctl_ -q list_users | grep -q '^eoffice' || rabbitmqctl_ -q add_user eoffice "$EOFFICE_AMQP_PASSWORD"
-  apply_amqp_password
-  rabbitmqctl_ -q set_user_tags eoffice administrator
-  rabbitmqctl_ -q set_permissions -p eoffice eoffice '.*' '.*' '.*'
-  # Tests use their own vhost so they never touch the running system's queues.
-  rabbitmqctl_ -q list_vhosts | grep -qx eoffice_test || rabbitmqctl_ -q add_vhost eoffice_test
-  rabbitmqctl_ -q set_permissions -p eoffice_test eoffice '.*' '.*' '.*'
-  rabbitmqctl_ -q delete_user guest >/dev/null 2>&1 || true
+  # Right after a restart the node may answer pings before it takes every command: retried.
+  wait_for "RabbitMQ users and vhosts" 60 rabbit_setup || rabbit_setup || return 1
   echo "RabbitMQ up on port $EOFFICE_RABBITMQ_PORT, vhosts eoffice and eoffice_test"
+}
+# The broker user, its vhosts and permissions (the system's and the tests').
+rabbit_setup() {
+  { rabbitmqctl_ -q list_vhosts | grep -qx eoffice || rabbitmqctl_ -q add_vhost eoffice; } || return 1
+  { rabbitmqctl_ -q list_users | grep -q '^eoffice' || rabbitmqctl_ -q add_user eoffice "$EOFFICE_AMQP_PASSWORD"; } || return 1
+  { apply_amqp_password; } || return 1
+  { rabbitmqctl_ -q set_user_tags eoffice administrator; } || return 1
+  { rabbitmqctl_ -q set_permissions -p eoffice eoffice '.*' '.*' '.*'; } || return 1
+  # Tests use their own vhost so they never touch the running system's queues.
+  { rabbitmqctl_ -q list_vhosts | grep -qx eoffice_test || rabbitmqctl_ -q add_vhost eoffice_test; } || return 1
+  { rabbitmqctl_ -q set_permissions -p eoffice_test eoffice '.*' '.*' '.*'; } || return 1
+  rabbitmqctl_ -q delete_user guest >/dev/null 2>&1 || true
 }
 stop_rabbitmq() { if rabbit_ready; then rabbitmqctl_ -q stop; fi; }
 

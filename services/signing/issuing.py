@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,7 +32,7 @@ from eoffice.contracts.signing import IssueLetter, LetterIssued
 from eoffice.db import Changes
 from eoffice.storage import DocumentStore
 from services.signing import letters, pades, register
-from services.signing.trust import Trust
+from services.signing.trust import RecentValidations, Trust
 
 T = TypeVar("T")
 Offload = Callable[[Callable[[], Any]], Any]  # runs work() away from the event loop (eventlet.tpool.execute)
@@ -50,27 +49,6 @@ class Signatory:
     designation: str
     key_path: str
     signer: signers.Signer
-
-
-class RecentValidations:
-    """Certificates that passed `Trust.validate` in the last `ttl` seconds. A server token
-    signs letter after letter with one certificate: validating it (an OCSP round trip and a
-    path check) for each would cost more than the signature itself, so its answer stands for
-    `ttl` seconds (revocation status at most that old, well inside an OCSP answer's own
-    validity). A refusal is never remembered: a refused certificate is asked about again."""
-
-    def __init__(self, ttl: float = 30.0):
-        self.ttl = ttl
-        self._until: dict[str, float] = {}
-
-    def validate(self, trust: Trust, cert, *, context=None) -> None:
-        """Raises CertificateRefused unless `cert` passed validation within `ttl` seconds.
-        `context`: see `Trust.validate`."""
-        key, now = _sha256(cert.dump()), time.monotonic()
-        if self._until.get(key, 0.0) > now:
-            return
-        trust.validate(cert, context=context)
-        self._until[key] = now + self.ttl
 
 
 def letterhead_of(office: dict) -> letters.Letterhead:

@@ -25,6 +25,7 @@ from enum import StrEnum
 
 from asn1crypto import cms, x509
 
+from eoffice.errors import Unavailable
 from eoffice.settings import Settings
 from eoffice.tokens import TokenKey
 
@@ -80,8 +81,20 @@ def timestamper(settings: Settings):
     if not settings.signing_tsa_url:
         return None
     from pyhanko.sign.timestamps import HTTPTimeStamper
+    from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 
-    return HTTPTimeStamper(settings.signing_tsa_url, timeout=int(settings.signing_fetch_timeout))
+    class Timestamper(HTTPTimeStamper):
+        """A TSA that does not answer is a part away for a moment (503, retry), not a fault."""
+
+        async def async_request_tsa_response(self, req):
+            try:
+                return await super().async_request_tsa_response(req)
+            except TimestampRequestError as e:
+                raise Unavailable(
+                    f"the timestamp authority ({self.url}) did not answer: {e.__cause__ or e}; nothing was signed"
+                ) from e
+
+    return Timestamper(settings.signing_tsa_url, timeout=int(settings.signing_fetch_timeout))
 
 
 def office_key(settings: Settings) -> TokenKey:

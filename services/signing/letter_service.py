@@ -37,9 +37,7 @@ from eoffice.storage import shared_store
 from eoffice.validation import parse
 from services.signing import certificates, esign, issuing, keys, letters, notes, pades, register
 from services.signing import letter_requests as requests
-from services.signing.trust import Trust
-
-RECENT_VALIDATIONS = issuing.RecentValidations(ttl=30.0)  # per process: see its docstring
+from services.signing.trust import RECENT_VALIDATIONS, Trust
 
 
 def office_token_signer():
@@ -173,7 +171,7 @@ class LetterEntrypoints:
                     txn=request_id,
                     digest=prepared.digest,
                     doc_info=f"letter {number}",
-                    response_url=f"/api/v1/signing/requests/{request_id}/esign-response",
+                    response_url=settings.signing_esign_response_url,
                 ).encode()
             row = requests.add(
                 session,
@@ -246,7 +244,12 @@ class LetterEntrypoints:
             cert = certificates.registered(session, user_id=actor.user_id, sha256=row["certificate_sha256"])
         self._still_approved(actor, row)
         cms_der = notes.finish(
-            trust, cert, attributes=row["attributes"], signature=signature, timestamper=keys.timestamper(settings)
+            trust,
+            cert,
+            attributes=row["attributes"],
+            signature=signature,
+            timestamper=keys.timestamper(settings),
+            recent=RECENT_VALIDATIONS,
         )
         return self._issue_prepared(
             actor,

@@ -33,7 +33,7 @@ from eoffice.settings import get_settings
 from eoffice.validation import parse
 from services.signing import certificates, esign, keys, letter_requests, notes
 from services.signing.models import note_signatures, signature_requests
-from services.signing.trust import Trust
+from services.signing.trust import RECENT_VALIDATIONS, Trust
 
 
 def _b64(data: bytes) -> str:
@@ -119,14 +119,14 @@ class NoteEntrypoints:
                 txn=request_id,
                 digest=hashlib.sha256(content).digest(),
                 doc_info=f"note {seq} of {note['file_number']}",
-                response_url=f"/api/v1/signing/requests/{request_id}/esign-response",
+                response_url=settings.signing_esign_response_url,
             ).encode()
         else:
             if not body.certificate_sha256:
                 raise InvalidInput("name the registered certificate to sign with", field="certificate_sha256")
             with self.db.transaction() as session:
                 cert = certificates.registered(session, user_id=actor_model.user_id, sha256=body.certificate_sha256)
-            attributes = notes.prepare(Trust.from_settings(settings), cert, content)
+            attributes = notes.prepare(Trust.from_settings(settings), cert, content, recent=RECENT_VALIDATIONS)
 
         def step(changes):
             row = {
@@ -190,6 +190,7 @@ class NoteEntrypoints:
             attributes=row["attributes"],
             signature=signature,
             timestamper=keys.timestamper(settings),
+            recent=RECENT_VALIDATIONS,
         )
         return self._record(
             actor,

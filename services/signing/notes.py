@@ -19,28 +19,37 @@ from asn1crypto import cms, x509
 from eoffice.errors import CertificateRefused, InvalidInput
 from eoffice.tokens import signature_matches
 from services.signing import keys
-from services.signing.trust import Trust, describe
+from services.signing.trust import RecentValidations, Trust, describe
 
 
-def prepare(trust: Trust, cert: x509.Certificate, content: bytes) -> bytes:
-    """Validates `cert` now (CertificateRefused) and returns the DER of the CAdES signed
-    attributes over `content`'s SHA-256: what the key signs."""
-    chain = trust.validate(cert)
+def prepare(trust: Trust, cert: x509.Certificate, content: bytes, *, recent: RecentValidations | None = None) -> bytes:
+    """Validates `cert` now, or takes `recent`'s answer (CertificateRefused), and returns the
+    DER of the CAdES signed attributes over `content`'s SHA-256: what the key signs."""
+    chain = (recent or RecentValidations(ttl=0)).validate(trust, cert)
     digest = hashlib.sha256(content).digest()
     return asyncio.run(keys.signed_attributes(cert, chain, digest)).dump()
 
 
-def finish(trust: Trust, cert: x509.Certificate, *, attributes: bytes, signature: bytes, timestamper) -> bytes:
+def finish(
+    trust: Trust,
+    cert: x509.Certificate,
+    *,
+    attributes: bytes,
+    signature: bytes,
+    timestamper,
+    recent: RecentValidations | None = None,
+) -> bytes:
     """The detached CMS (DER) with `signature` over `attributes`, timestamped. Raises
     CertificateRefused: mismatched-key when the value is not `cert`'s key's signature of those
-    attributes, or whatever `Trust.validate` finds now (revoked since `prepare`...)."""
+    attributes, or whatever `Trust.validate` finds now (revoked since `prepare`...; with
+    `recent`, its answer of the last `ttl` seconds stands)."""
     if not signature_matches(cert, attributes, signature, digest_algorithm=keys.DIGEST):
         raise CertificateRefused(
             f"the signature is not made by the key of the certificate of {describe(cert)['holder']}: the token's "
             "key does not match the registered certificate (or the value is corrupt)",
             reason="mismatched-key",
         )
-    chain = trust.validate(cert)
+    chain = (recent or RecentValidations(ttl=0)).validate(trust, cert)
     attrs = cms.CMSAttributes.load(attributes)
     return asyncio.run(keys.assemble(cert, chain, attrs, signature=signature, timestamper=timestamper)).dump()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -163,6 +164,35 @@ class Trust:
                 f"the certificate of {who} cannot be validated: {type(e).__name__}: {e}", reason="invalid"
             ) from e
         return list(reversed(list(path)))
+
+
+class RecentValidations:
+    """Certificates that passed `Trust.validate` in the last `ttl` seconds, with their chains.
+    A server token signs letter after letter with one certificate, and an officer's note is
+    validated when its signature is prepared and again when the token's value comes back:
+    validating each time (an OCSP round trip and a path check) costs more than the signature
+    itself, so an answer stands for `ttl` seconds (revocation status at most that old, well
+    inside an OCSP answer's own validity). A refusal is never remembered: a refused
+    certificate is asked about again. One per process (`RECENT_VALIDATIONS`)."""
+
+    def __init__(self, ttl: float = 30.0):
+        self.ttl = ttl
+        self._passed: dict[str, tuple[float, list[x509.Certificate]]] = {}
+
+    def validate(self, trust: Trust, cert: x509.Certificate, *, context=None) -> list[x509.Certificate]:
+        """`cert`'s chain, leaf first, as `Trust.validate` returned it within `ttl` seconds, or
+        validated now. Raises CertificateRefused. `context`: see `Trust.validate`."""
+        key, now = fingerprint(cert), time.monotonic()
+        until, chain = self._passed.get(key, (0.0, []))
+        if until > now:
+            return chain
+        chain = trust.validate(cert, context=context)
+        self._passed = {k: v for k, v in self._passed.items() if v[0] > now}  # forget the stale
+        self._passed[key] = (now + self.ttl, chain)
+        return chain
+
+
+RECENT_VALIDATIONS = RecentValidations(ttl=30.0)
 
 
 class _WrongUsage(Exception):

@@ -110,7 +110,9 @@ def test_broker_restarted_twice_under_load(gateway, supervisor, readiness, setti
     assert all_running(supervisor), supervisor.states()
     # The services rode the outage out themselves; supervision was not needed.
     assert supervisor.restarts() == restarts_before
-    assert load.per_second() >= 50, load.summary()
+    # The load kept flowing: answers (quick 503s included) came at no less than half the offered
+    # rate. Not a speed figure (those are in deploy/bench); a stalled gateway falls far below.
+    assert load.per_second() >= RATE / 2, load.summary()
     unclear = load.unclear()
     assert not unclear, [(c.op, c.status, c.error, c.answer) for c in unclear[:5]]
     assert all(c.elapsed < RPC_TIMEOUT + 5 for c in load.calls), "a request hung past the RPC timeout"

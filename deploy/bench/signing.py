@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import nullcontext
 from datetime import date
 from pathlib import Path
 
@@ -153,11 +154,11 @@ def run(material: pki.PkiMaterial, n: int) -> str:
         recent = RecentValidations(ttl=30.0)  # as the service keeps one
 
         def work():
-            # as issuing.issue does: for B-LTA one context validates the signer and signs, so the
-            # OCSP/CRL answers fetched to validate are the ones embedded
-            context = trust.context() if level == "B-LTA" else None
-            recent.validate(trust, signer.signing_cert, context=context)
-            return pades.sign(pdf, signer=signer, level=level, timestamper=tsa, validation_context=context)
+            # as issuing.issue does: for B-LTA one context (kept 30 s, as the raw loop keeps its
+            # one) validates the signer and signs, so the OCSP/CRL answers fetched are embedded
+            with recent.lent_context(trust) if level == "B-LTA" else nullcontext() as context:
+                recent.validate(trust, signer.signing_cert, context=context)
+                return pades.sign(pdf, signer=signer, level=level, timestamper=tsa, validation_context=context)
         return work
 
     signed: dict[str, bytes] = {}

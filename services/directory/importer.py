@@ -1,22 +1,27 @@
 """Importing an organisation from CSV: offices, holidays, posts, users, postings.
 
-`read_rows` checks every row on its own (required fields, formats, known values) and returns
-what is valid and a rejection (file, row, reason) for the rest; `apply` upserts the valid rows
-in the caller's transaction, rejecting rows whose references do not resolve, and counts what it
-created, changed and left unchanged. Importing the same files twice changes nothing."""
+`check` refuses files that cannot be imported at all (an unknown name, a header without a
+required column) before anything is done; `read_rows` checks every row on its own (required
+fields, formats, known values) and returns what is valid and a rejection (file, row, reason) for
+the rest; `apply` upserts the valid rows in the caller's transaction, rejecting rows whose
+references do not resolve, and counts what it created, changed and left unchanged. Importing the
+same files twice changes nothing. One import runs at a time (`lock`)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from eoffice.errors import InvalidInput
+from services.directory.events import OrganisationImported
 from services.directory.models import LEVELS, ROLES, holidays, offices, postings, posts, users
 
 FILES = ("offices", "holidays", "posts", "users", "postings")
@@ -38,6 +43,10 @@ DAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
 MOBILE = re.compile(r"^[6-9][0-9]{9}$")
 CODE = re.compile(r"^[A-Za-z0-9()._-]{1,60}$")
+# The PostgreSQL advisory lock an import holds for its whole transaction ("dir-imp" in ASCII).
+IMPORT_LOCK = 0x6469722D696D70
+# Told, while `apply` works, how far it is: (file, rows of it done, rows of it in all).
+Progress = Callable[[str, int, int], None]
 
 
 @dataclass
@@ -57,6 +66,10 @@ class Report:
             "unchanged": self.unchanged,
             "rejected": self.rejected,
         }
+
+    def as_event(self) -> OrganisationImported:
+        """Returns the event that says this import happened (for the outbox, in its commit)."""
+        return OrganisationImported(created=self.created, changed=self.changed, rejected=len(self.rejected))
 
 
 def _date(value: str, name: str) -> date:
@@ -111,22 +124,74 @@ def _check(file: str, row: dict) -> dict:
     return row
 
 
-def read_rows(file: str, text: str, report: Report) -> list[tuple[int, dict]]:
-    """Returns (row number, cleaned row) for each valid row of one CSV file; rejects the rest."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+def _reader(text: str) -> csv.DictReader:
+    return csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+
+
+def _absent_columns(file: str, reader: csv.DictReader) -> list[str]:
     header = [h.strip() for h in (reader.fieldnames or [])]
-    absent = [c for c in REQUIRED[file] if c not in header]
+    return [c for c in REQUIRED[file] if c not in header]
+
+
+def read_rows(file: str, text: str, report: Report) -> tuple[list[tuple[int, dict]], int]:
+    """Returns (row number, cleaned row) for each valid row of one CSV file, and how many data
+    rows the file has; rejects the rest. Row numbers count the header as row 1."""
+    reader = _reader(text)
+    absent = _absent_columns(file, reader)
     if absent:
         report.reject(file, 1, f"header lacks column(s) {', '.join(absent)}; expected {','.join(COLUMNS[file])}")
-        return []
-    valid = []
+        return [], 0
+    valid, number = [], 1
     for number, raw in enumerate(reader, start=2):
         row = {k.strip(): (v or "").strip() for k, v in raw.items() if k and k.strip() in COLUMNS[file]}
         try:
             valid.append((number, _check(file, row)))
         except ValueError as exc:
             report.reject(file, number, str(exc))
-    return valid
+    return valid, number - 1
+
+
+def check(files: dict[str, str]) -> dict[str, int]:
+    """Returns how many data rows each given file has, in import order. Raises InvalidInput
+    naming every file that cannot be imported at all (an unknown name, a header without a
+    required column: field `files.<name>`, with `file` and the missing `column`), or when no
+    file is given. Reads only the text given; changes nothing. Bad rows are not its
+    business: `apply` reports them one by one."""
+    errors: list[dict] = []
+    if not files:
+        errors.append({"field": "files", "message": f"give at least one of {', '.join(FILES)}"})
+    for name in sorted(set(files) - set(FILES)):
+        errors.append(
+            {"field": f"files.{name}", "file": name, "message": f"unknown file; expected some of {', '.join(FILES)}"}
+        )
+    totals = {}
+    for file in (f for f in FILES if f in files):
+        reader = _reader(files[file])
+        for column in _absent_columns(file, reader):
+            errors.append(
+                {
+                    "field": f"files.{file}",
+                    "file": file,
+                    "column": column,
+                    "message": f"the header (row 1) lacks column {column}; expected {','.join(COLUMNS[file])}",
+                }
+            )
+        totals[file] = sum(1 for _ in reader)
+    if errors:
+        raise InvalidInput("; ".join(f"{e['field']}: {e['message']}" for e in errors), errors=errors)
+    return totals
+
+
+def lock(session: Session) -> None:
+    """Waits until no other import runs (a job, the RPC, `load`), then holds the import lock
+    until the session's transaction ends."""
+    session.execute(select(func.pg_advisory_xact_lock(IMPORT_LOCK)))
+
+
+def try_lock(session: Session) -> bool:
+    """Takes the import lock for the session's transaction if no import holds it; returns
+    whether it did."""
+    return bool(session.execute(select(func.pg_try_advisory_xact_lock(IMPORT_LOCK))).scalar_one())
 
 
 def _upsert(session: Session, table, key: tuple[str, ...], *, row: dict, report: Report, file: str) -> None:
@@ -145,16 +210,24 @@ def _exists(session: Session, column, value) -> bool:
     return session.execute(select(column).where(column == value)).first() is not None
 
 
-def apply(session: Session, files: dict[str, str], *, initial_password_hash: str | None) -> Report:
-    """Imports the given CSV texts (any subset of FILES) in the caller's transaction."""
+def apply(
+    session: Session, files: dict[str, str], *, initial_password_hash: str | None, progress: Progress | None = None
+) -> Report:
+    """Imports the given CSV texts (any subset of FILES) in the caller's transaction, after
+    waiting for any other import to end (`lock`). Returns the report, its rejections in file
+    and row order. Tells `progress`, if given, how far it is as it goes, file by file."""
+    lock(session)
     unknown = set(files) - set(FILES)
     report = Report()
     for name in sorted(unknown):
         report.reject(name, 0, f"unknown file; expected some of {', '.join(FILES)}")
-    for file in FILES:
-        if file not in files:
-            continue
-        for number, row in read_rows(file, files[file], report):
+    read = {file: read_rows(file, files[file], report) for file in FILES if file in files}
+    for file, (valid, total) in read.items():
+        if progress:
+            progress(file, 0, total)
+        for number, row in valid:
+            if progress:
+                progress(file, number - 2, total)  # the rows before this one are done
             reason = _unresolved(session, file, row)
             if reason:
                 report.reject(file, number, reason)
@@ -186,6 +259,10 @@ def apply(session: Session, files: dict[str, str], *, initial_password_hash: str
                 _upsert(
                     session, postings, ("employee_id", "post_code", "start_date"), row=row, report=report, file=file
                 )
+        if progress:
+            progress(file, total, total)
+    order = {name: index for index, name in enumerate(FILES)}
+    report.rejected.sort(key=lambda r: (order.get(r["file"], -1), r["row"]))
     return report
 
 

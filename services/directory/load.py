@@ -15,7 +15,7 @@ from pathlib import Path
 
 from eoffice.db import UnitOfWork, make_engine
 from eoffice.messaging import record_event
-from services.directory import events, importer, models
+from services.directory import importer, models
 from services.directory.demo import FOLDER as DEMO
 from services.directory.demo import PASSWORD as DEMO_PASSWORD
 from services.directory.organisation import hasher
@@ -33,14 +33,7 @@ def load(folder: Path, initial_password: str | None) -> importer.Report:
             report = importer.apply(
                 session, files, initial_password_hash=hasher.hash(initial_password) if initial_password else None
             )
-            record_event(
-                session,
-                models.outbox,
-                service="directory",
-                payload=events.OrganisationImported(
-                    created=report.created, changed=report.changed, rejected=len(report.rejected)
-                ),
-            )
+            record_event(session, models.outbox, service="directory", payload=report.as_event())
     finally:
         engine.dispose()
     return report

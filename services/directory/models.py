@@ -7,6 +7,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -14,8 +15,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from eoffice.idempotency import idempotency_table
 from eoffice.messaging import messaging_tables
@@ -118,4 +120,27 @@ sign_in_failures = Table(
     Column("client", String(64), primary_key=True),
     Column("failures", Integer, nullable=False),
     Column("locked_until", DateTime(timezone=True)),
+)
+
+# Organisation imports run as jobs (services/directory/import_jobs.py): what was asked, how far
+# it is, and at the end the import's report or why it failed. The CSV text and the password
+# hash are kept only until the job ends.
+import_jobs = Table(
+    "import_jobs",
+    metadata,
+    Column("id", String(36), primary_key=True),  # a UUID: the job's address in the API
+    Column("state", String(10), nullable=False, server_default="queued"),
+    Column("requested_by", String(40), nullable=False),  # employee id
+    Column("requested_as", String(60)),  # the post they acted as
+    Column("files", JSONB),  # CSV text by file name
+    Column("password_hash", Text),  # for users the import creates
+    # [{"file", "rows_total", "rows_done"}] in import order
+    Column("stages", JSONB, nullable=False, server_default="[]"),
+    Column("report", JSONB),  # as importer.Report.as_dict, once done
+    Column("error", Text),  # why it failed
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("started_at", DateTime(timezone=True)),
+    Column("finished_at", DateTime(timezone=True)),
+    CheckConstraint("state in ('queued', 'running', 'done', 'failed')", name="import_job_state"),
+    Index("import_jobs_open", "created_at", postgresql_where=text("state in ('queued', 'running')")),
 )

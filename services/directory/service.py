@@ -12,12 +12,12 @@ from sqlalchemy import select
 from eoffice import workdays as calendar
 from eoffice.actor import Actor
 from eoffice.db import Database
-from eoffice.errors import AccountLocked, Forbidden, InvalidCredentials
+from eoffice.errors import AccountLocked, Forbidden, InvalidCredentials, NotFound
 from eoffice.messaging import Outbox
 from eoffice.paging import keyset_page
 from eoffice.service import ServiceBase, rpc
 from eoffice.validation import parse
-from services.directory import events, importer, models
+from services.directory import events, import_jobs, importer, models
 from services.directory import organisation as org
 from services.directory.schemas import DateRange, Delegate, HandOver, ImportRequest, Page
 
@@ -29,6 +29,7 @@ class DirectoryService(ServiceBase):
     db = Database()
     outbox = Outbox(models.outbox)
     idempotency_keys = models.idempotency_keys
+    import_runner = import_jobs.ImportJobs()  # runs the queued jobs
 
     # --- the organisation ---------------------------------------------------------------
 
@@ -43,9 +44,42 @@ class DirectoryService(ServiceBase):
         password_hash = org.hasher.hash(request.initial_password) if request.initial_password else None
         with self.db.transaction() as session:
             report = importer.apply(session, request.files, initial_password_hash=password_hash)
-            self.outbox.add(session, events.OrganisationImported(
-                created=report.created, changed=report.changed, rejected=len(report.rejected)))
+            self.outbox.add(session, report.as_event())
         return report.as_dict()
+
+    @rpc
+    def start_import(self, actor: dict, request: dict, idempotency_key: str) -> dict:
+        """Queues an import of CSV files as a job (services/directory/import_jobs.py) and returns
+        the job, `queued`, with the rows of each file to do. Only the system admin imports.
+        Raises InvalidInput, and queues nothing, if a file cannot be imported at all (unknown
+        name, a header without a required column) or none is given; bad rows are the job's
+        report's business. The same key again answers the same job."""
+        actor, request = Actor.model_validate(actor), parse(ImportRequest, request)
+        if not actor.has_role("system_admin"):
+            raise Forbidden("only the system admin imports an organisation")
+        totals = importer.check(request.files)
+
+        def work(session):
+            password_hash = org.hasher.hash(request.initial_password) if request.initial_password else None
+            return import_jobs.create(session, requested_by=actor.user_id, requested_as=actor.post_id,
+                                      files=request.files, totals=totals, password_hash=password_hash)
+        job = self.once("start_import", actor=actor, key=idempotency_key, request=request, work=work)
+        self.import_runner.wake()
+        return job
+
+    @rpc
+    def import_job(self, actor: dict, job_id: str) -> dict:
+        """Returns an import job: its state (queued, running, done, failed), rows done and in all
+        per file, and once done the import's report (or why it failed). System admins only;
+        NotFound for an unknown id."""
+        actor = Actor.model_validate(actor)
+        if not actor.has_role("system_admin"):
+            raise Forbidden("only the system admin follows organisation imports")
+        with self.db.transaction() as session:
+            job = import_jobs.get(session, job_id)
+        if job is None:
+            raise NotFound(f"no import job {job_id}")
+        return job
 
     @rpc
     def list_offices(self, actor: dict, page: dict | None = None) -> dict:

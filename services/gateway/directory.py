@@ -1,10 +1,13 @@
-"""The organisation over HTTP: offices, posts, holders, hand-overs, delegations, CSV import.
+"""The organisation over HTTP: offices, posts, holders, hand-overs, delegations, CSV import
+(at once, or as a job whose progress a client follows).
 Each route passes the caller's Actor to the directory service, which decides what they may do."""
 from __future__ import annotations
 
-from datetime import date
+import uuid
+from datetime import date, datetime
+from typing import Literal
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from eoffice.actor import Actor
@@ -171,3 +174,47 @@ def delegate(request: Request, body: DelegationRequest, *, who: Actor = Depends(
              summary="Import offices, holidays, posts, users and postings from CSV (system admin)")
 def import_organisation(request: Request, body: ImportFiles, who: Actor = Depends(actor)):
     return _rpc(request).call("directory", "import_organisation", _as(who), body.model_dump())
+
+
+class ImportStage(BaseModel):
+    file: str = Field(description="offices, holidays, posts, users or postings, in the order they are imported")
+    rows_total: int = Field(description="data rows in the file (the header not counted)")
+    rows_done: int = Field(description="rows imported or rejected so far")
+
+
+class ImportJob(BaseModel):
+    id: uuid.UUID
+    state: Literal["queued", "running", "done", "failed"] = Field(
+        description="queued, then running, then done (see `report`) or failed (see `error`; nothing was changed)")
+    requested_by: str = Field(description="employee id of the admin who started it")
+    requested_as: str | None = Field(description="the post they acted as")
+    stages: list[ImportStage] = Field(description="one per file given, with its rows done so far")
+    report: ImportReport | None = Field(description="once done: what each file created, changed and left "
+                                                    "unchanged, and each rejected row with why")
+    error: str | None = Field(description="once failed: why")
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+@router.post("/directory/import-jobs", response_model=ImportJob, status_code=202,
+             summary="Start importing offices, holidays, posts, users and postings from CSV (system admin)",
+             description="Queues the import and answers at once with the job (its address in `Location`); "
+                         "follow it with GET until it is done or failed. A file that cannot be imported at all "
+                         "(an unknown name, a header without a required column), or no file, is refused "
+                         "with 422 naming it, and nothing is queued. The import is all or nothing, like the "
+                         "synchronous one: rows with bad values or unknown references are left out and listed "
+                         "in the report.",
+             responses={202: {"headers": {"Location": {"description": "the job: GET it for its progress",
+                                                       "schema": {"type": "string"}}}}})
+def start_import(request: Request, response: Response, body: ImportFiles, *, who: Actor = Depends(actor),
+                 idempotency_key: str = IdempotencyKey):
+    job = _rpc(request).call("directory", "start_import", _as(who), body.model_dump(), idempotency_key)
+    response.headers["Location"] = str(request.url_for("import_job", job_id=job["id"]).path)
+    return job
+
+
+@router.get("/directory/import-jobs/{job_id}", response_model=ImportJob,
+            summary="An organisation import job: its state, rows done per file, and its report (system admin)")
+def import_job(request: Request, job_id: uuid.UUID, who: Actor = Depends(actor)):
+    return _rpc(request).call("directory", "import_job", _as(who), str(job_id))

@@ -20,18 +20,19 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign import signers, timestamps
+from pyhanko.sign import signers
 
 from eoffice import clock
 from eoffice.contracts.signing import IssueLetter, LetterIssued
 from eoffice.db import Changes
 from eoffice.storage import DocumentStore
-from services.signing import letters, pades, register
+from services.signing import keys, letters, pades, register
 from services.signing.trust import RecentValidations, Trust
 
 T = TypeVar("T")
@@ -99,10 +100,40 @@ def issue(
         raise ValueError("the signer has no certificate")
     register.refuse_second_signature(session, draft_id=draft["draft_id"], version=draft["version"])
     level = pades.level_for(draft["record_category"])
+    recent = recent or RecentValidations(ttl=0)
     # B-LTA: one validation context for the check and the signature, so that the OCSP and CRL
     # answers fetched to validate the signer are the ones embedded (not fetched twice).
-    context = trust.context(online=True) if level == "B-LTA" else None
-    (recent or RecentValidations(ttl=0)).validate(trust, cert, context=context)  # CertificateRefused
+    with recent.lent_context(trust) if level == "B-LTA" else nullcontext() as context:
+        recent.validate(trust, cert, context=context)  # CertificateRefused
+        signed, entry = _number_and_sign(
+            changes,
+            draft=draft,
+            request=request,
+            office=office,
+            signatory=signatory,
+            level=level,
+            context=context,
+            tsa_url=tsa_url,
+            offload=offload,
+        )
+    return keep(changes, entry=entry, signed=signed, store=store)
+
+
+def _number_and_sign(
+    changes: Changes,
+    *,
+    draft: dict,
+    request: IssueLetter,
+    office: dict,
+    signatory: Signatory,
+    level: pades.Level,
+    context,
+    tsa_url: str,
+    offload: Offload,
+) -> tuple[bytes, dict]:
+    """Takes the register's next number and signs the letter under it; returns the signed PDF
+    and the register entry (not yet kept)."""
+    session, cert = changes.session, signatory.signer.signing_cert
     issued_on = clock.today()
     serial = register.next_serial(session, office_code=draft["office_code"], year=issued_on.year)
     number = register.letter_number(serial=serial, year=issued_on.year, office_code=draft["office_code"])
@@ -138,7 +169,7 @@ def issue(
         "level": level,
         "addressees": [a.model_dump(mode="json") for a in request.addressees],
     }
-    return keep(changes, entry=entry, signed=signed, store=store)
+    return signed, entry
 
 
 def keep(changes: Changes, *, entry: dict, signed: bytes, store: DocumentStore) -> dict:
@@ -196,7 +227,7 @@ def _render_and_sign(
         pdf,
         signer=signer,
         level=level,
-        timestamper=timestamps.HTTPTimeStamper(tsa_url),
+        timestamper=keys.timestamper_at(tsa_url),
         validation_context=context,
         reason=f"Issued as letter {letter.letter_number}",
         location=letter.letterhead.name_en,

@@ -80,12 +80,16 @@ def timestamper(settings: Settings):
     """pyHanko's RFC 3161 client for EOFFICE_SIGNING_TSA_URL (None when unset)."""
     if not settings.signing_tsa_url:
         return None
+    return timestamper_at(settings.signing_tsa_url, timeout=settings.signing_fetch_timeout)
+
+
+def timestamper_at(url: str, *, timeout: float = 10.0):
+    """pyHanko's RFC 3161 client for the TSA at `url`; a TSA that does not answer raises
+    Unavailable (503, retry), not pyHanko's error (a 500)."""
     from pyhanko.sign.timestamps import HTTPTimeStamper
     from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 
     class Timestamper(HTTPTimeStamper):
-        """A TSA that does not answer is a part away for a moment (503, retry), not a fault."""
-
         async def async_request_tsa_response(self, req):
             try:
                 return await super().async_request_tsa_response(req)
@@ -94,7 +98,7 @@ def timestamper(settings: Settings):
                     f"the timestamp authority ({self.url}) did not answer: {e.__cause__ or e}; nothing was signed"
                 ) from e
 
-    return Timestamper(settings.signing_tsa_url, timeout=int(settings.signing_fetch_timeout))
+    return Timestamper(url, timeout=int(timeout))
 
 
 def office_key(settings: Settings) -> TokenKey:

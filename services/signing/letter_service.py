@@ -13,6 +13,7 @@ import asyncio
 import base64
 import hashlib
 import uuid
+from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 
 from asn1crypto import pem
@@ -310,15 +311,12 @@ class LetterEntrypoints:
             pdf=row["prepared_pdf"], digest=row["document_digest"], start=row["reserved_start"], end=row["reserved_end"]
         )
         timestamper = keys.timestamper(get_settings())
-        signed = tpool.execute(
-            lambda: pades.finish(
-                prepared,
-                cms_der,
-                level=level,
-                timestamper=timestamper,
-                validation_context=trust.context(online=True) if level == "B-LTA" else None,
+        with RECENT_VALIDATIONS.lent_context(trust) if level == "B-LTA" else nullcontext() as context:
+            signed = tpool.execute(
+                lambda: pades.finish(
+                    prepared, cms_der, level=level, timestamper=timestamper, validation_context=context
+                )
             )
-        )
 
         def step(changes):
             current = requests.own(changes.session, user_id=actor.user_id, request_id=row["id"], lock=True)

@@ -81,7 +81,9 @@ def sign(
         validation_context=validation_context if lta else None,
     )
     pdf_signer = signers.PdfSigner(meta, signer=signer, timestamper=timestamper if level != "B-B" else None)
-    out = pdf_signer.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False), output=io.BytesIO())
+    # Strict reading: the PDF is our own renderer's (letters.render), and pyHanko's lenient
+    # mode made a B-LTA signature about a fifth slower (deploy/bench/signing.py).
+    out = pdf_signer.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf)), output=io.BytesIO())
     return out.getvalue()
 
 
@@ -130,7 +132,8 @@ def prepare(
     pdf_signer = signers.PdfSigner(meta, signer=placeholder)
     digest, _, output = asyncio.run(
         pdf_signer.async_digest_doc_for_signing(
-            IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False), bytes_reserved=RESERVED
+            IncrementalPdfFileWriter(io.BytesIO(pdf)),
+            bytes_reserved=RESERVED,  # strict: see `sign`
         )
     )
     return Prepared(
@@ -168,10 +171,10 @@ def finish(
         return output.getvalue()
     if timestamper is None or validation_context is None:
         raise ValueError("B-LTA needs a timestamp authority and a validation context")
-    signature = _signatures(PdfFileReader(io.BytesIO(output.getvalue()), strict=False))[0]
+    signature = _signatures(PdfFileReader(io.BytesIO(output.getvalue())))[0]
     with_dss = add_validation_info(signature, validation_context, output=io.BytesIO())
     stamped = signers.PdfTimeStamper(timestamper).timestamp_pdf(
-        IncrementalPdfFileWriter(with_dss, strict=False), "sha256", validation_context, output=io.BytesIO()
+        IncrementalPdfFileWriter(with_dss), "sha256", validation_context, output=io.BytesIO()
     )
     return stamped.getvalue()
 

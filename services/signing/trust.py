@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -178,6 +180,24 @@ class RecentValidations:
     def __init__(self, ttl: float = 30.0):
         self.ttl = ttl
         self._passed: dict[str, tuple[float, list[x509.Certificate]]] = {}
+        self._contexts: dict[tuple[str, ...], list[tuple[float, object]]] = {}  # trust roots -> [(until, context)]
+
+    @contextmanager
+    def lent_context(self, trust: Trust) -> Iterator:
+        """A validation context of `trust` (`Trust.context`, online) for one signing at a time,
+        kept `ttl` seconds: the OCSP and CRL answers it fetched (the signer's and the TSA's
+        chains) serve the B-LTA letters signed in that time instead of being fetched for each,
+        as pyHanko's own signing loop does with one context. Never lent to two signings at once
+        (pyHanko's caches are not made for that); its validation time is its creation's."""
+        key, now = tuple(fingerprint(root) for root in trust.roots), time.monotonic()
+        free = [(until, context) for until, context in self._contexts.get(key, []) if until > now]
+        until, context = free.pop() if free else (now + self.ttl, trust.context(online=True))
+        self._contexts[key] = free
+        try:
+            yield context
+        finally:
+            if until > time.monotonic():
+                self._contexts.setdefault(key, []).append((until, context))
 
     def validate(self, trust: Trust, cert: x509.Certificate, *, context=None) -> list[x509.Certificate]:
         """`cert`'s chain, leaf first, as `Trust.validate` returned it within `ttl` seconds, or

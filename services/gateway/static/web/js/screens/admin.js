@@ -1,5 +1,6 @@
-// Administration: import the organisation from CSV (the server answers with a row-by-row
-// report), subject heads and the file numbering scheme of an office, and time limits by category.
+// Administration: import the organisation from CSV (a job on the server: its progress is shown
+// as it goes, then its row-by-row report), subject heads and the file numbering scheme of an
+// office, and time limits by category.
 import { get, call, all, newKey } from "../api.js";
 import { show, h, field, values, showProblem, clearProblems, notice, userText } from "../dom.js";
 import { t, fmtNum } from "../i18n.js";
@@ -8,35 +9,83 @@ import { roles } from "../app.js";
 
 const CSV = ["offices", "holidays", "posts", "users", "postings"];
 
+const POLL_MS = 500;
+
+/** The import's report: what each file created, changed and left unchanged, and each rejected row. */
+function reportOf(r) {
+  const kinds = Object.keys({ ...r.created, ...r.changed, ...r.unchanged });
+  return [h("h3", { tabindex: "-1" }, t("importResult")),
+    h("table", { class: "list" }, h("thead", {}, h("tr", {}, [t("fileName"), t("createdN"), t("changedN"), t("unchangedN")].map((x) => h("th", { scope: "col" }, x)))),
+      h("tbody", {}, kinds.map((k) => h("tr", {}, h("td", {}, k), h("td", {}, fmtNum(r.created[k] || 0)), h("td", {}, fmtNum(r.changed[k] || 0)), h("td", {}, fmtNum(r.unchanged[k] || 0)))))),
+    h("h3", {}, t("rejected")),
+    r.rejected.length ? h("table", { class: "list" }, h("thead", {}, h("tr", {}, [t("fileName"), t("row"), t("reason")].map((x) => h("th", { scope: "col" }, x)))),
+      h("tbody", {}, r.rejected.map((x) => h("tr", {}, h("td", {}, x.file), h("td", {}, fmtNum(x.row)), h("td", { lang: "en" }, x.reason))))) : h("p", {}, t("noRejects"))];
+}
+
+/** How far an import job is: a progress bar over all rows, a line per file, and a status line
+ * that screen readers announce when the state or the file changes (not at every row). */
+function progressOf() {
+  const status = h("p", { role: "status" });
+  const bar = h("progress", { max: "1", value: "0", "aria-label": t("importProgress") });
+  const files = h("ul", { class: "plain" });
+  const box = h("div", { hidden: true }, status, bar, files);
+  const draw = (job) => {
+    const total = job.stages.reduce((n, s) => n + s.rows_total, 0);
+    const done = job.stages.reduce((n, s) => n + s.rows_done, 0);
+    const current = job.stages.find((s) => s.rows_done < s.rows_total);
+    const said = job.state === "queued" ? t("importQueued") : job.state === "running" && current ? t("importStage", { file: current.file })
+      : job.state === "failed" ? t("importFailed") : t("importDone");
+    if (status.textContent !== said) status.textContent = said;
+    bar.max = Math.max(total, 1);
+    bar.value = job.state === "done" ? bar.max : done;
+    bar.setAttribute("aria-valuetext", t("rowsOf", { done, total }));
+    files.replaceChildren(...job.stages.map((s) => h("li", {}, `${s.file}.csv: `, t("rowsOf", { done: s.rows_done, total: s.rows_total }))));
+    box.hidden = false;
+  };
+  return { box, draw };
+}
+
 function importForm() {
   const report = h("div", { "aria-live": "polite" });
-  const busy = h("progress", { hidden: true, "aria-label": t("importing") });
+  const progress = progressOf();
   const form = h("form", { class: "card", novalidate: true, "aria-labelledby": "imp-h" },
     h("p", { class: "hint" }, t("importHint")),
     CSV.map((name) => field({ name, label: `${name}.csv`, type: "file", attrs: { accept: ".csv,text/csv" } })),
     field({ name: "initial_password", label: t("initialPassword"), type: "password", attrs: { autocomplete: "new-password" } }),
-    h("button", { type: "submit", class: "primary" }, t("importRun")), busy);
+    h("button", { type: "submit", class: "primary" }, t("importRun")));
+  let running = false; // one import at a time from this screen; the button stays focusable
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
+    if (running) return;
     clearProblems(form);
+    report.replaceChildren();
     const files = {};
     for (const name of CSV) { const f = form.elements[name].files[0]; if (f) files[name] = await f.text(); }
     const pw = form.elements.initial_password.value;
-    busy.hidden = false;
+    running = true;
     try {
-      const r = await call("POST", "/directory/import", { body: { files, ...(pw ? { initial_password: pw } : {}) } });
-      const kinds = Object.keys({ ...r.created, ...r.changed, ...r.unchanged });
-      report.replaceChildren(h("h3", { tabindex: "-1" }, t("importResult")),
-        h("table", { class: "list" }, h("thead", {}, h("tr", {}, [t("fileName"), t("createdN"), t("changedN"), t("unchangedN")].map((x) => h("th", { scope: "col" }, x)))),
-          h("tbody", {}, kinds.map((k) => h("tr", {}, h("td", {}, k), h("td", {}, fmtNum(r.created[k] || 0)), h("td", {}, fmtNum(r.changed[k] || 0)), h("td", {}, fmtNum(r.unchanged[k] || 0)))))),
-        h("h3", {}, t("rejected")),
-        r.rejected.length ? h("table", { class: "list" }, h("thead", {}, h("tr", {}, [t("fileName"), t("row"), t("reason")].map((x) => h("th", { scope: "col" }, x)))),
-          h("tbody", {}, r.rejected.map((x) => h("tr", {}, h("td", {}, x.file), h("td", {}, fmtNum(x.row)), h("td", { lang: "en" }, x.reason))))) : h("p", {}, t("noRejects")));
-      report.querySelector("h3").focus();
-    } catch (err) { showProblem(form, err); }
-    busy.hidden = true;
+      let job = await call("POST", "/directory/import-jobs", { body: { files, ...(pw ? { initial_password: pw } : {}) }, key: newKey() });
+      progress.draw(job);
+      while (job.state === "queued" || job.state === "running") {
+        await new Promise((r) => setTimeout(r, POLL_MS));
+        const last = job; // a moment without an answer does not end the job: ask again
+        job = await get(`/directory/import-jobs/${encodeURIComponent(job.id)}`)
+          .catch((err) => { if (err.status === 503 || err.status === 0) return last; throw err; });
+        progress.draw(job);
+      }
+      if (job.state === "done") {
+        report.replaceChildren(...reportOf(job.report));
+        report.querySelector("h3").focus();
+      } else report.replaceChildren(h("p", { class: "notice error", lang: "en" }, job.error || ""));
+    } catch (err) {
+      // A file refused as a whole is named files.<name>: show it at that file's field (no file
+      // at all, "files", at the first).
+      if (err.problem?.errors) err.problem.errors = err.problem.errors.map((x) => ({ ...x, field: String(x.field).replace(/^files\.?/, "") || CSV[0] }));
+      showProblem(form, err);
+    }
+    running = false;
   });
-  return h("section", { "aria-labelledby": "imp-h" }, h("h2", { id: "imp-h" }, t("importOrg")), form, report);
+  return h("section", { "aria-labelledby": "imp-h" }, h("h2", { id: "imp-h" }, t("importOrg")), form, progress.box, report);
 }
 
 async function officeForms() {

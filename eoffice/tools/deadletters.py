@@ -2,7 +2,8 @@
 
     python -m eoffice.tools.deadletters list           what is there, with the error
     python -m eoffice.tools.deadletters replay [N]     send up to N (default all) back to the
-                                                       queue they failed in, attempts reset
+                                                       queue they failed in, attempts reset (one
+                                                       whose queue is gone stays, and is counted)
 
 The RabbitMQ management UI (http://127.0.0.1:15672, queue `eoffice.dead-letters`) shows the same."""
 
@@ -12,6 +13,7 @@ import argparse
 import json
 import sys
 
+from amqp.exceptions import NotFound
 from kombu import Connection, Producer, Queue
 
 from eoffice.messaging import ATTEMPT_HEADER
@@ -63,22 +65,42 @@ def replay(amqp_uri: str, queue_name: str, limit: int | None = None) -> int:
                 for k, v in (message.headers or {}).items()
                 if not k.startswith("x-eoffice-") and not k.startswith("x-death")
             }
-            target = (message.headers or {}).get("x-eoffice-queue")
+            target = _existing_queue(conn, (message.headers or {}).get("x-eoffice-queue"))
             if not target:
-                message.reject(requeue=True)
+                # Nowhere to go: it stays a dead letter. Left unacknowledged (not rejected, which
+                # would hand it straight back to this loop), it returns to the queue at the end.
                 continue
             producer.publish(
                 message.body,
                 exchange="",
                 routing_key=target,
                 headers=headers,
-                content_type=message.content_type,
-                content_encoding=message.content_encoding,
+                content_type=message.properties.get("content_type"),
+                content_encoding=message.properties.get("content_encoding"),
                 delivery_mode=2,
             )
-            message.ack()
+            channel.basic_ack(message.delivery_tag)
             moved += 1
     return moved
+
+
+def _existing_queue(conn: Connection, name: str | None) -> str | None:
+    """The queue a dead letter failed in, or the one that took its place: a handler made
+    `ordered` moved from `<name>` to `<name>.ordered` (eoffice/messaging.py). None if neither
+    exists: a message published to a missing queue would be dropped without a word."""
+    for candidate in (name, f"{name}.ordered") if name else ():
+        probe = conn.channel()  # a passive declare of a missing queue closes its channel
+        try:
+            probe.queue_declare(queue=candidate, passive=True)
+            return candidate
+        except NotFound:
+            continue
+        finally:
+            try:
+                probe.close()
+            except Exception:  # noqa: BLE001, S110 (closed by the broker already)
+                pass
+    return None
 
 
 def main(argv: list[str]) -> int:
@@ -97,7 +119,9 @@ def main(argv: list[str]) -> int:
             print(json.dumps(letter, ensure_ascii=False))
         print(f"{len(letters)} dead letter(s) in {settings.dead_letter_queue}", file=sys.stderr)
     else:
-        print(f"replayed {replay(settings.amqp_uri, settings.dead_letter_queue, args.limit)}")
+        moved = replay(settings.amqp_uri, settings.dead_letter_queue, args.limit)
+        left = list_dead_letters(settings.amqp_uri, settings.dead_letter_queue)
+        print(f"replayed {moved}; {len(left)} left in {settings.dead_letter_queue} (see `list`)")
     return 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from kombu import Connection
+from kombu import Connection, Producer
 from nameko.amqp.publish import Publisher
 from nameko.standalone.events import get_event_exchange
 from sqlalchemy import func, select, text
@@ -13,7 +13,7 @@ from sqlalchemy import func, select, text
 from eoffice.db import UnitOfWork, make_engine
 from eoffice.messaging import record_event
 from eoffice.settings import get_settings
-from eoffice.tools.deadletters import list_dead_letters
+from eoffice.tools.deadletters import list_dead_letters, replay
 from tests.support import messaging_services as ms
 from tests.support.system import ServiceProcess, part, service_process, wait_until
 
@@ -130,3 +130,30 @@ def test_failing_handler_is_retried_then_dead_lettered(uow, rpc, clerk_and_tally
         made = session.execute(select(func.count()).select_from(ms.attempts)
                                .where(ms.attempts.c.key == key)).scalar_one()
     assert made == tries
+
+
+def test_replay_finds_a_renamed_queue_and_keeps_what_has_nowhere_to_go(settings):
+    """A dead letter goes back to the queue it failed in, or to `<queue>.ordered` when its handler
+    was made ordered since; one whose queue is gone stays a dead letter (not dropped unseen)."""
+    tag = uuid.uuid4().hex[:8]
+    dead, moved_to, gone = f"test-dead-{tag}", f"test-handler-{tag}", f"test-gone-{tag}"
+    with Connection(settings.amqp_uri) as conn:
+        channel = conn.channel()
+        for name in (dead, f"{moved_to}.ordered"):
+            channel.queue_declare(name, durable=True, auto_delete=False)
+        producer = Producer(channel)
+        for target in (moved_to, gone):
+            producer.publish({"id": target}, exchange="", routing_key=dead,
+                             headers={"x-eoffice-queue": target, "x-eoffice-error": "failed"})
+    try:
+        assert replay(settings.amqp_uri, dead) == 1
+        with Connection(settings.amqp_uri) as conn:
+            channel = conn.channel()
+            arrived = channel.basic_get(f"{moved_to}.ordered", no_ack=True)
+            assert arrived is not None and arrived.headers.get("x-eoffice-queue") is None
+        assert [d["queue"] for d in list_dead_letters(settings.amqp_uri, dead)] == [gone]
+    finally:
+        with Connection(settings.amqp_uri) as conn:
+            channel = conn.channel()
+            for name in (dead, f"{moved_to}.ordered"):
+                channel.queue_delete(name)

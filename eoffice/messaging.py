@@ -8,7 +8,8 @@
   `eoffice.idempotency`.)
 - `reliable_handler`: a durable nameko event handler whose failures are retried after a delay
   (`EOFFICE_RETRY_DELAYS`) and then moved to the dead-letter queue, where an operator sees them
-  (`python -m eoffice.tools.deadletters`).
+  (`python -m eoffice.tools.deadletters`). With `ordered=True` its queue has a single active
+  consumer, so that however many processes of the service run, one takes the events in queue order.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from typing import TYPE_CHECKING
 
 import eventlet
 from eventlet.event import Event
-from kombu import Queue
+from kombu import Connection, Queue
+from kombu.exceptions import ChannelError, OperationalError
 from nameko.amqp.publish import Publisher, UndeliverableMessage
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.events import EventHandler
@@ -69,10 +71,18 @@ def record_event(
 ) -> Envelope:
     """Adds the event to the outbox in the caller's transaction; returns its envelope.
 
-    The event is published only if that transaction commits."""
+    The event is published only if that transaction commits. Its `created_at`, the order the
+    relay publishes in, is the moment it was written (not the transaction's start): events of
+    one transaction keep their order, and so do those of one file or receipt, whose steps take
+    its row lock before they write their events."""
     envelope = envelope_for(service, payload, subject)
     session.execute(
-        insert(outbox).values(id=envelope.id, type=envelope.type, envelope=envelope.model_dump(mode="json"))
+        insert(outbox).values(
+            id=envelope.id,
+            type=envelope.type,
+            envelope=envelope.model_dump(mode="json"),
+            created_at=func.clock_timestamp(),
+        )
     )
     return envelope
 
@@ -89,9 +99,13 @@ def first_time(session: Session, inbox: Table, *, event_id: str, handler: str) -
 class Relay:
     """Publishes a service's pending outbox rows to its nameko event exchange, oldest first.
 
-    Safe to run in several processes at once: rows are claimed with SKIP LOCKED. A row is
-    marked published only after the broker confirmed it, so a crash can publish an event
-    twice (handlers are idempotent) but never lose it."""
+    Safe to run in several processes at once, and the order holds: a batch is published under a
+    transaction-scoped advisory lock of the outbox table, so one relay of the service at a time
+    publishes (the others wait for it, then take what is left, oldest first). With rows merely
+    claimed (SKIP LOCKED) two relays would publish two batches at once, interleaved, and a later
+    event about a file could reach a queue before an earlier one. A row is marked published
+    only after the broker confirmed it, so a crash can publish an event twice (handlers are
+    idempotent) but never lose it."""
 
     batch_size = 100
 
@@ -106,6 +120,7 @@ class Relay:
         """Publishes one batch; returns how many were published. Raises if the broker fails."""
         published = 0
         with self.uow.transaction() as session:
+            session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"eoffice.outbox:{self.outbox.fullname}"))))
             rows = session.execute(
                 select(self.outbox.c.id, self.outbox.c.type, self.outbox.c.envelope)
                 .where(self.outbox.c.published_at.is_(None))
@@ -252,9 +267,21 @@ class ReliableEventHandler(EventHandler):
     When the handler raises, the event waits `EOFFICE_RETRY_DELAYS[n]` seconds in a delay queue
     and comes back; after the last delay it goes to the dead-letter queue with the error.
     An event that is not a valid envelope goes there at once. Nothing is acknowledged before
-    it is handled or parked, so a crashed worker loses nothing."""
+    it is handled or parked, so a crashed worker loses nothing.
 
-    def __init__(self, source_service: str, event_type: str, **kwargs):
+    `ordered=True`: the queue is declared with RabbitMQ's `x-single-active-consumer`, so that of
+    all the processes of the service consuming it, one at a time gets its events, in queue order
+    (up to prefetch of them at once: the handler keeps what must stay in order in turn itself);
+    when that process's connection goes, its unacknowledged events go back to the head of the
+    queue and the next process takes over. Queue arguments cannot change on an existing queue, so
+    such a queue is named `<nameko's name>.ordered`; at start the handler retires the queue of
+    the same handler without the suffix (unbound, what it still holds moved to the new queue,
+    then deleted), so it does not keep collecting events nobody reads. A failure is still parked
+    for a retry, which lets later events of the queue pass it: a handler that must keep order
+    retries in place what can pass (the database away) before it raises."""
+
+    def __init__(self, source_service: str, event_type: str, ordered: bool = False, **kwargs):
+        self.ordered = ordered
         super().__init__(source_service, event_type, reliable_delivery=True, requeue_on_error=False, **kwargs)
 
     def setup(self):
@@ -263,6 +290,42 @@ class ReliableEventHandler(EventHandler):
         self.delays = settings.retry_delays
         self.dead_letters = Queue(settings.dead_letter_queue, durable=True)
         self.parker = Publisher(self.container.config[AMQP_URI_CONFIG_KEY], use_confirms=True)
+        if self.ordered:
+            unordered = self.queue
+            self.queue = Queue(
+                f"{unordered.name}.ordered",
+                exchange=unordered.exchange,
+                routing_key=unordered.routing_key,
+                durable=True,
+                queue_arguments={"x-single-active-consumer": True},
+            )
+            self._retire(unordered)
+
+    def _retire(self, old: Queue) -> None:
+        """Moves what the queue this one replaces (and its delay queues) still hold to this queue,
+        unbinds and deletes them. Events published before this queue was bound are only there,
+        and come first; those published since are in both (handlers do the work once). If the
+        broker refuses, the old queue stays until the next start, and a warning says so."""
+        names = [old.name, *(retry_queue_name(old.name, n + 1) for n in range(len(self.delays)))]
+        try:
+            with Connection(
+                self.container.config[AMQP_URI_CONFIG_KEY], transport_options={"confirm_publish": True}
+            ) as conn:
+                existing = [name for name in names if _queue_exists(conn, name)]
+                if not existing:
+                    return
+                channel = conn.channel()
+                new = self.queue(channel)
+                new.queue_declare()
+                moved = _move(channel, existing, new.name)  # the oldest first, before anything newer
+                new.declare()  # and bound: from now on events come here
+                channel.queue_unbind(old.name, exchange=old.exchange.name, routing_key=old.routing_key)
+                moved += _move(channel, existing, new.name)  # what came in meanwhile
+                for name in existing:
+                    channel.queue_delete(name, if_empty=True)
+            log.info("queue %s retired for %s: %d events moved to it", old.name, self.queue.name, moved)
+        except (ChannelError, OperationalError, OSError) as exc:
+            log.warning("could not retire queue %s (%s: %s); next start tries again", old.name, type(exc).__name__, exc)
 
     def handle_message(self, body, message):
         try:
@@ -326,6 +389,30 @@ class ReliableEventHandler(EventHandler):
                     "x-eoffice-failed-at": datetime.now(UTC).isoformat(),
                 },
             )
+
+
+def _queue_exists(conn: Connection, name: str) -> bool:
+    channel = conn.channel()  # a refused passive declare closes its channel: one of its own
+    try:
+        channel.queue_declare(name, passive=True)
+        return True
+    except ChannelError:
+        return False
+    finally:
+        if channel.is_open:
+            channel.close()
+
+
+def _move(channel, queues: list[str], target: str) -> int:
+    """Moves every message of `queues` (in turn, each in its order) to queue `target`, each
+    acknowledged only after the broker confirmed its copy; returns how many."""
+    moved = 0
+    for name in queues:
+        while (message := channel.basic_get(name, no_ack=False)) is not None:
+            channel.basic_publish(message, exchange="", routing_key=target)
+            channel.basic_ack(message.delivery_tag)
+            moved += 1
+    return moved
 
 
 reliable_handler = ReliableEventHandler.decorator

@@ -47,13 +47,18 @@ def run_env() -> None:
     config = context.config
     schema = config.attributes["schema"]
     engine = make_engine(config.get_main_option("sqlalchemy.url"), pool_size=1)
-    with engine.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
-        connection.commit()
-        context.configure(connection=connection, version_table_schema=schema)
-        with context.begin_transaction():
-            context.run_migrations()
-    engine.dispose()
+    try:
+        with engine.connect() as connection:
+            # One migration of a schema at a time, however many machines start at once: the
+            # others wait here, then find it up to date. Held until the connection closes.
+            connection.execute(text("SELECT pg_advisory_lock(hashtext(:key))"), {"key": f"eoffice.migrate:{schema}"})
+            connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+            connection.commit()
+            context.configure(connection=connection, version_table_schema=schema)
+            with context.begin_transaction():
+                context.run_migrations()
+    finally:
+        engine.dispose()  # closes the connection, and so ends the lock
 
 
 def create_messaging_tables(bind, schema: str) -> None:

@@ -28,6 +28,10 @@ class Settings(BaseSettings):
 
     elasticsearch_url: str = "http://127.0.0.1:9200"
     index_prefix: str = "eoffice"
+    # Seconds search waits for an owner to list an item an event named (an issued letter files
+    # has not added), retrying with backoff, before it gives the item up and reports it in the
+    # consistency check (docs/search.md).
+    search_give_up_after: float = 600.0
     rabbitmq_management_url: str = "http://127.0.0.1:15672"
 
     rpc_timeout: float = 10.0
@@ -98,6 +102,9 @@ class Settings(BaseSettings):
     webhook_failing_after: int = 10
     # Test mode only: webhook URLs on loopback (127.0.0.1, ::1), plain http there too.
     webhook_allow_loopback: bool = False
+    # The most subscriptions one notify process sends for (0: as many as it can lease), so that
+    # several processes share them; one whose lapsed lease finds every process full waits.
+    webhook_subscriptions_per_process: int = 0
 
     # Signing (docs/signing.md). Trust roots: PEM file(s), comma-separated; in production CCA
     # India's root certificates, in tests the test PKI's root (eoffice/tools/pki.py). Empty:
@@ -116,6 +123,9 @@ class Settings(BaseSettings):
     # Aadhaar eSign: "standin" (the local test ESP) or the ESP's eSign 2.1 URL (docs/signing.md).
     signing_esign_url: str = ""
     signing_esign_asp_id: str = ""
+    # Where the ESP posts its answer (responseUrl): the web client's return address; production
+    # gives it whole (https://eoffice.example.gov.in/esign/return), as registered with the ESP.
+    signing_esign_response_url: str = "/esign/return"
 
     @field_validator("minio_endpoints", "retry_delays", "trusted_proxies", mode="before")
     @classmethod

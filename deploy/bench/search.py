@@ -1,18 +1,21 @@
 """Search benchmark: a synthetic corpus bulk-indexed through the search service's own document
 builder, then searches with permission filters, then the index lag after a burst of events.
 
-    deploy/eoffice bench search [--items 1000000] [--queries 300] [--burst 100] [--keep]
+    deploy/eoffice bench search [--items 1000000] [--queries 300] [--burst 100] [--keep | --reuse]
 
 1. Indexing: `--items` synthetic items (half receipts, a fifth files, the rest green notes;
    three in five Hindi, the rest English, subjects and bodies drawn from office vocabulary),
    each made into documents by `services.search.documents` as the event path does and
-   bulk-written to indices of their own (prefix `bench`, deleted at the end unless --keep).
+   bulk-written to indices of their own (prefix `bench`, named by the mapping version and the
+   number of items, deleted at the end unless --keep). With --reuse, a corpus of that size and
+   mapping version kept by an earlier run is searched again without indexing (1M items take
+   20 minutes to index); one that is missing or unfinished is built and kept.
 2. Searches: two-word queries with a date filter, as users of three reaches (a section post;
    an officer acting for three posts; a supervisor over 40 offices), through the same query
    builder the search service uses (`services.search.queries`), timed at the engine:
    p50/p95/p99 per reach. Goal: p95 under 50 ms. Each query is also timed with facets (what
-   the web client's first page asks) and without highlights (the query and filters alone), so
-   the cost of each part shows.
+   the web client's first page asks), with the total counted only up to 10,000, and without
+   highlights (the query and filters alone), so the cost of each part shows.
 3. Lag: `--burst` receipts diarised at once through the running gateway, then the time until
    the last is found by the running search service (skipped if that service is older).
 """
@@ -20,6 +23,7 @@ builder, then searches with permission filters, then the index lag after a burst
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import time
@@ -110,14 +114,43 @@ def synthetic(n: int) -> list[dict]:
     return documents.file_documents(record)
 
 
-def index_corpus(client_, count: int) -> float:
-    client_.indices.delete(
-        index=",".join(client_.indices.get(index=f"{PREFIX}-search-*")) or "none", ignore_unavailable=True
-    )
-    indices.ensure(client_, PREFIX)
-    names = {kind: indices.indices_behind(client_, indices.write_alias(PREFIX, kind))[0] for kind in indices.KINDS}
+def corpus_names(count: int) -> dict[str, str]:
+    """The indices of a corpus of `count` items with the current mapping version."""
+    return {kind: indices.index_name(PREFIX, kind, f"n{count}") for kind in indices.KINDS}
+
+
+def built_corpus(client_, count: int) -> str | None:
+    """When the corpus of `count` items with this mapping was built, if it was built whole."""
+    names = corpus_names(count)
+    if not all(client_.indices.exists(index=name) for name in names.values()):
+        return None
+    metas = [
+        m["mappings"].get("_meta") or {} for m in client_.indices.get_mapping(index=",".join(names.values())).values()
+    ]
+    built = {meta.get("bench_built") for meta in metas if meta.get("bench_items") == count}
+    return built.pop() if len(metas) == len(names) and len(built) == 1 else None
+
+
+def use_corpus(client_, count: int) -> None:
+    """Points the bench aliases (what the queries read) at the corpus of `count` items."""
+    indices.swap(client_, PREFIX, corpus_names(count))
+
+
+def index_corpus(client_, count: int, *, reuse: bool) -> float | None:
+    """Builds the corpus of `count` items (seconds it took), or with `reuse` finds it built
+    (None)."""
+    if reuse and built_corpus(client_, count):
+        use_corpus(client_, count)
+        return None
+    names = corpus_names(count)
+    existing = client_.indices.get(index=f"{PREFIX}-search-*")
+    drop = [name for name in existing if name in names.values() or not reuse]  # --reuse keeps other corpora
+    if drop:
+        client_.indices.delete(index=",".join(drop))
     for name in names.values():
+        indices.create_index(client_, name)
         client_.indices.put_settings(index=name, settings={"refresh_interval": "-1"})
+    use_corpus(client_, count)
     version = indexer.now_version()
 
     def actions():
@@ -142,12 +175,19 @@ def index_corpus(client_, count: int) -> float:
         client_.indices.put_settings(index=name, settings={"refresh_interval": indices.SETTINGS["refresh_interval"]})
     client_.indices.refresh(index=indices.read_alias(PREFIX))
     client_.indices.forcemerge(index=indices.read_alias(PREFIX), max_num_segments=5, request_timeout=600)
+    meta = {
+        "mapping_version": indices.MAPPING_VERSION,
+        "bench_items": count,
+        "bench_built": time.strftime("%Y-%m-%d %H:%M"),
+    }
+    client_.indices.put_mapping(index=",".join(names.values()), meta=meta)
     return elapsed
 
 
 VARIANTS = {  # what a query asks besides its page of hits
     "hits + highlights": {},
     "+ facets": {"facets": True},
+    "total counted up to 10,000": {"track_total_hits": 10_000},
     "query + filters only": {"highlight": False},
 }
 
@@ -172,6 +212,8 @@ def search_latencies(client_, count: int) -> dict[str, dict[str, list[float]]]:
                 body = queries.search_body(query, reach)
                 if options.get("highlight") is False:
                     body.pop("highlight", None)
+                if "track_total_hits" in options:
+                    body["track_total_hits"] = options["track_total_hits"]
                 start = time.perf_counter()
                 client_.search(index=indices.read_alias(PREFIX), **body)
                 latencies[variant].append(time.perf_counter() - start)
@@ -222,19 +264,33 @@ def main() -> int:
     parser.add_argument("--items", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--burst", type=int, default=100)
-    parser.add_argument("--keep", action="store_true", help="keep the bench indices afterwards")
+    keeping = parser.add_mutually_exclusive_group()
+    keeping.add_argument("--keep", action="store_true", help="keep the bench indices afterwards")
+    keeping.add_argument(
+        "--reuse",
+        action="store_true",
+        help="search the corpus of --items kept by an earlier --reuse run (same mapping version) instead of "
+        "indexing it again; build and keep it if there is none",
+    )
     args = parser.parse_args()
     es = make_client()
     es = es.options(request_timeout=120)
-    print(f"indexing {args.items} synthetic items into '{PREFIX}' ...", flush=True)
-    elapsed = index_corpus(es, args.items)
+    print(f"{args.items} synthetic items in '{PREFIX}' (indexed unless --reuse finds them) ...", flush=True)
+    elapsed = index_corpus(es, args.items, reuse=args.reuse)
     docs = es.count(index=indices.read_alias(PREFIX))["count"]
-    size = sum(int(i["store.size"]) for i in es.cat.indices(index=f"{PREFIX}-search-*", format="json", bytes="b"))
-    print(
-        f"\n| indexing | items | documents | time | rate | index size |\n|---|---|---|---|---|---|\n"
-        f"| bulk, through the document builder | {args.items} | {docs} | {elapsed:.0f} s | "
-        f"{args.items / elapsed:.0f} items/s | {size / 2**30:.2f} GiB |"
+    names = ",".join(corpus_names(args.items).values())
+    size = sum(int(i["store.size"]) for i in es.cat.indices(index=names, format="json", bytes="b"))
+    how = (
+        f"{elapsed:.0f} s | {args.items / elapsed:.0f} items/s"
+        if elapsed is not None
+        else f"reused (built {built_corpus(es, args.items)}) | -"
     )
+    print(
+        f"\n| indexing (mapping version {indices.MAPPING_VERSION}) | items | documents | time | rate | index size |"
+        f"\n|---|---|---|---|---|---|\n"
+        f"| bulk, through the document builder | {args.items} | {docs} | {how} | {size / 2**30:.2f} GiB |"
+    )
+    print(f"\nload average (1, 5, 15 min) before the searches: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print("\n| two-word query + date filter, as | asking | queries | p50 | p95 | p99 |\n|---|---|---|---|---|---|")
     for name, by_variant in search_latencies(es, args.queries).items():
         for variant, latencies in by_variant.items():
@@ -242,8 +298,9 @@ def main() -> int:
                 f"| {name} | {variant} | {len(latencies)} | {percentile(latencies, 50) * 1000:.1f} ms | "
                 f"{percentile(latencies, 95) * 1000:.1f} ms | {percentile(latencies, 99) * 1000:.1f} ms |"
             )
+    print(f"\nload average after the searches: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"\nlag after a burst: {burst_lag(args.burst)}")
-    if not args.keep:
+    if not (args.keep or args.reuse):
         es.indices.delete(index=",".join(es.indices.get(index=f"{PREFIX}-search-*")))
     return 0
 

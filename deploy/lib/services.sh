@@ -24,6 +24,13 @@ is_standin() { [[ " ${STANDINS[*]} " == *" $1 "* ]]; }
 supervised() { echo "${PROGRAMS[@]}"; [ "$WITH_STANDINS" = 0 ] || echo "${STANDINS[@]}"; }
 service_target() { program_field "$1" 2; }
 service_workers() { local w; w="$(program_field "$1" 3)"; [ "$w" = - ] && echo 1 || echo "$w"; }
+# How many processes of a program run at once: deploy/programs, or EOFFICE_INSTANCES for every
+# program of ours (stand-ins stay one). One is a supervisord program of the name, as ever; several
+# are a group of the name (NAME:NAME_0, NAME:NAME_1 ...), each with its own log, a gateway's each
+# on its own port (PROGRAM_GATEWAY_PORT + 0, 1 ...). docs/scaling.md says why each is safe twice.
+[[ "${EOFFICE_INSTANCES:-1}" =~ ^[1-9][0-9]?$ ]] || die "EOFFICE_INSTANCES must be a number from 1 to 99 (got '$EOFFICE_INSTANCES')"
+program_instances() { is_standin "$1" && echo 1 || echo "${EOFFICE_INSTANCES:-$(program_field "$1" 4)}"; }
+gateway_ports() { local i; for ((i = 0; i < $(program_instances gateway); i++)); do echo $((PROGRAM_GATEWAY_PORT + i)); done; }
 
 # The environment of every service process; secrets come from $SECRETS, never the command line.
 export_app_env() {
@@ -81,6 +88,9 @@ reset_test_indices() {
 
 run_migrations() { app_env "$VENV/bin/python" -m eoffice.migrate; }
 load_demo_organisation() { app_env "$VENV/bin/python" -m services.directory.load; }
+# A mapping change (services/search/indices.py MAPPING_VERSION) takes effect here: the indices
+# are rebuilt beside the live ones and swapped in (searches keep working meanwhile).
+rebuild_outdated_search() { app_env "$VENV/bin/python" -m services.search.rebuild --if-outdated; }
 
 # The command line of each program.
 program_command() {
@@ -104,18 +114,30 @@ write_supervisor_conf() {
       EOFFICE_GATEWAY_BIND EOFFICE_RABBITMQ_MANAGEMENT_URL $PROGRAM_SETTINGS; do [ -z "${!v:-}" ] || printf '%s="%s",' "$v" "${!v//%/%%}"; done)$(standins_env)HOME=\"/tmp\""
   ( umask 077
     sed -e "s|@SUPERVISOR_DIR@|$SUPERVISOR_DIR|g" -e "s|@LOG_DIR@|$PROGRAM_LOG_DIR|g" "$REPO/deploy/supervisor/supervisord.conf" > "$tmp"
-    local name
+    local name count i
     for name in $(supervised); do
-      sed -e "s|@NAME@|$name|g" -e "s|@COMMAND@|$(program_command "$name")|g" -e "s|@REPO@|$REPO|g" \
-          -e "s|@USER@|$EOFFICE_APP_USER|g" -e "s|@LOG_DIR@|$PROGRAM_LOG_DIR|g" \
-          -e "s|@WORKERS@|$(service_workers "$name")|g" "$REPO/deploy/supervisor/program.conf" >> "$tmp"
-      if is_standin "$name"; then
-        printf 'environment=%s,EOFFICE_STANDIN_DIR="%s"\n\n' "$env_line" "$(standin_dir "$name")" >> "$tmp"
-      else
-        printf 'environment=%s,EOFFICE_MAX_WORKERS="%s"\n\n' "$env_line" "$(service_workers "$name")" >> "$tmp"
-      fi
+      count="$(program_instances "$name")"
+      if [ "$count" = 1 ]; then program_section "$name" "$name" "$env_line" >> "$tmp"; continue; fi
+      for ((i = 0; i < count; i++)); do program_section "$name" "${name}_$i" "$env_line" "$i" >> "$tmp"; done
+      printf '[group:%s]\nprograms=%s\n\n' "$name" "$(seq -s, -f "${name}_%g" 0 $((count - 1)))" >> "$tmp"
     done
     mv "$tmp" "$SUPERVISOR_CONF" )
+}
+
+# program_section NAME PROCESS ENV_LINE [INSTANCE]: the [program:PROCESS] section of one process
+# of program NAME; instance K of a gateway listens on PROGRAM_GATEWAY_PORT + K (supervisord takes
+# the last of two equal keys in `environment`).
+program_section() {
+  local name="$1" process="$2" env_line="$3" instance="${4:-}" bind=""
+  sed -e "s|@NAME@|$process|g" -e "s|@COMMAND@|$(program_command "$name")|g" -e "s|@REPO@|$REPO|g" \
+      -e "s|@USER@|$EOFFICE_APP_USER|g" -e "s|@LOG_DIR@|$PROGRAM_LOG_DIR|g" \
+      -e "s|@WORKERS@|$(service_workers "$name")|g" "$REPO/deploy/supervisor/program.conf"
+  if is_standin "$name"; then
+    printf 'environment=%s,EOFFICE_STANDIN_DIR="%s"\n\n' "$env_line" "$(standin_dir "$name")"
+  else
+    [ "$name" != gateway ] || [ -z "$instance" ] || bind=",EOFFICE_GATEWAY_BIND=\"127.0.0.1:$((PROGRAM_GATEWAY_PORT + instance))\""
+    printf 'environment=%s,EOFFICE_MAX_WORKERS="%s"%s\n\n' "$env_line" "$(service_workers "$name")" "$bind"
+  fi
 }
 
 # The settings through which our programs use the stand-ins, as supervisord environment pairs
@@ -134,9 +156,20 @@ standins_env() {
   if is_standin mail; then printf 'EOFFICE_SMTP_HOST="127.0.0.1",EOFFICE_SMTP_PORT="8025",EOFFICE_SMTP_SINK_DIR="%s",' "$(standin_dir mail)"; fi
 }
 
-supervisorctl_() { supervisorctl -c "$SUPERVISOR_CONF" "$@"; }
+# A program of several instances is a supervisord group: its bare name stands for all of them.
+supervisorctl_() {
+  local args=() arg
+  for arg in "$@"; do
+    if [[ " ${PROGRAMS[*]} " == *" $arg "* ]] && [ "$(program_instances "$arg")" -gt 1 ]; then args+=("$arg:*"); else args+=("$arg"); fi
+  done
+  supervisorctl -c "$SUPERVISOR_CONF" "${args[@]}"
+}
 supervisor_running() { [ -S "$SUPERVISOR_DIR/supervisor.sock" ] && supervisorctl_ pid >/dev/null 2>&1; }
-program_running() { supervisorctl_ status "$1" 2>/dev/null | grep -q ' RUNNING '; }
+# Every instance of the program running.
+program_running() {
+  local states; states="$(supervisorctl_ status "$1" 2>/dev/null | awk '{print $2}')" || true
+  [ -n "$states" ] && ! grep -qvx RUNNING <<<"$states"
+}
 
 # Starts supervisord with every program, or applies a changed configuration: `update` restarts
 # only the programs whose configuration changed, so a second `up` restarts nothing.
@@ -146,7 +179,7 @@ start_supervised() {
     supervisorctl_ update >/dev/null
     supervisorctl_ start all >/dev/null 2>&1 || true   # any program an operator stopped
   else
-    ensure_port_free "$PROGRAM_GATEWAY_PORT" "the gateway" EOFFICE_GATEWAY_PORT
+    local port; for port in $(gateway_ports); do ensure_port_free "$port" "the gateway" EOFFICE_GATEWAY_PORT; done
     (umask 027 && supervisord -c "$SUPERVISOR_CONF")
   fi
 }
@@ -158,11 +191,11 @@ start_programs() {
   supervisor_running && before="$(supervisorctl_ status 2>/dev/null | awk '$2 == "RUNNING" {print $1, $4}')"
   start_supervised
   wait_for "services" 90 app_env "$VENV/bin/python" -m eoffice.tools.ping "${SERVICES[@]}"
-  wait_for gateway 60 curl -fsS "http://127.0.0.1:$EOFFICE_GATEWAY_PORT/api/v1/health/live"
+  local port; for port in $(gateway_ports); do wait_for gateway 60 curl -fsS "http://127.0.0.1:$port/api/v1/health/live"; done
   after="$(supervisorctl_ status 2>/dev/null | awk '$2 == "RUNNING" {print $1, $4}')"
   local count; count="$(supervised | wc -w)"
   if [ -n "$before" ] && [ "$before" = "$after" ]; then echo "all $count programs already running, nothing restarted"
-  else echo "$count programs running under supervisord, $(comm -13 <(echo "$before" | sort) <(echo "$after" | sort) | wc -l) (re)started (gateway on port $EOFFICE_GATEWAY_PORT)"; fi
+  else echo "$count programs running under supervisord, $(comm -13 <(echo "$before" | sort) <(echo "$after" | sort) | wc -l) (re)started (gateway on port $(gateway_ports | paste -sd, -))"; fi
 }
 
 # Stops every program and supervisord itself.
@@ -176,7 +209,7 @@ stop_services() {
 restart_services() { write_supervisor_conf; supervisorctl_ update >/dev/null; supervisorctl_ restart all; }
 
 # How often each program died unexpectedly and was restarted, from supervisord's own log.
-program_restarts() { grep -c "exited: $1 (.*not expected)" "$PROGRAM_LOG_DIR/supervisord.log" 2>/dev/null || true; }
+program_restarts() { grep -cE "exited: $1(_[0-9]+)? \(.*not expected\)" "$PROGRAM_LOG_DIR/supervisord.log" 2>/dev/null || true; }
 
 # The fault suite's own supervised system: every program of ours under a supervisord of its own,
 # on the test environment EOFFICE_TEST_ENV=faults (own database, vhost, buckets), with its

@@ -117,11 +117,10 @@ class NoteAdded(EventPayload):
     by_post: str
 
 
-class DraftApproved(EventPayload):
-    """A draft for approval was approved: signing and issue take it from here. The subject is
-    the file's id."""
+class DraftStep(EventPayload):
+    """Base of the events for something a post did with a draft for approval, at one of its
+    versions. Never emitted itself; the subject of each is the file's id."""
 
-    event_type = "eoffice.draft.approved.v1"
     file_id: str
     file_number: str
     draft_id: int
@@ -129,6 +128,20 @@ class DraftApproved(EventPayload):
     title: str
     by_user: str
     by_post: str
+
+
+class DraftSaved(DraftStep):
+    """A draft for approval was started (version 1) or revised (a new version): `version` is its
+    current text, which search indexes. Earlier versions are kept. The subject is the file's id."""
+
+    event_type = "eoffice.draft.saved.v1"
+
+
+class DraftApproved(DraftStep):
+    """A draft for approval was approved: signing and issue take it from here. The subject is
+    the file's id."""
+
+    event_type = "eoffice.draft.approved.v1"
 
 
 # Requests

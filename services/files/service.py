@@ -311,17 +311,26 @@ class FilesService(DirectoryCalendars, ServiceBase):
         actor, request = Actor.model_validate(actor), parse(Draft, request)
         return intake.recorded_with(stored_intake(), request.document, record=lambda document: self._on_held_file(
             "add_draft", actor=actor, file_id=file_id, key=idempotency_key, request=request,
-            step=lambda changes, file: casefile.add_draft(changes.session, actor, file, title=request.title,
-                                                          body=request.body, document=document)))
+            step=lambda changes, file: self._draft_saved(changes, actor, file, casefile.add_draft(
+                changes.session, actor, file, title=request.title, body=request.body, document=document))))
 
     @rpc
     def revise_draft(self, actor: dict, file_id: str, draft_id: int, request: dict, idempotency_key: str) -> dict:
         actor, request = Actor.model_validate(actor), parse(Revise, request)
         return intake.recorded_with(stored_intake(), request.document, record=lambda document: self._on_held_file(
             "revise_draft", actor=actor, file_id=file_id, key=idempotency_key, request=[draft_id, request],
-            step=lambda changes, file: casefile.revise_draft(changes.session, actor, file, draft_id=draft_id,
-                                                             body=request.body, version=request.version,
-                                                             document=document)))
+            step=lambda changes, file: self._draft_saved(changes, actor, file, casefile.revise_draft(
+                changes.session, actor, file, draft_id=draft_id, body=request.body, version=request.version,
+                document=document))))
+
+    def _draft_saved(self, changes: Changes, actor: Actor, file: dict, draft: dict) -> dict:
+        """Raises eoffice.draft.saved.v1 for a draft's new current version (search indexes its
+        text); returns the draft."""
+        changes.raise_event(events.DraftSaved(
+            file_id=file["id"], file_number=file["file_number"], draft_id=draft["id"],
+            version=draft["current_version"], title=draft["title"], by_user=actor.user_id,
+            by_post=actor.post_id), subject=file["id"])
+        return draft
 
     @rpc
     def approve_draft(self, actor: dict, file_id: str, draft_id: int, request: dict, idempotency_key: str) -> dict:

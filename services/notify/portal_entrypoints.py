@@ -25,25 +25,32 @@ class PortalSubscriptions:
 
     portals = Portals()
 
-    # Events: "#" binds every type of the emitter's topic exchange to one durable queue each.
+    # Events: "#" binds every type of the emitter's topic exchange to one durable queue each,
+    # consumed by one notify process at a time (`ordered`), so recorded in order per file
+    # however many notify processes run (services/notify/portals.py says how).
 
-    @reliable_handler("dak", "#")
+    @reliable_handler("dak", "#", ordered=True)
     def portal_dak_events(self, envelope: Envelope) -> None:
-        self._to_portals(envelope)
+        self._to_portals(envelope, "dak")
 
-    @reliable_handler("files", "#")
+    @reliable_handler("files", "#", ordered=True)
     def portal_files_events(self, envelope: Envelope) -> None:
-        self._to_portals(envelope)
+        self._to_portals(envelope, "files")
 
-    @reliable_handler("signing", "#")
+    @reliable_handler("signing", "#", ordered=True)
     def portal_signing_events(self, envelope: Envelope) -> None:
-        self._to_portals(envelope)
+        self._to_portals(envelope, "signing")
 
-    def _to_portals(self, envelope: Envelope) -> None:
+    def _to_portals(self, envelope: Envelope, emitter: str) -> None:
         # Once per event without the inbox: a delivery is unique per subscription and event.
-        with self.portals.in_order(envelope.subject), self.db.transaction() as session:
-            chosen = subscriptions.collect(session, envelope)
+        with self.portals.in_order(envelope.subject):
+            chosen = self.portals.record(emitter, lambda: self._collect(envelope))
         self.portals.wake(chosen)
+
+    def _collect(self, envelope: Envelope) -> list[str]:
+        # On the portals' engine, whose pool has a connection for each worker (the service's may not).
+        with self.portals.uow.transaction() as session:
+            return subscriptions.collect(session, envelope)
 
     # The system admin's calls
 

@@ -1,10 +1,38 @@
-"""The delivery workers of portal subscriptions: one green thread per active subscription, so a
-slow or dead portal delays nobody else. Each works its subscription's outbox (the `deliveries`
-table): the oldest pending delivery of each subject, a few subjects at once, each attempt
-logged, failures retried with exponential backoff (services/notify/subscriptions.py).
+"""Recording and sending portal deliveries, in order per file however many notify processes run.
 
-A subscription is worked by one notify process at a time (a lease in its row, renewed while it
-works), which keeps the order per file when several notify processes run."""
+Recording. Every dak, files and signing event is put in the outbox (`deliveries`) of each
+subscription that may see it, by the handlers in `portal_entrypoints.py`. Their queues have a
+single active consumer (`reliable_handler(..., ordered=True)`, eoffice/messaging.py): one
+process at a time takes an emitter's events, in the order the emitter published them, and
+`in_order(subject)` records those of one file in turn. Two more things keep a process that takes
+over from recording a later event of a file before an earlier one is recorded:
+- the recorder lease (`portal_recorders`, one per emitter): a process records only while it
+  holds it; it renews it while it records and releases it when it stops, after its last event;
+  if it dies the lease lapses RECORDER_LEASE seconds later. RabbitMQ hands the queue, and the
+  events the first process had taken and not yet acknowledged, to the next consumer when the
+  first one's channel closes (3.10 does not on a cancel alone; RabbitMQ's documentation says it
+  may) while that process may still be recording them: its broker connection dropped, but its
+  workers go on. The lease makes the next process wait for that.
+- a recording that fails because the database is away is tried again in place (RECORD_PATIENCE
+  seconds), holding its file's turn, instead of being parked for a retry that later events of
+  the file would overtake.
+Why not a sequence number per file stamped by the emitters: every emitting service would have
+to number its events per subject, and notify to wait for gaps (an event dead-lettered, one of
+another service) it cannot tell from a late event; the queue already has the order.
+
+Sending. One green thread per active subscription, so a slow or dead portal delays nobody else.
+Each works its subscription's outbox: the oldest pending delivery of each subject, a few subjects
+at once, each attempt logged, failures retried with exponential backoff
+(services/notify/subscriptions.py). A subscription is worked by one process at a time: a lease in
+its row, taken atomically (an UPDATE that only succeeds when the lease is free, expired or already
+this process's), renewed every RENEW_EVERY seconds, timed by the database's clock. An attempt is
+started only while the lease has time left for the whole attempt (each is cut off after
+`attempt_bound` seconds), so that by the time a lease lapses (the process died, or stopped
+renewing), the attempts of that process are over: no delivery goes out from two processes at
+once. Outcomes are recorded only while the lease is still this process's (`_still_held`). A
+process that dies between a portal's 2xx and recording it leaves that delivery to be sent again
+(at least once; same webhook-id). What a lease cannot stop: a process frozen (SIGSTOP, a paused
+VM) longer than its lease between checking it and sending sends that one attempt when it wakes."""
 
 from __future__ import annotations
 
@@ -12,34 +40,57 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 import eventlet
 from eventlet.event import Event
 from eventlet.greenpool import GreenPool
 from eventlet.semaphore import Semaphore
 from kombu import Connection
-from nameko.constants import AMQP_URI_CONFIG_KEY
+from nameko.constants import AMQP_URI_CONFIG_KEY, DEFAULT_MAX_WORKERS, MAX_WORKERS_CONFIG_KEY
 from nameko.extensions import DependencyProvider
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import DBAPIError, InterfaceError
+from sqlalchemy.exc import OperationalError as DatabaseOperationalError
+from sqlalchemy.orm import Session
 
 from eoffice.db import UnitOfWork, make_engine
 from eoffice.messaging import record_event
 from eoffice.settings import get_settings
 from services.notify import models, portal_amqp, subscriptions, webhooks
+from services.notify.subscription_tables import recorders
 from services.notify.subscription_tables import subscriptions as table
 
 log = logging.getLogger(__name__)
-LEASE_SECONDS = 15
+T = TypeVar("T")
+RENEW_EVERY = 2.0  # seconds between renewals of this process's subscription leases
+LEASE_MARGIN = 2.0  # seconds of a subscription lease kept in hand beyond the attempts in flight
+RECORDER_LEASE = 10.0  # seconds a recorder lease lasts unless renewed
+RECORD_MARGIN = 4.0  # a recording starts only with this much of the recorder lease left
+RECORD_PATIENCE = 30.0  # seconds a recording is retried in place while the database is away
+STOP_GRACE = 5.0  # seconds a stopping process lets its attempts in flight finish and be recorded
 PARALLEL_SUBJECTS = 8  # deliveries of one subscription in flight at once, each of another subject
 BATCH = 32  # deliveries taken (and their outcomes recorded) at once: each of another subject
+# After a batch that did not fill and left nothing of its subjects waiting, a worker lets this many
+# seconds pass since it took that batch before it takes the next: under load a batch then carries
+# several deliveries (two transactions a batch, not per delivery), for at most this much latency.
+# When idle it takes a new delivery at once, and the next event of a file as soon as it may.
+GATHER = 0.1
+# Database connections for the subscriptions' workers, beside one per service worker (recording):
+# a connection beyond the pool is closed when given back, so a pool too small opens a PostgreSQL
+# connection per transaction under load.
+SENDING_CONNECTIONS = 20
 
 
 class Portals(DependencyProvider):
-    """Runs the delivery workers. A worker of the service sees this provider: `wake(ids)` tells
-    those subscriptions' workers that deliveries were added (they poll every second anyway);
-    `in_order(subject)` keeps one subject's events in queue order while they are recorded."""
+    """Runs the delivery workers. A worker of the service sees this provider: `in_order(subject)`
+    keeps one subject's events in queue order while they are recorded, `record(emitter, work)`
+    records them as the emitter's one recorder, `wake(ids)` tells those subscriptions' workers
+    that deliveries were added (they poll every second anyway)."""
 
     def setup(self):
         settings = get_settings()
@@ -50,13 +101,24 @@ class Portals(DependencyProvider):
             failing_after=settings.webhook_failing_after,
         )
         self.timeout, self.allow_loopback = settings.webhook_timeout, settings.webhook_allow_loopback
+        self.most = settings.webhook_subscriptions_per_process or None
+        # The longest one attempt may take (connecting, then the answer); a lease covers it.
+        self.attempt_bound = self.timeout + min(self.timeout, 5.0)
+        self.lease_seconds = self.attempt_bound + 2 * RENEW_EVERY + LEASE_MARGIN
         self.amqp_uri = self.container.config[AMQP_URI_CONFIG_KEY]
-        self.uow = UnitOfWork(make_engine(self.container.config.get("DATABASE_URL"), pool_size=10))
+        # Used by the delivery workers and by the service's workers recording events (`record`).
+        workers = self.container.config.get(MAX_WORKERS_CONFIG_KEY, DEFAULT_MAX_WORKERS)
+        self.uow = UnitOfWork(
+            make_engine(self.container.config.get("DATABASE_URL"), pool_size=workers + SENDING_CONNECTIONS)
+        )
         self.me = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.workers: dict[str, eventlet.greenthread.GreenThread] = {}
+        self.held: dict[str, float] = {}  # subscription -> when (monotonic) this process's lease ends
+        self.recording: dict[str, float] = {}  # emitter -> when (monotonic) its recorder lease ends
+        self.recorder_turns: dict[str, Semaphore] = {}  # emitter -> one renewal at a time
         self.wakers: dict[str, Event] = {}
         self.subject_locks: dict[str, list] = {}  # subject -> [semaphore, users]
-        self.connections: dict[str, dict] = {}  # per subscription: kept-alive HTTP connections by checked address
+        self.connections: dict[str, webhooks.Connections] = {}  # per subscription: addresses checked, connections
         self.running = False
 
     def start(self):
@@ -64,14 +126,22 @@ class Portals(DependencyProvider):
         self.container.spawn_managed_thread(self._supervise, identifier="portal-deliveries")
 
     def stop(self):
+        """Lets the attempts in flight finish and be recorded (STOP_GRACE seconds at most), then
+        releases this process's leases so that another takes over at once. Runs after the
+        service's workers finished, so after the last event this process took was recorded."""
         self.running = False
+        self.wake(list(self.wakers))
+        deadline = eventlet.hubs.get_hub().clock() + STOP_GRACE
         for worker in list(self.workers.values()):
+            with eventlet.Timeout(max(0.0, deadline - eventlet.hubs.get_hub().clock()), False):
+                worker.wait()
             worker.kill()
         try:
-            with self.uow.transaction() as session:  # let another process take over at once
+            with self.uow.transaction() as session:
                 session.execute(update(table).where(table.c.lease_owner == self.me).values(lease_until=None))
+                session.execute(update(recorders).where(recorders.c.owner == self.me).values(until=None))
         except Exception:
-            log.warning("could not release the subscription leases", exc_info=True)
+            log.warning("could not release the leases; they lapse by themselves", exc_info=True)
         self.uow.engine.dispose()
 
     kill = stop
@@ -96,6 +166,68 @@ class Portals(DependencyProvider):
             if lock[1] == 0:
                 self.subject_locks.pop(subject, None)
 
+    def record(self, emitter: str, work: Callable[[], T]) -> T:
+        """Runs `work` (one transaction) as the recorder of `emitter`'s events: waits until this
+        process holds the recorder lease, and returns what `work` returns. While the database is
+        away it tries again in place for up to RECORD_PATIENCE seconds, then raises."""
+        patience = eventlet.hubs.get_hub().clock() + RECORD_PATIENCE
+        pause = 0.5
+        while True:
+            self._await_recorder(emitter)
+            try:
+                return work()
+            except DBAPIError as exc:
+                if not _database_away(exc) or eventlet.hubs.get_hub().clock() > patience:
+                    raise
+                log.warning("recording %s events: database away (%s); trying again", emitter, type(exc).__name__)
+            eventlet.sleep(pause)
+            pause = min(pause * 2, 5.0)
+
+    def _await_recorder(self, emitter: str) -> None:
+        """Returns once this process holds `emitter`'s recorder lease with RECORD_MARGIN seconds
+        left at least; renews it when a third of it has gone."""
+        turn = self.recorder_turns.setdefault(emitter, Semaphore(1))
+        while True:
+            clock = eventlet.hubs.get_hub().clock
+            if self.recording.get(emitter, 0.0) - clock() > RECORDER_LEASE * 2 / 3:
+                return
+            with turn:
+                if self.recording.get(emitter, 0.0) - clock() > RECORDER_LEASE * 2 / 3:
+                    return  # renewed meanwhile by another worker
+                asked = clock()
+                try:
+                    held = self._take_recorder(emitter)
+                except DBAPIError as exc:
+                    if not _database_away(exc):
+                        raise
+                    held = False
+                if held:
+                    self.recording[emitter] = asked + RECORDER_LEASE
+                    return
+            if self.recording.get(emitter, 0.0) - clock() >= RECORD_MARGIN:
+                return  # not renewed now (the database away), still ours for a while
+            eventlet.sleep(0.25)  # another process records still, or did until lately
+
+    def _take_recorder(self, emitter: str) -> bool:
+        """Takes or renews the recorder lease of `emitter`; False if another process holds it."""
+        until = func.now() + _seconds(RECORDER_LEASE)
+        with self.uow.transaction() as session:
+            return (
+                session.execute(
+                    pg_insert(recorders)
+                    .values(emitter=emitter, owner=self.me, until=until)
+                    .on_conflict_do_update(
+                        index_elements=["emitter"],
+                        set_={"owner": self.me, "until": until},
+                        where=or_(
+                            recorders.c.owner == self.me, recorders.c.until.is_(None), recorders.c.until < func.now()
+                        ),
+                    )
+                    .returning(recorders.c.emitter)
+                ).first()
+                is not None
+            )
+
     def wake(self, sub_ids) -> None:
         for sub_id in sub_ids:
             waker = self.wakers.get(sub_id)
@@ -103,61 +235,107 @@ class Portals(DependencyProvider):
                 waker.send(True)
 
     def _supervise(self):
-        """Starts a worker for each active subscription this process can lease; every 2 s."""
+        """Renews this process's subscription leases and starts a worker for each active
+        subscription it can lease; every RENEW_EVERY seconds."""
         while self.running:
             try:
+                self._renew()
                 with self.uow.transaction() as session:
                     active = session.execute(select(table.c.id).where(table.c.active)).scalars().all()
                 for sub_id in active:
-                    if (sub_id not in self.workers or self.workers[sub_id].dead) and self._lease(sub_id):
+                    if sub_id in self.workers and not self.workers[sub_id].dead:
+                        continue
+                    if self.most and sum(not w.dead for w in self.workers.values()) >= self.most:
+                        break  # its share taken: the others are left to other processes
+                    if self._lease(sub_id):
                         self.wakers[sub_id] = Event()
                         self.workers[sub_id] = eventlet.spawn(self._serve, sub_id)
             except Exception:
                 log.warning("portal deliveries: cannot list subscriptions", exc_info=True)
-            eventlet.sleep(2)
+            eventlet.sleep(RENEW_EVERY)
 
     def _lease(self, sub_id: str) -> bool:
-        """Takes or renews this process's lease on the subscription; False if another holds it
+        """Takes (or renews) this process's lease on the subscription; False if another holds it
         or it is no longer active."""
+        asked = eventlet.hubs.get_hub().clock()
         with self.uow.transaction() as session:
-            return (
+            taken = session.execute(
+                update(table)
+                .where(
+                    table.c.id == sub_id,
+                    table.c.active,
+                    or_(
+                        table.c.lease_owner == self.me,
+                        table.c.lease_until.is_(None),
+                        table.c.lease_until < func.now(),
+                    ),
+                )
+                .values(lease_owner=self.me, lease_until=func.now() + _seconds(self.lease_seconds))
+                .returning(table.c.id)
+            ).first()
+        if taken is not None:
+            self.held[sub_id] = asked + self.lease_seconds
+        return taken is not None
+
+    def _renew(self) -> None:
+        """Extends every lease this process holds, in one statement. One lost to another process
+        (after it lapsed) is not renewed: its worker stops when its time is up."""
+        asked = eventlet.hubs.get_hub().clock()
+        with self.uow.transaction() as session:
+            renewed = (
                 session.execute(
                     update(table)
-                    .where(
-                        table.c.id == sub_id,
-                        table.c.active,
-                        or_(
-                            table.c.lease_owner == self.me,
-                            table.c.lease_until.is_(None),
-                            table.c.lease_until < datetime.now(UTC),
-                        ),
-                    )
-                    .values(
-                        lease_owner=self.me,
-                        lease_until=datetime.now(UTC).replace(microsecond=0) + _seconds(LEASE_SECONDS),
-                    )
+                    .where(table.c.lease_owner == self.me, table.c.lease_until.is_not(None), table.c.active)
+                    .values(lease_until=func.now() + _seconds(self.lease_seconds))
                     .returning(table.c.id)
-                ).first()
-                is not None
+                )
+                .scalars()
+                .all()
             )
+        for sub_id in renewed:
+            self.held[sub_id] = asked + self.lease_seconds
+
+    def _left(self, sub_id: str) -> float:
+        """Seconds left of this process's lease on the subscription (<= 0: not held)."""
+        return self.held.get(sub_id, 0.0) - eventlet.hubs.get_hub().clock()
+
+    def _still_held(self, session: Session, sub_id: str) -> bool:
+        """True if the lease is still this process's, locking the subscription's row until the
+        transaction ends (another process cannot take the lease meanwhile)."""
+        return (
+            session.execute(
+                select(table.c.id).where(table.c.id == sub_id, table.c.lease_owner == self.me).with_for_update()
+            ).first()
+            is not None
+        )
+
+    def _may_attempt(self, sub_id: str) -> bool:
+        """True if an attempt started now ends (it is cut off at `attempt_bound`) while the lease holds."""
+        return self._left(sub_id) > self.attempt_bound + LEASE_MARGIN
 
     def _serve(self, sub_id: str):
         """Delivers the subscription's outbox until it is deactivated or leased elsewhere."""
-        pool, renewed, amqp, self.connections[sub_id] = GreenPool(PARALLEL_SUBJECTS), 0.0, None, {}
+        pool, amqp, self.connections[sub_id] = GreenPool(PARALLEL_SUBJECTS), None, webhooks.Connections()
+        clock, taken, gather = eventlet.hubs.get_hub().clock, 0.0, False
         try:
             while self.running:
-                now = eventlet.hubs.get_hub().clock()
-                if now - renewed > LEASE_SECONDS / 3:
-                    if not self._lease(sub_id):
-                        return
-                    renewed = now
+                if gather:
+                    eventlet.sleep(max(0.0, taken + GATHER - clock()))
+                if self._left(sub_id) <= 0:
+                    return  # not renewed in time: the supervisor leases it again if it can
+                if not self._may_attempt(sub_id):
+                    eventlet.sleep(0.2)  # a renewal is late: send nothing until it comes
+                    continue
+                taken = clock()
                 with self.uow.transaction() as session:
                     sub = dict(subscriptions.get_row(session, sub_id))
                     if not sub["active"]:
                         return
                     batch = subscriptions.due(session, sub_id, BATCH)
                     wait = None if batch else subscriptions.next_due_in(session, sub_id)
+                gather = len(batch) < BATCH and not any(d["more"] for d in batch)
                 if not batch:
+                    taken = 0.0  # the next delivery is taken as soon as it is due or added
                     waker = self.wakers[sub_id]
                     with eventlet.Timeout(min(wait if wait is not None else 1.0, 1.0), False):
                         waker.wait()
@@ -174,12 +352,17 @@ class Portals(DependencyProvider):
                     outcomes = []
                     for delivery in batch:
                         outcomes.append(self._publish(sub, delivery, amqp))
-                        if not outcomes[-1].ok:
+                        if outcomes[-1] is None or not outcomes[-1].ok:
                             amqp.release()
                             amqp = None
                             break
-                results = list(zip(batch, outcomes, strict=False))
+                # Those not attempted (None: the lease was running out) stay as they were.
+                results = [(d, o) for d, o in zip(batch, outcomes, strict=False) if o is not None]
                 with self.uow.transaction() as session:
+                    if not self._still_held(session, sub_id):
+                        # Frozen past its lease: another process may have sent these since.
+                        log.warning("lease of subscription %s lost while sending; outcomes not recorded", sub_id)
+                        return
                     subscriptions.record(session, results, sub_id=sub_id, policy=self.policy, outbox_add=_add_to_outbox)
                 for delivery, outcome in results:
                     if not outcome.ok:
@@ -190,23 +373,41 @@ class Portals(DependencyProvider):
             log.exception("portal deliveries of %s stopped; restarting", sub_id)
             eventlet.sleep(1)
         finally:
-            for connections in self.connections.pop(sub_id, {}).values():
+            connections = self.connections.pop(sub_id, None)
+            if connections is not None:
                 connections.close()
             if amqp is not None:
                 amqp.release()
 
-    def _post(self, sub: dict, delivery: dict) -> webhooks.Outcome:
-        return webhooks.deliver(
-            sub["url"],
-            event_id=delivery["event_id"],
-            body=delivery["body"],
-            secrets=subscriptions.signing_secrets(sub, datetime.now(UTC)),
-            timeout=self.timeout,
-            allow_loopback=self.allow_loopback,
-            pools=self.connections.get(sub["id"]),
-        )
+    def _post(self, sub: dict, delivery: dict) -> webhooks.Outcome | None:
+        """One webhook attempt, cut off after `attempt_bound` seconds; None if the lease has no
+        time left for it (nothing sent)."""
+        if not self._may_attempt(sub["id"]):
+            return None
+        started = eventlet.hubs.get_hub().clock()
+        try:
+            with eventlet.Timeout(self.attempt_bound):
+                return webhooks.deliver(
+                    sub["url"],
+                    event_id=delivery["event_id"],
+                    body=delivery["body"],
+                    secrets=subscriptions.signing_secrets(sub, datetime.now(UTC)),
+                    timeout=self.timeout,
+                    allow_loopback=self.allow_loopback,
+                    connections=self.connections.get(sub["id"]),
+                )
+        except eventlet.Timeout:
+            # The cut-off attempt's connection was hung up as the timeout unwound (webhooks._send, _post_once).
+            return webhooks.Outcome(
+                False,
+                None,
+                f"no complete answer within {self.attempt_bound:.0f}s",
+                eventlet.hubs.get_hub().clock() - started,
+            )
 
-    def _publish(self, sub: dict, delivery: dict, amqp: Connection) -> webhooks.Outcome:
+    def _publish(self, sub: dict, delivery: dict, amqp: Connection) -> webhooks.Outcome | None:
+        if not self._may_attempt(sub["id"]):
+            return None
         started = eventlet.hubs.get_hub().clock()
         try:
             with eventlet.Timeout(self.timeout):
@@ -226,3 +427,9 @@ def _add_to_outbox(session, payload, subject):
 
 def _seconds(n: float) -> timedelta:
     return timedelta(seconds=n)
+
+
+def _database_away(exc: DBAPIError) -> bool:
+    """True for an error that says the database could not be reached or dropped the connection
+    (worth trying again), not that the statement was wrong."""
+    return exc.connection_invalidated or isinstance(exc, (DatabaseOperationalError, InterfaceError))

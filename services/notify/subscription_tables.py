@@ -1,6 +1,7 @@
 """Tables of portal subscriptions, in notify's schema: the subscriptions, one outbox of
 deliveries per subscription, the log of every attempt, and what notify learned about each
-receipt and file from their events (office, grading) to filter and redact."""
+receipt and file from their events (office, grading) to filter and redact, and which process
+records deliveries now."""
 
 from sqlalchemy import (
     JSON,
@@ -81,6 +82,17 @@ attempts = Table(
     Column("error", Text),
     Column("seconds", Float, nullable=False),
     Index("delivery_attempts_by_subscription", "subscription_id", "id"),
+)
+
+# Which notify process records the portal deliveries of an emitter's events now: one at a time,
+# so that a process taking over never records an event while the one before it may still be
+# recording earlier events of the same file (services/notify/portals.py).
+recorders = Table(
+    "portal_recorders",
+    metadata,
+    Column("emitter", String(40), primary_key=True),  # dak, files, signing
+    Column("owner", String(64), nullable=False),
+    Column("until", DateTime(timezone=True)),  # None: released
 )
 
 subject_facts = Table(

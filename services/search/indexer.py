@@ -3,14 +3,18 @@ service gave it, replaces what the index held about them.
 
 Every write carries an external version: the time (ns) the record was asked for, before the
 owner was asked. A later question sees a state at least as new, so when two writes of one item
-race (two events handled at once, or live indexing beside a rebuild), Elasticsearch keeps the
-newer and refuses the older (a version conflict, which is therefore no error). Writing the same
-state twice changes nothing: every handler built on this is idempotent."""
+race (two events handled at once, in one search process or two, or live indexing beside a
+rebuild), Elasticsearch keeps the newer and refuses the older (a version conflict, which is
+therefore no error). Writing the same state twice changes nothing: every handler built on this
+is idempotent. The times must come from one clock: live indexing takes the database's
+(`version_at`), so search processes on machines whose clocks differ still agree; a rebuild takes
+its machine's (`now_version`), which must keep time with the database's (NTP)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 
 from elasticsearch import Elasticsearch
 from elasticsearch.helpers import bulk
@@ -21,6 +25,12 @@ from services.search import documents, indices
 def now_version() -> int:
     """A version for records about to be asked for: call it before asking."""
     return time.time_ns()
+
+
+def version_at(moment: datetime) -> int:
+    """The version of records asked for after `moment` (an aware time, e.g. the database's
+    clock read before asking), on the scale of `now_version` (ns since the epoch)."""
+    return (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1) * 1000
 
 
 class IndexingFailed(RuntimeError):

@@ -6,7 +6,11 @@ green note), `document` (a draft's text, an attachment's title). Each index sits
 aliases: `{prefix}-search-{kind}` (the one indexing writes to) and `{prefix}-search` (all four,
 which every query reads). A rebuild fills new indices, found meanwhile under
 `{prefix}-search-{kind}-next` so that live indexing writes to them too, then swaps both aliases
-in one request (`swap`): queries never see a missing or half-filled index."""
+in one request (`swap`): queries never see a missing or half-filled index.
+
+The mapping has a version (`MAPPING_VERSION`, in each index's name and `_meta`): a change to
+the mapping, the settings or the analysis bumps it, and indices made with an older one
+(`outdated`) keep working until a rebuild replaces them with new ones."""
 
 from __future__ import annotations
 
@@ -15,6 +19,8 @@ import time
 from elasticsearch import Elasticsearch, NotFoundError
 
 KINDS = ("receipt", "file", "note", "document")
+# 1: the first mapping. 2: postings offsets on the highlighted text and its Latin keys.
+MAPPING_VERSION = 2
 
 # Words as written, found in other forms: lower case, Devanagari digits as ASCII, Indic and
 # Hindi normalisation (nukta, chandrabindu, zero-width joiners), Hindi and English stemming.
@@ -47,15 +53,17 @@ ANALYSIS = {
 
 
 def _text(*, prefix: bool = False) -> dict:
+    # Highlights mark what the field or its Latin key matched (`queries.search_body`), from the
+    # offsets kept in their postings: a hit's text is not analysed again, which for a scan of
+    # many pages cost more than the search itself (docs/benchmarks.md). `.exact` marks nothing
+    # the field does not (the same words, unstemmed), so it keeps no offsets.
     fields = {
         "exact": {"type": "text", "analyzer": "eoffice_exact"},
-        "latin": {"type": "text", "analyzer": "eoffice_latin"},
+        "latin": {"type": "text", "analyzer": "eoffice_latin", "index_options": "offsets"},
     }
     if prefix:
         fields["prefix"] = {"type": "text", "analyzer": "eoffice_prefix", "search_analyzer": "eoffice_exact"}
-    # No `index_options: offsets`: measured, highlights from postings offsets (matched over three
-    # subfields) were slower here than re-analysing the hits (docs/benchmarks.md).
-    return {"type": "text", "analyzer": "eoffice_text", "fields": fields}
+    return {"type": "text", "analyzer": "eoffice_text", "index_options": "offsets", "fields": fields}
 
 
 KEYWORD = {"type": "keyword"}
@@ -63,6 +71,7 @@ KEYWORD = {"type": "keyword"}
 FACET = {"type": "keyword", "eager_global_ordinals": True}
 MAPPING = {
     "dynamic": "strict",
+    "_meta": {"mapping_version": MAPPING_VERSION},
     "properties": {
         "uid": KEYWORD,  # "{kind}:{id}", the document's _id too (sorting by _id is not allowed)
         "kind": FACET,
@@ -96,6 +105,10 @@ MAPPING = {
 SETTINGS = {
     "number_of_shards": 1,
     "number_of_replicas": 0,
+    # One copy on one node; on a cluster of several (docs/scaling.md) a replica on another node,
+    # so that losing a node loses no search and no index. A dynamic setting: indices made
+    # without it take it with a `_settings` call, no rebuild (no new MAPPING_VERSION for it).
+    "auto_expand_replicas": "0-1",
     "refresh_interval": "500ms",  # a diarised receipt is searchable within 2 s (p99), under load
     "analysis": ANALYSIS,
     "max_result_window": 10000,
@@ -116,8 +129,27 @@ def next_alias(prefix: str, kind: str) -> str:
     return f"{prefix}-search-{kind}-next"
 
 
+def index_name(prefix: str, kind: str, tag: str) -> str:
+    """A new index of `kind` with this mapping version: `{prefix}-search-{kind}-v{N}-{tag}`."""
+    return f"{prefix}-search-{kind}-v{MAPPING_VERSION}-{tag}"
+
+
 def create_index(client: Elasticsearch, name: str) -> None:
     client.indices.create(index=name, settings=SETTINGS, mappings=MAPPING)
+
+
+def outdated(client: Elasticsearch, prefix: str) -> list[str]:
+    """The indices queries read that were made with an older mapping than MAPPING_VERSION (a
+    rebuild replaces them)."""
+    names = indices_behind(client, read_alias(prefix))
+    if not names:
+        return []
+    mappings = client.indices.get_mapping(index=",".join(names))
+    return sorted(
+        name
+        for name, found in mappings.items()
+        if (found["mappings"].get("_meta") or {}).get("mapping_version", 1) < MAPPING_VERSION
+    )
 
 
 def ensure(client: Elasticsearch, prefix: str) -> None:
@@ -128,7 +160,7 @@ def ensure(client: Elasticsearch, prefix: str) -> None:
             continue
         # One name for every process's first index (a rebuild names its own by time): processes
         # starting together then create one index between them, not one each behind the alias.
-        name = f"{prefix}-search-{kind}-first"
+        name = index_name(prefix, kind, "first")
         try:
             create_index(client, name)
         except Exception as exc:  # another process created it meanwhile

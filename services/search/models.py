@@ -16,4 +16,9 @@ pending = Table(
     Column("since", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("last_error", Text),
+    # Not tried again before `next_try` (backoff); given up at `abandoned_at` when its owner has
+    # answered without it since `unlisted_since` for too long (search_pending_0004).
+    Column("next_try", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("unlisted_since", DateTime(timezone=True)),
+    Column("abandoned_at", DateTime(timezone=True)),
 )

@@ -2,14 +2,17 @@
 
     python -m services.search.rebuild            rebuild every index (resumes one that stopped)
     python -m services.search.rebuild --restart  start a rebuild over, dropping an unfinished one
-    python -m services.search.rebuild --check    report what the indices lack, hold extra or hold stale
+    python -m services.search.rebuild --if-outdated  rebuild only if an index has an older mapping version
+    python -m services.search.rebuild --check    report what the indices lack, hold extra or hold stale,
+                                                 and what search gave up waiting for (exit 1 if any)
     python -m services.search.rebuild --repair   the same, then put it right
 
 Run with the services' environment (EOFFICE_AMQP_URI, EOFFICE_ELASTICSEARCH_URL,
-EOFFICE_INDEX_PREFIX); dak and files must be running. A rebuild fills new indices beside the
-current ones (live indexing writes to both meanwhile, `services.search.indices`), remembers how
-far it got in Elasticsearch after every page (so a stopped rebuild resumes where it was), then
-swaps the aliases in one step: searches never see a missing or half-filled index."""
+EOFFICE_INDEX_PREFIX); dak and files must be running (and search, for --check and --repair).
+A rebuild fills new indices beside the current ones (live indexing writes to both meanwhile,
+`services.search.indices`), remembers how far it got in Elasticsearch after every page (so a
+stopped rebuild resumes where it was), then swaps the aliases in one step: searches never see
+a missing or half-filled index."""
 
 from __future__ import annotations
 
@@ -76,7 +79,7 @@ def rebuild(client: Elasticsearch, prefix: str, call: Call, *, restart: bool = F
             "after": {"receipt": "", "file": ""},
             "done": {"receipt": False, "file": False},
             "counts": dict.fromkeys(indices.KINDS, 0),
-            "indices": {kind: f"{prefix}-search-{kind}-{tag}" for kind in indices.KINDS},
+            "indices": {kind: indices.index_name(prefix, kind, tag) for kind in indices.KINDS},
         }
         for kind, name in state["indices"].items():
             indices.create_index(client, name)
@@ -131,8 +134,13 @@ def _indexed(client: Elasticsearch, prefix: str) -> dict[str, tuple[str, str]]:
 def check(client: Elasticsearch, prefix: str, call: Call, *, repair: bool = False, say: Say = print) -> dict:
     """Compares the indices with the owners' records: returns the uids `missing` (the owner has
     them, the index not), `stale` (the index holds an older state) and `extra` (the index holds
-    what no owner has). With `repair`, puts each right."""
+    what no owner has), and `abandoned`: items an event named that the search service gave up
+    waiting for, because their owner never listed them (an issued letter files never added;
+    asked of the search service). With `repair`, puts each right and forgets the abandoned
+    items (after the repair the index holds what the owners list, no more, no less)."""
     client.indices.refresh(index=indices.read_alias(prefix))
+    if old := indices.outdated(client, prefix):
+        say(f"{', '.join(old)}: an older mapping than version {indices.MAPPING_VERSION}; a rebuild replaces them")
     held = _indexed(client, prefix)
     missing: list[str] = []
     stale: list[str] = []
@@ -147,10 +155,25 @@ def check(client: Elasticsearch, prefix: str, call: Call, *, repair: bool = Fals
                     (missing if found is None else stale).append(doc["uid"])
                     fixes.append((version, doc))
     extra = sorted(set(held) - expected)
-    report = {"missing": missing, "stale": stale, "extra": extra, "indexed": len(held), "expected": len(expected)}
+    # Given up, and still not listed by their owner (one listed by now is in `missing` if absent).
+    given_up = [item for item in call("search", "abandoned") if item["uid"] not in expected]
+    report = {
+        "missing": missing,
+        "stale": stale,
+        "extra": extra,
+        "abandoned": [item["uid"] for item in given_up],
+        "indexed": len(held),
+        "expected": len(expected),
+    }
     say(
         f"indexed {len(held)}, expected {len(expected)}: {len(missing)} missing, {len(stale)} stale, {len(extra)} extra"
+        f", {len(given_up)} abandoned"
     )
+    for item in given_up:
+        say(
+            f"  abandoned {item['uid']}: an event named it on {item['since']}, its owner never listed it "
+            f"({item['last_error']}); given up {item['abandoned_at']}"
+        )
     if repair and (fixes or extra):
         for version, doc in fixes:
             indexer.put(client, prefix, [doc], version=version)
@@ -160,6 +183,10 @@ def check(client: Elasticsearch, prefix: str, call: Call, *, repair: bool = Fals
         indexer.remove(client, prefix, by_kind, version=indexer.now_version())
         client.indices.refresh(index=indices.read_alias(prefix))
         say(f"repaired: {len(fixes)} written, {len(extra)} removed")
+    if repair:
+        forgotten = call("search", "forget_abandoned", [item["uid"] for item in call("search", "abandoned")])
+        if forgotten:
+            say(f"forgot {forgotten} abandoned item(s)")
     return report
 
 
@@ -169,6 +196,9 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--restart", action="store_true", help="drop an unfinished rebuild and start over")
     mode.add_argument("--check", action="store_true", help="only report differences")
     mode.add_argument("--repair", action="store_true", help="report differences and put them right")
+    mode.add_argument(
+        "--if-outdated", action="store_true", help="rebuild only if an index was made with an older mapping version"
+    )
     args = parser.parse_args(argv)
     settings = get_settings()
     client = make_client(settings)
@@ -177,7 +207,14 @@ def main(argv: list[str] | None = None) -> int:
         indices.ensure(client, settings.index_prefix)
         if args.check or args.repair:
             report = check(client, settings.index_prefix, pool.call, repair=args.repair)
-            return 0 if args.repair or not (report["missing"] or report["stale"] or report["extra"]) else 1
+            differences = report["missing"] or report["stale"] or report["extra"] or report["abandoned"]
+            return 0 if args.repair or not differences else 1
+        if args.if_outdated and not _load_state(client, settings.index_prefix):
+            old = indices.outdated(client, settings.index_prefix)
+            if not old:
+                print(f"the indices have mapping version {indices.MAPPING_VERSION}: nothing to rebuild")
+                return 0
+            print(f"{', '.join(old)}: an older mapping than version {indices.MAPPING_VERSION}, rebuilding")
         rebuild(client, settings.index_prefix, pool.call, restart=args.restart)
         return 0
     finally:

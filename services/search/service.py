@@ -74,7 +74,8 @@ class SearchService(ServiceBase):
 
     @reliable_handler("files", "eoffice.draft.#")
     def draft_changed(self, envelope: Envelope) -> None:
-        """A draft approved: (re)index its file's documents."""
+        """A draft saved (started or revised) or approved: (re)index its file's documents, the
+        draft's current text among them."""
         self._changed(envelope)
 
     @reliable_handler("signing", LetterIssued.event_type)
@@ -104,7 +105,9 @@ class SearchService(ServiceBase):
         if asked_at is None:
             with self.db.transaction() as session:
                 asked_at = pending.clock(session)
-        version = indexer.now_version()
+        # The database's clock, not this process's: with search on several machines, one whose
+        # clock runs ahead must not outvote a later write from another (indexer.version_at).
+        version = indexer.version_at(asked_at)
         prefix = get_settings().index_prefix
         try:
             client = shared_client()
@@ -120,8 +123,7 @@ class SearchService(ServiceBase):
                 indexer.sync_files(client, prefix, ids=file_ids, records=records, version=version)
                 added = {f"{r['id']}:{letter['letter_id']}" for r in records for letter in r.get("letters", [])}
                 if waiting := [item for item in ids if item not in added]:
-                    with self.db.transaction() as session:
-                        pending.failed(session, kind, waiting, error="files has not added the letter yet")
+                    self._wait_for_owner(kind, waiting, owner="files")
                     ids = [item for item in ids if item in added]
             else:
                 records = call_with_timeout(self.files.search_records, ids)
@@ -135,12 +137,38 @@ class SearchService(ServiceBase):
             pending.done(session, kind, ids, asked_at=asked_at)
         return True
 
+    def _wait_for_owner(self, kind: str, ids: list[str], *, owner: str) -> None:
+        """Items an event named that their owner does not list (yet): tried again with backoff,
+        and given up, logged, once the owner has answered without them for
+        EOFFICE_SEARCH_GIVE_UP_AFTER seconds (`pending.failed`)."""
+        give_up_after = get_settings().search_give_up_after
+        with self.db.transaction() as session:
+            given_up = pending.failed(
+                session, kind, ids, error=f"{owner} does not list it", give_up_after=give_up_after
+            )
+        for item in given_up:
+            log.error(
+                "gave up indexing %s %s: an event named it, but %s has answered without it for over %.0fs; "
+                "reported by `python -m services.search.rebuild --check` (docs/search.md)",
+                kind,
+                item,
+                owner,
+                give_up_after,
+            )
+
     _ensured: set[str] = set()
 
     def _ensure_indices(self, client: Elasticsearch, prefix: str) -> None:
         # Once per process: Elasticsearch may be away when the service starts.
         if prefix not in self._ensured:
             indices.ensure(client, prefix)
+            if old := indices.outdated(client, prefix):
+                log.warning(
+                    "%s: made with an older mapping than version %d (highlights cost more); "
+                    "`python -m services.search.rebuild --if-outdated` replaces them",
+                    ", ".join(old),
+                    indices.MAPPING_VERSION,
+                )
             self._ensured.add(prefix)
 
     @timer(interval=2)
@@ -199,6 +227,24 @@ class SearchService(ServiceBase):
 
     @rpc
     def status(self) -> dict:
-        """How many items wait to be indexed (Elasticsearch or an owner away)."""
+        """How many items wait to be indexed (Elasticsearch or an owner away, or an owner not
+        listing them yet) and how many were given up (`abandoned`)."""
         with self.db.transaction() as session:
-            return {"pending": pending.count(session)}
+            return {"pending": pending.count(session), "abandoned": len(pending.abandoned(session))}
+
+    @rpc
+    def abandoned(self) -> list[dict]:
+        """The items given up (`pending.abandoned`): an event named them, their owner never
+        listed them. The consistency check reports them."""
+        with self.db.transaction() as session:
+            return [
+                {k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()}
+                for row in pending.abandoned(session)
+            ]
+
+    @rpc
+    def forget_abandoned(self, uids: list[str]) -> int:
+        """Drops the given-up items named (by uid), once the consistency check has reported them;
+        returns how many there were. Safe to retry."""
+        with self.db.transaction() as session:
+            return pending.forget(session, list(uids))

@@ -31,11 +31,16 @@ HEAD = "11016"
 @pytest.fixture(scope="module")
 def api(migrated):
     with demo_gateway(migrated, ("directory", "dak", "files")) as client:
-        admin = auth(sign_in(client, held_post("office_admin", "GAD")))
-        made = client.post("/api/v1/offices/GAD-EST/subject-heads", headers=admin,
-                           json={"code": HEAD, "title": "Service matters: pensions"})
-        assert made.status_code == 201, made.text
+        add_subject_head(client)
         yield client
+
+
+def add_subject_head(api) -> None:
+    """GAD's office admin adds the subject head (HEAD) the files of these tests are opened under."""
+    admin = auth(sign_in(api, held_post("office_admin", "GAD")))
+    made = api.post("/api/v1/offices/GAD-EST/subject-heads", headers=admin,
+                    json={"code": HEAD, "title": "Service matters: pensions"})
+    assert made.status_code == 201, made.text
 
 
 @pytest.fixture(scope="module")

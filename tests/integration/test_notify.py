@@ -1,6 +1,11 @@
 """Notifying people, against the real directory, dak, files and notify services, RabbitMQ,
 PostgreSQL, a gunicorn gateway for the live stream, a real SMTP server on loopback (aiosmtpd,
-with STARTTLS and a login) and a small HTTP receiver standing in for the SMS gateway."""
+with STARTTLS and a login) and a small HTTP receiver standing in for the SMS gateway.
+
+The tests work in an office of their own (GAD-NTF: its posts, the people holding them, one
+awaiting a posting), which the system admin imports through the API at the start; nothing else
+of the demo organisation is read, so what other modules do to it (hand-overs, imports) does not
+matter here, and what these tests do (a hand-over, a delegation) touches no one else's posts."""
 from __future__ import annotations
 
 import contextlib
@@ -32,16 +37,55 @@ from eoffice.contracts.signing import Addressee, LetterIssued
 from eoffice.events import envelope_for
 from eoffice.storage import DocumentStore
 from eoffice.workdays import add_working_days
-from services.directory.demo import holder_email
 from services.notify.smtp_sink import sink
-from tests.support.demo import PASSWORD, _admin_over, auth, demo, demo_gateway, sign_in
+from tests.support.demo import PASSWORD, auth, demo_gateway, held_post, sign_in
 from tests.support.system import free_port, gunicorn_gateway, service_process, wait_until
 
-# Its own test environment (deploy/eoffice isolated): it reads who is posted where from the demo's
-# files, which the modules before it in the suite change (hand-overs, imports).
+# Its own test environment (deploy/eoffice isolated).
 pytestmark = [pytest.mark.live, pytest.mark.isolated]
-DEALER, SO, US, DS = "RO1(EST)-GAD", "SO(EST)-GAD", "US(EST)-GAD", "DS(EST)-GAD"
+OFFICE = "GAD-NTF"
+DEALER, SO, US, DS, JS = "RO1(NTF)-GAD", "SO(NTF)-GAD", "US(NTF)-GAD", "DS(NTF)-GAD", "JS(NTF)-GAD"
+HANDED_OVER, AWAY, ADMIN = "RO2(NTF)-GAD", "RO3(NTF)-GAD", "EOADM(NTF)-GAD"
 HEAD = "11077"
+# The office's posts: code, designation, supervisor, roles; each held by one person (below).
+POSTS = [
+    (JS, "Joint Secretary (Notifications)", "", "officer;supervisor"),
+    (DS, "Deputy Secretary (Notifications)", JS, "officer"),
+    (US, "Under Secretary (Notifications)", DS, "officer"),
+    (SO, "Section Officer (Notifications)", US, "officer"),
+    (DEALER, "Review Officer 1 (Notifications)", SO, "section_staff"),
+    (HANDED_OVER, "Review Officer 2 (Notifications)", SO, "section_staff"),
+    (AWAY, "Review Officer 3 (Notifications)", SO, "section_staff"),
+    (ADMIN, "e-Office Administrator (Notifications)", SO, "office_admin"),
+]
+HOLDER = {post: f"NTF{n:03d}" for n, (post, *_) in enumerate(POSTS, start=1)}
+NEWCOMER = "NTF099"  # awaiting a posting
+
+
+def email_of(employee_id: str) -> str:
+    return f"{employee_id.lower()}@ntf.gad.example.in"
+
+
+def holder_email(post: str) -> str:
+    """The e-mail of whoever holds the post (as imported)."""
+    return email_of(HOLDER[post])
+
+
+def the_office() -> dict[str, str]:
+    """The office's CSV files, for the directory import."""
+    posts = "".join(f"{code},{OFFICE},{title},{title},{boss},{roles}\n" for code, title, boss, roles in POSTS)
+    people = [*HOLDER.values(), NEWCOMER]
+    return {
+        "offices": "code,parent_code,level,name_en,name_hi,weekly_off\n"
+        f"{OFFICE},GAD,section,Notifications Section,अधिसूचना अनुभाग,SAT;SUN\n",
+        "posts": "code,office_code,designation_en,designation_hi,supervisor_code,roles\n" + posts,
+        "users": "employee_id,name_en,name_hi,email,mobile\n"
+        + "".join(f"{e},Officer {e},अधिकारी {e},{email_of(e)},98{n:08d}\n" for n, e in enumerate(people, 1)),
+        "postings": "employee_id,post_code,start_date,end_date,charge\n"
+        + "".join(f"{employee},{post},2024-04-01,,regular\n" for post, employee in HOLDER.items()),
+    }
+
+
 SMTP_LOGIN = ("eoffice", "mail-secret")
 
 
@@ -109,6 +153,10 @@ def api(migrated, mail, sms):
     try:
         with demo_gateway(migrated, ("directory", "dak", "files")) as client:
             wait_until(lambda: client.app.state.rpc.call("notify", "ping"), 60, "notify answering")
+            admin = auth(sign_in(client, held_post("system_admin", None)))
+            imported = client.post("/api/v1/directory/import", headers=admin,
+                                   json={"files": the_office(), "initial_password": PASSWORD})
+            assert imported.status_code == 200 and imported.json()["rejected"] == [], imported.text
             yield client
     finally:
         notify.stop()
@@ -125,12 +173,20 @@ def key() -> dict:
 
 
 def as_post(api, post: str) -> dict:
-    return auth(sign_in(api, post))
+    """Signed in as the post's holder (as imported), acting as it."""
+    return signed_in(api, HOLDER[post], post)
+
+
+def signed_in(api, employee_id: str, post: str) -> dict:
+    response = api.post("/api/v1/auth/sign-in", json={"email": email_of(employee_id), "password": PASSWORD,
+                                                      "post_code": post})
+    assert response.status_code == 200, response.text
+    return auth(response.json())
 
 
 def new_file_sent(api, to_post: str, **send) -> dict:
     """A file the dealing hand opens and sends to `to_post`; returns it."""
-    made = api.post("/api/v1/offices/GAD-EST/subject-heads", headers=as_post(api, _admin_over("GAD-EST")),
+    made = api.post(f"/api/v1/offices/{OFFICE}/subject-heads", headers=as_post(api, ADMIN),
                     json={"code": HEAD, "title": "Notifications"})
     assert made.status_code == 201, made.text
     dealer = as_post(api, DEALER)
@@ -297,7 +353,7 @@ def test_an_issued_letter_is_emailed_with_its_signed_pdf_and_recorded_dispatched
     stored = DocumentStore(settings).put(io.BytesIO(pdf), content_type="application/pdf",
                                          retain_until=dt.datetime.now(dt.UTC) + dt.timedelta(days=1))
     letter = LetterIssued(
-        letter_id=str(uuid.uuid4()), letter_number="D-7/2026/GAD-EST", office_code="GAD-EST", file_id=file["id"],
+        letter_id=str(uuid.uuid4()), letter_number="D-7/2026/GAD-NTF", office_code=OFFICE, file_id=file["id"],
         file_number=file["file_number"], draft_id=1, version=1, title="Water supply to ward 7",
         addressees=[Addressee(name="Collector, Lucknow", email="collector@lucknow.example.in"),
                     Addressee(name="Ward councillor", address="Ward 7, Lucknow")],
@@ -311,7 +367,7 @@ def test_an_issued_letter_is_emailed_with_its_signed_pdf_and_recorded_dispatched
     got = wait_until(lambda: mails_to(mail, "collector@lucknow.example.in"), 30, "the letter e-mailed")
     (attachment,) = list(got[0].iter_attachments())
     assert attachment.get_content_type() == "application/pdf" and attachment.get_content() == pdf
-    assert attachment.get_filename() == "D-7-2026-GAD-EST.pdf" and "D-7/2026/GAD-EST" in got[0]["Subject"]
+    assert attachment.get_filename() == "D-7-2026-GAD-NTF.pdf" and "D-7/2026/GAD-NTF" in got[0]["Subject"]
     rpc = api.app.state.rpc
     (recorded,) = wait_until(lambda: [d for d in rpc.call("notify", "letter_dispatches", file["id"])
                                       if d["dispatched_at"]], 30, "the dispatch recorded")
@@ -319,7 +375,7 @@ def test_an_issued_letter_is_emailed_with_its_signed_pdf_and_recorded_dispatched
         ("Collector, Lucknow", "sent"), ("Ward councillor", "by_hand")]
     # The post holding the file is told, in its holder's language (Hindi, chosen above).
     issued = [n for n in notifications(api, as_post(api, SO)) if n["item_id"] == file["id"] and n["kind"] == "issued"]
-    assert len(issued) == 1 and "D-7/2026/GAD-EST" in issued[0]["text"] and "जारी" in issued[0]["text"]
+    assert len(issued) == 1 and "D-7/2026/GAD-NTF" in issued[0]["text"] and "जारी" in issued[0]["text"]
     # The same event delivered again dispatches nothing twice.
     publisher.publish(envelope, exchange=exchange, routing_key=letter.event_type, declare=[exchange])
     time.sleep(3)
@@ -329,10 +385,7 @@ def test_an_issued_letter_is_emailed_with_its_signed_pdf_and_recorded_dispatched
 
 
 def test_a_hand_over_moves_what_waits_for_the_old_holder_to_the_new_one(api, mail):
-    used = {DEALER, SO, US, DS}
-    held = {p["post_code"]: p["employee_id"] for p in demo("postings") if not p["end_date"]}
-    post = next(p["code"] for p in demo("posts") if p["office_code"] == "GAD-EST" and p["code"] in held
-                and p["code"] not in used)
+    post = HANDED_OVER
     old_email = holder_email(post)
     # The old holder's quiet hours hold their e-mail back for now.
     now = dt.datetime.now(IST)
@@ -344,9 +397,8 @@ def test_a_hand_over_moves_what_waits_for_the_old_holder_to_the_new_one(api, mai
                "the arrival listed")
     assert mails_to(mail, old_email) == []
 
-    posted = {p["employee_id"] for p in demo("postings") if not p["end_date"]}
-    newcomer = [u for u in demo("users") if u["employee_id"] not in posted][0]  # awaiting a posting
-    handed = api.post(f"/api/v1/posts/{post}/hand-over", headers={**as_post(api, _admin_over("GAD-EST")), **key()},
+    newcomer = {"employee_id": NEWCOMER, "email": email_of(NEWCOMER)}  # awaiting a posting
+    handed = api.post(f"/api/v1/posts/{post}/hand-over", headers={**as_post(api, ADMIN), **key()},
                       json={"employee_id": newcomer["employee_id"], "start_date": today().isoformat()})
     assert handed.status_code == 200, handed.text
     got = wait_until(lambda: mails_to(mail, newcomer["email"]), 30, "the e-mail moved to the new holder")
@@ -361,10 +413,8 @@ def test_a_hand_over_moves_what_waits_for_the_old_holder_to_the_new_one(api, mai
 
 
 def test_whoever_acts_for_a_post_by_delegation_is_told_too(api, mail):
-    held = {p["post_code"] for p in demo("postings") if not p["end_date"]}
-    away = [p["code"] for p in demo("posts") if p["office_code"] == "GAD-EST" and p["code"] in held
-            and p["code"] not in {DEALER, SO, US, DS}][-1]
-    delegated = api.post("/api/v1/delegations", headers={**as_post(api, _admin_over("GAD-EST")), **key()},
+    away = AWAY
+    delegated = api.post("/api/v1/delegations", headers={**as_post(api, ADMIN), **key()},
                          json={"from_post": away, "to_post": DEALER, "start_date": today().isoformat(),
                                "end_date": (today() + dt.timedelta(days=3)).isoformat(), "reason": "on leave"})
     assert delegated.status_code == 201, delegated.text

@@ -17,9 +17,9 @@ import pytest
 from eoffice.elastic import make_client
 from services.search import documents, indexer, indices, rebuild
 from tests.support import scans as fixtures
-from tests.support.demo import auth, demo_gateway, held_post, sign_in
+from tests.support.demo import auth, demo_gateway, file_held_by, held_post, sign_in
 from tests.support.search import drop_search_indices
-from tests.support.system import service_process, wait_until
+from tests.support.system import LOG_DIR, service_process, wait_until
 
 # Its own test environment (deploy/eoffice isolated): modules before it publish letters that files
 # never lists, which the search service keeps waiting for (see docs/search.md).
@@ -407,6 +407,80 @@ def search_unavailable(api, person: dict) -> bool:
     return answer.status_code == 503
 
 
+def unique_word(stem: str) -> str:
+    """A Hindi-looking word no other test writes."""
+    return stem + uuid.uuid4().hex[:6].translate(str.maketrans("0123456789abcdef", "कखगघचछजझटठडतथदनप"))
+
+
+def test_a_saved_draft_revision_is_found_by_its_new_words_within_seconds(api, people):
+    """Files tells search when a draft is saved or revised (eoffice.draft.saved.v1): the new
+    version's words find it at once, not on the file's next move."""
+    holder = people["holder"]
+    fid = file_held_by(api, headers(holder), holder["post"])
+    first, revised = unique_word("पहला"), unique_word("संशोधित")
+    made = api.post(
+        f"/api/v1/files/{fid}/drafts",
+        headers=headers(holder, **key()),
+        json={"title": "मसौदा आदेश", "body": f"भूमि आवंटन का {first} आदेश"},
+    )
+    assert made.status_code == 201, made.text
+    draft = made.json()
+    wait_until(lambda: ids(search(api, holder, q=first)) == [fid], 10, "the draft found by its first words")
+    answer = api.post(
+        f"/api/v1/files/{fid}/drafts/{draft['id']}/versions",
+        headers=headers(holder, **key()),
+        json={"body": f"भूमि आवंटन का {revised} आदेश", "version": 1},
+    )
+    assert answer.status_code == 201, answer.text
+    saved = time.monotonic()
+    found = wait_until(lambda: search(api, holder, q=revised)["items"], 10, "the revision found by its new words")
+    print(f"a revised draft found {time.monotonic() - saved:.2f}s after it was saved")
+    assert [(hit["kind"], hit["item_id"], hit["title"]) for hit in found] == [("document", fid, "मसौदा आदेश")]
+    assert "<mark>" in " ".join(found[0]["highlights"]["body"])
+    assert search(api, holder, q=first)["total"] == 0  # the old version's words no longer find it
+    assert search(api, people["other"], q=revised)["total"] == 0
+
+
+def test_a_letter_files_never_lists_is_given_up_and_reported(api, people, settings, rpc, migrated):
+    """Signing's event (stood in for) names a letter issued from a draft the file does not have:
+    files records it but never lists it for search. Search retries with backoff, gives it up after
+    EOFFICE_SEARCH_GIVE_UP_AFTER (3 s here; 10 minutes by default), says so in its log, no longer
+    counts it as left to index, and the consistency check reports it until a repair forgets it."""
+    from tests.support import letters
+
+    holder = people["holder"]
+    fid = file_held_by(api, headers(holder), holder["post"])
+    file = api.get(f"/api/v1/files/{fid}", headers=headers(holder)).json()
+    search_service = api.services["search"]
+    search_service.stop()
+    impatient = service_process(
+        "search", env={"EOFFICE_SEARCH_GIVE_UP_AFTER": "3"}, log_as=f"search-{settings.index_prefix}-give-up"
+    )
+    log_path = LOG_DIR / f"{impatient.name}.log"
+    log_path.unlink(missing_ok=True)
+    impatient.start()
+    try:
+        wait_until(lambda: _pending_or_none(api) is not None, 60, "the search service answering")
+        letter = letters.issue(migrated, file, draft_id=2**31 - 1, version=1, signer_post=holder["post"])
+        uid = f"letter:{fid}:{letter.letter_id}"
+        given_up = wait_until(
+            lambda: [i for i in rpc.call("search", "abandoned") if i["uid"] == uid], 30, "the letter given up"
+        )
+        assert given_up[0]["attempts"] >= 2 and "files does not list it" in given_up[0]["last_error"]
+        wait_until(lambda: _pending(api) == 0, 30, "nothing left to index", interval=0.5)
+        assert rpc.call("search", "status")["abandoned"] >= 1
+        assert f"gave up indexing letter {fid}:{letter.letter_id}" in log_path.read_text()
+        report = consistency(settings, rpc)
+        assert uid in report["abandoned"]
+        assert (report["missing"], report["stale"], report["extra"]) == ([], [], [])
+        consistency(settings, rpc, repair=True)
+        assert consistency(settings, rpc)["abandoned"] == []
+    finally:
+        impatient.stop()
+        search_service.start()
+    wait_until_nothing_pending(api)
+
+
 def test_moves_and_delegations_change_who_finds_it(api, people):
     """Kept last: the delegation it makes lasts beyond it."""
     marker = f"हस्तांतरण{uuid.uuid4().hex[:6]}"
@@ -450,21 +524,20 @@ def test_an_issued_letter_is_found_by_its_text_by_the_holder_only(api, people, m
     """Signing's event (stood in for) makes files add the letter; search indexes the draft's own
     text for it, with the file's access."""
     from tests.support import letters
-    from tests.support.demo import file_held_by
 
     holder = people["holder"]
     fid = file_held_by(api, headers(holder), holder["post"])
     file = api.get(f"/api/v1/files/{fid}", headers=headers(holder)).json()
-    # A word nothing else holds.
-    word = "भूमि" + uuid.uuid4().hex[:6].translate(str.maketrans("0123456789abcdef", "कखगघचछजझटठडतथदनप"))
+    word = unique_word("भूमि")
     body = f"श्री राम प्रसाद के {word} आवंटन का आदेश जारी किया जाता है।"
     made = api.post(
         f"/api/v1/files/{fid}/drafts", headers=headers(holder, **key()), json={"title": "आदेश", "body": body}
     )
     assert made.status_code == 201, made.text
     draft = made.json()
-    approved = api.post(f"/api/v1/files/{fid}/drafts/{draft['id']}/approve", headers=headers(holder, **key()),
-                        json={"version": 1})
+    approved = api.post(
+        f"/api/v1/files/{fid}/drafts/{draft['id']}/approve", headers=headers(holder, **key()), json={"version": 1}
+    )
     assert approved.status_code == 200, approved.text
     letter = letters.issue(migrated, file, draft_id=draft["id"], version=1, signer_post=holder["post"])
 

@@ -3,17 +3,18 @@ gateway (in-process) over real services with the demo loaded."""
 from __future__ import annotations
 
 import uuid
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 from fastapi.testclient import TestClient
 
 from eoffice.db import make_engine
+from eoffice.programs import program
 from services.directory import load
 from services.directory.demo import holder_email  # shared with deploy/bench
 from services.directory.demo import rows as demo
 from services.directory.models import sign_in_failures
 from services.gateway.app import create_app
-from tests.support.system import service_process, wait_until
+from tests.support.system import SpreadClient, gunicorn_gateways, service_process, stop_all, wait_until
 
 PASSWORD = load.DEMO_PASSWORD
 
@@ -57,7 +58,9 @@ def held_post(role: str, district: str | None, last: bool = False) -> str:
 @contextmanager
 def demo_gateway(settings, services: tuple[str, ...] = ("directory",)):
     """Yields a gateway test client over the named real services, with the demo loaded and
-    no lockout left (other suites may have locked accounts with wrong passwords)."""
+    no lockout left (other suites may have locked accounts with wrong passwords). The gateway
+    runs in-process; with several gateway instances (deploy/programs, EOFFICE_INSTANCES) it is
+    that many gunicorn gateways instead, the client sending each request to the next one."""
     report = load.load(load.DEMO, PASSWORD)
     assert report.rejected == []
     engine = make_engine(settings.database_url, pool_size=1)
@@ -66,15 +69,17 @@ def demo_gateway(settings, services: tuple[str, ...] = ("directory",)):
     engine.dispose()
     procs = [service_process(name).start() for name in services]
     try:
-        with TestClient(create_app()) as client:
+        with ExitStack() as stack:
+            gateways = program("gateway").instances
+            client = stack.enter_context(SpreadClient(stack.enter_context(gunicorn_gateways(gateways))) if gateways > 1
+                                         else TestClient(create_app()))
             wait_until(lambda: client.post("/api/v1/auth/sign-in",
                                            json={"email": "x@y.in", "password": "x"}).status_code == 401,
                        60, "directory answering")
             client.services = dict(zip(services, procs, strict=True))  # tests may stop and start them
             yield client
     finally:
-        for proc in procs:
-            proc.stop()
+        stop_all(procs)
 
 
 def file_held_by(api, headers: dict, post_code: str) -> str:

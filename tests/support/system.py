@@ -1,19 +1,25 @@
 """Starting and stopping real parts from tests: service processes and infrastructure parts.
 
 Tests run inside `deploy/eoffice test`, which exports the test environment (database
-eoffice_test, vhost eoffice_test, test-* buckets) and `EOFFICE_REPO`."""
+eoffice_test, vhost eoffice_test, test-* buckets) and `EOFFICE_REPO`.
+
+A service is started with as many instances as deploy/programs gives it, or EOFFICE_INSTANCES
+of each (`EOFFICE_INSTANCES=2 deploy/eoffice suite ...` runs tests on two of everything)."""
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import urllib3
 
 from eoffice.programs import program
@@ -74,8 +80,16 @@ class ServiceProcess:
         return self
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
+        self.signal(sig)
+        self.wait_stopped()
+
+    def signal(self, sig: int = signal.SIGTERM) -> None:
         if self.process and self.process.poll() is None:
             self.process.send_signal(sig)
+
+    def wait_stopped(self) -> None:
+        """Waits for the process to end after `signal`, killing it after 20 s."""
+        if self.process:
             try:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
@@ -87,12 +101,53 @@ class ServiceProcess:
         return self.process is not None and self.process.poll() is None
 
 
-def service_process(name: str, env: dict[str, str] | None = None, log_as: str | None = None) -> ServiceProcess:
+class ServiceGroup:
+    """Several processes of one service, started and stopped together, used like one
+    `ServiceProcess`: `running` while every one runs, `process` the first one's."""
+
+    def __init__(self, processes: list[ServiceProcess]):
+        self.processes = processes
+
+    def start(self) -> ServiceGroup:
+        for process in self.processes:
+            process.start()
+        return self
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        stop_all(self.processes, sig)
+
+    @property
+    def running(self) -> bool:
+        return all(process.running for process in self.processes)
+
+    @property
+    def process(self) -> subprocess.Popen | None:
+        return self.processes[0].process
+
+
+def stop_all(processes: list[ServiceProcess] | list[ServiceProcess | ServiceGroup], sig: int = signal.SIGTERM) -> None:
+    """Stops them all at once: each is signalled before any is waited for (a nameko service
+    takes seconds to stop)."""
+    each = [p for item in processes for p in (item.processes if isinstance(item, ServiceGroup) else [item])]
+    for process in each:
+        process.signal(sig)
+    for process in each:
+        process.wait_stopped()
+
+
+def service_process(name: str, env: dict[str, str] | None = None, log_as: str | None = None,
+                    instances: int | None = None) -> ServiceProcess | ServiceGroup:
     """Service `name`, logging to log/tests/<name>.log, or <log_as>.log when a test reads its
-    log (test runs of other environments write the shared one)."""
+    log (test runs of other environments write the shared one); `instances` processes of it
+    (default: as deploy/programs or EOFFICE_INSTANCES says), all writing that one log, so that
+    a test reading it finds what any of them did."""
     # As deploy/lib/services.sh runs it (e.g. the OCR worker takes one document at a time).
     service = program(name)
-    return ServiceProcess(service.target, log_as or name, {"EOFFICE_MAX_WORKERS": str(service.workers), **(env or {})})
+    env = {"EOFFICE_MAX_WORKERS": str(service.workers), **(env or {})}
+    count = service.instances if instances is None else instances
+    if count == 1:
+        return ServiceProcess(service.target, log_as or name, env)
+    return ServiceGroup([ServiceProcess(service.target, log_as or name, env) for _ in range(count)])
 
 
 def free_port() -> int:
@@ -110,15 +165,62 @@ GUNICORN = [sys.executable, "-m", "gunicorn", "-c", str(REPO / "deploy" / "gunic
 def gunicorn_gateway(env: dict[str, str] | None = None) -> Iterator[str]:
     """Runs the gateway as deploy/eoffice does (gunicorn, deploy/gunicorn.conf.py, its worker
     processes) on a free port, with `env` added; yields its /api/v1 URL once it answers."""
-    port = free_port()
-    gateway = subprocess.Popen(
-        GUNICORN, cwd=REPO, stdout=log_file("gateway.log"), stderr=subprocess.STDOUT,
-        env={**os.environ, "EOFFICE_GATEWAY_BIND": f"127.0.0.1:{port}", "PYTHONPATH": str(REPO), **(env or {})})
-    url = f"http://127.0.0.1:{port}/api/v1"
+    with gunicorn_gateways(1, env) as urls:
+        yield urls[0]
+
+
+@contextmanager
+def gunicorn_gateways(count: int, env: dict[str, str] | None = None) -> Iterator[list[str]]:
+    """Runs `count` gateways at once, each a gunicorn of its own on a free port (as instances
+    of the gateway in deploy/programs run); yields their /api/v1 URLs once all answer."""
+    gateways, urls = [], []
     try:
-        wait_until(lambda: urllib3.request("GET", f"{url}/health/live", retries=False, timeout=2).status == 200,
-                   60, "the gateway answering")
-        yield url
+        for _ in range(count):
+            port = free_port()
+            gateways.append(subprocess.Popen(
+                GUNICORN, cwd=REPO, stdout=log_file("gateway.log"), stderr=subprocess.STDOUT,
+                env={**os.environ, "EOFFICE_GATEWAY_BIND": f"127.0.0.1:{port}", "PYTHONPATH": str(REPO),
+                     **(env or {})}))
+            urls.append(f"http://127.0.0.1:{port}/api/v1")
+        for url in urls:
+            wait_until(lambda url=url: urllib3.request("GET", f"{url}/health/live", retries=False,
+                                                       timeout=2).status == 200, 60, f"the gateway at {url} answering")
+        yield urls
     finally:
-        gateway.terminate()
-        gateway.wait(timeout=30)
+        for gateway in gateways:
+            gateway.terminate()
+        for gateway in gateways:
+            gateway.wait(timeout=30)
+
+
+class SpreadClient(httpx.Client):
+    """An HTTP client over several gateways, used like the in-process TestClient (paths such as
+    "/api/v1/files"): each request goes to the next gateway in turn, so that of two requests at
+    once, each reaches another gateway. A request whose connection broke before an answer is
+    sent once more, to the next gateway: every changing call of ours carries an idempotency key
+    (and an idle keep-alive connection that the gateway closed breaks that way)."""
+
+    def __init__(self, urls: list[str], **kwargs):
+        # "http://127.0.0.1:8081/api/v1" -> "http://127.0.0.1:8081": the tests' paths carry /api/v1.
+        self.gateways = [url.removesuffix("/api/v1") for url in urls]
+        super().__init__(base_url=self.gateways[0], follow_redirects=True,
+                         timeout=httpx.Timeout(60.0, connect=5.0), **kwargs)
+        self._turns, self._lock = itertools.cycle(range(len(self.gateways))), threading.Lock()
+        self.served = [0] * len(self.gateways)  # requests sent to each, for tests to check the spread
+
+    def _next(self) -> int:
+        with self._lock:
+            turn = next(self._turns)
+            self.served[turn] += 1
+            return turn
+
+    def send(self, request: httpx.Request, **kwargs) -> httpx.Response:
+        for attempt in (1, 2):
+            target = httpx.URL(self.gateways[self._next()])
+            request.url = request.url.copy_with(scheme=target.scheme, host=target.host, port=target.port)
+            try:
+                return super().send(request, **kwargs)
+            except (httpx.RemoteProtocolError, httpx.ConnectError, httpx.ReadError):
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")

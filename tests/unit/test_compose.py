@@ -353,6 +353,16 @@ def test_commands_and_start_order(services):
     ]
 
 
+def test_every_nameko_service_runs_more_than_once(services):
+    # Two containers of each at least, and never fewer than the native run's instances
+    # (deploy/programs); the gateway once, as it publishes one port (docs/scaling.md).
+    for program in services_list():
+        replicas = services[program.name].get("deploy", {}).get("replicas", 1)
+        assert replicas >= max(2, program.instances), f"{program.name}: {replicas} replica(s)"
+        assert "container_name" not in services[program.name], program.name  # would allow only one
+    assert services["gateway"].get("deploy", {}).get("replicas", 1) == 1
+
+
 def test_rabbitmq_vhost_and_user(services):
     env = _environment(services["rabbitmq"])
     assert env["RABBITMQ_DEFAULT_USER"] == "eoffice"

@@ -10,7 +10,7 @@ import pytest
 
 from eoffice.contracts.search import SearchQuery, SuggestQuery
 from eoffice.errors import InvalidInput
-from services.search import documents, queries
+from services.search import documents, indices, queries
 from services.search.service import items_named
 
 
@@ -54,6 +54,26 @@ def test_the_text_reaches_the_engine_only_as_words():
     # Only match-type queries take it (as words); no query parser ever sees it.
     assert found and all(kind in ("multi_match", "number", "number.prefix") for kind in found), found
     assert not {"query_string", "simple_query_string", "regexp", "wildcard"} & set(json.dumps(body).split('"'))
+
+
+def test_highlights_mark_what_a_plain_match_finds_from_offsets_in_the_postings():
+    """Highlighting asks a plain match of the words on each highlighted field and its Latin key
+    (not the ranking query again), and reads where they are from offsets the mapping keeps for
+    exactly those fields: without them every hit's text would be analysed again."""
+    body = queries.search_body(SearchQuery(q="pension yojana"), queries.Reach(posts=("P",)))
+    highlight = body["highlight"]
+    asked = {
+        field: match["query"]
+        for clause in highlight["highlight_query"]["bool"]["should"]
+        for field, match in clause["match"].items()
+    }
+    assert set(asked.values()) == {"pension yojana"}
+    for name, options in highlight["fields"].items():
+        assert set(options["matched_fields"]) <= set(asked) and name in options["matched_fields"]
+        for field in options["matched_fields"]:
+            mapping = indices.MAPPING["properties"][name]
+            analysed = mapping if field == name else mapping["fields"][field.split(".", 1)[1]]
+            assert analysed.get("index_options") == "offsets", field
 
 
 @pytest.mark.parametrize("cursor", ["", "bm90IGEgY3Vyc29y", "W10=", "WzEsMiwzLDRd", "eyJhIjoxfQ==", "%%%"])

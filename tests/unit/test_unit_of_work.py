@@ -5,8 +5,10 @@ Runs on SQLite in memory (SQLAlchemy's own, no server) with the real outbox and 
 tables and the real `record_event`; PostgreSQL runs the same code in tests/integration."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, insert, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, event, insert, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.pool import StaticPool
@@ -41,6 +43,9 @@ movements = Table("movements", metadata, Column("id", Integer, primary_key=True)
 @pytest.fixture
 def uow() -> UnitOfWork:
     engine = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
+    # PostgreSQL's clock_timestamp(), which record_event stamps an event with.
+    event.listen(engine, "connect", lambda connection, _: connection.create_function(
+        "clock_timestamp", 0, lambda: datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")))
     metadata.create_all(engine)
     return UnitOfWork(engine)
 

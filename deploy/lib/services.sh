@@ -173,15 +173,28 @@ program_running() {
 
 # Starts supervisord with every program, or applies a changed configuration: `update` restarts
 # only the programs whose configuration changed, so a second `up` restarts nothing.
+# When the programs were last (re)started on this code: `up` after a change to the code (a pull,
+# an edit) restarts them, one program at a time so that the others keep answering meanwhile.
+code_stamp() { echo "$SUPERVISOR_DIR/code-started"; }
+code_changed() {
+  [ -f "$(code_stamp)" ] || return 0
+  [ -n "$(find "$REPO/services" "$REPO/eoffice" "$REPO/deploy/programs" -newer "$(code_stamp)" -type f \
+          \( -name '*.py' -o -name '*.js' -o -name '*.html' -o -name '*.css' -o -name programs \) -print -quit)" ]
+}
 start_supervised() {
   write_supervisor_conf
+  local stamp; stamp="$(code_stamp).new"; touch "$stamp"   # before starting: a change from now on counts
   if supervisor_running; then
     supervisorctl_ update >/dev/null
     supervisorctl_ start all >/dev/null 2>&1 || true   # any program an operator stopped
+    if code_changed; then
+      local name; for name in $(supervised); do is_standin "$name" || supervisorctl_ restart "$name" >/dev/null; done
+    fi
   else
     local port; for port in $(gateway_ports); do ensure_port_free "$port" "the gateway" EOFFICE_GATEWAY_PORT; done
     (umask 027 && supervisord -c "$SUPERVISOR_CONF")
   fi
+  mv -f "$stamp" "$(code_stamp)"
 }
 
 # Starts (or leaves running) every program; done when each service answers its health RPC

@@ -87,6 +87,12 @@ class CertificateRefused(DomainError):
     code, status, title = "certificate-refused", 422, "The certificate cannot be used to sign"
 
 
+class EsignRefused(InvalidInput):
+    """The Aadhaar eSign provider answered with an error (status 0): its errCode and errMsg are
+    in the detail (e.g. ESP-944, the OTP failed). Here, not beside the eSign code, so that the
+    gateway knows it across RPC (it does not import the signing service)."""
+
+
 class Undispatched(DomainError):
     """A file (and the receipts put in it) is not closed while a letter drafted in it is
     undispatched: a draft approved but not yet issued, or a letter issued but not yet dispatched

@@ -87,7 +87,7 @@ def create_app() -> FastAPI:
     # The last added runs first: proxy headers (if trusted), then security headers on every
     # answer, then request ids and the body limit.
     app.add_middleware(RequestContext, max_body=settings.max_upload_bytes)
-    app.add_middleware(SecurityHeaders, docs_path=f"{API_PREFIX}/docs")
+    app.add_middleware(SecurityHeaders, docs_path=f"{API_PREFIX}/docs", esign_url=settings.signing_esign_url)
     if settings.trusted_proxies:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app

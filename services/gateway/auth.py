@@ -11,7 +11,12 @@
   again revokes its whole session family.
 - Sign-out revokes the session family at once, for access and refresh tokens alike.
 - Sign-in is rate-limited per client address and per e-mail (services/gateway/limits.py); the
-  directory locks out one client address for one account after repeated wrong passwords."""
+  directory locks out one client address for one account after repeated wrong passwords.
+- Signer tokens: an access token with a `scope` claim naming one pending signature request,
+  for the signer program on the officer's PC (`issue_signer_token`). It reaches only the two
+  endpoints that program uses, for that request (Forbidden elsewhere), lives at most
+  SIGNER_TTL and never past the request's expiry, and belongs to the session that asked for it:
+  signing out ends it; the web client's refreshes do not."""
 from __future__ import annotations
 
 import hashlib
@@ -30,11 +35,16 @@ from pydantic import BaseModel, Field
 from sqlalchemy import and_, func, select, update
 
 from eoffice.actor import Actor
-from eoffice.errors import NotHolderOfPost, NotSignedIn
+from eoffice.errors import Forbidden, NotHolderOfPost, NotSignedIn
 from services.gateway import limits, problems
 from services.gateway.models import Text, sessions
 
 ACCESS_TTL = timedelta(minutes=15)
+SIGNER_TTL = timedelta(minutes=10)
+SIGNER_SCOPE = "signing-request:"
+# The endpoints the signer program (eoffice/signer.py) calls, marked by `signer_may_call`: all a
+# signer token may reach, for the request it names (path parameter `request_id`).
+SIGNER_ENDPOINTS: set = set()
 REFRESH_TTL = timedelta(days=30)
 ALGORITHM = "HS256"
 RECHECK_READS = 30.0  # seconds a read may use the actor the directory gave before
@@ -114,6 +124,34 @@ def issue(request: Request, actor: Actor, family: str | None = None) -> Tokens:
                   acting_as=actor.post_id or "", roles=sorted(actor.roles))
 
 
+def issue_signer_token(request: Request, *, actor: Actor, session_id: str, request_id: str,
+                       request_expires: datetime) -> tuple[str, datetime]:
+    """A token for the signer program: only the signer's endpoints, only for `request_id`,
+    until SIGNER_TTL from now or the request's expiry, whichever comes first; in the session
+    `session_id`. Returns the token and when it expires."""
+    now = _now()
+    expires = min(now + SIGNER_TTL, request_expires)
+    claims = {"sub": actor.user_id, "sid": session_id, "typ": "access", "iat": now, "exp": expires,
+              "act": actor.model_dump(mode="json"), "scope": SIGNER_SCOPE + request_id}
+    return jwt.encode(claims, request.app.state.settings.token_signing_secret(), algorithm=ALGORITHM), expires
+
+
+def signer_may_call(endpoint):
+    """Marks an endpoint the signer program calls: a signer token may reach it for its request."""
+    SIGNER_ENDPOINTS.add(endpoint)
+    return endpoint
+
+
+def _within_scope(request: Request, scope: str) -> None:
+    """Raises Forbidden unless the request is one a token of `scope` may make."""
+    allowed = (scope.startswith(SIGNER_SCOPE)
+               and request.scope.get("endpoint") in SIGNER_ENDPOINTS
+               and request.path_params.get("request_id") == scope.removeprefix(SIGNER_SCOPE))
+    if not allowed:
+        raise Forbidden("this token may only fetch and sign its own signature request (the signer program); "
+                        "use your sign-in token for anything else")
+
+
 def verified_claims(request: Request, token: str) -> dict:
     """Returns the claims of a signed, unexpired access token, without asking whether its
     session still stands (`current` does); raises NotSignedIn."""
@@ -126,12 +164,15 @@ def verified_claims(request: Request, token: str) -> dict:
         raise NotSignedIn("the access token is not valid") from None
     if claims.get("typ") != "access":
         raise NotSignedIn("not an access token")
+    if "scope" in claims:
+        _within_scope(request, claims["scope"])
     return claims
 
 
 def current(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> tuple[Actor, str]:
     """Returns the Actor in the request's token and its session id; raises NotSignedIn for a
-    missing, expired, tampered or revoked token, or one a refresh has replaced."""
+    missing, expired, tampered or revoked token, or one a refresh has replaced (a signer token
+    outlives refreshes), Forbidden for a signer token outside its scope."""
     if credentials is None:
         raise NotSignedIn("send an access token: Authorization: Bearer <token>")
     claims = verified_claims(request, credentials.credentials)
@@ -145,7 +186,7 @@ def current(request: Request, credentials: HTTPAuthorizationCredentials | None =
             .where(sessions.c.family == family)).one()
     if members == 0 or revoked:
         raise NotSignedIn("the session was signed out")
-    if refreshed:
+    if refreshed and "scope" not in claims:
         raise NotSignedIn("this access token was replaced by a refresh; use the new one")
     return Actor.model_validate(claims["act"]), claims["sid"]
 

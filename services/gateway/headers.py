@@ -13,6 +13,8 @@ made by other middleware carry them too).
   any the app sets is removed here."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -22,7 +24,7 @@ DOCS_CSP = f"{CSP}; style-src 'self' 'unsafe-inline'; img-src 'self' data:"
 # The web client's page (services/gateway/web.py) shows scans it fetched with the token as
 # blob: URLs (images, and PDFs in a frame); its scripts and styles are still only ours.
 WEB_CSP = f"{CSP}; img-src 'self' blob:; frame-src 'self' blob:; connect-src 'self'"
-WEB_PAGES = ("/", "/track")
+WEB_PAGES = ("/", "/track", "/esign/return")
 HSTS = "max-age=31536000; includeSubDomains"
 ALWAYS = {
     "x-content-type-options": "nosniff",
@@ -31,9 +33,18 @@ ALWAYS = {
 }
 
 
+def web_csp(esign_url: str = "") -> str:
+    """The page's CSP; with an Aadhaar eSign provider configured, its origin may also receive
+    the page's one cross-site form (the eSign request, posted by the officer's browser)."""
+    origin = urlsplit(esign_url)
+    if origin.scheme not in ("https", "http") or not origin.netloc:
+        return WEB_CSP
+    return WEB_CSP.replace("form-action 'self'", f"form-action 'self' {origin.scheme}://{origin.netloc}")
+
+
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp, docs_path: str):
-        self.app, self.docs_path = app, docs_path
+    def __init__(self, app: ASGIApp, docs_path: str, esign_url: str = ""):
+        self.app, self.docs_path, self.web_csp = app, docs_path, web_csp(esign_url)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send):
         if scope["type"] != "http":
@@ -46,7 +57,7 @@ class SecurityHeaders:
                 for name, value in ALWAYS.items():
                     headers[name] = value
                 headers["content-security-policy"] = (DOCS_CSP if docs else
-                                                      WEB_CSP if scope["path"] in WEB_PAGES else CSP)
+                                                      self.web_csp if scope["path"] in WEB_PAGES else CSP)
                 if "cache-control" not in headers:
                     headers["cache-control"] = "no-store"
                 if scope.get("scheme") == "https":

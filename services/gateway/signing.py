@@ -5,7 +5,7 @@ verify any detached CMS signature. The signing service does the work
 (services/signing/note_service.py); docs/signing.md tells the whole story."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, Field
@@ -19,6 +19,8 @@ from eoffice.contracts.signing import (
     SignNote,
     VerifySignature,
 )
+from eoffice.errors import Conflict
+from services.gateway import auth
 from services.gateway.auth import actor
 from services.gateway.directory import IdempotencyKey
 from services.gateway.letters import LetterOut
@@ -150,13 +152,39 @@ def prepare_letter_signature(request: Request, body: PrepareLetterSignature, *, 
 
 @router.get("/signing/requests/{request_id:id36}", response_model=SignatureRequest,
             summary="A prepared signature of yours (what the signer program signs)")
+@auth.signer_may_call
 def signature_request(request: Request, who: Actor = Depends(actor), request_id: str = RequestId):
     return _call(request, "signature_request", _who(who), request_id)
+
+
+class SignerToken(BaseModel):
+    token: str = Field(description="for EOFFICE_ACCESS_TOKEN of the signer program; it reaches nothing else")
+    token_type: str = "Bearer"
+    expires_at: datetime
+    scope: str = Field(description="signing-request:{id}: GET that request, POST its signature")
+
+
+@router.post("/signing/requests/{request_id:id36}/signer-token", response_model=SignerToken, status_code=201,
+             summary="A short-lived token for the signer program, good only for this pending request "
+                     "(its GET and its signature), so that your sign-in token never leaves the browser")
+def signer_token(request: Request, *, who: Actor = Depends(actor), found: tuple[Actor, str] = Depends(auth.current),
+                 request_id: str = RequestId):
+    prepared = SignatureRequest.model_validate(_call(request, "signature_request", _who(who), request_id))
+    if prepared.signature_id or prepared.state not in (None, "pending"):
+        raise Conflict(f"this signature request is {prepared.state or 'signed'} already")
+    if prepared.key_path == "esign":
+        raise Conflict("an Aadhaar eSign request is completed in the browser, not by the signer program")
+    if prepared.expires_at <= datetime.now(UTC):
+        raise Conflict("this signature request has expired; prepare the signature again")
+    token, expires = auth.issue_signer_token(request, actor=found[0], session_id=found[1], request_id=request_id,
+                                             request_expires=prepared.expires_at)
+    return SignerToken(token=token, expires_at=expires, scope=auth.SIGNER_SCOPE + request_id)
 
 
 @router.post("/signing/requests/{request_id:id36}/signature", response_model=NoteSignature | LetterOut,
              status_code=201,
              summary="Hand in the token's signature value; the server checks it, timestamps and records it")
+@auth.signer_may_call
 def complete_signature(request: Request, body: SignatureValue, *, who: Actor = Depends(actor),
                        request_id: str = RequestId, idempotency_key: str = IdempotencyKey):
     return _call(request, "complete_signature", _who(who), request_id, body.model_dump(), idempotency_key)

@@ -22,14 +22,10 @@ from datetime import datetime
 from asn1crypto import cms, x509
 
 from eoffice.clock import IST
-from eoffice.errors import InvalidInput
+from eoffice.errors import EsignRefused, InvalidInput
 
 VERSION = "2.1"
 MAX_RESPONSE = 200_000  # characters; an eSign response is a few kilobytes
-
-
-class EsignRefused(InvalidInput):
-    """The ESP answered with an error (status 0): its errCode and errMsg are in the detail."""
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ import pytest
 
 from services.directory import load
 from services.directory.demo import holder_email
+from services.signing.esign import StandinEsp
+from tests.support.esp import EspPages
 from tests.support.system import LOG_DIR, gunicorn_gateway, service_process, wait_until
 
 SCREENS = LOG_DIR / "screens"
@@ -24,7 +26,21 @@ NOTIFY_ENV = {"EOFFICE_WEBHOOK_ALLOW_LOOPBACK": "true", "EOFFICE_WEBHOOK_RETRY_B
 
 
 @pytest.fixture(scope="package")
-def web(request):
+def esp(request):
+    """The stand-in eSign provider's pages (tests/support/esp.py), signing with the test PKI's
+    eSign key; None when EOFFICE_WEB_URL names a system started elsewhere."""
+    if os.environ.get("EOFFICE_WEB_URL"):
+        yield None
+        return
+    pki = request.getfixturevalue("pki")
+    pages = EspPages(StandinEsp(key_path=str(pki.key_path("esign-officer")),
+                                cert_path=str(pki.material.cert_path("esign-officer")), chain=[])).start()
+    yield pages
+    pages.stop()
+
+
+@pytest.fixture(scope="package")
+def web(request, esp):
     """The gateway's root URL (http://127.0.0.1:PORT) over directory, dak, its OCR worker, files,
     notify, search and signing, stopped when the browser tests are done: services of the same
     names left running would take later tests' messages (they share the test vhost).
@@ -42,9 +58,13 @@ def web(request):
     # admin's subscriptions screen shows dead letters within the test.
     services.append(service_process("notify", env=NOTIFY_ENV).start())
     # Signing with the office's key on the test token, timestamps and revocation from the test PKI.
-    services.append(service_process("signing", env={**pki.signing_env(), **softhsm.service_env()}).start())
+    # Aadhaar eSign through the stand-in provider's pages: the signing service names it in each
+    # request, the gateway lets the page's form go there (its CSP).
+    esign = {"EOFFICE_SIGNING_ESIGN_URL": esp.url}
+    services.append(service_process("signing", env={**pki.signing_env(), **softhsm.service_env(), **esign}).start())
     try:
-        with gunicorn_gateway() as url:
+        with gunicorn_gateway(esign) as url:
+            esp.gateway = url.removesuffix("/api/v1")
             wait_until(lambda: httpx.post(f"{url}/auth/sign-in", json={"email": "a@b.in", "password": "x"})
                        .status_code == 401, 60, "the directory answering")
             yield url.removesuffix("/api/v1")

@@ -107,11 +107,22 @@ def subject_head(web):
     assert made.status_code == 201, made.text
 
 
-def sign_note_with_own_token(page, pki, softhsm) -> None:
+def run_signer(command: list[str], access: str, softhsm, label: str) -> subprocess.CompletedProcess:
+    """The command a signing page shows, run as on the officer's PC (the token's label given),
+    with the token the page shows and the PIN typed."""
+    args = command[3:]
+    args[args.index("--token-label") + 1] = label
+    env = {**os.environ, **softhsm.env(), "PYTHONPATH": str(REPO), "EOFFICE_ACCESS_TOKEN": access}
+    return subprocess.run([sys.executable, "-m", "eoffice.signer", *args, "--pin-stdin"], input=OFFICER_PIN + "\n",
+                          capture_output=True, text=True, timeout=120, cwd=REPO, env=env)
+
+
+def sign_note_with_own_token(page, web, pki, softhsm) -> None:
     """On the file screen, the officer signs their last green note with the certificate on their
     own USB token: registers the certificate (the first time), has the signature prepared, and
     runs the command the page shows, as on their PC: without the token it ends with status 3,
-    which the page explains; with it, the page notices the signature and shows its check."""
+    which the page explains; with it, the page notices the signature and shows its check. The
+    token the page hands the program is not the session's: it reaches nothing but this request."""
     timed(page, lambda: page.get_by_role("link", name="Sign with my USB token").click(), "sign")
     page.get_by_label(re.compile(r"^Certificate \(PEM")).fill(pki.cert_pem("officer").decode())
     timed(page, lambda: page.get_by_role("button", name="Register my certificate").click(), "sign")
@@ -121,13 +132,11 @@ def sign_note_with_own_token(page, pki, softhsm) -> None:
     assert command[:3] == ["python", "-m", "eoffice.signer"], command
     assert command[command.index("--token-label") + 1] == OFFICER_TOKEN
     access = page.locator("pre .secret").inner_text()
+    assert access != page.evaluate("JSON.parse(sessionStorage.getItem('eoffice.session')).access_token")
+    assert httpx.get(f"{web}/api/v1/inbox", headers={"Authorization": f"Bearer {access}"}).status_code == 403
 
     def run(label: str) -> subprocess.CompletedProcess:
-        args = command[3:]
-        args[args.index("--token-label") + 1] = label
-        env = {**os.environ, **softhsm.env(), "PYTHONPATH": str(REPO), "EOFFICE_ACCESS_TOKEN": access}
-        return subprocess.run([sys.executable, "-m", "eoffice.signer", *args, "--pin-stdin"], input=OFFICER_PIN + "\n",
-                              capture_output=True, text=True, timeout=120, cwd=REPO, env=env)
+        return run_signer(command, access, softhsm, label)
     absent = run("no-such-token")
     assert absent.returncode == 3, absent.stderr
     assert "not connected" in page.locator("#exit-3").inner_text()
@@ -143,6 +152,49 @@ def sign_note_with_own_token(page, pki, softhsm) -> None:
     check_screen(page, "verify-note", "verify")
 
 
+def sign_letter_with_own_token_then_esign(page, web, pki, softhsm) -> None:
+    def addressee():
+        page.get_by_label("Addressee").fill("रामलाल वर्मा")
+        page.get_by_label("Address", exact=True).fill("ग्राम बख्शी का तालाब, लखनऊ")
+    timed(page, lambda: page.get_by_role("link", name="Sign and issue as a letter").click(), "sign-letter")
+    page.get_by_role("radio", name=re.compile("^My own DSC")).check()
+    page.get_by_label(re.compile(r"^Certificate \(PEM")).fill(pki.cert_pem("officer2").decode())
+    timed(page, lambda: page.get_by_role("button", name="Register my certificate").click(), "sign-letter")
+    assert page.get_by_role("radio", name=re.compile("^My own DSC")).is_checked()
+    addressee()
+    timed(page, lambda: page.get_by_role("button", name="Prepare the signature").click(), "sign-letter")
+    number = re.search(r"D-\S+/\d{4}/\S+", page.get_by_text("is reserved for this letter").inner_text()).group(0)
+    command = shlex.split(page.locator("code.command").inner_text())
+    absent = run_signer(command, page.locator("pre .secret").inner_text(), softhsm, "no-such-token")
+    assert absent.returncode == 3 and f"Signing letter {number}" in absent.stderr, absent.stderr
+    assert "not connected" in page.locator("#exit-3").inner_text()
+    check_screen(page, "sign-letter", "sign-letter")
+    page.get_by_text("Give up this signature").first.click()
+    page.get_by_label(re.compile("^Why")).fill("टोकन उपलब्ध नहीं; ई-साइन से")
+    timed(page, lambda: page.get_by_role("button", name="Give up this signature").click(), "sign-letter")
+    page.get_by_text(f"number {number} is marked cancelled").wait_for()
+
+    page.get_by_role("radio", name=re.compile("^Aadhaar eSign")).check()
+    addressee()
+    timed(page, lambda: page.get_by_role("button", name="Prepare the signature").click(), "sign-letter")
+    page.get_by_role("button", name="Continue to Aadhaar eSign").click()
+    page.get_by_role("button", name="Refuse (OTP wrong)").click()
+    page.wait_for_function("document.body.dataset.ready === 'sign-letter'", timeout=60000)
+    assert "ESP-944" in page.get_by_role("alert").filter(has_text="did not sign").inner_text()
+    page.get_by_role("button", name="Continue to Aadhaar eSign").click()
+    page.get_by_role("button", name="Sign (OTP accepted)").click()
+    page.wait_for_function("document.body.dataset.ready === 'sign-letter'", timeout=60000)
+    issued = re.search(r"Letter (D-\S+/\d{4}/\S+) is issued", page.locator("main").inner_text())
+    assert issued and issued.group(1) != number, page.locator("main").inner_text()
+    office = number.rsplit("/", 1)[1]
+    # The dispatch register of the file's office, as its section officer reads it.
+    register = httpx.get(f"{web}/api/v1/offices/{office}/dispatch-register", headers=api_token(web, SO),
+                         params={"year": number.split("/")[1]}).json()
+    states = {e["letter_number"]: (e["state"], e["reason"]) for e in register}
+    assert states[number][0] == "cancelled" and "ई-साइन" in states[number][1], states
+    assert states[issued.group(1)][0] == "issued", states
+
+
 def test_a_hindi_letter_goes_from_the_clerk_through_three_levels_to_approval(page, web, subject_head, pki, softhsm):
     speed: dict[str, float] = {}
     page.goto("/")
@@ -156,13 +208,24 @@ def test_a_hindi_letter_goes_from_the_clerk_through_three_levels_to_approval(pag
     check_screen(page, "diarise", "diarise")
     page.get_by_label("Sender's name").focus()
     page.keyboard.press("Alt+2")  # scanned letter
+    # Two documents: the letter (Hindi) and an enclosure (English).
     png = fixtures.as_bytes(fixtures.letter_image(fixtures.HINDI_LETTER), "PNG")
+    enclosure = fixtures.as_bytes(fixtures.letter_image(fixtures.ENGLISH_LETTER), "PNG")
     page.set_input_files("input[name=scans]",
-                         files=[{"name": "namantaran.png", "mimeType": "image/png", "buffer": png}])
-    page.locator(".preview img").wait_for()
+                         files=[{"name": "namantaran.png", "mimeType": "image/png", "buffer": png},
+                                {"name": "enclosure.png", "mimeType": "image/png", "buffer": enclosure}])
+    page.locator(".preview img").nth(1).wait_for()
     page.get_by_label("Sender's name").fill("रामलाल वर्मा")
     page.get_by_label("Subject").fill("भूमि नामांतरण हेतु आवेदन")
     page.get_by_label("Letter number").fill("RL/2026/17")
+    # Dates are typed day first, as written in India, whatever the browser's locale.
+    dated = page.get_by_label("Letter dated")
+    assert dated.get_attribute("placeholder") == "DD/MM/YYYY" and dated.get_attribute("inputmode") == "numeric"
+    hint = page.locator(f"#{dated.get_attribute('aria-describedby').split()[0]}")
+    assert "day/month/year" in hint.inner_text().lower()
+    assert page.get_by_label("Received on").input_value() == TODAY.strftime("%d/%m/%Y")
+    letter_date = TODAY - timedelta(days=40)
+    dated.fill(f"{letter_date.day}/{letter_date.month}/{letter_date.year}")
     page.get_by_label("Sender's name").focus()
     page.keyboard.press("Control+Enter")
     ack = page.locator(".ack")
@@ -222,6 +285,20 @@ def test_a_hindi_letter_goes_from_the_clerk_through_three_levels_to_approval(pag
     assert page.locator(".scan img").evaluate("img => img.complete && img.naturalWidth > 0")
     assert page.locator("pre.ocr").get_attribute("lang") == "hi"
     check_screen(page, "receipt", "receipt")
+    receipt = httpx.get(f"{web}/api/v1/receipts/{page.url.rsplit('/', 1)[1]}", headers=api_token(web, SO)).json()
+    assert receipt["letter_date"] == letter_date.isoformat(), receipt
+    # The enclosure too: each document with the text read from it.
+    documents = page.get_by_role("navigation", name="Documents of this receipt")
+    assert documents.get_by_role("button").count() == 2
+
+    def enclosure_read():
+        documents.get_by_role("button", name=re.compile(r"^2\. ")).click()
+        page.get_by_role("heading", name="Text read from the scan · Document 2 of 2").wait_for()
+        text = page.locator("pre.ocr").inner_text() if page.locator("pre.ocr").count() else ""
+        return re.search(r"encroach|Magistrate", text)
+    wait_until(enclosure_read, 60, "the enclosure's text shown", interval=1)
+    assert documents.get_by_role("button", name=re.compile(r"^2\. ")).get_attribute("aria-current") == "true"
+    assert page.locator(".scan img").get_attribute("alt").endswith("enclosure.png")
 
     # ... opens a file with it, notes, drafts a reply and sends the file up.
     page.get_by_text("Open a file with it").first.click()
@@ -255,16 +332,20 @@ def test_a_hindi_letter_goes_from_the_clerk_through_three_levels_to_approval(pag
     page.wait_for_function("document.body.dataset.ready === 'file'")
     file_url = page.url
 
-    def send_up(to_post: str, typed: str):
+    def send_up(to_post: str, typed: str, due: str | None = None):
         page.get_by_text("Send", exact=True).first.click()
         pick_post(page, "Send", typed, to_post)
         page.get_by_label("Remarks").first.fill("कृपया अवलोकन करें")
+        if due:
+            page.locator("form[aria-label=Send]").get_by_label("Due date").fill(due)
         page.evaluate("delete document.body.dataset.ready")
         page.locator("form[aria-label=Send] button[type=submit]").click()
         page.wait_for_function("document.body.dataset.ready === 'inbox'")
 
-    send_up(US, US)
+    due = TODAY + timedelta(days=7)
+    send_up(US, US, due=due.strftime("%d/%m/%Y"))
     file_id = file_url.rsplit("/", 1)[1]
+    assert httpx.get(f"{web}/api/v1/files/{file_id}", headers=api_token(web, US)).json()["due_date"] == due.isoformat()
     sent = httpx.get(f"{web}/api/v1/files/sent", headers=api_token(web, SO)).json()["items"]
     assert file_id in [f["id"] for f in sent] and all(f["holder_post"] != SO for f in sent)
     sign_out(page)
@@ -305,7 +386,7 @@ def test_a_hindi_letter_goes_from_the_clerk_through_three_levels_to_approval(pag
     page.get_by_role("textbox", name="Note", exact=True).fill("मसौदा संशोधित; अनुमोदनार्थ प्रस्तुत।")
     page.get_by_role("button", name="Add green note (final)").click()
     page.locator(".note.green", has_text="मसौदा संशोधित").wait_for()
-    sign_note_with_own_token(page, pki, softhsm)
+    sign_note_with_own_token(page, web, pki, softhsm)
     timed(page, lambda: page.goto(file_url), "file")
     assert page.get_by_role("link", name="Signed: verify the signature").count() == 1
     send_up(JS, "संयुक्त सचिव, सामान्य")
@@ -318,13 +399,12 @@ def test_a_hindi_letter_goes_from_the_clerk_through_three_levels_to_approval(pag
     page.get_by_role("button", name="Approve this version").click()
     page.wait_for_function("document.body.dataset.ready === 'file'")
     page.get_by_text(f"Approved by {JS}").wait_for()
-    # ... and signs and issues it as a letter to the citizen.
-    page.get_by_text("Sign and issue as a letter").first.click()
-    page.get_by_label("Addressee").fill("रामलाल वर्मा")
-    page.get_by_label("Address", exact=True).fill("ग्राम बख्शी का तालाब, लखनऊ")
-    page.evaluate("delete document.body.dataset.ready")
-    page.get_by_role("button", name="Sign and issue as a letter").click()
-    page.wait_for_function("document.body.dataset.ready === 'file'", timeout=60000)
+    # ... and signs it as a letter to the citizen: first with their own DSC, whose USB token is
+    # not plugged in (the page says what the signer program's status 3 means), so they give
+    # that signature up (its number is cancelled in the dispatch register) and sign with Aadhaar
+    # eSign instead: the provider refuses once (a wrong OTP), then signs.
+    sign_letter_with_own_token_then_esign(page, web, pki, softhsm)
+    timed(page, lambda: page.get_by_role("link", name="Back to the file").click(), "file")
     letter = page.locator(".letters li").first
     letter.wait_for()
     assert "नामांतरण आदेश" in letter.inner_text() and "signed by" in letter.inner_text()
@@ -374,6 +454,20 @@ def test_a_hindi_letter_goes_from_the_clerk_through_three_levels_to_approval(pag
     wait_until(found, 30, "the letter found by search", interval=1)
     assert page.locator(".hits mark").count() > 0
     check_screen(page, "search", "search")
+    # ... narrowed to the days around it, typed day first; an impossible date is named at its
+    # field. (From yesterday: the search index dates a file by its UTC time.)
+    since = TODAY - timedelta(days=1)
+    page.get_by_label("From date").fill(since.strftime("%d/%m/%Y"))
+    page.get_by_label("To date").fill("31/02/2026")
+    page.get_by_role("button", name="Search", exact=True).click()
+    expect(page.get_by_label("To date")).to_have_attribute("aria-invalid", "true")
+    assert page.evaluate("document.activeElement.name") == "date_to"
+    expect(page.locator(f"#{page.get_by_label('To date').get_attribute('id')}-err")).to_have_text(
+        "There is no such date as 31/02/2026")
+    page.get_by_label("To date").fill(TODAY.strftime("%d/%m/%Y"))
+    timed(page, lambda: page.get_by_role("button", name="Search", exact=True).click(), "search")
+    assert f"date_from={since.isoformat()}" in page.url and f"date_to={TODAY.isoformat()}" in page.url
+    assert any(page.get_by_role("link", name=number, exact=True).count() for number in (diary, file_number))
     sign_out(page)
 
     # The letter went by hand, so it is dispatched (rule 6): the file goes back to the section
@@ -413,22 +507,27 @@ def test_bad_input_is_shown_at_the_field_in_the_users_language(page, web):
     page.wait_for_function("document.body.dataset.ready === 'diarise'")
     page.get_by_label("प्रेषक का नाम").fill("सीता देवी")
     page.get_by_label("विषय").fill("पेंशन संबंधी")
-    tomorrow = (TODAY + timedelta(days=1)).isoformat()
-    page.get_by_label("प्राप्ति तिथि").fill(tomorrow)
+    # A date that does not exist is refused here, in Hindi, before anything is sent.
+    received = page.get_by_label("प्राप्ति तिथि")
+    assert received.get_attribute("placeholder") == "दिन/माह/वर्ष"
+    message = page.locator(f"#{received.get_attribute('id')}-err")
+    received.fill("31/02/2026")
+    page.get_by_role("button", name="डायरी करें").click()
+    expect(message).to_have_text("31/02/2026 जैसी कोई तिथि नहीं होती")
+    assert received.get_attribute("aria-invalid") == "true"
+    assert page.evaluate("document.activeElement.name") == "received_date"
+    # One the server refuses (after today) is shown at its field too, with the others.
+    received.fill((TODAY + timedelta(days=1)).strftime("%d/%m/%Y"))
     page.get_by_label("प्रेषक का मोबाइल").fill("12345")
     page.get_by_role("button", name="डायरी करें").click()
-    error = page.locator("[aria-invalid=true]").first
-    error.wait_for()
-    received = page.get_by_label("प्राप्ति तिथि")
+    expect(message).to_contain_text("आज के बाद")
     assert received.get_attribute("aria-invalid") == "true"
-    message = page.locator(f"#{received.get_attribute('id')}-err")
-    assert "आज के बाद" in message.inner_text()
     assert page.get_by_label("प्रेषक का मोबाइल").get_attribute("aria-invalid") == "true"
     assert page.evaluate("document.activeElement.name") == "received_date"  # the first bad field, in reading order
     assert page.locator(".form-problem").inner_text().startswith("कुछ प्रविष्टियाँ मान्य नहीं")
     page.screenshot(path=str(screens_dir() / "bad-input-hi-desktop.png"), full_page=True)
     # Corrected, it is diarised: the acknowledgement in Hindi.
-    page.get_by_label("प्राप्ति तिथि").fill(TODAY.isoformat())
+    page.get_by_label("प्राप्ति तिथि").fill(TODAY.strftime("%d/%m/%Y"))
     page.get_by_label("प्रेषक का मोबाइल").fill("9876543210")
     page.get_by_role("button", name="डायरी करें").click()
     page.locator(".ack .tracking").wait_for()
@@ -546,6 +645,9 @@ def test_admins_import_the_organisation_and_set_up_numbering(page, web, tmp_path
     report.wait_for()
     rejected = page.locator("table", has_text="Reason").locator("tbody tr")
     assert rejected.count() == 1 and "posts" in rejected.inner_text() and "2" in rejected.inner_text()
+    # The import ran as a job: its progress bar ends full, its status said so.
+    expect(page.get_by_role("progressbar", name="Import progress")).to_have_attribute("aria-valuetext", "1 of 1 rows")
+    expect(page.get_by_role("status").filter(has_text="Import done.")).to_have_count(1)
     # ... and sets a category's time limit; a bad number is shown at its field.
     page.get_by_label(re.compile("^Category")).fill("rti")
     page.get_by_label(re.compile("^Working days")).fill("0")

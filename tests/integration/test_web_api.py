@@ -2,10 +2,12 @@
 (`GET /posts?q=`), and the client itself served by the gateway under a strict CSP."""
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
 
+from services.gateway.headers import WEB_CSP, web_csp
 from tests.support.demo import auth, demo_gateway, sign_in
 
 pytestmark = pytest.mark.live
@@ -71,3 +73,22 @@ def test_the_web_client_is_served_with_a_strict_csp_and_no_inline_script(api):
     assert api.get("/web/../app.py").status_code == 404
     assert api.get("/web/%2e%2e/web.py").status_code == 404
     assert api.get("/web/js/nothing.js").status_code == 404
+
+
+def test_the_esign_providers_answer_comes_back_to_the_page_as_data_not_markup(api):
+    # The provider form-posts its answer to /esign/return; the page carries it for the client
+    # (which hands it in with the session), escaped: it cannot become markup or script.
+    answer = '<EsignResp txn="x" status="0"/>"><script>alert(1)</script>'
+    page = api.post("/esign/return", data={"eSignResponse": answer})
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert re.findall(r"<script[^>]*>", page.text) == ['<script type="module" src="/web/js/app.js">']
+    carried = re.search(r'<meta name="esign-response" content="([^"]*)">', page.text)
+    assert carried and html.unescape(carried.group(1)) == answer
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert api.post("/esign/return", data={}).status_code == 422
+    assert api.get("/esign/return").status_code == 200  # a reload: the page, no answer
+
+
+def test_the_page_may_post_only_to_the_configured_esign_provider():
+    assert "form-action 'self' https://esp.example.gov.in;" in web_csp("https://esp.example.gov.in/esign/2.1")
+    assert web_csp("") == web_csp("standin") == WEB_CSP and "form-action 'self';" in WEB_CSP

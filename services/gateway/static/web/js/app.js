@@ -21,6 +21,7 @@ const ROUTES = [
   [/^#\/files\/([0-9a-f-]{36})\/track$/, "track", null],
   [/^#\/files\/([0-9a-f-]{36})\/notes\/(\d+)\/sign$/, "sign", null],
   [/^#\/files\/([0-9a-f-]{36})\/notes\/(\d+)\/signature$/, "verify", null],
+  [/^#\/files\/([0-9a-f-]{36})\/drafts\/(\d+)\/sign$/, "sign-letter", null],
   [/^#\/letters\/([0-9a-f-]{36})\/verify$/, "verify", null],
   [/^#\/reports(?:\?.*)?$/, "reports", ["supervisor", "system_admin"]],
   [/^#\/admin$/, "admin", ["office_admin", "system_admin"]],
@@ -119,6 +120,24 @@ export function expired() {
   sessionStorage.removeItem("eoffice.session");
   if (me) sessionStorage.setItem("eoffice.lastEmail", me);
   route();
+}
+
+/** Where the eSign provider's answer waits for the letter's screen, and the screen each eSign request returns to. */
+export const ESIGN_ANSWER = "eoffice.esignAnswer";
+export const esignReturn = (requestId) => `eoffice.esign.${requestId}`;
+
+// Back from the eSign provider: it posted its answer to /esign/return, which put it in this page
+// (services/gateway/web.py). The letter's screen hands it in with the session (sign-letter.js).
+if (location.pathname === "/esign/return") {
+  const answer = document.querySelector('meta[name="esign-response"]');
+  let back = location.hash || "#/inbox";
+  if (answer) {
+    sessionStorage.setItem(ESIGN_ANSWER, answer.content);
+    answer.remove();
+    const txn = new DOMParser().parseFromString(answer.content, "application/xml").documentElement.getAttribute("txn");
+    back = sessionStorage.getItem(esignReturn(txn)) || back;
+  }
+  history.replaceState(null, "", `/${back}`);
 }
 
 // In-page anchors (#main, #note-3) are not screens.

@@ -1,6 +1,6 @@
 // Small helpers for building the page: elements from data (never from HTML strings, so text
 // from the server cannot become markup), labelled form fields, and problems shown at the field.
-import { t, has, lang } from "./i18n.js";
+import { t, has, lang, parseDate, dateInput } from "./i18n.js";
 import { ApiError } from "./api.js";
 
 /** h("p", {class: "x", onclick: f}, "text", child) -> element. */
@@ -49,13 +49,51 @@ export function field({ name, label, type = "text", required, options, value, hi
     hintEl, input, err);
 }
 
-/** The values of a form's named fields, as the API wants them (empty text as ""). */
+/**
+ * A date field, the one way the client asks for a date: typed as DD/MM/YYYY (Indian order, in
+ * either language; a native date input shows the browser's locale, mm/dd/yyyy in many), with
+ * the format as its placeholder and in its hint (read with the field), checked by values(),
+ * which hands the API YYYY-MM-DD. `value` is YYYY-MM-DD.
+ */
+export function dateField({ name, label, required, value, hint }) {
+  const box = field({ name, label, required, value: dateInput(value), hint: hint ? `${hint} ${t("dateHint")}` : t("dateHint"),
+    attrs: { inputmode: "numeric", autocomplete: "off", maxlength: "10", placeholder: t("datePlaceholder"),
+      pattern: "[0-9\u0966-\u096F]{1,2}/[0-9\u0966-\u096F]{1,2}/[0-9\u0966-\u096F]{4}", "data-date": "" } });
+  const input = box.querySelector("input");
+  // A date read is written back in full (5/3/2026 -> 05/03/2026). A problem is shown when the
+  // form is sent, not when the field is left: a message appearing then would move the button
+  // being clicked from under the pointer.
+  input.addEventListener("change", () => {
+    const read = parseDate(input.value);
+    if (read.iso) input.value = dateInput(read.iso);
+  });
+  return box;
+}
+
+/** A form's problems found here, before any request, shown like the API's by showProblem. */
+export class FieldProblems extends ApiError {
+  constructor(errors) {
+    super(422, { type: "urn:eoffice:problem:invalid-input", title: "invalid input", errors });
+  }
+}
+
+/**
+ * The values of a form's named fields, as the API wants them (empty text as "", dates as
+ * YYYY-MM-DD); throws FieldProblems naming each date that cannot be read.
+ */
 export function values(form) {
   const out = {};
+  const bad = [];
   for (const el of form.elements) {
-    if (!el.name || el.type === "file") continue;
+    if (!el.name || el.type === "file" || (el.type === "radio" && !el.checked)) continue;
     out[el.name] = el.type === "checkbox" ? el.checked : el.value;
+    if (el.hasAttribute("data-date")) {
+      const read = parseDate(el.value);
+      if (read.error) bad.push({ field: el.name, text: t(read.error, { date: el.value.trim() }) });
+      else out[el.name] = read.iso;
+    }
   }
+  if (bad.length) throw new FieldProblems(bad);
   return out;
 }
 
@@ -94,17 +132,18 @@ export function showProblem(form, error) {
   const type = error instanceof ApiError ? error.type : "internal";
   const named = problem.errors?.length ? problem.errors : problem.field ? [{ field: problem.field, message: problem.detail }] : [];
   let first = null;
-  for (const { field: path, message } of named) {
+  for (const { field: path, message, text } of named) {
     const input = form.elements.namedItem(fieldName(path));
     const el = input instanceof RadioNodeList ? input[0] : input;
     if (!el) continue;
     el.setAttribute("aria-invalid", "true");
     const slot = document.getElementById(`${el.id}-err`);
-    if (slot) {
+    if (slot && text) slot.replaceChildren(text); // found here, already in the user's language
+    else if (slot) {
       slot.replaceChildren(fieldMessage(message || ""), lang() === "en" ? "" : " ",
         lang() === "en" ? ` (${message})` : h("span", { lang: "en" }, `(${message})`));
-      slot.hidden = false;
     }
+    if (slot) slot.hidden = false;
     first ||= el;
   }
   const key = `problem_${type.replaceAll("-", "_")}`;

@@ -54,7 +54,9 @@ const STRINGS = {
     closed: "Closed", rank: "Rank", decided: "Decided", averageLevels: "Average levels", month: "Month", moved: "Moved",
     year: "Year", show: "Show", chart: "Chart", officeCode: "Office code",
     importOrg: "Import the organisation", importHint: "CSV files: offices, holidays, posts, users, postings.",
-    initialPassword: "Initial password for new users (optional)", importRun: "Import", importing: "Importing",
+    initialPassword: "Initial password for new users (optional)", importRun: "Import",
+    importProgress: "Import progress", importQueued: "The import waits to start…", importStage: "Importing {file}…",
+    rowsOf: "{done} of {total} rows", importDone: "Import done.", importFailed: "The import failed; nothing was changed.",
     importResult: "Import report", createdN: "Created", changedN: "Changed", unchangedN: "Unchanged", rejected: "Rejected rows",
     fileName: "File", row: "Row", reason: "Reason", noRejects: "No row was rejected.",
     subjectHeads: "Subject heads", code: "Code", title: "Title", add: "Add", fileScheme: "File numbering scheme",
@@ -78,7 +80,7 @@ const STRINGS = {
     facets: "Narrow down", kind_receipt: "Receipt", kind_file: "File", kind_note: "Note", kind_document: "Document",
     facet_office: "Office", facet_category: "Category", facet_kind: "Kind", facet_status: "State", facet_holder: "With",
     download: "Download", issue: "Sign and issue as a letter", addresseeName: "Addressee", addresseeAddress: "Address", addresseeEmail: "E-mail (to dispatch it)",
-    issuedLetters: "Issued letters", signedBy: "signed by {name}", issueHint: "Signed with the office's key on the server (PAdES), numbered, and dispatched.",
+    issuedLetters: "Issued letters", signedBy: "signed by {name}", issueHint: "The letter is signed (PAdES), takes the next number of the dispatch register, and is dispatched to its addressees.",
     sent: "Sent", notOpened: "not opened yet", markAllRead: "Mark all read", unreadN: "{n} unread", newNotification: "New notification: {text}",
     preferences: "Notification preferences", prefKinds: "Tell me when", prefChannels: "By", prefDigest: "One e-mail a day listing everything, instead of one each",
     quietFrom: "Quiet hours from", quietTo: "Quiet hours until", quietHint: "Indian time; e-mail and SMS wait until they end. Give both, or neither.",
@@ -106,13 +108,13 @@ const STRINGS = {
     certRegister: "Register my certificate", certPem: "Certificate (PEM, or base64 of the DER)",
     certHint: "Export it from the token's utility (or pkcs11-tool --read-object --type cert). It is checked: trusted CA, not revoked, in its dates, allowed to sign.",
     signSteps: "Now sign on your PC", signStep1: "Plug the USB token into your PC.", tokenLabel: "The token's label (shown by its utility)",
-    signStep2: "In a terminal on your PC, run these two lines (the first gives the program your sign-in; keep it to yourself):",
+    signStep2: "In a terminal on your PC, run these two lines (the first gives the program a token that can only sign this, until {until}; reload this page for a fresh one):",
     signStep3: "The program shows what it signs (SHA-256 starting {sha}) and asks the token's PIN; it signs on the token and sends the signature here.",
     signStep4: "Do it before {until}; after that, prepare the signature again.",
     waitingSignature: "Waiting for the signature from your PC…", noteSigned: "Note #{n} is signed.", verifySignature: "Verify the signature",
     exitCodes: "If the program ends with an error, its exit status says why", exitCode: "Exit status", exitMeaning: "What it means, what to do",
     exit_0: "Signed. This page shows it within a few seconds.",
-    exit_2: "It could not start or reach e-Office: check the command, the address and the sign-in line, then run it again.",
+    exit_2: "It could not start or reach e-Office: check the command, the address and the token line (reload this page for a fresh token), then run it again.",
     exit_3: "The token is not connected (or its label is wrong): plug the USB token in, check its label, and run the command again.",
     exit_4: "Wrong PIN: run it again with the right PIN (too many wrong PINs lock the token).",
     exit_5: "The token lacks the certificate you chose, or its key does not match it: use the token that holds this certificate.",
@@ -124,6 +126,22 @@ const STRINGS = {
     sigTrusted: "Certificate trusted", sigRevoked: "Certificate revoked", sigChain: "Certificate chain (up to the root)", sigProblems: "Problems",
     sigIssuer: "Issued by", sigFingerprint: "Certificate SHA-256", sigContent: "SHA-256 of what was signed", sigLevel: "PAdES level",
     subRotate: "Rotate the secret", subOverlap: "Hours the old secret keeps signing", subOverlapHint: "Both secrets sign in the meantime, so the portal can switch without losing events.",
+    datePlaceholder: "DD/MM/YYYY", dateHint: "Day/month/year, for example 15/08/2026",
+    dateFormat: "Write the date as day/month/year, for example 15/08/2026", dateImpossible: "There is no such date as {date}",
+    dateFrom: "From date", dateTo: "To date",
+    scanList: "Documents of this receipt", scanOf: "Document {n} of {total}",
+    signLetterTitle: "Sign and issue: {title}", signHow: "Sign with",
+    key_office_token: "The office's key on the server (a dispatch stamp with your name)",
+    key_officer_token: "My own DSC on its USB token (the signer program on my PC)",
+    key_esign: "Aadhaar eSign (OTP or biometric at the eSign provider)",
+    letterReserved: "Dispatch number {number} is reserved for this letter until {until}.", letterIssued: "Letter {number} is issued.",
+    verifyIssued: "Verify the issued letter", backToFile: "Back to the file",
+    giveUp: "Give up this signature", giveUpReason: "Why (written against the number in the dispatch register)",
+    givenUp: "The signature was given up: number {number} is marked cancelled in the dispatch register.",
+    esignSteps: "Sign with Aadhaar eSign", esignStep1: "You go to the eSign provider's page: there you authenticate with your Aadhaar (OTP or biometric) and agree to sign.",
+    esignStep2: "The provider sends you back here, and the letter is issued at once.", esignGo: "Continue to Aadhaar eSign",
+    esignNotSetUp: "Aadhaar eSign is not set up on this server: ask the system administrator, or give this signature up and sign another way.",
+    esignRefused: "The eSign provider did not sign. You may try again.", esignChecking: "Handing in the eSign provider's answer…",
   },
   hi: {
     app: "ई-ऑफ़िस", skip: "मुख्य सामग्री पर जाएँ", language: "English", languageName: "अंग्रेज़ी में देखें",
@@ -177,7 +195,9 @@ const STRINGS = {
     closed: "बंद", rank: "क्रम", decided: "निर्णीत", averageLevels: "औसत स्तर", month: "माह", moved: "भेजी",
     year: "वर्ष", show: "दिखाएँ", chart: "चार्ट", officeCode: "कार्यालय कोड",
     importOrg: "संगठन आयात करें", importHint: "CSV फ़ाइलें: कार्यालय, अवकाश, पद, उपयोगकर्ता, तैनाती।",
-    initialPassword: "नए उपयोगकर्ताओं का प्रारंभिक पासवर्ड (वैकल्पिक)", importRun: "आयात करें", importing: "आयात हो रहा है",
+    initialPassword: "नए उपयोगकर्ताओं का प्रारंभिक पासवर्ड (वैकल्पिक)", importRun: "आयात करें",
+    importProgress: "आयात की प्रगति", importQueued: "आयात शुरू होने की प्रतीक्षा में है…", importStage: "{file} का आयात हो रहा है…",
+    rowsOf: "{total} में से {done} पंक्तियाँ", importDone: "आयात पूरा हुआ।", importFailed: "आयात विफल रहा; कुछ भी नहीं बदला गया।",
     importResult: "आयात रिपोर्ट", createdN: "बनाए गए", changedN: "बदले गए", unchangedN: "अपरिवर्तित", rejected: "अस्वीकृत पंक्तियाँ",
     fileName: "फ़ाइल", row: "पंक्ति", reason: "कारण", noRejects: "कोई पंक्ति अस्वीकृत नहीं हुई।",
     subjectHeads: "विषय शीर्ष", code: "कोड", title: "शीर्षक", add: "जोड़ें", fileScheme: "फ़ाइल संख्या योजना",
@@ -201,7 +221,7 @@ const STRINGS = {
     facets: "सीमित करें", kind_receipt: "प्राप्ति", kind_file: "फ़ाइल", kind_note: "टिप्पणी", kind_document: "दस्तावेज़",
     facet_office: "कार्यालय", facet_category: "श्रेणी", facet_kind: "प्रकार", facet_status: "स्थिति", facet_holder: "किसके पास",
     download: "डाउनलोड करें", issue: "हस्ताक्षर कर पत्र जारी करें", addresseeName: "प्राप्तकर्ता", addresseeAddress: "पता", addresseeEmail: "ई-मेल (भेजने हेतु)",
-    issuedLetters: "जारी पत्र", signedBy: "{name} द्वारा हस्ताक्षरित", issueHint: "सर्वर पर कार्यालय की कुंजी से हस्ताक्षरित (PAdES), क्रमांकित और प्रेषित।",
+    issuedLetters: "जारी पत्र", signedBy: "{name} द्वारा हस्ताक्षरित", issueHint: "पत्र पर हस्ताक्षर (PAdES) होते हैं, उसे प्रेषण रजिस्टर की अगली संख्या मिलती है, और वह प्राप्तकर्ताओं को भेजा जाता है।",
     sent: "भेजे गए", notOpened: "अभी खोला नहीं", markAllRead: "सभी को पढ़ा हुआ करें", unreadN: "{n} अपठित", newNotification: "नई सूचना: {text}",
     preferences: "सूचना वरीयताएँ", prefKinds: "मुझे बताएँ जब", prefChannels: "माध्यम", prefDigest: "हर सूचना पर अलग ई-मेल के बजाय दिन में एक ई-मेल, सब की सूची सहित",
     quietFrom: "शांत समय आरंभ", quietTo: "शांत समय समाप्त", quietHint: "भारतीय समय; ई-मेल और SMS शांत समय समाप्त होने तक रुकते हैं। दोनों दें, या कोई नहीं।",
@@ -229,13 +249,13 @@ const STRINGS = {
     certRegister: "मेरा प्रमाणपत्र पंजीकृत करें", certPem: "प्रमाणपत्र (PEM, या DER का base64)",
     certHint: "इसे टोकन की उपयोगिता से निर्यात करें (या pkcs11-tool --read-object --type cert)। इसकी जाँच होती है: विश्वसनीय CA, निरस्त नहीं, वैधता अवधि में, हस्ताक्षर हेतु अनुमत।",
     signSteps: "अब अपने पीसी पर हस्ताक्षर करें", signStep1: "USB टोकन अपने पीसी में लगाएँ।", tokenLabel: "टोकन का लेबल (उसकी उपयोगिता में दिखता है)",
-    signStep2: "अपने पीसी पर टर्मिनल में ये दो पंक्तियाँ चलाएँ (पहली प्रोग्राम को आपका साइन-इन देती है; इसे किसी को न दें):",
+    signStep2: "अपने पीसी पर टर्मिनल में ये दो पंक्तियाँ चलाएँ (पहली प्रोग्राम को एक टोकन देती है जो केवल इसी पर, {until} तक, हस्ताक्षर कर सकता है; नए टोकन के लिए यह पृष्ठ फिर से लोड करें):",
     signStep3: "प्रोग्राम दिखाता है कि किस पर हस्ताक्षर हो रहे हैं (SHA-256 का आरंभ {sha}) और टोकन का PIN पूछता है; टोकन पर हस्ताक्षर कर यहाँ भेज देता है।",
     signStep4: "{until} से पहले करें; उसके बाद हस्ताक्षर फिर से तैयार करें।",
     waitingSignature: "आपके पीसी से हस्ताक्षर की प्रतीक्षा…", noteSigned: "टिप्पणी #{n} हस्ताक्षरित है।", verifySignature: "हस्ताक्षर सत्यापित करें",
     exitCodes: "यदि प्रोग्राम त्रुटि के साथ समाप्त हो, तो उसकी निकास स्थिति कारण बताती है", exitCode: "निकास स्थिति", exitMeaning: "अर्थ, और क्या करें",
     exit_0: "हस्ताक्षरित। यह पृष्ठ कुछ ही सेकंड में दिखा देगा।",
-    exit_2: "प्रोग्राम शुरू नहीं हो सका या ई-ऑफ़िस तक नहीं पहुँचा: कमांड, पता और साइन-इन पंक्ति जाँचें, फिर चलाएँ।",
+    exit_2: "प्रोग्राम शुरू नहीं हो सका या ई-ऑफ़िस तक नहीं पहुँचा: कमांड, पता और टोकन वाली पंक्ति जाँचें (नए टोकन के लिए यह पृष्ठ फिर से लोड करें), फिर चलाएँ।",
     exit_3: "टोकन जुड़ा नहीं है (या उसका लेबल ग़लत है): USB टोकन लगाएँ, लेबल जाँचें, और कमांड फिर चलाएँ।",
     exit_4: "ग़लत PIN: सही PIN के साथ फिर चलाएँ (कई बार ग़लत PIN से टोकन लॉक हो जाता है)।",
     exit_5: "टोकन में चुना गया प्रमाणपत्र नहीं है, या उसकी कुंजी मेल नहीं खाती: वह टोकन लगाएँ जिसमें यह प्रमाणपत्र है।",
@@ -247,6 +267,22 @@ const STRINGS = {
     sigTrusted: "प्रमाणपत्र विश्वसनीय", sigRevoked: "प्रमाणपत्र निरस्त", sigChain: "प्रमाणपत्र शृंखला (मूल तक)", sigProblems: "समस्याएँ",
     sigIssuer: "जारीकर्ता", sigFingerprint: "प्रमाणपत्र SHA-256", sigContent: "हस्ताक्षरित सामग्री का SHA-256", sigLevel: "PAdES स्तर",
     subRotate: "गुप्त कुंजी बदलें", subOverlap: "पुरानी कुंजी कितने घंटे और हस्ताक्षर करे", subOverlapHint: "इस बीच दोनों कुंजियाँ हस्ताक्षर करती हैं, ताकि पोर्टल बिना घटनाएँ खोए बदल सके।",
+    datePlaceholder: "दिन/माह/वर्ष", dateHint: "दिन/माह/वर्ष, जैसे 15/08/2026",
+    dateFormat: "तिथि दिन/माह/वर्ष के रूप में लिखें, जैसे 15/08/2026", dateImpossible: "{date} जैसी कोई तिथि नहीं होती",
+    dateFrom: "इस तिथि से", dateTo: "इस तिथि तक",
+    scanList: "इस प्राप्ति के दस्तावेज़", scanOf: "दस्तावेज़ {n} / {total}",
+    signLetterTitle: "हस्ताक्षर कर जारी करें: {title}", signHow: "हस्ताक्षर किससे",
+    key_office_token: "सर्वर पर कार्यालय की कुंजी (आपके नाम सहित प्रेषण मुहर)",
+    key_officer_token: "USB टोकन पर मेरा अपना DSC (मेरे पीसी पर हस्ताक्षर प्रोग्राम)",
+    key_esign: "आधार ई-साइन (ई-साइन प्रदाता पर OTP या बायोमेट्रिक)",
+    letterReserved: "इस पत्र के लिए प्रेषण संख्या {number} {until} तक आरक्षित है।", letterIssued: "पत्र {number} जारी हो गया।",
+    verifyIssued: "जारी पत्र सत्यापित करें", backToFile: "फ़ाइल पर लौटें",
+    giveUp: "यह हस्ताक्षर छोड़ें", giveUpReason: "कारण (प्रेषण रजिस्टर में संख्या के सामने लिखा जाएगा)",
+    givenUp: "हस्ताक्षर छोड़ दिया गया: संख्या {number} प्रेषण रजिस्टर में निरस्त अंकित है।",
+    esignSteps: "आधार ई-साइन से हस्ताक्षर", esignStep1: "आप ई-साइन प्रदाता के पृष्ठ पर जाएँगे: वहाँ अपने आधार से (OTP या बायोमेट्रिक) प्रमाणीकरण कर हस्ताक्षर की सहमति दें।",
+    esignStep2: "प्रदाता आपको यहीं लौटा देगा, और पत्र तुरंत जारी हो जाएगा।", esignGo: "आधार ई-साइन पर आगे बढ़ें",
+    esignNotSetUp: "इस सर्वर पर आधार ई-साइन की व्यवस्था नहीं है: सिस्टम प्रशासक से पूछें, या यह हस्ताक्षर छोड़कर दूसरे तरीके से करें।",
+    esignRefused: "ई-साइन प्रदाता ने हस्ताक्षर नहीं किया। आप फिर प्रयास कर सकते हैं।", esignChecking: "ई-साइन प्रदाता का उत्तर भेजा जा रहा है…",
   },
 };
 
@@ -295,9 +331,35 @@ export function fmtDateTime(value) {
     hour: "2-digit", minute: "2-digit", timeZone: "Asia/Kolkata" }).format(new Date(value));
 }
 
-/** Today in India, as YYYY-MM-DD (for date inputs). */
+/** Today in India, as YYYY-MM-DD (what the API takes). */
 export function todayIST() {
   return new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Kolkata" }).format(new Date());
+}
+
+/** YYYY-MM-DD -> DD/MM/YYYY, as a date field shows it (whatever the language: Indian order). */
+export function dateInput(iso) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso || "");
+  return m ? `${m[3]}/${m[2]}/${m[1]}` : "";
+}
+
+/**
+ * What a person typed in a date field -> {iso: "YYYY-MM-DD"} (or {iso: ""} when empty), or
+ * {error: "dateFormat" | "dateImpossible"} (keys of the messages). Day first, as written in
+ * India: 5/3/2026, 05-03-2026 and 05.03.2026 are 5 March; Devanagari digits are read too; an
+ * ISO date (pasted) is taken as it is. 31/02/2026 is no date.
+ */
+export function parseDate(text) {
+  const typed = String(text || "").trim().replace(/[\u0966-\u096F]/g, (d) => String(d.charCodeAt(0) - 0x966));
+  if (!typed) return { iso: "" };
+  let m = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$/.exec(typed);
+  const [day, month, year] = m ? [m[1], m[2], m[3]].map(Number)
+    : (m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(typed)) ? [m[3], m[2], m[1]].map(Number) : [];
+  if (!m) return { error: "dateFormat" };
+  const d = new Date(Date.UTC(year, month - 1, day));
+  if (year < 1000 || d.getUTCFullYear() !== year || d.getUTCMonth() !== month - 1 || d.getUTCDate() !== day) {
+    return { error: "dateImpossible" };
+  }
+  return { iso: `${year}-${String(month).padStart(2, "0")}-${String(day).padStart(2, "0")}` };
 }
 
 export function monthName(n) {

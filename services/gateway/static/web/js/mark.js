@@ -2,8 +2,8 @@
 // due date, posted to /receipts/{id}/send. The first post chosen gets the receipt, the others a
 // copy each. Used by the clerk after diarising and by the holder of a receipt.
 import { call, newKey } from "./api.js";
-import { h, field, values, showProblem } from "./dom.js";
-import { t, todayIST } from "./i18n.js";
+import { h, field, dateField, values, showProblem } from "./dom.js";
+import { t } from "./i18n.js";
 import { postPicker } from "./picker.js";
 
 export function markForm({ receiptId, label, button, priority = "normal", onDone }) {
@@ -13,13 +13,13 @@ export function markForm({ receiptId, label, button, priority = "normal", onDone
     field({ name: "remarks", label: t("remarks") }),
     field({ name: "priority", label: t("priority"), type: "select", value: priority,
       options: ["normal", "urgent", "immediate"].map((v) => [v, t(`priority_${v}`)]) }),
-    field({ name: "due_date", label: t("dueDate"), type: "date", attrs: { min: todayIST() } }),
+    dateField({ name: "due_date", label: t("dueDate") }),
     h("button", { type: "submit", class: "primary" }, button));
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     const [to, ...copies] = picker.chosen();
-    const v = values(form);
     try {
+      const v = values(form);
       await call("POST", `/receipts/${receiptId}/send`, { key, body: { to_post: to || "", copy_to: copies, remarks: v.remarks,
         priority: v.priority, ...(v.due_date ? { due_date: v.due_date } : {}) } });
       onDone([to, ...copies], form);

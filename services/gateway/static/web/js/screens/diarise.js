@@ -2,7 +2,7 @@
 // the letter is read, Ctrl+Enter to diarise; then the acknowledgement (print) and marking to one
 // or several posts with the post picker; then straight on to the next letter.
 import { call, upload, newKey, get } from "../api.js";
-import { show, h, field, values, showProblem, clearProblems, notice } from "../dom.js";
+import { show, h, field, dateField, values, showProblem, clearProblems, notice } from "../dom.js";
 import { t, todayIST, fmtDate, fmtDateTime } from "../i18n.js";
 import { markForm as mark } from "../mark.js";
 
@@ -34,8 +34,8 @@ export async function render(main) {
     field({ name: "sender_name", label: t("senderName"), required: true, attrs: { autocomplete: "off" } }),
     field({ name: "subject", label: t("subject"), required: true, type: "textarea", attrs: { rows: "2" } }),
     field({ name: "letter_number", label: t("letterNumber") }),
-    field({ name: "letter_date", label: t("letterDate"), type: "date", attrs: { max: todayIST() } }),
-    field({ name: "received_date", label: t("receivedDate"), type: "date", required: true, value: todayIST(), attrs: { max: todayIST() } }),
+    dateField({ name: "letter_date", label: t("letterDate") }),
+    dateField({ name: "received_date", label: t("receivedDate"), required: true, value: todayIST() }),
     field({ name: "mode", label: t("mode"), type: "select", options: opts("mode", ["post", "hand", "email", "portal", "fax"]), value: "post" }),
     field({ name: "language", label: t("letterLanguage"), type: "select", options: opts("lang", ["hi", "en", "other"]), value: "hi" }),
     field({ name: "category", label: t("category") }),
@@ -69,11 +69,11 @@ export async function render(main) {
 
   async function submit() {
     clearProblems(form);
-    const v = values(form);
-    delete v.kind;
-    for (const k of ["letter_date"]) if (!v[k]) delete v[k];
     let receipt;
     try {
+      const v = values(form);
+      delete v.kind;
+      for (const k of ["letter_date"]) if (!v[k]) delete v[k];
       if (kind === "paper") receipt = await call("POST", "/receipts", { body: { ...v, physical: true }, key });
       else {
         const data = new FormData();

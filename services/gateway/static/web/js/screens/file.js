@@ -4,8 +4,8 @@
 // localStorage as you type, and a note sent while the session has ended is sent again after
 // the next sign-in (pending.js).
 import { get, call, newKey, blobUrl } from "../api.js";
-import { show, h, field, values, showProblem, clearProblems, notice, userText } from "../dom.js";
-import { t, word, fmtDate, fmtDateTime, todayIST, lang } from "../i18n.js";
+import { show, h, field, dateField, values, showProblem, clearProblems, notice, userText } from "../dom.js";
+import { t, word, fmtDate, fmtDateTime, lang } from "../i18n.js";
 import { postPicker } from "../picker.js";
 import { holds, acting } from "../actor.js";
 import { sendKept } from "../pending.js";
@@ -118,28 +118,6 @@ export async function render(main, id) {
   // Without a signing service the file still opens: no letters listed, issuing answers its problem.
   const letters = await get(`/files/${id}/letters`).catch(() => []);
   const issuedDrafts = new Set(letters.map((l) => l.draft_id));
-  function issueForm(d) {
-    const form = h("form", { class: "card", novalidate: true, "aria-label": t("issue") },
-      h("p", { class: "hint" }, t("issueHint")),
-      field({ name: "name", label: t("addresseeName"), required: true }),
-      field({ name: "address", label: t("addresseeAddress"), type: "textarea", attrs: { rows: "2" } }),
-      field({ name: "email", label: t("addresseeEmail"), type: "email" }),
-      h("button", { type: "submit", class: "primary" }, t("issue")));
-    const key = newKey();
-    form.addEventListener("submit", async (e) => {
-      e.preventDefault();
-      const v = values(form);
-      try {
-        await call("POST", `/files/${id}/drafts/${d.id}/issue`, { key, body: { version: d.current_version,
-          addressees: [{ name: v.name, address: v.address, ...(v.email ? { email: v.email } : {}) }] } });
-        rerender();
-      } catch (err) {
-        err.problem?.errors?.forEach((x) => { x.field = String(x.field).replace(/addressees\.\d+\./, ""); });
-        showProblem(form, err);
-      }
-    });
-    return h("details", {}, h("summary", {}, t("issue")), form);
-  }
   const issued = letters.length ? h("section", { "aria-labelledby": "let-h" }, h("h3", { id: "let-h" }, t("issuedLetters")),
     h("ul", { class: "plain letters" }, letters.map((l) => h("li", {}, h("span", { class: "code" }, l.letter_number), " ",
       userText(l.title), " · ", t("signedBy", { name: l.signer_name }), " · ", h("time", { datetime: l.issued_at }, fmtDateTime(l.issued_at)),
@@ -178,7 +156,8 @@ export async function render(main, id) {
       versions.length > 1 ? h("div", { class: "compare" }, h("span", {}, t("compare")), " ", a, " ", t("compareWith"), " ", b, diffBox) : null,
       mine && !approved ? h("details", {}, h("summary", {}, t("newVersion")), revise) : null,
       mine && !approved ? approveForm : null,
-      mine && approved && !issuedDrafts.has(d.id) ? issueForm(d) : null);
+      // Signing and issuing (the office's key, the officer's USB token or Aadhaar eSign): a screen of its own.
+      mine && approved && !issuedDrafts.has(d.id) ? h("p", {}, h("a", { href: `#/files/${id}/drafts/${d.id}/sign` }, t("issue"))) : null);
     if (versions.length > 1) showDiff();
     return box;
   })));
@@ -203,12 +182,12 @@ export async function render(main, id) {
     const sendKey = newKey();
     const send = h("form", { class: "card", novalidate: true, "aria-label": t("send") }, picker,
       field({ name: "remarks", label: t("remarks") }),
-      field({ name: "due_date", label: t("dueDate"), type: "date", attrs: { min: todayIST() } }),
+      dateField({ name: "due_date", label: t("dueDate") }),
       h("button", { type: "submit", class: "primary" }, t("send")));
     send.addEventListener("submit", async (e) => {
       e.preventDefault();
-      const v = values(send);
       try {
+        const v = values(send);
         await call("POST", `/files/${id}/send`, { key: sendKey, body: { to_post: picker.chosen()[0] || "", remarks: v.remarks,
           ...(v.due_date ? { due_date: v.due_date } : {}) } });
         location.hash = "#/inbox";

@@ -1,18 +1,19 @@
-// A receipt: the scan on the left and the text read from it on the right, its details and
+// A receipt: the scan on the left and the text read from it on the right (a receipt with several
+// documents lists them above, and shows the one chosen with its own text), its details and
 // movements below; the holder sends (marks) it, opens a file with it, or closes it.
 import { get, call, blobUrl, newKey, ApiError } from "../api.js";
 import { show, h, field, values, showProblem, notice, userText } from "../dom.js";
-import { t, word, fmtDate, fmtDateTime, todayIST } from "../i18n.js";
+import { t, word, fmtDate, fmtDateTime } from "../i18n.js";
 import { markForm } from "../mark.js";
 import { acting, holds } from "../actor.js";
 import { route } from "../app.js";
 
 const opts = (prefix, list) => list.map((v) => [v, t(`${prefix}_${v}`)]);
 
-async function scanPane(r) {
+/** Document `position` of the receipt beside its text, with the list of all its documents. */
+async function scanPane(r, position = 1) {
   if (!r.scans.length) return null;
-  const position = 1;
-  const scan = r.scans[0];
+  const scan = r.scans.find((s) => s.position === position) || r.scans[0];
   // The scan and its text at once: the screen waits for the slower of the two, not both in turn.
   const [url, read] = await Promise.all([blobUrl(`/receipts/${r.id}/scans/${position}`),
     get(`/receipts/${r.id}/scans/${position}/text`).catch((e) => e)]);
@@ -23,9 +24,21 @@ async function scanPane(r) {
   if (typeof read === "string") text = userText(read, "pre", { class: "ocr", tabindex: "0" });
   else if (read instanceof ApiError && read.status === 409) text = notice(scan.ocr_status === "failed" ? t("ocrFailed") : t("ocrPending"), "warn");
   else throw read;
-  return h("div", { class: "side-by-side" },
-    h("section", { "aria-labelledby": "scan-h" }, h("h2", { id: "scan-h" }, t("scan")), h("div", { class: "scan" }, viewer)),
-    h("section", { "aria-labelledby": "ocr-h" }, h("h2", { id: "ocr-h" }, t("ocrText")), text));
+  const of = r.scans.length > 1 ? ` · ${t("scanOf", { n: scan.position, total: r.scans.length })}` : "";
+  const pane = h("div", { class: "scans" },
+    r.scans.length > 1 ? h("nav", { "aria-label": t("scanList") }, h("ol", { class: "scan-list" }, r.scans.map((s) =>
+      h("li", {}, h("button", { type: "button", class: "link", "aria-current": s.position === scan.position ? "true" : null,
+        onclick: async () => {
+          const next = await scanPane(r, s.position);
+          URL.revokeObjectURL(url);
+          pane.replaceWith(next);
+          next.querySelector("#scan-h").setAttribute("tabindex", "-1");
+          next.querySelector("#scan-h").focus();
+        } }, `${s.position}. `, userText(s.filename)))))) : null,
+    h("div", { class: "side-by-side" },
+      h("section", { "aria-labelledby": "scan-h" }, h("h2", { id: "scan-h" }, t("scan"), of), h("div", { class: "scan" }, viewer)),
+      h("section", { "aria-labelledby": "ocr-h" }, h("h2", { id: "ocr-h" }, t("ocrText"), of), text)));
+  return pane;
 }
 
 function pullBack(r) {

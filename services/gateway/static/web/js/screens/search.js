@@ -1,8 +1,8 @@
-// Search (GET /search, /search/suggestions): words in Hindi or English, filters by kind and by the
-// facets the answer brings, highlights, and suggestions as you type. Highlights come from the
+// Search (GET /search, /search/suggestions): words in Hindi or English, filters by kind, by dates
+// (DD/MM/YYYY) and by the facets the answer brings, highlights, and suggestions as you type. Highlights come from the
 // server HTML-escaped with <mark>; they are rebuilt here from text and <mark> only.
 import { get } from "../api.js";
-import { show, h, userText } from "../dom.js";
+import { show, h, userText, dateField, values, showProblem } from "../dom.js";
 import { t, fmtDate, fmtNum, word } from "../i18n.js";
 
 const KINDS = ["receipt", "file", "note", "document"];
@@ -22,6 +22,7 @@ export async function render(main) {
   const params = new URLSearchParams(location.hash.split("?")[1] || "");
   const q = params.get("q") || "";
   const kinds = params.getAll("kind");
+  const dates = { date_from: params.get("date_from") || "", date_to: params.get("date_to") || "" };
   const suggestions = h("ul", { class: "plain suggestions", "aria-live": "polite", "aria-label": t("suggestions") });
   const input = h("input", { id: "search-q", name: "q", type: "search", value: q, autocomplete: "off" });
   let timer;
@@ -34,21 +35,27 @@ export async function render(main) {
         s.number, " — ", userText(s.title)))));
     }, 200);
   });
-  const form = h("form", { class: "card", role: "search" },
+  const form = h("form", { class: "card", role: "search", novalidate: true },
     h("div", { class: "field" }, h("label", { for: "search-q" }, t("searchWords")), input), suggestions,
     h("fieldset", { class: "kinds" }, h("legend", {}, t("kind")),
       KINDS.map((k) => h("label", { class: "inline" }, h("input", { type: "checkbox", name: "kind", value: k, checked: kinds.includes(k) }), " ", t(`kind_${k}`)))),
+    h("div", { class: "grid" }, dateField({ name: "date_from", label: t("dateFrom"), value: dates.date_from }),
+      dateField({ name: "date_to", label: t("dateTo"), value: dates.date_to })),
     h("button", { type: "submit", class: "primary" }, t("search")));
   form.addEventListener("submit", (e) => {
     e.preventDefault();
+    let v;
+    try { v = values(form); } catch (err) { showProblem(form, err); return; }
     const next = new URLSearchParams({ q: input.value.trim() });
     form.querySelectorAll("input[name=kind]:checked").forEach((c) => next.append("kind", c.value));
+    for (const name of ["date_from", "date_to"]) if (v[name]) next.set(name, v[name]);
     location.hash = `#/search?${next}`;
   });
   const results = h("section", { "aria-labelledby": "res-h" });
-  if (q || kinds.length) {
+  if (q || kinds.length || dates.date_from || dates.date_to) {
     const query = new URLSearchParams({ q, facets: "true" });
     kinds.forEach((k) => query.append("kind", k));
+    for (const [name, value] of Object.entries(dates)) if (value) query.set(name, value);
     const page = await get(`/search?${query}`);
     results.append(h("h2", { id: "res-h" }, t("results", { n: page.total })),
       h("ol", { class: "hits" }, page.items.map((hit) => h("li", { class: "hit" },

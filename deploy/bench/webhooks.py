@@ -2,22 +2,31 @@
 to `--subscribers` portals at `--rate` events a second.
 
     deploy/eoffice bench webhooks [--subscribers 20] [--rate 100] [--seconds 30] [--files 200]
+                                  [--processes 1] [--ceiling-seconds 10]
 
 It keeps apart from the running system's data: a database and a RabbitMQ vhost of its own
-(`eoffice_bench_webhooks`, made afresh, with the files and notify migrations), one notify
-process of this working tree in test mode (loopback receivers allowed), and a receiver process
-(uvicorn) on loopback with one path per subscriber that checks each signature and records
+(`eoffice_bench_webhooks`, made afresh, with the files and notify migrations), `--processes`
+notify processes of this working tree in test mode (loopback receivers allowed), and a receiver
+process (uvicorn) on loopback with one path per subscriber that checks each signature and records
 when each event arrived. Events are committed as the files service commits them (the event in
 files' outbox, in its own transaction) and published right after by the same outbox relay the
 files service runs; `time` in the envelope is taken just before the commit. Each event is about
 one of `--files` files in turn, so order per file is checked too.
+
+First it measures the machine's own ceiling with the same receiver: one bare process posting
+envelopes signed beforehand over kept-alive connections (8 threads), as fast as it can, for
+`--ceiling-seconds`; notify's deliveries per second are then given as a share of that. CPU
+seconds per delivery come from /proc/<pid>/stat (notify, the receiver), and the whole machine's
+busy time from /proc/stat, with PostgreSQL's and RabbitMQ's part (all their processes: other
+work on the machine counts too).
 """
 
 from __future__ import annotations
 
 import sys
 
-if "--receiver" not in sys.argv:  # the receiver runs on asyncio (uvicorn); the rest on eventlet (nameko)
+# The receiver runs on asyncio (uvicorn), the ceiling's sender on threads; the rest on eventlet (nameko).
+if "--receiver" not in sys.argv and "--ceiling" not in sys.argv:
     import eventlet
 
     eventlet.monkey_patch()
@@ -68,6 +77,8 @@ def receiver_app():
             secrets.update({p: Webhook(s) for p, s in json.loads(body).items()})
         elif scope["method"] == "GET" and path == "/stats":
             status, answer = 200, json.dumps(seen).encode()
+        elif scope["method"] == "GET" and path == "/count":  # cheap enough to ask every second
+            status, answer = 200, str(sum(len(s["ids"]) for p, s in seen.items() if p != "/ceiling")).encode()
         else:
             now = time.time()
             headers = {k.decode(): v.decode() for k, v in scope["headers"]}
@@ -111,6 +122,129 @@ def run_receiver(port: int) -> None:
     import uvicorn
 
     uvicorn.run(receiver_app(), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+# The ceiling: what one bare sender gets through to the same receiver, without notify's work.
+
+CEILING_THREADS = 8  # as many connections as one subscription's worker keeps busy
+
+
+def run_ceiling(port: int, seconds: float, secret: str) -> None:
+    """Posts envelopes signed beforehand to the receiver's /ceiling over kept-alive connections
+    from CEILING_THREADS threads for `seconds`; prints JSON: how many got a 2xx, the seconds
+    taken and this process's CPU seconds while posting."""
+    import http.client
+    import threading
+    import uuid
+    from datetime import UTC, datetime
+
+    from standardwebhooks.webhooks import Webhook
+
+    hook, signed = Webhook(secret), []
+    for n in range(5000):  # reused in turn: the receiver verifies each as it would a new one
+        now, event_id = datetime.now(UTC), str(uuid.uuid4())
+        body = json.dumps(
+            {
+                "specversion": "1.0",
+                "id": event_id,
+                "source": "eoffice/files",
+                "type": "eoffice.file.sent.v1",
+                "subject": f"bench-file-{n % 200}",
+                "time": now.isoformat().replace("+00:00", "Z"),
+                "datacontenttype": "application/json",
+                "data": {"seq": 0, "file_id": f"bench-file-{n % 200}"},
+            },
+            separators=(",", ":"),
+        ).encode()
+        signed.append(
+            (
+                body,
+                {
+                    "content-type": "application/cloudevents+json; charset=utf-8",
+                    "webhook-id": event_id,
+                    "webhook-timestamp": str(int(now.timestamp())),
+                    "webhook-signature": hook.sign(event_id, now, body.decode()),
+                },
+            )
+        )
+    counts = [0] * CEILING_THREADS
+    deadline = time.monotonic() + seconds
+
+    def post(n: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
+        i = n
+        while time.monotonic() < deadline:
+            body, headers = signed[i % len(signed)]
+            connection.request("POST", "/ceiling", body=body, headers=headers)
+            answer = connection.getresponse()
+            answer.read()
+            counts[n] += 200 <= answer.status < 300
+            i += CEILING_THREADS
+        connection.close()
+
+    threads = [threading.Thread(target=post, args=(n,)) for n in range(CEILING_THREADS)]
+    cpu, started = time.process_time(), time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    print(json.dumps({"count": sum(counts), "seconds": time.monotonic() - started, "cpu": time.process_time() - cpu}))
+
+
+def measure_ceiling(port: int, seconds: float, receiver_pid: int) -> dict:
+    """Runs the ceiling's sender against the receiver (its own secret, path /ceiling); returns its
+    JSON with `receiver_cpu`, the receiver's CPU seconds meanwhile."""
+    from standardwebhooks.webhooks import Webhook  # noqa: F401  (the receiver's own dependency, checked here)
+
+    from services.notify.subscriptions import new_secret
+
+    secret = new_secret()
+    urllib3.request(
+        "PUT",
+        f"http://127.0.0.1:{port}/config",
+        body=json.dumps({"/ceiling": secret}),
+        retries=urllib3.Retry(10, backoff_factor=0.2),
+    )
+    before = cpu_seconds(receiver_pid)
+    done = subprocess.run(
+        [sys.executable, __file__, "--ceiling", str(port), "--ceiling-seconds", str(seconds)],
+        env={**os.environ, "BENCH_CEILING_SECRET": secret},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return {**json.loads(done.stdout.strip().splitlines()[-1]), "receiver_cpu": cpu_seconds(receiver_pid) - before}
+
+
+# CPU accounting
+
+
+def cpu_seconds(pid: int) -> float:
+    """Returns the CPU seconds (user and system) process `pid` has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu() -> dict[str, float]:
+    """Returns CPU seconds used so far on the machine: `busy` (every core, everything), and by
+    PostgreSQL's and RabbitMQ's processes alive now."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    # The first line: user nice system idle iowait irq softirq steal ... (steal is not ours: left out)
+    user, nice, system, _idle, _iowait, irq, softirq, *_ = (
+        int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]
+    )
+    used = {"busy": (user + nice + system + irq + softirq) / ticks, "postgres": 0.0, "rabbitmq": 0.0}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # gone meanwhile
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        kind = "postgres" if name == "postgres" else "rabbitmq" if name == "beam.smp" else None
+        if kind:
+            fields = text.rsplit(")", 1)[1].split()
+            used[kind] += (int(fields[11]) + int(fields[12])) / ticks
+    return used
 
 
 # The benchmark
@@ -166,10 +300,20 @@ def main() -> int:  # noqa: PLR0915  (one script, read top to bottom)
         action="store_true",
         help="run the whole notify service (its people handlers share the workers), not its portal half alone",
     )
+    parser.add_argument(
+        "--processes", type=int, default=1, help="notify processes; each leases its share of the subscriptions"
+    )
+    parser.add_argument(
+        "--ceiling-seconds", type=float, default=10.0, help="how long the bare sender measures the ceiling (0: not)"
+    )
     parser.add_argument("--receiver", type=int, help=argparse.SUPPRESS)  # internal: run the receiver
+    parser.add_argument("--ceiling", type=int, help=argparse.SUPPRESS)  # internal: run the ceiling's sender
     args = parser.parse_args()
     if args.receiver:
         run_receiver(args.receiver)
+        return 0
+    if args.ceiling:
+        run_ceiling(args.ceiling, args.ceiling_seconds, os.environ["BENCH_CEILING_SECRET"])
         return 0
 
     from eoffice import migrate
@@ -202,25 +346,31 @@ def main() -> int:  # noqa: PLR0915  (one script, read top to bottom)
     }
     log_dir = Path(os.environ.get("EOFFICE_HOME", "/var/lib/eoffice")) / "log"
     log = open(log_dir / "bench-webhooks-notify.log", "ab")
+    if args.processes > 1:  # each process takes its share, not all it can lease
+        env["EOFFICE_WEBHOOK_SUBSCRIPTIONS_PER_PROCESS"] = str(-(-args.subscribers // args.processes))
     port = free_port()
     receiver = subprocess.Popen([sys.executable, __file__, "--receiver", str(port)], env=env)
-    notify = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "nameko",
-            "run",
-            "--config",
-            str(REPO / "deploy" / "nameko.yaml"),
-            "services.notify.service:NotifyService"
-            if args.whole_notify
-            else "services.notify.portal_entrypoints:PortalsOnly",
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    ceiling = measure_ceiling(port, args.ceiling_seconds, receiver.pid) if args.ceiling_seconds > 0 else None
+    notify = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "nameko",
+                "run",
+                "--config",
+                str(REPO / "deploy" / "nameko.yaml"),
+                "services.notify.service:NotifyService"
+                if args.whole_notify
+                else "services.notify.portal_entrypoints:PortalsOnly",
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        for _ in range(args.processes)
+    ]
     rpc = RpcPool(amqp_uri, size=2, timeout=30)
     uow = UnitOfWork(make_engine(database_url, pool_size=10))
     try:
@@ -274,6 +424,9 @@ def main() -> int:  # noqa: PLR0915  (one script, read top to bottom)
 
         # Commits of different files overlap as the files service's workers do; one file's in turn.
         busy: dict[int, eventlet.greenthread.GreenThread] = {}
+        load_before = os.getloadavg()[0]
+        cpu_before = {"machine": machine_cpu(), "receiver": cpu_seconds(receiver.pid), "me": time.process_time()}
+        cpu_before["notify"] = sum(cpu_seconds(process.pid) for process in notify)
         started = time.monotonic()
         for n in range(count):
             pause = started + n / args.rate - time.monotonic()
@@ -289,31 +442,58 @@ def main() -> int:  # noqa: PLR0915  (one script, read top to bottom)
         committed = time.monotonic() - started
         expected = count * args.subscribers
         deadline = time.monotonic() + 120
-        while True:
-            stats = json.loads(urllib3.request("GET", f"http://127.0.0.1:{port}/stats").data)
-            got = sum(len(s["ids"]) for s in stats.values())
-            if got >= expected or time.monotonic() > deadline:
+        while int(urllib3.request("GET", f"http://127.0.0.1:{port}/count").data) < expected:
+            if time.monotonic() > deadline:
                 break
-            time.sleep(1)
+            time.sleep(0.5)
+        elapsed = time.monotonic() - started
+        machine = {k: v - cpu_before["machine"][k] for k, v in machine_cpu().items()}
+        notify_cpu = sum(cpu_seconds(process.pid) for process in notify) - cpu_before["notify"]
+        receiver_cpu = cpu_seconds(receiver.pid) - cpu_before["receiver"]
+        my_cpu = time.process_time() - cpu_before["me"]
+        stats = json.loads(urllib3.request("GET", f"http://127.0.0.1:{port}/stats").data)
+        stats.pop("/ceiling", None)
         latencies = [v for s in stats.values() for v in s["latencies"]]
         first = min(s["first"] for s in stats.values())
         last = max(s["last"] for s in stats.values())
         duplicates = sum(c - 1 for s in stats.values() for c in s["ids"].values())
+        rate = len(latencies) / (last - first)
         print(
             f"# webhooks benchmark: {socket.gethostname()}, {os.cpu_count()} cores, {args.subscribers} subscribers, "
-            f"{count} events at {count / committed:.1f}/s over {committed:.1f} s, {args.files} files\n"
+            f"{count} events at {count / committed:.1f}/s over {committed:.1f} s, {args.files} files, "
+            f"{args.processes} notify process{'es' if args.processes > 1 else ''}\n"
         )
         print("| what | count | throughput | p50 | p99 |\n|---|---|---|---|---|")
         print(
             f"| event committed to webhook received | {len(latencies)} of {expected} | "
-            f"{len(latencies) / (last - first):.0f} deliveries/s | {percentile(latencies, 50) * 1000:.0f} ms | "
+            f"{rate:.0f} deliveries/s | {percentile(latencies, 50) * 1000:.0f} ms | "
             f"{percentile(latencies, 99) * 1000:.0f} ms |"
         )
-        ticks = os.sysconf("SC_CLK_TCK")
-        cpu = sum(int(v) for v in Path(f"/proc/{notify.pid}/stat").read_text().rsplit(")", 1)[1].split()[11:13]) / ticks
+        if ceiling:
+            print(
+                f"| ceiling: one bare sender, envelopes signed beforehand, {CEILING_THREADS} kept-alive connections "
+                f"| {ceiling['count']} in {ceiling['seconds']:.1f} s | {ceiling['count'] / ceiling['seconds']:.0f} "
+                f"deliveries/s | | |"
+            )
+        delivered = max(1, len(latencies))
         print(
-            f"\nnotify used {cpu:.1f} s of CPU: {cpu / max(1, len(latencies)) * 1000:.1f} ms a delivery; "
-            f"load average {os.getloadavg()[0]:.1f}"
+            f"\nCPU a delivery: notify {notify_cpu / delivered * 1000:.2f} ms, receiver "
+            f"{receiver_cpu / delivered * 1000:.2f} ms"
+            + (
+                f"; in the ceiling run the sender {ceiling['cpu'] / max(1, ceiling['count']) * 1000:.2f} ms, "
+                f"the receiver {ceiling['receiver_cpu'] / max(1, ceiling['count']) * 1000:.2f} ms; "
+                f"notify's rate is {rate / (ceiling['count'] / ceiling['seconds']) * 100:.0f}% of the ceiling"
+                if ceiling
+                else ""
+            )
+        )
+        print(
+            f"machine, over the {elapsed:.0f} s from the first commit to the last delivery: busy "
+            f"{machine['busy']:.0f} of {elapsed * (os.cpu_count() or 1):.0f} CPU seconds; notify {notify_cpu:.0f}, "
+            f"receiver {receiver_cpu:.0f}, PostgreSQL {machine['postgres']:.0f} (every database), RabbitMQ "
+            f"{machine['rabbitmq']:.0f}, the event generator {my_cpu:.0f}, the rest (other work) "
+            f"{machine['busy'] - notify_cpu - receiver_cpu - machine['postgres'] - machine['rabbitmq'] - my_cpu:.0f}; "
+            f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
         )
         print(
             f"max {max(latencies) * 1000:.0f} ms; duplicates {duplicates}; out of order per file "
@@ -324,7 +504,7 @@ def main() -> int:  # noqa: PLR0915  (one script, read top to bottom)
     finally:
         rpc.close()
         uow.engine.dispose()
-        for process in (notify, receiver):
+        for process in (*notify, receiver):
             process.terminate()
             try:
                 process.wait(timeout=20)

@@ -79,7 +79,7 @@ BATCH = 32  # deliveries taken (and their outcomes recorded) at once: each of an
 # seconds pass since it took that batch before it takes the next: under load a batch then carries
 # several deliveries (two transactions a batch, not per delivery), for at most this much latency.
 # When idle it takes a new delivery at once, and the next event of a file as soon as it may.
-GATHER = 0.1
+GATHER = 0.2
 # Database connections for the subscriptions' workers, beside one per service worker (recording):
 # a connection beyond the pool is closed when given back, so a pool too small opens a PostgreSQL
 # connection per transaction under load.
@@ -299,14 +299,13 @@ class Portals(DependencyProvider):
         """Seconds left of this process's lease on the subscription (<= 0: not held)."""
         return self.held.get(sub_id, 0.0) - eventlet.hubs.get_hub().clock()
 
-    def _still_held(self, session: Session, sub_id: str) -> bool:
-        """True if the lease is still this process's, locking the subscription's row until the
-        transaction ends (another process cannot take the lease meanwhile)."""
+    def _still_held(self, session: Session, sub_id: str):
+        """Returns the subscription's row if the lease is still this process's, locking it until
+        the transaction ends (another process cannot take the lease meanwhile); None if not."""
         return (
-            session.execute(
-                select(table.c.id).where(table.c.id == sub_id, table.c.lease_owner == self.me).with_for_update()
-            ).first()
-            is not None
+            session.execute(select(table).where(table.c.id == sub_id, table.c.lease_owner == self.me).with_for_update())
+            .mappings()
+            .first()
         )
 
     def _may_attempt(self, sub_id: str) -> bool:
@@ -314,25 +313,41 @@ class Portals(DependencyProvider):
         return self._left(sub_id) > self.attempt_bound + LEASE_MARGIN
 
     def _serve(self, sub_id: str):
-        """Delivers the subscription's outbox until it is deactivated or leased elsewhere."""
+        """Delivers the subscription's outbox until it is deactivated or leased elsewhere. The
+        outcomes of a batch are recorded as soon as it is sent (only while the lease is still this
+        process's), in the transaction that takes the next batch when that follows at once."""
         pool, amqp, self.connections[sub_id] = GreenPool(PARALLEL_SUBJECTS), None, webhooks.Connections()
         clock, taken, gather = eventlet.hubs.get_hub().clock, 0.0, False
+        results: list[tuple[dict, webhooks.Outcome]] = []  # sent, not yet recorded
         try:
-            while self.running:
-                if gather:
+            while self.running or results:
+                if results and gather:
+                    with self.uow.transaction() as session:  # now, not after the pause
+                        if self._record(session, sub_id, results) is None:
+                            return
+                    results = []
+                if gather and self.running:
                     eventlet.sleep(max(0.0, taken + GATHER - clock()))
-                if self._left(sub_id) <= 0:
-                    return  # not renewed in time: the supervisor leases it again if it can
-                if not self._may_attempt(sub_id):
+                attempt = self.running and self._may_attempt(sub_id)
+                if not results and not attempt:
+                    if self._left(sub_id) <= 0:
+                        return  # not renewed in time: the supervisor leases it again if it can
                     eventlet.sleep(0.2)  # a renewal is late: send nothing until it comes
                     continue
                 taken = clock()
                 with self.uow.transaction() as session:
-                    sub = dict(subscriptions.get_row(session, sub_id))
-                    if not sub["active"]:
+                    row = self._record(session, sub_id, results) if results else subscriptions.get_row(session, sub_id)
+                    if row is None:
                         return
-                    batch = subscriptions.due(session, sub_id, BATCH)
-                    wait = None if batch else subscriptions.next_due_in(session, sub_id)
+                    sub = dict(row)
+                    attempt = attempt and sub["active"]
+                    batch = subscriptions.due(session, sub_id, BATCH) if attempt else []
+                    wait = subscriptions.next_due_in(session, sub_id) if attempt and not batch else None
+                results = []
+                if not sub["active"]:
+                    return
+                if not attempt:
+                    continue
                 gather = len(batch) < BATCH and not any(d["more"] for d in batch)
                 if not batch:
                     taken = 0.0  # the next delivery is taken as soon as it is due or added
@@ -358,17 +373,6 @@ class Portals(DependencyProvider):
                             break
                 # Those not attempted (None: the lease was running out) stay as they were.
                 results = [(d, o) for d, o in zip(batch, outcomes, strict=False) if o is not None]
-                with self.uow.transaction() as session:
-                    if not self._still_held(session, sub_id):
-                        # Frozen past its lease: another process may have sent these since.
-                        log.warning("lease of subscription %s lost while sending; outcomes not recorded", sub_id)
-                        return
-                    subscriptions.record(session, results, sub_id=sub_id, policy=self.policy, outbox_add=_add_to_outbox)
-                for delivery, outcome in results:
-                    if not outcome.ok:
-                        log.info(
-                            "delivery of %s to subscription %s failed: %s", delivery["event_id"], sub_id, outcome.error
-                        )
         except Exception:
             log.exception("portal deliveries of %s stopped; restarting", sub_id)
             eventlet.sleep(1)
@@ -378,6 +382,22 @@ class Portals(DependencyProvider):
                 connections.close()
             if amqp is not None:
                 amqp.release()
+
+    def _record(self, session: Session, sub_id: str, results: list):
+        """Records the outcomes of a batch if the lease is still this process's; returns the
+        subscription's row (locked until the transaction ends), None if the lease was lost."""
+        row = self._still_held(session, sub_id)
+        if row is None:
+            # Frozen past its lease: another process may have sent these since.
+            log.warning("lease of subscription %s lost while sending; outcomes not recorded", sub_id)
+            return None
+        subscriptions.record(
+            session, results, sub_id=sub_id, policy=self.policy, outbox_add=_add_to_outbox, failures=row["failures"]
+        )
+        for delivery, outcome in results:
+            if not outcome.ok:
+                log.info("delivery of %s to subscription %s failed: %s", delivery["event_id"], sub_id, outcome.error)
+        return row
 
     def _post(self, sub: dict, delivery: dict) -> webhooks.Outcome | None:
         """One webhook attempt, cut off after `attempt_bound` seconds; None if the lease has no

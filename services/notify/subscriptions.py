@@ -102,7 +102,8 @@ def may_see(subscription: Mapping, envelope: Envelope, facts: dict[str, dict]) -
 
 
 def body_for(subscription: Mapping, envelope: Envelope) -> str:
-    """Returns the envelope as JSON for this subscriber: text fields emptied unless granted."""
+    """Returns the envelope as JSON for this subscriber: text fields emptied unless granted
+    (`note_text`, the only field of the subscription it reads)."""
     document = envelope.model_dump(mode="json")
     if not subscription["note_text"]:
         document["data"] = {
@@ -111,13 +112,23 @@ def body_for(subscription: Mapping, envelope: Envelope) -> str:
     return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
 
 
+# One row per subscription from two array parameters: one statement whatever their number, as
+# cheap to build for 20 subscribers as for one (a list of rows is rendered row by row each time).
+_ADD_DELIVERIES = text("""
+    INSERT INTO notify.deliveries (subscription_id, event_id, event_type, subject, event_time, body)
+    SELECT s.id, :event_id, :event_type, :subject, :event_time, s.body
+    FROM unnest(CAST(:subs AS text[]), CAST(:bodies AS text[])) AS s(id, body)
+    ON CONFLICT DO NOTHING""")
+
+
 def collect(session: Session, envelope: Envelope) -> list[str]:
     """Adds the event to the outbox of every active subscription that may see it (once per
     event: a redelivered event adds nothing); returns those subscriptions' ids."""
     learn(session, envelope)
+    columns = (subscriptions.c.id, subscriptions.c.event_types, subscriptions.c.offices, subscriptions.c.note_text)
     subs = [
         s
-        for s in session.execute(select(subscriptions).where(subscriptions.c.active)).mappings()
+        for s in session.execute(select(*columns).where(subscriptions.c.active)).mappings()
         if type_wanted(s["event_types"], envelope.type)
     ]
     # What is known of the items is needed only to filter by office or to vet a receipt.
@@ -125,22 +136,18 @@ def collect(session: Session, envelope: Envelope) -> list[str]:
     facts = _facts(session, items_of(envelope)) if subs and needs_facts else {}
     chosen = [s for s in subs if may_see(s, envelope, facts)]
     if chosen:
+        # The body depends only on the text grant: made at most twice, not once per subscriber.
+        bodies = {grant: body_for({"note_text": grant}, envelope) for grant in {s["note_text"] for s in chosen}}
         session.execute(
-            pg_insert(deliveries)
-            .values(
-                [
-                    {
-                        "subscription_id": sub["id"],
-                        "event_id": envelope.id,
-                        "event_type": envelope.type,
-                        "subject": envelope.subject or envelope.id,
-                        "event_time": envelope.time,
-                        "body": body_for(sub, envelope),
-                    }
-                    for sub in chosen
-                ]
-            )
-            .on_conflict_do_nothing()
+            _ADD_DELIVERIES,
+            {
+                "subs": [sub["id"] for sub in chosen],
+                "bodies": [bodies[sub["note_text"]] for sub in chosen],
+                "event_id": envelope.id,
+                "event_type": envelope.type,
+                "subject": envelope.subject or envelope.id,
+                "event_time": envelope.time,
+            },
         )
     return [s["id"] for s in chosen]
 
@@ -364,10 +371,15 @@ _HEAD_OF_SUBJECT = """NOT EXISTS (SELECT 1 FROM notify.deliveries e WHERE e.subs
 
 def due(session: Session, sub_id: str, limit: int) -> list[dict]:
     """Returns deliveries to attempt now: for each subject, only its oldest pending one (order
-    kept per file), if its time has come; oldest first."""
+    kept per file), if its time has come; oldest first. `more` says a later one of the same
+    subject is pending (it comes next)."""
     rows = session.execute(
         text(f"""
-        SELECT d.id, d.event_id, d.subject, d.body, d.attempts, d.created_at FROM notify.deliveries d
+        SELECT d.id, d.event_id, d.subject, d.body, d.attempts, d.created_at,
+          EXISTS (SELECT 1 FROM notify.deliveries e WHERE e.subscription_id = d.subscription_id
+                  AND e.subject = d.subject AND e.state = 'pending'
+                  AND (e.event_time, e.id) > (d.event_time, d.id)) AS more
+        FROM notify.deliveries d
         WHERE d.subscription_id = :sub AND d.state = 'pending' AND d.next_attempt_at <= now()
           AND {_HEAD_OF_SUBJECT}
         ORDER BY d.event_time, d.id LIMIT :limit"""),
@@ -388,38 +400,54 @@ def next_due_in(session: Session, sub_id: str) -> float | None:
     return None if value is None else max(0.0, float(value))
 
 
-def record(session: Session, results: list[tuple[dict, Any]], *, sub_id: str, policy: RetryPolicy, outbox_add) -> None:
+_LOG_ATTEMPTS = text("""
+    INSERT INTO notify.delivery_attempts (delivery_id, subscription_id, status, ok, error, seconds)
+    SELECT a.id, :sub, a.status, a.ok, a.error, a.seconds
+    FROM unnest(CAST(:ids AS bigint[]), CAST(:statuses AS integer[]), CAST(:oks AS boolean[]),
+                CAST(:errors AS text[]), CAST(:seconds AS double precision[])) AS a(id, status, ok, error, seconds)""")
+_DELIVERED = text("""
+    UPDATE notify.deliveries SET state = 'delivered', attempts = attempts + 1, delivered_at = :now, last_error = NULL
+    WHERE id = ANY(CAST(:ids AS bigint[]))""")
+
+
+def record(
+    session: Session,
+    results: list[tuple[dict, Any]],
+    *,
+    sub_id: str,
+    policy: RetryPolicy,
+    outbox_add,
+    failures: int | None = None,
+) -> None:
     """Writes a batch of attempts, each (delivery, outcome with ok/status/error/seconds): the
     log lines, each delivery's new state (delivered; pending with its next time; dead after
     `policy.retry_for`), and the subscription's run of failures. The first time the run reaches
     `policy.failing_after` the subscription is flagged and `eoffice.subscription.failing.v1`
-    is added with `outbox_add(session, payload, subject)`."""
+    is added with `outbox_add(session, payload, subject)`. `failures`: the run as read, row
+    locked, in this transaction (0: a batch without failures has nothing to clear)."""
     if not results:
         return
     now = datetime.now(UTC)
+    # Each column as one array parameter: a statement that costs the same for 1 row or 32
+    # (a list of rows makes SQLAlchemy render a VALUES group per row, at every batch).
     session.execute(
-        attempts.insert(),
-        [
-            {
-                "delivery_id": d["id"],
-                "subscription_id": sub_id,
-                "status": o.status,
-                "ok": o.ok,
-                "error": o.error,
-                "seconds": o.seconds,
-            }
-            for d, o in results
-        ],
+        _LOG_ATTEMPTS,
+        {
+            "sub": sub_id,
+            "ids": [d["id"] for d, _ in results],
+            "statuses": [o.status for _, o in results],
+            "oks": [o.ok for _, o in results],
+            "errors": [o.error for _, o in results],
+            "seconds": [o.seconds for _, o in results],
+        },
     )
     delivered = [d["id"] for d, o in results if o.ok]
     if delivered:
-        session.execute(
-            update(deliveries)
-            .where(deliveries.c.id.in_(delivered))
-            .values(state="delivered", attempts=deliveries.c.attempts + 1, delivered_at=now, last_error=None)
-        )
+        session.execute(_DELIVERED, {"ids": delivered, "now": now})
     failed = [(d, o) for d, o in results if not o.ok]
     if not failed:
+        if failures == 0:
+            return
         session.execute(
             update(subscriptions)
             .where(subscriptions.c.id == sub_id, subscriptions.c.failures > 0)

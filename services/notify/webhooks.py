@@ -1,6 +1,7 @@
 """Sending one webhook: the URL's addresses checked (no private, loopback or link-local target,
-also after a redirect and at every delivery), the CloudEvents envelope POSTed to the address
-that was checked, signed as the Standard Webhooks specification says, and at most a few
+also after a redirect, and again for deliveries once the check is RESOLUTION_TTL seconds old),
+the CloudEvents envelope POSTed to the address that was checked (over a kept-alive connection
+to it, `Connections`), signed as the Standard Webhooks specification says, and at most a few
 kilobytes of the answer read.
 
 Knows nothing of nameko or the database: `deliver` takes the body and the secrets and returns
@@ -8,21 +9,28 @@ an `Outcome`."""
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
 import socket
+import ssl
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
-import urllib3
 from standardwebhooks.webhooks import Webhook
 
 from eoffice.errors import InvalidInput
 
 MAX_ANSWER_BYTES = 16 * 1024  # of the subscriber's answer we read at most this, then hang up
 MAX_REDIRECTS = 3
+# Seconds a host's checked addresses are trusted before it is resolved and checked again: DNS
+# changes reach the check within this, and a delivery does not pay a lookup each time.
+RESOLUTION_TTL = 5.0
+IDLE_LIMIT = 4.0  # seconds a kept-alive connection may stay idle and still be reused
+MAX_IDLE = 8  # idle connections kept per address (a subscription has at most 8 attempts in flight)
 Resolver = Callable[[str, int], Sequence[str]]
 
 
@@ -89,7 +97,7 @@ def signature_headers(*, event_id: str, body: str, secrets: Sequence[str], now: 
     """Returns the Standard Webhooks headers: `webhook-id` (the event id: the same on every
     retry), `webhook-timestamp` (this attempt) and `webhook-signature` with one `v1,` signature
     per secret (two while a rotated secret overlaps)."""
-    signatures = [Webhook(secret).sign(event_id, now, body) for secret in secrets]
+    signatures = [_signer(secret).sign(event_id, now, body) for secret in secrets]
     return {
         "webhook-id": event_id,
         "webhook-timestamp": str(int(now.timestamp())),
@@ -105,6 +113,98 @@ class Outcome:
     seconds: float
 
 
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to a checked address; the certificate is verified for the URL's host name (sent as SNI)."""
+
+    def __init__(self, address: str, port: int, *, host: str, timeout: float, context: ssl.SSLContext):
+        super().__init__(address, port, timeout=timeout, context=context)
+        self.server_name = host
+
+    def connect(self):
+        http.client.HTTPConnection.connect(self)
+        self.sock = self._context.wrap_socket(self.sock, server_hostname=self.server_name)
+
+
+@lru_cache(maxsize=1)
+def _tls_context() -> ssl.SSLContext:
+    return ssl.create_default_context()  # the system's CAs, host names checked; loading them costs
+
+
+class Connections:
+    """What one sender (a subscription's worker) keeps between deliveries: the checked address
+    of each host it sends to, for RESOLUTION_TTL seconds, and idle kept-alive connections, each
+    to one checked address. Green threads may share it; `close()` hangs up every connection."""
+
+    def __init__(self, ttl: float = RESOLUTION_TTL):
+        self.ttl = ttl
+        self.targets: dict[tuple, tuple[float, tuple[str, str, int, str]]] = {}  # (scheme, netloc, loopback)
+        self.idle: dict[tuple, list[tuple[float, http.client.HTTPConnection]]] = {}  # (scheme, address, port, host)
+
+    def target(self, url: str, *, allow_loopback: bool, resolver: Resolver) -> tuple[str, str, int, str]:
+        """Returns `checked_target(url)`, resolved and checked again once RESOLUTION_TTL seconds
+        old; raises UnsafeAddress. A host that now resolves elsewhere loses its idle connections."""
+        parts = urlsplit(url)
+        key = (parts.scheme.lower(), parts.netloc.lower(), allow_loopback)
+        now = time.monotonic()
+        known = self.targets.pop(key, None)
+        if known is not None and known[0] > now:
+            self.targets[key] = known
+            return known[1]
+        try:
+            found = checked_target(url, allow_loopback=allow_loopback, resolver=resolver)
+        except UnsafeAddress:
+            if known is not None:
+                self._hang_up(self.idle.pop(_route(known[1]), []))
+            raise
+        if known is not None and _route(known[1]) != _route(found):
+            self._hang_up(self.idle.pop(_route(known[1]), []))
+        self.targets[key] = (now + self.ttl, found)
+        return found
+
+    def take(self, target: tuple[str, str, int, str], timeout: float) -> tuple[http.client.HTTPConnection, bool]:
+        """Returns a connection to the checked address and whether it was kept alive from before
+        (a fresh one is not connected yet). One idle longer than IDLE_LIMIT is not reused: servers
+        close idle connections (uvicorn after 5 s), and a request on one they are closing fails."""
+        idle = self.idle.get(_route(target), [])
+        while idle:
+            since, connection = idle.pop()
+            if time.monotonic() - since < IDLE_LIMIT:
+                return connection, True
+            connection.close()
+        scheme, host, port, address = target
+        connect = min(timeout, 5.0)
+        if scheme == "https":
+            return _PinnedHTTPSConnection(address, port, host=host, timeout=connect, context=_tls_context()), False
+        return http.client.HTTPConnection(address, port, timeout=connect), False
+
+    def give_back(self, target: tuple[str, str, int, str], connection: http.client.HTTPConnection) -> None:
+        idle = self.idle.setdefault(_route(target), [])
+        if len(idle) < MAX_IDLE:
+            idle.append((time.monotonic(), connection))
+        else:
+            connection.close()
+
+    def close(self) -> None:
+        for idle in self.idle.values():
+            self._hang_up(idle)
+        self.idle.clear()
+
+    @staticmethod
+    def _hang_up(idle: list) -> None:
+        for _, connection in idle:
+            connection.close()
+
+
+def _route(target: tuple[str, str, int, str]) -> tuple:
+    scheme, host, port, address = target
+    return (scheme, address, port, host)
+
+
+@lru_cache(maxsize=1024)
+def _signer(secret: str) -> Webhook:
+    return Webhook(secret)  # decoding the secret each time costs more than the signing
+
+
 def deliver(
     url: str,
     *,
@@ -114,12 +214,13 @@ def deliver(
     timeout: float,  # noqa: PLR0913
     allow_loopback: bool,
     resolver: Resolver = resolve,
-    pools: dict | None = None,
+    connections: Connections | None = None,
 ) -> Outcome:
     """POSTs `body` to `url`: 2xx is success; anything else, no answer within `timeout`
-    seconds, or an unsafe address (checked now, and at each 307/308 redirect, at most
-    MAX_REDIRECTS) is a failure with the reason. Reads at most MAX_ANSWER_BYTES of any answer.
-    `pools` (the caller's, kept between calls) lets connections to a checked address be reused."""
+    seconds, or an unsafe address (checked at most RESOLUTION_TTL seconds before, and at each
+    307/308 redirect, at most MAX_REDIRECTS) is a failure with the reason. Reads at most
+    MAX_ANSWER_BYTES of any answer. `connections` (the caller's, kept between calls) lets
+    addresses checked and connections to them be reused; without it nothing is kept."""
     started = time.monotonic()
     headers = {
         "content-type": "application/cloudevents+json; charset=utf-8",
@@ -127,30 +228,20 @@ def deliver(
         **signature_headers(event_id=event_id, body=body, secrets=secrets, now=datetime.now(UTC)),
     }
     status = None
-    pools = {} if pools is None else pools
-
-    def post(target: str) -> tuple[int, str | None]:
-        return _post_once(
-            target,
-            headers=headers,
-            body=body.encode(),
-            timeout=timeout,
-            allow_loopback=allow_loopback,
-            resolver=resolver,
-            pools=pools,
-        )
-
+    kept = connections is not None
+    connections = Connections() if connections is None else connections
+    payload = body.encode()
     try:
         for _ in range(MAX_REDIRECTS + 1):
-            try:
-                status, location = post(url)
-            except urllib3.exceptions.ProtocolError:
-                # A kept-alive connection the subscriber had closed meanwhile: once more on a new one
-                # (the subscriber may then see the event twice, with the same webhook-id).
-                for stale in pools.values():
-                    stale.close()
-                pools.clear()
-                status, location = post(url)
+            status, location = _post_once(
+                url,
+                headers=headers,
+                body=payload,
+                timeout=timeout,
+                allow_loopback=allow_loopback,
+                resolver=resolver,
+                connections=connections,
+            )
             if status in (307, 308) and location:
                 url = urljoin(url, location)
                 continue
@@ -159,8 +250,11 @@ def deliver(
             return Outcome(False, status, f"more than {MAX_REDIRECTS} redirects", time.monotonic() - started)
     except UnsafeAddress as exc:
         return Outcome(False, status, f"refused: {exc}", time.monotonic() - started)
-    except (urllib3.exceptions.HTTPError, OSError) as exc:
+    except (http.client.HTTPException, OSError) as exc:
         return Outcome(False, status, f"{type(exc).__name__}: {exc}"[:500], time.monotonic() - started)
+    finally:
+        if not kept:
+            connections.close()
     ok = status is not None and 200 <= status < 300
     error = (
         None
@@ -168,6 +262,21 @@ def deliver(
         else (f"redirect ({status}) not followed" if status and 300 <= status < 400 else f"answered {status}")
     )
     return Outcome(ok, status, error, time.monotonic() - started)
+
+
+def _send(
+    connection: http.client.HTTPConnection, path: str, *, body: bytes, headers: dict, timeout: float
+) -> http.client.HTTPResponse:
+    """Sends the POST and reads the status line and headers; hangs up on any failure."""
+    try:
+        if connection.sock is None:
+            connection.connect()  # within the connect timeout (5 s at most)
+        connection.sock.settimeout(timeout)  # then each read waits up to `timeout`
+        connection.request("POST", path, body=body, headers=headers)
+        return connection.getresponse()
+    except BaseException:
+        connection.close()
+        raise
 
 
 def _post_once(
@@ -178,41 +287,25 @@ def _post_once(
     timeout: float,
     allow_loopback: bool,  # noqa: PLR0913
     resolver: Resolver,
-    pools: dict,
+    connections: Connections,
 ) -> tuple[int, str | None]:
     """One POST to the checked address of `url` (TLS still verifies the host name); returns
-    the status and any Location."""
-    scheme, host, port, address = checked_target(url, allow_loopback=allow_loopback, resolver=resolver)
+    the status and any Location. A kept-alive connection the subscriber closed meanwhile is
+    replaced by a new one, once (the subscriber may then see the event twice, same webhook-id)."""
+    target = connections.target(url, allow_loopback=allow_loopback, resolver=resolver)
     parts = urlsplit(url)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    host_header = host if parts.port is None else f"{host}:{port}"
-    pool = pools.get((scheme, address, port, host))
-    if pool is None:
-        pool_timeout = urllib3.Timeout(connect=min(timeout, 5.0), read=timeout)
-        if scheme == "https":
-            pool = urllib3.HTTPSConnectionPool(
-                address,
-                port,
-                timeout=pool_timeout,
-                retries=False,
-                maxsize=8,
-                server_hostname=host,
-                assert_hostname=host,
-                cert_reqs="CERT_REQUIRED",
-            )
-        else:
-            pool = urllib3.HTTPConnectionPool(address, port, timeout=pool_timeout, retries=False, maxsize=8)
-        pools[(scheme, address, port, host)] = pool
+    headers = {**headers, "host": parts.netloc}  # host[:port] as the URL has it (no credentials: refused)
     deadline = time.monotonic() + timeout
-    response = pool.urlopen(
-        "POST",
-        path,
-        body=body,
-        headers={**headers, "host": host_header},
-        redirect=False,
-        preload_content=False,
-        retries=False,
-    )
+    connection, reused = connections.take(target, timeout)
+    try:
+        response = _send(connection, path, body=body, headers=headers, timeout=timeout)
+    except (http.client.HTTPException, ConnectionError):
+        if not reused:
+            raise
+        connections.close()  # the others idle as long may be closed by now too
+        connection, _ = connections.take(target, timeout)
+        response = _send(connection, path, body=body, headers=headers, timeout=timeout)
     finished = False
     try:
         # However big or slow the answer, read a little of it, within the time left.
@@ -223,8 +316,9 @@ def _post_once(
                 finished = True
                 break
             read += len(chunk)
-        return response.status, response.headers.get("location")
+        return response.status, response.getheader("location")
     finally:
-        if not finished:
-            response.close()  # never drain the rest: hang up (the connection is not reused)
-        response.release_conn()
+        if finished and not response.will_close:
+            connections.give_back(target, connection)
+        else:
+            connection.close()  # never drain the rest: hang up

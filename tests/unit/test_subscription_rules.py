@@ -3,7 +3,10 @@ to, the signature headers, what a subscriber may see, and the retry schedule."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from standardwebhooks.webhooks import Webhook
@@ -72,6 +75,72 @@ def test_a_delivery_redirected_to_a_private_address_is_refused_without_sending()
         allow_loopback=False,
     )
     assert not outcome.ok and outcome.error.startswith("refused") and outcome.status is None
+
+
+def test_a_checked_address_is_trusted_a_few_seconds_then_checked_again():
+    answers, asked = {"portal.example": ["93.184.216.34"]}, []
+
+    def resolver(host, port):
+        asked.append(host)
+        return answers[host]
+
+    connections = webhooks.Connections(ttl=0.2)
+    target = connections.target("https://portal.example/a", allow_loopback=False, resolver=resolver)
+    assert target == ("https", "portal.example", 443, "93.184.216.34")
+    assert connections.target("https://portal.example/b", allow_loopback=False, resolver=resolver) == target
+    assert asked == ["portal.example"]  # the second delivery within the time did not look it up
+    answers["portal.example"] = ["10.0.0.1"]  # the name now points inside
+    time.sleep(0.25)
+    with pytest.raises(webhooks.UnsafeAddress):
+        connections.target("https://portal.example/a", allow_loopback=False, resolver=resolver)
+
+
+def test_one_kept_alive_connection_carries_deliveries_and_a_closed_one_is_replaced():
+    """A subscriber that answers over one connection, then closes it without saying so: the
+    next delivery goes out on a new connection and arrives."""
+    requests, peers = [], set()
+
+    class Once(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers["content-length"]))
+            requests.append(self.path)
+            peers.add(self.client_address)
+            self.send_response(204)
+            self.send_header("content-length", "0")
+            self.end_headers()
+            if self.path == "/close-after":
+                self.close_connection = True  # hangs up, no "connection: close" sent
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Once)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    connections, secret = webhooks.Connections(), subscriptions.new_secret()
+    try:
+
+        def send(path):
+            return webhooks.deliver(
+                url + path,
+                event_id="e",
+                body="{}",
+                secrets=[secret],
+                timeout=5,
+                allow_loopback=True,
+                connections=connections,
+            )
+
+        assert send("/a").ok and send("/b").ok and len(peers) == 1  # one connection for both
+        assert send("/close-after").ok
+        time.sleep(0.1)
+        assert send("/c").ok and len(peers) == 2
+        assert requests == ["/a", "/b", "/close-after", "/c"]
+    finally:
+        connections.close()
+        server.shutdown()
 
 
 def test_signatures_verify_with_each_secret_during_an_overlap():

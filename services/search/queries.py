@@ -36,6 +36,8 @@ SOURCE = [
     "date",
 ]
 
+IST_OFFSET = "+05:30"  # eoffice.clock.IST, as Elasticsearch writes a time zone
+
 
 @dataclass(frozen=True)
 class Reach:
@@ -136,7 +138,11 @@ def _filters(query: SearchQuery) -> list[dict]:
             dates["gte"] = query.date_from.isoformat()
         if query.date_to:
             dates["lte"] = query.date_to.isoformat()
-        filters.append({"range": {"date": {**dates, "format": "yyyy-MM-dd||strict_date_optional_time"}}})
+        # Days as the office counts them (IST, eoffice.clock): a file opened at 02:00 IST is of
+        # that day, though its stored time is the day before in UTC.
+        filters.append(
+            {"range": {"date": {**dates, "format": "yyyy-MM-dd||strict_date_optional_time", "time_zone": IST_OFFSET}}}
+        )
     return filters
 
 

@@ -200,3 +200,21 @@ def test_filters_facets_and_cursor_paging(engine):
 def test_query_syntax_in_the_text_is_just_text(engine, text):
     page = search(engine, text, posts=(OFFICER,))
     assert "secret" not in found(page)
+
+
+def test_a_date_range_counts_days_as_the_office_does(engine):
+    """A file opened at 02:00 IST on the 29th (the 28th in UTC) is of the 29th for a date filter."""
+    client, prefix = engine
+    post = "EARLY-LKO"
+    early = {**FILE, "id": str(uuid.uuid4()), "file_number": "N-1/1/2026-EARLY", "office_code": "LKO-EARLY",
+             "holder_post": post, "creator_post": post, "posts": [post], "notes": [],
+             "created_at": "2026-11-29T02:00:00+05:30"}
+    indexer.sync_files(client, prefix, ids=[early["id"]], records=[early], version=indexer.now_version())
+    client.indices.refresh(index=indices.read_alias(prefix))
+
+    def on(**dates) -> list[str]:
+        return [item["item_id"] for item in search(engine, posts=(post,), **dates)["items"]]
+
+    assert on(date_from="2026-11-29", date_to="2026-11-29") == [early["id"]]
+    assert on(date_to="2026-11-28") == []
+    assert on(date_from="2026-11-30") == []

@@ -156,3 +156,4 @@ def test_events_name_the_items_to_index():
     assert named({"receipt_ids": ["r1", "r3"]}) == ("receipt", ["r1", "r3"])
     assert named({"file_id": "f1", "file_number": "N"}) == ("file", ["f1"])
     assert named({"post_code": "X"}) == ("", [])
+

@@ -264,7 +264,7 @@ def test_only_the_holder_acts_and_two_at_once_cannot_both_win(api, db):
     with db.transaction() as session:
         holder = session.execute(select(files_table.c.holder_post).where(files_table.c.id == file["id"])).scalar()
         sends = session.execute(select(movements.c.to_post).where(
-            movements.c.file_id == file["id"], movements.c.action == "sent")).scalars().all()
+            movements.c.file_id == file["id"], movements.c.action == "sent").order_by(movements.c.id)).scalars().all()
     assert holder == winner and sends == [SO, SO, winner]
 
     # A stale version is refused: the file changed since the caller looked at it.
@@ -352,7 +352,8 @@ def test_a_crash_mid_send_leaves_the_file_sent_or_not_never_half(api, db, migrat
     def sent_once():
         with db.transaction() as session:
             return session.execute(select(movements.c.to_post).where(
-                movements.c.file_id == file["id"], movements.c.action == "sent")).scalars().all()
+                movements.c.file_id == file["id"], movements.c.action == "sent")
+                .order_by(movements.c.id)).scalars().all()
     assert wait_until(sent_once, 60, "the send redelivered and done") == [SO]
     with db.transaction() as session:
         assert session.execute(select(files_table.c.holder_post).where(

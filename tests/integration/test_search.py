@@ -471,8 +471,10 @@ def test_a_letter_files_never_lists_is_given_up_and_reported(api, people, settin
         assert rpc.call("search", "status")["abandoned"] >= 1
         assert f"gave up indexing letter {fid}:{letter.letter_id}" in log_path.read_text()
         report = consistency(settings, rpc)
+        # Reported as given up, not as a difference (other modules' items may be: test_notify's
+        # stand-in letters, published before search's queues existed here, are missing).
         assert uid in report["abandoned"]
-        assert (report["missing"], report["stale"], report["extra"]) == ([], [], [])
+        assert uid not in report["missing"] + report["stale"] + report["extra"]
         consistency(settings, rpc, repair=True)
         assert consistency(settings, rpc)["abandoned"] == []
     finally:

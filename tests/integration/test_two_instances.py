@@ -134,7 +134,8 @@ def test_of_two_sends_at_once_one_wins_for_every_file(api, db):
             holder = session.execute(select(files_table.c.holder_post)
                                      .where(files_table.c.id == file["id"])).scalar_one()
             sent = session.execute(select(movements.c.to_post).where(
-                movements.c.file_id == file["id"], movements.c.action == "sent")).scalars().all()
+                movements.c.file_id == file["id"], movements.c.action == "sent")
+                .order_by(movements.c.id)).scalars().all()
         assert holder == winner and sent == [SO, winner]
 
 

@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -132,6 +132,13 @@ def holders(session: Session, post_code: str, on: date | None = None) -> list[di
 def posts_of(session: Session, employee_id: str, on: date | None = None) -> list[dict]:
     """Returns the posts a user holds on a day, with charge and the posts delegated to each."""
     on = on or today()
+    # The posts delegated to each held post, in the same query (asked on every write).
+    delegated = (
+        select(func.array_agg(delegations.c.from_post))
+        .where(delegations.c.to_post == posts.c.code, _active(delegations, on))
+        .correlate(posts)
+        .scalar_subquery()
+    )
     rows = (
         session.execute(
             select(
@@ -141,6 +148,7 @@ def posts_of(session: Session, employee_id: str, on: date | None = None) -> list
                 posts.c.designation_hi,
                 posts.c.roles,
                 postings.c.charge,
+                delegated.label("delegated_posts"),
             )
             .join(postings, postings.c.post_code == posts.c.code)
             .where(postings.c.employee_id == employee_id, _active(postings, on))
@@ -149,17 +157,9 @@ def posts_of(session: Session, employee_id: str, on: date | None = None) -> list
         .mappings()
         .all()
     )
-    result = []
-    for row in rows:
-        delegated = (
-            session.execute(
-                select(delegations.c.from_post).where(delegations.c.to_post == row["code"], _active(delegations, on))
-            )
-            .scalars()
-            .all()
-        )
-        result.append({**row, "roles": list(row["roles"]), "delegated_posts": sorted(delegated)})
-    return result
+    return [
+        {**row, "roles": list(row["roles"]), "delegated_posts": sorted(row["delegated_posts"] or [])} for row in rows
+    ]
 
 
 def supervisors(session: Session, post_code: str) -> list[str]:

@@ -143,13 +143,18 @@ def visible(
     file_id: str,
     supervises: Supervises,
     lock: bool = False,
+    with_history: bool = False,
 ) -> tuple[dict, list[dict]]:
-    """Returns the file and its movements if the actor's post holds it, created it, ever held
-    or moved it, or supervises its office (rule 10); NotFound otherwise, whatever the caller
-    meant to do, so strangers learn nothing (`eoffice.access`). Every step on a file starts here."""
+    """Returns the file and, if `with_history`, its movements (else an empty list), if the
+    actor's post holds it, created it, ever held or moved it, or supervises its office (rule
+    10); NotFound otherwise, whatever the caller meant to do, so strangers learn nothing
+    (`eoffice.access`). Every step on a file starts here. The movements are read only when the
+    caller wants them or the holder and creator alone do not make the file visible: most steps
+    are the holder's, and a file's history grows with every move."""
     query = select(files).where(files.c.id == file_id)
     row: Mapping[Any, Any] | None = session.execute(query.with_for_update() if lock else query).mappings().first()
-    moves = history(session, file_id) if row else []
+    mine = row is not None and bool(acting_posts(actor) & {row["holder_post"], row["creator_post"]})
+    moves = history(session, file_id) if row is not None and (with_history or not mine) else []
     file = require_visible(
         actor,
         "file",
@@ -159,7 +164,7 @@ def visible(
         also=[row["creator_post"]] if row else [],
         oversees=lambda found: supervises(found["office_code"]),
     )
-    return dict(file), moves
+    return dict(file), moves if with_history else []
 
 
 def held(
@@ -656,7 +661,7 @@ def receive(session: Session, *, actor: Actor, file_id: str, supervises: Supervi
 
 
 def pull_back(session: Session, *, actor: Actor, file_id: str, supervises: Supervises) -> dict:
-    file, moves = visible(session, actor, file_id=file_id, supervises=supervises, lock=True)
+    file, moves = visible(session, actor, file_id=file_id, supervises=supervises, lock=True, with_history=True)
     last = pull_back_from(actor, file, moves, label=f"file {file['file_number']}", sends=("sent",))
     step = _log(session, file, "pulled_back", actor=actor, to_post=last["from_post"])
     _bump(session, file_id, **pulled_back(last), held_since=datetime.now(UTC))

@@ -160,7 +160,7 @@ class FilesService(DirectoryCalendars, ServiceBase):
         with self.changes() as changes:
             session = changes.session
             row, moves = casefile.visible(session, actor, file_id=file_id, supervises=self._supervises(actor),
-                                          lock=True)
+                                          lock=True, with_history=True)
             step = casefile.open_file(session, actor, row)  # updates `row`
             if step:
                 self._emit(changes, events.FileOpened, step, by_post=actor.post_id)
@@ -412,13 +412,11 @@ class FilesService(DirectoryCalendars, ServiceBase):
     def send(self, actor: dict, file_id: str, request: dict, idempotency_key: str, version: int | None = None) -> dict:
         """Sends a file the actor's post holds to another post (up, or back down the chain)."""
         actor, request = Actor.model_validate(actor), parse(SendFile, request)
-        with self.db.transaction() as session:
-            row, _ = casefile.visible(session, actor, file_id=file_id, supervises=self._supervises(actor))
-            category = row["category"]
-            days = casefile.limit_of(session, category)
-        due = self._due(request.to_post, days, request.due_date)
 
         def step(changes, file):
+            # One transaction: the due date is counted with the file locked (the calendar is
+            # kept in this process; only a post not seen for a while costs a directory call).
+            due = self._due(request.to_post, casefile.limit_of(changes.session, file["category"]), request.due_date)
             sent = casefile.send(changes.session, actor=actor, file=file, to_post=request.to_post,
                                  remarks=request.remarks, due_date=due)
             crash_point("files.send")  # tests kill the service here: the transaction is half done
@@ -516,7 +514,8 @@ class FilesService(DirectoryCalendars, ServiceBase):
         by that holder's office calendar; overdue when the current stay passes the limit."""
         actor = Actor.model_validate(actor)
         with self.db.transaction() as session:
-            row, moves = casefile.visible(session, actor, file_id=file_id, supervises=self._supervises(actor))
+            row, moves = casefile.visible(session, actor, file_id=file_id, supervises=self._supervises(actor),
+                                          with_history=True)
             limit = casefile.limit_of(session, row["category"])
         stays = casefile.holdings(moves)
         calendars = self._ask("calendars_of_posts", [s["post"] for s in stays]) if stays else {}

@@ -52,8 +52,10 @@ async def lifespan(app: FastAPI):
                                    context=lambda: {"request_id": current_request_id()})
     # Readiness must answer quickly even when a service is dead.
     app.state.health_rpc = RpcPool(settings.amqp_uri, size=8, timeout=3)
-    # One unit of work per worker process: sign-in sessions are checked on every request.
-    app.state.db = UnitOfWork(make_engine(settings.database_url, pool_size=4))
+    # One unit of work per worker process: sign-in sessions are checked on every request, so as
+    # many connections as RPC proxies stay open (a smaller pool closed its overflow connections
+    # on return: under load a request paid for a new PostgreSQL connection).
+    app.state.db = UnitOfWork(make_engine(settings.database_url, pool_size=16))
     app.state.store = DocumentStore(settings)  # uploaded documents go straight to MinIO
     app.state.actors = auth.RecentActors()  # who each session acts as, as the directory said lately
     yield

@@ -37,6 +37,11 @@ def make_engine(url: str | None = None, *, pool_size: int | None = None) -> Engi
         url or settings.database_url,
         pool_size=pool_size or settings.database_pool_size,
         max_overflow=10,
+        # The connection given back last is handed out first. First in, first out (the default)
+        # hands out the one unused longest: with pools as large as the workers, at a few
+        # transactions a second nearly every checkout found its connection idle past
+        # PING_AFTER_IDLE and paid the ping (7% of notify's time on file movements).
+        pool_use_lifo=True,
         future=True,
     )
     event.listen(engine, "checkin", _note_checkin)

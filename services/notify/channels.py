@@ -5,9 +5,11 @@ EOFFICE_SMS_*); a unit test hands in its own object with the same `send`."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import smtplib
 import ssl
+from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -32,6 +34,11 @@ class DeliveryFailed(Exception):
         self.permanent = permanent
 
 
+# Messages sent over one kept-open SMTP connection before it is closed and another opened: some
+# servers refuse more than a few dozen on one connection (and would fail the next message).
+MESSAGES_PER_CONNECTION = 20
+
+
 class Mailer:
     """Sends e-mail through one SMTP server: STARTTLS first if EOFFICE_SMTP_STARTTLS, AUTH if a
     username is set (never AUTH over a connection that is not encrypted, unless the server is
@@ -39,6 +46,47 @@ class Mailer:
 
     def __init__(self, settings: Settings):
         self.settings = settings
+        self._kept: smtplib.SMTP | None = None  # the open connection inside `kept_open`
+        self._keeping = False
+        self._sent_on_kept = 0
+
+    @contextlib.contextmanager
+    def kept_open(self) -> Iterator[Mailer]:
+        """Sends the block's messages on one SMTP connection (opened at the first send, closed
+        at the end), not one connection, EHLO, STARTTLS and AUTH each: the sender's round of up
+        to 20 messages. A message that fails drops the connection and the next one opens a new
+        one; a failure is never retried on another connection here (the server may have taken
+        it): it is retried later like any failed message."""
+        self._keeping = True
+        try:
+            yield self
+        finally:
+            self._keeping = False
+            self._drop(polite=True)
+
+    def _drop(self, *, polite: bool = False) -> None:
+        smtp, self._kept = self._kept, None
+        if smtp is not None:
+            _close(smtp, polite=polite)
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout)
+        try:
+            smtp.ehlo()
+            if s.smtp_starttls:
+                smtp.starttls(context=ssl.create_default_context(cafile=s.smtp_ca_file))
+                smtp.ehlo()
+            if s.smtp_username:
+                if not s.smtp_starttls and s.smtp_host not in ("127.0.0.1", "localhost", "::1"):
+                    raise DeliveryFailed(
+                        "refusing to send the SMTP password unencrypted: set EOFFICE_SMTP_STARTTLS", permanent=True
+                    )
+                smtp.login(s.smtp_username, s.smtp_password or "")
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
 
     def send(self, *, to: list[str], subject: str, body: str, attachments: tuple[Attachment, ...] = ()) -> str:
         """Sends one message to `to`; returns its Message-ID. Raises DeliveryFailed."""
@@ -53,25 +101,39 @@ class Mailer:
                 attachment.data, maintype=main, subtype=sub or "octet-stream", filename=attachment.filename
             )
         try:
-            with smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout) as smtp:
-                smtp.ehlo()
-                if s.smtp_starttls:
-                    smtp.starttls(context=ssl.create_default_context(cafile=s.smtp_ca_file))
-                    smtp.ehlo()
-                if s.smtp_username:
-                    if not s.smtp_starttls and s.smtp_host not in ("127.0.0.1", "localhost", "::1"):
-                        raise DeliveryFailed(
-                            "refusing to send the SMTP password unencrypted: set EOFFICE_SMTP_STARTTLS", permanent=True
-                        )
-                    smtp.login(s.smtp_username, s.smtp_password or "")
+            if self._kept is not None and self._sent_on_kept >= MESSAGES_PER_CONNECTION:
+                self._drop(polite=True)
+            smtp = self._kept or self._connect()
+            if self._keeping and self._kept is None:
+                self._kept, self._sent_on_kept = smtp, 0
+            try:
+                self._sent_on_kept += 1
                 refused = smtp.send_message(message)
-        except smtplib.SMTPRecipientsRefused as exc:
+            finally:
+                if not self._keeping:
+                    _close(smtp, polite=True)
+        except smtplib.SMTPRecipientsRefused as exc:  # smtplib sent RSET: the connection carries on
             raise DeliveryFailed(f"every recipient refused: {exc.recipients}", permanent=True) from exc
         except (smtplib.SMTPException, OSError) as exc:
+            self._drop()
             raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from exc
+        except BaseException:
+            self._drop()
+            raise
         if refused:
             raise DeliveryFailed(f"refused: {refused}", permanent=True)
         return message["Message-ID"]
+
+
+def _close(smtp: smtplib.SMTP, *, polite: bool) -> None:
+    """Closes an SMTP connection: QUIT first if `polite` (it is fine), else at once."""
+    try:
+        if polite:
+            smtp.quit()
+        else:
+            smtp.close()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()
 
 
 class SmsGateway:

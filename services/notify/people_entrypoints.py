@@ -15,11 +15,13 @@ from contextlib import AbstractContextManager
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from nameko.events import BROADCAST, event_handler
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
 from eoffice import clock
 from eoffice.actor import Actor
+from eoffice.contracts.directory import DelegationCreated, OrganisationImported, PostHandedOver
 from eoffice.contracts.notifications import NotificationsQuery, Preferences
 from eoffice.contracts.signing import LetterIssued
 from eoffice.contracts.subscriptions import SubscriptionFailing
@@ -32,6 +34,7 @@ from eoffice.settings import get_settings
 from eoffice.storage import shared_store
 from eoffice.validation import parse
 from services.notify import dispatch, models, repository, templates
+from services.notify.audience import DirectoryFacts
 from services.notify.channels import Attachment, DeliveryFailed, Mailer, SmsGateway
 from services.notify.inbox import MOVES, Notice, apply_event, item_id_of, name_of, office_hour_passed, plan_messages
 from services.notify.live import LiveFeed
@@ -42,6 +45,14 @@ HANDLER = "notify.people"
 SEND_INTERVAL = 1.0  # seconds between looks for e-mail and SMS due to go
 _DAILY_DONE: dict[str, date] = {}  # the day this process last ran the daily job to the end
 MAX_ATTEMPTS = 8  # then a message is given up (status failed, with its last error)
+
+
+class _AskFirst(Exception):
+    """Who holds these posts must be asked of the directory before the event is recorded."""
+
+    def __init__(self, posts: list[str]):
+        super().__init__(posts)
+        self.posts = posts
 
 
 def next_attempt(attempts: int, *, permanent: bool) -> datetime | None:
@@ -61,6 +72,7 @@ class NotifyPeople:
 
     directory = RpcProxy("directory")
     live = LiveFeed()
+    facts = DirectoryFacts()  # who holds which post and how to reach them, remembered a while (audience.py)
 
     # --- events ---------------------------------------------------------------------------
 
@@ -78,8 +90,9 @@ class NotifyPeople:
         about the post's notifications go to the new holder instead; the unread notifications
         themselves belong to the post and so are the new holder's already."""
         post, previous = envelope.data["post_code"], envelope.data["previous_holders"]
-        holders = self._ask("holders_of", post)
-        contacts = self._ask("contacts_of", [h["employee_id"] for h in holders])
+        self.facts.forget()  # this process's queue of directory events may not have told it yet
+        audience = self._audience([post])
+        holders, contacts = audience["holders"][post], audience["contacts"]
         with self.db.transaction() as session:
             if not first_time(session, models.inbox, event_id=envelope.id, handler=HANDLER):
                 return
@@ -99,25 +112,55 @@ class NotifyPeople:
             unread = repository.waiting_or_unread(session, post_code=post)
         self.live(unread)  # an open stream of the new holder shows them at once
 
+    # Directory events that change who holds a post or how to reach them: every notify process
+    # hears them on a queue of its own (gone with the process) and forgets what it remembered.
+    @event_handler("directory", PostHandedOver.event_type, handler_type=BROADCAST, reliable_delivery=False)
+    def forget_holders_on_hand_over(self, envelope: dict) -> None:
+        self.facts.forget()
+
+    @event_handler("directory", DelegationCreated.event_type, handler_type=BROADCAST, reliable_delivery=False)
+    def forget_holders_on_delegation(self, envelope: dict) -> None:
+        self.facts.forget()
+
+    @event_handler("directory", OrganisationImported.event_type, handler_type=BROADCAST, reliable_delivery=False)
+    def forget_holders_on_import(self, envelope: dict) -> None:
+        self.facts.forget()
+
     def _on_item_event(self, envelope: Envelope) -> None:
+        """One transaction per event when who holds the posts told is remembered (audience.py);
+        otherwise the directory is asked outside the transaction, which is then run again."""
         if envelope.type not in MOVES:
             return
+        asked: dict | None = None
+        for attempt in range(3):
+            try:
+                made = self._record_move(envelope, asked=asked, may_ask=attempt == 2)
+            except _AskFirst as missing:
+                asked = self._audience(missing.posts)
+                continue
+            self.live(made)
+            return
+
+    def _record_move(self, envelope: Envelope, *, asked: dict | None, may_ask: bool) -> list[dict]:
+        """Records where the item is now and the notifications the event makes; returns those
+        new. Raises _AskFirst (nothing stored) if the audience of the posts told is neither in
+        `asked` nor remembered, unless `may_ask` (then it is asked inside the transaction)."""
         data, item_id = envelope.data, item_id_of(envelope.type, envelope.data)
         with self.db.transaction() as session:
-            known = repository.whereabouts_of(session, item_id=item_id)
-            parent = repository.whereabouts_of(session, item_id=data["copy_of"]) if data.get("copy_of") else None
-        _, notices = apply_event(envelope.type, data, known=known, parent=parent, at=envelope.time)
-        # Who holds the posts now is asked before the transaction, which then stays short.
-        audience = self._audience([n.post_code for n in notices])
-        with self.db.transaction() as session:
             if not first_time(session, models.inbox, event_id=envelope.id, handler=HANDLER):
-                return
-            # Again under a lock: another event about the same item may have moved it meanwhile.
+                return []
+            # Under a lock: another event about the same item may be moving it at the same time.
             known = repository.whereabouts_of(session, item_id=item_id, lock=True)
+            parent = repository.whereabouts_of(session, item_id=data["copy_of"]) if data.get("copy_of") else None
             where, notices = apply_event(envelope.type, data, known=known, parent=parent, at=envelope.time)
+            posts = [n.post_code for n in notices]
+            audience = asked if asked is not None and set(posts) <= set(asked["holders"]) else self.facts.known(posts)
+            if audience is None:
+                if not may_ask:
+                    raise _AskFirst(posts)  # rolls back: the transaction is not held open over RPC calls
+                audience = self._audience(posts)
             repository.save_whereabouts(session, where=where)
-            made = self._store(session, notices, event_id=envelope.id, audience=audience)
-        self.live(made)
+            return self._store(session, notices, event_id=envelope.id, audience=audience)
 
     # --- storing and sending ------------------------------------------------------------------
 
@@ -125,10 +168,16 @@ class NotifyPeople:
         return call_with_timeout(getattr(self.directory, method), *args)
 
     def _audience(self, posts: list[str]) -> dict:
-        """Who holds each post (or acts for it) now, and how to reach them."""
-        holders = {post: self._ask("holders_of", post) for post in dict.fromkeys(posts)}
-        people = sorted({h["employee_id"] for found in holders.values() for h in found})
-        return {"holders": holders, "contacts": self._ask("contacts_of", people) if people else {}}
+        """Who holds each post (or acts for it) now, and how to reach them: as remembered
+        (audience.py), or asked of the directory."""
+        return self.facts.audience(
+            posts,
+            holders_of=lambda post: self._ask("holders_of", post),
+            contacts_of=lambda people: self._ask("contacts_of", people),
+        )
+
+    def _contacts(self, people) -> dict:
+        return self.facts.contacts(people, contacts_of=lambda asked: self._ask("contacts_of", asked))
 
     def _store(self, session, notices: list[Notice], *, event_id: str, audience: dict) -> list[dict]:
         """Stores the notifications and the e-mails and SMS planned for each; returns those new."""
@@ -158,18 +207,24 @@ class NotifyPeople:
         crash falls between the server taking it and the commit."""
         settings = get_settings()
         mailer, sms = Mailer(settings), SmsGateway(settings)
-        while True:
-            with self.db.transaction() as session:
-                due = repository.claim_due_messages(session, now=clock.now())
-                if not due:
-                    return
-                contacts = self._ask("contacts_of", sorted({m["employee_id"] for m in due}))
-                for message in due:
-                    self._send_one(
-                        session, message, contact=contacts.get(message["employee_id"], {}), mailer=mailer, sms=sms
-                    )
+        with mailer.kept_open():  # one SMTP connection for the round
+            while True:
+                with self.db.transaction() as session:
+                    due = repository.claim_due_messages(session, now=clock.now())
+                    if not due:
+                        return
+                    contacts = self._contacts({m["employee_id"] for m in due})
+                    sent = [
+                        message["id"]
+                        for message in due
+                        if self._send_one(
+                            session, message, contact=contacts.get(message["employee_id"], {}), mailer=mailer, sms=sms
+                        )
+                    ]
+                    repository.messages_sent(session, message_ids=sent)  # one statement for the batch
 
-    def _send_one(self, session, message: dict, *, contact: dict, mailer: Mailer, sms: SmsGateway) -> None:
+    def _send_one(self, session, message: dict, *, contact: dict, mailer: Mailer, sms: SmsGateway) -> bool:
+        """Sends one e-mail or SMS; True if it went, else records the failure and returns False."""
         fields = {
             "kind": message["kind"],
             "item_type": message["item_type"],
@@ -203,8 +258,8 @@ class NotifyPeople:
                 exc,
             )
             repository.message_failed(session, message_id=message["id"], error=str(exc), retry_at=retry)
-            return
-        repository.message_sent(session, message_id=message["id"])
+            return False
+        return True
 
     # --- alerting the admin of a failing portal subscription ------------------------------
 
@@ -389,7 +444,7 @@ class NotifyPeople:
             waiting = repository.digest_waiting(session, now=clock.now())
         if not waiting:
             return 0
-        contacts = self._ask("contacts_of", sorted(waiting))
+        contacts = self._contacts(waiting)
         for person, rows in waiting.items():
             language = rows[-1]["language"]
             lines = [

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -33,20 +33,46 @@ def whereabouts_of(session: Session, *, item_id: str, lock: bool = False) -> Whe
     )
 
 
+def _inserting(table: Table, *names: str, **more):
+    """An INSERT of these columns, each a parameter of its name (and of `more` as given). The
+    statements run on every event are built once here: building one anew each time cost more of
+    notify's time than PostgreSQL took to run it."""
+    return insert(table).values({name: bindparam(name, type_=table.c[name].type) for name in names} | more)
+
+
+_WHERE_COLUMNS = ("item_type", "number", "holder_post", "due_date", "status", "posts_seen")
+_SAVE_WHEREABOUTS = _inserting(
+    whereabouts,
+    "item_id",
+    *_WHERE_COLUMNS,
+    # When the last event that moved it happened (now if that is not known).
+    updated_at=func.coalesce(bindparam("updated_at", type_=whereabouts.c.updated_at.type), func.now()),
+)
+_SAVE_WHEREABOUTS = _SAVE_WHEREABOUTS.on_conflict_do_update(
+    index_elements=[whereabouts.c.item_id],
+    set_={name: _SAVE_WHEREABOUTS.excluded[name] for name in (*_WHERE_COLUMNS, "updated_at")},
+)
+_ADD_NOTIFICATION = (
+    _inserting(notifications, "post_code", "kind", "item_type", "item_id", "number", "detail", "event_id")
+    .on_conflict_do_nothing(constraint="notifications_once")
+    .returning(*notifications.c)
+)
+_MESSAGE_COLUMNS = ("employee_id", "channel", "address", "language", "status", "not_before")
+_ADD_MESSAGE = (
+    _inserting(messages, "notification_id", *_MESSAGE_COLUMNS)
+    .on_conflict_do_nothing(constraint="messages_once")
+    .returning(messages.c.id)
+)
+
+
 def save_whereabouts(session: Session, *, where: Whereabouts) -> None:
-    values = {
-        "item_type": where.item_type,
-        "number": where.number,
-        "holder_post": where.holder_post,
-        "due_date": where.due_date,
-        "status": where.status,
-        "posts_seen": where.posts_seen,
-        "updated_at": where.as_of or func.now(),
-    }
     session.execute(
-        insert(whereabouts)
-        .values(item_id=where.item_id, **values)
-        .on_conflict_do_update(index_elements=[whereabouts.c.item_id], set_=values)
+        _SAVE_WHEREABOUTS,
+        {
+            "item_id": where.item_id,
+            **{name: getattr(where, name) for name in _WHERE_COLUMNS},
+            "updated_at": where.as_of,
+        },
     )
 
 
@@ -54,18 +80,16 @@ def add_notification(session: Session, *, notice: Notice, event_id: str) -> dict
     """Stores one notification; returns it, or None if this event already made it."""
     row = (
         session.execute(
-            insert(notifications)
-            .values(
-                post_code=notice.post_code,
-                kind=notice.kind,
-                item_type=notice.item_type,
-                item_id=notice.item_id,
-                number=notice.number,
-                detail=notice.detail,
-                event_id=event_id,
-            )
-            .on_conflict_do_nothing(constraint="notifications_once")
-            .returning(*notifications.c)
+            _ADD_NOTIFICATION,
+            {
+                "post_code": notice.post_code,
+                "kind": notice.kind,
+                "item_type": notice.item_type,
+                "item_id": notice.item_id,
+                "number": notice.number,
+                "detail": notice.detail,
+                "event_id": event_id,
+            },
         )
         .mappings()
         .first()
@@ -77,15 +101,8 @@ def add_messages(session: Session, *, notification_id: int, planned: list[dict])
     """Stores the e-mails and SMS planned for a notification (once each); returns how many."""
     added = 0
     for message in planned:
-        added += (
-            session.execute(
-                insert(messages)
-                .values(notification_id=notification_id, **message)
-                .on_conflict_do_nothing(constraint="messages_once")
-                .returning(messages.c.id)
-            ).first()
-            is not None
-        )
+        row = session.execute(_ADD_MESSAGE, {"notification_id": notification_id, **message}).first()
+        added += row is not None
     return added
 
 
@@ -197,10 +214,12 @@ def claim_due_messages(session: Session, *, now: datetime, limit: int = 20) -> l
     return [dict(row) for row in rows]
 
 
-def message_sent(session: Session, *, message_id: int) -> None:
+def messages_sent(session: Session, *, message_ids: list[int]) -> None:
+    if not message_ids:
+        return
     session.execute(
         update(messages)
-        .where(messages.c.id == message_id)
+        .where(messages.c.id.in_(message_ids))
         .values(status="sent", sent_at=func.now(), attempts=messages.c.attempts + 1, last_error=None)
     )
 

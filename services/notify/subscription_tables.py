@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -68,6 +69,8 @@ deliveries = Table(
     Column("delivered_at", DateTime(timezone=True)),
     UniqueConstraint("subscription_id", "event_id", name="deliveries_once_per_event"),
     Index("deliveries_pending", "subscription_id", "state", "subject", "event_time"),
+    # The pending ones in the order they go: `subscriptions.due` stops after a batch.
+    Index("deliveries_due", "subscription_id", "event_time", "id", postgresql_where=text("state = 'pending'")),
 )
 
 attempts = Table(

@@ -414,6 +414,11 @@ def test_a_hand_over_moves_what_waits_for_the_old_holder_to_the_new_one(api, mai
 
 def test_whoever_acts_for_a_post_by_delegation_is_told_too(api, mail):
     away = AWAY
+    # A file reaches the post first: notify now remembers who holds it (services/notify/audience.py).
+    before = new_file_sent(api, away)
+    wait_until(lambda: [m for m in mails_to(mail, holder_email(away)) if before["file_number"] in m["Subject"]], 30,
+               "the holder's e-mail")
+    assert not [m for m in mails_to(mail, holder_email(DEALER)) if before["file_number"] in m["Subject"]]
     delegated = api.post("/api/v1/delegations", headers={**as_post(api, ADMIN), **key()},
                          json={"from_post": away, "to_post": DEALER, "start_date": today().isoformat(),
                                "end_date": (today() + dt.timedelta(days=3)).isoformat(), "reason": "on leave"})

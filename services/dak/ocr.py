@@ -14,9 +14,20 @@ Where the time went, and what is done about it (docs/benchmarks.md, OCR, has the
   drawing, rotated) is rasterised at the resolution of its images, at most `dpi`; one under
   MIN_NATIVE_PPI, or with no image, at `dpi`, as before. Pages whose raster would pass the
   intake's MAX_PIXELS are rasterised at a lower resolution.
-- One tesseract process reads up to BATCH_PAGES pages (it takes a list of images), so loading
-  its Hindi and English models (~0.1 s) is paid once per batch, not per page.
-- The pages of one PDF are shared out to `processes` tesseract processes at once, so that a
+- A page finer than REDUCE_ABOVE_PPI (a 300-dpi scan) is read at OCR_PPI (225): tesseract spent
+  ~30 % more on a 300-dpi A4 page than on the same page at 200 dpi (finding lines and blocks
+  grows with the pixels; recognising a line does not). At 225 dpi it read every word it read at
+  300, down to 6-point text with scan noise; at 200 it lost 1-3 % of the words of 6-point
+  English (docs/benchmarks.md). An image is reduced by averaging (Pillow's BOX, ~40 ms a page)
+  into an uncompressed TIFF; a PDF page that needs rasterising anyway is rasterised at OCR_PPI.
+  Coarser scans are not touched.
+- Starting the tesseract command cost 0.1-0.2 s of CPU each time (loading its Hindi and English
+  models, a fresh heap): a fifth of a 200-dpi page. Each tesseract now stays loaded in a
+  process of its own (ocr_engine.py, through the library's C API; the same text as the
+  command, byte for byte) and reads page after page, one request at a time; one that fails,
+  times out or has done ENGINE_READS readings is replaced. It reads up to BATCH_PAGES pages of a
+  PDF at one request (a list of images).
+- The pages of one PDF are shared out to `processes` tesseract engines at once, so that a
   long document alone in the queue uses every core. (Several documents at once need several
   OCR workers: one per core, `dak_ocr` in deploy/programs.)
 At most `processes` x BATCH_PAGES page images are on disk at once.
@@ -24,10 +35,16 @@ At most `processes` x BATCH_PAGES page images are on disk at once.
 
 from __future__ import annotations
 
+import json
 import os
+import select
 import subprocess
+import sys
+import threading
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -45,6 +62,11 @@ BATCH_PAGES = 8  # pages one tesseract process reads
 MIN_NATIVE_PPI = 200  # a coarser scan is rasterised at `dpi`: tesseract reads small print better so
 PAGE_FIT = 0.03  # an image fills the page when its size at its own resolution is within 3 % of the page's
 NATIVE_COLOURS = {"gray", "rgb", "icc", "index"}  # of 1 or 3 components: what tesseract reads as written out
+OCR_PPI = 225  # the resolution a finer scan is read at
+REDUCE_ABOVE_PPI = 250  # finer than this is reduced to OCR_PPI; between the two, the gain is below the cost
+ENGINE = Path(__file__).with_name("ocr_engine.py")
+ENGINE_START_TIMEOUT = 60  # seconds to load the models (~0.1 s of CPU; a crowded machine is slower)
+ENGINE_READS = 1000  # an engine is replaced after this many readings: what tesseract keeps between them stays bounded
 
 
 class OcrFailed(Exception):
@@ -81,8 +103,9 @@ def read_text(
     timeout_per_page: float = 120,
     processes: int = 1,
 ) -> Reading:
-    """Reads the text of a scan the intake accepted (eoffice.intake), the pages of a PDF with up
-    to `processes` tesseract processes at once; raises OcrFailed."""
+    """Reads the text of a scan the intake accepted (eoffice.intake), the pages of a PDF (or of a
+    TIFF finer than REDUCE_ABOVE_PPI) with up to `processes` tesseract processes at once; raises
+    OcrFailed."""
     if content_type == "application/pdf":
         return _read_pdf(
             Path(path), languages=languages, dpi=dpi, timeout_per_page=timeout_per_page, processes=processes
@@ -91,8 +114,18 @@ def read_text(
         raise ValueError(f"cannot read {content_type}")
     with Image.open(path) as image:
         pages = frames(image)
-    # tesseract reads every frame of a TIFF and separates their texts with form feeds itself.
-    return Reading(_tesseract(Path(path), languages, timeout_per_page * pages), pages, "ocr")
+        fine = any(_fine(image, frame) for frame in range(pages))
+    if not fine:
+        # tesseract reads every frame of a TIFF and separates their texts with form feeds itself.
+        return Reading(_tesseract(Path(path), languages, timeout_per_page * pages), pages, "ocr")
+
+    def frame_file(number: int, folder: Path, timeout: float) -> Path:
+        with Image.open(path) as image:
+            image.seek(number - 1)
+            return _reduced(image, folder / f"page-{number}.tif")
+
+    texts = _read_pages(pages, frame_file, languages=languages, timeout_per_page=timeout_per_page, processes=processes)
+    return Reading(texts, pages, "ocr")
 
 
 def _read_pdf(path: Path, *, languages: str, dpi: int, timeout_per_page: float, processes: int) -> Reading:
@@ -105,27 +138,43 @@ def _read_pdf(path: Path, *, languages: str, dpi: int, timeout_per_page: float, 
         return Reading("\f".join(texts), len(sizes), "text_layer")
     images = pdf_images(path, timeout_per_page)
 
+    def page_file(number: int, folder: Path, timeout: float) -> Path:
+        return _page_image(
+            path,
+            number,
+            size=sizes[number - 1],
+            rotated=rotated[number - 1],
+            images=images.get(number, []),
+            dpi=dpi,
+            folder=folder,
+            timeout=timeout,
+        )
+
+    texts = _read_pages(
+        len(sizes), page_file, languages=languages, timeout_per_page=timeout_per_page, processes=processes
+    )
+    return Reading(texts, len(sizes), "ocr")
+
+
+def _read_pages(
+    pages: int,
+    page_file: Callable[[int, Path, float], Path],
+    *,
+    languages: str,
+    timeout_per_page: float,
+    processes: int,
+) -> str:
+    """Reads `pages` pages, each written as an image file by `page_file(number, folder, timeout)`,
+    in batches shared out to `processes` tesseract processes; returns the texts joined by "\f"."""
+
     def read_batch(numbers: list[int]) -> list[str]:
         deadline = time.monotonic() + timeout_per_page * len(numbers)
         with TemporaryDirectory(prefix="ocr-") as scratch:
-            files = [
-                _page_image(
-                    path,
-                    number,
-                    size=sizes[number - 1],
-                    rotated=rotated[number - 1],
-                    images=images.get(number, []),
-                    dpi=dpi,
-                    folder=Path(scratch),
-                    timeout=deadline - time.monotonic(),
-                )
-                for number in numbers
-            ]
+            files = [page_file(number, Path(scratch), deadline - time.monotonic()) for number in numbers]
             return _tesseract_pages(files, languages, deadline - time.monotonic())
 
     with ThreadPoolExecutor(max(1, processes)) as pool:
-        texts = [text for batch in pool.map(read_batch, batches(len(sizes), processes)) for text in batch]
-    return Reading("\f".join(texts), len(sizes), "ocr")
+        return "\f".join(text for batch in pool.map(read_batch, batches(pages, processes)) for text in batch)
 
 
 def batches(pages: int, processes: int) -> list[list[int]]:
@@ -192,17 +241,52 @@ def _page_image(
 ) -> Path:
     """Writes one page's image into `folder` (its own pixels, or a raster); returns its path."""
     prefix, pages = folder / f"page-{number}", ["-f", str(number), "-l", str(number)]
-    if whole_page_scan(images, size, rotated=rotated):
+    if scan := whole_page_scan(images, size, rotated=rotated):
         # -j: a JPEG comes out as the same JPEG; anything else as PNG.
         _run(["pdfimages", *pages, "-j", "-png", str(path), str(prefix)], timeout)
         [written] = folder.glob(f"{prefix.name}-*")
-        return written
+        if max(scan.x_ppi, scan.y_ppi) <= REDUCE_ABOVE_PPI:
+            return written
+        with Image.open(written) as image:
+            return _reduced(image, prefix.with_suffix(".tif"), ppi=(scan.x_ppi, scan.y_ppi))
     finest = max((max(i.x_ppi, i.y_ppi) for i in images if i.kind == "image"), default=0)
     page_dpi = min(dpi, finest) if finest >= MIN_NATIVE_PPI else dpi
+    if finest > REDUCE_ABOVE_PPI and page_dpi > REDUCE_ABOVE_PPI:
+        page_dpi = OCR_PPI  # a fine scan: read at OCR_PPI, as a fine image is
     width, height = size
     page_dpi = min(page_dpi, int((MAX_PIXELS / (width / 72 * height / 72)) ** 0.5))
     _run(["pdftoppm", *pages, "-r", str(page_dpi), "-gray", "-png", "-singlefile", str(path), str(prefix)], timeout)
     return prefix.with_suffix(".png")
+
+
+def _ppi(image: Image.Image) -> tuple[float, float] | None:
+    """The resolution the current frame says it was scanned at, if it says."""
+    dpi = image.info.get("dpi")
+    if not isinstance(dpi, tuple) or len(dpi) != 2:
+        return None
+    x, y = float(dpi[0]), float(dpi[1])
+    return (x, y) if min(x, y) >= 1 else None
+
+
+def _fine(image: Image.Image, frame: int) -> bool:
+    """Whether a frame of an image is finer than REDUCE_ABOVE_PPI (one with no resolution is not)."""
+    image.seek(frame)
+    ppi = _ppi(image)
+    return ppi is not None and max(ppi) > REDUCE_ABOVE_PPI
+
+
+def _reduced(image: Image.Image, target: Path, ppi: tuple[float, float] | None = None) -> Path:
+    """Writes the current frame as a greyscale uncompressed TIFF, reduced to OCR_PPI if finer than
+    REDUCE_ABOVE_PPI (by averaging: BOX keeps thin strokes grey instead of dropping them).
+    Greyscale first: tesseract reads grey anyway, and Pillow resizes bilevel images only by
+    dropping pixels."""
+    ppi = ppi or _ppi(image)
+    page = image.convert("L")
+    if ppi and max(ppi) > REDUCE_ABOVE_PPI:
+        size = (max(1, round(page.width * OCR_PPI / ppi[0])), max(1, round(page.height * OCR_PPI / ppi[1])))
+        page, ppi = page.resize(size, Image.Resampling.BOX), (OCR_PPI, OCR_PPI)
+    page.save(target, "TIFF", **({"dpi": ppi} if ppi else {}))
+    return target
 
 
 def _tesseract_pages(files: list[Path], languages: str, timeout: float) -> list[str]:
@@ -218,7 +302,101 @@ def _tesseract_pages(files: list[Path], languages: str, timeout: float) -> list[
 
 
 def _tesseract(image: Path, languages: str, timeout: float) -> str:
-    return _run(["tesseract", str(image), "stdout", "-l", languages], timeout).decode("utf-8", "replace")
+    """Reads an image (or a list of images, one a line) as `tesseract IMAGE stdout -l LANGUAGES`
+    does, with a loaded engine; returns its text."""
+    with _engine(languages) as engine, TemporaryDirectory(prefix="ocr-text-") as folder:
+        return engine.read(image, Path(folder) / "text", timeout)
+
+
+class _Engine:
+    """One ocr_engine.py process: a tesseract loaded with `languages`, reading page after page."""
+
+    def __init__(self, languages: str):
+        self.languages, self.reads = languages, 0
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, str(ENGINE), languages],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                env=TOOL_ENV,
+            )
+        except OSError as e:
+            raise OcrFailed(f"tesseract could not be started: {e}") from None
+        loaded = self._answer(ENGINE_START_TIMEOUT)
+        if not loaded["ok"]:
+            self.close()
+            raise OcrFailed(f"tesseract failed: {str(loaded.get('error', ''))[-STDERR_TAIL:]}")
+
+    def read(self, image: Path, out: Path, timeout: float) -> str:
+        """The text of `image`; tesseract's messages are kept in `out`.log for a failure."""
+        assert self.process.stdin is not None
+        self.reads += 1
+        try:
+            self.process.stdin.write(json.dumps({"image": str(image), "out": str(out)}).encode() + b"\n")
+            self.process.stdin.flush()
+        except OSError as e:  # it ended meanwhile
+            self.close()
+            raise OcrFailed(f"tesseract ended (exit status {self.process.returncode}): {e}") from None
+        done = self._answer(timeout)
+        said = out.with_suffix(".log").read_bytes() if out.with_suffix(".log").exists() else b""
+        if not done["ok"]:
+            raise OcrFailed(f"tesseract failed{_tail(said)}")
+        return out.with_suffix(".txt").read_bytes().decode("utf-8", "replace")
+
+    def _answer(self, timeout: float) -> dict:
+        """The engine's next answer; on none within `timeout`, or its end, stops it and raises."""
+        assert self.process.stdout is not None
+        ready, _, _ = select.select([self.process.stdout], [], [], max(timeout, 1))
+        line = self.process.stdout.readline() if ready else b""
+        if not line:
+            self.close()
+            if not ready:
+                raise OcrFailed(f"tesseract took over {max(timeout, 1):.0f} s")
+            raise OcrFailed(f"tesseract ended (exit status {self.process.returncode})")
+        return json.loads(line)
+
+    @property
+    def usable(self) -> bool:
+        return self.process.poll() is None and self.reads < ENGINE_READS
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        for pipe in (self.process.stdin, self.process.stdout):
+            if pipe:
+                pipe.close()
+
+
+_idle: list[_Engine] = []  # loaded engines not reading now, of any languages
+_idle_lock = threading.Lock()
+
+
+@contextmanager
+def _engine(languages: str) -> Iterator[_Engine]:
+    """An idle engine loaded with `languages`, or a new one; kept for the next page unless it
+    failed (a failing page may have left anything behind) or has done ENGINE_READS readings."""
+    with _idle_lock:
+        mine = [e for e in _idle if e.languages == languages]
+        for engine in mine:
+            _idle.remove(engine)
+    while mine and not mine[-1].usable:  # ended while idle: killed, or out of memory
+        mine.pop().close()
+    engine = mine.pop() if mine else _Engine(languages)
+    if mine:
+        with _idle_lock:
+            _idle.extend(mine)
+    try:
+        yield engine
+    except BaseException:
+        engine.close()
+        raise
+    if engine.usable:
+        with _idle_lock:
+            _idle.append(engine)
+    else:
+        engine.close()
 
 
 def _run(argv: list[str], timeout: float) -> bytes:

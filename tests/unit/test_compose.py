@@ -19,7 +19,6 @@ import yaml
 
 from eoffice.programs import programs
 from eoffice.programs import services as services_list
-from tests.support.system import service_process
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
@@ -334,12 +333,13 @@ def test_commands_and_start_order(services):
     assert _command_args(services["migrate"]) == ["python", "-m", "eoffice.migrate"]
     assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
 
+    programs_by_name = {p.name: p for p in programs()}
     for name in NAMEKO_SERVICES:
         args = _command_args(services[name])
         assert args[:4] == ["nameko", "run", "--config", "deploy/nameko.yaml"], name
         # The target must name one service class, the one this container is for, as the
         # native deploy runs it.
-        assert args[4] == service_process(name).target
+        assert args[4] == programs_by_name[name].target
         module, _, cls = args[4].partition(":")
         assert getattr(importlib.import_module(module), cls).name == name
         depends = services[name]["depends_on"]

@@ -7,6 +7,7 @@ import subprocess
 import time
 import tracemalloc
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -202,13 +203,64 @@ def test_a_scanned_pdf_page_is_read_from_its_own_image_not_rasterised(tmp_path, 
     path = tmp_path / "scan.pdf"
     path.write_bytes(scans.pdf_of_images(pages, dpi=dpi))
     argvs = tools_run(monkeypatch)
+    seen = images_read(monkeypatch)
     reading = ocr.read_text(path, "application/pdf", processes=2)
     assert (reading.pages, reading.method) == (3, "ocr")
     first, second, third = reading.text.split("\f")
     assert found("नामांतरण", first) and found("encroachment", second) and found("प्रार्थना", third)
     tools = [argv[0] for argv in argvs]
     assert "pdftoppm" not in tools and tools.count("pdfimages") == 4  # the list, then each page's image
-    assert tools.count("tesseract") == 2  # one process per batch of pages
+    assert sorted(len(batch) for batch in seen) == [1, 2]  # one tesseract reading per batch of pages
+
+
+def images_read(monkeypatch) -> list[list[tuple[str, int, int]]]:
+    """Records the page images of each reading tesseract is given (an image, or a list of them):
+    (file name, width, resolution) each."""
+    tesseract, seen = ocr._tesseract, []
+
+    def recording(given: Path, *args, **kwargs):
+        batch = []
+        for name in given.read_text().split() if given.suffix == ".txt" else [given]:
+            with Image.open(name) as image:
+                batch.append((Path(name).name, image.width, round(image.info.get("dpi", (0, 0))[0])))
+        seen.append(batch)
+        return tesseract(given, *args, **kwargs)
+
+    monkeypatch.setattr(ocr, "_tesseract", recording)
+    return seen
+
+
+@pytest.mark.parametrize("content_type", ["image/png", "application/pdf", "image/tiff"])
+def test_a_300_dpi_scan_is_read_at_225_dpi(tmp_path, monkeypatch, content_type):
+    # tesseract reads the same words at 225 dpi for less (docs/benchmarks.md); A4 is 1860 px wide at 225.
+    pages = [scans.letter_image(lines, dpi=300, page_mm=scans.A4_MM, points=12)
+             for lines in (scans.HINDI_LETTER, scans.ENGLISH_LETTER)]
+    if content_type == "image/png":
+        pages = pages[:1]
+        data = scans.as_bytes(pages[0], "PNG", dpi=300)
+    elif content_type == "application/pdf":
+        data = scans.pdf_of_images(pages, dpi=300)
+    else:
+        out = io.BytesIO()
+        pages[0].save(out, "TIFF", save_all=True, append_images=pages[1:], dpi=(300, 300))
+        data = out.getvalue()
+    path = tmp_path / "scan"
+    path.write_bytes(data)
+    seen = images_read(monkeypatch)
+    reading = ocr.read_text(path, content_type, processes=2)
+    texts = reading.text.split("\f")
+    assert (reading.pages, len(texts)) == (len(pages), len(pages))
+    assert found("नामांतरण", texts[0]) and (len(pages) == 1 or found("encroachment", texts[1]))
+    images = [image for batch in seen for image in batch]
+    assert len(images) == len(pages) and all(abs(width - 1860) <= 1 and dpi == 225 for _, width, dpi in images)
+
+
+def test_a_200_dpi_scan_is_read_as_uploaded(tmp_path, monkeypatch, hindi):
+    path = tmp_path / "letter.png"
+    path.write_bytes(scans.as_bytes(hindi, "PNG", dpi=200))
+    seen = images_read(monkeypatch)
+    assert found("नामांतरण", ocr.read_text(path, "image/png").text)
+    assert seen == [[("letter.png", hindi.width, 200)]]
 
 
 def test_a_pdf_page_that_is_not_one_whole_image_is_rasterised_at_its_images_resolution(tmp_path, monkeypatch, hindi):
@@ -243,6 +295,28 @@ def test_a_pdf_with_text_is_read_without_ocr(tmp_path, monkeypatch, searchable):
     assert (reading.pages, reading.method) == (1, "text_layer")
     assert found("encroachment", reading.text)
     assert tools == ["pdftotext"]
+
+
+def test_one_loaded_tesseract_reads_page_after_page(tmp_path, hindi, english):
+    # Loading tesseract cost 0.1-0.2 s of CPU a page when each page started its own.
+    while ocr._idle:
+        ocr._idle.pop().close()
+    for n, (image, word) in enumerate([(hindi, "नामांतरण"), (english, "encroachment"), (hindi, "प्रार्थना")]):
+        path = tmp_path / f"letter{n}.png"
+        path.write_bytes(scans.as_bytes(image, "PNG"))
+        assert found(word, ocr.read_text(path, "image/png").text)
+    engines = [engine for engine in ocr._idle if engine.languages == "hin+eng"]
+    assert len(engines) == 1 and engines[0].reads == 3
+
+
+def test_an_engine_that_dies_is_replaced(tmp_path, english):
+    path = tmp_path / "letter.png"
+    path.write_bytes(scans.as_bytes(english, "PNG"))
+    assert found("encroachment", ocr.read_text(path, "image/png").text)
+    for engine in ocr._idle:  # as the kernel's OOM killer would, between two documents
+        engine.process.kill()
+        engine.process.wait()
+    assert found("encroachment", ocr.read_text(path, "image/png").text)
 
 
 def test_a_failing_tool_says_why(tmp_path, english):

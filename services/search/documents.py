@@ -99,6 +99,12 @@ def file_documents(record: dict) -> list[dict]:
     ]
 
 
+def owner_of(uid: str) -> tuple[str, str]:
+    """The item a document (by uid) is built from: ("receipt", its id) or ("file", its id)."""
+    kind, rest = uid.split(":", 1)
+    return ("receipt", rest) if kind == "receipt" else ("file", rest.split(":", 1)[0])
+
+
 def index_of(doc: dict) -> str:
     """The kind whose index holds the document (drafts and attachments are `document`s)."""
     return doc["kind"]

@@ -13,7 +13,7 @@ its machine's (`now_version`), which must keep time with the database's (NTP).""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 
 from elasticsearch import Elasticsearch
@@ -34,7 +34,11 @@ def version_at(moment: datetime) -> int:
 
 
 class IndexingFailed(RuntimeError):
-    """Elasticsearch refused documents for another reason than a newer version."""
+    """Elasticsearch refused documents for another reason than a newer version: `uids` names them."""
+
+    def __init__(self, uids: list[str], first: dict):
+        super().__init__(f"{len(uids)} documents refused, first: {first}")
+        self.uids = uids
 
 
 def _write(client: Elasticsearch, actions: list[dict]) -> int:
@@ -42,9 +46,9 @@ def _write(client: Elasticsearch, actions: list[dict]) -> int:
         return 0
     _, failed = bulk(client, actions, raise_on_error=False, raise_on_exception=True, refresh=False, request_timeout=60)
     errors: list[dict] = failed if isinstance(failed, list) else []
-    real = [e for e in errors if next(iter(e.values())).get("status") not in (409, 404)]
+    real = [e for e in (next(iter(e.values())) for e in errors) if e.get("status") not in (409, 404)]
     if real:
-        raise IndexingFailed(f"{len(real)} documents refused, first: {real[0]}")
+        raise IndexingFailed([e["_id"] for e in real], real[0])
     return len(actions) - len(errors)
 
 
@@ -52,11 +56,9 @@ def _targets(client: Elasticsearch, prefix: str, kind: str, *, only: dict[str, s
     return [only[kind]] if only else indices.write_targets(client, prefix, kind)
 
 
-def put(
+def _puts(
     client: Elasticsearch, prefix: str, docs: Iterable[dict], *, version: int, only: dict[str, str] | None = None
-) -> int:
-    """Writes `docs` (from `services.search.documents`) to their kind's indices (or only to the
-    index of each kind in `only`, for a rebuild); returns how many were written."""
+) -> list[dict]:
     actions, targets = [], {}
     for doc in docs:
         kind = documents.index_of(doc)
@@ -73,44 +75,95 @@ def put(
             }
             for name in targets[kind]
         ]
-    return _write(client, actions)
+    return actions
+
+
+def _deletes(client: Elasticsearch, prefix: str, uids_by_kind: dict[str, list[str]], *, version: int) -> list[dict]:
+    return [
+        {"_op_type": "delete", "_index": name, "_id": uid, "version": version, "version_type": "external_gte"}
+        for kind, uids in uids_by_kind.items()
+        if uids
+        for name in indices.write_targets(client, prefix, kind)
+        for uid in uids
+    ]
+
+
+def put(
+    client: Elasticsearch, prefix: str, docs: Iterable[dict], *, version: int, only: dict[str, str] | None = None
+) -> int:
+    """Writes `docs` (from `services.search.documents`) to their kind's indices (or only to the
+    index of each kind in `only`, for a rebuild); returns how many were written."""
+    return _write(client, _puts(client, prefix, docs, version=version, only=only))
 
 
 def remove(client: Elasticsearch, prefix: str, uids_by_kind: dict[str, list[str]], *, version: int) -> int:
     """Deletes documents (by uid, per kind) from every index they may be in."""
-    actions = [
-        {"_op_type": "delete", "_index": name, "_id": uid, "version": version, "version_type": "external_gte"}
-        for kind, uids in uids_by_kind.items()
-        for name in indices.write_targets(client, prefix, kind)
-        for uid in uids
-    ]
-    return _write(client, actions)
+    return _write(client, _deletes(client, prefix, uids_by_kind, version=version))
+
+
+def sync(
+    client: Elasticsearch,
+    prefix: str,
+    *,
+    version: int,
+    receipt_ids: Iterable[str] = (),
+    receipts: Iterable[dict] = (),
+    file_ids: Iterable[str] = (),
+    files: Iterable[dict] = (),
+) -> None:
+    """Makes the index hold `receipts` (records) for the receipts `receipt_ids`, and `files` for
+    the files `file_ids`, each with its notes and documents, in one bulk request: a receipt or
+    file of the ids without a record no longer exists and leaves the index, and so does
+    whatever the index held of these files that their records no longer list. Raises
+    IndexingFailed naming the documents Elasticsearch refused (the others are written)."""
+    receipts, files, file_ids = list(receipts), list(files), list(dict.fromkeys(file_ids))
+    docs = [doc for record in receipts for doc in documents.receipt_documents(record)]
+    docs += [doc for record in files for doc in documents.file_documents(record)]
+    gone: dict[str, list[str]] = {}
+    if receipt_ids:
+        listed = {record["id"] for record in receipts}
+        gone["receipt"] = [f"receipt:{i}" for i in dict.fromkeys(receipt_ids) if i not in listed]
+    if file_ids:
+        current = {doc["uid"] for doc in docs}
+        for uid, kind in _held_of_files(client, prefix, file_ids):
+            if uid not in current:
+                gone.setdefault(kind, []).append(uid)
+    _write(client, _puts(client, prefix, docs, version=version) + _deletes(client, prefix, gone, version=version))
+
+
+HELD_PAGE = 5000
+
+
+def _held_of_files(client: Elasticsearch, prefix: str, file_ids: list[str]) -> Iterator[tuple[str, str]]:
+    """(uid, kind) of every document of these files in the current file, note and document
+    indices (a receipt put in a file stays the receipt's). Filter context, ids and doc values
+    only: no score, no _source read (a note's text may be long)."""
+    after: list | None = None
+    while True:
+        page = client.search(
+            index=",".join(indices.write_alias(prefix, kind) for kind in indices.KINDS if kind != "receipt"),
+            size=HELD_PAGE,
+            source=False,
+            docvalue_fields=[{"field": "kind"}],
+            sort=[{"uid": "asc"}],
+            track_total_hits=False,
+            query={"bool": {"filter": [{"terms": {"file_id": file_ids}}]}},
+            search_after=after,
+        )["hits"]["hits"]
+        for hit in page:
+            yield hit["_id"], hit["fields"]["kind"][0]
+        if len(page) < HELD_PAGE:
+            return
+        after = page[-1]["sort"]
 
 
 def sync_receipts(client: Elasticsearch, prefix: str, *, ids: list[str], records: list[dict], version: int) -> None:
     """Makes the index hold `records` for the receipts `ids`; a receipt of `ids` without a
     record no longer exists and leaves the index."""
-    put(client, prefix, (doc for record in records for doc in documents.receipt_documents(record)), version=version)
-    gone = set(ids) - {record["id"] for record in records}
-    if gone:
-        remove(client, prefix, {"receipt": [f"receipt:{i}" for i in gone]}, version=version)
+    sync(client, prefix, version=version, receipt_ids=ids, receipts=records)
 
 
 def sync_files(client: Elasticsearch, prefix: str, *, ids: list[str], records: list[dict], version: int) -> None:
     """Makes the index hold `records` for the files `ids` (each with its notes and documents);
     whatever the index held of these files and no longer exists leaves it."""
-    docs = [doc for record in records for doc in documents.file_documents(record)]
-    put(client, prefix, docs, version=version)
-    current = {doc["uid"] for doc in docs}
-    held = client.search(
-        index=indices.read_alias(prefix),
-        size=10000,
-        source_includes=["uid", "kind"],
-        query={"terms": {"file_id": list(ids)}},
-    )["hits"]["hits"]
-    stale: dict[str, list[str]] = {}
-    for hit in held:
-        if hit["_source"]["uid"] not in current and hit["_source"]["kind"] != "receipt":
-            stale.setdefault(hit["_source"]["kind"], []).append(hit["_source"]["uid"])
-    if stale:
-        remove(client, prefix, stale, version=version)
+    sync(client, prefix, version=version, file_ids=ids, files=records)

@@ -183,18 +183,24 @@ def indices_behind(client: Elasticsearch, alias: str) -> list[str]:
 
 
 TARGETS_TTL = 1.0  # seconds a process keeps where it writes; a rebuild waits longer before filling
-_targets: dict[tuple[str, str], tuple[float, list[str]]] = {}
+_targets: dict[str, tuple[float, dict[str, list[str]]]] = {}
 
 
 def write_targets(client: Elasticsearch, prefix: str, kind: str) -> list[str]:
     """Where an item of `kind` is written: the current index, and a rebuild's new one (as
-    the aliases said at most TARGETS_TTL seconds ago)."""
-    cached = _targets.get((prefix, kind))
-    if cached and cached[0] > time.monotonic():
-        return cached[1]
-    found = indices_behind(client, write_alias(prefix, kind)) + indices_behind(client, next_alias(prefix, kind))
-    _targets[(prefix, kind)] = (time.monotonic() + TARGETS_TTL, found)
-    return found
+    the aliases said at most TARGETS_TTL seconds ago; one request asks for every kind's)."""
+    cached = _targets.get(prefix)
+    if not cached or cached[0] <= time.monotonic():
+        try:
+            found = client.indices.get_alias(name=f"{prefix}-search-*").body
+        except NotFoundError:
+            found = {}
+        behind: dict[str, list[str]] = {}
+        for index, described in sorted(found.items()):
+            for alias in described.get("aliases", {}):
+                behind.setdefault(alias, []).append(index)
+        cached = _targets[prefix] = (time.monotonic() + TARGETS_TTL, behind)
+    return cached[1].get(write_alias(prefix, kind), []) + cached[1].get(next_alias(prefix, kind), [])
 
 
 def swap(client: Elasticsearch, prefix: str, new: dict[str, str]) -> list[str]:

@@ -1,5 +1,8 @@
 """The items waiting to be indexed (table `search.pending`): plain functions on a session.
 
+Handlers `note` items; a round of indexing `claim`s a batch of them (leased, so that search
+processes share the work), then marks them `done` or `failed`.
+
 An item that failed is tried again after a backoff (`failed`). One whose owner does not list
 it (an issued letter files has not added) is given up after a bounded wait (`failed` with
 `give_up_after`): it is then neither tried nor counted as pending, but kept as `abandoned` for
@@ -16,9 +19,9 @@ from sqlalchemy.orm import Session
 from services.search.models import pending
 
 
-def note(session: Session, kind: str, ids: list[str]) -> datetime:
-    """Records that the items changed (again, if already waiting: `since` moves on); returns
-    the database's time after that (`clock`), for `done`."""
+def note(session: Session, kind: str, ids: list[str]) -> None:
+    """Records that the items changed (again, if already waiting: `since` moves on, and the
+    item is due at once)."""
     if ids:
         statement = insert(pending).values([{"kind": kind, "item_id": i} for i in dict.fromkeys(ids)])
         session.execute(
@@ -27,7 +30,6 @@ def note(session: Session, kind: str, ids: list[str]) -> datetime:
                 set_={"since": func.now(), "next_try": func.now(), "unlisted_since": None, "abandoned_at": None},
             )
         )
-    return clock(session)
 
 
 def clock(session: Session) -> datetime:
@@ -36,16 +38,26 @@ def clock(session: Session) -> datetime:
     return session.execute(select(func.clock_timestamp())).scalar_one()
 
 
-def oldest(session: Session, limit: int) -> dict[str, list[str]]:
-    """Up to `limit` waiting items due for a try (not given up, their backoff over), by kind:
-    those tried least often first (one that keeps failing does not hold up the rest), then the
-    longest waiting."""
-    found: dict[str, list[str]] = {}
-    for row in session.execute(
+def claim(session: Session, limit: int, *, lease: float) -> dict[str, list[str]]:
+    """Takes up to `limit` waiting items due for a try (not given up, their backoff over), by
+    kind: those tried least often first (one that keeps failing does not hold up the rest), then
+    the longest waiting. They are not due again for `lease` seconds, so that another search
+    process does not take them meanwhile (rows another is taking are skipped); `done` or
+    `failed` settle them before that, and an item noted again is due at once."""
+    due = (
         select(pending.c.kind, pending.c.item_id)
         .where(pending.c.abandoned_at.is_(None), pending.c.next_try <= func.clock_timestamp())
         .order_by(pending.c.attempts, pending.c.since)
         .limit(limit)
+        .with_for_update(skip_locked=True)
+        .cte("due")
+    )
+    found: dict[str, list[str]] = {}
+    for row in session.execute(
+        update(pending)
+        .where(tuple_(pending.c.kind, pending.c.item_id).in_(select(due.c.kind, due.c.item_id)))
+        .values(next_try=func.clock_timestamp() + _seconds(lease))
+        .returning(pending.c.kind, pending.c.item_id)
     ):
         found.setdefault(row.kind, []).append(row.item_id)
     return found

@@ -1,10 +1,11 @@
 """Entry points of the search service: it keeps the search indices from dak's and files'
 events (nothing else writes them) and answers searches and suggestions for the gateway.
 
-Indexing: an event names a receipt or a file; the handler records it as pending (in the same
-transaction as its inbox mark) and indexes it at once from the owning service's current record
-(`search_records`); if Elasticsearch or that service is away, the item stays pending and the
-catch-up timer indexes it when they are back. Hand-overs and delegations change nothing in the
+Indexing: an event names a receipt or a file; the handler records it as pending and wakes the
+indexing loop (`index_pending`), which indexes everything pending from the owning services'
+current records (`search_records`) in rounds: at once at low load, many events to a round under
+load. If Elasticsearch or an owner is away, the items stay pending and a later round (every 2 s)
+indexes them when they are back. Hand-overs and delegations change nothing in the
 index: items are held by posts, and a search filters on the posts the caller acts for now."""
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from datetime import datetime
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
 from nameko.rpc import RpcProxy
-from nameko.timer import timer
 
 from eoffice.access import acting_posts
 from eoffice.actor import Actor
@@ -29,10 +29,15 @@ from eoffice.messaging import Outbox, reliable_handler
 from eoffice.service import ServiceBase, call_with_timeout, rpc
 from eoffice.settings import get_settings
 from eoffice.validation import parse
-from services.search import indexer, indices, models, pending, queries
+from services.search import documents, indexer, indices, models, pending, queries
+from services.search.wakeup import Wake, woken
 
 log = logging.getLogger(__name__)
-CATCH_UP_BATCH = 200
+# The Elasticsearch client logs every request at INFO: two lines an event, most of this service's
+# log and a tenth of its CPU under load. Its warnings (a failed request) still show.
+logging.getLogger("elastic_transport.transport").setLevel(logging.WARNING)
+BATCH = 50  # items a round of indexing takes at most (their records come in one RPC answer)
+LEASE = 10.0  # seconds the items of a round are not taken by another round (a killed process's: that late)
 REACH_TTL = 60.0  # seconds a supervisor's offices are remembered (the organisation rarely changes)
 
 
@@ -50,6 +55,11 @@ def items_named(envelope: Envelope) -> tuple[str, list[str]]:
     return "", []
 
 
+def letter_file(item: str) -> str:
+    """The file of a pending letter (`file_id:letter_id`)."""
+    return item.split(":", 1)[0]
+
+
 class SearchService(ServiceBase):
     name = "search"
     db = Database()
@@ -58,6 +68,7 @@ class SearchService(ServiceBase):
     files = RpcProxy("files")
     directory = RpcProxy("directory")
     peers = ("dak", "files", "directory")
+    wake_indexer = Wake()
     _reach_cache: dict[str, tuple[float, tuple[str, ...]]] = {}
 
     # --- indexing ----------------------------------------------------------------------------
@@ -87,74 +98,122 @@ class SearchService(ServiceBase):
         kind, ids = items_named(envelope)
         if not ids:
             return
-        started = time.time()
         with self.db.transaction() as session:
-            asked_at = pending.note(session, kind, ids)
-        self._index(kind, ids, asked_at=asked_at)
-        log.debug(
-            "%s: delivered after %.3fs, indexed in %.3fs",
-            envelope.type,
-            started - envelope.time.timestamp(),
-            time.time() - started,
-        )
+            pending.note(session, kind, ids)
+        self.wake_indexer()  # after the commit: the round it starts sees the items
+        log.debug("%s: noted %.3fs after it was sent", envelope.type, time.time() - envelope.time.timestamp())
 
-    def _index(self, kind: str, ids: list[str], *, asked_at: datetime | None = None) -> bool:
-        """Indexes the items from their owner's records now; True if done. On failure they stay
-        pending (logged), for the catch-up timer. `asked_at`: a database time at or after the
-        items were noted (now, by default)."""
-        if asked_at is None:
-            with self.db.transaction() as session:
-                asked_at = pending.clock(session)
+    @woken(interval=2)
+    def index_pending(self) -> bool:
+        """A round of indexing: takes what is pending (`pending.claim`, at most BATCH items) and
+        indexes it from its owners' records. Woken by every handler, so at low load an item is
+        indexed as soon as it is noted, and under load a round takes everything noted during the
+        one before: one RPC per owner and one bulk request for many events, not one each. Runs
+        every 2 s without a wake, for the items waiting for a retry (Elasticsearch or an owner
+        was away). Returns True when the round was full and indexed something: the next round
+        starts at once."""
+        with self.db.transaction() as session:
+            batch = pending.claim(session, BATCH, lease=LEASE)
+            asked_at = pending.clock(session)  # after the claim: what was noted before it is seen
+        if not batch:
+            return False
+        indexed = self._index(batch, asked_at=asked_at)
+        return indexed and sum(map(len, batch.values())) >= BATCH
+
+    def _index(self, batch: dict[str, list[str]], *, asked_at: datetime) -> bool:
+        """Indexes the items (ids by kind) from their owners' records, asked for after `asked_at`
+        (a database time after they were noted); True if any was indexed. The others stay
+        pending, tried again after a backoff (logged): all of an owner's items if the owner is
+        away, all if Elasticsearch is, only those of the refused documents if it refuses some. A
+        letter files does not list yet stays pending too, and is given up after
+        EOFFICE_SEARCH_GIVE_UP_AFTER seconds of files answering without it."""
         # The database's clock, not this process's: with search on several machines, one whose
         # clock runs ahead must not outvote a later write from another (indexer.version_at).
         version = indexer.version_at(asked_at)
         prefix = get_settings().index_prefix
+        receipts, files, letters = (batch.get(kind, []) for kind in ("receipt", "file", "letter"))
+        failed: dict[str, dict[str, str]] = {}  # kind -> {item: error}
+
+        def fail(kind: str, ids: list[str], exc: Exception) -> None:
+            failed.setdefault(kind, {}).update(dict.fromkeys(ids, f"{type(exc).__name__}: {exc}"))
+
+        def ask(method, ids: list[str], *waiting: tuple[str, list[str]]) -> list[dict] | None:
+            """The owner's records of `ids`; None if it does not answer (the `waiting` items fail)."""
+            try:
+                return call_with_timeout(method, ids) if ids else []
+            except Exception as exc:
+                for kind, items in waiting:
+                    fail(kind, items, exc)
+                return None
+
+        unlisted: list[str] = []
         try:
             client = shared_client()
             self._ensure_indices(client, prefix)
-            if kind == "receipt":
-                records = call_with_timeout(self.dak.search_records, ids)
-                indexer.sync_receipts(client, prefix, ids=ids, records=records, version=version)
-            elif kind == "letter":
-                # The issuing event reaches files and search in either order: a letter files has
-                # not added yet stays pending (catch-up asks again) instead of being lost.
-                file_ids = list(dict.fromkeys(item.split(":", 1)[0] for item in ids))
-                records = call_with_timeout(self.files.search_records, file_ids)
-                indexer.sync_files(client, prefix, ids=file_ids, records=records, version=version)
-                added = {f"{r['id']}:{letter['letter_id']}" for r in records for letter in r.get("letters", [])}
-                if waiting := [item for item in ids if item not in added]:
-                    self._wait_for_owner(kind, waiting, owner="files")
-                    ids = [item for item in ids if item in added]
-            else:
-                records = call_with_timeout(self.files.search_records, ids)
-                indexer.sync_files(client, prefix, ids=ids, records=records, version=version)
-        except Exception as exc:
-            log.warning("indexing %d %s(s) failed, kept pending: %s: %s", len(ids), kind, type(exc).__name__, exc)
-            with self.db.transaction() as session:
-                pending.failed(session, kind, ids, error=f"{type(exc).__name__}: {exc}")
-            return False
-        with self.db.transaction() as session:
-            pending.done(session, kind, ids, asked_at=asked_at)
-        return True
+            receipt_records = ask(self.dak.search_records, receipts, ("receipt", receipts))
+            if receipt_records is None:
+                receipts, receipt_records = [], []
+            # An issued letter is a document of its file: files is asked for both at once.
+            file_ids = list(dict.fromkeys([*files, *(letter_file(item) for item in letters)]))
+            file_records = ask(self.files.search_records, file_ids, ("file", files), ("letter", letters))
+            if file_records is None:
+                files, letters, file_ids, file_records = [], [], [], []
+            try:
+                indexer.sync(
+                    client,
+                    prefix,
+                    version=version,
+                    receipt_ids=receipts,
+                    receipts=receipt_records,
+                    file_ids=file_ids,
+                    files=file_records,
+                )
+            except indexer.IndexingFailed as exc:
+                refused = {documents.owner_of(uid) for uid in exc.uids}
+                fail("receipt", [i for i in receipts if ("receipt", i) in refused], exc)
+                fail("file", [i for i in files if ("file", i) in refused], exc)
+                fail("letter", [i for i in letters if ("file", letter_file(i)) in refused], exc)
+            # The issuing event reaches files and search in either order: a letter files has
+            # not added yet stays pending (asked again after a backoff) instead of being lost.
+            added = {f"{r['id']}:{letter['letter_id']}" for r in file_records for letter in r.get("letters", [])}
+            unlisted = [i for i in letters if i not in added and i not in failed.get("letter", {})]
+        except Exception as exc:  # Elasticsearch away, or a fault of ours: everything waits
+            for kind, ids in batch.items():
+                fail(kind, ids, exc)
+            unlisted = []
+        return self._settle(batch, failed=failed, unlisted=unlisted, asked_at=asked_at)
 
-    def _wait_for_owner(self, kind: str, ids: list[str], *, owner: str) -> None:
-        """Items an event named that their owner does not list (yet): tried again with backoff,
-        and given up, logged, once the owner has answered without them for
-        EOFFICE_SEARCH_GIVE_UP_AFTER seconds (`pending.failed`)."""
+    def _settle(
+        self, batch: dict[str, list[str]], *, failed: dict[str, dict[str, str]], unlisted: list[str], asked_at: datetime
+    ) -> bool:
+        """Records a round's outcome in one transaction: indexed items are forgotten (unless
+        noted again since `asked_at`), failed ones tried again after a backoff, letters files
+        does not list given up after a while (`pending.failed`); True if any was indexed."""
         give_up_after = get_settings().search_give_up_after
+        indexed = 0
         with self.db.transaction() as session:
+            for kind, ids in batch.items():
+                waiting = failed.get(kind, {}).keys() | (set(unlisted) if kind == "letter" else set())
+                done = [i for i in ids if i not in waiting]
+                pending.done(session, kind, done, asked_at=asked_at)
+                indexed += len(done)
+                by_error: dict[str, list[str]] = {}
+                for item, error in failed.get(kind, {}).items():
+                    by_error.setdefault(error, []).append(item)
+                for error, items in by_error.items():
+                    log.warning("indexing %d %s(s) failed, kept pending: %s", len(items), kind, error)
+                    pending.failed(session, kind, items, error=error)
             given_up = pending.failed(
-                session, kind, ids, error=f"{owner} does not list it", give_up_after=give_up_after
+                session, "letter", unlisted, error="files does not list it", give_up_after=give_up_after
             )
         for item in given_up:
             log.error(
-                "gave up indexing %s %s: an event named it, but %s has answered without it for over %.0fs; "
+                "gave up indexing letter %s: an event named it, but files has answered without it for over %.0fs; "
                 "reported by `python -m services.search.rebuild --check` (docs/search.md)",
-                kind,
                 item,
-                owner,
                 give_up_after,
             )
+        return indexed > 0
 
     _ensured: set[str] = set()
 
@@ -170,14 +229,6 @@ class SearchService(ServiceBase):
                     indices.MAPPING_VERSION,
                 )
             self._ensured.add(prefix)
-
-    @timer(interval=2)
-    def catch_up(self) -> None:
-        """Indexes what is still pending (Elasticsearch or an owner was away), oldest first."""
-        with self.db.transaction() as session:
-            waiting = pending.oldest(session, CATCH_UP_BATCH)
-        for kind, ids in waiting.items():
-            self._index(kind, ids)
 
     # --- queries -------------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ import pytest
 
 from eoffice.contracts.search import SearchQuery, SuggestQuery
 from eoffice.elastic import make_client
-from services.search import indexer, indices, queries
+from services.search import documents, indexer, indices, queries
 
 pytestmark = pytest.mark.live
 
@@ -206,9 +206,17 @@ def test_a_date_range_counts_days_as_the_office_does(engine):
     """A file opened at 02:00 IST on the 29th (the 28th in UTC) is of the 29th for a date filter."""
     client, prefix = engine
     post = "EARLY-LKO"
-    early = {**FILE, "id": str(uuid.uuid4()), "file_number": "N-1/1/2026-EARLY", "office_code": "LKO-EARLY",
-             "holder_post": post, "creator_post": post, "posts": [post], "notes": [],
-             "created_at": "2026-11-29T02:00:00+05:30"}
+    early = {
+        **FILE,
+        "id": str(uuid.uuid4()),
+        "file_number": "N-1/1/2026-EARLY",
+        "office_code": "LKO-EARLY",
+        "holder_post": post,
+        "creator_post": post,
+        "posts": [post],
+        "notes": [],
+        "created_at": "2026-11-29T02:00:00+05:30",
+    }
     indexer.sync_files(client, prefix, ids=[early["id"]], records=[early], version=indexer.now_version())
     client.indices.refresh(index=indices.read_alias(prefix))
 
@@ -218,3 +226,78 @@ def test_a_date_range_counts_days_as_the_office_does(engine):
     assert on(date_from="2026-11-29", date_to="2026-11-29") == [early["id"]]
     assert on(date_to="2026-11-28") == []
     assert on(date_from="2026-11-30") == []
+
+
+def _held(engine, post: str) -> set[str]:
+    client, prefix = engine
+    client.indices.refresh(index=indices.read_alias(prefix))
+    body = queries.search_body(SearchQuery(q="", limit=50), queries.Reach(posts=(post,)))
+    return {hit["_id"] for hit in client.search(index=indices.read_alias(prefix), **body)["hits"]["hits"]}
+
+
+def _file_of(post: str, notes: int) -> dict:
+    return {
+        **FILE,
+        "id": str(uuid.uuid4()),
+        "office_code": "LKO-ROUND",
+        "holder_post": post,
+        "creator_post": post,
+        "posts": [post],
+        "notes": [
+            {"seq": n, "body": f"टिप्पणी {n}", "author_post": post, "confirmed_at": "2026-11-02T10:00:00+05:30"}
+            for n in range(1, notes + 1)
+        ],
+    }
+
+
+def test_one_round_writes_many_items_and_drops_what_their_owners_no_longer_list(engine):
+    """A round of the search service's indexing (indexer.sync): receipts and files in one bulk
+    request; a file's document its record no longer lists, every document of a file without a
+    record, and a receipt without a record leave the index."""
+    client, prefix = engine
+    post = "ROUND-LKO"
+    kept, shrinking, vanishing = _file_of(post, 1), _file_of(post, 2), _file_of(post, 1)
+    letter = receipt("108/2026/LKO-DAK", "गोल", posts=(post,))
+    everything = [kept, shrinking, vanishing]
+    indexer.sync(
+        client,
+        prefix,
+        version=indexer.now_version(),
+        receipt_ids=[letter["id"]],
+        receipts=[letter],
+        file_ids=[f["id"] for f in everything],
+        files=everything,
+    )
+    assert _held(engine, post) == {
+        f"receipt:{letter['id']}",
+        *(f"file:{f['id']}" for f in everything),
+        *(f"note:{f['id']}:{n['seq']}" for f in everything for n in f["notes"]),
+    }
+    shrunk = {**shrinking, "notes": shrinking["notes"][:1]}
+    indexer.sync(
+        client,
+        prefix,
+        version=indexer.now_version(),
+        receipt_ids=[letter["id"]],
+        receipts=[],
+        file_ids=[f["id"] for f in everything],
+        files=[kept, shrunk],
+    )
+    assert _held(engine, post) == {
+        f"file:{kept['id']}",
+        f"note:{kept['id']}:1",
+        f"file:{shrunk['id']}",
+        f"note:{shrunk['id']}:1",
+    }
+
+
+def test_a_refused_document_holds_up_only_its_own_item(engine):
+    """Elasticsearch refusing one item's document (here a date it cannot read) fails that item
+    alone: the error names its documents, the rest of the round is written."""
+    post = "REFUSED-LKO"
+    good, bad = _file_of(post, 1), {**_file_of(post, 1), "created_at": "not a date"}
+    client, prefix = engine
+    with pytest.raises(indexer.IndexingFailed) as refused:
+        indexer.sync(client, prefix, version=indexer.now_version(), file_ids=[good["id"], bad["id"]], files=[good, bad])
+    assert {documents.owner_of(uid) for uid in refused.value.uids} == {("file", bad["id"])}
+    assert _held(engine, post) == {f"file:{good['id']}", f"note:{good['id']}:1", f"note:{bad['id']}:1"}

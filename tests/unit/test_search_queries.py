@@ -148,6 +148,13 @@ def test_a_file_lends_its_access_to_its_notes_and_documents():
     assert documents.file_documents({**FILE, "holder_post": "X"})[0]["digest"] != docs[0]["digest"]
 
 
+def test_each_document_names_the_item_it_is_built_from():
+    uids = [d["uid"] for d in documents.file_documents(FILE)]
+    assert {documents.owner_of(uid) for uid in uids} == {("file", "f1")}
+    assert documents.owner_of("receipt:r1") == ("receipt", "r1")
+    assert documents.owner_of("letter:f2:L-9") == ("file", "f2")
+
+
 def test_events_name_the_items_to_index():
     def named(data: dict) -> tuple[str, list[str]]:
         return items_named(type("E", (), {"data": data})())

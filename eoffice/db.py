@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, event, exc, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from eoffice.errors import Unavailable
 from eoffice.events import EventPayload
 from eoffice.settings import get_settings
 
@@ -67,6 +68,16 @@ def _ping_if_idle(dbapi_connection, record, proxy) -> None:
             cursor.close()
         except Exception:  # noqa: BLE001  (a dead connection's cursor may refuse to close)
             pass
+
+
+def database_away(error: BaseException) -> Unavailable | None:
+    """The `Unavailable` (503, retry with the same key) to answer for a database error that
+    means PostgreSQL is away or restarting (no connection, shutting down, the connection lost
+    mid-transaction), or None for any other error. The transaction was rolled back, so a retry
+    is safe; a 500 would tell the caller the request itself was wrong."""
+    if isinstance(error, exc.DBAPIError) and (error.connection_invalidated or isinstance(error, exc.OperationalError)):
+        return Unavailable(f"the database is not answering ({type(error.orig).__name__}); try again in a moment")
+    return None
 
 
 class Changes:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from eoffice import idempotency
 from eoffice.actor import Actor
 from eoffice.amqp import BROKER_ERRORS
-from eoffice.db import Changes
+from eoffice.db import Changes, database_away
 from eoffice.errors import Unavailable
 from eoffice.logs import RequestLogging
 from eoffice.settings import get_settings
@@ -58,6 +58,12 @@ class BrokerTolerantRpcConsumer(nameko.rpc.RpcConsumer):
 
 class Rpc(nameko.rpc.Rpc):
     rpc_consumer = BrokerTolerantRpcConsumer()
+
+    def handle_result(self, message, worker_ctx, result, exc_info):  # noqa: PLR0917  (nameko calls it so)
+        # PostgreSQL away or restarting: the caller gets a 503 to retry, not a 500.
+        if exc_info and (away := database_away(exc_info[1])) is not None:
+            exc_info = (Unavailable, away, exc_info[2])
+        return super().handle_result(message, worker_ctx, result, exc_info)
 
 
 # Every service's `@rpc`: a test checks no service uses nameko's own.

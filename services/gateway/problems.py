@@ -12,8 +12,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 
+from eoffice.db import database_away
 from eoffice.errors import DomainError
 from services.gateway.requests import current_request_id
 
@@ -77,6 +79,13 @@ async def _domain_error(request: Request, exc: DomainError):
     return response
 
 
+async def _database_error(request: Request, exc: DBAPIError):
+    away = database_away(exc)
+    if away is None:
+        raise exc  # a fault of ours: the 500 that reveals nothing (requests.RequestContext)
+    return await _domain_error(request, away)
+
+
 async def _invalid_request(request: Request, exc: RequestValidationError):
     errors = [{"field": ".".join(str(part) for part in error["loc"]), "message": error["msg"]}
               for error in exc.errors()]
@@ -107,5 +116,6 @@ def allowed_methods(app: FastAPI, path: str) -> list[str]:
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(DBAPIError, _database_error)  # the sign-in sessions' database away: 503
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(HTTPException, _http_error)

@@ -13,7 +13,6 @@ It checks no ASP signature and authenticates nobody: never point production at i
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from asn1crypto import cms, x509
 
 from eoffice.clock import IST
 from eoffice.errors import EsignRefused, InvalidInput
+from services.signing.coroutines import run_coroutine
 
 VERSION = "2.1"
 MAX_RESPONSE = 200_000  # characters; an eSign response is a few kilobytes
@@ -104,7 +104,7 @@ def add_signature_timestamp(cms_der: bytes, timestamper) -> bytes:
     unsigned attribute, as CAdES-T: the ESP's PKCS#7 carries none."""
     info = cms.ContentInfo.load(cms_der)
     signer = info["content"]["signer_infos"][0]
-    token = asyncio.run(_timestamp_token(timestamper, signer["signature"].native))
+    token = run_coroutine(_timestamp_token(timestamper, signer["signature"].native))
     attrs = list(signer["unsigned_attrs"]) if signer["unsigned_attrs"].native else []
     attrs.append(cms.CMSAttribute({"type": "signature_time_stamp_token", "values": [token]}))
     signer["unsigned_attrs"] = cms.CMSAttributes(attrs)
@@ -138,7 +138,7 @@ class StandinEsp:
         ET.SubElement(out, "UserX509Certificate").text = base64.b64encode(signer.signing_cert.dump()).decode()
         signatures = ET.SubElement(out, "Signatures")
         for doc in root.iter("InputHash"):
-            signed = asyncio.run(signer.async_sign(bytes.fromhex(doc.text or ""), "sha256", is_pdf_sig=False))
+            signed = run_coroutine(signer.async_sign(bytes.fromhex(doc.text or ""), "sha256", is_pdf_sig=False))
             element = ET.SubElement(
                 signatures, "DocSignature", {"id": doc.get("id", "1"), "sigHashAlgorithm": "SHA256", "error": ""}
             )

@@ -9,7 +9,6 @@ service's event loop keeps answering RPC while a letter is signed."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import uuid
@@ -38,6 +37,7 @@ from eoffice.storage import shared_store
 from eoffice.validation import parse
 from services.signing import certificates, esign, issuing, keys, letters, notes, pades, register
 from services.signing import letter_requests as requests
+from services.signing.coroutines import run_coroutine
 from services.signing.trust import RECENT_VALIDATIONS, Trust
 
 
@@ -165,7 +165,7 @@ class LetterEntrypoints:
                 )
             )
             if cert is not None:
-                attributes = asyncio.run(keys.signed_attributes(cert, chain, prepared.digest, pdf=True)).dump()
+                attributes = run_coroutine(keys.signed_attributes(cert, chain, prepared.digest, pdf=True)).dump()
             else:
                 attributes = esign.request_xml(
                     asp_id=settings.signing_esign_asp_id or "EOFFICE",

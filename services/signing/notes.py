@@ -10,7 +10,6 @@ and whether it was revoked at signing time. No nameko, no SQL."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from datetime import datetime
 
@@ -19,6 +18,7 @@ from asn1crypto import cms, x509
 from eoffice.errors import CertificateRefused, InvalidInput
 from eoffice.tokens import signature_matches
 from services.signing import keys
+from services.signing.coroutines import run_coroutine
 from services.signing.trust import RecentValidations, Trust, describe
 
 
@@ -27,7 +27,7 @@ def prepare(trust: Trust, cert: x509.Certificate, content: bytes, *, recent: Rec
     DER of the CAdES signed attributes over `content`'s SHA-256: what the key signs."""
     chain = (recent or RecentValidations(ttl=0)).validate(trust, cert)
     digest = hashlib.sha256(content).digest()
-    return asyncio.run(keys.signed_attributes(cert, chain, digest)).dump()
+    return run_coroutine(keys.signed_attributes(cert, chain, digest)).dump()
 
 
 def finish(
@@ -51,7 +51,7 @@ def finish(
         )
     chain = (recent or RecentValidations(ttl=0)).validate(trust, cert)
     attrs = cms.CMSAttributes.load(attributes)
-    return asyncio.run(keys.assemble(cert, chain, attrs, signature=signature, timestamper=timestamper)).dump()
+    return run_coroutine(keys.assemble(cert, chain, attrs, signature=signature, timestamper=timestamper)).dump()
 
 
 def timestamp_of(cms_der: bytes) -> datetime | None:
@@ -85,7 +85,7 @@ def verify(trust: Trust, content: bytes, cms_der: bytes, *, online: bool = True)
     context = trust.context(online=online)
     try:
         stamped = timestamp_of(cms_der)
-        status = asyncio.run(async_validate_detached_cms(content, signed_data, signer_validation_context=context))
+        status = run_coroutine(async_validate_detached_cms(content, signed_data, signer_validation_context=context))
     except Exception as e:  # noqa: BLE001 (bytes from anyone: a malformed CMS may fail anywhere inside)
         raise InvalidInput(f"the signature cannot be verified: {type(e).__name__}: {e}", field="signature") from e
     problems = []

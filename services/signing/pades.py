@@ -32,6 +32,8 @@ from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko_certvalidator import ValidationContext
 
+from services.signing.coroutines import run_coroutine
+
 Level = Literal["B-B", "B-T", "B-LTA"]
 FIELD = "Signature1"
 
@@ -116,7 +118,6 @@ def prepare(
     the signature field and dictionary are written in an incremental update with a hole for the
     CMS, and the byte ranges digested. Nothing is signed; `finish` fills the hole. `cert` is
     None when it is not known yet (Aadhaar eSign: the ESP issues it)."""
-    import asyncio
 
     from asn1crypto import algos
     from pyhanko.sign.signers.pdf_cms import ExternalSigner
@@ -130,7 +131,7 @@ def prepare(
         signature_mechanism=algos.SignedDigestAlgorithm({"algorithm": "sha256_rsa"}) if cert is None else None,
     )
     pdf_signer = signers.PdfSigner(meta, signer=placeholder)
-    digest, _, output = asyncio.run(
+    digest, _, output = run_coroutine(
         pdf_signer.async_digest_doc_for_signing(
             IncrementalPdfFileWriter(io.BytesIO(pdf)),
             bytes_reserved=RESERVED,  # strict: see `sign`

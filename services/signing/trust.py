@@ -7,7 +7,6 @@ Plain functions over asn1crypto certificates; no nameko, no SQL."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import time
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from asn1crypto import pem, x509
 
 from eoffice.errors import CertificateRefused, InvalidInput
 from eoffice.settings import Settings
+from services.signing.coroutines import run_coroutine
 
 # Either suffices: Indian DSCs for signing carry non-repudiation, some also digital signature.
 SIGNING_USAGES = ({"non_repudiation"}, {"digital_signature"})
@@ -134,7 +134,7 @@ class Trust:
         validator = CertificateValidator(cert, validation_context=context or self.context(moment=moment))
         who = describe(cert)["holder"] or cert.subject.human_friendly
         try:
-            path = asyncio.run(validator.async_validate_path())
+            path = run_coroutine(validator.async_validate_path())
             _check_usage(cert)
         except errors.RevokedError as e:
             raise CertificateRefused(f"the certificate of {who} is revoked: {e}", reason="revoked") from e

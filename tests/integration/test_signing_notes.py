@@ -9,11 +9,14 @@ import hashlib
 import os
 import subprocess
 import sys
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 import pytest
 
-from tests.support.demo import auth, demo_gateway, file_held_by, sign_in
+from tests.support.demo import auth, demo_gateway, file_held_by, held_post, sign_in
 from tests.support.pki import OFFICER_PIN, OFFICER_TOKEN
 from tests.support.system import REPO, gunicorn_gateway, service_process
 
@@ -295,3 +298,24 @@ def test_verify_names_a_signature_made_with_a_revoked_certificate(api, pki):
     assert report["intact"] and report["signature_valid"] and report["timestamp_valid"], report
     assert report["revoked"] and report["revoked_at_signing_time"] and not report["valid"], report
     assert report["revoked_since"].startswith("2025-06-01") and report["signer"]["holder"] == "RAKESH SINGH"
+
+
+def test_certificates_checked_at_once_in_one_signing_process_each_get_their_own_answer(system, pki):
+    """Checking a certificate waits on the OCSP responder inside pyHanko's coroutines. Several
+    at once in the one signing process each get their own answer: none fails for another's
+    event loop (asyncio.run in a green thread refused the second: a 500)."""
+    _, url = system
+    posts = [held_post("section_staff", district, last=last) for district in ("DIST-LKO", "DIST-SPR")
+             for last in (False, True)]
+    with httpx.Client(base_url=url.removesuffix("/api/v1"), timeout=60) as client:
+        tokens = [auth(sign_in(client, post)) for post in posts]
+        start = threading.Barrier(len(tokens))
+
+        def check(headers: dict) -> httpx.Response:
+            start.wait()
+            return register(client, headers, pki.cert_pem("officer-revoked").decode())
+
+        with ThreadPoolExecutor(len(tokens)) as pool:
+            answers = list(pool.map(check, tokens))
+    assert [(a.status_code, a.json().get("reason")) for a in answers] == [(422, "revoked")] * len(tokens), \
+        [a.text for a in answers if a.status_code != 422]

@@ -103,3 +103,81 @@ def box_limits(clients: int, calls: int = 400, pgbench_seconds: int = 10) -> lis
     rows.append(f"| pgbench TPC-B (scale 1), box limit | {pgbench_seconds} s | {float(tps.split()[2]):.0f} tps "
                 f"| {latency.split('=')[-1].strip()} average | |")
     return rows
+
+
+def processes(environment: str | None = None) -> dict[int, tuple[str, float, int]]:
+    """Every process now: pid -> (group, CPU seconds used so far, RSS bytes). Groups: a nameko
+    service by its class ("nameko DakService"), "gunicorn (gateway)", "postgres" (with the
+    database a backend serves, "postgres eoffice_test_x", or "postgres (background)"),
+    "beam.smp (RabbitMQ)", "java (Elasticsearch)", "minio", "this benchmark", else the name.
+    With `environment` (a database name), our programs serving another database are one group,
+    "our programs of other systems": their processes look the same but serve someone else."""
+    ticks, page = os.sysconf("SC_CLK_TCK"), os.sysconf("SC_PAGE_SIZE")
+    mine = os.getpid()
+    out = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+            args = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            name = text[text.index("(") + 1:text.rindex(")")]
+            fields = text.rsplit(")", 1)[1].split()
+            pid = int(stat.parent.name)
+            if "nameko" in args or "gunicorn" in args:
+                group = f"nameko {args.split(':')[-1].strip()}" if "nameko" in args else "gunicorn (gateway)"
+                if environment and f"/{environment}\0".encode() not in (stat.parent / "environ").read_bytes():
+                    group = "our programs of other systems (the demo, tests)"
+            elif name == "postgres":
+                words = args.split()
+                group = (f"postgres {words[2]}" if len(words) > 3 and words[0] == "postgres:"
+                         and words[2] not in ("process", "writer", "launcher", "worker") else "postgres (background)")
+            elif name == "beam.smp":
+                group = "beam.smp (RabbitMQ)"
+            elif name == "java":
+                group = "java (Elasticsearch)"
+            elif pid == mine:
+                group = "this benchmark"
+            elif name.startswith("python"):
+                group = "other Python processes (tests, benchmarks)"
+            else:
+                group = name
+        except (OSError, ValueError, IndexError):
+            continue  # gone meanwhile, or not ours to read
+        out[pid] = (group, (int(fields[11]) + int(fields[12])) / ticks, int(fields[21]) * page)
+    return out
+
+
+def cpu_by_group(before: dict, after: dict) -> dict[str, float]:
+    """CPU seconds by group between two `processes()` snapshots (a process born meanwhile
+    counts whole; one gone meanwhile is not seen)."""
+    cpu: dict[str, float] = {}
+    for pid, (group, used, _) in after.items():
+        earlier = before.get(pid)
+        cpu[group] = cpu.get(group, 0.0) + used - (earlier[1] if earlier and earlier[0] == group else 0.0)
+    return cpu
+
+
+def cpu_table(before: dict, after: dict, seconds: float, *, top: int = 14) -> str:
+    """Markdown: CPU seconds, share of all cores and RSS (MB) by group of processes, between two
+    `processes()` snapshots `seconds` apart (a process born meanwhile counts whole)."""
+    cpu = cpu_by_group(before, after)
+    rss: dict[str, int] = {}
+    count: dict[str, int] = {}
+    for group, _, resident in after.values():
+        rss[group] = rss.get(group, 0) + resident
+        count[group] = count.get(group, 0) + 1
+    cores = os.cpu_count() or 1
+    lines = [f"| process (group) | processes | CPU s | share of {cores} cores | RSS |", "|---|---|---|---|---|"]
+    ranked = sorted(cpu, key=lambda g: -cpu[g])
+    if "this benchmark" in ranked[top:]:  # the load's own cost is always shown
+        ranked.remove("this benchmark")
+        ranked.insert(top - 1, "this benchmark")
+    for group in ranked[:top]:
+        lines.append(f"| {group} | {count[group]} | {cpu[group]:.1f} | {cpu[group] / seconds / cores * 100:.0f}% "
+                     f"| {rss[group] / 2**20:.0f} MB |")
+    rest = ranked[top:]
+    others = sum(cpu[g] for g in rest)
+    lines.append(f"| everything else ({sum(count[g] for g in rest)} processes) | | {others:.1f} "
+                 f"| {others / seconds / cores * 100:.0f}% | {sum(rss[g] for g in rest) / 2**20:.0f} MB |")
+    total = sum(cpu.values())
+    lines.append(f"| all | {len(after)} | {total:.1f} | {total / seconds / cores * 100:.0f}% | |")
+    return "\n".join(lines)

@@ -12,7 +12,8 @@ SUPERVISOR_DIR="$EOFFICE_HOME/supervisor"   # root only: its config holds the cr
 SUPERVISOR_CONF="$SUPERVISOR_DIR/supervisord.conf"
 PROGRAM_ENV=export_app_env                  # the environment the programs get
 PROGRAM_SETTINGS="EOFFICE_DOCUMENTS_BUCKET EOFFICE_RECORDS_BUCKET EOFFICE_INDEX_PREFIX EOFFICE_RETRY_DELAYS
-  EOFFICE_OUTBOX_POLL_INTERVAL EOFFICE_RATE_SIGN_IN_CLIENT EOFFICE_RATE_SIGN_IN_ACCOUNT"  # set by test environments
+  EOFFICE_OUTBOX_POLL_INTERVAL EOFFICE_RATE_SIGN_IN_CLIENT EOFFICE_RATE_SIGN_IN_ACCOUNT EOFFICE_WEBHOOK_ALLOW_LOOPBACK
+  EOFFICE_WEBHOOK_RETRY_BASE EOFFICE_WEBHOOK_RETRY_CAP EOFFICE_WEBHOOK_FAILING_AFTER"  # set by test environments
 PROGRAM_LOG_DIR="$LOG_DIR"
 PROGRAM_GATEWAY_PORT="$EOFFICE_GATEWAY_PORT"
 
@@ -188,13 +189,24 @@ start_supervised() {
     supervisorctl_ update >/dev/null
     supervisorctl_ start all >/dev/null 2>&1 || true   # any program an operator stopped
     if code_changed; then
-      local name; for name in $(supervised); do is_standin "$name" || supervisorctl_ restart "$name" >/dev/null; done
+      local name; for name in $(supervised); do is_standin "$name" || restart_program "$name"; done
     fi
   else
     local port; for port in $(gateway_ports); do ensure_port_free "$port" "the gateway" EOFFICE_GATEWAY_PORT; done
     (umask 027 && supervisord -c "$SUPERVISOR_CONF")
   fi
   mv -f "$stamp" "$(code_stamp)"
+}
+
+# One program on new code, a process at a time (its other instances keep taking its calls); the
+# gateway by SIGHUP: its master keeps the port open, starts workers on the new code and lets the
+# old ones finish their requests (tests/faults/test_rolling_restart.py; docs/scaling.md).
+restart_program() {
+  local process
+  for process in $(supervisorctl -c "$SUPERVISOR_CONF" status | awk -v n="$1" '$1 == n || index($1, n ":") == 1 {print $1}'); do
+    if [ "$1" = gateway ]; then supervisorctl -c "$SUPERVISOR_CONF" signal HUP "$process" >/dev/null
+    else supervisorctl -c "$SUPERVISOR_CONF" restart "$process" >/dev/null; fi
+  done
 }
 
 # Starts (or leaves running) every program; done when each service answers its health RPC
@@ -229,18 +241,26 @@ program_restarts() { grep -cE "exited: $1(_[0-9]+)? \(.*not expected\)" "$PROGRA
 # gateway on EOFFICE_FAULTS_GATEWAY_PORT. The running system and its data are not touched;
 # the infrastructure is shared, and the suite stops and starts parts of it.
 EOFFICE_FAULTS_GATEWAY_PORT="${EOFFICE_FAULTS_GATEWAY_PORT:-8091}"
+# EOFFICE_TEST_ENV=NAME runs a second one beside it (database eoffice_test_NAME, supervisor-faults-NAME,
+# log/faults-NAME), e.g. while developing a fault test; give it a gateway port of its own.
 use_faults_instance() {
-  TEST_ENV=faults TEST_DB=eoffice_test_faults
-  SUPERVISOR_DIR="$EOFFICE_HOME/supervisor-faults" SUPERVISOR_CONF="$EOFFICE_HOME/supervisor-faults/supervisord.conf"
-  WITH_STANDINS=0 PROGRAM_LOG_DIR="$LOG_DIR/faults" PROGRAM_ENV=export_faults_env PROGRAM_GATEWAY_PORT="$EOFFICE_FAULTS_GATEWAY_PORT"
+  local suffix=""; [ "${EOFFICE_TEST_ENV:-test}" = test ] || suffix="-$EOFFICE_TEST_ENV"
+  TEST_ENV="${suffix:+$EOFFICE_TEST_ENV}"; TEST_ENV="${TEST_ENV:-faults}"; TEST_DB="eoffice_test_$TEST_ENV"
+  SUPERVISOR_DIR="$EOFFICE_HOME/supervisor-faults$suffix" SUPERVISOR_CONF="$EOFFICE_HOME/supervisor-faults$suffix/supervisord.conf"
+  WITH_STANDINS=0 PROGRAM_LOG_DIR="$LOG_DIR/faults$suffix" PROGRAM_ENV=export_faults_env PROGRAM_GATEWAY_PORT="$EOFFICE_FAULTS_GATEWAY_PORT"
   install -d -m 750 -o root -g root "$PROGRAM_LOG_DIR"
 }
 faults_ping() { ( export_faults_env; exec "$VENV/bin/python" -m eoffice.tools.ping "${SERVICES[@]}" ); }
-# Its clients sign in far more often than people do (every test signs in afresh).
+# Its clients sign in far more often than people do (every test signs in afresh). The long fault
+# run (EOFFICE_FAULTRUN=1) subscribes a webhook receiver on loopback, retried within seconds.
 export_faults_env() {
   export_test_env
   export EOFFICE_GATEWAY_BIND="127.0.0.1:$EOFFICE_FAULTS_GATEWAY_PORT" \
     EOFFICE_RATE_SIGN_IN_CLIENT=100000/60 EOFFICE_RATE_SIGN_IN_ACCOUNT=100000/60
+  if [ "${EOFFICE_FAULTRUN:-0}" = 1 ]; then
+    export EOFFICE_WEBHOOK_ALLOW_LOOPBACK=true EOFFICE_WEBHOOK_RETRY_BASE=0.5 EOFFICE_WEBHOOK_RETRY_CAP=5 \
+      EOFFICE_WEBHOOK_FAILING_AFTER=100000
+  fi
 }
 start_faults_instance() {
   reset_test_database
@@ -251,4 +271,37 @@ start_faults_instance() {
   wait_for "services" 90 faults_ping
   wait_for gateway 60 curl -fsS "http://127.0.0.1:$EOFFICE_FAULTS_GATEWAY_PORT/api/v1/health/live"
   echo "fault-suite system up: gateway http://127.0.0.1:$EOFFICE_FAULTS_GATEWAY_PORT, programs under $SUPERVISOR_CONF"
+}
+
+# The whole-state benchmark's own supervised system (deploy/bench/state.py), built like the
+# fault suite's: every program of ours under a supervisord of its own, on the test environment
+# "state" (database eoffice_test_state, its vhost, state-* buckets and indices), gateway
+# instance K on EOFFICE_STATE_GATEWAY_PORT + K (EOFFICE_INSTANCES=2: two of everything). The
+# database is copied from a template holding the synthetic state (`state.py prepare`), so every
+# run starts from the same organisation. Production's retry delays and outbox poll, not the
+# tests' short ones; sign-in limits raised (the benchmark signs hundreds of people in at once).
+EOFFICE_STATE_GATEWAY_PORT="${EOFFICE_STATE_GATEWAY_PORT:-8100}"
+use_state_instance() {
+  TEST_ENV=state TEST_DB=eoffice_test_state
+  SUPERVISOR_DIR="$EOFFICE_HOME/supervisor-state" SUPERVISOR_CONF="$EOFFICE_HOME/supervisor-state/supervisord.conf"
+  WITH_STANDINS=0 PROGRAM_LOG_DIR="$LOG_DIR/state" PROGRAM_ENV=export_state_env PROGRAM_GATEWAY_PORT="$EOFFICE_STATE_GATEWAY_PORT"
+  install -d -m 750 -o root -g root "$PROGRAM_LOG_DIR"
+}
+export_state_env() {
+  export_test_env
+  unset EOFFICE_RETRY_DELAYS EOFFICE_OUTBOX_POLL_INTERVAL
+  export EOFFICE_GATEWAY_BIND="127.0.0.1:$EOFFICE_STATE_GATEWAY_PORT" \
+    EOFFICE_RATE_SIGN_IN_CLIENT=100000/60 EOFFICE_RATE_SIGN_IN_ACCOUNT=100000/60 \
+    EOFFICE_STATE_GATEWAYS="$(gateway_ports | sed 's|^|http://127.0.0.1:|' | paste -sd, -)"
+}
+state_env() { ( export_state_env; exec "$@" ); }
+# start_state_instance [BENCH ARGS]: a fresh copy of the state (built first if need be), then the programs.
+start_state_instance() {
+  supervisor_running && stop_services
+  reset_test_database   # the vhost and search indices afresh; the database is copied again just below
+  state_env "$VENV/bin/python" "$REPO/deploy/bench/state.py" prepare "$@"
+  rm -f "$PROGRAM_LOG_DIR/supervisord.log"
+  start_supervised
+  wait_for "services" 300 state_env "$VENV/bin/python" -m eoffice.tools.ping "${SERVICES[@]}"
+  local port; for port in $(gateway_ports); do wait_for gateway 60 curl -fsS "http://127.0.0.1:$port/api/v1/health/live"; done
 }

@@ -21,13 +21,15 @@ from services.directory.demo import PASSWORD as DEMO_PASSWORD
 from services.directory.organisation import hasher
 
 
-def load(folder: Path, initial_password: str | None) -> importer.Report:
+def load(folder: Path, initial_password: str | None, *, database_url: str | None = None) -> importer.Report:
+    """Imports the folder's CSV files in one transaction into `database_url` (default:
+    EOFFICE_DATABASE_URL), new users with `initial_password` (hashed once for all of them)."""
     files = {
         name: (folder / f"{name}.csv").read_text(encoding="utf-8")
         for name in importer.FILES
         if (folder / f"{name}.csv").exists()
     }
-    engine = make_engine(pool_size=1)
+    engine = make_engine(database_url, pool_size=1)
     try:
         with UnitOfWork(engine).transaction() as session:
             report = importer.apply(

@@ -1,8 +1,10 @@
 """The fault suite's system: every program of ours under a supervisord of its own, started by
 `deploy/eoffice faults` (or at the end of `deploy/eoffice test`) on the `faults` test
-environment, with its gateway on a port of its own. These fixtures reach it."""
+environment, with its gateway on a port of its own (a second one beside it with
+EOFFICE_TEST_ENV=NAME and EOFFICE_FAULTS_GATEWAY_PORT). These fixtures reach it."""
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
@@ -10,11 +12,14 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote, unquote, urlsplit
 
 import httpx
 import pytest
 
+from eoffice.settings import get_settings
 from tests.support.demo import PASSWORD, holder_email
+from tests.support.system import service_process, wait_until
 
 pytestmark = [pytest.mark.live, pytest.mark.faults]
 
@@ -42,6 +47,42 @@ class Supervisor:
     def pid(self, program: str) -> int:
         return int(self.ctl("pid", program).strip())
 
+    def processes(self, program: str) -> list[str]:
+        """supervisord's names of a program's processes: NAME, or NAME:NAME_0, NAME:NAME_1 ..."""
+        return [name for name in self.states() if name == program or name.startswith(f"{program}:")]
+
+    def restart_rolling(self, program: str, timeout: float = 120) -> None:
+        """Restarts the program's processes one at a time, each when the one before is back at
+        work, so that something always takes its calls. A service process is stopped (SIGTERM:
+        it stops taking calls and finishes the ones it runs) and started; while it is away its
+        second instance takes the calls. A program of one instance gets a second one for the
+        time (a surge process, started and consuming before the restart, stopped gracefully
+        after it). The gateway's master is sent SIGHUP: new workers, the old ones finish what
+        they serve, the listening socket stays open."""
+        processes = self.processes(program)
+        if program == "gateway":
+            for process in processes:
+                master = self.pid(process)
+                old = set(children(master))
+                self.ctl("signal", "HUP", process)
+                wait_until(lambda: set(children(master)).isdisjoint(old) and len(children(master)) == len(old),  # noqa: B023
+                           timeout, f"{process}: every worker replaced")
+            return
+        surge = None
+        if len(processes) == 1:
+            queues = consumed_by(self.pid(processes[0]))
+            surge = service_process(program, log_as=f"faults-{program}-surge", instances=1).start()
+            wait_until(lambda: consumed_by(surge.process.pid) >= queues, timeout, f"{program} surge consuming")
+        try:
+            for process in processes:
+                queues = consumed_by(self.pid(process))
+                self.ctl("restart", process)  # returns when it was stopped and started again
+                wait_until(lambda: consumed_by(self.pid(process)) >= queues, timeout,  # noqa: B023
+                           f"{process} consuming again")
+        finally:
+            if surge is not None:
+                surge.stop()
+
     def restarts(self) -> dict[str, int]:
         """How often each program exited unexpectedly (and was started again), from the log."""
         text = (self.log_dir / "supervisord.log").read_text()
@@ -49,6 +90,55 @@ class Supervisor:
         for name in re.findall(r"exited: (\S+) \(.*not expected\)", text):
             counts[name] = counts.get(name, 0) + 1
         return counts
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is `pid`."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(proc.name))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def consumed_by(pid: int) -> set[str]:
+    """The shared queues process `pid` consumes (not its own reply queues, nor its broadcast
+    queues, which are not durable), from RabbitMQ's management API: consumers whose connection
+    comes from one of the process's sockets."""
+    ports = local_ports(pid)
+    durable = {q["name"] for q in management("queues", columns="name,durable") if q["durable"]}
+    return {c["queue"]["name"] for c in management("consumers") if c["channel_details"].get("peer_port") in ports
+            and c["queue"]["name"] in durable and not c["queue"]["name"].startswith("rpc.reply-")}
+
+
+def management(what: str, **params) -> list[dict]:
+    """GET /api/WHAT/VHOST of RabbitMQ's management API, for the fault system's vhost."""
+    settings = get_settings()
+    uri = urlsplit(settings.amqp_uri)
+    answer = httpx.get(f"{settings.rabbitmq_management_url}/api/{what}/{quote(uri.path[1:], safe='')}", params=params,
+                       auth=(unquote(uri.username or ""), unquote(uri.password or "")), timeout=10)
+    answer.raise_for_status()
+    return answer.json()
+
+
+def local_ports(pid: int) -> set[int]:
+    """The local TCP ports of process `pid`'s sockets."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    ports = set()
+    for table in ("tcp", "tcp6"):
+        for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[9] in inodes:
+                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
 
 
 @pytest.fixture(scope="session")

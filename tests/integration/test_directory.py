@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import jwt
 import pytest
 
-from services.directory import load
+from services.directory import importer, load
 from tests.support.demo import PASSWORD, auth, demo, demo_gateway, held_post, holder_email, post_with_role, sign_in
 from tests.support.system import LOG_DIR, wait_until
 
@@ -43,6 +43,39 @@ def test_bad_rows_are_rejected_with_row_and_reason_and_change_nothing(api):
     assert "is not an e-mail address" in reasons[("users", 2)]
     assert report["created"]["posts"] == 1 and report["created"]["users"] == 0
     assert api.get("/api/v1/posts/GHOST-1", headers=auth(admin)).status_code == 404
+
+
+def test_an_import_creates_changes_and_refuses_row_by_row(api):
+    """What the importer decides for each row, in order: a post supervised by one made earlier
+    in the same file, a user whose e-mail is someone else's, a posting of the new user; then the
+    same rows changed. The report counts each, and the directory shows the result."""
+    admin = auth(sign_in(api, "SYSADM-GAD-IT"))
+    tag, office, taken = uuid.uuid4().hex[:6].upper(), demo("offices")[-1]["code"], demo("users")[0]["email"]
+    heads = {name: ",".join(columns) + "\n" for name, columns in importer.COLUMNS.items()}
+
+    def run(**files) -> dict:
+        answer = api.post("/api/v1/directory/import", headers=admin,
+                          json={"files": {name: heads[name] + text for name, text in files.items()}})
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    first = run(posts=f"SUP-{tag},{office},Officer,अधिकारी,,officer\nDH-{tag},{office},Clerk,लिपिक,SUP-{tag},"
+                      "section_staff\n",
+                users=f"E{tag},Test One,टेस्ट एक,one.{tag}@up.gov.in,9876543210\n"
+                      f"F{tag},Test Two,टेस्ट दो,{taken},9876543211\n",
+                postings=f"E{tag},DH-{tag},2026-01-01,,regular\n")
+    assert (first["created"]["posts"], first["created"]["users"], first["created"]["postings"]) == (2, 1, 1)
+    assert [(r["file"], r["row"]) for r in first["rejected"]] == [("users", 3)]
+    assert "already belongs to" in first["rejected"][0]["reason"]
+
+    second = run(posts=f"DH-{tag},{office},Senior Clerk,वरिष्ठ लिपिक,SUP-{tag},section_staff\n",
+                 users=f"E{tag},Test One,टेस्ट एक,first.{tag}@up.gov.in,9876543210\n"
+                       f"G{tag},Test Three,टेस्ट तीन,one.{tag}@up.gov.in,9876543212\n")
+    assert second["changed"]["posts"] == 1 and second["changed"]["users"] == 1 and second["created"]["users"] == 1
+    assert second["rejected"] == []  # the old address was free again once E changed it
+    post = api.get(f"/api/v1/posts/DH-{tag}", headers=admin).json()
+    assert post["designation_en"] == "Senior Clerk" and post["supervisor_code"] == f"SUP-{tag}"
+    assert [h["employee_id"] for h in post["holders"]] == [f"E{tag}"]
 
 
 def test_sign_in_as_each_role_and_act_as_one_of_two_posts(api):

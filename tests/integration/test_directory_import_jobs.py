@@ -35,6 +35,11 @@ def start(api, headers: dict, files: dict, key: str | None = None):
     return api.post(JOBS, headers={**headers, "Idempotency-Key": key or uuid.uuid4().hex}, json={"files": files})
 
 
+# Enough rows that the job is seen part-way, and can be killed part-way: the importer writes
+# 10,000 to 60,000 rows a second (in batches), and shows its progress every PROGRESS_EVERY (0.5 s).
+ROWS, CRASH_ROWS = 60_000, 80_000
+
+
 def holidays(count: int) -> tuple[date, dict]:
     """Files of `count` holidays in a row for the demo's last office, from a day far ahead (no
     calendar in use is touched, and they are new in every run), and of a post of an office
@@ -75,14 +80,14 @@ def done_rows(job: dict) -> int:
 
 
 def test_an_import_job_shows_its_progress_then_its_report(api, admin):
-    first, files = holidays(2000)
+    first, files = holidays(ROWS)
     assert working_days(api, admin, first) > 0
     started = start(api, admin, files)
     assert started.status_code == 202, started.text
     job = started.json()
     assert started.headers["location"] == f"{JOBS}/{job['id']}"
     totals = [(s["file"], s["rows_total"]) for s in job["stages"]]
-    assert job["state"] in ("queued", "running") and totals == [("holidays", 2000), ("posts", 1)]
+    assert job["state"] in ("queued", "running") and totals == [("holidays", ROWS), ("posts", 1)]
 
     last, seen = follow(api, admin, started.headers["location"])
     running = [answer for answer in seen if answer["state"] == "running"]
@@ -90,12 +95,12 @@ def test_an_import_job_shows_its_progress_then_its_report(api, admin):
     assert all([(s["file"], s["rows_total"]) for s in answer["stages"]] == totals for answer in seen)
     progress = [done_rows(answer) for answer in seen]
     assert progress == sorted(progress), f"rows done went backwards: {progress}"
-    assert any(0 < done_rows(answer) < 2001 for answer in running), f"no progress seen part-way: {progress}"
+    assert any(0 < done_rows(answer) < ROWS + 1 for answer in running), f"no progress seen part-way: {progress}"
 
     assert last["state"] == "done" and last["error"] is None, last
-    assert [(s["file"], s["rows_done"]) for s in last["stages"]] == [("holidays", 2000), ("posts", 1)]
+    assert [(s["file"], s["rows_done"]) for s in last["stages"]] == [("holidays", ROWS), ("posts", 1)]
     report = last["report"]
-    assert report["created"]["holidays"] == 2000 and report["created"]["posts"] == 0
+    assert report["created"]["holidays"] == ROWS and report["created"]["posts"] == 0
     assert [(r["file"], r["row"]) for r in report["rejected"]] == [("posts", 2)]
     assert "NO-SUCH-OFFICE is not a known office" in report["rejected"][0]["reason"]
     assert working_days(api, admin, first) == 0
@@ -104,7 +109,7 @@ def test_an_import_job_shows_its_progress_then_its_report(api, admin):
     again = start(api, admin, files)
     assert again.status_code == 202, again.text
     last, _ = follow(api, admin, again.headers["location"])
-    assert sum(last["report"]["created"].values()) == 0 and last["report"]["unchanged"]["holidays"] == 2000
+    assert sum(last["report"]["created"].values()) == 0 and last["report"]["unchanged"]["holidays"] == ROWS
 
 
 def test_a_file_that_cannot_be_imported_is_refused_and_nothing_changes(api, admin):
@@ -137,7 +142,7 @@ def test_only_the_system_admin_starts_and_follows_imports(api, admin):
 
 
 def test_a_job_interrupted_by_a_crash_fails_and_leaves_nothing(api, admin):
-    first, files = holidays(6000)
+    first, files = holidays(CRASH_ROWS)
     started = start(api, admin, files)
     assert started.status_code == 202, started.text
 

@@ -55,10 +55,13 @@ def test_second_start_changes_nothing():
     assert running_pids() == before
     status = subprocess.run([EOFFICE, "status"], capture_output=True, text=True)
     assert status.returncode == 0, status.stdout
-    # Each program with its supervisor state and how often it was restarted.
+    # Each program with its supervisor state and how often it was restarted; a program of several
+    # instances (a group) with each instance's state, on the one line.
     for program in SUPERVISED:
-        assert re.search(rf"{program}: running \(RUNNING pid \d+, uptime [\d:]+, restarted \d+ times", status.stdout), \
-            status.stdout
+        state = r"RUNNING pid \d+, uptime [\d:]+"
+        instance = rf"{program}:{program}_\d+ {state}"
+        assert re.search(rf"{program}: running \(({state}|{instance}(; {instance})+), restarted \d+ times",
+                         status.stdout), status.stdout
 
 
 def test_port_taken_by_another_program_says_which_and_what_to_do():

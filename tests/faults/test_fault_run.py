@@ -58,7 +58,8 @@ def part(action: str, name: str) -> None:
     """`deploy/eoffice part ACTION NAME`, its output to log/tests/faultrun-parts.log: not to a
     pipe, which a started daemon (PostgreSQL) would hold open, so that waiting for its end hung."""
     log = Path(os.environ.get("EOFFICE_HOME", "/var/lib/eoffice")) / "log" / "tests" / "faultrun-parts.log"
-    with open(log, "ab") as out:
+    # Like every log of ours, for its owner and group only (tests/e2e/test_lockdown.py).
+    with open(os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640), "ab") as out:
         subprocess.run([str(REPO / "deploy" / "eoffice"), "part", action, name], check=True, stdout=out,
                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, timeout=300)
 

@@ -27,6 +27,7 @@ from tests.support.system import REPO, wait_for_whole_cluster
 pytestmark = [pytest.mark.live, pytest.mark.faults]
 RATE = 60  # requests a second offered, all clients together
 RPC_TIMEOUT = float(os.environ.get("EOFFICE_RPC_TIMEOUT", "10"))
+READINESS_BLIND_SPOT = 5.0  # seconds of outage readiness may miss (test_killed_program_comes_back_by_itself)
 
 
 def part(action: str, name: str) -> None:
@@ -163,7 +164,12 @@ def test_killed_program_comes_back_by_itself(program, gateway, supervisor, readi
     assert ready_at is not None, "readiness did not return to 200"
     if program != "gateway":
         check = "worker:dak_ocr" if program == "dak_ocr" else f"service:{program}"
-        assert readiness.reported_down(check, killed_at), f"readiness never reported {check} down"
+        # Readiness sees a dead service by its queue's consumers (RabbitMQ's management statistics,
+        # refreshed every few seconds) or by a ping unanswered for 3 s; a program back sooner (a
+        # quiet machine restarts one in about 3 s) can come back between two looks. Then what must
+        # hold is what follows: no request failed unclearly, every change was done exactly once.
+        if back_at - killed_at >= READINESS_BLIND_SPOT:
+            assert readiness.reported_down(check, killed_at), f"readiness never reported {check} down"
     unclear = [c for c in load.unclear() if c.status is not None or program != "gateway"]
     assert not unclear, [(c.op, c.status, c.error, c.answer) for c in unclear[:5]]
     retried = load.retry_failed()

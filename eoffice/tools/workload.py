@@ -214,6 +214,7 @@ class Outcome:
     latency: float
     retries: int = 0
     skipped: bool = False  # nothing to work on at that moment (no free file or receipt)
+    due: float = 0.0  # its scheduled start (time.monotonic())
 
     @property
     def ok(self) -> bool:
@@ -693,9 +694,9 @@ class Workload:
         latency = time.monotonic() - due
         with self._lock:
             if done is None:
-                self.outcomes.append(Outcome(op, None, latency, skipped=True))
+                self.outcomes.append(Outcome(op, None, latency, skipped=True, due=due))
             else:
-                self.outcomes.append(Outcome(op, done[0], latency, done[1]))
+                self.outcomes.append(Outcome(op, done[0], latency, done[1], due=due))
 
 
 def _status(answer: httpx.Response | None) -> int | None:

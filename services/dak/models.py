@@ -69,6 +69,7 @@ receipts = Table(
     Column("file_id", String(60)),  # the file it was put in
     # the file holding it is closed (files' eoffice.file.closed.v1 / reopened.v1): the sender sees "disposed"
     Column("file_closed", Boolean, nullable=False, server_default="false"),
+    Column("file_closed_as_of", DateTime(timezone=True)),  # the time of the event that set file_closed
     Column("priority", String(10), nullable=False, server_default="normal"),
     Column("due_date", Date),  # when the current holder should have dealt with it
     Column("moved", Boolean, nullable=False, server_default="false"),  # left the diarising post once

@@ -9,10 +9,10 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -458,11 +458,20 @@ def public_status(session: Session, tracking_code: str) -> dict:
     return {"tracking_code": row.tracking_code, "status": status or ("under_process" if row.moved else "received")}
 
 
-def mark_file_closed(session: Session, file_id: str, *, closed: bool) -> None:
-    """Records on every receipt put in `file_id` whether that file is now closed (files'
-    eoffice.file.closed.v1 / eoffice.file.reopened.v1); `public_status` reads it."""
+def mark_file_closed(session: Session, file_id: str, *, closed: bool, as_of: datetime) -> None:
+    """Records on every receipt put in `file_id` whether that file is closed as of `as_of`, the
+    time of files' eoffice.file.closed.v1 / eoffice.file.reopened.v1; `public_status` reads it.
+    The two events come on two queues, so they may arrive out of order: one older than the state
+    a receipt already has changes nothing (files takes each under the file's lock, so their times
+    follow the order of what happened)."""
     session.execute(
-        update(receipts).where(receipts.c.file_id == file_id, receipts.c.status == "in_file").values(file_closed=closed)
+        update(receipts)
+        .where(
+            receipts.c.file_id == file_id,
+            receipts.c.status == "in_file",
+            or_(receipts.c.file_closed_as_of.is_(None), receipts.c.file_closed_as_of < as_of),
+        )
+        .values(file_closed=closed, file_closed_as_of=as_of)
     )
 
 

@@ -187,7 +187,7 @@ class DakService(DirectoryCalendars, ServiceBase):
         file_id = envelope.payload(event).file_id
         with self.db.transaction() as session:
             if first_time(session, models.inbox, event_id=envelope.id, handler=handler):
-                receipts.mark_file_closed(session, file_id, closed=closed)
+                receipts.mark_file_closed(session, file_id, closed=closed, as_of=envelope.time)
 
     @rpc
     def correct(self, actor: dict, receipt_id: str, request: dict, idempotency_key: str) -> dict:  # noqa: PLR0917  (an RPC entrypoint: the gateway calls it positionally)

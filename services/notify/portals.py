@@ -43,6 +43,7 @@ import uuid
 from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TypeVar
 
 import eventlet
@@ -322,9 +323,9 @@ class Portals(DependencyProvider):
         try:
             while self.running or results:
                 if results and gather:
-                    with self.uow.transaction() as session:  # now, not after the pause
-                        if self._record(session, sub_id, results) is None:
-                            return
+                    # now, not after the pause
+                    if self._while_database_away(sub_id, partial(self._record_apart, sub_id, results)) is None:
+                        return
                     results = []
                 if gather and self.running:
                     eventlet.sleep(max(0.0, taken + GATHER - clock()))
@@ -335,14 +336,11 @@ class Portals(DependencyProvider):
                     eventlet.sleep(0.2)  # a renewal is late: send nothing until it comes
                     continue
                 taken = clock()
-                with self.uow.transaction() as session:
-                    row = self._record(session, sub_id, results) if results else subscriptions.get_row(session, sub_id)
-                    if row is None:
-                        return
-                    sub = dict(row)
-                    attempt = attempt and sub["active"]
-                    batch = subscriptions.due(session, sub_id, BATCH) if attempt else []
-                    wait = subscriptions.next_due_in(session, sub_id) if attempt and not batch else None
+                took = self._while_database_away(sub_id, partial(self._record_and_take, sub_id, results, attempt))
+                if took is None:
+                    return
+                sub, batch, wait = took
+                attempt = attempt and sub["active"]
                 results = []
                 if not sub["active"]:
                     return
@@ -382,6 +380,38 @@ class Portals(DependencyProvider):
                 connections.close()
             if amqp is not None:
                 amqp.release()
+
+    def _while_database_away(self, sub_id: str, transaction: Callable[[], T]) -> T:
+        """Runs `transaction`; while the database is away, runs it again each second as long as
+        this process holds the lease. The outcomes of what was sent stay in hand meanwhile: lost,
+        they would be sent again (a PostgreSQL restart under load doubled four deliveries)."""
+        while True:
+            try:
+                return transaction()
+            except DBAPIError as exc:
+                if not _database_away(exc) or not self.running or self._left(sub_id) <= 0:
+                    raise
+                log.warning(
+                    "deliveries of subscription %s: database away (%s); trying again", sub_id, type(exc.orig).__name__
+                )
+                eventlet.sleep(1)
+
+    def _record_apart(self, sub_id: str, results: list):
+        with self.uow.transaction() as session:
+            return self._record(session, sub_id, results)
+
+    def _record_and_take(self, sub_id: str, results: list, attempt: bool):
+        """Records `results` (if any) and, if `attempt`, takes the next batch, in one transaction;
+        returns (the subscription, the batch, seconds until the next is due when none is), or
+        None if the lease was lost."""
+        with self.uow.transaction() as session:
+            row = self._record(session, sub_id, results) if results else subscriptions.get_row(session, sub_id)
+            if row is None:
+                return None
+            attempt = attempt and row["active"]
+            batch = subscriptions.due(session, sub_id, BATCH) if attempt else []
+            wait = subscriptions.next_due_in(session, sub_id) if attempt and not batch else None
+            return dict(row), batch, wait
 
     def _record(self, session: Session, sub_id: str, results: list):
         """Records the outcomes of a batch if the lease is still this process's; returns the

@@ -274,6 +274,8 @@ class SearchService(ServiceBase):
                 return {"hits": {"total": {"value": 0}, "hits": []}, "aggregations": {}}
             if exc.status_code == 400:  # e.g. a query too long for the engine once analysed
                 raise InvalidInput("q: this search cannot be run; shorten or simplify it", field="q") from exc
+            if exc.status_code in (429, 503):  # starting, recovering its shards, or overloaded: try again soon
+                raise Unavailable(f"search is unavailable: Elasticsearch answered {exc.status_code}") from exc
             raise
 
     @rpc

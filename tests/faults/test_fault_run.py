@@ -35,7 +35,7 @@ from eoffice.programs import programs
 from tests.support.demo import PASSWORD, holder_email
 from tests.support.system import REPO, SpreadClient, wait_for_whole_cluster, wait_until
 from tests.support.webhook_receiver import Receiver
-from tests.support.workload import Organisation, Workload
+from tests.support.workload import Organisation, Workload, percentile
 
 pytestmark = [pytest.mark.live, pytest.mark.faults]
 
@@ -120,9 +120,11 @@ class Faults:
                    120, f"{process} running again")
         self.done.append((f"kill -9 {process}", started, time.monotonic()))
 
-    def report(self, attempts: list[tuple[float, str, int | None]]) -> dict:
+    def report(self, attempts: list[tuple[float, str, int | None]], outcomes: list) -> dict:
         """Per fault: per operation, failed attempts (no answer or 5xx) from the fault's start to
-        GAP seconds after its end, and the seconds from the first to the last of them."""
+        GAP seconds after its end, and the seconds from the first to the last of them; and the
+        latency (p50, p99, ms) of the operations scheduled in that time. Last, under "no fault",
+        the latency of those scheduled outside every fault's time but the whole-run one."""
         out = {}
         for name, start, end in self.done:
             failed: dict[str, list[float]] = {}
@@ -131,8 +133,18 @@ class Faults:
                     failed.setdefault(op, []).append(at)
             out[name] = {"lasted": round(end - start, 1), "failing": {
                 op: {"failed": len(times), "seconds": round(max(times) - min(times), 1)}
-                for op, times in sorted(failed.items())}}
+                for op, times in sorted(failed.items())},
+                "latency": _latency([o for o in outcomes if start <= o.due <= end + GAP])}
+        windows = [(start, end + GAP) for name, start, end in self.done if "whole run" not in name]
+        out["no fault"] = {"latency": _latency(
+            [o for o in outcomes if not any(start <= o.due <= end for start, end in windows)])}
         return out
+
+
+def _latency(outcomes: list) -> dict:
+    done = [o.latency for o in outcomes if o.ok and not o.skipped]
+    return {"operations": len(done), "p50 ms": round(percentile(done, 50) * 1000),
+            "p99 ms": round(percentile(done, 99) * 1000)} if done else {"operations": 0}
 
 
 def every_event_queue(settings, services: list[str]) -> Queue:
@@ -226,7 +238,7 @@ def test_long_fault_run(gateway, supervisor, settings):
     wait_for_whole_cluster(settings)
 
     report = {"load": result.table(), "unacknowledged": len(result.unacknowledged),
-              "faults": faults.report(work.api.attempts)}
+              "faults": faults.report(work.api.attempts, result.outcomes)}
     # Reconciliation. First every outbox row published and every delivery made.
     with engine.connect() as conn:
         def unpublished() -> int:

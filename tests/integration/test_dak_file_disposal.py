@@ -4,10 +4,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import text
 
+from eoffice.contracts.files import FileClosed
+from eoffice.db import make_engine
+from tests.support import letters
 from tests.support.demo import auth, demo_gateway, held_post, sign_in
 from tests.support.system import wait_until
 
@@ -34,7 +38,7 @@ def public(api, code: str) -> str:
     return answer.json()["status"]
 
 
-def test_a_receipt_in_a_file_is_disposed_while_the_file_is_closed(api):
+def test_a_receipt_in_a_file_is_disposed_while_the_file_is_closed(api, migrated):
     clerk = auth(sign_in(api, held_post("dak_clerk", "GAD")))
     dealer, so = auth(sign_in(api, DEALER)), auth(sign_in(api, SO))
     receipt = post(api, clerk, "/receipts", subject="पेंशन हेतु आवेदन", sender_name="रामलाल",
@@ -57,3 +61,17 @@ def test_a_receipt_in_a_file_is_disposed_while_the_file_is_closed(api):
     post(api, dealer, f"/files/{file['id']}/reopen-request", remarks="arrears still due")
     post(api, so, f"/files/{file['id']}/reopen-approve", remarks="ok")  # a supervisor of the asker
     wait_until(lambda: public(api, code) == "under_process", 30, "the sender sees under_process again", interval=2)
+
+    # Closed and reopened come on two queues: a close that arrives after the reopen, though it
+    # happened before, must not make the receipt disposed again.
+    closed_before = datetime.now(UTC) - timedelta(minutes=1)
+    late = letters.publish(migrated, "files", FileClosed(file_id=file["id"], file_number=file["file_number"],
+                                                         by_user="E1", by_post=DEALER), file["id"], time=closed_before)
+    engine = make_engine(migrated.database_url, pool_size=1)
+    try:
+        with engine.connect() as conn:
+            wait_until(lambda: conn.execute(text("SELECT count(*) FROM dak.inbox WHERE event_id = :e"),
+                                            {"e": late}).scalar_one() == 1, 30, "dak took the late close event")
+    finally:
+        engine.dispose()
+    assert public(api, code) == "under_process"

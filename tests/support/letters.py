@@ -18,11 +18,15 @@ from eoffice.storage import DocumentStore
 PDF = b"%PDF-1.7\n% a signed letter stands in here\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 
 
-def publish(settings, emitter: str, payload: EventPayload, subject: str) -> None:
-    exchange = get_event_exchange(emitter, {})
+def publish(settings, emitter: str, payload: EventPayload, subject: str, *,
+            time: dt.datetime | None = None) -> str:
+    """Publishes `payload` as `emitter` does (at `time`, default now); returns the event's id."""
+    exchange, envelope = get_event_exchange(emitter, {}), envelope_for(emitter, payload, subject=subject)
+    if time is not None:
+        envelope = envelope.model_copy(update={"time": time})
     Publisher(settings.amqp_uri, use_confirms=True).publish(
-        envelope_for(emitter, payload, subject=subject).model_dump(mode="json"),
-        exchange=exchange, routing_key=payload.event_type, declare=[exchange])
+        envelope.model_dump(mode="json"), exchange=exchange, routing_key=payload.event_type, declare=[exchange])
+    return envelope.id
 
 
 def issue(settings, file: dict, *, draft_id: int, version: int, signer_post: str,

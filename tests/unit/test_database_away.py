@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import psycopg2
+import pytest
 from sqlalchemy import exc
 
 from eoffice.db import database_away
@@ -23,3 +24,41 @@ def test_a_broken_rule_or_a_bug_is_not_mistaken_for_an_outage():
     assert database_away(exc.IntegrityError("INSERT", {}, psycopg2.IntegrityError("duplicate key"))) is None
     assert database_away(exc.ProgrammingError("SELEC", {}, psycopg2.ProgrammingError("syntax error"))) is None
     assert database_away(ValueError("not a database error")) is None
+
+
+def _portals(lease_left: float):
+    import eventlet
+
+    from services.notify.portals import Portals
+
+    portals = Portals.__new__(Portals)  # no container: only the retry of a delivery round's transaction
+    portals.running, portals.held = True, {"sub": eventlet.hubs.get_hub().clock() + lease_left}
+    return portals
+
+
+def _failing(times: int, error: Exception):
+    calls = []
+
+    def transaction():
+        calls.append(1)
+        if len(calls) <= times:
+            raise error
+        return "recorded"
+
+    return transaction, calls
+
+
+def test_webhook_outcomes_are_recorded_once_the_database_is_back_not_dropped_and_sent_again():
+    lost = exc.OperationalError("COMMIT", {}, psycopg2.OperationalError("server closed the connection unexpectedly"))
+    transaction, calls = _failing(2, lost)
+    assert _portals(lease_left=30)._while_database_away("sub", transaction) == "recorded" and len(calls) == 3
+
+    # Without the lease, another process may send them meanwhile: not recorded here, the error stands.
+    transaction, calls = _failing(1, lost)
+    with pytest.raises(exc.OperationalError):
+        _portals(lease_left=-1)._while_database_away("sub", transaction)
+    # A broken statement is no outage: it is not tried again.
+    transaction, calls = _failing(1, exc.ProgrammingError("SELEC", {}, psycopg2.ProgrammingError("syntax error")))
+    with pytest.raises(exc.ProgrammingError):
+        _portals(lease_left=30)._while_database_away("sub", transaction)
+    assert len(calls) == 1

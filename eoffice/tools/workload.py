@@ -29,7 +29,10 @@ The contract:
 - Every change carries an Idempotency-Key; on no answer (connection refused or reset, a
   timeout) or a 502/503/504 it is sent again with the same key and body, to the next gateway,
   until `retry_seconds` pass. So a change acknowledged (2xx) is recorded in the ledger once,
-  and one never acknowledged may or may not have happened (`Result.unacknowledged`).
+  and one never acknowledged may or may not have happened (`Result.unacknowledged`). A read
+  (GET) is tried again the same way for `read_retry_seconds` only, then counted as failed, as a
+  person gives up on a page: retried for minutes while a part is away (search while
+  Elasticsearch is), reads would hold every client and the schedule would fall behind.
 - Requests go to the gateways in turn (a load balancer's round robin), as absolute URLs through
   `work.api`, an httpx.Client that a caller may replace before `prepare` (to record every
   attempt, say: a tests.support.system.SpreadClient subclass works too).
@@ -286,8 +289,10 @@ class Workload:
         signers: list[Signer] | tuple = (),
         files_per_dealer: int = 2,
         retry_seconds: float = 60.0,
+        read_retry_seconds: float = 5.0,
         mix: dict[str, int] | None = None,
     ):
+        self.read_retry_seconds = read_retry_seconds
         self.organisation, self.password, self.rate, self.clients = organisation, password, rate, clients
         self.people, self.signers, self.files_per_dealer = people, list(signers), files_per_dealer
         self.retry_seconds, self.rng = retry_seconds, random.Random(seed)
@@ -375,10 +380,12 @@ class Workload:
         self, method: str, path: str, post: str, *, json_body: dict | None = None, params: dict | None = None
     ) -> tuple[httpx.Response | None, int]:
         """Sends one request as `post`, a change with an idempotency key, again with the same key
-        on no answer or a 502/503/504 until `retry_seconds` pass, once more after a 401 (signed in
-        afresh); returns the last answer (None: none) and how many times it was sent again."""
+        on no answer or a 502/503/504 until `retry_seconds` pass (a read: `read_retry_seconds`),
+        once more after a 401 (signed in afresh); returns the last answer (None: none) and how
+        many times it was sent again."""
         key = uuid.uuid4().hex if method != "GET" else None
-        deadline, retries, answer = time.monotonic() + self.retry_seconds, 0, None
+        patience = self.retry_seconds if key else self.read_retry_seconds
+        deadline, retries, answer = time.monotonic() + patience, 0, None
         signed_in_again = False
         while True:
             headers = dict(self.headers[post])

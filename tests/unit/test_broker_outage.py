@@ -93,3 +93,25 @@ def test_every_service_uses_the_broker_tolerant_rpc_entrypoint():
                     alias.name in ("rpc", "Rpc") for alias in node.names):
                 offenders.append(str(path.relative_to(REPO)))
     assert offenders == [], "use `from eoffice.service import rpc`"
+
+
+def test_a_consumer_tries_to_reach_a_broker_that_went_away_every_second_not_after_growing_pauses():
+    import kombu
+
+    waits: list[float] = []
+
+    class Consumer:  # what nameko's queue consumer gives kombu's connection loop
+        connect_max_retries = 3
+
+        def create_connection(self):
+            return kombu.Connection("amqp://guest:guest@127.0.0.1:9//", connect_timeout=0.5)  # nothing listens
+
+        def on_connection_error(self, exc, interval):
+            waits.append(interval)
+
+    assert nameko.messaging.QueueConsumer.establish_connection is amqp._establish_promptly
+    started = time.monotonic()
+    with pytest.raises(kombu.exceptions.OperationalError), amqp._establish_promptly(Consumer()):
+        pass
+    assert waits == [amqp.RECONNECT_EVERY] * 3  # kombu's own: 2, 4, 6 seconds
+    assert time.monotonic() - started < 3 * amqp.RECONNECT_EVERY + 3

@@ -33,8 +33,9 @@ ensure_user_and_dirs() {
   chown "$EOFFICE_USER:$EOFFICE_USER" "$DATA_DIR" "$RUN_DIR" "$INFRA_LOG_DIR"
   chmod 700 "$DATA_DIR"; chmod 750 "$RUN_DIR" "$INFRA_LOG_DIR"
   chown "root:$EOFFICE_USER" "$LOG_DIR"; chmod 750 "$LOG_DIR"   # the infrastructure user passes through to infra/
-  # What an older install wrote readable by everyone.
-  chmod -R go-rwx "$DATA_DIR"
+  # What an older install wrote readable by everyone. Only what needs it, and a file the running
+  # MinIO, PostgreSQL or Elasticsearch removes meanwhile is no error (chmod -R failed on one).
+  find "$DATA_DIR" -perm /077 -exec chmod go-rwx {} + 2>/dev/null || true
   find "$INFRA_LOG_DIR" -type f -exec chmod o-rwx {} + 2>/dev/null || true
   find "$LOG_DIR" -maxdepth 1 -type f -exec chmod o-rwx {} + 2>/dev/null || true
   echo "users $EOFFICE_USER (infrastructure) and $EOFFICE_APP_USER (services); data 700, logs 750"

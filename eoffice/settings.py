@@ -102,8 +102,9 @@ class Settings(BaseSettings):
     webhook_failing_after: int = 10
     # Test mode only: webhook URLs on loopback (127.0.0.1, ::1), plain http there too.
     webhook_allow_loopback: bool = False
-    # The most subscriptions one notify process sends for (0: as many as it can lease), so that
-    # several processes share them; one whose lapsed lease finds every process full waits.
+    # The most subscriptions one notify process sends for, beyond its even share of them (0: its
+    # share only; notify processes share the subscriptions evenly by themselves, portals.py).
+    # A subscription whose lease lapsed while every process is full waits.
     webhook_subscriptions_per_process: int = 0
 
     # Signing (docs/signing.md). Trust roots: PEM file(s), comma-separated; in production CCA

@@ -6,7 +6,8 @@ to `--subscribers` portals at `--rate` events a second.
 
 It keeps apart from the running system's data: a database and a RabbitMQ vhost of its own
 (`eoffice_bench_webhooks`, made afresh, with the files and notify migrations), `--processes`
-notify processes of this working tree in test mode (loopback receivers allowed), and a receiver
+notify processes of this working tree in test mode (loopback receivers allowed; they share the
+subscriptions evenly by themselves), and a receiver
 process (uvicorn) on loopback with one path per subscriber that checks each signature and records
 when each event arrived. Events are committed as the files service commits them (the event in
 files' outbox, in its own transaction) and published by the same outbox relay the files service
@@ -320,6 +321,7 @@ def main() -> int:  # noqa: PLR0915  (one script, read top to bottom)
         return 0
 
     from eventlet.event import Event
+    from sqlalchemy import text
 
     from eoffice import migrate
     from eoffice.actor import Actor
@@ -351,8 +353,6 @@ def main() -> int:  # noqa: PLR0915  (one script, read top to bottom)
     }
     log_dir = Path(os.environ.get("EOFFICE_HOME", "/var/lib/eoffice")) / "log"
     log = open(log_dir / "bench-webhooks-notify.log", "ab")
-    if args.processes > 1:  # each process takes its share, not all it can lease
-        env["EOFFICE_WEBHOOK_SUBSCRIPTIONS_PER_PROCESS"] = str(-(-args.subscribers // args.processes))
     port = free_port()
     receiver = subprocess.Popen([sys.executable, __file__, "--receiver", str(port)], env=env)
     ceiling = measure_ceiling(port, args.ceiling_seconds, receiver.pid) if args.ceiling_seconds > 0 else None
@@ -410,7 +410,16 @@ def main() -> int:  # noqa: PLR0915  (one script, read top to bottom)
             body=json.dumps(secrets),
             retries=urllib3.Retry(10, backoff_factor=0.2),
         )
-        time.sleep(3)  # the delivery workers lease their subscriptions (every 2 s)
+        # Every subscription leased by a delivery worker (the processes share them out every 2 s).
+        deadline = time.monotonic() + 30
+        while True:
+            with uow.transaction() as session:
+                leased = session.execute(
+                    text("SELECT count(*) FROM notify.subscriptions WHERE active AND lease_until > now()")
+                ).scalar_one()
+            if leased >= args.subscribers or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
 
         relay = Relay(uow, files_outbox, service="files", amqp_uri=amqp_uri)
         count = int(args.rate * args.seconds)

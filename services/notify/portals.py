@@ -21,6 +21,13 @@ to number its events per subject, and notify to wait for gaps (an event dead-let
 another service) it cannot tell from a late event; the queue already has the order.
 
 Sending. One green thread per active subscription, so a slow or dead portal delays nobody else.
+The notify processes share the active subscriptions evenly: each says it is alive every
+RENEW_EVERY seconds (`portal_senders`), takes at most its share (the active subscriptions divided
+by the processes seen within SENDER_GONE seconds, rounded up; `webhook_subscriptions_per_process`
+caps it further), and hands back what it holds beyond its share when another process starts (its
+worker for that subscription finishes and records what is in flight, then releases the lease, and
+the other process leases it). When a process dies, the others count it gone SENDER_GONE seconds
+later and take its subscriptions as their leases lapse.
 Each works its subscription's outbox: the oldest pending delivery of each subject, a few subjects
 at once, each attempt logged, failures retried with exponential backoff
 (services/notify/subscriptions.py). A subscription is worked by one process at a time: a lease in
@@ -53,7 +60,7 @@ from eventlet.semaphore import Semaphore
 from kombu import Connection
 from nameko.constants import AMQP_URI_CONFIG_KEY, DEFAULT_MAX_WORKERS, MAX_WORKERS_CONFIG_KEY
 from nameko.extensions import DependencyProvider
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError, InterfaceError
 from sqlalchemy.exc import OperationalError as DatabaseOperationalError
@@ -63,12 +70,13 @@ from eoffice.db import UnitOfWork, make_engine
 from eoffice.messaging import record_event
 from eoffice.settings import get_settings
 from services.notify import models, portal_amqp, subscriptions, webhooks
-from services.notify.subscription_tables import recorders
+from services.notify.subscription_tables import recorders, senders
 from services.notify.subscription_tables import subscriptions as table
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 RENEW_EVERY = 2.0  # seconds between renewals of this process's subscription leases
+SENDER_GONE = 3 * RENEW_EVERY  # a process not seen alive for this long no longer counts for the shares
 LEASE_MARGIN = 2.0  # seconds of a subscription lease kept in hand beyond the attempts in flight
 RECORDER_LEASE = 10.0  # seconds a recorder lease lasts unless renewed
 RECORD_MARGIN = 4.0  # a recording starts only with this much of the recorder lease left
@@ -114,6 +122,7 @@ class Portals(DependencyProvider):
         )
         self.me = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.workers: dict[str, eventlet.greenthread.GreenThread] = {}
+        self.leaving: set[str] = set()  # subscriptions beyond this process's share, being handed back
         self.held: dict[str, float] = {}  # subscription -> when (monotonic) this process's lease ends
         self.recording: dict[str, float] = {}  # emitter -> when (monotonic) its recorder lease ends
         self.recorder_turns: dict[str, Semaphore] = {}  # emitter -> one renewal at a time
@@ -141,6 +150,7 @@ class Portals(DependencyProvider):
             with self.uow.transaction() as session:
                 session.execute(update(table).where(table.c.lease_owner == self.me).values(lease_until=None))
                 session.execute(update(recorders).where(recorders.c.owner == self.me).values(until=None))
+                session.execute(delete(senders).where(senders.c.owner == self.me))
         except Exception:
             log.warning("could not release the leases; they lapse by themselves", exc_info=True)
         self.uow.engine.dispose()
@@ -236,17 +246,23 @@ class Portals(DependencyProvider):
                 waker.send(True)
 
     def _supervise(self):
-        """Renews this process's subscription leases and starts a worker for each active
-        subscription it can lease; every RENEW_EVERY seconds."""
+        """Every RENEW_EVERY seconds: says this process is alive, renews its subscription leases,
+        hands back the subscriptions it holds beyond its share, and starts a worker for each
+        active subscription it can lease within its share."""
         while self.running:
             try:
                 self._renew()
                 with self.uow.transaction() as session:
                     active = session.execute(select(table.c.id).where(table.c.active)).scalars().all()
+                    share = self._share(len(active), self._alive(session))
+                serving = [s for s, w in self.workers.items() if not w.dead and s not in self.leaving]
+                for sub_id in serving[share:]:
+                    self.leaving.add(sub_id)  # its worker finishes what is in flight, then releases it
+                    self.wake([sub_id])
                 for sub_id in active:
                     if sub_id in self.workers and not self.workers[sub_id].dead:
                         continue
-                    if self.most and sum(not w.dead for w in self.workers.values()) >= self.most:
+                    if self._serving() >= share:
                         break  # its share taken: the others are left to other processes
                     if self._lease(sub_id):
                         self.wakers[sub_id] = Event()
@@ -254,6 +270,27 @@ class Portals(DependencyProvider):
             except Exception:
                 log.warning("portal deliveries: cannot list subscriptions", exc_info=True)
             eventlet.sleep(RENEW_EVERY)
+
+    def _serving(self) -> int:
+        return sum(not w.dead and s not in self.leaving for s, w in self.workers.items())
+
+    def _alive(self, session: Session) -> int:
+        """Says this process is alive; returns how many processes (this one too) were seen
+        within SENDER_GONE seconds. Forgets those long gone."""
+        session.execute(
+            pg_insert(senders)
+            .values(owner=self.me, seen_at=func.now())
+            .on_conflict_do_update(index_elements=["owner"], set_={"seen_at": func.now()})
+        )
+        session.execute(delete(senders).where(senders.c.seen_at < func.now() - _seconds(100 * SENDER_GONE)))
+        return session.execute(
+            select(func.count()).select_from(senders).where(senders.c.seen_at >= func.now() - _seconds(SENDER_GONE))
+        ).scalar_one()
+
+    def _share(self, active: int, processes: int) -> int:
+        """The most subscriptions this process sends for: its even share, at most `self.most`."""
+        share = -(-active // max(1, processes))
+        return min(share, self.most) if self.most else share
 
     def _lease(self, sub_id: str) -> bool:
         """Takes (or renews) this process's lease on the subscription; False if another holds it
@@ -279,14 +316,24 @@ class Portals(DependencyProvider):
         return taken is not None
 
     def _renew(self) -> None:
-        """Extends every lease this process holds, in one statement. One lost to another process
-        (after it lapsed) is not renewed: its worker stops when its time is up."""
+        """Extends every lease this process holds and sends for, in one statement. One lost to
+        another process (after it lapsed) is not renewed: its worker stops when its time is up.
+        One whose worker stopped is not renewed either: it is leased again at once if within
+        this process's share, or else lapses for another process to take."""
         asked = eventlet.hubs.get_hub().clock()
+        sending = [s for s, w in self.workers.items() if not w.dead]
+        if not sending:
+            return
         with self.uow.transaction() as session:
             renewed = (
                 session.execute(
                     update(table)
-                    .where(table.c.lease_owner == self.me, table.c.lease_until.is_not(None), table.c.active)
+                    .where(
+                        table.c.lease_owner == self.me,
+                        table.c.lease_until.is_not(None),
+                        table.c.active,
+                        table.c.id.in_(sending),
+                    )
                     .values(lease_until=func.now() + _seconds(self.lease_seconds))
                     .returning(table.c.id)
                 )
@@ -320,16 +367,21 @@ class Portals(DependencyProvider):
         pool, amqp, self.connections[sub_id] = GreenPool(PARALLEL_SUBJECTS), None, webhooks.Connections()
         clock, taken, gather = eventlet.hubs.get_hub().clock, 0.0, False
         results: list[tuple[dict, webhooks.Outcome]] = []  # sent, not yet recorded
+        handed_back = False
+
+        def going() -> bool:
+            return self.running and sub_id not in self.leaving
+
         try:
-            while self.running or results:
+            while going() or results:
                 if results and gather:
                     # now, not after the pause
                     if self._while_database_away(sub_id, partial(self._record_apart, sub_id, results)) is None:
                         return
                     results = []
-                if gather and self.running:
+                if gather and going():
                     eventlet.sleep(max(0.0, taken + GATHER - clock()))
-                attempt = self.running and self._may_attempt(sub_id)
+                attempt = going() and self._may_attempt(sub_id)
                 if not results and not attempt:
                     if self._left(sub_id) <= 0:
                         return  # not renewed in time: the supervisor leases it again if it can
@@ -371,15 +423,34 @@ class Portals(DependencyProvider):
                             break
                 # Those not attempted (None: the lease was running out) stay as they were.
                 results = [(d, o) for d, o in zip(batch, outcomes, strict=False) if o is not None]
+            # Everything sent is recorded: beyond this process's share, the lease goes back now.
+            handed_back = self.running and sub_id in self.leaving and self._hand_back(sub_id)
         except Exception:
             log.exception("portal deliveries of %s stopped; restarting", sub_id)
             eventlet.sleep(1)
         finally:
+            self.leaving.discard(sub_id)
+            if handed_back:
+                log.info("subscription %s handed back: beyond this process's share", sub_id)
             connections = self.connections.pop(sub_id, None)
             if connections is not None:
                 connections.close()
             if amqp is not None:
                 amqp.release()
+
+    def _hand_back(self, sub_id: str) -> bool:
+        """Releases this process's lease on the subscription (its worker has recorded everything
+        it sent), so that another process may lease it at once."""
+        try:
+            with self.uow.transaction() as session:
+                session.execute(
+                    update(table).where(table.c.id == sub_id, table.c.lease_owner == self.me).values(lease_until=None)
+                )
+        except DBAPIError:
+            log.warning("could not hand back subscription %s; its lease lapses by itself", sub_id, exc_info=True)
+            return False
+        self.held.pop(sub_id, None)
+        return True
 
     def _while_database_away(self, sub_id: str, transaction: Callable[[], T]) -> T:
         """Runs `transaction`; while the database is away, runs it again each second as long as

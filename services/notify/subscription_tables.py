@@ -98,6 +98,15 @@ recorders = Table(
     Column("until", DateTime(timezone=True)),  # None: released
 )
 
+# The notify processes sending portal deliveries now, each seen within the last few seconds:
+# they share the active subscriptions evenly among themselves (services/notify/portals.py).
+senders = Table(
+    "portal_senders",
+    metadata,
+    Column("owner", String(64), primary_key=True),
+    Column("seen_at", DateTime(timezone=True), nullable=False),
+)
+
 subject_facts = Table(
     "subject_facts",
     metadata,

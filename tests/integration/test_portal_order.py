@@ -2,8 +2,9 @@
 PostgreSQL and a webhook receiver on loopback: a burst of events about several files, interleaved,
 reaches the portal once per event id and in order per file; killed (SIGKILL) in the middle of a
 burst, the notify process sending them (started first, it also records them) is replaced by the
-other, losing nothing and keeping the order; and the queue of the notify before this change is
-retired on start, what it held delivered first."""
+other, losing nothing and keeping the order; the queue of the notify before this change is
+retired on start, what it held delivered first; and notify processes share the subscriptions
+evenly, a process started later taking its share and one that dies giving its share back."""
 
 from __future__ import annotations
 
@@ -117,6 +118,20 @@ def lease_owner_pid(db, sub_id: str) -> int | None:
     return int(owner.split("-")[-2]) if owner else None
 
 
+def leases(db) -> Counter:
+    """How many active subscriptions each notify process (by pid) holds a lease on."""
+    with db.transaction() as session:
+        owners = session.execute(
+            text("SELECT lease_owner FROM notify.subscriptions WHERE active AND lease_until IS NOT NULL")
+        ).scalars()
+        return Counter(int(owner.split("-")[-2]) for owner in owners)
+
+
+def active_subscriptions(db) -> int:
+    with db.transaction() as session:
+        return session.execute(text("SELECT count(*) FROM notify.subscriptions WHERE active")).scalar_one()
+
+
 @pytest.fixture(scope="module")
 def system(migrated, rpc):
     """Notify A with a webhook subscription; A stopped, the queue of the notify before this change
@@ -215,4 +230,71 @@ def test_a_notify_process_killed_mid_burst_loses_nothing_and_the_order_holds(sys
     assert sum(n - 1 for n in Counter(e["id"] for e in got).values()) <= len(files)
     log = rpc.call("notify", "subscription_deliveries", ADMIN, system["sub"]["id"], 1000)
     assert log["deliveries"] == {"pending": 0, "delivered": len(everything), "dead": 0}
+    assert survivor.running
+
+
+def test_notify_processes_share_the_subscriptions_and_one_that_dies_gives_its_share_back(system, rpc):
+    """Runs after the kill: the survivor alone sends for every portal. More portals subscribe; a
+    notify process started beside it takes its share (the survivor hands those back once what
+    it sent is recorded), and every portal gets every event; killed, its share goes back to the
+    survivor, and every portal gets what follows. Each event once, in order per file."""
+    receiver, notes, db = system["receiver"], system["notes"], system["db"]
+    survivor = next(p for p in (system["a"], system["b"]) if p.running)
+    portals = {}
+    for n in range(5):
+        made = rpc.call(
+            "notify",
+            "create_subscription",
+            ADMIN,
+            {
+                "name": f"Shared portal {n}",
+                "delivery": "webhook",
+                "url": receiver.url(f"/share-{n}"),
+                "event_types": ["eoffice.file.*"],
+            },
+            uuid.uuid4().hex,
+        )
+        portals[f"/share-{n}"] = made
+    active, me = active_subscriptions(db), survivor.process.pid
+    wait_until(lambda: leases(db) == {me: active}, 30, "the survivor sending for every portal")
+
+    def burst_reaches_every_portal(files: list[str]) -> None:
+        before = {f: len(notes.sent.get(f, [])) for f in files}
+        notes.burst(files, per_file=2 * RUN)
+        burst = {i for f in files for i in notes.sent[f][before[f] :]}
+        for path in portals:
+            wait_until(lambda p=path: {e["id"] for e in receiver.events(p)} >= burst, 45, f"the burst at {path}")
+
+    joined = service_process("notify", env=NOTIFY_ENV, log_as="notify-order-c", instances=1).start()
+    try:
+        two = sorted([active // 2, active - active // 2])
+        wait_until(
+            lambda: set(leases(db)) == {me, joined.process.pid} and sorted(leases(db).values()) == two,
+            40,
+            "the processes sharing the portals evenly",
+        )
+        burst_reaches_every_portal([f"shared-{n}" for n in range(4)])
+        for sub in portals.values():  # what the joined process sent is recorded before it dies
+            wait_until(
+                lambda s=sub: (
+                    rpc.call("notify", "subscription_deliveries", ADMIN, s["id"], 1)["deliveries"]["pending"] == 0
+                ),
+                30,
+                "nothing pending",
+            )
+        joined.process.send_signal(signal.SIGKILL)
+        joined.process.wait()
+        # Its leases lapse (10 s here), and it no longer counts for the shares 6 s after its last sign of life.
+        wait_until(lambda: leases(db) == {me: active}, 60, "the survivor sending for every portal again")
+        burst_reaches_every_portal([f"after-{n}" for n in range(4)])
+    finally:
+        joined.stop()
+    files = [f"shared-{n}" for n in range(4)] + [f"after-{n}" for n in range(4)]
+    expected = {f: notes.sent[f] for f in files}
+    for path, sub in portals.items():
+        got = receiver.verified(path, sub["secret"])  # every signature valid
+        assert Counter(e["id"] for e in got) == Counter(i for ids in expected.values() for i in ids), path  # once
+        assert in_arrival_order(got) == expected, path  # in order per file
+        log = rpc.call("notify", "subscription_deliveries", ADMIN, sub["id"], 1000)
+        assert log["deliveries"] == {"pending": 0, "delivered": len(got), "dead": 0}, path
     assert survivor.running

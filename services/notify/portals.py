@@ -255,14 +255,15 @@ class Portals(DependencyProvider):
                 with self.uow.transaction() as session:
                     active = session.execute(select(table.c.id).where(table.c.active)).scalars().all()
                     share = self._share(len(active), self._alive(session))
-                serving = [s for s, w in self.workers.items() if not w.dead and s not in self.leaving]
-                for sub_id in serving[share:]:
+                # A deactivated subscription's worker may still be finishing an attempt: not counted.
+                current = set(active)
+                for sub_id in self._serving(current)[share:]:
                     self.leaving.add(sub_id)  # its worker finishes what is in flight, then releases it
                     self.wake([sub_id])
                 for sub_id in active:
                     if sub_id in self.workers and not self.workers[sub_id].dead:
                         continue
-                    if self._serving() >= share:
+                    if len(self._serving(current)) >= share:
                         break  # its share taken: the others are left to other processes
                     if self._lease(sub_id):
                         self.wakers[sub_id] = Event()
@@ -271,8 +272,9 @@ class Portals(DependencyProvider):
                 log.warning("portal deliveries: cannot list subscriptions", exc_info=True)
             eventlet.sleep(RENEW_EVERY)
 
-    def _serving(self) -> int:
-        return sum(not w.dead and s not in self.leaving for s, w in self.workers.items())
+    def _serving(self, active: set[str]) -> list[str]:
+        """The active subscriptions this process sends for and keeps (not handing back)."""
+        return [s for s, w in self.workers.items() if not w.dead and s not in self.leaving and s in active]
 
     def _alive(self, session: Session) -> int:
         """Says this process is alive; returns how many processes (this one too) were seen

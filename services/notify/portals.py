@@ -256,18 +256,20 @@ class Portals(DependencyProvider):
                     active = session.execute(select(table.c.id).where(table.c.active)).scalars().all()
                     share = self._share(len(active), self._alive(session))
                 # A deactivated subscription's worker may still be finishing an attempt: not counted.
-                current = set(active)
-                for sub_id in self._serving(current)[share:]:
+                serving = self._serving(set(active))
+                for sub_id in serving[share:]:
                     self.leaving.add(sub_id)  # its worker finishes what is in flight, then releases it
                     self.wake([sub_id])
+                kept = min(len(serving), share)
                 for sub_id in active:
                     if sub_id in self.workers and not self.workers[sub_id].dead:
                         continue
-                    if len(self._serving(current)) >= share:
+                    if kept >= share:
                         break  # its share taken: the others are left to other processes
                     if self._lease(sub_id):
                         self.wakers[sub_id] = Event()
                         self.workers[sub_id] = eventlet.spawn(self._serve, sub_id)
+                        kept += 1
             except Exception:
                 log.warning("portal deliveries: cannot list subscriptions", exc_info=True)
             eventlet.sleep(RENEW_EVERY)

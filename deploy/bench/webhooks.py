@@ -266,9 +266,22 @@ def fresh_environment(database_url: str, amqp_uri: str, management_url: str) -> 
     """Makes the benchmark's own database and vhost afresh; returns their URLs."""
     from sqlalchemy import create_engine, text
 
+    from sqlalchemy.exc import ProgrammingError
+
     admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    deadline = time.monotonic() + 300
     with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {NAME} WITH (FORCE)"))
+        while True:
+            try:
+                conn.execute(text(f"DROP DATABASE IF EXISTS {NAME} WITH (FORCE)"))
+                break
+            except ProgrammingError:
+                # An autovacuum worker (a superuser's process) still cleans the last run's
+                # database: FORCE may not end it. It finishes by itself.
+                if time.monotonic() > deadline:
+                    raise
+                print(f"waiting for autovacuum to finish on {NAME} before dropping it", file=sys.stderr)
+                time.sleep(10)
         conn.execute(text(f"CREATE DATABASE {NAME}"))
     admin.dispose()
     parts = urlsplit(amqp_uri)

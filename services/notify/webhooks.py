@@ -4,12 +4,16 @@ the CloudEvents envelope POSTed to the address that was checked (over a kept-ali
 to it, `Connections`), signed as the Standard Webhooks specification says, and at most a few
 kilobytes of the answer read.
 
+The request is one HTTP/1.1 POST written out whole; the answer is parsed by httptools (llhttp,
+in C: status, headers, content-length or chunked, keep-alive). http.client did the same for
+twice the CPU a delivery (0.19 ms against 0.09 in a bare loop), most of it in building the
+request header by header and in parsing the answer's headers with the e-mail parser.
+
 Knows nothing of nameko or the database: `deliver` takes the body and the secrets and returns
 an `Outcome`."""
 
 from __future__ import annotations
 
-import http.client
 import ipaddress
 import socket
 import ssl
@@ -20,6 +24,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
+import httptools
 from standardwebhooks.webhooks import Webhook
 
 from eoffice.errors import InvalidInput
@@ -58,6 +63,8 @@ def checked_target(url: str, *, allow_loopback: bool, resolver: Resolver = resol
     """Returns (scheme, host, port, address) for `url`, the address one of those the host
     resolves to, all of which are allowed; raises UnsafeAddress saying why not. Plain http is
     refused except to loopback in test mode."""
+    if not url.isascii() or any(c <= " " or c == "\x7f" for c in url):
+        raise UnsafeAddress("spaces, control characters and non-ASCII characters must be percent-encoded")
     parts = urlsplit(url)
     scheme, host = parts.scheme.lower(), parts.hostname
     if scheme not in ("https", "http") or not host:
@@ -113,18 +120,6 @@ class Outcome:
     seconds: float
 
 
-class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    """HTTPS to a checked address; the certificate is verified for the URL's host name (sent as SNI)."""
-
-    def __init__(self, address: str, port: int, *, host: str, timeout: float, context: ssl.SSLContext):
-        super().__init__(address, port, timeout=timeout, context=context)
-        self.server_name = host
-
-    def connect(self):
-        http.client.HTTPConnection.connect(self)
-        self.sock = self._context.wrap_socket(self.sock, server_hostname=self.server_name)
-
-
 @lru_cache(maxsize=1)
 def _tls_context() -> ssl.SSLContext:
     return ssl.create_default_context()  # the system's CAs, host names checked; loading them costs
@@ -138,7 +133,7 @@ class Connections:
     def __init__(self, ttl: float = RESOLUTION_TTL):
         self.ttl = ttl
         self.targets: dict[tuple, tuple[float, tuple[str, str, int, str]]] = {}  # (scheme, netloc, loopback)
-        self.idle: dict[tuple, list[tuple[float, http.client.HTTPConnection]]] = {}  # (scheme, address, port, host)
+        self.idle: dict[tuple, list[tuple[float, socket.socket]]] = {}  # (scheme, address, port, host)
 
     def target(self, url: str, *, allow_loopback: bool, resolver: Resolver) -> tuple[str, str, int, str]:
         """Returns `checked_target(url)`, resolved and checked again once RESOLUTION_TTL seconds
@@ -161,10 +156,12 @@ class Connections:
         self.targets[key] = (now + self.ttl, found)
         return found
 
-    def take(self, target: tuple[str, str, int, str], timeout: float) -> tuple[http.client.HTTPConnection, bool]:
-        """Returns a connection to the checked address and whether it was kept alive from before
-        (a fresh one is not connected yet). One idle longer than IDLE_LIMIT is not reused: servers
-        close idle connections (uvicorn after 5 s), and a request on one they are closing fails."""
+    def take(self, target: tuple[str, str, int, str], timeout: float) -> tuple[socket.socket, bool]:
+        """Returns a connection to the checked address and whether it was kept alive from before.
+        A new one is connected (within `timeout`, 5 s at most) to the checked address; over
+        https its certificate is verified for the URL's host name (sent as SNI). One idle longer
+        than IDLE_LIMIT is not reused: servers close idle connections (uvicorn after 5 s), and a
+        request on one they are closing fails."""
         idle = self.idle.get(_route(target), [])
         while idle:
             since, connection = idle.pop()
@@ -172,12 +169,16 @@ class Connections:
                 return connection, True
             connection.close()
         scheme, host, port, address = target
-        connect = min(timeout, 5.0)
+        connection = socket.create_connection((address, port), timeout=min(timeout, 5.0))
         if scheme == "https":
-            return _PinnedHTTPSConnection(address, port, host=host, timeout=connect, context=_tls_context()), False
-        return http.client.HTTPConnection(address, port, timeout=connect), False
+            try:
+                connection = _tls_context().wrap_socket(connection, server_hostname=host)
+            except BaseException:
+                connection.close()
+                raise
+        return connection, False
 
-    def give_back(self, target: tuple[str, str, int, str], connection: http.client.HTTPConnection) -> None:
+    def give_back(self, target: tuple[str, str, int, str], connection: socket.socket) -> None:
         idle = self.idle.setdefault(_route(target), [])
         if len(idle) < MAX_IDLE:
             idle.append((time.monotonic(), connection))
@@ -227,6 +228,7 @@ def deliver(
         "user-agent": "e-Office-webhooks/1",
         **signature_headers(event_id=event_id, body=body, secrets=secrets, now=datetime.now(UTC)),
     }
+    header_lines = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
     status = None
     kept = connections is not None
     connections = Connections() if connections is None else connections
@@ -235,7 +237,7 @@ def deliver(
         for _ in range(MAX_REDIRECTS + 1):
             status, location = _post_once(
                 url,
-                headers=headers,
+                headers=header_lines,
                 body=payload,
                 timeout=timeout,
                 allow_loopback=allow_loopback,
@@ -250,7 +252,7 @@ def deliver(
             return Outcome(False, status, f"more than {MAX_REDIRECTS} redirects", time.monotonic() - started)
     except UnsafeAddress as exc:
         return Outcome(False, status, f"refused: {exc}", time.monotonic() - started)
-    except (http.client.HTTPException, OSError) as exc:
+    except (httptools.HttpParserError, OSError) as exc:
         return Outcome(False, status, f"{type(exc).__name__}: {exc}"[:500], time.monotonic() - started)
     finally:
         if not kept:
@@ -264,61 +266,99 @@ def deliver(
     return Outcome(ok, status, error, time.monotonic() - started)
 
 
-def _send(
-    connection: http.client.HTTPConnection, path: str, *, body: bytes, headers: dict, timeout: float
-) -> http.client.HTTPResponse:
-    """Sends the POST and reads the status line and headers; hangs up on any failure."""
-    try:
-        if connection.sock is None:
-            connection.connect()  # within the connect timeout (5 s at most)
-        connection.sock.settimeout(timeout)  # then each read waits up to `timeout`
-        connection.request("POST", path, body=body, headers=headers)
-        return connection.getresponse()
-    except BaseException:
-        connection.close()
-        raise
+class _Answer:
+    """What httptools has parsed of one answer so far (its parser calls these methods)."""
+
+    __slots__ = ("complete", "headers_done", "keep_alive", "location", "parser", "status")
+
+    def __init__(self):
+        self.parser = httptools.HttpResponseParser(self)
+        self.location: str | None = None
+        self.status, self.headers_done, self.keep_alive, self.complete = 0, False, False, False
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if name.lower() == b"location":
+            self.location = value.decode("latin-1")
+
+    def on_headers_complete(self) -> None:
+        # Read now: once the message is complete the parser is reset for the next one.
+        self.status, self.keep_alive = self.parser.get_status_code(), self.parser.should_keep_alive()
+        self.headers_done = True
+
+    def on_message_complete(self) -> None:
+        self.complete = True
+
+
+class _ClosedUnanswered(ConnectionError):
+    """The subscriber closed the connection without answering (a kept-alive one it let go)."""
+
+
+def _exchange(connection: socket.socket, request: bytes, deadline: float) -> tuple[int, str | None, bool]:
+    """Sends the request and reads the answer until it is complete, MAX_ANSWER_BYTES were read
+    or `deadline` (monotonic) passed; returns (status, Location, whether the connection may be
+    reused). Raises OSError when no complete status and headers came in time."""
+    answer = _Answer()
+    connection.settimeout(max(0.001, deadline - time.monotonic()))
+    connection.sendall(request)
+    read = 0
+    while not answer.complete and read < MAX_ANSWER_BYTES:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            if answer.headers_done:
+                break  # however big or slow the body: the status is what counts
+            raise TimeoutError("no answer in time")
+        connection.settimeout(left)
+        chunk = connection.recv(min(4096, MAX_ANSWER_BYTES - read))
+        if not chunk:
+            if read == 0:
+                raise _ClosedUnanswered("the connection was closed before any answer")
+            break  # closed after answering: a body delimited by the close
+        read += len(chunk)
+        answer.parser.feed_data(chunk)
+    if not answer.headers_done:
+        raise ConnectionError(f"the answer ended within its status and headers ({read} bytes read)")
+    return answer.status, answer.location, answer.complete and answer.keep_alive
 
 
 def _post_once(
     url: str,
     *,
-    headers: dict,
+    headers: str,
     body: bytes,
     timeout: float,
     allow_loopback: bool,  # noqa: PLR0913
     resolver: Resolver,
     connections: Connections,
 ) -> tuple[int, str | None]:
-    """One POST to the checked address of `url` (TLS still verifies the host name); returns
-    the status and any Location. A kept-alive connection the subscriber closed meanwhile is
-    replaced by a new one, once (the subscriber may then see the event twice, same webhook-id)."""
+    """One POST to the checked address of `url` (TLS still verifies the host name), with
+    `headers` (lines, each ending in CRLF) and the host and length; returns the status and any
+    Location. A kept-alive connection the subscriber closed meanwhile is replaced by a new one,
+    once (the subscriber may then see the event twice, same webhook-id). However big or slow
+    the answer, at most MAX_ANSWER_BYTES of it are read within `timeout`, then the connection
+    is hung up (never drained)."""
     target = connections.target(url, allow_loopback=allow_loopback, resolver=resolver)
     parts = urlsplit(url)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    headers = {**headers, "host": parts.netloc}  # host[:port] as the URL has it (no credentials: refused)
-    deadline = time.monotonic() + timeout
+    # host[:port] as the URL has it (no credentials: refused); the URL is ASCII without spaces or controls.
+    request = (
+        f"POST {path} HTTP/1.1\r\nhost: {parts.netloc}\r\n{headers}content-length: {len(body)}\r\n\r\n".encode() + body
+    )
     connection, reused = connections.take(target, timeout)
+    deadline = time.monotonic() + timeout  # once connected (connecting has its own limit, 5 s at most)
+    reusable = False
     try:
-        response = _send(connection, path, body=body, headers=headers, timeout=timeout)
-    except (http.client.HTTPException, ConnectionError):
-        if not reused:
-            raise
-        connections.close()  # the others idle as long may be closed by now too
-        connection, _ = connections.take(target, timeout)
-        response = _send(connection, path, body=body, headers=headers, timeout=timeout)
-    finished = False
-    try:
-        # However big or slow the answer, read a little of it, within the time left.
-        read = 0
-        while read < MAX_ANSWER_BYTES and time.monotonic() < deadline:
-            chunk = response.read(min(4096, MAX_ANSWER_BYTES - read))
-            if not chunk:
-                finished = True
-                break
-            read += len(chunk)
-        return response.status, response.getheader("location")
+        try:
+            status, location, reusable = _exchange(connection, request, deadline)
+        except ConnectionError:
+            if not reused:
+                raise
+            connection.close()
+            connections.close()  # the others idle as long may be closed by now too
+            connection, _ = connections.take(target, timeout)
+            status, location, reusable = _exchange(connection, request, deadline)
+        return status, location
     finally:
-        if finished and not response.will_close:
+        if reusable:
             connections.give_back(target, connection)
         else:
-            connection.close()  # never drain the rest: hang up
+            connection.close()  # never drain the rest: hang up (also when a timeout unwinds through here)

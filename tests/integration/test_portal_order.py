@@ -265,6 +265,17 @@ def test_notify_processes_share_the_subscriptions_and_one_that_dies_gives_its_sh
         for path in portals:
             wait_until(lambda p=path: {e["id"] for e in receiver.events(p)} >= burst, 45, f"the burst at {path}")
 
+    def nothing_pending() -> None:
+        # A round's outcomes are recorded when the next round is taken (up to GATHER later).
+        for sub in portals.values():
+            wait_until(
+                lambda s=sub: (
+                    rpc.call("notify", "subscription_deliveries", ADMIN, s["id"], 1)["deliveries"]["pending"] == 0
+                ),
+                30,
+                "nothing pending",
+            )
+
     joined = service_process("notify", env=NOTIFY_ENV, log_as="notify-order-c", instances=1).start()
     try:
         two = sorted([active // 2, active - active // 2])
@@ -274,19 +285,13 @@ def test_notify_processes_share_the_subscriptions_and_one_that_dies_gives_its_sh
             "the processes sharing the portals evenly",
         )
         burst_reaches_every_portal([f"shared-{n}" for n in range(4)])
-        for sub in portals.values():  # what the joined process sent is recorded before it dies
-            wait_until(
-                lambda s=sub: (
-                    rpc.call("notify", "subscription_deliveries", ADMIN, s["id"], 1)["deliveries"]["pending"] == 0
-                ),
-                30,
-                "nothing pending",
-            )
+        nothing_pending()  # what the joined process sent is recorded before it dies
         joined.process.send_signal(signal.SIGKILL)
         joined.process.wait()
         # Its leases lapse (10 s here), and it no longer counts for the shares 6 s after its last sign of life.
         wait_until(lambda: leases(db) == {me: active}, 60, "the survivor sending for every portal again")
         burst_reaches_every_portal([f"after-{n}" for n in range(4)])
+        nothing_pending()
     finally:
         joined.stop()
     files = [f"shared-{n}" for n in range(4)] + [f"after-{n}" for n in range(4)]

@@ -106,6 +106,10 @@ class Settings(BaseSettings):
     # share only; notify processes share the subscriptions evenly by themselves, portals.py).
     # A subscription whose lease lapsed while every process is full waits.
     webhook_subscriptions_per_process: int = 0
+    # Seconds an idle subscription's worker waits before it looks for deliveries by itself. It is
+    # woken sooner when deliveries are added, by the process that adds them (PostgreSQL NOTIFY,
+    # portals.py): this is the fallback while that cannot reach it (the database away).
+    webhook_idle_poll: float = 1.0
 
     # Signing (docs/signing.md). Trust roots: PEM file(s), comma-separated; in production CCA
     # India's root certificates, in tests the test PKI's root (eoffice/tools/pki.py). Empty:

@@ -100,7 +100,8 @@ class Portals(DependencyProvider):
     """Runs the delivery workers. A worker of the service sees this provider: `in_order(subject)`
     keeps one subject's events in queue order while they are recorded, `record(emitter, work)`
     records them as the emitter's one recorder, `wake(ids)` tells those subscriptions' workers
-    that deliveries were added (they poll every second anyway)."""
+    that deliveries were added; the workers in other notify processes hear of them through
+    PostgreSQL (`_listen`), and every idle worker looks by itself every `webhook_idle_poll` seconds."""
 
     def setup(self):
         settings = get_settings()
@@ -112,6 +113,7 @@ class Portals(DependencyProvider):
         )
         self.timeout, self.allow_loopback = settings.webhook_timeout, settings.webhook_allow_loopback
         self.most = settings.webhook_subscriptions_per_process or None
+        self.idle_poll = settings.webhook_idle_poll
         # The longest one attempt may take (connecting, then the answer); a lease covers it.
         self.attempt_bound = self.timeout + min(self.timeout, 5.0)
         self.lease_seconds = self.attempt_bound + 2 * RENEW_EVERY + LEASE_MARGIN
@@ -131,16 +133,20 @@ class Portals(DependencyProvider):
         self.subject_locks: dict[str, list] = {}  # subject -> [semaphore, users]
         self.connections: dict[str, webhooks.Connections] = {}  # per subscription: addresses checked, connections
         self.running = False
+        self.listening: eventlet.greenthread.GreenThread | None = None
 
     def start(self):
         self.running = True
         self.container.spawn_managed_thread(self._supervise, identifier="portal-deliveries")
+        self.listening = eventlet.spawn(self._listen)
 
     def stop(self):
         """Lets the attempts in flight finish and be recorded (STOP_GRACE seconds at most), then
         releases this process's leases so that another takes over at once. Runs after the
         service's workers finished, so after the last event this process took was recorded."""
         self.running = False
+        if self.listening is not None:
+            self.listening.kill()
         self.wake(list(self.wakers))
         deadline = eventlet.hubs.get_hub().clock() + STOP_GRACE
         for worker in list(self.workers.values()):
@@ -239,6 +245,37 @@ class Portals(DependencyProvider):
                 ).first()
                 is not None
             )
+
+    def _listen(self) -> None:
+        """Wakes this process's workers as soon as deliveries are added for their subscriptions,
+        by whichever process records the events: LISTEN on `subscriptions.DELIVERIES_ADDED`, on
+        a connection of its own. Without it a worker idle in a process that does not record
+        found new deliveries only at its next look (`webhook_idle_poll`). While the database is
+        away it connects again every few seconds; the workers look by themselves meanwhile."""
+        while self.running:
+            connection = None
+            try:
+                connection = self.uow.engine.raw_connection()
+                listener = connection.dbapi_connection  # psycopg2's
+                connection.detach()  # not back to the pool when closed: it listens
+                listener.rollback()  # out of the transaction the pool's liveness check may have begun
+                listener.autocommit = True
+                listener.cursor().execute(f"LISTEN {subscriptions.DELIVERIES_ADDED}")
+                while self.running:
+                    try:
+                        eventlet.hubs.trampoline(listener.fileno(), read=True, timeout=5.0)
+                    except eventlet.Timeout:
+                        continue
+                    listener.poll()
+                    while listener.notifies:
+                        added = listener.notifies.pop(0).payload
+                        self.wake(list(self.wakers) if added == "*" else added.split(","))
+            except Exception as exc:  # noqa: BLE001  (the database away: the workers look by themselves)
+                log.warning("portal deliveries: not listening for new deliveries (%s); again in 5 s", exc)
+                eventlet.sleep(5.0)
+            finally:
+                if connection is not None:
+                    connection.close()
 
     def wake(self, sub_ids) -> None:
         for sub_id in sub_ids:
@@ -403,7 +440,7 @@ class Portals(DependencyProvider):
                 if not batch:
                     taken = 0.0  # the next delivery is taken as soon as it is due or added
                     waker = self.wakers[sub_id]
-                    with eventlet.Timeout(min(wait if wait is not None else 1.0, 1.0), False):
+                    with eventlet.Timeout(min(wait if wait is not None else self.idle_poll, self.idle_poll), False):
                         waker.wait()
                     if waker.ready():
                         self.wakers[sub_id] = Event()

@@ -112,13 +112,25 @@ def body_for(subscription: Mapping, envelope: Envelope) -> str:
     return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
 
 
+# The PostgreSQL channel on which the transaction that adds deliveries says for which
+# subscriptions (comma-separated; "*" for many): every notify process listens and wakes its
+# workers for them (portals.py), whichever process recorded the event.
+DELIVERIES_ADDED = "eoffice_portal_deliveries"
+_WAKE_ALL_BEYOND = 150  # subscriptions: a NOTIFY payload holds at most 8,000 bytes
+
 # One row per subscription from two array parameters: one statement whatever their number, as
 # cheap to build for 20 subscribers as for one (a list of rows is rendered row by row each time).
-_ADD_DELIVERIES = text("""
-    INSERT INTO notify.deliveries (subscription_id, event_id, event_type, subject, event_time, body)
-    SELECT s.id, :event_id, :event_type, :subject, :event_time, s.body
-    FROM unnest(CAST(:subs AS text[]), CAST(:bodies AS text[])) AS s(id, body)
-    ON CONFLICT DO NOTHING""")
+# The same statement sends the NOTIFY, delivered when the transaction commits.
+_ADD_DELIVERIES = text(f"""
+    WITH added AS (
+        INSERT INTO notify.deliveries (subscription_id, event_id, event_type, subject, event_time, body)
+        SELECT s.id, :event_id, :event_type, :subject, :event_time, s.body
+        FROM unnest(CAST(:subs AS text[]), CAST(:bodies AS text[])) AS s(id, body)
+        ON CONFLICT DO NOTHING
+        RETURNING subscription_id)
+    SELECT pg_notify('{DELIVERIES_ADDED}',
+                     CASE WHEN count(*) > {_WAKE_ALL_BEYOND} THEN '*' ELSE string_agg(subscription_id, ',') END)
+    FROM added HAVING count(*) > 0""")
 
 
 def collect(session: Session, envelope: Envelope) -> list[str]:

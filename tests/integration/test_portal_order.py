@@ -4,7 +4,8 @@ reaches the portal once per event id and in order per file; killed (SIGKILL) in 
 burst, the notify process sending them (started first, it also records them) is replaced by the
 other, losing nothing and keeping the order; the queue of the notify before this change is
 retired on start, what it held delivered first; and notify processes share the subscriptions
-evenly, a process started later taking its share and one that dies giving its share back."""
+evenly, a process started later taking its share and one that dies giving its share back; a
+process that does not record the events is told at once of deliveries for its subscriptions."""
 
 from __future__ import annotations
 
@@ -276,7 +277,9 @@ def test_notify_processes_share_the_subscriptions_and_one_that_dies_gives_its_sh
                 "nothing pending",
             )
 
-    joined = service_process("notify", env=NOTIFY_ENV, log_as="notify-order-c", instances=1).start()
+    # It looks for deliveries by itself only every 30 s: it must be told of new ones.
+    joined_env = {**NOTIFY_ENV, "EOFFICE_WEBHOOK_IDLE_POLL": "30"}
+    joined = service_process("notify", env=joined_env, log_as="notify-order-c", instances=1).start()
     try:
         two = sorted([active // 2, active - active // 2])
         wait_until(
@@ -284,6 +287,16 @@ def test_notify_processes_share_the_subscriptions_and_one_that_dies_gives_its_sh
             40,
             "the processes sharing the portals evenly",
         )
+        # The survivor records every event (the queues' active consumer); through PostgreSQL it
+        # tells the joined process, whose workers are idle, that deliveries were added for them.
+        time.sleep(2)
+        notes.publish("woken")
+        for path in portals:
+            wait_until(
+                lambda p=path: any(e["subject"] == "woken" for e in receiver.events(p)),
+                10,
+                f"the new event at {path} well before the joined process's own look",
+            )
         burst_reaches_every_portal([f"shared-{n}" for n in range(4)])
         nothing_pending()  # what the joined process sent is recorded before it dies
         joined.process.send_signal(signal.SIGKILL)
@@ -294,7 +307,7 @@ def test_notify_processes_share_the_subscriptions_and_one_that_dies_gives_its_sh
         nothing_pending()
     finally:
         joined.stop()
-    files = [f"shared-{n}" for n in range(4)] + [f"after-{n}" for n in range(4)]
+    files = ["woken"] + [f"shared-{n}" for n in range(4)] + [f"after-{n}" for n in range(4)]
     expected = {f: notes.sent[f] for f in files}
     for path, sub in portals.items():
         got = receiver.verified(path, sub["secret"])  # every signature valid

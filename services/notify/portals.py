@@ -86,8 +86,9 @@ PARALLEL_SUBJECTS = 8  # deliveries of one subscription in flight at once, each 
 BATCH = 32  # deliveries taken (and their outcomes recorded) at once: each of another subject
 # After a batch that did not fill and left nothing of its subjects waiting, a worker lets this many
 # seconds pass since it took that batch before it takes the next: under load a batch then carries
-# several deliveries (one transaction a batch, not per delivery), for at most this much latency.
-# The outcomes of the batch sent are recorded in that transaction, after the pause.
+# several deliveries (two transactions a batch, not per delivery), for at most this much latency.
+# The outcomes of the batch sent are recorded before the pause, not in the next batch's
+# transaction after it: a process killed in the pause would leave them to be sent again.
 # When idle it takes a new delivery at once, and the next event of a file as soon as it may.
 GATHER = 0.2
 # Database connections for the subscriptions' workers, beside one per service worker (recording):
@@ -404,9 +405,8 @@ class Portals(DependencyProvider):
 
     def _serve(self, sub_id: str):
         """Delivers the subscription's outbox until it is deactivated or leased elsewhere. The
-        outcomes of a batch are recorded (only while the lease is still this process's) in the
-        transaction that takes the next batch: at once when more is waiting, else after the
-        gathering pause (GATHER), one transaction a round."""
+        outcomes of a batch are recorded as soon as it is sent (only while the lease is still this
+        process's), in the transaction that takes the next batch when that follows at once."""
         pool, amqp, self.connections[sub_id] = GreenPool(PARALLEL_SUBJECTS), None, webhooks.Connections()
         clock, taken, gather = eventlet.hubs.get_hub().clock, 0.0, False
         results: list[tuple[dict, webhooks.Outcome]] = []  # sent, not yet recorded
@@ -417,6 +417,12 @@ class Portals(DependencyProvider):
 
         try:
             while going() or results:
+                if results and gather:
+                    # Now, not after the pause: what the portal answered is recorded within
+                    # milliseconds, so a process killed meanwhile sends nothing twice.
+                    if self._while_database_away(sub_id, partial(self._record_apart, sub_id, results)) is None:
+                        return
+                    results = []
                 if gather and going():
                     eventlet.sleep(max(0.0, taken + GATHER - clock()))
                 attempt = going() and self._may_attempt(sub_id)
@@ -504,6 +510,10 @@ class Portals(DependencyProvider):
                     "deliveries of subscription %s: database away (%s); trying again", sub_id, type(exc.orig).__name__
                 )
                 eventlet.sleep(1)
+
+    def _record_apart(self, sub_id: str, results: list):
+        with self.uow.transaction() as session:
+            return self._record(session, sub_id, results)
 
     def _record_and_take(self, sub_id: str, results: list, attempt: bool):
         """Records `results` (if any) and, if `attempt`, takes the next batch, in one transaction;

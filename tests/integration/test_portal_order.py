@@ -267,7 +267,7 @@ def test_notify_processes_share_the_subscriptions_and_one_that_dies_gives_its_sh
             wait_until(lambda p=path: {e["id"] for e in receiver.events(p)} >= burst, 45, f"the burst at {path}")
 
     def nothing_pending() -> None:
-        # A round's outcomes are recorded when the next round is taken (up to GATHER later).
+        # A round's outcomes are recorded just after the portal's answers, not with them.
         for sub in portals.values():
             wait_until(
                 lambda s=sub: (

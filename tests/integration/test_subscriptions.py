@@ -121,7 +121,7 @@ def test_every_event_once_in_order_signed_while_a_slow_subscriber_delays_nobody(
     # Meanwhile the slow one (10 s an answer) has had at most one round of answers.
     assert took < 8, took
     assert len(receiver.events("/slow")) < len(truth)
-    # The log shows a round's answers once the next round is taken (up to 0.2 s later).
+    # The log shows a round's answers once they are recorded, just after they came.
     wait_until(
         lambda: (
             api.get(f"/api/v1/subscriptions/{fast['id']}/deliveries", headers=api.admin).json()["deliveries"][

@@ -84,6 +84,14 @@ def portal():
         server.close()
 
 
+@pytest.fixture
+def connections():
+    """What one subscription's worker keeps between deliveries; hung up after the test."""
+    kept = webhooks.Connections()
+    yield kept
+    kept.close()
+
+
 def send(url: str, connections: webhooks.Connections, timeout: float = 2.0) -> webhooks.Outcome:
     return webhooks.deliver(
         url,
@@ -96,19 +104,15 @@ def send(url: str, connections: webhooks.Connections, timeout: float = 2.0) -> w
     )
 
 
-def test_answers_with_a_length_or_in_chunks_keep_the_connection_and_the_request_is_signed(portal):
+def test_answers_with_a_length_or_in_chunks_keep_the_connection_and_the_request_is_signed(portal, connections):
     server = portal(
         {
             "/length": (b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok", "keep"),
             "/chunks": (b"HTTP/1.1 202 Accepted\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n", "keep"),
         }
     )
-    connections = webhooks.Connections()
-    try:
-        first, second = send(server.url("/length"), connections), send(server.url("/chunks"), connections)
-        third = send(server.url("/length"), connections)
-    finally:
-        connections.close()
+    first, second = send(server.url("/length"), connections), send(server.url("/chunks"), connections)
+    third = send(server.url("/length"), connections)
     assert (first.ok, first.status, second.ok, second.status, third.ok) == (True, 200, True, 202, True)
     assert [number for _, number, _ in server.requests] == [1, 1, 1]  # one connection for all three
     headers = server.requests[0][2]
@@ -117,31 +121,23 @@ def test_answers_with_a_length_or_in_chunks_keep_the_connection_and_the_request_
     assert headers["content-type"].startswith("application/cloudevents+json")
 
 
-def test_a_body_ended_by_closing_counts_and_the_next_delivery_opens_a_new_connection(portal):
+def test_a_body_ended_by_closing_counts_and_the_next_delivery_opens_a_new_connection(portal, connections):
     server = portal({"/old": (b"HTTP/1.0 200 OK\r\n\r\nfine, closing now", "close")})
-    connections = webhooks.Connections()
-    try:
-        outcomes = [send(server.url("/old"), connections) for _ in range(2)]
-    finally:
-        connections.close()
+    outcomes = [send(server.url("/old"), connections) for _ in range(2)]
     assert [(o.ok, o.status) for o in outcomes] == [(True, 200), (True, 200)]
     assert [number for _, number, _ in server.requests] == [1, 2]
 
 
-def test_a_huge_or_endless_answer_is_cut_off_and_its_status_kept(portal):
+def test_a_huge_or_endless_answer_is_cut_off_and_its_status_kept(portal, connections):
     endless = b"HTTP/1.1 200 OK\r\ncontent-length: 1000000000\r\n\r\n" + b"x" * 200_000
     server = portal({"/huge": (endless, "stall")})
-    connections = webhooks.Connections()
     started = time.monotonic()
-    try:
-        outcome = send(server.url("/huge"), connections, timeout=5)
-    finally:
-        connections.close()
+    outcome = send(server.url("/huge"), connections, timeout=5)
     assert (outcome.ok, outcome.status) == (True, 200)
     assert time.monotonic() - started < 2  # read a few kilobytes, then hung up: no waiting for the rest
 
 
-def test_silence_garbage_and_a_close_without_an_answer_are_failures_with_the_reason(portal):
+def test_silence_garbage_and_a_close_without_an_answer_are_failures_with_the_reason(portal, connections):
     server = portal(
         {
             "/silent": (b"", "stall"),
@@ -150,31 +146,23 @@ def test_silence_garbage_and_a_close_without_an_answer_are_failures_with_the_rea
             "/half": (b"HTTP/1.1 200 OK\r\ncontent-le", "close"),
         }
     )
-    connections = webhooks.Connections()
-    try:
-        silent = send(server.url("/silent"), connections, timeout=1)
-        garbage, hangs_up = send(server.url("/garbage"), connections), send(server.url("/hangs-up"), connections)
-        half = send(server.url("/half"), connections)
-    finally:
-        connections.close()
+    silent = send(server.url("/silent"), connections, timeout=1)
+    garbage, hangs_up = send(server.url("/garbage"), connections), send(server.url("/hangs-up"), connections)
+    half = send(server.url("/half"), connections)
     assert not silent.ok and silent.status is None and "TimeoutError" in silent.error
     assert not garbage.ok and garbage.status is None and garbage.error.startswith("HttpParser")
     assert not hangs_up.ok and "closed before any answer" in hangs_up.error
     assert not half.ok and "ended within its status and headers" in half.error
 
 
-def test_a_redirect_is_followed_to_a_checked_address(portal):
+def test_a_redirect_is_followed_to_a_checked_address(portal, connections):
     server = portal(
         {
             "/moved": (b"HTTP/1.1 308 Permanent Redirect\r\nlocation: /here\r\ncontent-length: 0\r\n\r\n", "keep"),
             "/here": (b"HTTP/1.1 204 No Content\r\n\r\n", "keep"),
         }
     )
-    connections = webhooks.Connections()
-    try:
-        outcome = send(server.url("/moved"), connections)
-    finally:
-        connections.close()
+    outcome = send(server.url("/moved"), connections)
     assert (outcome.ok, outcome.status) == (True, 204)
     assert [path for path, _, _ in server.requests] == ["/moved", "/here"]
 

@@ -1,19 +1,22 @@
 """Files benchmark against the running system, through the gateway over HTTP.
 
-    deploy/eoffice bench files [--files 40] [--moves 10] [--clients 8]
+    deploy/eoffice bench files [--files 40] [--moves 10] [--clients 8] [--alone 40] [--pause 0.2]
 
 Up to five dealing hands of GAD's establishment section (those reporting to its section
 officer) each open files; every file then
 goes back and forth `--moves` times between its dealing hand and the section officer, each
 send by whoever holds it, on `--clients` HTTP clients at once. Reported: files opened, green
 notes written (each also a locked record in MinIO) and file movements, per second, with p50
-and p99 latency. It adds files under subject head "BENCH" of GAD-EST.
+and p99 latency; then `--alone` movements one at a time, `--pause` seconds apart, so that each
+finds the box idle (the issue's "one movement unloaded"). It adds files under subject head
+"BENCH" of GAD-EST.
 """
 from __future__ import annotations
 
 import argparse
+import time
 
-from common import TABLE, box_limits, call, client, heading, row, sign_in, timed_run
+from common import TABLE, box_limits, call, client, heading, percentile, row, sign_in, timed_run
 
 from services.directory.demo import rows as demo
 
@@ -27,6 +30,8 @@ def main() -> int:
     parser.add_argument("--files", type=int, default=40)
     parser.add_argument("--moves", type=int, default=10)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--alone", type=int, default=40, help="movements made one at a time afterwards")
+    parser.add_argument("--pause", type=float, default=0.2, help="seconds between those")
     args = parser.parse_args()
 
     with client() as api:
@@ -59,6 +64,20 @@ def main() -> int:
                 here, there = there, here
         wall, _ = timed_run(args.files, args.clients, shuttle)
         rows.append(row("send a file (a movement)", args.files * args.moves, (wall, latencies)))
+
+        # One movement with nothing else running: each after a pause in which the consequences
+        # of the one before (search's re-indexing, notify's notice) have finished.
+        here, there = (dealer_of[0], OFFICER) if args.moves % 2 == 0 else (OFFICER, dealer_of[0])
+        alone: list[float] = []
+        for _ in range(args.alone):
+            time.sleep(args.pause)
+            start = time.perf_counter()
+            call(api, "POST", f"/api/v1/files/{made[0]}/send", headers=headers[here], json={"to_post": there})
+            alone.append(time.perf_counter() - start)
+            here, there = there, here
+        if alone:
+            rows.append(f"| one movement alone, {args.pause:g} s apart | {args.alone} | | "
+                        f"{percentile(alone, 50) * 1000:.1f} ms | {percentile(alone, 99) * 1000:.1f} ms |")
         rows += box_limits(args.clients)  # the same run's limits, to read the figures against
         print(heading(f"files benchmark, {args.files} files x {args.moves} moves", args.clients), TABLE, *rows,
               sep="\n")

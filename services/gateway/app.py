@@ -8,8 +8,10 @@ import logging
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from nameko.standalone.events import get_event_exchange
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from eoffice.contracts import directory as directory_contract
 from eoffice.db import UnitOfWork, make_engine
 from eoffice.rpc import RpcPool
 from eoffice.settings import MissingSecret, get_settings
@@ -29,6 +31,7 @@ from services.gateway import (
     subscriptions,
     web,
 )
+from services.gateway.broadcasts import Listener
 from services.gateway.headers import SecurityHeaders
 from services.gateway.requests import RequestContext, RequestIdLogFilter, current_request_id
 
@@ -57,7 +60,15 @@ async def lifespan(app: FastAPI):
     # on return: under load a request paid for a new PostgreSQL connection).
     app.state.db = UnitOfWork(make_engine(settings.database_url, pool_size=16))
     app.state.store = DocumentStore(settings)  # uploaded documents go straight to MinIO
-    app.state.actors = auth.RecentActors()  # who each session acts as, as the directory said lately
+    # Who each session acts as, as the directory said lately; emptied by the directory's events
+    # about who holds what, and not used while this process does not hear them.
+    directory_events = [(get_event_exchange(directory_contract.SERVICE, {}), payload.event_type) for payload in
+                        (directory_contract.PostHandedOver, directory_contract.DelegationCreated,
+                         directory_contract.OrganisationImported)]
+    app.state.actors = actors = auth.RecentActors()
+    watch = Listener(settings.amqp_uri, "directory changes", bindings=directory_events,
+                     on_message=actors.clear, on_connect=actors.clear)
+    actors.watching = lambda: watch.listening
     yield
     app.state.rpc.close()
     app.state.upload_rpc.close()

@@ -3,9 +3,13 @@
 - Access tokens: JWT (HS256, EOFFICE_TOKEN_SECRET), 15 minutes, carrying the Actor the
   directory resolved and the session id; every request also checks that the session is not
   revoked and not rotated by a refresh (so a refresh ends the access token it replaces).
-- The Actor of a request that changes something is asked of the directory afresh: a post handed
-  over or a delegation ended takes effect at once. Reads use the actor the directory gave at
-  most RECHECK_READS ago (per worker process). See docs/security.md.
+- The Actor of a request is the one the directory gave for the session, kept per worker process
+  (RecentActors) only while nothing that changes who holds what has happened since: every
+  gateway route that makes such a change (a hand-over, a delegation, an import) counts it in the
+  database before and after, and every request reads that count with its session, so the next
+  request anywhere asks afresh; the directory's own events about such changes, heard by every
+  worker process, empty its actors too. At most RECHECK seconds old, and never from another
+  day. See docs/security.md.
 - Refresh tokens: random, stored only as an HMAC under the token secret (so a new secret ends
   every session), 30 days, single use: refreshing rotates them, and presenting a used one
   again revokes its whole session family.
@@ -26,6 +30,8 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -35,9 +41,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy import and_, func, select, update
 
 from eoffice.actor import Actor
+from eoffice.clock import today
 from eoffice.errors import Forbidden, NotHolderOfPost, NotSignedIn
 from services.gateway import limits, problems
-from services.gateway.models import Text, sessions
+from services.gateway.models import Text, directory_changes, directory_changes_seen, sessions
 
 ACCESS_TTL = timedelta(minutes=15)
 SIGNER_TTL = timedelta(minutes=10)
@@ -47,8 +54,7 @@ SIGNER_SCOPE = "signing-request:"
 SIGNER_ENDPOINTS: set = set()
 REFRESH_TTL = timedelta(days=30)
 ALGORITHM = "HS256"
-RECHECK_READS = 30.0  # seconds a read may use the actor the directory gave before
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+RECHECK = 30.0  # seconds an actor the directory gave may be used before it is asked again
 
 router = APIRouter(prefix="/auth", tags=["sign-in"])
 bearer = HTTPBearer(auto_error=False, description="An access token from /auth/sign-in")
@@ -178,11 +184,13 @@ def current(request: Request, credentials: HTTPAuthorizationCredentials | None =
     claims = verified_claims(request, credentials.credentials)
     # One round trip: the session's family exists, none of it is revoked, and this token's own
     # session has not been rotated by a refresh.
+    # It also reads the count of directory changes, for the actor kept for the session (`actor`).
     family = select(sessions.c.family).where(sessions.c.id == claims["sid"]).scalar_subquery()
     with request.app.state.db.transaction() as db:
-        members, revoked, refreshed = db.execute(
+        members, revoked, refreshed, request.state.directory_changes = db.execute(
             select(func.count(), func.count(sessions.c.revoked_at),
-                   func.count().filter(and_(sessions.c.id == claims["sid"], sessions.c.rotated_at.is_not(None))))
+                   func.count().filter(and_(sessions.c.id == claims["sid"], sessions.c.rotated_at.is_not(None))),
+                   select(directory_changes_seen.c.last_value).scalar_subquery())
             .where(sessions.c.family == family)).one()
     if members == 0 or revoked:
         raise NotSignedIn("the session was signed out")
@@ -192,44 +200,72 @@ def current(request: Request, credentials: HTTPAuthorizationCredentials | None =
 
 
 class RecentActors:
-    """The actor of each session as the directory last resolved it (or why it refused), and
-    when: a bounded cache of one worker process, shared by its request threads."""
+    """The actor of each session as the directory last resolved it (or why it refused): a bounded
+    cache of one worker process, shared by its request threads. An entry serves while the count
+    of directory changes is the one it was made under, on the office day it was made, for at
+    most RECHECK seconds, and only while `watching()` says the process hears the directory's
+    events (each empties the cache: `clear`); until it is set, nothing is kept."""
 
     def __init__(self, size: int = 10_000):
-        self._seen: OrderedDict[str, tuple[float, Actor | str]] = OrderedDict()
+        self._seen: OrderedDict[str, tuple[float, int, object, Actor | str]] = OrderedDict()
         self._size, self._lock = size, threading.Lock()
+        self.watching: Callable[[], bool] = lambda: False
 
-    def get(self, session_id: str, max_age: float) -> Actor | str | None:
+    def get(self, session_id: str, *, changes: int) -> Actor | str | None:
         with self._lock:
             found = self._seen.get(session_id)
-        return found[1] if found and time.monotonic() - found[0] <= max_age else None
+        if found is None or not self.watching():
+            return None
+        at, seen_changes, day, value = found
+        return value if seen_changes == changes and day == today() and time.monotonic() - at <= RECHECK else None
 
-    def put(self, session_id: str, value: Actor | str) -> None:
+    def put(self, session_id: str, value: Actor | str, *, changes: int) -> None:
         with self._lock:
-            self._seen[session_id] = (time.monotonic(), value)
+            self._seen[session_id] = (time.monotonic(), changes, today(), value)
             self._seen.move_to_end(session_id)
             while len(self._seen) > self._size:
                 self._seen.popitem(last=False)
 
+    def clear(self, *_) -> None:
+        with self._lock:
+            self._seen.clear()
 
-def actor(request: Request, found: tuple[Actor, str] = Depends(current)) -> Actor:
-    """Returns the Actor of the request as the directory sees it now: afresh for a request that
-    changes something, at most RECHECK_READS old for a read. Raises NotHolderOfPost (403) once
-    the post in the token is no longer the user's (handed over), and reflects delegations
-    given or ended since the token was issued."""
-    token_actor, session_id = found
+
+def actor(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Actor:
+    """Returns the Actor of the request as the directory sees it now (see RecentActors for when
+    it is asked again). Raises NotHolderOfPost (403) once the post in the token is no longer the
+    user's (handed over), and reflects delegations given or ended since the token was issued.
+    It checks the token itself (`current`), in the same worker thread: one hop fewer."""
+    token_actor, session_id = current(request, credentials)
     recent: RecentActors = request.app.state.actors
-    known = recent.get(session_id, RECHECK_READS) if request.method in SAFE_METHODS else None
+    changes = request.state.directory_changes
+    known = recent.get(session_id, changes=changes)
     if known is None:
         try:
             known = Actor.model_validate(request.app.state.rpc.call(
                 "directory", "actor_for", token_actor.user_id, token_actor.post_id))
         except NotHolderOfPost as exc:
             known = f"{exc.detail}; sign in again or act as a post you hold"
-        recent.put(session_id, known)
+        recent.put(session_id, known, changes=changes)
     if isinstance(known, str):
         raise NotHolderOfPost(known)
     return known
+
+
+@contextmanager
+def changing_directory(request: Request) -> Iterator[None]:
+    """Wraps a directory call that may change who holds what: the count of directory changes is
+    taken before it (every kept actor stops serving) and after it, whatever came of it (an actor
+    asked for while it ran may predate its commit), so the next request through any gateway
+    process asks the directory afresh."""
+    def count():
+        with request.app.state.db.transaction() as db:
+            db.execute(select(directory_changes.next_value()))
+    count()
+    try:
+        yield
+    finally:
+        count()
 
 
 @router.post("/sign-in", response_model=Tokens, summary="Sign in with e-mail and password",

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from eoffice.actor import Actor
-from services.gateway.auth import actor
+from services.gateway.auth import actor, changing_directory
 from services.gateway.models import Text
 from services.gateway.pages import Page, PageRequest, page, page_request
 
@@ -159,21 +159,24 @@ def get_post(request: Request, who: Actor = Depends(actor), code: str = CodePath
              summary="Give the post a new regular holder; its pending work goes with the post")
 def hand_over(request: Request, body: HandOverRequest, *, who: Actor = Depends(actor), code: str = CodePath,
               idempotency_key: str = IdempotencyKey):
-    return _rpc(request).call("directory", "hand_over_post", _as(who),
-                              {"post_code": code, **body.model_dump(mode="json")}, idempotency_key)
+    with changing_directory(request):
+        return _rpc(request).call("directory", "hand_over_post", _as(who),
+                                  {"post_code": code, **body.model_dump(mode="json")}, idempotency_key)
 
 
 @router.post("/delegations", response_model=DelegationRequest, status_code=201,
              summary="Hand a post's work to another post for a period")
 def delegate(request: Request, body: DelegationRequest, *, who: Actor = Depends(actor),
              idempotency_key: str = IdempotencyKey):
-    return _rpc(request).call("directory", "delegate", _as(who), body.model_dump(mode="json"), idempotency_key)
+    with changing_directory(request):
+        return _rpc(request).call("directory", "delegate", _as(who), body.model_dump(mode="json"), idempotency_key)
 
 
 @router.post("/directory/import", response_model=ImportReport,
              summary="Import offices, holidays, posts, users and postings from CSV (system admin)")
 def import_organisation(request: Request, body: ImportFiles, who: Actor = Depends(actor)):
-    return _rpc(request).call("directory", "import_organisation", _as(who), body.model_dump())
+    with changing_directory(request):
+        return _rpc(request).call("directory", "import_organisation", _as(who), body.model_dump())
 
 
 class ImportStage(BaseModel):

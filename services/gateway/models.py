@@ -1,6 +1,6 @@
 """The gateway's own tables, in schema `gateway` (sign-in sessions and their refresh tokens,
 rate-limit counters), and the string type every request model uses."""
-from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData, String, Table, func
+from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData, Sequence, String, Table, column, func, table
 
 from eoffice.validation import Text  # noqa: F401  (re-exported for the request models)
 
@@ -29,3 +29,10 @@ rate_counters = Table(
     Column("window_start", BigInteger, nullable=False),  # Unix seconds, a multiple of the window
     Column("hits", Integer, nullable=False),
 )
+
+# Bumped (nextval) by every gateway route that changes who holds what in the directory (a
+# hand-over, a delegation, an import), before and after its call: an actor a worker process
+# keeps is used only while this is unchanged (services/gateway/auth.py). Read as its last_value
+# in the query every request makes for its session.
+directory_changes = Sequence("directory_changes", schema="gateway", metadata=metadata)
+directory_changes_seen = table("directory_changes", column("last_value"), schema="gateway")

@@ -20,13 +20,14 @@ import weakref
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
-from kombu import Connection, Exchange, Queue
+from kombu import Exchange
 from pydantic import BaseModel, Field, StrictInt
 from starlette.concurrency import run_in_threadpool
 
 from eoffice.actor import Actor
 from eoffice.contracts.notifications import LIVE_EXCHANGE, Notification, Preferences
 from services.gateway.auth import actor
+from services.gateway.broadcasts import Listener
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/notifications", tags=["notifications"], dependencies=[Depends(actor)])
@@ -183,12 +184,13 @@ class LiveListener:
     filter by post). After a broker outage it reconnects and tells every stream to catch up."""
 
     def __init__(self, amqp_uri: str):
-        self.amqp_uri = amqp_uri
         # Weak: a stream whose generator never ran (its client left first) is simply forgotten.
         self._streams: weakref.WeakKeyDictionary[asyncio.Queue, asyncio.AbstractEventLoop] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._run, name="live-notifications", daemon=True)
-        self._thread.start()
+        self._listener = Listener(amqp_uri, "live notifications",
+                                  bindings=[(Exchange(LIVE_EXCHANGE, type="fanout", durable=True), None)],
+                                  on_message=self._hand_out,
+                                  on_connect=lambda: self._hand_out(RESYNC))  # anything published while not listening
 
     def subscribe(self) -> asyncio.Queue:
         queue: asyncio.Queue = asyncio.Queue(maxsize=QUEUE_SIZE)
@@ -206,29 +208,6 @@ class LiveListener:
         for queue, loop in streams:
             with contextlib.suppress(RuntimeError):  # that stream's loop has closed
                 loop.call_soon_threadsafe(_offer, queue, message)
-
-    def _run(self) -> None:
-        exchange = Exchange(LIVE_EXCHANGE, type="fanout", durable=True)
-        backoff = 1.0
-        while True:
-            try:
-                with Connection(self.amqp_uri, heartbeat=30) as connection:
-                    queue = Queue("", exchange=exchange, exclusive=True, auto_delete=True, durable=False)
-
-                    def received(body, message):
-                        message.ack()
-                        self._hand_out(body)
-                    with connection.Consumer([queue], callbacks=[received], accept=["json"]):
-                        self._hand_out(RESYNC)  # anything published while not listening
-                        backoff = 1.0
-                        while True:
-                            with contextlib.suppress(TimeoutError):
-                                connection.drain_events(timeout=HEARTBEAT_SECONDS)
-                            connection.heartbeat_check()
-            except Exception as exc:  # broker away: try again, streams keep their heartbeats
-                log.warning("live notifications: %s: %s; reconnecting in %.0fs", type(exc).__name__, exc, backoff)
-                time.sleep(backoff)
-                backoff = min(backoff * 2, 30.0)
 
 
 def _offer(queue: asyncio.Queue, message) -> None:

@@ -6,6 +6,8 @@ hand-over that takes the post from the old holder at once; security headers and 
 header from the real server; no start without a strong token secret."""
 from __future__ import annotations
 
+import csv
+import io
 import os
 import statistics
 import subprocess
@@ -18,7 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.support.demo import PASSWORD, auth, demo, demo_gateway, held_post, holder_email, sign_in
-from tests.support.system import GUNICORN, REPO, free_port, gunicorn_gateway
+from tests.support.system import GUNICORN, REPO, free_port, gunicorn_gateway, wait_until
 
 pytestmark = pytest.mark.live
 PROBLEM = "urn:eoffice:problem:too-many-requests"
@@ -160,6 +162,47 @@ def test_a_new_token_secret_ends_every_session(api, monkeypatch):
     assert api.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}).status_code == 401
     assert api.get("/api/v1/auth/me", headers=auth(sign_in(api, held_post("supervisor", "DIST-SPR", last=True)))
                    ).status_code == 200
+
+
+def _posts_csv(*rows: dict) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def _import(api, admin: dict, files: dict) -> dict:
+    started = api.post("/api/v1/directory/import-jobs", headers={**admin, "Idempotency-Key": uuid.uuid4().hex},
+                       json={"files": files})
+    assert started.status_code == 202, started.text
+    return wait_until(lambda: (job := api.get(started.headers["Location"], headers=admin).json())["state"]
+                      in ("done", "failed") and job, timeout=60, what="the import job to end")
+
+
+def test_an_import_job_that_takes_a_role_from_a_post_stops_its_holder_within_moments(api):
+    """The gateway keeps each session's actor while no directory change was made through it; a
+    change it did not make itself (an import job, which ends in the directory's own time) reaches
+    it by the directory's event, which empties every gateway process's actors."""
+    post = held_post("dak_clerk", "DIST-LKO", last=True)
+    clerk = auth(sign_in(api, post))
+    letter = {"subject": "Encroachment on village land", "sender_name": "Ram Lal",
+              "received_date": datetime.now(timezone(timedelta(hours=5, minutes=30))).date().isoformat(),
+              "mode": "post"}
+
+    def diarise() -> int:
+        return api.post("/api/v1/receipts", headers={**clerk, "Idempotency-Key": uuid.uuid4().hex},
+                        json=letter).status_code
+    wait_until(lambda: diarise() == 201, timeout=60, what="dak answering")  # and the clerk's actor is kept now
+    row = next(p for p in demo("posts") if p["code"] == post)
+    admin = auth(sign_in(api, "SYSADM-GAD-IT"))
+    try:
+        job = _import(api, admin, {"posts": _posts_csv({**row, "roles": "section_staff"})})
+        assert job["state"] == "done" and job["report"]["changed"]["posts"] == 1, job
+        wait_until(lambda: diarise() == 403, timeout=5, what="the clerk's diarising to be refused")
+    finally:
+        assert _import(api, admin, {"posts": _posts_csv(row)})["state"] == "done"
+    wait_until(lambda: diarise() == 201, timeout=5, what="the clerk's role to be back")
 
 
 def test_after_a_hand_over_the_old_holder_can_no_longer_act_as_the_post(api):

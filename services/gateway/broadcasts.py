@@ -47,8 +47,12 @@ class Listener:
                         self.on_connect()
                         backoff = 1.0
                         while True:
+                            # Heartbeats are sent from here, so this wakes every second (py-amqp
+                            # asks for about that): waking every 15 s, as before, sent the
+                            # first one a minute in, and RabbitMQ closed the connection for
+                            # missed heartbeats every 90 s.
                             with contextlib.suppress(TimeoutError):
-                                connection.drain_events(timeout=15.0)
+                                connection.drain_events(timeout=1.0)
                             connection.heartbeat_check()
             except Exception as exc:  # broker away: try again
                 self.listening = False

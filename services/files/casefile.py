@@ -144,14 +144,16 @@ def visible(
     supervises: Supervises,
     lock: bool = False,
     with_history: bool = False,
+    also: Mapping[str, ColumnElement] | None = None,
 ) -> tuple[dict, list[dict]]:
     """Returns the file and, if `with_history`, its movements (else an empty list), if the
     actor's post holds it, created it, ever held or moved it, or supervises its office (rule
     10); NotFound otherwise, whatever the caller meant to do, so strangers learn nothing
     (`eoffice.access`). Every step on a file starts here. The movements are read only when the
     caller wants them or the holder and creator alone do not make the file visible: most steps
-    are the holder's, and a file's history grows with every move."""
-    query = select(files).where(files.c.id == file_id)
+    are the holder's, and a file's history grows with every move. `also` names more columns to
+    read with the file, in the same query (e.g. `category_days()`)."""
+    query = select(files, *(column.label(name) for name, column in (also or {}).items())).where(files.c.id == file_id)
     row: Mapping[Any, Any] | None = session.execute(query.with_for_update() if lock else query).mappings().first()
     mine = row is not None and bool(acting_posts(actor) & {row["holder_post"], row["creator_post"]})
     moves = history(session, file_id) if row is not None and (with_history or not mine) else []
@@ -175,12 +177,13 @@ def held(
     supervises: Supervises,
     version: int | None = None,
     statuses: tuple[str, ...] = ("open", "parked"),
+    also: Mapping[str, ColumnElement] | None = None,
 ) -> dict:
     """Returns the file, locked, if the actor's post holds it (rule 1) and it may be acted on:
     received if physical (rule 3), in one of `statuses`, and at `version` if one is given.
     NotFound if the actor may not see it (`visible`), NotCurrentHolder if they may but another
     post holds it."""
-    row, _ = visible(session, actor, file_id=file_id, supervises=supervises, lock=True)
+    row, _ = visible(session, actor, file_id=file_id, supervises=supervises, lock=True, also=also)
     require_actable(actor, row, label=f"file {row['file_number']}", statuses=statuses, version=version)
     return row
 
@@ -611,10 +614,12 @@ def versions_of(session: Session, file: dict, draft_id: int) -> list[dict]:
 # --- movement ----------------------------------------------------------------------------
 
 
-def limit_of(session: Session, category: str) -> int:
-    return (
-        session.execute(select(category_limits.c.working_days).where(category_limits.c.category == category)).scalar()
-        or DEFAULT_OVERDUE_DAYS
+def category_days() -> ColumnElement[int]:
+    """Working days a file of its category may stay with one holder, as a column read with the
+    file (`held(also=...)`): no query of its own on a movement."""
+    return func.coalesce(
+        select(category_limits.c.working_days).where(category_limits.c.category == files.c.category).scalar_subquery(),
+        DEFAULT_OVERDUE_DAYS,
     )
 
 

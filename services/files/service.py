@@ -82,14 +82,14 @@ class FilesService(DirectoryCalendars, ServiceBase):
         self._ask("require_admin", actor.model_dump(mode="json"), office_code, f"office {office_code}")
 
     def _on_held_file(self, operation: str, *, actor: Actor, file_id: str, key: str, request, step,
-                      version: int | None = None, statuses=("open", "parked")):
+                      version: int | None = None, statuses=("open", "parked"), also=None):
         """Runs a command (`command`) whose `step(changes, file)` works on a file the actor
         holds (`casefile.held`, locked); `request` is what else says what is asked (ids of
         notes or drafts, the body)."""
         return self.command(operation, actor=actor, key=key, request=[file_id, version, request],
                             step=lambda changes: step(changes, casefile.held(
                                 changes.session, actor=actor, file_id=file_id, supervises=self._supervises(actor),
-                                version=version, statuses=statuses)))
+                                version=version, statuses=statuses, also=also)))
 
     # --- office settings -------------------------------------------------------------------
 
@@ -416,13 +416,13 @@ class FilesService(DirectoryCalendars, ServiceBase):
         def step(changes, file):
             # One transaction: the due date is counted with the file locked (the calendar is
             # kept in this process; only a post not seen for a while costs a directory call).
-            due = self._due(request.to_post, casefile.limit_of(changes.session, file["category"]), request.due_date)
+            due = self._due(request.to_post, file.pop("category_days"), request.due_date)
             sent = casefile.send(changes.session, actor=actor, file=file, to_post=request.to_post,
                                  remarks=request.remarks, due_date=due)
             crash_point("files.send")  # tests kill the service here: the transaction is half done
             return self._emit(changes, events.FileSent, sent, by_post=actor.post_id)
         return self._on_held_file("send", actor=actor, file_id=file_id, key=idempotency_key, request=request,
-                                  step=step, version=version)
+                                  step=step, version=version, also={"category_days": casefile.category_days()})
 
     @rpc
     def receive(self, actor: dict, file_id: str, idempotency_key: str) -> dict:
@@ -515,8 +515,8 @@ class FilesService(DirectoryCalendars, ServiceBase):
         actor = Actor.model_validate(actor)
         with self.db.transaction() as session:
             row, moves = casefile.visible(session, actor, file_id=file_id, supervises=self._supervises(actor),
-                                          with_history=True)
-            limit = casefile.limit_of(session, row["category"])
+                                          with_history=True, also={"category_days": casefile.category_days()})
+            limit = row.pop("category_days")
         stays = casefile.holdings(moves)
         calendars = self._ask("calendars_of_posts", [s["post"] for s in stays]) if stays else {}
         now = datetime.now(UTC)

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from eoffice.db import make_engine
 from eoffice.programs import program
+from eoffice.rpc import RpcPool
 from services.directory import load
 from services.directory.demo import holder_email  # shared with deploy/bench
 from services.directory.demo import rows as demo
@@ -76,6 +77,11 @@ def demo_gateway(settings, services: tuple[str, ...] = ("directory",)):
             wait_until(lambda: client.post("/api/v1/auth/sign-in",
                                            json={"email": "x@y.in", "password": "x"}).status_code == 401,
                        60, "directory answering")
+            # Every service consuming its queue before the first test asks it (a call that
+            # comes first is refused by the broker: no queue yet).
+            pool = RpcPool(settings.amqp_uri)
+            stack.callback(pool.close)
+            wait_until(lambda: all(pool.call(name, "ping") for name in services), 60, "every service answering")
             client.services = dict(zip(services, procs, strict=True))  # tests may stop and start them
             yield client
     finally:

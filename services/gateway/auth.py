@@ -204,12 +204,14 @@ class RecentActors:
     cache of one worker process, shared by its request threads. An entry serves while the count
     of directory changes is the one it was made under, on the office day it was made, for at
     most RECHECK seconds, and only while `watching()` says the process hears the directory's
-    events (each empties the cache: `clear`); until it is set, nothing is kept."""
+    events (each empties the cache: `clear`); until it is set, nothing is kept. An answer asked
+    for before the last `clear` is not kept (`generation`): it may predate the change."""
 
     def __init__(self, size: int = 10_000):
         self._seen: OrderedDict[str, tuple[float, int, object, Actor | str]] = OrderedDict()
         self._size, self._lock = size, threading.Lock()
         self.watching: Callable[[], bool] = lambda: False
+        self.generation = 0  # how many times it was emptied
 
     def get(self, session_id: str, *, changes: int) -> Actor | str | None:
         with self._lock:
@@ -219,8 +221,11 @@ class RecentActors:
         at, seen_changes, day, value = found
         return value if seen_changes == changes and day == today() and time.monotonic() - at <= RECHECK else None
 
-    def put(self, session_id: str, value: Actor | str, *, changes: int) -> None:
+    def put(self, session_id: str, value: Actor | str, *, changes: int, generation: int) -> None:
+        """Keeps `value`, asked for when `generation` was current, unless emptied since."""
         with self._lock:
+            if generation != self.generation:
+                return
             self._seen[session_id] = (time.monotonic(), changes, today(), value)
             self._seen.move_to_end(session_id)
             while len(self._seen) > self._size:
@@ -229,6 +234,7 @@ class RecentActors:
     def clear(self, *_) -> None:
         with self._lock:
             self._seen.clear()
+            self.generation += 1
 
 
 def actor(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Actor:
@@ -239,14 +245,14 @@ def actor(request: Request, credentials: HTTPAuthorizationCredentials | None = D
     token_actor, session_id = current(request, credentials)
     recent: RecentActors = request.app.state.actors
     changes = request.state.directory_changes
-    known = recent.get(session_id, changes=changes)
+    known, generation = recent.get(session_id, changes=changes), recent.generation
     if known is None:
         try:
             known = Actor.model_validate(request.app.state.rpc.call(
                 "directory", "actor_for", token_actor.user_id, token_actor.post_id))
         except NotHolderOfPost as exc:
             known = f"{exc.detail}; sign in again or act as a post you hold"
-        recent.put(session_id, known, changes=changes)
+        recent.put(session_id, known, changes=changes, generation=generation)
     if isinstance(known, str):
         raise NotHolderOfPost(known)
     return known

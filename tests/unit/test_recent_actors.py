@@ -25,7 +25,7 @@ def clock(monkeypatch):
 def recent(clock):
     kept = auth.RecentActors(size=3)
     kept.watching = lambda: True
-    kept.put("s1", ACTOR, changes=7)
+    kept.put("s1", ACTOR, changes=7, generation=kept.generation)
     return kept
 
 
@@ -57,8 +57,17 @@ def test_a_new_office_day_or_too_long_means_asking_again(recent, clock):
 
 
 def test_a_refusal_is_kept_like_an_actor_and_the_oldest_session_goes_first(recent):
-    recent.put("s2", "you do not hold DA1-LKO today", changes=7)
+    recent.put("s2", "you do not hold DA1-LKO today", changes=7, generation=recent.generation)
     assert recent.get("s2", changes=7) == "you do not hold DA1-LKO today"
-    recent.put("s3", ACTOR, changes=7)
-    recent.put("s4", ACTOR, changes=7)
+    recent.put("s3", ACTOR, changes=7, generation=recent.generation)
+    recent.put("s4", ACTOR, changes=7, generation=recent.generation)
     assert recent.get("s1", changes=7) is None and recent.get("s4", changes=7) == ACTOR
+
+
+def test_an_answer_asked_for_before_an_event_is_not_kept(recent):
+    """A request asks the directory; the directory's event empties the cache while the answer is
+    on its way: that answer may predate the change, so it serves no later request."""
+    asked_at = recent.generation
+    recent.clear({"type": "eoffice.directory.organisation-imported.v1"})
+    recent.put("s9", ACTOR, changes=7, generation=asked_at)
+    assert recent.get("s9", changes=7) is None

@@ -55,6 +55,8 @@ class OcrWorker(ServiceBase):
     @reliable_handler("dak", events.ReceiptDiarised.event_type)
     def read_scans(self, envelope: Envelope) -> None:
         event = envelope.payload(events.ReceiptDiarised)
+        if not event.scans and event.copy_of is None:
+            return  # a paper letter: nothing to read (a copy shares its original's documents)
         with self.db.transaction() as session:
             pending = [
                 dict(s)

@@ -40,16 +40,21 @@ TRACKING_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's: no I, L, 
 
 def next_serial(session: Session, office_code: str, year: int) -> int:
     """Takes the next diary serial of an office's year. The counter row stays locked until the
-    caller's transaction ends: a rollback gives the number back, so numbers have no gaps."""
-    session.execute(
-        insert(diary_counters).values(office_code=office_code, year=year, last_serial=0).on_conflict_do_nothing()
-    )
-    return session.execute(
+    caller's transaction ends: a rollback gives the number back, so numbers have no gaps. One
+    statement but for the year's first receipt, whose counter row is made first."""
+    take = (
         update(diary_counters)
         .where(diary_counters.c.office_code == office_code, diary_counters.c.year == year)
         .values(last_serial=diary_counters.c.last_serial + 1)
         .returning(diary_counters.c.last_serial)
-    ).scalar_one()
+    )
+    serial = session.execute(take).scalar_one_or_none()
+    if serial is None:
+        session.execute(
+            insert(diary_counters).values(office_code=office_code, year=year, last_serial=0).on_conflict_do_nothing()
+        )
+        serial = session.execute(take).scalar_one()
+    return serial
 
 
 def new_tracking_code() -> str:
@@ -59,7 +64,8 @@ def new_tracking_code() -> str:
 
 
 def _record(session: Session, office_code: str, year: int, *, holder_post: str, by_user: str, fields: dict) -> dict:
-    """Inserts a receipt with the next diary number of the office's year; returns the row."""
+    """Inserts a receipt with the next diary number of the office's year; returns the row as
+    stored (its defaults filled)."""
     serial = next_serial(session, office_code, year)
     row = {
         "id": str(uuid.uuid4()),
@@ -72,8 +78,7 @@ def _record(session: Session, office_code: str, year: int, *, holder_post: str, 
         "tracking_code": new_tracking_code(),
         **fields,
     }
-    session.execute(receipts.insert().values(**row))
-    return row
+    return dict(session.execute(receipts.insert().values(**row).returning(*receipts.c)).mappings().one())
 
 
 def _log(
@@ -127,7 +132,7 @@ def diarise(session: Session, actor: Actor, *, letter: Diarise, documents: list[
             ],
         )
     _log(session, row["id"], "diarised", actor=actor, to_post=row["holder_post"])
-    return receipt(session, row["id"])
+    return row
 
 
 def receipt(session: Session, receipt_id: str) -> dict:

@@ -78,7 +78,7 @@ class DakService(DirectoryCalendars, ServiceBase):
                 holder_post=row["holder_post"], physical=row["physical"], scans=len(documents),
                 security_grading=letter.security_grading),
                 subject=row["id"])
-            return {**row, "scans": receipts.documents(changes.session, row["id"])}
+            return {**row, "scans": receipts.documents(changes.session, row["id"]) if documents else []}
         return self.command("diarise", actor=actor, key=idempotency_key, request=[letter, documents], step=step)
 
     def _due_dates(self, request: Send) -> dict[str, date]:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from nameko.extensions import DependencyProvider
 from sqlalchemy import create_engine, event, exc, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from eoffice.errors import Unavailable
@@ -29,13 +29,16 @@ RecordEvent = Callable[[Session, EventPayload, "str | None"], Any]
 PING_AFTER_IDLE = 1.0
 
 
-def make_engine(url: str | None = None, *, pool_size: int | None = None) -> Engine:
+def make_engine(url: str | None = None, *, pool_size: int | None = None, autocommit: bool = False) -> Engine:
     """Returns an engine for `url` (default: EOFFICE_DATABASE_URL) whose pool tries a
     connection before handing it out if it sat unused (`PING_AFTER_IDLE`): one that died with
-    a PostgreSQL restart is replaced instead of failing the transaction."""
+    a PostgreSQL restart is replaced instead of failing the transaction. `autocommit`: its
+    connections stay in autocommit, for `UnitOfWork.reading` (a connection switched to it and
+    back costs a round trip to reset)."""
     settings = get_settings()
     engine = create_engine(
         url or settings.database_url,
+        **({"isolation_level": "AUTOCOMMIT"} if autocommit else {}),
         pool_size=pool_size or settings.database_pool_size,
         max_overflow=10,
         # The connection given back last is handed out first. First in, first out (the default)
@@ -104,8 +107,8 @@ class UnitOfWork:
     success and rolls back on any exception; `with uow.changes(record) as changes: ...` does
     the same and also writes the events the step raised to the outbox in that commit."""
 
-    def __init__(self, engine: Engine):
-        self.engine = engine
+    def __init__(self, engine: Engine, *, reader: Engine | None = None):
+        self.engine, self.reader = engine, reader
         self._sessions = sessionmaker(bind=engine, expire_on_commit=False, future=True)
 
     @contextlib.contextmanager
@@ -116,6 +119,25 @@ class UnitOfWork:
                 yield session
         finally:
             session.close()
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Connection | Session]:
+        """For one statement that only reads: a connection of `reader` (an engine made with
+        `make_engine(autocommit=True)`), so it costs one round trip, not three (no BEGIN and
+        COMMIT around it); without a reader, a transaction. One statement sees one snapshot
+        however many tables it reads; two statements here may see different ones."""
+        if self.reader is None:
+            with self.transaction() as session:
+                yield session
+            return
+        with self.reader.connect() as connection:
+            yield connection
+
+    def dispose(self) -> None:
+        """Closes the pooled connections of the engine and of the reader."""
+        for engine in (self.engine, self.reader):
+            if engine is not None:
+                engine.dispose()
 
     @contextlib.contextmanager
     def changes(self, record: RecordEvent) -> Iterator[Changes]:

@@ -55,10 +55,12 @@ async def lifespan(app: FastAPI):
                                    context=lambda: {"request_id": current_request_id()})
     # Readiness must answer quickly even when a service is dead.
     app.state.health_rpc = RpcPool(settings.amqp_uri, size=8, timeout=3)
-    # One unit of work per worker process: sign-in sessions are checked on every request, so as
-    # many connections as RPC proxies stay open (a smaller pool closed its overflow connections
-    # on return: under load a request paid for a new PostgreSQL connection).
-    app.state.db = UnitOfWork(make_engine(settings.database_url, pool_size=16))
+    # One unit of work per worker process. Sign-in sessions are checked on every request, each in
+    # one statement, on connections in autocommit (`reading`: no BEGIN and COMMIT round trips),
+    # so as many of those as RPC proxies stay open (a smaller pool closed its overflow
+    # connections on return: under load a request paid for a new PostgreSQL connection).
+    app.state.db = UnitOfWork(make_engine(settings.database_url, pool_size=8),
+                              reader=make_engine(settings.database_url, pool_size=16, autocommit=True))
     app.state.store = DocumentStore(settings)  # uploaded documents go straight to MinIO
     # Who each session acts as, as the directory said lately; emptied by the directory's events
     # about who holds what, and not used while this process does not hear them.
@@ -73,7 +75,7 @@ async def lifespan(app: FastAPI):
     app.state.rpc.close()
     app.state.upload_rpc.close()
     app.state.health_rpc.close()
-    app.state.db.engine.dispose()
+    app.state.db.dispose()
 
 
 def create_app() -> FastAPI:

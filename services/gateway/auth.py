@@ -186,7 +186,7 @@ def current(request: Request, credentials: HTTPAuthorizationCredentials | None =
     # session has not been rotated by a refresh.
     # It also reads the count of directory changes, for the actor kept for the session (`actor`).
     family = select(sessions.c.family).where(sessions.c.id == claims["sid"]).scalar_subquery()
-    with request.app.state.db.transaction() as db:
+    with request.app.state.db.reading() as db:
         members, revoked, refreshed, request.state.directory_changes = db.execute(
             select(func.count(), func.count(sessions.c.revoked_at),
                    func.count().filter(and_(sessions.c.id == claims["sid"], sessions.c.rotated_at.is_not(None))),

@@ -32,18 +32,15 @@ def note(session: Session, kind: str, ids: list[str]) -> None:
         )
 
 
-def clock(session: Session) -> datetime:
-    """The database's time now (not its transaction's start): whatever was noted before this
-    and is asked of its owner after it is indexed as it is then."""
-    return session.execute(select(func.clock_timestamp())).scalar_one()
-
-
-def claim(session: Session, limit: int, *, lease: float) -> dict[str, list[str]]:
+def claim(session: Session, limit: int, *, lease: float) -> tuple[dict[str, list[str]], datetime | None]:
     """Takes up to `limit` waiting items due for a try (not given up, their backoff over), by
     kind: those tried least often first (one that keeps failing does not hold up the rest), then
     the longest waiting. They are not due again for `lease` seconds, so that another search
     process does not take them meanwhile (rows another is taking are skipped); `done` or
-    `failed` settle them before that, and an item noted again is due at once."""
+    `failed` settle them before that, and an item noted again is due at once.
+
+    Also returns the database's time as it took them (not its transaction's start; None if it
+    took none): whatever was noted before it is seen by records asked for after it (`done`)."""
     due = (
         select(pending.c.kind, pending.c.item_id)
         .where(pending.c.abandoned_at.is_(None), pending.c.next_try <= func.clock_timestamp())
@@ -53,14 +50,16 @@ def claim(session: Session, limit: int, *, lease: float) -> dict[str, list[str]]
         .cte("due")
     )
     found: dict[str, list[str]] = {}
+    taken_at: datetime | None = None
     for row in session.execute(
         update(pending)
         .where(tuple_(pending.c.kind, pending.c.item_id).in_(select(due.c.kind, due.c.item_id)))
         .values(next_try=func.clock_timestamp() + _seconds(lease))
-        .returning(pending.c.kind, pending.c.item_id)
+        .returning(pending.c.kind, pending.c.item_id, func.clock_timestamp().label("taken_at"))
     ):
         found.setdefault(row.kind, []).append(row.item_id)
-    return found
+        taken_at = row.taken_at if taken_at is None else max(taken_at, row.taken_at)
+    return found, taken_at
 
 
 def done(session: Session, kind: str, ids: list[str], *, asked_at: datetime) -> None:

@@ -113,9 +113,8 @@ class SearchService(ServiceBase):
         was away). Returns True when the round was full and indexed something: the next round
         starts at once."""
         with self.db.transaction() as session:
-            batch = pending.claim(session, BATCH, lease=LEASE)
-            asked_at = pending.clock(session)  # after the claim: what was noted before it is seen
-        if not batch:
+            batch, asked_at = pending.claim(session, BATCH, lease=LEASE)
+        if asked_at is None:
             return False
         indexed = self._index(batch, asked_at=asked_at)
         return indexed and sum(map(len, batch.values())) >= BATCH

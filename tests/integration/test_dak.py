@@ -2,6 +2,8 @@
 services: gap-free diary numbers, sending to posts, and pending work following the post."""
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
@@ -9,8 +11,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from eoffice.db import make_engine
+from eoffice.db import UnitOfWork, make_engine
 from services.dak.models import outbox, receipts
+from services.dak.receipts import next_serial
 from tests.support.demo import PASSWORD, auth, demo, demo_gateway, file_held_by, held_post, sign_in
 
 pytestmark = pytest.mark.live
@@ -54,6 +57,31 @@ def test_diary_numbers_stay_gap_free_and_unique_under_concurrent_intake(api, mig
     assert serials == list(range(1, len(serials) + 1))
     assert len({r["diary_number"] for r in made}) == len(made)
     assert all(r["diary_number"].endswith(f"/{TODAY.year}/LKO-DAK") for r in made)
+
+
+def test_the_first_numbers_of_a_diary_year_are_gap_free_when_taken_at_once(migrated):
+    """The year's first receipt makes its office's counter row; several taking their numbers
+    at that moment, each in its own transaction, still get 1..n, each once. Each holds its
+    transaction open a moment after taking its number, as diarising does: the others find no
+    row yet and try to make it meanwhile."""
+    office, takers = f"T-{uuid.uuid4().hex[:8]}", 8
+    engine = make_engine(migrated.database_url, pool_size=takers)
+    uow, together = UnitOfWork(engine), threading.Barrier(takers)
+
+    def take(_):
+        together.wait(timeout=10)
+        with uow.transaction() as session:
+            serial = next_serial(session, office, TODAY.year)
+            time.sleep(0.2)
+            return serial
+    try:
+        with ThreadPoolExecutor(max_workers=takers) as pool:
+            first = list(pool.map(take, range(takers)))
+            later = list(pool.map(take, range(takers)))
+    finally:
+        engine.dispose()
+    assert sorted(first) == list(range(1, takers + 1))
+    assert sorted(later) == list(range(takers + 1, 2 * takers + 1))
 
 
 def test_retried_diarisation_makes_one_receipt(api):

@@ -181,6 +181,8 @@ class NotifyPeople:
 
     def _store(self, session, notices: list[Notice], *, event_id: str, audience: dict) -> list[dict]:
         """Stores the notifications and the e-mails and SMS planned for each; returns those new."""
+        if not notices:
+            return []  # a receipt diarised, a file created: where it is changed, nobody is told
         made = []
         prefs = repository.preferences_of(session, employee_ids=list(audience["contacts"]))
         for notice in notices:

@@ -107,6 +107,8 @@ def add_messages(session: Session, *, notification_id: int, planned: list[dict])
 
 
 def preferences_of(session: Session, *, employee_ids: list[str]) -> dict[str, Preferences]:
+    if not employee_ids:
+        return {}
     rows = session.execute(
         select(preferences.c.employee_id, preferences.c.settings).where(preferences.c.employee_id.in_(employee_ids))
     )

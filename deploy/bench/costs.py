@@ -86,8 +86,8 @@ def main() -> int:
              json={"code": "BENCH", "title": "Benchmark files"})
         dealer = DEALERS[0]
         here, there = sign_in(api, dealer), sign_in(api, OFFICER)
-        clerk_post = next(p["code"] for p in demo("posts") if "dak_clerk" in p["roles"] and p["office_code"] == "LKO-DAK")
-        clerk = sign_in(api, clerk_post)
+        clerk = sign_in(api, next(p["code"] for p in demo("posts")
+                                  if "dak_clerk" in p["roles"] and p["office_code"] == "LKO-DAK"))
         file_id = call(api, "POST", "/api/v1/files", headers=here, expect=201,
                        json={"subject_head": "BENCH", "subject": "[bench] costs"})["id"]
         call(api, "POST", f"/api/v1/files/{file_id}/notes", headers=here, expect=201,

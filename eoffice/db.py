@@ -10,7 +10,8 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from nameko.extensions import DependencyProvider
-from sqlalchemy import create_engine, event, exc, text
+from sqlalchemy import TextClause, bindparam, create_engine, event, exc, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,6 +28,27 @@ RecordEvent = Callable[[Session, EventPayload, "str | None"], Any]
 # within a second unnoticed by every request meanwhile, and a ping on every checkout cost a
 # round trip on each transaction (5% of the files service's time on a movement).
 PING_AFTER_IDLE = 1.0
+
+
+# Statements on a hot path (every request, command or event) are built once, with bindparam()s,
+# and executed with their values: SQLAlchemy keys its statement cache on a walk of the whole
+# statement, which for a statement built afresh on each call cost 0.1-0.25 ms of CPU, more than
+# the statement took PostgreSQL (docs/benchmarks.md, "built once"). A statement built once keeps
+# its key.
+_NAMED = postgresql.dialect(paramstyle="named")
+
+
+def fixed_text(statement: Any) -> TextClause:
+    """`statement`, built with bindparam()s, as its SQL text, for statements SQLAlchemy 2.0 does
+    not cache at all and so compiles again on every execution (PostgreSQL's `INSERT ... ON
+    CONFLICT`: ~0.1 ms of CPU each time); a text is compiled once. Its parameters keep their
+    types; what it returns is read by name (give `.columns(...)` for typed results). Only for
+    parameters PostgreSQL takes without a cast (text, numbers, times; not JSONB)."""
+    compiled = statement.compile(dialect=_NAMED)
+    sql = str(compiled)
+    if "::" in sql:
+        raise ValueError(f"fixed_text: a parameter needs a cast: {sql}")
+    return text(sql).bindparams(*(bindparam(bind.key, type_=bind.type) for bind in compiled.binds.values()))
 
 
 def make_engine(url: str | None = None, *, pool_size: int | None = None, autocommit: bool = False) -> Engine:

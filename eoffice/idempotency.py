@@ -21,6 +21,7 @@ Each service keeps its keys in its own `idempotency_keys` table (`idempotency_ta
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable
@@ -29,13 +30,13 @@ from typing import Any, TypeVar
 
 from kombu.utils import json as wire
 from pydantic import BaseModel
-from sqlalchemy import Column, DateTime, MetaData, String, Table, func, select, update
+from sqlalchemy import Column, DateTime, MetaData, String, Table, TextClause, Update, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from eoffice.actor import Actor
-from eoffice.db import Changes, RecordEvent, UnitOfWork
+from eoffice.db import Changes, RecordEvent, UnitOfWork, fixed_text
 from eoffice.errors import InvalidInput
 
 KEY_FIELD = "Idempotency-Key"
@@ -86,6 +87,23 @@ def fingerprint(request: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+@functools.cache
+def _claim(table: Table) -> TextClause:
+    """Claims a scope, or returns nothing when it was claimed before (built once, `fixed_text`)."""
+    return fixed_text(
+        pg_insert(table)
+        .values(scope=bindparam("scope"), operation=bindparam("operation"), fingerprint=bindparam("fingerprint"))
+        .on_conflict_do_nothing()
+        .returning(table.c.scope)
+    )
+
+
+@functools.cache
+def _keep_answer(table: Table) -> Update:
+    """Stores the answer of a claimed scope (built once: `eoffice.db`, "built once")."""
+    return update(table).where(table.c.scope == bindparam("claimed")).values(answer=bindparam("answer"))
+
+
 def once(
     session: Session, table: Table, *, actor: Actor, operation: str, key: str, request: Any, work: Callable[[], T]
 ) -> T:
@@ -95,12 +113,7 @@ def once(
     when the key was used in this scope for a different request. `request` is everything
     that says what is asked (ids and body), not the actor or the key."""
     scope, asked = scope_of(actor, operation, key), fingerprint(request)
-    claimed = session.execute(
-        pg_insert(table)
-        .values(scope=scope, operation=operation, fingerprint=asked)
-        .on_conflict_do_nothing()
-        .returning(table.c.scope)
-    ).first()
+    claimed = session.execute(_claim(table), {"scope": scope, "operation": operation, "fingerprint": asked}).first()
     if claimed is None:  # done before, and committed (a concurrent first call has finished by now)
         first = session.execute(select(table.c.fingerprint, table.c.answer).where(table.c.scope == scope)).one()
         if first.fingerprint != asked:
@@ -111,7 +124,7 @@ def once(
             )
         return replayed(first.answer)
     answer = work()
-    session.execute(update(table).where(table.c.scope == scope).values(answer=as_stored(answer)))
+    session.execute(_keep_answer(table), {"claimed": scope, "answer": as_stored(answer)})
     return answer
 
 

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import traceback
 from datetime import UTC, datetime
@@ -29,12 +30,27 @@ from nameko.events import EventHandler
 from nameko.extensions import DependencyProvider
 from nameko.standalone.events import get_event_exchange
 from pydantic import ValidationError
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, func, insert, select, update
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Insert,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TextClause,
+    bindparam,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
-from eoffice.db import UnitOfWork, make_engine
+from eoffice.db import UnitOfWork, fixed_text, make_engine
 from eoffice.events import Envelope, EventPayload, envelope_for
 from eoffice.settings import get_settings
 
@@ -77,22 +93,32 @@ def record_event(
     its row lock before they write their events."""
     envelope = envelope_for(service, payload, subject)
     session.execute(
-        insert(outbox).values(
-            id=envelope.id,
-            type=envelope.type,
-            envelope=envelope.model_dump(mode="json"),
-            created_at=func.clock_timestamp(),
-        )
+        _add_event(outbox), {"id": envelope.id, "type": envelope.type, "envelope": envelope.model_dump(mode="json")}
     )
     return envelope
+
+
+@functools.cache
+def _add_event(outbox: Table) -> Insert:
+    """Writes one event, stamped with the moment (built once: `eoffice.db`, "built once")."""
+    return insert(outbox).values(created_at=func.clock_timestamp())
+
+
+@functools.cache
+def _note_seen(inbox: Table) -> TextClause:
+    """Records an event as seen by a handler, or returns nothing if it was (`fixed_text`)."""
+    return fixed_text(
+        pg_insert(inbox)
+        .values(event_id=bindparam("event_id"), handler=bindparam("handler"))
+        .on_conflict_do_nothing()
+        .returning(inbox.c.event_id)
+    )
 
 
 def first_time(session: Session, inbox: Table, *, event_id: str, handler: str) -> bool:
     """Returns True the first time `handler` sees `event_id` (and records it in the caller's
     transaction), False on a redelivery. If the transaction rolls back, so does the record."""
-    inserted = session.execute(
-        pg_insert(inbox).values(event_id=event_id, handler=handler).on_conflict_do_nothing().returning(inbox.c.event_id)
-    ).first()
+    inserted = session.execute(_note_seen(inbox), {"event_id": event_id, "handler": handler}).first()
     return inserted is not None
 
 

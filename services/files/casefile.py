@@ -8,12 +8,13 @@ saw and is refused if the file changed meanwhile."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -48,6 +49,15 @@ from services.files.models import (
     subject_heads,
 )
 from services.files.schemas import CreateFile, FilesQuery, Scheme, StoredDocument, SubjectHead
+
+# Columns a step may read with the file, in the same query (`visible(also=...)`).
+READ_WITH_FILE = {
+    # Working days a file of its category may stay with one holder: no query of its own on a movement.
+    "category_days": func.coalesce(
+        select(category_limits.c.working_days).where(category_limits.c.category == files.c.category).scalar_subquery(),
+        DEFAULT_OVERDUE_DAYS,
+    ),
+}
 
 PAGES_PER_VOLUME = 200  # a new volume starts past this; page numbers continue
 
@@ -124,6 +134,16 @@ def _row(session: Session, file_id: str, lock: bool = False) -> dict:
     return dict(row)
 
 
+@functools.cache
+def _file_query(lock: bool, also: tuple[str, ...]) -> Select:
+    """A file by `file_id`, locked or not, with the columns of READ_WITH_FILE named in `also`
+    (built once for each: `eoffice.db`, "built once")."""
+    query = select(files, *(READ_WITH_FILE[name].label(name) for name in also)).where(
+        files.c.id == bindparam("file_id")
+    )
+    return query.with_for_update() if lock else query
+
+
 def history(session: Session, file_id: str) -> list[dict]:
     return [
         dict(m)
@@ -144,7 +164,7 @@ def visible(
     supervises: Supervises,
     lock: bool = False,
     with_history: bool = False,
-    also: Mapping[str, ColumnElement] | None = None,
+    also: tuple[str, ...] = (),
 ) -> tuple[dict, list[dict]]:
     """Returns the file and, if `with_history`, its movements (else an empty list), if the
     actor's post holds it, created it, ever held or moved it, or supervises its office (rule
@@ -152,9 +172,8 @@ def visible(
     (`eoffice.access`). Every step on a file starts here. The movements are read only when the
     caller wants them or the holder and creator alone do not make the file visible: most steps
     are the holder's, and a file's history grows with every move. `also` names more columns to
-    read with the file, in the same query (e.g. `category_days()`)."""
-    query = select(files, *(column.label(name) for name, column in (also or {}).items())).where(files.c.id == file_id)
-    row: Mapping[Any, Any] | None = session.execute(query.with_for_update() if lock else query).mappings().first()
+    read with the file, in the same query (of `READ_WITH_FILE`)."""
+    row: Mapping[Any, Any] | None = session.execute(_file_query(lock, also), {"file_id": file_id}).mappings().first()
     mine = row is not None and bool(acting_posts(actor) & {row["holder_post"], row["creator_post"]})
     moves = history(session, file_id) if row is not None and (with_history or not mine) else []
     file = require_visible(
@@ -177,7 +196,7 @@ def held(
     supervises: Supervises,
     version: int | None = None,
     statuses: tuple[str, ...] = ("open", "parked"),
-    also: Mapping[str, ColumnElement] | None = None,
+    also: tuple[str, ...] = (),
 ) -> dict:
     """Returns the file, locked, if the actor's post holds it (rule 1) and it may be acted on:
     received if physical (rule 3), in one of `statuses`, and at `version` if one is given.
@@ -207,12 +226,18 @@ def _log(
         "remarks": remarks,
         "due_date": due_date,
     }
-    session.execute(movements.insert().values(**movement))
+    session.execute(ADD_MOVEMENT, movement)
     return {**movement, "file_number": file["file_number"]}
 
 
 def _bump(session: Session, file_id: str, **values) -> None:
-    session.execute(update(files).where(files.c.id == file_id).values(version=files.c.version + 1, **values))
+    """Sets `values` (columns of `files`) on the file and counts a new version of it."""
+    session.execute(BUMP, {"bumped": file_id, **values})
+
+
+# Built once (`eoffice.db`, "built once"): a step's own writes, values given when run.
+ADD_MOVEMENT = movements.insert()
+BUMP = update(files).where(files.c.id == bindparam("bumped")).values(version=files.c.version + 1)
 
 
 # --- creating ----------------------------------------------------------------------------
@@ -612,15 +637,6 @@ def versions_of(session: Session, file: dict, draft_id: int) -> list[dict]:
 
 
 # --- movement ----------------------------------------------------------------------------
-
-
-def category_days() -> ColumnElement[int]:
-    """Working days a file of its category may stay with one holder, as a column read with the
-    file (`held(also=...)`): no query of its own on a movement."""
-    return func.coalesce(
-        select(category_limits.c.working_days).where(category_limits.c.category == files.c.category).scalar_subquery(),
-        DEFAULT_OVERDUE_DAYS,
-    )
 
 
 def set_limit(session: Session, category: str, working_days: int) -> dict:

@@ -82,7 +82,7 @@ class FilesService(DirectoryCalendars, ServiceBase):
         self._ask("require_admin", actor.model_dump(mode="json"), office_code, f"office {office_code}")
 
     def _on_held_file(self, operation: str, *, actor: Actor, file_id: str, key: str, request, step,
-                      version: int | None = None, statuses=("open", "parked"), also=None):
+                      version: int | None = None, statuses=("open", "parked"), also=()):
         """Runs a command (`command`) whose `step(changes, file)` works on a file the actor
         holds (`casefile.held`, locked); `request` is what else says what is asked (ids of
         notes or drafts, the body)."""
@@ -422,7 +422,7 @@ class FilesService(DirectoryCalendars, ServiceBase):
             crash_point("files.send")  # tests kill the service here: the transaction is half done
             return self._emit(changes, events.FileSent, sent, by_post=actor.post_id)
         return self._on_held_file("send", actor=actor, file_id=file_id, key=idempotency_key, request=request,
-                                  step=step, version=version, also={"category_days": casefile.category_days()})
+                                  step=step, version=version, also=("category_days",))
 
     @rpc
     def receive(self, actor: dict, file_id: str, idempotency_key: str) -> dict:
@@ -515,7 +515,7 @@ class FilesService(DirectoryCalendars, ServiceBase):
         actor = Actor.model_validate(actor)
         with self.db.transaction() as session:
             row, moves = casefile.visible(session, actor, file_id=file_id, supervises=self._supervises(actor),
-                                          with_history=True, also={"category_days": casefile.category_days()})
+                                          with_history=True, also=("category_days",))
             limit = row.pop("category_days")
         stays = casefile.holdings(moves)
         calendars = self._ask("calendars_of_posts", [s["post"] for s in stays]) if stays else {}

@@ -38,7 +38,7 @@ import jwt
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, bindparam, func, select, update
 
 from eoffice.actor import Actor
 from eoffice.clock import today
@@ -175,6 +175,17 @@ def verified_claims(request: Request, token: str) -> dict:
     return claims
 
 
+# One round trip: the session's family exists, none of it is revoked, and this token's own
+# session (`sid`) has not been rotated by a refresh. It also reads the count of directory
+# changes, for the actor kept for the session (`actor`). Built once (`eoffice.db`, "built once").
+SESSION_STANDS = select(
+    func.count(),
+    func.count(sessions.c.revoked_at),
+    func.count().filter(and_(sessions.c.id == bindparam("sid"), sessions.c.rotated_at.is_not(None))),
+    select(directory_changes_seen.c.last_value).scalar_subquery(),
+).where(sessions.c.family == select(sessions.c.family).where(sessions.c.id == bindparam("sid")).scalar_subquery())
+
+
 def current(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> tuple[Actor, str]:
     """Returns the Actor in the request's token and its session id; raises NotSignedIn for a
     missing, expired, tampered or revoked token, or one a refresh has replaced (a signer token
@@ -182,16 +193,9 @@ def current(request: Request, credentials: HTTPAuthorizationCredentials | None =
     if credentials is None:
         raise NotSignedIn("send an access token: Authorization: Bearer <token>")
     claims = verified_claims(request, credentials.credentials)
-    # One round trip: the session's family exists, none of it is revoked, and this token's own
-    # session has not been rotated by a refresh.
-    # It also reads the count of directory changes, for the actor kept for the session (`actor`).
-    family = select(sessions.c.family).where(sessions.c.id == claims["sid"]).scalar_subquery()
     with request.app.state.db.reading() as db:
         members, revoked, refreshed, request.state.directory_changes = db.execute(
-            select(func.count(), func.count(sessions.c.revoked_at),
-                   func.count().filter(and_(sessions.c.id == claims["sid"], sessions.c.rotated_at.is_not(None))),
-                   select(directory_changes_seen.c.last_value).scalar_subquery())
-            .where(sessions.c.family == family)).one()
+            SESSION_STANDS, {"sid": claims["sid"]}).one()
     if members == 0 or revoked:
         raise NotSignedIn("the session was signed out")
     if refreshed and "scope" not in claims:

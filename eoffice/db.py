@@ -10,9 +10,9 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from nameko.extensions import DependencyProvider
-from sqlalchemy import TextClause, bindparam, create_engine, event, exc, text
+from sqlalchemy import TextClause, TextualSelect, bindparam, create_engine, event, exc, text
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import BindTyping, Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from eoffice.errors import Unavailable
@@ -36,19 +36,23 @@ PING_AFTER_IDLE = 1.0
 # the statement took PostgreSQL (docs/benchmarks.md, "built once"). A statement built once keeps
 # its key.
 _NAMED = postgresql.dialect(paramstyle="named")
+_NAMED.bind_typing = BindTyping.NONE  # no casts after parameters: the text's typed parameters get them when run
 
 
-def fixed_text(statement: Any) -> TextClause:
+def fixed_text(statement: Any) -> TextClause | TextualSelect:
     """`statement`, built with bindparam()s, as its SQL text, for statements SQLAlchemy 2.0 does
     not cache at all and so compiles again on every execution (PostgreSQL's `INSERT ... ON
     CONFLICT`: ~0.1 ms of CPU each time); a text is compiled once. Its parameters keep their
-    types; what it returns is read by name (give `.columns(...)` for typed results). Only for
-    parameters PostgreSQL takes without a cast (text, numbers, times; not JSONB)."""
+    types, and so do the columns it returns."""
     compiled = statement.compile(dialect=_NAMED)
-    sql = str(compiled)
-    if "::" in sql:
-        raise ValueError(f"fixed_text: a parameter needs a cast: {sql}")
-    return text(sql).bindparams(*(bindparam(bind.key, type_=bind.type) for bind in compiled.binds.values()))
+    fixed = text(str(compiled)).bindparams(
+        *(
+            bindparam(compiled.bind_names[bind], value=bind.value, type_=bind.type, required=bind.required)
+            for bind in compiled.binds.values()
+        )
+    )
+    returned = list(statement.exported_columns)
+    return fixed.columns(*returned) if returned else fixed
 
 
 def make_engine(url: str | None = None, *, pool_size: int | None = None, autocommit: bool = False) -> Engine:

@@ -3,7 +3,7 @@ search index is rebuilt from here, never from another index)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from eoffice.contracts.dak import TEXT_SUFFIX
@@ -45,20 +45,24 @@ def records(
     (every post that held, sent or received it: who may open it, `eoffice.access`) and `texts`
     (the text read from each of its documents, as stored beside them; a document not yet read
     has none)."""
-    query = selected(select(*(receipts.c[name] for name in FIELDS)), receipts.c.id, ids=ids, after=after, limit=limit)
     by_id = {
         row["id"]: {**plain(row), "posts": {row["holder_post"]}, "texts": []}
-        for row in session.execute(query).mappings()
+        for row in session.execute(*selected(_RECEIPTS, receipts.c.id, ids=ids, after=after, limit=limit)).mappings()
     }
     if not by_id:
         return []
     add_posts(session, movements, owner="receipt_id", by_id=by_id)
-    for scan in session.execute(
-        select(scans.c.receipt_id, scans.c.object_name, scans.c.text_sha256)
-        .where(scans.c.receipt_id.in_(list(by_id)), scans.c.text_sha256.is_not(None))
-        .order_by(scans.c.receipt_id, scans.c.position)
-    ):
+    for scan in session.execute(_TEXTS, {"found": list(by_id)}):
         by_id[scan.receipt_id]["texts"].append(
             store.read(scan.object_name + TEXT_SUFFIX, sha256=scan.text_sha256).decode("utf-8", "replace")
         )
     return [{**row, "posts": sorted(row["posts"])} for row in by_id.values()]
+
+
+# Built once (`eoffice.db`, "built once").
+_RECEIPTS = select(*(receipts.c[name] for name in FIELDS))
+_TEXTS = (
+    select(scans.c.receipt_id, scans.c.object_name, scans.c.text_sha256)
+    .where(scans.c.receipt_id.in_(bindparam("found", expanding=True)), scans.c.text_sha256.is_not(None))
+    .order_by(scans.c.receipt_id, scans.c.position)
+)

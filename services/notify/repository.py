@@ -11,14 +11,17 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from eoffice.contracts.notifications import Preferences
+from eoffice.db import fixed_text
 from services.notify import templates
 from services.notify.inbox import Notice, Whereabouts
 from services.notify.people_tables import digests, messages, notifications, preferences, reminders, whereabouts
 
+_WHEREABOUTS = select(whereabouts).where(whereabouts.c.item_id == bindparam("item_id"))  # built once
+_WHEREABOUTS_LOCKED = _WHEREABOUTS.with_for_update()
+
 
 def whereabouts_of(session: Session, *, item_id: str, lock: bool = False) -> Whereabouts | None:
-    query = select(whereabouts).where(whereabouts.c.item_id == item_id)
-    row = session.execute(query.with_for_update() if lock else query).mappings().first()
+    row = session.execute(_WHEREABOUTS_LOCKED if lock else _WHEREABOUTS, {"item_id": item_id}).mappings().first()
     if row is None:
         return None
     return Whereabouts(
@@ -48,17 +51,20 @@ _SAVE_WHEREABOUTS = _inserting(
     # When the last event that moved it happened (now if that is not known).
     updated_at=func.coalesce(bindparam("updated_at", type_=whereabouts.c.updated_at.type), func.now()),
 )
-_SAVE_WHEREABOUTS = _SAVE_WHEREABOUTS.on_conflict_do_update(
-    index_elements=[whereabouts.c.item_id],
-    set_={name: _SAVE_WHEREABOUTS.excluded[name] for name in (*_WHERE_COLUMNS, "updated_at")},
+# ON CONFLICT: as text compiled once (`eoffice.db.fixed_text`; SQLAlchemy 2.0 would compile each anew).
+_SAVE_WHEREABOUTS = fixed_text(
+    _SAVE_WHEREABOUTS.on_conflict_do_update(
+        index_elements=[whereabouts.c.item_id],
+        set_={name: _SAVE_WHEREABOUTS.excluded[name] for name in (*_WHERE_COLUMNS, "updated_at")},
+    )
 )
-_ADD_NOTIFICATION = (
+_ADD_NOTIFICATION = fixed_text(
     _inserting(notifications, "post_code", "kind", "item_type", "item_id", "number", "detail", "event_id")
     .on_conflict_do_nothing(constraint="notifications_once")
     .returning(*notifications.c)
 )
 _MESSAGE_COLUMNS = ("employee_id", "channel", "address", "language", "status", "not_before")
-_ADD_MESSAGE = (
+_ADD_MESSAGE = fixed_text(
     _inserting(messages, "notification_id", *_MESSAGE_COLUMNS)
     .on_conflict_do_nothing(constraint="messages_once")
     .returning(messages.c.id)
@@ -106,12 +112,15 @@ def add_messages(session: Session, *, notification_id: int, planned: list[dict])
     return added
 
 
+_PREFERENCES = select(preferences.c.employee_id, preferences.c.settings).where(
+    preferences.c.employee_id.in_(bindparam("ids", expanding=True))
+)  # built once
+
+
 def preferences_of(session: Session, *, employee_ids: list[str]) -> dict[str, Preferences]:
     if not employee_ids:
         return {}
-    rows = session.execute(
-        select(preferences.c.employee_id, preferences.c.settings).where(preferences.c.employee_id.in_(employee_ids))
-    )
+    rows = session.execute(_PREFERENCES, {"ids": employee_ids})
     return {row.employee_id: Preferences.model_validate(row.settings) for row in rows}
 
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, case, delete, func, literal_column, select, tuple_, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import ColumnElement, String, bindparam, case, delete, func, literal_column, select, tuple_, update
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.orm import Session
 
+from eoffice.db import fixed_text
 from services.search.models import pending
 
 
@@ -23,13 +24,20 @@ def note(session: Session, kind: str, ids: list[str]) -> None:
     """Records that the items changed (again, if already waiting: `since` moves on, and the
     item is due at once)."""
     if ids:
-        statement = insert(pending).values([{"kind": kind, "item_id": i} for i in dict.fromkeys(ids)])
-        session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["kind", "item_id"],
-                set_={"since": func.now(), "next_try": func.now(), "unlisted_since": None, "abandoned_at": None},
-            )
-        )
+        session.execute(_NOTE, {"kind": kind, "ids": list(dict.fromkeys(ids))})
+
+
+# The statements run on every event and round are built once (`eoffice.db`, "built once").
+_noted = insert(pending).from_select(
+    ["kind", "item_id"],
+    select(bindparam("kind", type_=String), func.unnest(bindparam("ids", type_=ARRAY(String)))),
+)
+_NOTE = fixed_text(
+    _noted.on_conflict_do_update(
+        index_elements=["kind", "item_id"],
+        set_={"since": func.now(), "next_try": func.now(), "unlisted_since": None, "abandoned_at": None},
+    )
+)
 
 
 def claim(session: Session, limit: int, *, lease: float) -> tuple[dict[str, list[str]], datetime | None]:
@@ -41,22 +49,9 @@ def claim(session: Session, limit: int, *, lease: float) -> tuple[dict[str, list
 
     Also returns the database's time as it took them (not its transaction's start; None if it
     took none): whatever was noted before it is seen by records asked for after it (`done`)."""
-    due = (
-        select(pending.c.kind, pending.c.item_id)
-        .where(pending.c.abandoned_at.is_(None), pending.c.next_try <= func.clock_timestamp())
-        .order_by(pending.c.attempts, pending.c.since)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-        .cte("due")
-    )
     found: dict[str, list[str]] = {}
     taken_at: datetime | None = None
-    for row in session.execute(
-        update(pending)
-        .where(tuple_(pending.c.kind, pending.c.item_id).in_(select(due.c.kind, due.c.item_id)))
-        .values(next_try=func.clock_timestamp() + _seconds(lease))
-        .returning(pending.c.kind, pending.c.item_id, func.clock_timestamp().label("taken_at"))
-    ):
+    for row in session.execute(_CLAIM, {"limit": limit, "lease": lease}):
         found.setdefault(row.kind, []).append(row.item_id)
         taken_at = row.taken_at if taken_at is None else max(taken_at, row.taken_at)
     return found, taken_at
@@ -66,11 +61,14 @@ def done(session: Session, kind: str, ids: list[str], *, asked_at: datetime) -> 
     """Forgets the items indexed from records asked for at `asked_at`; one that changed again
     since then keeps waiting."""
     if ids:
-        session.execute(
-            delete(pending).where(
-                tuple_(pending.c.kind, pending.c.item_id).in_([(kind, i) for i in ids]), pending.c.since <= asked_at
-            )
-        )
+        session.execute(_DONE, {"kind": kind, "ids": ids, "asked_at": asked_at})
+
+
+_DONE = delete(pending).where(
+    pending.c.kind == bindparam("kind"),
+    pending.c.item_id.in_(bindparam("ids", expanding=True)),
+    pending.c.since <= bindparam("asked_at"),
+)
 
 
 RETRY_FIRST = 2.0  # seconds before the first retry, doubled at each failure (2, 4, 8, 16) ...
@@ -136,3 +134,19 @@ def forget(session: Session, uids: list[str]) -> int:
         delete(pending).where(tuple_(pending.c.kind, pending.c.item_id).in_(keys), pending.c.abandoned_at.is_not(None))
     )
     return result.rowcount
+
+
+_due = (
+    select(pending.c.kind, pending.c.item_id)
+    .where(pending.c.abandoned_at.is_(None), pending.c.next_try <= func.clock_timestamp())
+    .order_by(pending.c.attempts, pending.c.since)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+    .cte("due")
+)
+_CLAIM = (
+    update(pending)
+    .where(tuple_(pending.c.kind, pending.c.item_id).in_(select(_due.c.kind, _due.c.item_id)))
+    .values(next_try=func.clock_timestamp() + _seconds(bindparam("lease")))
+    .returning(pending.c.kind, pending.c.item_id, func.clock_timestamp().label("taken_at"))
+)  # built once (`eoffice.db`, "built once")

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from nameko.extensions import DependencyProvider
-from sqlalchemy import TextClause, TextualSelect, bindparam, create_engine, event, exc, text
+from sqlalchemy import Executable, bindparam, create_engine, event, exc, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import BindTyping, Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -39,7 +39,7 @@ _NAMED = postgresql.dialect(paramstyle="named")
 _NAMED.bind_typing = BindTyping.NONE  # no casts after parameters: the text's typed parameters get them when run
 
 
-def fixed_text(statement: Any) -> TextClause | TextualSelect:
+def fixed_text(statement: Any) -> Executable:
     """`statement`, built with bindparam()s, as its SQL text, for statements SQLAlchemy 2.0 does
     not cache at all and so compiles again on every execution (PostgreSQL's `INSERT ... ON
     CONFLICT`: ~0.1 ms of CPU each time); a text is compiled once. Its parameters keep their

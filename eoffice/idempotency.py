@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 
 from kombu.utils import json as wire
 from pydantic import BaseModel
-from sqlalchemy import Column, DateTime, MetaData, String, Table, TextClause, Update, bindparam, func, select, update
+from sqlalchemy import Column, DateTime, Executable, MetaData, String, Table, Update, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
@@ -88,7 +88,7 @@ def fingerprint(request: Any) -> str:
 
 
 @functools.cache
-def _claim(table: Table) -> TextClause:
+def _claim(table: Table) -> Executable:
     """Claims a scope, or returns nothing when it was claimed before (built once, `fixed_text`)."""
     return fixed_text(
         pg_insert(table)

@@ -33,13 +33,13 @@ from pydantic import ValidationError
 from sqlalchemy import (
     Column,
     DateTime,
+    Executable,
     Insert,
     Integer,
     MetaData,
     String,
     Table,
     Text,
-    TextClause,
     bindparam,
     func,
     insert,
@@ -105,7 +105,7 @@ def _add_event(outbox: Table) -> Insert:
 
 
 @functools.cache
-def _note_seen(inbox: Table) -> TextClause:
+def _note_seen(inbox: Table) -> Executable:
     """Records an event as seen by a handler, or returns nothing if it was (`fixed_text`)."""
     return fixed_text(
         pg_insert(inbox)

@@ -1,12 +1,18 @@
-"""`eoffice.db.UnitOfWork` on the real PostgreSQL: what `reading` saves and what it keeps."""
+"""`eoffice.db` on the real PostgreSQL: what `UnitOfWork.reading` saves and what it keeps, and
+statements compiled once (`fixed_text`)."""
 from __future__ import annotations
 
 import time
 
 import pytest
-from sqlalchemy import func, select
+from datetime import UTC, datetime
 
-from eoffice.db import UnitOfWork, make_engine
+from sqlalchemy import BigInteger, Column, DateTime, MetaData, String, Table, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine.default import DefaultDialect
+
+from eoffice.db import UnitOfWork, fixed_text, make_engine
 
 pytestmark = pytest.mark.live
 
@@ -44,3 +50,38 @@ def test_without_a_reader_a_read_is_a_transaction(migrated):
     finally:
         plain.dispose()
     assert second == first
+
+
+def test_an_on_conflict_statement_compiled_once_runs_as_built_with_its_types(uow):
+    probe = Table(
+        "fixed_probe", MetaData(),
+        Column("id", String(10), primary_key=True),
+        Column("detail", JSONB),
+        Column("posts", ARRAY(String(60))),
+        Column("at", DateTime(timezone=True)),
+        Column("note", String(20)),
+        Column("serial", BigInteger, server_default="7"),
+        prefixes=["TEMPORARY"],
+    )
+    built = (
+        pg_insert(probe)
+        .values(id=bindparam("id"), detail=bindparam("detail"), posts=bindparam("posts"), at=bindparam("at"),
+                note=None)  # a value of the statement's own, not given when run
+        .on_conflict_do_nothing()
+        .returning(probe.c.id, probe.c.detail, probe.c.at, probe.c.serial)
+    )
+    fixed = fixed_text(built)
+    at = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    values = {"id": "a", "detail": {"दिनांक": [1, "x"]}, "posts": ["SO(EST)-GAD", "DH1(EST)-GAD"], "at": at}
+    with uow.transaction() as db:
+        probe.create(db.connection())
+        first = db.execute(fixed, values)
+        assert first.context.cache_hit in (DefaultDialect.CACHE_MISS, DefaultDialect.CACHE_HIT)
+        assert first.mappings().one() == {"id": "a", "detail": values["detail"], "at": at, "serial": 7}
+        again = db.execute(fixed, {**values, "detail": {"other": True}})
+        assert again.context.cache_hit == DefaultDialect.CACHE_HIT, "compiled once, found in the cache after"
+        assert again.first() is None, "the conflict: nothing inserted, nothing returned"
+        assert db.execute(select(probe.c.detail, probe.c.posts, probe.c.note)).one() == (
+            values["detail"], values["posts"], None)
+        # Why: SQLAlchemy 2.0 compiles the statement as built again on every execution.
+        assert db.execute(built, {**values, "id": "b"}).context.cache_hit == DefaultDialect.NO_CACHE_KEY

@@ -138,6 +138,20 @@ class Relay:
     def __init__(self, uow: UnitOfWork, outbox: Table, *, service: str, amqp_uri: str):
         self.uow, self.outbox, self.service = uow, outbox, service
         self.exchange = get_event_exchange(service, {})
+        # Built once (`eoffice.db`, "built once"): the relay's turn, its batch, and marking it.
+        self._take_turn = select(func.pg_advisory_xact_lock(func.hashtext(f"eoffice.outbox:{outbox.fullname}")))
+        self._batch = (
+            select(outbox.c.id, outbox.c.type, outbox.c.envelope)
+            .where(outbox.c.published_at.is_(None))
+            .order_by(outbox.c.created_at)
+            .limit(bindparam("size"))
+            .with_for_update(skip_locked=True)
+        )
+        self._mark = (
+            update(outbox)
+            .where(outbox.c.id.in_(bindparam("ids", expanding=True)))
+            .values(published_at=func.now(), last_error=None)
+        )
         self.publisher = Publisher(
             amqp_uri, use_confirms=True, mandatory=True, retry=True, retry_policy={"max_retries": 1}
         )
@@ -146,14 +160,8 @@ class Relay:
         """Publishes one batch; returns how many were published. Raises if the broker fails."""
         published = 0
         with self.uow.transaction() as session:
-            session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"eoffice.outbox:{self.outbox.fullname}"))))
-            rows = session.execute(
-                select(self.outbox.c.id, self.outbox.c.type, self.outbox.c.envelope)
-                .where(self.outbox.c.published_at.is_(None))
-                .order_by(self.outbox.c.created_at)
-                .limit(self.batch_size)
-                .with_for_update(skip_locked=True)
-            ).all()
+            session.execute(self._take_turn)
+            rows = session.execute(self._batch, {"size": self.batch_size}).all()
             confirmed: list[str] = []  # marked published in one statement per batch, not one per row
             try:
                 for row in rows:
@@ -189,9 +197,7 @@ class Relay:
 
     def _mark_published(self, session: Session, ids: list[str]) -> None:
         if ids:
-            session.execute(
-                update(self.outbox).where(self.outbox.c.id.in_(ids)).values(published_at=func.now(), last_error=None)
-            )
+            session.execute(self._mark, {"ids": ids})
 
     def pending(self) -> int:
         """Returns how many events wait to be published."""

@@ -133,16 +133,17 @@ _ADD_DELIVERIES = text(f"""
     FROM added HAVING count(*) > 0""")
 
 
+# Built once (`eoffice.db`, "built once"): asked on every event.
+_ACTIVE = select(
+    subscriptions.c.id, subscriptions.c.event_types, subscriptions.c.offices, subscriptions.c.note_text
+).where(subscriptions.c.active)
+
+
 def collect(session: Session, envelope: Envelope) -> list[str]:
     """Adds the event to the outbox of every active subscription that may see it (once per
     event: a redelivered event adds nothing); returns those subscriptions' ids."""
     learn(session, envelope)
-    columns = (subscriptions.c.id, subscriptions.c.event_types, subscriptions.c.offices, subscriptions.c.note_text)
-    subs = [
-        s
-        for s in session.execute(select(*columns).where(subscriptions.c.active)).mappings()
-        if type_wanted(s["event_types"], envelope.type)
-    ]
+    subs = [s for s in session.execute(_ACTIVE).mappings() if type_wanted(s["event_types"], envelope.type)]
     # What is known of the items is needed only to filter by office or to vet a receipt.
     needs_facts = envelope.type.startswith("eoffice.receipt.") or any(s["offices"] for s in subs)
     facts = _facts(session, items_of(envelope)) if subs and needs_facts else {}

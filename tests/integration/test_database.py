@@ -3,10 +3,9 @@ statements compiled once (`fixed_text`)."""
 from __future__ import annotations
 
 import time
-
-import pytest
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import BigInteger, Column, DateTime, MetaData, String, Table, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -42,19 +42,25 @@ def next_serial(session: Session, office_code: str, year: int) -> int:
     """Takes the next diary serial of an office's year. The counter row stays locked until the
     caller's transaction ends: a rollback gives the number back, so numbers have no gaps. One
     statement but for the year's first receipt, whose counter row is made first."""
-    take = (
-        update(diary_counters)
-        .where(diary_counters.c.office_code == office_code, diary_counters.c.year == year)
-        .values(last_serial=diary_counters.c.last_serial + 1)
-        .returning(diary_counters.c.last_serial)
-    )
-    serial = session.execute(take).scalar_one_or_none()
+    which = {"office": office_code, "counted_year": year}
+    serial = session.execute(_TAKE_SERIAL, which).scalar_one_or_none()
     if serial is None:
         session.execute(
             insert(diary_counters).values(office_code=office_code, year=year, last_serial=0).on_conflict_do_nothing()
         )
-        serial = session.execute(take).scalar_one()
+        serial = session.execute(_TAKE_SERIAL, which).scalar_one()
     return serial
+
+
+# Built once (`eoffice.db`, "built once"): run on every diarisation.
+_TAKE_SERIAL = (
+    update(diary_counters)
+    .where(diary_counters.c.office_code == bindparam("office"), diary_counters.c.year == bindparam("counted_year"))
+    .values(last_serial=diary_counters.c.last_serial + 1)
+    .returning(diary_counters.c.last_serial)
+)
+_ADD_RECEIPT = receipts.insert().returning(*receipts.c)
+_ADD_MOVEMENT = movements.insert()
 
 
 def new_tracking_code() -> str:
@@ -78,7 +84,7 @@ def _record(session: Session, office_code: str, year: int, *, holder_post: str, 
         "tracking_code": new_tracking_code(),
         **fields,
     }
-    return dict(session.execute(receipts.insert().values(**row).returning(*receipts.c)).mappings().one())
+    return dict(session.execute(_ADD_RECEIPT, row).mappings().one())
 
 
 def _log(
@@ -101,7 +107,7 @@ def _log(
         "remarks": remarks,
         **extra,
     }
-    session.execute(movements.insert().values(**movement))
+    session.execute(_ADD_MOVEMENT, movement)
     return movement
 
 

@@ -209,15 +209,19 @@ restart_program() {
   done
 }
 
+# The programs RUNNING now, each with its pid. `status` exits 3 while any program is not running
+# (starting, stopping, stopped): that is a state to compare, not a failure.
+running_programs() { { supervisorctl_ status 2>/dev/null || true; } | awk '$2 == "RUNNING" {print $1, $4}'; }
+
 # Starts (or leaves running) every program; done when each service answers its health RPC
 # and the gateway its liveness check. Says which programs it found already running.
 start_programs() {
   local before="" after
-  supervisor_running && before="$(supervisorctl_ status 2>/dev/null | awk '$2 == "RUNNING" {print $1, $4}')"
+  if supervisor_running; then before="$(running_programs)"; fi
   start_supervised
   wait_for "services" 90 app_env "$VENV/bin/python" -m eoffice.tools.ping "${SERVICES[@]}"
   local port; for port in $(gateway_ports); do wait_for gateway 60 curl -fsS "http://127.0.0.1:$port/api/v1/health/live"; done
-  after="$(supervisorctl_ status 2>/dev/null | awk '$2 == "RUNNING" {print $1, $4}')"
+  after="$(running_programs)"
   local count; count="$(supervised | wc -w)"
   if [ -n "$before" ] && [ "$before" = "$after" ]; then echo "all $count programs already running, nothing restarted"
   else echo "$count programs running under supervisord, $(comm -13 <(echo "$before" | sort) <(echo "$after" | sort) | wc -l) (re)started (gateway on port $(gateway_ports | paste -sd, -))"; fi

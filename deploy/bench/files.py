@@ -74,8 +74,9 @@ def main() -> int:
                     api, "POST", f"/api/v1/files/{made[n]}/send", headers=headers[here], json={"to_post": there}))
                 latencies.append(latency)
                 here, there = there, here
-        wall, _ = timed_run(args.files, args.clients, shuttle)
-        rows.append(row("send a file (a movement)", args.files * args.moves, (wall, latencies)))
+        if args.moves:
+            wall, _ = timed_run(args.files, args.clients, shuttle)
+            rows.append(row("send a file (a movement)", args.files * args.moves, (wall, latencies)))
         if alone:
             rows.append(f"| one movement alone, {args.pause:g} s apart (before the load) | {len(alone)} | | "
                         f"{percentile(alone, 50) * 1000:.1f} ms | {percentile(alone, 99) * 1000:.1f} ms |")

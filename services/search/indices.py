@@ -109,7 +109,10 @@ SETTINGS = {
     # so that losing a node loses no search and no index. A dynamic setting: indices made
     # without it take it with a `_settings` call, no rebuild (no new MAPPING_VERSION for it).
     "auto_expand_replicas": "0-1",
-    "refresh_interval": "500ms",  # a diarised receipt is searchable within 2 s (p99), under load
+    # Searchable within about a second and a half of the event. Each refresh writes a segment of
+    # every index written since the last, at about 25 ms of a core: at 500 ms, Elasticsearch cost
+    # a movement under load 2.0-2.7 ms of CPU; at 1 s, 1.9 (docs/benchmarks.md, "refresh").
+    "refresh_interval": "1s",
     "analysis": ANALYSIS,
     "max_result_window": 10000,
 }
@@ -134,6 +137,10 @@ def index_name(prefix: str, kind: str, tag: str) -> str:
     return f"{prefix}-search-{kind}-v{MAPPING_VERSION}-{tag}"
 
 
+# The settings an index takes while open: `ensure` gives them to indices made before they changed.
+DYNAMIC = ("auto_expand_replicas", "refresh_interval")
+
+
 def create_index(client: Elasticsearch, name: str) -> None:
     client.indices.create(index=name, settings=SETTINGS, mappings=MAPPING)
 
@@ -153,8 +160,10 @@ def outdated(client: Elasticsearch, prefix: str) -> list[str]:
 
 
 def ensure(client: Elasticsearch, prefix: str) -> None:
-    """Creates any kind's index that is missing (a first start), behind both aliases; safe to
-    call at every start and from several processes at once."""
+    """Creates any kind's index that is missing (a first start), behind both aliases, and gives
+    the current indices today's DYNAMIC settings (an index made by an older release keeps its
+    mapping until a rebuild, but not an older refresh interval); safe to call at every start and
+    from several processes at once."""
     for kind in KINDS:
         if client.indices.exists_alias(name=write_alias(prefix, kind)):
             continue
@@ -172,6 +181,9 @@ def ensure(client: Elasticsearch, prefix: str) -> None:
                 {"add": {"index": name, "alias": read_alias(prefix)}},
             ]
         )
+    client.indices.put_settings(
+        index=",".join(write_alias(prefix, kind) for kind in KINDS), settings={k: SETTINGS[k] for k in DYNAMIC}
+    )
 
 
 def indices_behind(client: Elasticsearch, alias: str) -> list[str]:

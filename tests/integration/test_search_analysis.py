@@ -301,3 +301,22 @@ def test_a_refused_document_holds_up_only_its_own_item(engine):
         indexer.sync(client, prefix, version=indexer.now_version(), file_ids=[good["id"], bad["id"]], files=[good, bad])
     assert {documents.owner_of(uid) for uid in refused.value.uids} == {("file", bad["id"])}
     assert _held(engine, post) == {f"file:{good['id']}", f"note:{good['id']}:1", f"note:{bad['id']}:1"}
+
+
+def test_indices_made_by_an_older_release_take_the_current_refresh_interval_at_start(settings):
+    client = make_client(settings)
+    prefix = f"{settings.index_prefix}-older-{uuid.uuid4().hex[:6]}"
+    try:
+        indices.ensure(client, prefix)
+        # As an older release left them: refreshed twice a second, never a replica.
+        client.indices.put_settings(
+            index=f"{prefix}-search-*", settings={"refresh_interval": "500ms", "auto_expand_replicas": "false"}
+        )
+        indices.ensure(client, prefix)  # the next start
+        found = client.indices.get_settings(index=f"{prefix}-search-*", name="index.refresh_interval,index.auto_*")
+        assert len(found) == len(indices.KINDS)
+        for name, described in found.items():
+            assert described["settings"]["index"]["refresh_interval"] == indices.SETTINGS["refresh_interval"], name
+            assert described["settings"]["index"]["auto_expand_replicas"] == "0-1", name
+    finally:
+        client.indices.delete(index=",".join(client.indices.get(index=f"{prefix}-search-*")))

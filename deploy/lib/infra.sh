@@ -38,8 +38,9 @@ start_postgres() {
   rm -f "$PG_DATA/postmaster.pid.stale"
   ensure_port_free "$EOFFICE_PG_PORT" PostgreSQL EOFFICE_PG_PORT
   install -d -m 700 -o "$EOFFICE_USER" -g "$EOFFICE_USER" "$PG_SOCKET_DIR"
+  # 3>&-: the server keeps no copy of the terminal's output (`progress`), or `up | tee` never ends.
   as_user "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$INFRA_LOG_DIR/postgres.log" -w -t 60 \
-    -o "-p $EOFFICE_PG_PORT -k $PG_SOCKET_DIR -c unix_socket_permissions=0700 -c listen_addresses=127.0.0.1 -c max_connections=300" start
+    -o "-p $EOFFICE_PG_PORT -k $PG_SOCKET_DIR -c unix_socket_permissions=0700 -c listen_addresses=127.0.0.1 -c max_connections=300" start 3>&-
   local psql=("${PSQL_ADMIN[@]}")
   "${psql[@]}" -c "SELECT 1 FROM pg_roles WHERE rolname='eoffice'" | grep -q 1 ||
     "${psql[@]}" -c "CREATE ROLE eoffice LOGIN CREATEDB"

@@ -193,7 +193,7 @@ start_supervised() {
     fi
   else
     local port; for port in $(gateway_ports); do ensure_port_free "$port" "the gateway" EOFFICE_GATEWAY_PORT; done
-    (umask 027 && supervisord -c "$SUPERVISOR_CONF")
+    (umask 027 && supervisord -c "$SUPERVISOR_CONF") 3>&-   # no copy of the terminal's output (infra.sh)
   fi
   mv -f "$stamp" "$(code_stamp)"
 }

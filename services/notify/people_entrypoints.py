@@ -186,21 +186,16 @@ class NotifyPeople:
         made = []
         prefs = repository.preferences_of(session, employee_ids=list(audience["contacts"]))
         for notice in notices:
-            row = repository.add_notification(session, notice=notice, event_id=event_id)
-            if row is None:
-                continue
-            made.append(row)
-            repository.add_messages(
-                session,
-                notification_id=row["id"],
-                planned=plan_messages(
-                    notice=notice,
-                    holders=audience["holders"].get(notice.post_code, []),
-                    contacts=audience["contacts"],
-                    preferences=prefs,
-                    now=clock.now(),
-                ),
+            planned = plan_messages(
+                notice=notice,
+                holders=audience["holders"].get(notice.post_code, []),
+                contacts=audience["contacts"],
+                preferences=prefs,
+                now=clock.now(),
             )
+            row = repository.add_notification(session, notice=notice, event_id=event_id, planned=planned)
+            if row is not None:
+                made.append(row)
         return made
 
     @timer(interval=SEND_INTERVAL)

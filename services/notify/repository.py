@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import Table, bindparam, func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import BigInteger, ColumnElement, FromClause, Table, bindparam, column, func, select, true, update
+from sqlalchemy.dialects.postgresql import ARRAY, Insert, insert
 from sqlalchemy.orm import Session
 
 from eoffice.contracts.notifications import Preferences
@@ -58,17 +58,42 @@ _SAVE_WHEREABOUTS = fixed_text(
         set_={name: _SAVE_WHEREABOUTS.excluded[name] for name in (*_WHERE_COLUMNS, "updated_at")},
     )
 )
-_ADD_NOTIFICATION = fixed_text(
+_MESSAGE_COLUMNS = ("employee_id", "channel", "address", "language", "status", "not_before")
+
+
+def _messages_of(notification_id: ColumnElement, source: FromClause | None = None) -> Insert:
+    """INSERT of the planned messages of a notification (`notification_id`: a parameter, or a
+    column of `source`), given as one array per column (`_as_arrays`): one statement for any
+    number of messages, and none inserted when `source` has no row."""
+    planned = (
+        func.unnest(*(bindparam(f"planned_{name}", type_=ARRAY(messages.c[name].type)) for name in _MESSAGE_COLUMNS))
+        .table_valued(*(column(name, messages.c[name].type) for name in _MESSAGE_COLUMNS))
+        .render_derived("planned_row")
+    )
+    rows = select(notification_id, *planned.c)
+    if source is not None:
+        rows = rows.select_from(source.join(planned, true()))
+    return (
+        insert(messages)
+        .from_select(["notification_id", *_MESSAGE_COLUMNS], rows)
+        .on_conflict_do_nothing(constraint="messages_once")
+    )
+
+
+def _as_arrays(planned: list[dict]) -> dict[str, list]:
+    return {f"planned_{name}": [message[name] for message in planned] for name in _MESSAGE_COLUMNS}
+
+
+# A notification and its messages in one statement: the messages' INSERT takes the id of the
+# notification the same statement made (and inserts nothing if this event made it already).
+_made = (
     _inserting(notifications, "post_code", "kind", "item_type", "item_id", "number", "detail", "event_id")
     .on_conflict_do_nothing(constraint="notifications_once")
     .returning(*notifications.c)
+    .cte("made")
 )
-_MESSAGE_COLUMNS = ("employee_id", "channel", "address", "language", "status", "not_before")
-_ADD_MESSAGE = fixed_text(
-    _inserting(messages, "notification_id", *_MESSAGE_COLUMNS)
-    .on_conflict_do_nothing(constraint="messages_once")
-    .returning(messages.c.id)
-)
+_ADD_NOTIFICATION = fixed_text(select(_made).add_cte(_messages_of(_made.c.id, _made).cte("planned")))
+_ADD_MESSAGES = fixed_text(_messages_of(bindparam("notification_id", type_=BigInteger)).returning(messages.c.id))
 
 
 def save_whereabouts(session: Session, *, where: Whereabouts) -> None:
@@ -82,8 +107,9 @@ def save_whereabouts(session: Session, *, where: Whereabouts) -> None:
     )
 
 
-def add_notification(session: Session, *, notice: Notice, event_id: str) -> dict | None:
-    """Stores one notification; returns it, or None if this event already made it."""
+def add_notification(session: Session, *, notice: Notice, event_id: str, planned: list[dict]) -> dict | None:
+    """Stores one notification and the e-mails and SMS `planned` for it (`inbox.plan_messages`);
+    returns it, or None if this event already made it (then nothing is stored)."""
     row = (
         session.execute(
             _ADD_NOTIFICATION,
@@ -95,6 +121,7 @@ def add_notification(session: Session, *, notice: Notice, event_id: str) -> dict
                 "number": notice.number,
                 "detail": notice.detail,
                 "event_id": event_id,
+                **_as_arrays(planned),
             },
         )
         .mappings()
@@ -105,11 +132,9 @@ def add_notification(session: Session, *, notice: Notice, event_id: str) -> dict
 
 def add_messages(session: Session, *, notification_id: int, planned: list[dict]) -> int:
     """Stores the e-mails and SMS planned for a notification (once each); returns how many."""
-    added = 0
-    for message in planned:
-        row = session.execute(_ADD_MESSAGE, {"notification_id": notification_id, **message}).first()
-        added += row is not None
-    return added
+    if not planned:
+        return 0
+    return len(session.execute(_ADD_MESSAGES, {"notification_id": notification_id, **_as_arrays(planned)}).all())
 
 
 _PREFERENCES = select(preferences.c.employee_id, preferences.c.settings).where(

@@ -1,0 +1,78 @@
+"""Notify's repository on the real PostgreSQL: a notification and the e-mails and SMS planned
+for it are stored by one statement, once per event."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from eoffice.db import UnitOfWork, make_engine
+from services.notify import repository
+from services.notify.inbox import Notice
+from services.notify.people_tables import messages
+
+pytestmark = pytest.mark.live
+
+
+@pytest.fixture
+def session(migrated):
+    uow = UnitOfWork(make_engine(migrated.database_url, pool_size=1))
+    made = uow._sessions()
+    made.begin()
+    yield made
+    made.rollback()  # nothing of these probes stays
+    made.close()
+    uow.dispose()
+
+
+def planned(person: str, *channels: str) -> list[dict]:
+    at = datetime(2026, 11, 30, 4, 30, tzinfo=UTC)
+    address = {"email": f"{person.lower()}@up.gov.in", "sms": "+919999900000"}
+    return [
+        {
+            "employee_id": person,
+            "channel": channel,
+            "address": address[channel],
+            "language": "hi",
+            "status": "pending",
+            "not_before": at,
+        }
+        for channel in channels
+    ]
+
+
+def stored(session, notification_id: int) -> list[tuple]:
+    rows = session.execute(
+        select(messages.c.employee_id, messages.c.channel, messages.c.address, messages.c.not_before)
+        .where(messages.c.notification_id == notification_id)
+        .order_by(messages.c.channel)
+    )
+    return [tuple(row) for row in rows]
+
+
+def test_a_notification_is_stored_with_its_messages_once_per_event(session):
+    notice = Notice("SO(EST)-GAD", "received", "file", str(uuid.uuid4()), "N-1/2026", {"from_post": "DH1(EST)-GAD"})
+    event = str(uuid.uuid4())
+    first = repository.add_notification(session, notice=notice, event_id=event, planned=planned("E100", "email", "sms"))
+    assert first is not None and first["post_code"] == "SO(EST)-GAD" and first["detail"] == notice.detail
+    at = datetime(2026, 11, 30, 4, 30, tzinfo=UTC)
+    assert stored(session, first["id"]) == [
+        ("E100", "email", "e100@up.gov.in", at),
+        ("E100", "sms", "+919999900000", at),
+    ]
+
+    # The same event again (a redelivery): neither the notification nor a message is added.
+    assert repository.add_notification(session, notice=notice, event_id=event, planned=planned("E200", "email")) is None
+    assert len(stored(session, first["id"])) == 2
+    assert repository.add_messages(session, notification_id=first["id"], planned=planned("E100", "email")) == 0
+    assert repository.add_messages(session, notification_id=first["id"], planned=planned("E300", "email")) == 1
+
+
+def test_a_notification_nobody_is_to_be_written_to_about_is_stored_alone(session):
+    notice = Notice("SO(EST)-GAD", "received", "file", str(uuid.uuid4()), "N-2/2026", {})
+    made = repository.add_notification(session, notice=notice, event_id=str(uuid.uuid4()), planned=[])
+    assert made is not None and stored(session, made["id"]) == []
+    assert repository.add_messages(session, notification_id=made["id"], planned=[]) == 0

@@ -182,6 +182,10 @@ code_changed() {
   [ -n "$(find "$REPO/services" "$REPO/eoffice" "$REPO/deploy/programs" -newer "$(code_stamp)" -type f \
           \( -name '*.py' -o -name '*.js' -o -name '*.html' -o -name '*.css' -o -name programs \) -print -quit)" ]
 }
+# start_supervisord CONF: the daemon keeps no copy of the start command's output (fd 3, where
+# `progress` goes): one it kept held a pipe open, and `deploy/eoffice up | tee log` never ended.
+start_supervisord() { (umask 027 && supervisord -c "$1") 3>&-; }
+
 start_supervised() {
   write_supervisor_conf
   local stamp; stamp="$(code_stamp).new"; touch "$stamp"   # before starting: a change from now on counts
@@ -193,7 +197,7 @@ start_supervised() {
     fi
   else
     local port; for port in $(gateway_ports); do ensure_port_free "$port" "the gateway" EOFFICE_GATEWAY_PORT; done
-    (umask 027 && supervisord -c "$SUPERVISOR_CONF") 3>&-   # no copy of the terminal's output (infra.sh)
+    start_supervisord "$SUPERVISOR_CONF"
   fi
   mv -f "$stamp" "$(code_stamp)"
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from eoffice.programs import programs
-from tests.support.system import REPO
+from tests.support.system import REPO, wait_until
 
 pytestmark = pytest.mark.live
 HOME = Path(os.environ.get("EOFFICE_HOME", "/var/lib/eoffice"))
@@ -108,3 +109,33 @@ def test_missing_package_names_the_package_and_the_step():
     assert result.returncode != 0
     assert "Debian packages failed" in result.stderr
     assert "could not install eoffice-no-such-package" in result.stderr
+
+
+def test_a_daemon_started_by_the_deploy_scripts_keeps_no_copy_of_their_output(tmp_path):
+    """`deploy/eoffice up | tee log` ends when `up` does: the daemons it starts (here a
+    supervisord of its own, started as `up` starts the system's) hold no copy of the pipe."""
+    conf = tmp_path / "supervisord.conf"
+    conf.write_text(f"""[supervisord]
+logfile={tmp_path}/supervisord.log
+pidfile={tmp_path}/supervisord.pid
+[unix_http_server]
+file={tmp_path}/supervisor.sock
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+[supervisorctl]
+serverurl=unix://{tmp_path}/supervisor.sock
+""")
+    prelude = (f'set -euo pipefail; REPO="{REPO}"; for lib in common install infra services; do '
+               '. "$REPO/deploy/lib/$lib.sh"; done; ')
+    start = subprocess.Popen(["bash", "-c", prelude + f'start_supervisord "{conf}"; echo started'],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        # The output ends (EOF) when the shell does, unless the daemon holds the pipe open.
+        output = subprocess.run(["timeout", "30", "cat"], stdin=start.stdout, capture_output=True, text=True)
+        assert start.wait(timeout=30) == 0
+        assert output.returncode == 0, "the start command's output never ended: the daemon holds it open"
+        assert "started" in output.stdout
+    finally:
+        pid = tmp_path / "supervisord.pid"
+        wait_until(pid.exists, 30, "the test's supervisord written its pid")
+        os.kill(int(pid.read_text()), signal.SIGTERM)

@@ -106,12 +106,13 @@ SETTINGS = {
     "number_of_shards": 1,
     "number_of_replicas": 0,
     # One copy on one node; on a cluster of several (docs/scaling.md) a replica on another node,
-    # so that losing a node loses no search and no index. A dynamic setting: indices made
-    # without it take it with a `_settings` call, no rebuild (no new MAPPING_VERSION for it).
+    # so that losing a node loses no search and no index. A dynamic setting (DYNAMIC): indices
+    # made without it take it at the next start, no rebuild (no new MAPPING_VERSION for it).
     "auto_expand_replicas": "0-1",
-    # Searchable within about a second and a half of the event. Each refresh writes a segment of
-    # every index written since the last, at about 25 ms of a core: at 500 ms, Elasticsearch cost
-    # a movement under load 2.0-2.7 ms of CPU; at 1 s, 1.9 (docs/benchmarks.md, "refresh").
+    # What changed is found about a second later (the last of a burst of 100 receipts 0.65-0.89 s
+    # after it was diarised). Each refresh writes a segment of every index written since the
+    # last: at 500 ms, Elasticsearch's CPU a movement under load was 2.1-3.0 ms, at 1 s 1.7-1.9
+    # (docs/benchmarks.md, "routes matched once, refresh every second").
     "refresh_interval": "1s",
     "analysis": ANALYSIS,
     "max_result_window": 10000,

@@ -51,8 +51,8 @@ def test_without_a_reader_a_read_is_a_transaction(migrated):
     assert second == first
 
 
-def test_an_on_conflict_statement_compiled_once_runs_as_built_with_its_types(uow):
-    probe = Table(
+def probe_table() -> Table:
+    return Table(
         "fixed_probe", MetaData(),
         Column("id", String(10), primary_key=True),
         Column("detail", JSONB),
@@ -62,6 +62,10 @@ def test_an_on_conflict_statement_compiled_once_runs_as_built_with_its_types(uow
         Column("serial", BigInteger, server_default="7"),
         prefixes=["TEMPORARY"],
     )
+
+
+def test_an_on_conflict_statement_compiled_once_runs_as_built_with_its_types(uow):
+    probe = probe_table()
     built = (
         pg_insert(probe)
         .values(id=bindparam("id"), detail=bindparam("detail"), posts=bindparam("posts"), at=bindparam("at"),
@@ -84,3 +88,20 @@ def test_an_on_conflict_statement_compiled_once_runs_as_built_with_its_types(uow
             values["detail"], values["posts"], None)
         # Why: SQLAlchemy 2.0 compiles the statement as built again on every execution.
         assert db.execute(built, {**values, "id": "b"}).context.cache_hit == DefaultDialect.NO_CACHE_KEY
+
+
+def test_a_statement_reading_what_an_on_conflict_insert_made_is_compiled_once_too(uow):
+    # notify's notification and its messages: a SELECT of a CTE made of INSERT ... ON CONFLICT.
+    probe = probe_table()
+    made = (
+        pg_insert(probe).values(id=bindparam("id"), detail=bindparam("detail"))
+        .on_conflict_do_nothing().returning(probe.c.id, probe.c.detail).cte("made")
+    )
+    fixed = fixed_text(select(made.c.id, made.c.detail))
+    with uow.transaction() as db:
+        probe.create(db.connection())
+        first = db.execute(fixed, {"id": "a", "detail": {"क्रम": 1}})
+        assert first.mappings().one() == {"id": "a", "detail": {"क्रम": 1}}
+        again = db.execute(fixed, {"id": "b", "detail": {}})
+        assert again.context.cache_hit == DefaultDialect.CACHE_HIT, "compiled once, found in the cache after"
+        assert again.one() == ("b", {})

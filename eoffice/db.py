@@ -60,7 +60,7 @@ def make_engine(url: str | None = None, *, pool_size: int | None = None, autocom
     """Returns an engine for `url` (default: EOFFICE_DATABASE_URL) whose pool tries a
     connection before handing it out if it sat unused (`PING_AFTER_IDLE`): one that died with
     a PostgreSQL restart is replaced instead of failing the transaction. `autocommit`: its
-    connections stay in autocommit, for `UnitOfWork.reading` (a connection switched to it and
+    connections stay in autocommit, for `UnitOfWork.autocommit` (a connection switched to it and
     back costs a round trip to reset)."""
     settings = get_settings()
     engine = create_engine(
@@ -148,11 +148,13 @@ class UnitOfWork:
             session.close()
 
     @contextlib.contextmanager
-    def reading(self) -> Iterator[Connection | Session]:
-        """For one statement that only reads: a connection of `reader` (an engine made with
-        `make_engine(autocommit=True)`), so it costs one round trip, not three (no BEGIN and
-        COMMIT around it); without a reader, a transaction. One statement sees one snapshot
-        however many tables it reads; two statements here may see different ones."""
+    def autocommit(self) -> Iterator[Connection | Session]:
+        """A connection of `reader` (an engine made with `make_engine(autocommit=True)`) on
+        which each statement commits as it ends: one round trip a statement, not three (no BEGIN
+        and COMMIT around it). For one statement, which is atomic on its own (a read, an upsert,
+        an `UPDATE ... RETURNING`), or statements each of which stands alone: nothing rolls
+        back together, and two statements may see different snapshots. Without a reader, a
+        transaction."""
         if self.reader is None:
             with self.transaction() as session:
                 yield session
@@ -197,10 +199,14 @@ class Database(DependencyProvider):
         # closes its overflow connections on return, so under load each transaction beyond
         # the pool's size paid for a new PostgreSQL connection (a process forked on the server).
         size = max(get_settings().database_pool_size, self.container.max_workers + 2)
-        self.uow = UnitOfWork(make_engine(self.container.config.get("DATABASE_URL"), pool_size=size))
+        url = self.container.config.get("DATABASE_URL")
+        # The reader's connections are opened only when `autocommit` is first used.
+        self.uow = UnitOfWork(
+            make_engine(url, pool_size=size), reader=make_engine(url, pool_size=size, autocommit=True)
+        )
 
     def stop(self):
-        self.uow.engine.dispose()
+        self.uow.dispose()
 
     def get_dependency(self, worker_ctx) -> UnitOfWork:
         return self.uow

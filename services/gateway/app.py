@@ -56,7 +56,7 @@ async def lifespan(app: FastAPI):
     # Readiness must answer quickly even when a service is dead.
     app.state.health_rpc = RpcPool(settings.amqp_uri, size=8, timeout=3)
     # One unit of work per worker process. Sign-in sessions are checked on every request, each in
-    # one statement, on connections in autocommit (`reading`: no BEGIN and COMMIT round trips),
+    # one statement, on connections in autocommit (`autocommit`: no BEGIN and COMMIT round trips),
     # so as many of those as RPC proxies stay open (a smaller pool closed its overflow
     # connections on return: under load a request paid for a new PostgreSQL connection).
     app.state.db = UnitOfWork(make_engine(settings.database_url, pool_size=8),

@@ -193,7 +193,7 @@ def current(request: Request, credentials: HTTPAuthorizationCredentials | None =
     if credentials is None:
         raise NotSignedIn("send an access token: Authorization: Bearer <token>")
     claims = verified_claims(request, credentials.credentials)
-    with request.app.state.db.reading() as db:
+    with request.app.state.db.autocommit() as db:
         members, revoked, refreshed, request.state.directory_changes = db.execute(
             SESSION_STANDS, {"sid": claims["sid"]}).one()
     if members == 0 or revoked:

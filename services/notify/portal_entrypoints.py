@@ -48,9 +48,10 @@ class PortalSubscriptions:
         self.portals.wake(chosen)
 
     def _collect(self, envelope: Envelope) -> list[str]:
-        # On the portals' engine, whose pool has a connection for each worker (the service's may not).
-        with self.portals.uow.transaction() as session:
-            return subscriptions.collect(session, envelope)
+        # On the portals' engines, whose pools have a connection for each worker (the service's may
+        # not); in autocommit: on most events the one statement asking for the active subscriptions.
+        with self.portals.uow.autocommit() as db:
+            return subscriptions.collect(db, envelope)
 
     # The system admin's calls
 

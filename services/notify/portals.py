@@ -121,8 +121,9 @@ class Portals(DependencyProvider):
         self.amqp_uri = self.container.config[AMQP_URI_CONFIG_KEY]
         # Used by the delivery workers and by the service's workers recording events (`record`).
         workers = self.container.config.get(MAX_WORKERS_CONFIG_KEY, DEFAULT_MAX_WORKERS)
+        url, size = self.container.config.get("DATABASE_URL"), workers + SENDING_CONNECTIONS
         self.uow = UnitOfWork(
-            make_engine(self.container.config.get("DATABASE_URL"), pool_size=workers + SENDING_CONNECTIONS)
+            make_engine(url, pool_size=size), reader=make_engine(url, pool_size=size, autocommit=True)
         )
         self.me = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.workers: dict[str, eventlet.greenthread.GreenThread] = {}
@@ -161,7 +162,7 @@ class Portals(DependencyProvider):
                 session.execute(delete(senders).where(senders.c.owner == self.me))
         except Exception:
             log.warning("could not release the leases; they lapse by themselves", exc_info=True)
-        self.uow.engine.dispose()
+        self.uow.dispose()
 
     kill = stop
 

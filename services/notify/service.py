@@ -2,6 +2,7 @@
 notifying people (`people_entrypoints.py`: notifications, e-mail, SMS, reminders, digests; see
 docs/notify.md) and portal subscriptions (`portal_entrypoints.py`; see docs/subscribers.md).
 `ping` and `health` come from `ServiceBase`."""
+
 from eoffice.db import Database
 from eoffice.messaging import Outbox
 from eoffice.service import ServiceBase

@@ -18,6 +18,7 @@ from typing import Any, cast
 
 from sqlalchemy import and_, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from eoffice.actor import Actor
@@ -48,7 +49,7 @@ def type_wanted(patterns: list[str], event_type: str) -> bool:
     return any(p == "*" or p == event_type or (p.endswith(".*") and event_type.startswith(p[:-1])) for p in patterns)
 
 
-def learn(session: Session, envelope: Envelope) -> None:
+def learn(session: Session | Connection, envelope: Envelope) -> None:
     """Records what the event says about its receipt or file (office, grading), which later
     events of the same item do not repeat."""
     data, kind = envelope.data, envelope.type
@@ -65,7 +66,12 @@ def learn(session: Session, envelope: Envelope) -> None:
 
 
 def _remember(
-    session: Session, subject: str, *, office_code: str | None = None, grading: str | None, keep_office: bool = False
+    session: Session | Connection,
+    subject: str,
+    *,
+    office_code: str | None = None,
+    grading: str | None,
+    keep_office: bool = False,
 ) -> None:
     values: dict[str, Any] = {"grading": grading} if keep_office else {"office_code": office_code, "grading": grading}
     session.execute(
@@ -75,7 +81,7 @@ def _remember(
     )
 
 
-def _facts(session: Session, subjects: list[str]) -> dict[str, dict]:
+def _facts(session: Session | Connection, subjects: list[str]) -> dict[str, dict]:
     rows = session.execute(select(subject_facts).where(subject_facts.c.subject.in_(subjects))).mappings()
     return {row["subject"]: dict(row) for row in rows}
 
@@ -139,9 +145,11 @@ _ACTIVE = select(
 ).where(subscriptions.c.active)
 
 
-def collect(session: Session, envelope: Envelope) -> list[str]:
+def collect(session: Session | Connection, envelope: Envelope) -> list[str]:
     """Adds the event to the outbox of every active subscription that may see it (once per
-    event: a redelivered event adds nothing); returns those subscriptions' ids."""
+    event: a redelivered event adds nothing); returns those subscriptions' ids. Each statement
+    stands alone (`UnitOfWork.autocommit` will do): what it learns and what it adds are kept
+    once however often a redelivered event runs it again."""
     learn(session, envelope)
     subs = [s for s in session.execute(_ACTIVE).mappings() if type_wanted(s["event_types"], envelope.type)]
     # What is known of the items is needed only to filter by office or to vet a receipt.

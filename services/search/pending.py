@@ -14,13 +14,14 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, String, bindparam, case, delete, func, literal_column, select, tuple_, update
 from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from eoffice.db import fixed_text
 from services.search.models import pending
 
 
-def note(session: Session, kind: str, ids: list[str]) -> None:
+def note(session: Session | Connection, kind: str, ids: list[str]) -> None:
     """Records that the items changed (again, if already waiting: `since` moves on, and the
     item is due at once)."""
     if ids:
@@ -40,7 +41,7 @@ _NOTE = fixed_text(
 )
 
 
-def claim(session: Session, limit: int, *, lease: float) -> tuple[dict[str, list[str]], datetime | None]:
+def claim(session: Session | Connection, limit: int, *, lease: float) -> tuple[dict[str, list[str]], datetime | None]:
     """Takes up to `limit` waiting items due for a try (not given up, their backoff over), by
     kind: those tried least often first (one that keeps failing does not hold up the rest), then
     the longest waiting. They are not due again for `lease` seconds, so that another search

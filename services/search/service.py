@@ -98,8 +98,8 @@ class SearchService(ServiceBase):
         kind, ids = items_named(envelope)
         if not ids:
             return
-        with self.db.transaction() as session:
-            pending.note(session, kind, ids)
+        with self.db.autocommit() as db:  # one statement: no transaction around it
+            pending.note(db, kind, ids)
         self.wake_indexer()  # after the commit: the round it starts sees the items
         log.debug("%s: noted %.3fs after it was sent", envelope.type, time.time() - envelope.time.timestamp())
 
@@ -112,8 +112,8 @@ class SearchService(ServiceBase):
         every 2 s without a wake, for the items waiting for a retry (Elasticsearch or an owner
         was away). Returns True when the round was full and indexed something: the next round
         starts at once."""
-        with self.db.transaction() as session:
-            batch, asked_at = pending.claim(session, BATCH, lease=LEASE)
+        with self.db.autocommit() as db:  # one statement
+            batch, asked_at = pending.claim(db, BATCH, lease=LEASE)
         if asked_at is None:
             return False
         indexed = self._index(batch, asked_at=asked_at)

@@ -1,4 +1,4 @@
-"""`eoffice.db` on the real PostgreSQL: what `UnitOfWork.reading` saves and what it keeps, and
+"""`eoffice.db` on the real PostgreSQL: what `UnitOfWork.autocommit` saves and what it keeps, and
 statements compiled once (`fixed_text`)."""
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def now_twice(db) -> tuple:
 def test_a_read_runs_in_no_transaction_and_leaves_the_transactions_as_they_were(uow):
     # now() is the start of the transaction: the same for two statements of one transaction.
     for _ in range(2):  # the reader's one connection, given back and taken again, stays so
-        with uow.reading() as db:
+        with uow.autocommit() as db:
             first, second = now_twice(db)
         assert second > first, "each read statement is a transaction of its own"
     with uow.transaction() as db:
@@ -44,7 +44,7 @@ def test_a_read_runs_in_no_transaction_and_leaves_the_transactions_as_they_were(
 def test_without_a_reader_a_read_is_a_transaction(migrated):
     plain = UnitOfWork(make_engine(migrated.database_url, pool_size=1))
     try:
-        with plain.reading() as db:
+        with plain.autocommit() as db:
             first, second = now_twice(db)
     finally:
         plain.dispose()

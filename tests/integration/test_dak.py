@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from eoffice.db import UnitOfWork, make_engine
 from services.dak.models import outbox, receipts
-from services.dak.receipts import next_serial
+from services.dak.receipts import numbered
 from tests.support.demo import PASSWORD, auth, demo, demo_gateway, file_held_by, held_post, sign_in
 
 pytestmark = pytest.mark.live
@@ -59,6 +59,13 @@ def test_diary_numbers_stay_gap_free_and_unique_under_concurrent_intake(api, mig
     assert all(r["diary_number"].endswith(f"/{TODAY.year}/LKO-DAK") for r in made)
 
 
+def bare_receipt(office: str) -> dict:
+    """A receipt row with what the table requires and nothing else."""
+    return {"id": str(uuid.uuid4()), "office_code": office, "year": TODAY.year, "subject": "s", "sender_name": "n",
+            "received_date": TODAY, "mode": "post", "language": "en", "security_grading": "normal",
+            "physical": True, "holder_post": "DAK-CLERK", "diarised_by": "clerk"}
+
+
 def test_the_first_numbers_of_a_diary_year_are_gap_free_when_taken_at_once(migrated):
     """The year's first receipt makes its office's counter row; several taking their numbers
     at that moment, each in its own transaction, still get 1..n, each once. Each holds its
@@ -71,7 +78,8 @@ def test_the_first_numbers_of_a_diary_year_are_gap_free_when_taken_at_once(migra
     def take(_):
         together.wait(timeout=10)
         with uow.transaction() as session:
-            serial = next_serial(session, office, TODAY.year)
+            serial = numbered(session, receipt=bare_receipt(office), movement={
+                "action": "diarised", "to_post": "DAK-CLERK", "by_user": "clerk"})["serial"]
             time.sleep(0.2)
             return serial
     try:

@@ -4,6 +4,9 @@
 
 1. Diarisation: `--receipts` paper letters diarised by every dak clerk of the Lucknow dak
    section at once (`--clients` HTTP clients): receipts per second and latency percentiles.
+   Then as many by the dak clerks of every office of the demo (nine offices), in turn: one
+   office's diary takes its numbers one at a time (gap-free: each diarisation holds its
+   office's counter until it commits), a state's offices each their own.
 2. OCR: `--scans` one-page scanned letters (A5 at 300 dpi, Hindi and English alternately)
    diarised together; pages read per minute by the OCR worker, from the first upload to the
    last text stored.
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import itertools
 import json
 import time
 from datetime import date
@@ -41,16 +45,27 @@ def main() -> int:
     args = parser.parse_args()
 
     with client() as api:
-        who = [sign_in(api, p["code"]) for p in demo("posts")
-               if "dak_clerk" in p["roles"] and p["office_code"] == "LKO-DAK"]
+        held = {p["post_code"] for p in demo("postings") if not p["end_date"]}
+        clerks = [p for p in demo("posts") if "dak_clerk" in p["roles"] and p["code"] in held]
+        by_office: dict[str, list[dict]] = {}
+        for clerk in clerks:
+            by_office.setdefault(clerk["office_code"], []).append(clerk)
+        # Interleaved, so that the clients' round robin goes from office to office.
+        everywhere = [p for turn in itertools.zip_longest(*by_office.values()) for p in turn if p]
+        who = [sign_in(api, p["code"]) for p in clerks if p["office_code"] == "LKO-DAK"]
+        across = [sign_in(api, p["code"]) for p in everywhere]
+        offices = len(by_office)
 
         def post(n: int, **kwargs) -> dict:
-            return call(api, "POST", kwargs.pop("path", "/api/v1/receipts"), headers=who[n % len(who)], expect=201,
-                        **kwargs)
+            signed = kwargs.pop("signed", who)
+            return call(api, "POST", kwargs.pop("path", "/api/v1/receipts"), headers=signed[n % len(signed)],
+                        expect=201, **kwargs)
 
-        print(heading(f"dak benchmark, {len(who)} clerks", args.clients))
+        print(heading(f"dak benchmark, {len(who)} clerks of one office, {len(across)} of {offices}", args.clients))
         paper = timed_run(args.receipts, args.clients, lambda n: post(n, json=letter(n)))
-        rows = [row("diarise a paper letter", args.receipts, paper)]
+        rows = [row("diarise a paper letter (one office)", args.receipts, paper)]
+        spread = timed_run(args.receipts, args.clients, lambda n: post(n, json=letter(n), signed=across))
+        rows.append(row(f"diarise a paper letter ({offices} offices)", args.receipts, spread))
 
         pages = [fixtures.pdf_of_images([fixtures.letter_image(lines * 4, dpi=300)])
                  for lines in (fixtures.HINDI_LETTER, fixtures.ENGLISH_LETTER)]

@@ -18,7 +18,8 @@ broker restart that drops them costs the caller a 503 and a retry with its idemp
 which every changing call takes. So they are sent transient, not persistent: RabbitMQ keeps
 them in memory instead of writing each to its message store first (measured on this machine:
 a mixed dak and files load went from 40 to 65 requests a second). Events stay persistent:
-they come from the outbox and must outlive a broker restart while they wait in a queue."""
+they come from the outbox and must outlive a broker restart while they wait in a queue. Replies
+are not confirmed either (`ReplyPublisher`)."""
 
 from __future__ import annotations
 
@@ -54,11 +55,22 @@ class TransientPublisher(Publisher):
     }
 
 
+class ReplyPublisher(TransientPublisher):
+    """Publishes RPC replies, transient and unconfirmed. A request is confirmed: the broker's
+    confirm is how nameko learns that no service is listening. A reply has no such use: the
+    caller waiting for it is its confirmation, and one the broker loses is a call the caller
+    retries after its timeout, with the same idempotency key, answered from the first run. The
+    confirm cost every call a round trip to the broker in the replying service (9% of dak's
+    samples diarising) and the broker its work (docs/benchmarks.md, "replies unconfirmed")."""
+
+    use_confirms = False
+
+
 def transient_rpc() -> None:
     """Makes every RPC request (nameko's method proxies, in services and in the gateway's pool)
-    and every RPC reply transient. Safe to call more than once."""
+    and every RPC reply transient, and replies unconfirmed. Safe to call more than once."""
     nameko.rpc.MethodProxy.publisher_cls = TransientPublisher
-    nameko.rpc.Responder.publisher_cls = TransientPublisher
+    nameko.rpc.Responder.publisher_cls = ReplyPublisher
 
 
 def _tolerant(settle):

@@ -55,8 +55,10 @@ def test_a_reply_that_cannot_be_published_leaves_the_service_running(monkeypatch
 
 def test_rpc_requests_and_replies_are_transient_and_give_up_quickly():
     assert nameko.rpc.MethodProxy.publisher_cls is amqp.TransientPublisher
-    assert nameko.rpc.Responder.publisher_cls is amqp.TransientPublisher
-    assert amqp.TransientPublisher.delivery_mode == 1
+    assert nameko.rpc.Responder.publisher_cls is amqp.ReplyPublisher
+    assert amqp.TransientPublisher.delivery_mode == amqp.ReplyPublisher.delivery_mode == 1
+    # A request is confirmed (how nameko learns nobody listens); a reply is not waited on.
+    assert amqp.TransientPublisher.use_confirms and not amqp.ReplyPublisher.use_confirms
     assert amqp.TransientPublisher.retry_policy["max_retries"] <= 1
     # Events (the outbox relay's publisher) stay persistent.
     assert nameko.amqp.publish.Publisher.delivery_mode == 2

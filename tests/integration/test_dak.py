@@ -231,6 +231,10 @@ def test_marking_to_several_posts_gives_each_further_post_a_copy_with_a_number_o
     assert original["due_date"] == calendar["due_in_7_working_days"]
     assert [m["action"] for m in original["movements"]] == ["diarised", "sent", "opened"]
     assert original["movements"][1]["remarks"] == "please examine"
+    copied, *_ = duplicate["movements"]
+    assert (copied["action"], copied["from_post"], copied["to_post"], copied["remarks"], copied["priority"],
+            copied["due_date"]) == ("copied", held_post("dak_clerk", "DIST-LKO"), copy_post,
+                                    f"copy of {receipt['diary_number']}", "immediate", duplicate["due_date"])
 
     again = send(api, clerk, receipt["id"], to_post=main_post, copy_to=[main_post])
     assert again.status_code == 422 and "more than once" in again.json()["detail"]

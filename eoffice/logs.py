@@ -24,6 +24,18 @@ _current = local()
 log = logging.getLogger("eoffice.calls")
 
 
+def lean_log_records() -> None:
+    """Log records stop carrying what no format of ours prints: the thread, the
+    multiprocessing process name, and the caller's file and line (the logging HOWTO's
+    "Optimization"). Each cost a look-up on every record, and under eventlet the thread's was
+    dear: a worker's green thread is unknown to `threading`, so `current_thread()` went through
+    every thread each time, 8% of the CPU an OCR worker spent on an event it had nothing to do
+    for (docs/benchmarks.md). The process id stays: gunicorn's own lines print it."""
+    logging.logThreads = False
+    logging.logMultiprocessing = False
+    logging._srcfile = None  # the switch the HOWTO gives for the caller's file and line
+
+
 def refused(worker_ctx, exc: BaseException | None) -> bool:
     """Whether an RPC raised to refuse its caller's request (their mistake) rather than failed.
     (An event handler that raises has failed, whatever it raised: it is retried.)"""
@@ -51,6 +63,7 @@ class RefusalsAreNotFaults(logging.Filter):
 
 class RequestLogging(DependencyProvider):
     def setup(self):
+        lean_log_records()
         # A filter on the logger itself, so it holds whatever handlers the config sets up.
         containers = logging.getLogger("nameko.containers")
         if not any(isinstance(f, RefusalsAreNotFaults) for f in containers.filters):

@@ -1,6 +1,6 @@
 """Files benchmark against the running system, through the gateway over HTTP.
 
-    deploy/eoffice bench files [--files 40] [--moves 10] [--clients 8] [--alone 40] [--pause 0.2]
+    deploy/eoffice bench files [--files 40] [--moves 10] [--clients 8] [--alone 40] [--pause 0.2] [--notes 1]
 
 Up to five dealing hands of GAD's establishment section (those reporting to its section
 officer) each open files; every file then
@@ -8,8 +8,10 @@ goes back and forth `--moves` times between its dealing hand and the section off
 send by whoever holds it, on `--clients` HTTP clients at once. Reported: files opened, green
 notes written (each also a locked record in MinIO) and file movements, per second, with p50
 and p99 latency; before the load, `--alone` movements one at a time, `--pause` seconds apart,
-so that each finds the box idle (the issue's "one movement unloaded"). It adds files under
-subject head "BENCH" of GAD-EST.
+so that each finds the box idle (the issue's "one movement unloaded"). `--notes` green notes
+are written on each file before it moves, each a paragraph in Hindi and English as an office
+writes them (a file's notesheet grows over its life: the cost of a movement must not grow with
+it). It adds files under subject head "BENCH" of GAD-EST.
 """
 from __future__ import annotations
 
@@ -22,6 +24,14 @@ from services.directory.demo import rows as demo
 
 OFFICER = "SO(EST)-GAD"
 HELD = {p["post_code"] for p in demo("postings") if not p["end_date"]}
+NOTE_TEXT = (
+    "प्रस्तुत पत्र में जिलाधिकारी द्वारा वर्ष 2026-27 के लिए ग्रामीण सड़कों की मरम्मत हेतु अतिरिक्त बजट की मांग की गई है। "
+    "पूर्व में स्वीकृत धनराशि का उपयोगिता प्रमाण पत्र संलग्न है। वित्त विभाग के शासनादेश दिनांक 12.04.2026 के अनुसार "
+    "ऐसे प्रस्ताव पर प्रशासकीय विभाग की सहमति आवश्यक है। The proposal has been examined with reference to the "
+    "Financial Handbook, Volume V, paragraph 48, and the utilisation certificate of the previous instalment is in "
+    "order. The estimates have been vetted by the Executive Engineer. Submitted for approval of the additional "
+    "allocation, subject to concurrence of the Finance Department, as per the draft placed below for kind orders."
+)
 DEALERS = [p["code"] for p in demo("posts") if p["supervisor_code"] == OFFICER and p["code"] in HELD][:5]
 
 
@@ -30,6 +40,7 @@ def main() -> int:
     parser.add_argument("--files", type=int, default=40)
     parser.add_argument("--moves", type=int, default=10)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--notes", type=int, default=1, help="green notes on each file before it moves")
     parser.add_argument("--alone", type=int, default=40, help="movements made one at a time first")
     parser.add_argument("--pause", type=float, default=0.2, help="seconds between those")
     args = parser.parse_args()
@@ -46,10 +57,13 @@ def main() -> int:
                 "subject_head": "BENCH", "subject": f"[bench] file {n}"})["id"]
         rows = [row("open a file", args.files, timed_run(args.files, args.clients, open_one))]
 
-        def note(n: int):
+        def note(k: int):
+            seq, n = divmod(k, args.files)  # the files' first notes, then their second ...
             call(api, "POST", f"/api/v1/files/{made[n]}/notes", headers=headers[dealer_of[n]], expect=201,
-                 json={"body": f"Note on file {n}: examined, submitted.", "green": True})
-        rows.append(row("write a green note", args.files, timed_run(args.files, args.clients, note)))
+                 json={"body": f"Note {seq + 1} on file {n}: {NOTE_TEXT}", "green": True})
+        notes = args.files * args.notes
+        if notes:
+            rows.append(row("write a green note", notes, timed_run(notes, args.clients, note)))
 
         # One movement with nothing else running, before the load below: each after a pause in
         # which the consequences of the one before (search's re-indexing, notify's notice) have

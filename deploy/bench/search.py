@@ -167,14 +167,14 @@ def index_corpus(client_, count: int, *, reuse: bool) -> float | None:
                 print(f"  {n} items, {n / (time.perf_counter() - start):.0f}/s", flush=True)
 
     start = time.perf_counter()
-    for ok, info in parallel_bulk(client_, actions(), thread_count=2, chunk_size=2000, request_timeout=120):
+    for ok, info in parallel_bulk(client_.options(request_timeout=120), actions(), thread_count=2, chunk_size=2000):
         if not ok:
             raise SystemExit(f"indexing failed: {info}")
     elapsed = time.perf_counter() - start
     for name in names.values():
         client_.indices.put_settings(index=name, settings={"refresh_interval": indices.SETTINGS["refresh_interval"]})
     client_.indices.refresh(index=indices.read_alias(PREFIX))
-    client_.indices.forcemerge(index=indices.read_alias(PREFIX), max_num_segments=5, request_timeout=600)
+    client_.options(request_timeout=600).indices.forcemerge(index=indices.read_alias(PREFIX), max_num_segments=5)
     meta = {
         "mapping_version": indices.MAPPING_VERSION,
         "bench_items": count,

@@ -19,17 +19,25 @@ which every changing call takes. So they are sent transient, not persistent: Rab
 them in memory instead of writing each to its message store first (measured on this machine:
 a mixed dak and files load went from 40 to 65 requests a second). Events stay persistent:
 they come from the outbox and must outlive a broker restart while they wait in a queue. Replies
-are not confirmed either (`ReplyPublisher`)."""
+are not confirmed either (`ReplyPublisher`).
+
+A publisher takes a producer from kombu's pool for its broker on every message; nameko built a
+new `Connection` first each time, only to find that pool by it, 50 us of CPU a message
+(`reuse_connection_descriptions`)."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import amqp.exceptions
 import kombu.exceptions
+import nameko.amqp.publish
 import nameko.messaging
 import nameko.rpc
+from kombu import Connection, Producer
+from kombu.pools import producers
 from nameko.amqp.publish import Publisher
 from nameko.constants import DEFAULT_TRANSPORT_OPTIONS, NON_PERSISTENT
 
@@ -122,6 +130,40 @@ def reconnect_promptly() -> None:
     nameko.messaging.QueueConsumer.establish_connection = _establish_promptly
 
 
+_DESCRIPTIONS: dict[tuple, Connection] = {}
+
+
+def _description(amqp_uri: str, *, ssl, login_method, transport_options: dict) -> Connection:
+    """The (never connected) `Connection` that names a broker and how to talk to it: the key of
+    kombu's pools, which clone it for the connections they hold. One per set of arguments."""
+    key = (amqp_uri, repr(ssl), login_method, repr(sorted(transport_options.items())))
+    found = _DESCRIPTIONS.get(key)
+    if found is None:
+        found = _DESCRIPTIONS[key] = Connection(
+            amqp_uri, transport_options=transport_options, ssl=ssl, login_method=login_method
+        )
+    return found
+
+
+@contextmanager
+def _pooled_producer(  # noqa: PLR0917  (nameko calls it so)
+    amqp_uri: str, confirms: bool = True, ssl=None, login_method=None, transport_options: dict | None = None
+) -> Iterator[Producer]:
+    """nameko's `get_producer`, with the pool's key made once instead of for every message."""
+    options = {**(DEFAULT_TRANSPORT_OPTIONS if transport_options is None else transport_options)}
+    options["confirm_publish"] = confirms
+    pool = producers[_description(amqp_uri, ssl=ssl, login_method=login_method, transport_options=options)]
+    with pool.acquire(block=True) as producer:
+        yield producer
+
+
+def reuse_connection_descriptions() -> None:
+    """Makes every nameko publisher (events, RPC requests and replies) find its producer pool by
+    a `Connection` made once. Safe to call more than once."""
+    nameko.amqp.publish.get_producer = _pooled_producer
+
+
 transient_rpc()
 tolerate_broker_loss()
 reconnect_promptly()
+reuse_connection_descriptions()

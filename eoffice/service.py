@@ -4,12 +4,15 @@ broker going away."""
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import eventlet
 import nameko.rpc
+from nameko.exceptions import IncorrectSignature
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
@@ -58,6 +61,19 @@ class BrokerTolerantRpcConsumer(nameko.rpc.RpcConsumer):
 
 class Rpc(nameko.rpc.Rpc):
     rpc_consumer = BrokerTolerantRpcConsumer()
+
+    @functools.cached_property
+    def _signature(self) -> inspect.Signature:
+        return inspect.signature(getattr(self.container.service_cls, self.method_name))
+
+    def check_signature(self, args, kwargs):
+        """nameko's check that a call's arguments fit the method, with the method's signature
+        read once: nameko's own read it again on every call (`inspect.getcallargs`), 1.7% of
+        the files service's time on a movement."""
+        try:
+            self._signature.bind(None, *args, **kwargs)  # None: the unbound method's `self`
+        except TypeError as exc:
+            raise IncorrectSignature(str(exc)) from None
 
     def handle_result(self, message, worker_ctx, result, exc_info):  # noqa: PLR0917  (nameko calls it so)
         # PostgreSQL away or restarting: the caller gets a 503 to retry, not a 500.

@@ -12,6 +12,7 @@ its machine's (`now_version`), which must keep time with the database's (NTP).""
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -41,15 +42,19 @@ class IndexingFailed(RuntimeError):
         self.uids = uids
 
 
+@functools.lru_cache(maxsize=8)
+def _patient(client: Elasticsearch) -> Elasticsearch:
+    """The client, waiting up to a minute for a bulk request. Set through options(), once per
+    client: passed to the call itself the timeout is deprecated, and the client's warning walked
+    the whole stack reading source lines on every request (2% of the search service's time
+    under load); options() makes a new client each time it is called (1.5%)."""
+    return client.options(request_timeout=60)
+
+
 def _write(client: Elasticsearch, actions: list[dict]) -> int:
     if not actions:
         return 0
-    # The timeout through options(): passed to the call itself it is deprecated, and the client's
-    # warning walked the whole stack reading source lines for its stacklevel on every request,
-    # 2% of the search service's time under load (docs/benchmarks.md).
-    _, failed = bulk(
-        client.options(request_timeout=60), actions, raise_on_error=False, raise_on_exception=True, refresh=False
-    )
+    _, failed = bulk(_patient(client), actions, raise_on_error=False, raise_on_exception=True, refresh=False)
     errors: list[dict] = failed if isinstance(failed, list) else []
     real = [e for e in (next(iter(e.values())) for e in errors) if e.get("status") not in (409, 404)]
     if real:

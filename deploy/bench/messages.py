@@ -1,0 +1,111 @@
+"""What one message costs the service that takes it, on an otherwise idle box.
+
+    deploy/eoffice bench messages [--events 8000] [--calls 3000] [--publishes 3000] [--rounds 1]
+
+Two kinds of message, each sent on its own, and the CPU the receiving processes spent on them,
+and what publishing one costs the sender:
+
+- an event a service has nothing to do for: `--events` paper letters' `eoffice.receipt.diarised.v1`
+  put straight on the OCR worker's queue (a paper letter has no scan to read). What the event
+  path itself costs a service: consume, decode, run a worker, log its line, acknowledge.
+- an RPC that does no work: `--calls` `files.ping` one after another, from the gateway's RPC
+  pool. What answering a call costs a service: consume, check the arguments, run a worker, log,
+  publish the reply, acknowledge.
+
+- a publish: `--publishes` messages put on a queue of the benchmark's own by nameko's
+  `Publisher` as the house sets it up (`eoffice.amqp`), unconfirmed: this process's CPU each.
+
+A movement is one RPC for files and three events for notify and search, so these costs are in
+every operation. The box should be idle: figures under load include waiting for a core.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+from common import processes
+from kombu import Connection, Producer
+from nameko.amqp.publish import Publisher
+
+from eoffice.contracts.dak import OCR_QUEUE, ReceiptDiarised
+from eoffice.events import envelope_for
+from eoffice.rpc import RpcPool
+from eoffice.settings import get_settings
+
+
+def cpu_of(group: str, before: dict, after: dict) -> float:
+    """CPU seconds the processes of `group` (alive in both snapshots) spent between them."""
+    return sum(used - before[pid][1] for pid, (name, used, _) in after.items() if name == group and pid in before)
+
+
+def events(count: int) -> float:
+    """Puts `count` paper-letter events on the OCR worker's queue; returns its CPU a message (s)."""
+    bodies = [envelope_for("dak", ReceiptDiarised(
+        receipt_id=f"bench-{n}", diary_number=f"{n}/2026/BENCH", office_code="BENCH", holder_post="BENCH",
+        physical=True, scans=0), subject=f"bench-{n}").model_dump_json() for n in range(count)]
+    with Connection(get_settings().amqp_uri) as connection:
+        channel = connection.channel()
+        producer = Producer(channel)
+        before = processes()
+        for body in bodies:
+            producer.publish(body, exchange="", routing_key=OCR_QUEUE, content_type="application/json",
+                             delivery_mode=2)
+        while channel.queue_declare(OCR_QUEUE, passive=True).message_count:
+            time.sleep(0.2)
+        time.sleep(1.0)  # the last ones taken are still being acknowledged
+        after = processes()
+    return cpu_of("nameko OcrWorker", before, after) / count
+
+
+def calls(count: int) -> float:
+    """Calls `files.ping` `count` times, one after another; returns files' CPU a call (s)."""
+    pool = RpcPool(size=1, timeout=30)
+    try:
+        for _ in range(100):  # connections made, caches warm
+            pool.call("files", "ping")
+        before = processes()
+        for _ in range(count):
+            pool.call("files", "ping")
+        after = processes()
+    finally:
+        pool.close()
+    return cpu_of("nameko FilesService", before, after) / count
+
+
+def publishes(count: int) -> float:
+    """Publishes `count` small messages with nameko's `Publisher`; returns this process's CPU a
+    publish (s)."""
+    uri, queue = get_settings().amqp_uri, "bench-publishes"
+    with Connection(uri) as connection:
+        connection.channel().queue_declare(queue, auto_delete=False)
+    publisher = Publisher(uri, use_confirms=False)
+    try:
+        for _ in range(100):
+            publisher.publish(b"x", exchange="", routing_key=queue)
+        start = time.process_time()
+        for _ in range(count):
+            publisher.publish(b"x", exchange="", routing_key=queue)
+        return (time.process_time() - start) / count
+    finally:
+        with Connection(uri) as connection:
+            connection.channel().queue_delete(queue)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=8000)
+    parser.add_argument("--calls", type=int, default=3000)
+    parser.add_argument("--publishes", type=int, default=3000)
+    parser.add_argument("--rounds", type=int, default=1)
+    args = parser.parse_args()
+    print("| round | an event with nothing to do (OCR worker) | an RPC with no work (files.ping) "
+          "| a publish (sender) |")
+    print("|---|---|---|---|")
+    for n in range(1, args.rounds + 1):
+        print(f"| {n} | {events(args.events) * 1000:.3f} ms | {calls(args.calls) * 1000:.3f} ms "
+              f"| {publishes(args.publishes) * 1e6:.0f} us |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

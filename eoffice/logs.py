@@ -29,8 +29,8 @@ def lean_log_records() -> None:
     multiprocessing process name, and the caller's file and line (the logging HOWTO's
     "Optimization"). Each cost a look-up on every record, and under eventlet the thread's was
     dear: a worker's green thread is unknown to `threading`, so `current_thread()` went through
-    every thread each time, 8% of the CPU an OCR worker spent on an event it had nothing to do
-    for (docs/benchmarks.md). The process id stays: gunicorn's own lines print it."""
+    every thread each time: 8% of the samples in a profile of an OCR worker taking events it had
+    nothing to do for (docs/benchmarks.md). The process id stays: gunicorn's own lines print it."""
     logging.logThreads = False
     logging.logMultiprocessing = False
     logging._srcfile = None  # the switch the HOWTO gives for the caller's file and line

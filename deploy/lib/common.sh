@@ -92,6 +92,22 @@ pidfile_alive() {
   pid_alive "$pid" || return 1
   [ -z "${2:-}" ] || tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$2"
 }
+# stop_pidfile FILE WORD [SECONDS]: asks the process FILE names to stop (SIGTERM) and returns
+# once it has exited, SIGKILL after SECONDS (60 unless given). A stop that returns while the
+# program still shuts down lets the next step meet it half-alive: a MinIO node answering for
+# a drive it is closing.
+stop_pidfile() {
+  local file="$1" word="$2" limit="${3:-60}" pid
+  if pidfile_alive "$file" "$word"; then
+    pid="$(cat "$file")"; kill "$pid" 2>/dev/null || true
+    local deadline=$((SECONDS + limit))
+    while pid_alive "$pid"; do
+      if [ "$SECONDS" -ge "$deadline" ]; then kill -9 "$pid" 2>/dev/null || true; fi
+      sleep 0.2
+    done
+  fi
+  rm -f "$file"
+}
 
 # port_owner PORT: prints "pid/name" of the listener on 127.0.0.1:PORT, empty if free.
 port_owner() {

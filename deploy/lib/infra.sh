@@ -129,7 +129,8 @@ start_minio_node() {
   # Every node is given all four endpoints written out in full; a node finds its own drive
   # by matching its --address. Where MinIO believes it runs in a container (a /.dockerenv file)
   # it refuses loopback endpoints unless told which one is its own: _MINIO_SERVER_LOCAL.
-  # umask 077: the drives' files are the infrastructure user's alone.
+  # umask 077: the drives' files are the infrastructure user's alone. The log is appended to, so
+  # what a node said before it was restarted is still there to read.
   # MINIO_SCANNER_SPEED=slowest: at its default speed the background scanner of the four nodes
   # took a tenth of a core on an idle box (a fifth of the box's idle load). Objects a write could
   # not put on an absent node are healed from MinIO's queue of recent failures as soon as the
@@ -137,7 +138,7 @@ start_minio_node() {
   as_user env MINIO_ROOT_USER="$EOFFICE_MINIO_ACCESS_KEY" MINIO_ROOT_PASSWORD="$EOFFICE_MINIO_SECRET_KEY" \
     MINIO_CI_CD=1 MINIO_BROWSER=off MINIO_UPDATE=off MINIO_SCANNER_SPEED=slowest _MINIO_SERVER_LOCAL="127.0.0.1:$port" \
     bash -c "umask 077; nohup '$BIN_DIR/minio' server --quiet --address 127.0.0.1:$port $(minio_endpoints) \
-      > '$INFRA_LOG_DIR/minio-$port.log' 2>&1 </dev/null & echo \$! > '$RUN_DIR/minio-$port.pid'" 3>&-
+      >> '$INFRA_LOG_DIR/minio-$port.log' 2>&1 </dev/null & echo \$! > '$RUN_DIR/minio-$port.pid'" 3>&-
 }
 start_minio() {
   if minio_cluster_ready 2>/dev/null && [ "$(minio_nodes_running)" = "$(echo $EOFFICE_MINIO_PORTS | wc -w)" ]; then
@@ -147,7 +148,7 @@ start_minio() {
   wait_for "MinIO cluster" 120 minio_cluster_ready
   echo "MinIO cluster up, $(minio_nodes_running) nodes, write quorum reached"
 }
-stop_minio_node() { local f="$RUN_DIR/minio-$1.pid"; if pidfile_alive "$f" minio; then kill "$(cat "$f")"; fi; rm -f "$f"; }
+stop_minio_node() { stop_pidfile "$RUN_DIR/minio-$1.pid" minio; }
 stop_minio() { local p; for p in $EOFFICE_MINIO_PORTS; do stop_minio_node "$p"; done; }
 
 start_elasticsearch() {
@@ -166,4 +167,4 @@ start_elasticsearch() {
   wait_for Elasticsearch 180 es_ready
   echo "Elasticsearch up on port $EOFFICE_ES_PORT (heap $EOFFICE_ES_HEAP)"
 }
-stop_elasticsearch() { pidfile_alive "$RUN_DIR/elasticsearch.pid" elasticsearch && kill "$(cat "$RUN_DIR/elasticsearch.pid")" || true; }
+stop_elasticsearch() { stop_pidfile "$RUN_DIR/elasticsearch.pid" elasticsearch 120; }

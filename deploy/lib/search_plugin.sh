@@ -39,8 +39,6 @@ install_search_plugin() {
   if [ "$running" = 1 ]; then
     progress "restarting Elasticsearch to load the new search analysis plugin"
     stop_elasticsearch
-    local deadline=$((SECONDS + 60))
-    while pidfile_alive "$RUN_DIR/elasticsearch.pid" elasticsearch && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.2; done
     start_elasticsearch >/dev/null
   fi
   echo "search analysis plugin installed (source ${hash:0:12})$([ "$running" = 1 ] && echo ", Elasticsearch restarted")"

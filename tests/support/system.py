@@ -25,7 +25,8 @@ import urllib3
 from eoffice.programs import program
 
 REPO = Path(os.environ.get("EOFFICE_REPO", Path(__file__).resolve().parents[2]))
-LOG_DIR = Path(os.environ.get("EOFFICE_HOME", "/var/lib/eoffice")) / "log" / "tests"
+HOME = Path(os.environ.get("EOFFICE_HOME", "/var/lib/eoffice"))
+LOG_DIR = HOME / "log" / "tests"
 
 
 def log_file(name: str):
@@ -62,6 +63,16 @@ def wait_for_whole_cluster(settings) -> None:
     wait_until(lambda: all(urllib3.request("GET", f"http://{e}/minio/health/cluster?maintenance=true",
                                            timeout=2, retries=False).status == 200
                            for e in settings.minio_endpoints), 120, "every MinIO node back in the cluster")
+
+
+def drives_holding(settings, bucket: str, name: str) -> list[str]:
+    """The MinIO nodes (ports) whose drive holds the object: MinIO keeps an object's metadata
+    in `<drive>/<bucket>/<name>/xl.meta` (deploy/lib/infra.sh puts node PORT's drive in
+    data/minio/PORT). A write reaches every node MinIO sees online at that moment; a node back
+    from a stop is sometimes seen a moment after its health checks pass, and MinIO's heal puts
+    what it missed there afterwards."""
+    ports = [endpoint.rsplit(":", 1)[1] for endpoint in settings.minio_endpoints]
+    return [port for port in ports if (HOME / "data" / "minio" / port / bucket / name / "xl.meta").exists()]
 
 
 class ServiceProcess:

@@ -85,7 +85,7 @@ def test_a_refused_rpc_loses_nameko_traceback_and_a_fault_keeps_it():
 def test_a_services_log_line_does_not_look_up_its_thread(monkeypatch):
     """Every call of a service logs a line. Under eventlet, naming the thread of a record went
     through every thread (`current_thread()` does not know a worker's green thread): 8% of the
-    CPU of an event a worker had nothing to do for. No format prints it; a service's container
+    profile's samples in a worker taking events it had nothing to do for. No format prints it; a service's container
     turns it off, with the caller's file and line, when it starts."""
     for switch in ("logThreads", "logMultiprocessing", "_srcfile"):
         monkeypatch.setattr(logging, switch, getattr(logging, switch))  # put back after the test

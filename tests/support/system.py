@@ -58,8 +58,10 @@ def wait_until(predicate, timeout: float, what: str, interval: float = 0.25):
 
 
 def wait_for_whole_cluster(settings) -> None:
-    """Waits until every MinIO node sees all the others again, or the next writes could skip
-    one: "maintenance" asks each node whether the cluster could lose it, i.e. all peers are up."""
+    """Waits until every MinIO node sees all the others again: "maintenance" asks each node
+    whether the cluster could lose it, i.e. all peers are up. A write in the next second or two
+    can still miss a node just back (its peers reconnect to its drive a little later); MinIO
+    heals it there soon after (`drives_holding`)."""
     wait_until(lambda: all(urllib3.request("GET", f"http://{e}/minio/health/cluster?maintenance=true",
                                            timeout=2, retries=False).status == 200
                            for e in settings.minio_endpoints), 120, "every MinIO node back in the cluster")

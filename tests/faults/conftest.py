@@ -10,6 +10,7 @@ import re
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
@@ -69,16 +70,15 @@ class Supervisor:
                            timeout, f"{process}: every worker replaced")
             return
         surge = None
-        if len(processes) == 1:
-            queues = consumed_by(self.pid(processes[0]))
-            surge = service_process(program, log_as=f"faults-{program}-surge", instances=1).start()
-            wait_until(lambda: consumed_by(surge.process.pid) >= queues, timeout, f"{program} surge consuming")
         try:
+            if len(processes) == 1:
+                queues = consumed_by(self.pid(processes[0]))
+                surge = service_process(program, log_as=f"faults-{program}-surge", instances=1).start()
+                wait_consuming(lambda: surge.process.pid, queues, timeout, f"{program} surge consuming")
             for process in processes:
                 queues = consumed_by(self.pid(process))
                 self.ctl("restart", process)  # returns when it was stopped and started again
-                wait_until(lambda: consumed_by(self.pid(process)) >= queues, timeout,  # noqa: B023
-                           f"{process} consuming again")
+                wait_consuming(lambda: self.pid(process), queues, timeout, f"{process} consuming again")  # noqa: B023
         finally:
             if surge is not None:
                 surge.stop()
@@ -104,11 +104,29 @@ def children(pid: int) -> list[int]:
     return found
 
 
+def wait_consuming(pid: Callable[[], int], queues: set[str], timeout: float, what: str) -> None:
+    """Waits until process `pid()` consumes every queue of `queues`; the failure names the
+    queues it does not consume."""
+    assert queues, f"{what}: the process it stands for consumed no queue (the ports matched nothing?)"
+    missing = set(queues)
+
+    def consuming() -> bool:
+        now = queues - consumed_by(pid())
+        missing.clear()
+        missing.update(now)
+        return not now
+
+    try:
+        wait_until(consuming, timeout, what)
+    except AssertionError as failed:
+        raise AssertionError(f"{failed}; not consumed: {sorted(missing)} of {sorted(queues)}") from None
+
+
 def consumed_by(pid: int) -> set[str]:
     """The shared queues process `pid` consumes (not its own reply queues, nor its broadcast
     queues, which are not durable), from RabbitMQ's management API: consumers whose connection
-    comes from one of the process's sockets."""
-    ports = local_ports(pid)
+    comes from one of the process's sockets to the broker."""
+    ports = local_ports(pid, remote_port=urlsplit(get_settings().amqp_uri).port or 5672)
     durable = {q["name"] for q in management("queues", columns="name,durable") if q["durable"]}
     return {c["queue"]["name"] for c in management("consumers") if c["channel_details"].get("peer_port") in ports
             and c["queue"]["name"] in durable and not c["queue"]["name"].startswith("rpc.reply-")}
@@ -124,8 +142,11 @@ def management(what: str, **params) -> list[dict]:
     return answer.json()
 
 
-def local_ports(pid: int) -> set[int]:
-    """The local TCP ports of process `pid`'s sockets."""
+def local_ports(pid: int, *, remote_port: int) -> set[int]:
+    """The local TCP ports of process `pid`'s sockets connected to `remote_port`. Linux gives
+    one local port to several connections when they go to different places, so a port alone
+    may also be another process's connection to the broker: its queues counted as this one's,
+    which a second instance of this program then never consumed."""
     inodes = set()
     for fd in Path(f"/proc/{pid}/fd").iterdir():
         with contextlib.suppress(OSError):
@@ -136,7 +157,7 @@ def local_ports(pid: int) -> set[int]:
     for table in ("tcp", "tcp6"):
         for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
             fields = line.split()
-            if fields[9] in inodes:
+            if fields[9] in inodes and int(fields[2].rsplit(":", 1)[1], 16) == remote_port:
                 ports.add(int(fields[1].rsplit(":", 1)[1], 16))
     return ports
 

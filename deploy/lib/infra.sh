@@ -113,7 +113,9 @@ rabbit_setup() {
   { rabbitmqctl_ -q set_permissions -p eoffice_test eoffice '.*' '.*' '.*'; } || return 1
   rabbitmqctl_ -q delete_user guest >/dev/null 2>&1 || true
 }
-stop_rabbitmq() { if rabbit_ready; then rabbitmqctl_ -q stop; fi; }
+# Given the node's pid file, `rabbitmqctl stop` returns once the Erlang VM has exited, not
+# when it was asked to (a start right after would find the ports still taken).
+stop_rabbitmq() { if rabbit_ready; then rabbitmqctl_ -q stop "$RUN_DIR/rabbitmq.pid" >/dev/null; fi; }
 
 minio_endpoints() {
   local p out=()

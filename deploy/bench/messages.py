@@ -23,7 +23,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from common import processes
+from common import cpu_by_group, processes
 from kombu import Connection, Producer
 from nameko.amqp.publish import Publisher
 
@@ -31,11 +31,6 @@ from eoffice.contracts.dak import OCR_QUEUE, ReceiptDiarised
 from eoffice.events import envelope_for
 from eoffice.rpc import RpcPool
 from eoffice.settings import get_settings
-
-
-def cpu_of(group: str, before: dict, after: dict) -> float:
-    """CPU seconds the processes of `group` (alive in both snapshots) spent between them."""
-    return sum(used - before[pid][1] for pid, (name, used, _) in after.items() if name == group and pid in before)
 
 
 def events(count: int) -> float:
@@ -54,7 +49,7 @@ def events(count: int) -> float:
             time.sleep(0.2)
         time.sleep(1.0)  # the last ones taken are still being acknowledged
         after = processes()
-    return cpu_of("nameko OcrWorker", before, after) / count
+    return cpu_by_group(before, after).get("nameko OcrWorker", 0.0) / count
 
 
 def calls(count: int) -> float:
@@ -69,7 +64,7 @@ def calls(count: int) -> float:
         after = processes()
     finally:
         pool.close()
-    return cpu_of("nameko FilesService", before, after) / count
+    return cpu_by_group(before, after).get("nameko FilesService", 0.0) / count
 
 
 def publishes(count: int) -> float:

@@ -56,7 +56,8 @@ def idempotency_table(metadata: MetaData) -> Table:
         Column("operation", String(100), nullable=False),
         Column("fingerprint", String(64), nullable=False),  # sha256 of the request, see `fingerprint`
         Column("answer", JSONB),  # the first call's answer, as the RPC reply carried it
-        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        # Indexed for eoffice.housekeeping, which forgets keys by this time.
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now(), index=True),
     )
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
-from sqlalchemy import MetaData, text
+from sqlalchemy import MetaData, inspect, text
 
 from eoffice.db import make_engine
 from eoffice.idempotency import idempotency_table
@@ -71,6 +71,20 @@ def create_messaging_tables(bind, schema: str) -> None:
 def create_idempotency_table(bind, schema: str) -> None:
     """Creates the service's `idempotency_keys` table (`eoffice.idempotency`)."""
     idempotency_table(MetaData(schema=schema)).create(bind)
+
+
+def create_housekeeping_indexes(bind, schema: str) -> None:
+    """Makes the indexes `eoffice.housekeeping` reads on the service's outbox, inbox and
+    idempotency keys, where the table exists and the index does not (a migration: tables made
+    before these indexes were declared)."""
+    metadata = MetaData(schema=schema)
+    messaging_tables(metadata)
+    idempotency_table(metadata)
+    present = set(inspect(bind).get_table_names(schema=schema))
+    for table in metadata.tables.values():
+        if table.name in present:
+            for index in table.indexes:
+                index.create(bind, checkfirst=True)
 
 
 def main(argv: list[str]) -> int:

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import eventlet
 import nameko.rpc
 from nameko.exceptions import IncorrectSignature
+from nameko.timer import timer
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
-from eoffice import idempotency
+from eoffice import housekeeping, idempotency
 from eoffice.actor import Actor
 from eoffice.amqp import BROKER_ERRORS
 from eoffice.db import Changes, database_away
@@ -147,6 +148,14 @@ class ServiceBase:
         return self.command(
             operation, actor=actor, key=key, request=request, step=lambda changes: work(changes.session)
         )
+
+    @timer(interval=housekeeping.INTERVAL)
+    def forget_old_bookkeeping(self) -> None:
+        """Hourly: forgets the service's bookkeeping rows past their time (published events,
+        events seen, idempotency keys: `eoffice.housekeeping`), in its outbox's schema."""
+        counts = housekeeping.prune(self.db, self.outbox.table.metadata)
+        if gone := {table: count for table, count in counts.items() if count}:
+            log.info("forgot old bookkeeping rows: %s", ", ".join(f"{t} {n}" for t, n in gone.items()))
 
     @rpc
     def ping(self) -> dict:

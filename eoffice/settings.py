@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     retry_delays: Annotated[list[float], NoDecode] = Field(default_factory=lambda: [1.0, 10.0, 60.0])
     dead_letter_queue: str = "eoffice.dead-letters"
     outbox_poll_interval: float = 1.0
+    # Days bookkeeping rows are kept (eoffice.housekeeping): events after they were published,
+    # the record that a handler saw an event, idempotency keys and their answers.
+    keep_published_events_days: float = Field(default=7.0, gt=0)
+    keep_seen_events_days: float = Field(default=7.0, gt=0)
+    keep_idempotency_keys_days: float = Field(default=30.0, gt=0)
     # Tesseract processes the OCR worker runs at once for the pages of one PDF (each one thread):
     # one per core lets a long scan alone in the queue use the whole machine.
     ocr_processes: int = 2

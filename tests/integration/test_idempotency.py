@@ -10,9 +10,12 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from eoffice.db import make_engine
+from eoffice import housekeeping
+from eoffice.db import UnitOfWork, make_engine
+from services.dak.models import idempotency_keys as dak_keys
+from services.dak.models import metadata as dak_metadata
 from services.dak.models import movements, receipts
 from services.files.models import files
 from tests.support.demo import auth, demo_gateway, file_held_by, held_post, sign_in
@@ -186,3 +189,27 @@ def test_a_file_retried_is_the_same_file(api, migrated):
     assert count(migrated, select(files.c.id).where(files.c.subject == body["subject"])) == 1
     other = api.post("/api/v1/files", headers={**headers, **key}, json={**body, "subject": "Another matter"})
     assert other.status_code == 422 and other.json()["field"] == "Idempotency-Key"
+
+
+def test_a_key_past_its_keeping_time_is_a_new_request(api, migrated):
+    """Keys are kept EOFFICE_KEEP_IDEMPOTENCY_KEYS_DAYS days (`eoffice.housekeeping`): within
+    that, the key with another letter is refused; once forgotten, it is a new request."""
+    sitapur, key = clerk(api, SPR), uuid.uuid4().hex
+    first = diarise(api, sitapur, key, letter())
+    assert first.status_code == 201, first.text
+    assert diarise(api, sitapur, key, letter()).status_code == 422
+
+    engine = make_engine(migrated.database_url, pool_size=2)
+    try:
+        with engine.begin() as conn:  # the key, a month older
+            aged = conn.execute(update(dak_keys).where(dak_keys.c.answer["id"].astext == first.json()["id"])
+                                .values(created_at=dak_keys.c.created_at - timedelta(days=31))).rowcount
+        assert aged == 1
+        assert housekeeping.prune(UnitOfWork(engine), dak_metadata)["dak.idempotency_keys"] >= 1
+    finally:
+        engine.dispose()
+
+    later = letter()
+    again = diarise(api, sitapur, key, later)
+    assert again.status_code == 201, again.text
+    assert again.json()["id"] != first.json()["id"] and again.json()["subject"] == later["subject"]

@@ -5,9 +5,10 @@ gateway stores documents uploaded to files."""
 from __future__ import annotations
 
 from datetime import date
+from string import Formatter
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
 
 from eoffice.contracts.common import Page, PostCode, Priority, Upload
 from eoffice.events import EventPayload
@@ -236,10 +237,47 @@ class SubjectHead(BaseModel):
     title: Text = Field(min_length=1, max_length=500)
 
 
+PLACES = ("prefix", "head", "serial", "year", "office")  # what a file number's pattern may name
+NUMBERED_BY = ("head", "serial", "year", "office")  # ... and must: a number names one file only
+FILE_NUMBER_LENGTH = 200  # the longest file number stored
+
+
 class Scheme(BaseModel):
     prefix: Text = Field("N", min_length=1, max_length=10, pattern=r"^[0-9A-Za-z]+$")
-    pattern: Text = Field("{prefix}-{head}/{serial}/{year}-{office}", min_length=1, max_length=200)
+    pattern: Text = Field(
+        "{prefix}-{head}/{serial}/{year}-{office}",
+        min_length=1,
+        max_length=200,
+        description="names {head}, {serial}, {year} and {office}, and may name {prefix}",
+    )
     office_suffix: Text | None = Field(None, max_length=60)
+
+    @field_validator("pattern")
+    @classmethod
+    def _names_one_file(cls, pattern: str) -> str:
+        """Serials count per office, subject head and year: a pattern without one of those
+        would give two files the same number (and refuse every file after the first)."""
+        places = ", ".join(f"{{{place}}}" for place in PLACES)
+        try:
+            parts = Formatter().parse(pattern)
+            fields = [(name, (spec or "") + (conv or "")) for _, name, spec, conv in parts if name is not None]
+            named = {name for name, _ in fields}
+            if unknown := sorted(named - set(PLACES)):
+                raise ValueError(f"not {', '.join(repr(name) for name in unknown)}")
+            if any("{" in formatted for _, formatted in fields):
+                raise ValueError("no field inside a format")
+            longest = pattern.format(prefix="P" * 10, head="H" * 20, serial=10**9 - 1, year=9999, office="O" * 60)
+        except ValueError as exc:  # a stray brace, an unknown name, a format that does not apply
+            raise ValueError(f"may name {places} only: {exc}") from None
+        if len(longest) > FILE_NUMBER_LENGTH:
+            raise ValueError(f"could make a number longer than {FILE_NUMBER_LENGTH} characters")
+        if cut := sorted({name for name, formatted in fields if formatted and name in ("head", "office")}):
+            raise ValueError(f"{', '.join(f'{{{name}}}' for name in cut)} takes no format: it could cut it short")
+        if missing := [place for place in NUMBERED_BY if place not in named]:
+            raise ValueError(
+                f"must name {', '.join(f'{{{place}}}' for place in missing)}: two files would get one number otherwise"
+            )
+        return pattern
 
 
 class CategoryLimit(BaseModel):

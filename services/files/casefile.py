@@ -66,12 +66,7 @@ PAGES_PER_VOLUME = 200  # a new volume starts past this; page numbers continue
 
 
 def set_scheme(session: Session, office_code: str, scheme: Scheme) -> dict:
-    try:
-        scheme.pattern.format(prefix="N", head="1", serial=1, year=2026, office="X")
-    except (KeyError, IndexError, ValueError) as exc:
-        raise InvalidInput(
-            f"pattern may use {{prefix}}, {{head}}, {{serial}}, {{year}} and {{office}} only: {exc}", field="pattern"
-        ) from None
+    """Sets the office's numbering (`Scheme` has checked that its pattern numbers each file apart)."""
     values = {"prefix": scheme.prefix, "pattern": scheme.pattern, "office_suffix": scheme.office_suffix}
     session.execute(
         insert(schemes)

@@ -309,6 +309,39 @@ def test_bad_input_is_refused_and_changes_nothing(api, db):
     assert reopened.status_code == 200 and open_file(api, dealer, plain["id"])["status"] == "open"
 
 
+def test_a_numbering_that_could_give_two_files_one_number_is_refused(api):
+    """An office's numbering must name the subject head, serial, year and office (serials count
+    per office, head and year); one that does not is refused at its field and changes nothing."""
+    admin = as_post(api, held_post("office_admin", "GAD"))
+    dealer = as_post(api, DEALER)
+
+    def numbering(pattern: str):
+        return api.put("/api/v1/offices/GAD-EST/file-scheme", headers=admin, json={"prefix": "N", "pattern": pattern})
+
+    assert numbering("EST-{head}/{serial:04d}/{year}-{office}").status_code == 200, "a pattern of its own"
+    try:
+        for pattern, why in [
+            ("ä®Þ/ã", "must name {head}, {serial}, {year}, {office}"),
+            ("{head}/{year}-{office}", "must name {serial}"),
+            ("{head}/{serial}/{year}", "must name {office}"),
+            ("{head:.1}/{serial}/{year}-{office}", "{head} takes no format"),
+            ("{head}/{serial}/{year}-{office}-{clerk}", "'clerk'"),
+            ("{head}/{serial}/{year}-{office}{", "Single '{'"),
+            ("x" * 130 + "{head}/{serial}/{year}-{office}", "longer than 200"),
+        ]:
+            refused = numbering(pattern)
+            assert refused.status_code == 422, (pattern, refused.text)
+            problem = refused.json()
+            assert [error["field"] for error in problem["errors"]] == ["body.pattern"], refused.text
+            assert why in problem["detail"], refused.text
+        first, second = new_file(api, dealer, subject="Leave of Smt Kamla"), new_file(api, dealer, subject="Leave")
+        for file in (first, second):
+            assert file["file_number"].startswith(f"EST-{HEAD}/") and file["file_number"].endswith("-GAD-EST")
+        assert first["file_number"] != second["file_number"]
+    finally:
+        assert numbering("{prefix}-{head}/{serial}/{year}-{office}").status_code == 200
+
+
 def test_part_files_links_parking_and_volumes(api):
     dealer = as_post(api, DEALER)
     main = new_file(api, dealer, subject="Recruitment rules")

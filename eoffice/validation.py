@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, TypeVar
 
-from pydantic import BaseModel, StringConstraints, TypeAdapter, ValidationError
+from pydantic import AfterValidator, BaseModel, StringConstraints, TypeAdapter, ValidationError
 
 from eoffice.errors import InvalidInput
 
 # Text as PostgreSQL can store it: no NUL character anywhere.
 Text = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$")]
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _printable(value: str) -> str:
+    if found := _CONTROL.search(value):
+        raise ValueError(f"has a control character ({found.group()!r}) at position {found.start() + 1}")
+    return value
+
+
+# Text that is printed on a record as it is (a file number's pattern): no control characters
+# (joiners and other format characters of Indian scripts are welcome).
+PrintedText = Annotated[str, AfterValidator(_printable)]
 
 # The name an uploaded document is recorded under (dak's scans, files' documents).
 FILE_NAME_MAX = 255

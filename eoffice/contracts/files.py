@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_
 
 from eoffice.contracts.common import Page, PostCode, Priority, Upload
 from eoffice.events import EventPayload
-from eoffice.validation import FileName, Text
+from eoffice.validation import FileName, PrintedText, Text
 
 SERVICE = "files"  # the emitter: CloudEvents source "eoffice/files", exchange "files.events"
 UPLOADS = "files/"  # where the gateway stores documents uploaded to files, one folder per upload
@@ -244,13 +244,13 @@ FILE_NUMBER_LENGTH = 200  # the longest file number stored
 
 class Scheme(BaseModel):
     prefix: Text = Field("N", min_length=1, max_length=10, pattern=r"^[0-9A-Za-z]+$")
-    pattern: Text = Field(
+    pattern: PrintedText = Field(
         "{prefix}-{head}/{serial}/{year}-{office}",
         min_length=1,
         max_length=200,
         description="names {head}, {serial}, {year} and {office}, and may name {prefix}",
     )
-    office_suffix: Text | None = Field(None, max_length=60)
+    office_suffix: PrintedText | None = Field(None, max_length=60)
 
     @field_validator("pattern")
     @classmethod

@@ -328,12 +328,16 @@ def test_a_numbering_that_could_give_two_files_one_number_is_refused(api):
             ("{head}/{serial}/{year}-{office}-{clerk}", "'clerk'"),
             ("{head}/{serial}/{year}-{office}{", "Single '{'"),
             ("x" * 130 + "{head}/{serial}/{year}-{office}", "longer than 200"),
+            ("N\x0f-{head}/{serial}/{year}-{office}", "control character"),
         ]:
             refused = numbering(pattern)
             assert refused.status_code == 422, (pattern, refused.text)
             problem = refused.json()
             assert [error["field"] for error in problem["errors"]] == ["body.pattern"], refused.text
             assert why in problem["detail"], refused.text
+        suffix = api.put("/api/v1/offices/GAD-EST/file-scheme", headers=admin,
+                         json={"pattern": "{head}/{serial}/{year}-{office}", "office_suffix": "GAD\x81"})
+        assert suffix.status_code == 422 and [e["field"] for e in suffix.json()["errors"]] == ["body.office_suffix"]
         first, second = new_file(api, dealer, subject="Leave of Smt Kamla"), new_file(api, dealer, subject="Leave")
         for file in (first, second):
             assert file["file_number"].startswith(f"EST-{HEAD}/") and file["file_number"].endswith("-GAD-EST")

@@ -15,9 +15,9 @@ Each service's own tables, in its schema:
 
 `prune` deletes in batches, each its own short transaction, so that it never holds many rows
 locked nor blocks the work beside it; one process of a service does a table at a time (the
-others skip it). Every service runs it hourly (`ServiceBase.forget_old_bookkeeping`). Each
-rule reads an index on its time column (declared with the tables, made by each service's
-migration: `eoffice.migrate.create_housekeeping_indexes`)."""
+others skip it). Every service runs it as it starts and hourly after
+(`ServiceBase.forget_old_bookkeeping`). Each rule reads an index on its time column (declared
+with the tables, made by each service's migration: `eoffice.migrate.create_housekeeping_indexes`)."""
 
 from __future__ import annotations
 

@@ -13,6 +13,8 @@ from eoffice.db import UnitOfWork, make_engine
 from eoffice.idempotency import idempotency_table
 from eoffice.messaging import messaging_tables
 from eoffice.migrate import SERVICES
+from services.directory.models import inbox as directory_inbox
+from tests.support.system import service_process, wait_until
 
 pytestmark = pytest.mark.live
 SCHEMA = "test_housekeeping"
@@ -137,3 +139,18 @@ def test_each_services_deletes_read_an_index(migrated, service):
     finally:
         engine.dispose()
     assert "outbox" in present_tables and "inbox" in present_tables
+
+
+def test_a_service_forgets_its_old_rows_as_it_starts(uow):
+    """The timer every service has (`ServiceBase.forget_old_bookkeeping`) runs as the process
+    starts, on the service's own schema: here the directory's inbox."""
+    old, recent = ids(2)
+    with uow.transaction() as session:
+        for event_id, days_ago in ((old, 8), (recent, 1)):
+            session.execute(directory_inbox.insert().values(event_id=event_id, handler="t", processed_at=ago(days_ago)))
+    directory = service_process("directory").start()
+    try:
+        wait_until(lambda: not present(uow, directory_inbox, "event_id", [old]), 60, "the directory forgetting")
+    finally:
+        directory.stop()
+    assert present(uow, directory_inbox, "event_id", [recent]) == {recent}

@@ -62,3 +62,21 @@ def test_webhook_outcomes_are_recorded_once_the_database_is_back_not_dropped_and
     with pytest.raises(exc.ProgrammingError):
         _portals(lease_left=30)._while_database_away("sub", transaction)
     assert len(calls) == 1
+
+
+def test_forgetting_old_bookkeeping_waits_for_the_next_hour_while_the_database_is_away(monkeypatch, caplog):
+    from nameko.testing.services import worker_factory
+
+    from eoffice import housekeeping
+    from services.files.service import FilesService
+
+    worker = worker_factory(FilesService)
+    away = exc.OperationalError("DELETE", {}, psycopg2.OperationalError("connection refused"))
+    monkeypatch.setattr(housekeeping, "prune", lambda *_, **__: (_ for _ in ()).throw(away))
+    worker.forget_old_bookkeeping()  # no error: the timer tries again within the hour
+    assert "database is away" in caplog.text
+
+    broken = exc.ProgrammingError("DELETE", {}, psycopg2.ProgrammingError("no such column"))
+    monkeypatch.setattr(housekeeping, "prune", lambda *_, **__: (_ for _ in ()).throw(broken))
+    with pytest.raises(exc.ProgrammingError):  # a fault of ours stays an error, logged as one
+        worker.forget_old_bookkeeping()

@@ -7,8 +7,9 @@ and dropped at the end): an outbox, an inbox and an idempotency-key table as eve
 them, with their indexes, each filled with `--rows` rows shaped like a movement's (an envelope
 of about 600 bytes, an answer of about 450), their times spread evenly over twice the time they
 are kept, oldest first: half of each table is past its time. Then each table is pruned as every
-service prunes its own (`prune_table`, at its start and hourly). Reported per table: rows forgotten, wall time, rows a second, and the CPU
-this process and PostgreSQL spent a thousand rows; then the tables' size before and after (the
+service prunes its own (`prune_table`, at its start and hourly). Reported per table: rows
+forgotten, wall time, rows a second, and the CPU this process and PostgreSQL spent a thousand
+rows; then the tables' size before and after (the
 space of deleted rows is reused by new rows after autovacuum, not given back to the disk).
 Last, what the index on an inbox's time costs each write: `--writes` rows written one a statement,
 as a handler writes its inbox row, into an inbox without that index and into one with it.

@@ -1,9 +1,11 @@
-"""Bookkeeping rows are forgotten once they can serve no purpose, so that they do not fill the
-database: on this box they took ten times the space of the records they keep safe (a movement:
-182 bytes; its event in the outbox 819, its idempotency key and answer 682, and a row in the
-inbox of each handler that heard it, 217 each; tables with their indexes, docs/scaling.md).
+"""Bookkeeping and log rows are forgotten once they can serve no purpose, so that they do not
+fill the database: on this box they took ten times the space of the records they keep safe (a
+movement: 182 bytes; its event in the outbox 819, its idempotency key and answer 682, and a row
+in the inbox of each handler that heard it, 217 each; tables with their indexes,
+docs/scaling.md). The records themselves (receipts, files, notes, movements, letters,
+signatures) are never forgotten here.
 
-Each service's own tables, in its schema:
+Every service's own tables, in its schema:
 - `outbox`: an event published more than `EOFFICE_KEEP_PUBLISHED_EVENTS_DAYS` days ago (7). An
   event not yet published is never forgotten, however old.
 - `inbox`: an event a handler saw more than `EOFFICE_KEEP_SEEN_EVENTS_DAYS` days ago (7). A
@@ -13,29 +15,59 @@ Each service's own tables, in its schema:
 - `idempotency_keys`: a key first used more than `EOFFICE_KEEP_IDEMPOTENCY_KEYS_DAYS` days ago
   (30). The same key after that is a new request (docs/api.md).
 
+Tables of one service:
+- `gateway.sessions`: a sign-in session's row (one for each refresh token: every refresh makes
+  one) whose refresh token expired more than `EOFFICE_KEEP_EXPIRED_SESSIONS_DAYS` (30) days
+  ago. Until then a stolen copy of a used token still ends its family when presented.
+- `directory.sign_in_log`: a sign-in attempt older than `EOFFICE_KEEP_SIGN_IN_LOG_DAYS` (365;
+  not below 180, the rolling period CERT-In's directions of April 2022 ask logs to be kept).
+- `notify.messages` and `notify.digests`: e-mails and SMS sent, failed or moved with a
+  hand-over, and daily digests sent, older than `EOFFICE_KEEP_SENT_MESSAGES_DAYS` (90). A
+  message still to go (pending, waiting for a digest) is never forgotten.
+- `notify.notifications`: a notification read more than `EOFFICE_KEEP_READ_NOTIFICATIONS_DAYS`
+  (180) days ago, once its messages are gone. An unread one stays, however old.
+- `notify.delivery_attempts` and `notify.deliveries`: a portal delivery delivered more than
+  `EOFFICE_KEEP_DELIVERED_DAYS` (30) days ago, with its attempts. One pending or dead (a dead
+  letter waiting for an admin's replay) stays with its attempts, however old.
+
 `prune` deletes in batches, each its own short transaction, so that it never holds many rows
 locked nor blocks the work beside it; one process of a service does a table at a time (the
 others skip it). Every service runs it as it starts and hourly after
-(`ServiceBase.forget_old_bookkeeping`). Each rule reads an index on its time column (declared
+(`ServiceBase.forget_old_bookkeeping`), and so does every gateway worker (`keep_forgetting`).
+Each rule reads an index on its time column (declared
 with the tables, made by each service's migration: `eoffice.migrate.create_housekeeping_indexes`)."""
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from dataclasses import dataclass
 from typing import cast
 
-import eventlet
-from sqlalchemy import Delete, Float, MetaData, Select, Table, bindparam, delete, func, literal_column, select, tuple_
+from sqlalchemy import (
+    Delete,
+    Float,
+    MetaData,
+    Select,
+    Table,
+    bindparam,
+    delete,
+    func,
+    literal_column,
+    select,
+    text,
+    tuple_,
+)
 from sqlalchemy.engine import CursorResult
 
-from eoffice.db import UnitOfWork
+from eoffice.db import UnitOfWork, database_away
 from eoffice.settings import get_settings
 
 log = logging.getLogger(__name__)
 INTERVAL = 3600  # seconds between two runs in each service process
 BATCH = 5000  # rows a transaction deletes at most
-PAUSE = 0.05  # seconds between batches: the service's own work goes first
+PAUSE = 0.05  # seconds between batches: the service's own work goes first (a green sleep in a service)
 
 
 @dataclass(frozen=True)
@@ -43,20 +75,44 @@ class Rule:
     table: str  # the table's name in the service's schema
     column: str  # its time column
     setting: str  # the setting that says how many days its rows are kept (NULL times: kept)
+    schema: str = ""  # the one service whose table this is; "": every service's
+    where: str = ""  # SQL that a row must also meet, naming the table's columns as `table.column`
 
 
+SENT = "messages.status IN ('sent', 'failed', 'moved')"
+NO_MESSAGE_LEFT = "NOT EXISTS (SELECT FROM notify.messages m WHERE m.notification_id = notifications.id)"
+DELIVERED = "deliveries.state = 'delivered'"
+# An attempt goes with its delivery: by when that was delivered (an attempt is never later).
+OF_ONE_DELIVERED_LONG_AGO = (
+    f"EXISTS (SELECT FROM notify.deliveries WHERE deliveries.id = delivery_attempts.delivery_id AND {DELIVERED}"
+    " AND deliveries.delivered_at < now() - :days * interval '1 day')"
+)
+NO_ATTEMPT_LEFT = "NOT EXISTS (SELECT FROM notify.delivery_attempts a WHERE a.delivery_id = deliveries.id)"
 RULES = (
     Rule("outbox", "published_at", "keep_published_events_days"),
     Rule("inbox", "processed_at", "keep_seen_events_days"),
     Rule("idempotency_keys", "created_at", "keep_idempotency_keys_days"),
+    Rule("sessions", "expires_at", "keep_expired_sessions_days", schema="gateway"),
+    Rule("sign_in_log", "at", "keep_sign_in_log_days", schema="directory"),
+    Rule("messages", "not_before", "keep_sent_messages_days", schema="notify", where=SENT),
+    Rule("digests", "sent_at", "keep_sent_messages_days", schema="notify"),
+    # After the messages: a notification with a message left stays for a later run.
+    Rule("notifications", "read_at", "keep_read_notifications_days", schema="notify", where=NO_MESSAGE_LEFT),
+    # The attempts first, then the deliveries none is left of.
+    Rule("delivery_attempts", "at", "keep_delivered_days", schema="notify", where=OF_ONE_DELIVERED_LONG_AGO),
+    Rule(
+        "deliveries", "delivered_at", "keep_delivered_days", schema="notify", where=f"{DELIVERED} AND {NO_ATTEMPT_LEFT}"
+    ),
 )
 
 
 def delete_batch(table: Table, rule: Rule) -> Delete:
     """Deletes up to `batch` rows older than `days` (bound when run) by the database's clock."""
     older = table.c[rule.column] < func.now() - bindparam("days", type_=Float) * literal_column("interval '1 day'")
-    keys = table.primary_key.columns
-    return delete(table).where(tuple_(*keys).in_(select(*keys).where(older).limit(bindparam("batch"))))
+    chosen = select(*(keys := table.primary_key.columns)).where(older)
+    if rule.where:
+        chosen = chosen.where(text(rule.where))
+    return delete(table).where(tuple_(*keys).in_(chosen.limit(bindparam("batch"))))
 
 
 def turn(table: Table) -> Select:
@@ -77,7 +133,7 @@ def prune_table(uow: UnitOfWork, table: Table, rule: Rule, *, days: float, batch
         gone += deleted
         if deleted < batch:
             return gone
-        eventlet.sleep(PAUSE)
+        time.sleep(PAUSE)
 
 
 def prune(uow: UnitOfWork, metadata: MetaData, *, batch: int = BATCH) -> dict[str, int]:
@@ -86,7 +142,41 @@ def prune(uow: UnitOfWork, metadata: MetaData, *, batch: int = BATCH) -> dict[st
     settings, tables = get_settings(), {table.name: table for table in metadata.tables.values()}
     counts: dict[str, int] = {}
     for rule in RULES:
-        if (table := tables.get(rule.table)) is not None:
+        table = tables.get(rule.table)
+        if table is not None and rule.schema in ("", table.schema):
             days = getattr(settings, rule.setting)
             counts[table.fullname] = prune_table(uow, table, rule, days=days, batch=batch)
     return counts
+
+
+def forget(uow: UnitOfWork, metadata: MetaData, *, who: str) -> None:
+    """One run of `prune`, as a service's timer or the gateway's thread makes it: logs what went;
+    while the database is away, a warning (the next run is within the hour). Any other error is
+    raised."""
+    try:
+        counts = prune(uow, metadata)
+    except Exception as exc:
+        if database_away(exc) is None:
+            raise
+        log.warning("%s: old rows not forgotten now, the database is away: tried again within the hour", who)
+        return
+    if gone := {table: count for table, count in counts.items() if count}:
+        log.info("%s: forgot old rows: %s", who, ", ".join(f"{t} {n}" for t, n in gone.items()))
+
+
+def keep_forgetting(uow: UnitOfWork, metadata: MetaData, *, who: str) -> threading.Event:
+    """For a process without nameko's timer (a gateway worker): runs `forget` now and hourly
+    after, in a thread of its own, until the event returned is set."""
+    stop = threading.Event()
+
+    def run() -> None:
+        while True:
+            try:
+                forget(uow, metadata, who=who)
+            except Exception:
+                log.exception("%s: old rows not forgotten now: tried again within the hour", who)
+            if stop.wait(INTERVAL):
+                return
+
+    threading.Thread(target=run, name=f"{who}: forgetting old rows", daemon=True).start()
+    return stop

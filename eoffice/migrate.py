@@ -13,7 +13,7 @@ from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
-from sqlalchemy import MetaData, inspect, text
+from sqlalchemy import Index, MetaData, inspect, text
 
 from eoffice.db import make_engine
 from eoffice.idempotency import idempotency_table
@@ -81,10 +81,16 @@ def create_housekeeping_indexes(bind, schema: str) -> None:
     messaging_tables(metadata)
     idempotency_table(metadata)
     present = set(inspect(bind).get_table_names(schema=schema))
-    for table in metadata.tables.values():
-        if table.name in present:
-            for index in table.indexes:
-                index.create(bind, checkfirst=True)
+    create_indexes(
+        bind, *(index for table in metadata.tables.values() if table.name in present for index in table.indexes)
+    )
+
+
+def create_indexes(bind, *indexes: Index) -> None:
+    """Makes each of `indexes` (declared with a service's tables) that does not exist yet: a
+    migration of a table made before the index was declared."""
+    for index in indexes:
+        index.create(bind, checkfirst=True)
 
 
 def main(argv: list[str]) -> int:

@@ -155,15 +155,7 @@ class ServiceBase:
         their time (published events, events seen, idempotency keys: `eoffice.housekeeping`), in
         its outbox's schema. At the start too, so that a process restarted more often than
         hourly still does it."""
-        try:
-            counts = housekeeping.prune(self.db, self.outbox.table.metadata)
-        except Exception as exc:
-            if database_away(exc) is None:
-                raise
-            log.warning("old bookkeeping rows not forgotten now, the database is away: tried again within the hour")
-            return
-        if gone := {table: count for table, count in counts.items() if count}:
-            log.info("forgot old bookkeeping rows: %s", ", ".join(f"{t} {n}" for t, n in gone.items()))
+        housekeeping.forget(self.db, self.outbox.table.metadata, who=self.name)
 
     @rpc
     def ping(self) -> dict:

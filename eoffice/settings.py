@@ -48,6 +48,15 @@ class Settings(BaseSettings):
     keep_published_events_days: float = Field(default=7.0, gt=0)
     keep_seen_events_days: float = Field(default=7.0, gt=0)
     keep_idempotency_keys_days: float = Field(default=30.0, gt=0)
+    # Days log rows are kept after they are done with (eoffice.housekeeping, docs/scaling.md):
+    # sign-in sessions after their refresh token expired; sign-in attempts (CERT-In's directions
+    # of April 2022 ask for logs over a rolling 180 days at least); e-mails and SMS sent and
+    # digests; notifications after they were read; portal deliveries after they were delivered.
+    keep_expired_sessions_days: float = Field(default=30.0, gt=0)
+    keep_sign_in_log_days: float = Field(default=365.0, ge=180)
+    keep_sent_messages_days: float = Field(default=90.0, gt=0)
+    keep_read_notifications_days: float = Field(default=180.0, gt=0)
+    keep_delivered_days: float = Field(default=30.0, gt=0)
     # Tesseract processes the OCR worker runs at once for the pages of one PDF (each one thread):
     # one per core lets a long scan alone in the queue use the whole machine.
     ocr_processes: int = 2

@@ -105,7 +105,7 @@ sign_in_log = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("email", String(200), nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now(), index=True),  # housekeeping
     Column("outcome", String(20), nullable=False),  # ok, bad_password, locked, unknown
     Column("client", String(64), nullable=False, server_default=""),  # the address the gateway saw
 )

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from nameko.standalone.events import get_event_exchange
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from eoffice import housekeeping
 from eoffice.contracts import directory as directory_contract
 from eoffice.db import UnitOfWork, make_engine
 from eoffice.logs import lean_log_records
@@ -25,6 +26,7 @@ from services.gateway import (
     files,
     health,
     letters,
+    models,
     notifications,
     problems,
     search,
@@ -63,6 +65,8 @@ async def lifespan(app: FastAPI):
     app.state.db = UnitOfWork(make_engine(settings.database_url, pool_size=8),
                               reader=make_engine(settings.database_url, pool_size=16, autocommit=True))
     app.state.store = DocumentStore(settings)  # uploaded documents go straight to MinIO
+    # Sessions whose refresh token expired long ago are forgotten (one worker at a time).
+    forgetting = housekeeping.keep_forgetting(app.state.db, models.metadata, who="gateway")
     # Who each session acts as, as the directory said lately; emptied by the directory's events
     # about who holds what, and not used while this process does not hear them.
     directory_events = [(get_event_exchange(directory_contract.SERVICE, {}), payload.event_type) for payload in
@@ -73,6 +77,7 @@ async def lifespan(app: FastAPI):
                      on_message=actors.clear, on_connect=actors.clear)
     actors.watching = lambda: watch.listening
     yield
+    forgetting.set()
     app.state.rpc.close()
     app.state.upload_rpc.close()
     app.state.health_rpc.close()

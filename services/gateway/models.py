@@ -16,7 +16,7 @@ sessions = Table(
     Column("post_code", String(60), nullable=False),
     Column("refresh_sha256", String(64), nullable=False, unique=True),  # HMAC-SHA256 under the token secret
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),  # forgotten by it (eoffice.housekeeping)
     Column("rotated_at", DateTime(timezone=True)),
     Column("revoked_at", DateTime(timezone=True)),
 )

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
@@ -39,6 +40,8 @@ notifications = Table(
     Column("read_by", String(40)),
     UniqueConstraint("event_id", "post_code", "kind", name="notifications_once"),
     Index("notifications_of_post", "post_code", "id"),
+    # Read ones are forgotten by it (eoffice.housekeeping); unread ones are not in it.
+    Index("notifications_read_at", "read_at", postgresql_where=text("read_at IS NOT NULL")),
 )
 
 # Each user's choices; a user with no row has the defaults (preferences.Preferences).
@@ -77,7 +80,7 @@ digests = Table(
     Column("employee_id", String(40), primary_key=True),
     Column("day", Date, primary_key=True),
     Column("items", Integer, nullable=False),
-    Column("sent_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("sent_at", DateTime(timezone=True), nullable=False, server_default=func.now(), index=True),  # housekeeping
 )
 
 # Where each receipt and file is (its holder, due date, state), from dak's and files' events:

@@ -79,6 +79,8 @@ deliveries = Table(
         postgresql_where=text("state = 'pending'"),
     ),
     Index("deliveries_dead", "subscription_id", "event_time", "id", postgresql_where=text("state = 'dead'")),
+    # The delivered ones, by when: forgotten by it (eoffice.housekeeping).
+    Index("deliveries_delivered_at", "delivered_at", postgresql_where=text("state = 'delivered'")),
     # The pending ones in the order they go: `subscriptions.due` stops after a batch.
     Index("deliveries_due", "subscription_id", "event_time", "id", postgresql_where=text("state = 'pending'")),
 )

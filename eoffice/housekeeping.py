@@ -76,18 +76,19 @@ class Rule:
     column: str  # its time column
     setting: str  # the setting that says how many days its rows are kept (NULL times: kept)
     schema: str = ""  # the one service whose table this is; "": every service's
-    where: str = ""  # SQL that a row must also meet, naming the table's columns as `table.column`
+    where: str = ""  # SQL a row must also meet: its table's columns as `table.column`, `{schema}` its schema
 
 
 SENT = "messages.status IN ('sent', 'failed', 'moved')"
-NO_MESSAGE_LEFT = "NOT EXISTS (SELECT FROM notify.messages m WHERE m.notification_id = notifications.id)"
+NO_MESSAGE_LEFT = "NOT EXISTS (SELECT FROM {schema}.messages m WHERE m.notification_id = notifications.id)"
 DELIVERED = "deliveries.state = 'delivered'"
 # An attempt goes with its delivery: by when that was delivered (an attempt is never later).
 OF_ONE_DELIVERED_LONG_AGO = (
-    f"EXISTS (SELECT FROM notify.deliveries WHERE deliveries.id = delivery_attempts.delivery_id AND {DELIVERED}"
-    " AND deliveries.delivered_at < now() - :days * interval '1 day')"
+    "EXISTS (SELECT FROM {schema}.deliveries WHERE deliveries.id = delivery_attempts.delivery_id AND "
+    + DELIVERED
+    + " AND deliveries.delivered_at < now() - :days * interval '1 day')"
 )
-NO_ATTEMPT_LEFT = "NOT EXISTS (SELECT FROM notify.delivery_attempts a WHERE a.delivery_id = deliveries.id)"
+NO_ATTEMPT_LEFT = "NOT EXISTS (SELECT FROM {schema}.delivery_attempts a WHERE a.delivery_id = deliveries.id)"
 RULES = (
     Rule("outbox", "published_at", "keep_published_events_days"),
     Rule("inbox", "processed_at", "keep_seen_events_days"),
@@ -111,7 +112,7 @@ def delete_batch(table: Table, rule: Rule) -> Delete:
     older = table.c[rule.column] < func.now() - bindparam("days", type_=Float) * literal_column("interval '1 day'")
     chosen = select(*(keys := table.primary_key.columns)).where(older)
     if rule.where:
-        chosen = chosen.where(text(rule.where))
+        chosen = chosen.where(text(rule.where.format(schema=table.schema)))
     return delete(table).where(tuple_(*keys).in_(chosen.limit(bindparam("batch"))))
 
 

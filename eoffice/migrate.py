@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from alembic import command, context
+from alembic import command, context, op
 from alembic.config import Config
 from sqlalchemy import Index, MetaData, inspect, text
 
@@ -54,7 +54,9 @@ def run_env() -> None:
             connection.execute(text("SELECT pg_advisory_lock(hashtext(:key))"), {"key": f"eoffice.migrate:{schema}"})
             connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
             connection.commit()
-            context.configure(connection=connection, version_table_schema=schema)
+            # A transaction for each migration: one that builds an index without holding writes
+            # (`create_indexes`) commits those before it, as it must.
+            context.configure(connection=connection, version_table_schema=schema, transaction_per_migration=True)
             with context.begin_transaction():
                 context.run_migrations()
     finally:
@@ -73,24 +75,49 @@ def create_idempotency_table(bind, schema: str) -> None:
     idempotency_table(MetaData(schema=schema)).create(bind)
 
 
-def create_housekeeping_indexes(bind, schema: str) -> None:
+def create_housekeeping_indexes(schema: str) -> None:
     """Makes the indexes `eoffice.housekeeping` reads on the service's outbox, inbox and
     idempotency keys, where the table exists and the index does not (a migration: tables made
     before these indexes were declared)."""
     metadata = MetaData(schema=schema)
     messaging_tables(metadata)
     idempotency_table(metadata)
-    present = set(inspect(bind).get_table_names(schema=schema))
-    create_indexes(
-        bind, *(index for table in metadata.tables.values() if table.name in present for index in table.indexes)
-    )
+    present = set(inspect(op.get_bind()).get_table_names(schema=schema))
+    create_indexes(*(index for table in metadata.tables.values() if table.name in present for index in table.indexes))
 
 
-def create_indexes(bind, *indexes: Index) -> None:
-    """Makes each of `indexes` (declared with a service's tables) that does not exist yet: a
-    migration of a table made before the index was declared."""
-    for index in indexes:
-        index.create(bind, checkfirst=True)
+# Whether an index of that name is there (None: it is not) and valid (False: a build that failed left it).
+INDEX_VALID = text(
+    "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+    " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = :schema AND c.relname = :name"
+)
+
+
+def create_indexes(*indexes: Index) -> None:
+    """Makes each of `indexes` (declared with a service's tables, on plain columns) that is not
+    there yet: a migration of a table made before the index was declared, which may be large by
+    then. Each is built `CONCURRENTLY`, so the running services' writes to the table go on while
+    it is built (a plain `CREATE INDEX` holds them all for as long). PostgreSQL builds one so only
+    outside a transaction: the migrations before it are committed first (each migration is a
+    transaction of its own, `run_env`). An index a failed build left invalid is built again."""
+    with op.get_context().autocommit_block():
+        bind = op.get_bind()
+        for index in indexes:
+            table = index.table
+            valid = bind.execute(INDEX_VALID, {"schema": table.schema, "name": index.name}).scalar()
+            if valid:
+                continue
+            if valid is False:
+                op.drop_index(index.name, table_name=table.name, schema=table.schema, postgresql_concurrently=True)
+            op.create_index(
+                index.name,
+                table.name,
+                [column.name for column in index.columns],
+                schema=table.schema,
+                unique=index.unique,
+                postgresql_where=index.dialect_options["postgresql"]["where"],
+                postgresql_concurrently=True,
+            )
 
 
 def main(argv: list[str]) -> int:

@@ -1,6 +1,4 @@
 """Indexes on the times by which old bookkeeping rows are forgotten (eoffice.housekeeping)."""
-from alembic import op
-
 from eoffice.migrate import create_housekeeping_indexes
 
 revision = "directory_housekeeping_0001"
@@ -8,4 +6,4 @@ down_revision = "directory_import_jobs_0001"
 
 
 def upgrade():
-    create_housekeeping_indexes(op.get_bind(), "directory")
+    create_housekeeping_indexes("directory")

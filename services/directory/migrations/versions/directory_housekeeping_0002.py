@@ -1,7 +1,5 @@
 """An index on when each sign-in was attempted: the sign-in log is forgotten by it after its
 keeping time (eoffice.housekeeping)."""
-from alembic import op
-
 from eoffice.migrate import create_indexes
 from services.directory.models import sign_in_log
 
@@ -10,4 +8,4 @@ down_revision = "directory_housekeeping_0001"
 
 
 def upgrade():
-    create_indexes(op.get_bind(), *sign_in_log.indexes)
+    create_indexes(*sign_in_log.indexes)

@@ -1,6 +1,4 @@
 """Indexes on the times by which old bookkeeping rows are forgotten (eoffice.housekeeping)."""
-from alembic import op
-
 from eoffice.migrate import create_housekeeping_indexes
 
 revision = "files_housekeeping_0001"
@@ -8,4 +6,4 @@ down_revision = ("files_dispatch_0005", "files_note_signatures_0004")
 
 
 def upgrade():
-    create_housekeeping_indexes(op.get_bind(), "files")
+    create_housekeeping_indexes("files")

@@ -1,7 +1,5 @@
 """An index on when each session's refresh token expires: sessions are forgotten by it
 (eoffice.housekeeping)."""
-from alembic import op
-
 from eoffice.migrate import create_indexes
 from services.gateway.models import sessions
 
@@ -10,4 +8,4 @@ down_revision = "0003"
 
 
 def upgrade():
-    create_indexes(op.get_bind(), *sessions.indexes)
+    create_indexes(*sessions.indexes)

@@ -1,8 +1,6 @@
 """Indexes on the times by which notify's logs are forgotten (eoffice.housekeeping): read
 notifications, daily digests sent, delivered portal deliveries (their attempts are found through
 them). The e-mails and SMS sent are found by `messages_due` (status, not_before)."""
-from alembic import op
-
 from eoffice.migrate import create_indexes
 from services.notify.people_tables import digests, notifications
 from services.notify.subscription_tables import deliveries
@@ -12,4 +10,4 @@ down_revision = "notify_housekeeping_0001"
 
 
 def upgrade():
-    create_indexes(op.get_bind(), *notifications.indexes, *digests.indexes, *deliveries.indexes)
+    create_indexes(*notifications.indexes, *digests.indexes, *deliveries.indexes)

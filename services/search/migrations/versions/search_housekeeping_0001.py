@@ -1,6 +1,4 @@
 """Indexes on the times by which old bookkeeping rows are forgotten (eoffice.housekeeping)."""
-from alembic import op
-
 from eoffice.migrate import create_housekeeping_indexes
 
 revision = "search_housekeeping_0001"
@@ -8,4 +6,4 @@ down_revision = "search_pending_0004"
 
 
 def upgrade():
-    create_housekeeping_indexes(op.get_bind(), "search")
+    create_housekeeping_indexes("search")

@@ -103,14 +103,15 @@ def create_indexes(*indexes: Index) -> None:
     with op.get_context().autocommit_block():
         bind = op.get_bind()
         for index in indexes:
-            table = index.table
-            valid = bind.execute(INDEX_VALID, {"schema": table.schema, "name": index.name}).scalar()
+            table, name = index.table, index.name
+            assert table is not None and name, f"an index to build needs a name and a table: {index!r}"
+            valid = bind.execute(INDEX_VALID, {"schema": table.schema, "name": name}).scalar()
             if valid:
                 continue
             if valid is False:
-                op.drop_index(index.name, table_name=table.name, schema=table.schema, postgresql_concurrently=True)
+                op.drop_index(name, table_name=table.name, schema=table.schema, postgresql_concurrently=True)
             op.create_index(
-                index.name,
+                name,
                 table.name,
                 [column.name for column in index.columns],
                 schema=table.schema,

@@ -82,7 +82,7 @@ KINDS = [
     ("INSERT ... RETURNING, built on each call", built_insert),
     ("the same, built once", lambda db, e: db.execute(INSERT_ONCE, {"e": e, "h": "h"}).first()),
     ("the gateway's session check, built on each request (before)", session_check_built),
-    ("the gateway's session check, built once (now)", lambda db, e: db.execute(SESSION_STANDS, {"sid": e}).one()),
+    ("the gateway's session check, built once (now)", lambda db, e: db.execute(SESSION_STANDS, {"sid": e}).first()),
 ]
 
 

@@ -16,9 +16,13 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 import httpx
+import jwt
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select, text
 
+from services.gateway.auth import SESSION_STANDS
+from services.gateway.models import sessions
 from tests.support.demo import PASSWORD, auth, demo, demo_gateway, held_post, holder_email, sign_in
 from tests.support.system import GUNICORN, REPO, free_port, gunicorn_gateway, wait_until
 
@@ -153,6 +157,36 @@ def test_a_refresh_ends_the_access_token_it_replaces(api):
     old = api.get("/api/v1/auth/me", headers=auth(first))
     assert old.status_code == 401 and "replaced by a refresh" in old.json()["detail"]
     assert api.get("/api/v1/auth/me", headers=auth(second.json())).status_code == 200
+
+
+def test_the_session_check_does_not_read_a_long_sessions_every_row(api):
+    """Every refresh adds a row to its session's family, and every request checks that none of
+    them is revoked: through an index of the revoked rows only, not by reading the family's rows
+    (a session refreshed every 15 minutes for a month has about a thousand). The check still
+    ends a replaced token, and the whole session once signed out."""
+    tokens = [sign_in(api, held_post("supervisor", "DIST-SPR", last=True))]
+    for _ in range(30):
+        answer = api.post("/api/v1/auth/refresh", json={"refresh_token": tokens[-1]["refresh_token"]})
+        assert answer.status_code == 200, answer.text
+        tokens.append(answer.json())
+    newest = auth(tokens[-1])
+    sid = jwt.decode(newest["Authorization"].split()[1], options={"verify_signature": False})["sid"]
+    with api.app.state.db.autocommit() as db:
+        family = select(sessions.c.family).where(sessions.c.id == sid).scalar_subquery()
+        assert db.execute(select(func.count()).where(sessions.c.family == family)).scalar() == 31
+        db.execute(text("SET enable_seqscan = off"))  # what the plan is on a large table
+        compiled = SESSION_STANDS.compile(db)
+        plan = "\n".join(row[0] for row in db.exec_driver_sql(
+            f"EXPLAIN {compiled}", compiled.construct_params({"sid": sid})))
+        db.execute(text("RESET enable_seqscan"))
+    assert "sessions_revoked_by_family" in plan and "sessions_family" not in plan.replace("revoked_by_family", ""), plan
+
+    assert api.get("/api/v1/auth/me", headers=newest).status_code == 200
+    replaced = api.get("/api/v1/auth/me", headers=auth(tokens[10]))
+    assert replaced.status_code == 401 and "replaced by a refresh" in replaced.json()["detail"]
+    assert api.post("/api/v1/auth/sign-out", headers=newest).status_code == 204
+    ended = api.get("/api/v1/auth/me", headers=newest)
+    assert ended.status_code == 401 and "signed out" in ended.json()["detail"]
 
 
 def test_a_new_token_secret_ends_every_session(api, monkeypatch):

@@ -34,8 +34,8 @@ Tables of one service:
 locked nor blocks the work beside it; one process of a service does a table at a time (the
 others skip it). Every service runs it as it starts and hourly after
 (`ServiceBase.forget_old_bookkeeping`), and so does every gateway worker (`keep_forgetting`).
-Each rule reads an index on its time column (declared
-with the tables, made by each service's migration: `eoffice.migrate.create_housekeeping_indexes`)."""
+Each rule reads an index (on its time column, or named in docs/scaling.md), declared with the
+tables and made on existing ones by each service's migrations (`eoffice.migrate.create_indexes`)."""
 
 from __future__ import annotations
 

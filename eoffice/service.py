@@ -151,10 +151,10 @@ class ServiceBase:
 
     @timer(interval=housekeeping.INTERVAL, eager=True)
     def forget_old_bookkeeping(self) -> None:
-        """As the process starts and hourly after: forgets the service's bookkeeping rows past
-        their time (published events, events seen, idempotency keys: `eoffice.housekeeping`), in
-        its outbox's schema. At the start too, so that a process restarted more often than
-        hourly still does it."""
+        """As the process starts and hourly after: forgets the service's bookkeeping and log rows
+        past their time (published events, events seen, idempotency keys, and the logs of some
+        services: `eoffice.housekeeping`), in its outbox's schema. At the start too, so that a
+        process restarted more often than hourly still does it."""
         housekeeping.forget(self.db, self.outbox.table.metadata, who=self.name)
 
     @rpc

@@ -8,4 +8,4 @@ down_revision = "0003"
 
 
 def upgrade():
-    create_indexes(*sessions.indexes)
+    create_indexes(*(index for index in sessions.indexes if "expires_at" in index.columns))

@@ -8,4 +8,4 @@ down_revision = "0004"
 
 
 def upgrade():
-    create_indexes(*sessions.indexes)
+    create_indexes(*(index for index in sessions.indexes if index.name == "sessions_revoked_by_family"))

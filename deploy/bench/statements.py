@@ -24,7 +24,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 
 import common  # noqa: F401  (puts the repository on sys.path)
-from sqlalchemy import Column, MetaData, String, Table, and_, bindparam, func, insert, select
+from sqlalchemy import Column, MetaData, String, Table, bindparam, exists, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -58,15 +58,18 @@ def built_insert(db, e):
 
 
 def session_check_built(db, sid):
-    family = select(sessions.c.family).where(sessions.c.id == sid).scalar_subquery()
+    """The gateway's session check (`auth.SESSION_STANDS`) as it would be built afresh on each
+    request: the same statement, so that the two rows differ only by the building."""
+    revoked_member = sessions.alias("revoked_member")
     return db.execute(
         select(
-            func.count(),
-            func.count(sessions.c.revoked_at),
-            func.count().filter(and_(sessions.c.id == sid, sessions.c.rotated_at.is_not(None))),
-            select(directory_changes_seen.c.last_value).scalar_subquery(),
-        ).where(sessions.c.family == family)
-    ).one()
+            sessions.c.rotated_at.is_not(None).label("refreshed"),
+            exists()
+            .where(revoked_member.c.family == sessions.c.family, revoked_member.c.revoked_at.is_not(None))
+            .label("revoked"),
+            select(directory_changes_seen.c.last_value).scalar_subquery().label("directory_changes"),
+        ).where(sessions.c.id == sid)
+    ).first()
 
 
 KINDS = [

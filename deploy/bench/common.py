@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import platform
+import statistics
 import sys
 import time
 import uuid
@@ -180,4 +181,37 @@ def cpu_table(before: dict, after: dict, seconds: float, *, top: int = 14) -> st
                  f"| {others / seconds / cores * 100:.0f}% | {sum(rss[g] for g in rest) / 2**20:.0f} MB |")
     total = sum(cpu.values())
     lines.append(f"| all | {len(after)} | {total:.1f} | {total / seconds / cores * 100:.0f}% | |")
+    return "\n".join(lines)
+
+
+def postgres_cpu(before: dict, after: dict) -> float:
+    """PostgreSQL's CPU seconds (every backend and its background) between two `processes()`."""
+    return sum(seconds for group, seconds in cpu_by_group(before, after).items() if group.startswith("postgres"))
+
+
+def statements_in_turns(conn, statements: dict, parameters, *, calls: int, rounds: int = 3,
+                        warm: int = 50) -> dict[str, list[tuple[float, float]]]:
+    """Runs each of `statements` (name -> statement) `calls` times a round, one after another,
+    `rounds` rounds, each call with `parameters()`, after `warm` calls to read its pages in.
+    Returns, by name, each round's wall time and PostgreSQL's CPU a call, in microseconds."""
+    figures: dict[str, list[tuple[float, float]]] = {name: [] for name in statements}
+    for _ in range(rounds):
+        for name, statement in statements.items():
+            for _ in range(warm):
+                conn.execute(statement, parameters()).all()
+            cpu, wall = processes(), time.perf_counter()
+            for _ in range(calls):
+                conn.execute(statement, parameters()).all()
+            wall, cpu = time.perf_counter() - wall, postgres_cpu(cpu, processes())
+            figures[name].append((wall / calls * 1e6, cpu / calls * 1e6))
+    return figures
+
+
+def statements_table(figures: dict[str, list[tuple[float, float]]], what: str) -> str:
+    """Markdown: the figures of `statements_in_turns`, the median of the rounds, `what` a call."""
+    lines = [f"| statement | wall {what} (median, rounds) | PostgreSQL's CPU {what} (median) |", "|---|---|---|"]
+    for name, rounds in figures.items():
+        walls, cpus = [w for w, _ in rounds], [c for _, c in rounds]
+        lines.append(f"| {name} | {statistics.median(walls):,.0f} us ({', '.join(f'{w:,.0f}' for w in walls)}) "
+                     f"| {statistics.median(cpus):,.0f} us |")
     return "\n".join(lines)

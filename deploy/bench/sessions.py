@@ -20,7 +20,6 @@ import argparse
 import os
 import platform
 import random
-import statistics
 import time
 
 import common
@@ -38,10 +37,6 @@ COUNTING = select(
     func.count().filter(and_(sessions.c.id == bindparam("sid"), sessions.c.rotated_at.is_not(None))),
     select(directory_changes_seen.c.last_value).scalar_subquery(),
 ).where(sessions.c.family == select(sessions.c.family).where(sessions.c.id == bindparam("sid")).scalar_subquery())
-
-
-def postgres_cpu(before: dict, after: dict) -> float:
-    return sum(seconds for group, seconds in common.cpu_by_group(before, after).items() if group.startswith("postgres"))
 
 
 def main() -> None:
@@ -70,19 +65,11 @@ def main() -> None:
     newest = [f"{family}-{args.rows}" for family in range(1, args.families + 1)]
     statements = {"before: the family's rows counted": COUNTING,
                   "now: its own row, the revoked ones by index": SESSION_STANDS}
-    figures: dict[str, list[tuple[float, float]]] = {name: [] for name in statements}
     try:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT",
                                                 schema_translate_map={"gateway": SCHEMA}) as conn:
-            for _ in range(3):
-                for name, statement in statements.items():
-                    for sid in newest[:50]:  # warm: the pages each reads
-                        conn.execute(statement, {"sid": sid}).all()
-                    cpu, wall = common.processes(), time.perf_counter()
-                    for _ in range(args.checks):
-                        conn.execute(statement, {"sid": random.choice(newest)}).all()
-                    wall, cpu = time.perf_counter() - wall, postgres_cpu(cpu, common.processes())
-                    figures[name].append((wall / args.checks * 1e6, cpu / args.checks * 1e6))
+            figures = common.statements_in_turns(conn, statements, lambda: {"sid": random.choice(newest)},
+                                                 calls=args.checks)
     finally:
         with engine.begin() as conn:
             conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
@@ -90,11 +77,7 @@ def main() -> None:
 
     print(f"# session check benchmark: {platform.node()}, {os.cpu_count()} cores; {args.families} sessions of "
           f"{args.rows} rows each (filled in {filled:.1f} s), {args.checks} checks a statement a round, 3 rounds\n")
-    print("| statement | wall a check (median, rounds) | PostgreSQL's CPU a check (median) |\n|---|---|---|")
-    for name, rounds in figures.items():
-        walls, cpus = [w for w, _ in rounds], [c for _, c in rounds]
-        print(f"| {name} | {statistics.median(walls):,.0f} us ({', '.join(f'{w:,.0f}' for w in walls)}) "
-              f"| {statistics.median(cpus):,.0f} us |")
+    print(common.statements_table(figures, "a check"))
 
 
 if __name__ == "__main__":

@@ -64,6 +64,9 @@ class Notification(BaseModel):
     read_by: str | None = None
 
 
+UNREAD_COUNTED = 1000  # a list of notifications counts its unread ones up to this many, and says if there are more
+
+
 class NotificationsQuery(BaseModel):
     unread: bool | None = None
     after: int | None = Field(None, ge=0, description="only notifications with a greater id")

@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field, StrictInt
 from starlette.concurrency import run_in_threadpool
 
 from eoffice.actor import Actor
-from eoffice.contracts.notifications import LIVE_EXCHANGE, Notification, Preferences
+from eoffice.contracts.notifications import LIVE_EXCHANGE, UNREAD_COUNTED, Notification, Preferences
 from services.gateway.auth import actor
 from services.gateway.broadcasts import Listener
 
@@ -41,7 +41,12 @@ RESYNC = object()  # "the listener may have missed messages: catch up from the d
 
 class NotificationsPage(BaseModel):
     items: list[Notification]
-    unread: int = Field(description="unread notifications of your posts, of the kinds you chose")
+    unread: int = Field(
+        description=f"unread notifications of your posts, of the kinds you chose, counted up to {UNREAD_COUNTED:,}"
+    )
+    unread_more: bool = Field(
+        False, description=f"there are more unread than `unread` says: counting stopped at {UNREAD_COUNTED:,}"
+    )
 
 
 class MarkRead(BaseModel):

@@ -483,7 +483,8 @@ class NotifyPeople:
     def list_notifications(self, actor: dict, query: dict | None = None) -> dict:
         """Returns the notifications of the post the actor acts as and of the posts it acts for
         by delegation, of the kinds the reader chose, newest first (oldest first after `after`),
-        in the reader's language, with the count of unread ones."""
+        in the reader's language, with the count of unread ones (up to
+        `UNREAD_COUNTED`, and whether there are more)."""
         who, posts, prefs = self._reader(actor)
         asked = parse(NotificationsQuery, query or {})
         with self.db.transaction() as session:
@@ -496,10 +497,11 @@ class NotifyPeople:
                 before=asked.before,
                 limit=asked.limit,
             )
-            unread = repository.unread_count(session, posts=posts, kinds=prefs.kinds)
+            unread, more = repository.unread_count(session, posts=posts, kinds=prefs.kinds)
         return {
             "items": [repository.as_shown(r, prefs.language) for r in rows],
             "unread": unread,
+            "unread_more": more,
             "language": prefs.language,
             "live": "in_app" in prefs.channels,
             "posts": posts,

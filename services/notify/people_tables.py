@@ -40,6 +40,9 @@ notifications = Table(
     Column("read_by", String(40)),
     UniqueConstraint("event_id", "post_code", "kind", name="notifications_once"),
     Index("notifications_of_post", "post_code", "id"),
+    # The unread ones alone, by post and kind: their count (repository.unread_count) reads it, so it
+    # does not walk a post's read ones, and stops at its cap however many are unread.
+    Index("notifications_unread", "post_code", "kind", postgresql_where=text("read_at IS NULL")),
     # Read ones are forgotten by it (eoffice.housekeeping); unread ones are not in it.
     Index("notifications_read_at", "read_at", postgresql_where=text("read_at IS NOT NULL")),
 )

@@ -288,6 +288,8 @@ def test_a_file_sent_to_a_post_reaches_its_holder_live_by_email_and_sms_in_hindi
     # Listed, unread; resumed from the id before it the stream sends it again; marked read.
     listed = notifications(api, so, unread=True)
     assert [n["id"] for n in listed if n["item_id"] == file["id"]] == [shown["id"]]
+    page = api.get("/api/v1/notifications", headers=so, params={"limit": 1}).json()
+    assert page["unread"] >= 1 and page["unread_more"] is False  # the count, and that it did not stop at its cap
     again = Stream(http_gateway, so, last_event_id=shown["id"] - 1)
     try:
         assert again.next_about(file["id"], timeout=15)["id"] == shown["id"]

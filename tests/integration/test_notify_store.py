@@ -1,18 +1,21 @@
 """Notify's repository on the real PostgreSQL: a notification and the e-mails and SMS planned
-for it are stored by one statement, once per event."""
+for it are stored by one statement, once per event; a post's unread ones are counted up to a
+cap, from an index of the unread ones alone."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, insert, select, text
 
+from eoffice.contracts.notifications import UNREAD_COUNTED
 from eoffice.db import UnitOfWork, make_engine
 from services.notify import repository
 from services.notify.inbox import Notice
-from services.notify.people_tables import messages
+from services.notify.people_tables import messages, notifications
 
 pytestmark = pytest.mark.live
 
@@ -76,3 +79,47 @@ def test_a_notification_nobody_is_to_be_written_to_about_is_stored_alone(session
     made = repository.add_notification(session, notice=notice, event_id=str(uuid.uuid4()), planned=[])
     assert made is not None and stored(session, made["id"]) == []
     assert repository.add_messages(session, notification_id=made["id"], planned=[]) == 0
+
+
+def test_the_unread_count_stops_at_its_cap_and_reads_only_the_unread(session):
+    """A post whose holders never read their notifications in the app: the count is capped and
+    says there are more, counts only the post's unread ones of the reader's kinds, and is read
+    from the index of the unread ones, not from the table or the post's every notification."""
+    post, other = f"T-{uuid.uuid4().hex[:12]}", f"T-{uuid.uuid4().hex[:12]}"
+
+    def add(post_code: str, kind: str, how_many: int, read: bool = False) -> list[int]:
+        rows = [
+            {"post_code": post_code, "kind": kind, "item_type": "file", "item_id": str(uuid.uuid4()),
+             "event_id": str(uuid.uuid4()), "read_at": datetime(2026, 11, 30, tzinfo=UTC) if read else None}
+            for _ in range(how_many)
+        ]
+        return list(session.execute(insert(notifications).returning(notifications.c.id), rows).scalars())
+
+    unread = add(post, "received", UNREAD_COUNTED + 3)
+    add(post, "received", 40, read=True)
+    add(post, "overdue", 5)  # a kind the reader did not choose
+    add(other, "received", 7)  # another post's
+    count = functools.partial(repository.unread_count, session, kinds=["received", "returned"])
+
+    assert count(posts=[post]) == (UNREAD_COUNTED, True)
+    assert count(posts=[other]) == (7, False)
+    assert count(posts=[post, other]) == (UNREAD_COUNTED, True)
+    assert repository.mark_read(session, posts=[post], ids=unread[:4], by_user="E100") == 4
+    assert count(posts=[post]) == (UNREAD_COUNTED - 1, False)
+    assert repository.unread_count(session, posts=[post], kinds=["overdue"]) == (5, False)
+
+    statements: list[tuple] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        statements.append((statement, parameters))
+
+    session.execute(text("SET LOCAL enable_seqscan = off"))  # what the plan is on a large table
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        count(posts=[post])
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    ((counting, parameters),) = statements
+    plan = "\n".join(row[0] for row in session.connection().exec_driver_sql("EXPLAIN " + counting, parameters))
+    assert "notifications_unread" in plan and "Limit" in plan, plan

@@ -10,4 +10,8 @@ down_revision = "notify_housekeeping_0001"
 
 
 def upgrade():
-    create_indexes(*notifications.indexes, *digests.indexes, *deliveries.indexes)
+    create_indexes(
+        *(index for index in notifications.indexes if index.name == "notifications_read_at"),
+        *digests.indexes,
+        *deliveries.indexes,
+    )

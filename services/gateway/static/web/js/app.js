@@ -4,10 +4,10 @@
 // to ROUTES (and NAV if it belongs in the menu).
 import { session, signOut, actAs, SignedOut, call } from "./api.js";
 import { h, notice } from "./dom.js";
-import { t, lang, setLang, fmtNum } from "./i18n.js";
+import { t, lang, setLang, fmtUnread } from "./i18n.js";
 import { startLive, stopLive } from "./live.js";
 
-let unread = 0;
+let unread = 0; let unreadMore = false; // more than counted: the count stopped at its cap
 let seen = Infinity; // notifications up to this id were there before this page started listening
 let liveTried = false;
 const announcer = () => document.getElementById("live-news");
@@ -48,7 +48,7 @@ function header() {
   if (s?.me) {
     parts.push(h("nav", { "aria-label": t("nav") }, h("ul", {}, NAV.filter(([, , need]) => allowed(need)).map(([href, key]) =>
       h("li", {}, h("a", { href, "aria-current": location.hash.startsWith(href) ? "page" : null }, t(key),
-        key === "notifications" && unread ? h("span", { class: "badge", id: "unread-badge" }, ` ${fmtNum(unread)}`) : null))))));
+        key === "notifications" && unread ? h("span", { class: "badge", id: "unread-badge" }, ` ${fmtUnread(unread, unreadMore)}`) : null))))));
     const select = h("select", { id: "act-as", onchange: async (e) => { await actAs(e.target.value); location.hash = "#/inbox"; route(); } },
       s.me.posts.map((p) => h("option", { value: p.code, selected: p.code === s.acting_as },
         `${p.code} — ${lang() === "hi" ? p.designation_hi : p.designation_en}`)));
@@ -62,9 +62,9 @@ function header() {
   if (s?.me && !liveTried) {
     liveTried = true; // once per sign-in: without a notifications service there is no badge, no live updates
     call("GET", "/notifications?limit=1").then((page) => {
-      unread = page.unread; seen = page.items[0]?.id ?? 0; header(); startLive(onNotification);
+      unread = page.unread; unreadMore = page.unread_more; seen = page.items[0]?.id ?? 0; header(); startLive(onNotification);
     }).catch(() => {});
-  } else if (!s?.me) { stopLive(); liveTried = false; seen = Infinity; unread = 0; }
+  } else if (!s?.me) { stopLive(); liveTried = false; seen = Infinity; unread = 0; unreadMore = false; }
   document.querySelector(".skip").textContent = t("skip");
 }
 

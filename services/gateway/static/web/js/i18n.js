@@ -316,6 +316,9 @@ export function fmtNum(n, digits = 0) {
   return new Intl.NumberFormat(LOCALES[current], { maximumFractionDigits: digits }).format(n);
 }
 
+/** A count of unread notifications: "1,000+" when there are more than were counted. */
+export function fmtUnread(n, more) { return `${fmtNum(n)}${more ? "+" : ""}`; }
+
 /** A date (YYYY-MM-DD or ISO date-time) as DD/MM/YYYY in Indian style. */
 export function fmtDate(value) {
   if (!value) return "";

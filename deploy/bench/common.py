@@ -7,6 +7,7 @@ import os
 import platform
 import statistics
 import sys
+import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -110,7 +111,9 @@ def processes(environment: str | None = None) -> dict[int, tuple[str, float, int
     """Every process now: pid -> (group, CPU seconds used so far, RSS bytes). Groups: a nameko
     service by its class ("nameko DakService"), "gunicorn (gateway)", "postgres" (with the
     database a backend serves, "postgres eoffice_test_x", or "postgres (background)"),
-    "beam.smp (RabbitMQ)", "java (Elasticsearch)", "minio", "this benchmark", else the name.
+    "beam.smp (RabbitMQ)", "java (Elasticsearch)", "minio", "this benchmark", "kernel threads",
+    "python -m MODULE" (the stand-ins: the mail server, the PKI), "python dak/ocr_engine.py", else
+    the name.
     With `environment` (a database name), our programs serving another database are one group,
     "our programs of other systems": their processes look the same but serve someone else."""
     ticks, page = os.sysconf("SC_CLK_TCK"), os.sysconf("SC_PAGE_SIZE")
@@ -127,6 +130,8 @@ def processes(environment: str | None = None) -> dict[int, tuple[str, float, int
                 group = f"nameko {args.split(':')[-1].strip()}" if "nameko" in args else "gunicorn (gateway)"
                 if environment and f"/{environment}\0".encode() not in (stat.parent / "environ").read_bytes():
                     group = "our programs of other systems (the demo, tests)"
+            elif not args:  # a kernel thread: a worker's name changes with its work (kworker/1:1-events)
+                group = "kernel threads"
             elif name == "postgres":
                 words = args.split()
                 group = (f"postgres {words[2]}" if len(words) > 3 and words[0] == "postgres:"
@@ -137,6 +142,10 @@ def processes(environment: str | None = None) -> dict[int, tuple[str, float, int
                 group = "java (Elasticsearch)"
             elif pid == mine:
                 group = "this benchmark"
+            elif name.startswith("python") and " -m " in args:  # the stand-ins: mail server, PKI
+                group = "python -m " + args.split(" -m ", 1)[1].split()[0]
+            elif name.startswith("python") and "/services/" in args:  # the OCR engines
+                group = "python " + next(word for word in args.split() if "/services/" in word).split("/services/")[1]
             elif name.startswith("python"):
                 group = "other Python processes (tests, benchmarks)"
             else:
@@ -215,3 +224,87 @@ def statements_table(figures: dict[str, list[tuple[float, float]]], what: str) -
         lines.append(f"| {name} | {statistics.median(walls):,.0f} us ({', '.join(f'{w:,.0f}' for w in walls)}) "
                      f"| {statistics.median(cpus):,.0f} us |")
     return "\n".join(lines)
+
+
+class SteadyWindow:
+    """The CPU of every process over a window inside a run under load (from `after` seconds after
+    its start, `seconds` long) and the operations completed in it: what an operation costs the
+    box once the run is steady, its consequences (events, indexing, e-mail) handled as they come.
+    `start()` as the run starts, `done()` as each operation completes, `stop()` as it ends."""
+
+    def __init__(self, after: float = 3.0, seconds: float = 12.0):
+        self.after, self.seconds = after, seconds
+        self.done_at: list[float] = []
+        self.snapshots: list[tuple[float, dict]] = []
+        self.ended = float("inf")
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self) -> None:
+        time.sleep(self.after)
+        self.snapshots.append((time.perf_counter(), processes()))
+        time.sleep(self.seconds)
+        self.snapshots.append((time.perf_counter(), processes()))
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def done(self) -> None:
+        self.done_at.append(time.perf_counter())  # list.append is atomic: no lock
+
+    def stop(self) -> None:
+        self.ended = time.perf_counter()
+
+    def _measured(self) -> tuple[float, int, dict[str, float]] | None:
+        """The window's length, the operations completed in it and the CPU by group; None if the
+        run ended before the window did."""
+        if len(self.snapshots) < 2 or self.snapshots[1][0] > self.ended:
+            return None
+        (start, before), (end, after) = self.snapshots
+        return end - start, sum(1 for at in self.done_at if start <= at < end), cpu_by_group(before, after)
+
+    def by_process(self, what: str) -> str:
+        """A line: the CPU an operation, by group of processes, largest first."""
+        measured = self._measured()
+        if measured is None:
+            return ""
+        _, count, cpu = measured
+        return f"CPU {what}, by process: " + ", ".join(
+            f"{group} {seconds / count * 1000:.2f} ms"
+            for group, seconds in sorted(cpu.items(), key=lambda item: -item[1]) if seconds / count >= 0.00005)
+
+    def rows(self, what: str) -> list[str]:
+        """Markdown rows for `TABLE`: the system's CPU an operation, and the load's own (this
+        benchmark's client)."""
+        measured = self._measured()
+        if measured is None:
+            return [f"| {what}: the run was shorter than the CPU window ({self.after + self.seconds:g} s) | | | | |"]
+        seconds, count, cpu = measured
+        own = cpu.pop("this benchmark", 0.0)
+        return [f"| {what}: the system's CPU each, {seconds:.0f} s inside the run | {count} | "
+                f"{sum(cpu.values()) / count * 1000:.1f} ms | the load's own: {own / count * 1000:.1f} ms | |"]
+
+
+def through_ocr_worker(count: int, tag: str) -> tuple[float, dict, dict]:
+    """Puts `count` paper letters' `eoffice.receipt.diarised.v1` straight on the OCR worker's
+    queue (a paper letter has no scan to read: it has nothing to do for them) and waits until it
+    has taken them all; returns the wall time and `processes()` before and after."""
+    from kombu import Connection, Producer
+
+    from eoffice.contracts.dak import OCR_QUEUE, ReceiptDiarised
+    from eoffice.events import envelope_for
+    from eoffice.settings import get_settings
+
+    bodies = [envelope_for("dak", ReceiptDiarised(
+        receipt_id=f"{tag}-{n}", diary_number=f"{n}/2026/{tag.upper()}", office_code=tag.upper(),
+        holder_post=tag.upper(), physical=True, scans=0), subject=f"{tag}-{n}").model_dump_json() for n in range(count)]
+    with Connection(get_settings().amqp_uri) as connection:
+        channel = connection.channel()
+        producer = Producer(channel)
+        before, start = processes(), time.perf_counter()
+        for body in bodies:
+            producer.publish(body, exchange="", routing_key=OCR_QUEUE, content_type="application/json",
+                             delivery_mode=2)
+        while channel.queue_declare(OCR_QUEUE, passive=True).message_count:
+            time.sleep(0.1)
+        time.sleep(0.5)  # the last ones taken are still being acknowledged
+        return time.perf_counter() - start, before, processes()

@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from common import TABLE, box_limits, call, client, heading, percentile, row, sign_in, timed_run
+from common import TABLE, SteadyWindow, box_limits, call, client, heading, percentile, row, sign_in, timed_run
 
 from services.directory.demo import rows as demo
 
@@ -87,17 +87,22 @@ def main() -> int:
                 wall, [latency] = timed_run(1, 1, lambda _, here=here, there=there: call(
                     api, "POST", f"/api/v1/files/{made[n]}/send", headers=headers[here], json={"to_post": there}))
                 latencies.append(latency)
+                window.done()
                 here, there = there, here
+        window = SteadyWindow()
         if args.moves:
+            window.start()
             wall, _ = timed_run(args.files, args.clients, shuttle)
+            window.stop()
             rows.append(row("send a file (a movement)", args.files * args.moves, (wall, latencies)))
+            rows += window.rows("a movement at saturation")
         if alone:
             rows.append(f"| one movement alone, {args.pause:g} s apart (before the load) | {len(alone)} | | "
                         f"{percentile(alone, 50) * 1000:.1f} ms | {percentile(alone, 99) * 1000:.1f} ms |")
 
         rows += box_limits(args.clients)  # the same run's limits, to read the figures against
         print(heading(f"files benchmark, {args.files} files x {args.moves} moves", args.clients), TABLE, *rows,
-              sep="\n")
+              "", window.by_process("a movement"), sep="\n")
     return 0
 
 

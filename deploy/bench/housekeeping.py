@@ -110,10 +110,6 @@ def fill(conn, rows: int) -> None:
     conn.execute(text(f"ANALYZE {', '.join(f'{SCHEMA}.{name}' for name in TABLES)}"))
 
 
-def postgres_cpu(before: dict, after: dict) -> float:
-    return sum(seconds for group, seconds in common.cpu_by_group(before, after).items() if group.startswith("postgres"))
-
-
 def index_cost(engine, rows: int, rounds: int) -> tuple[float, float]:
     """PostgreSQL's CPU (median of `rounds`, us) a row written as a handler writes its inbox row
     (one `INSERT ... ON CONFLICT DO NOTHING RETURNING` a row), into an inbox without and with
@@ -132,7 +128,7 @@ def index_cost(engine, rows: int, rounds: int) -> tuple[float, float]:
                 before = common.processes()
                 for i in range(rows):
                     conn.execute(statement, {"e": f"{n}-{i}"}).first()
-                per_row[name].append(postgres_cpu(before, common.processes()) / rows * 1e6)
+                per_row[name].append(common.postgres_cpu(before, common.processes()) / rows * 1e6)
     return statistics.median(per_row["plain"]), statistics.median(per_row["indexed"])
 
 
@@ -180,7 +176,7 @@ def main() -> None:
             mine = common.cpu_by_group(cpu_before, cpu_after).get("this benchmark", 0.0)
             per = 1000 / max(gone, 1) * 1000  # ms a 1,000 rows, from seconds
             print(f"| {rule.table} | {days:g} | {gone:,} | {wall:.2f} s | {gone / wall:,.0f} "
-                  f"| {postgres_cpu(cpu_before, cpu_after) * per:.1f} / {mine * per:.1f} ms |")
+                  f"| {common.postgres_cpu(cpu_before, cpu_after) * per:.1f} / {mine * per:.1f} ms |")
         with engine.connect() as conn:
             after = sizes(conn)
         print("\n| table | size before | size after the deletes (reused, not given back) |\n|---|---|---|")

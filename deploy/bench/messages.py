@@ -23,32 +23,17 @@ from __future__ import annotations
 import argparse
 import time
 
-from common import cpu_by_group, processes
-from kombu import Connection, Producer
+from common import cpu_by_group, processes, through_ocr_worker
+from kombu import Connection
 from nameko.amqp.publish import Publisher
 
-from eoffice.contracts.dak import OCR_QUEUE, ReceiptDiarised
-from eoffice.events import envelope_for
 from eoffice.rpc import RpcPool
 from eoffice.settings import get_settings
 
 
 def events(count: int) -> float:
     """Puts `count` paper-letter events on the OCR worker's queue; returns its CPU a message (s)."""
-    bodies = [envelope_for("dak", ReceiptDiarised(
-        receipt_id=f"bench-{n}", diary_number=f"{n}/2026/BENCH", office_code="BENCH", holder_post="BENCH",
-        physical=True, scans=0), subject=f"bench-{n}").model_dump_json() for n in range(count)]
-    with Connection(get_settings().amqp_uri) as connection:
-        channel = connection.channel()
-        producer = Producer(channel)
-        before = processes()
-        for body in bodies:
-            producer.publish(body, exchange="", routing_key=OCR_QUEUE, content_type="application/json",
-                             delivery_mode=2)
-        while channel.queue_declare(OCR_QUEUE, passive=True).message_count:
-            time.sleep(0.2)
-        time.sleep(1.0)  # the last ones taken are still being acknowledged
-        after = processes()
+    _, before, after = through_ocr_worker(count, "bench")
     return cpu_by_group(before, after).get("nameko OcrWorker", 0.0) / count
 
 

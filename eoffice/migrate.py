@@ -99,7 +99,9 @@ def create_indexes(*indexes: Index) -> None:
     then. Each is built `CONCURRENTLY`, so the running services' writes to the table go on while
     it is built (a plain `CREATE INDEX` holds them all for as long). PostgreSQL builds one so only
     outside a transaction: the migrations before it are committed first (each migration is a
-    transaction of its own, `run_env`). An index a failed build left invalid is built again."""
+    transaction of its own, `run_env`). An index a failed build left invalid is built again.
+    An index is known by its name: one whose columns change needs a new name (and the old one
+    dropped), or a database that has the old one keeps it."""
     with op.get_context().autocommit_block():
         bind = op.get_bind()
         for index in indexes:

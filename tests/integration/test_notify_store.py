@@ -95,11 +95,11 @@ def test_the_unread_count_stops_at_its_cap_and_reads_only_the_unread(session):
         ]
         return list(session.execute(insert(notifications).returning(notifications.c.id), rows).scalars())
 
-    unread = add(post, "received", UNREAD_COUNTED + 3)
-    add(post, "received", 40, read=True)
+    unread = add(post, "arrived", UNREAD_COUNTED + 3)
+    add(post, "arrived", 40, read=True)
     add(post, "overdue", 5)  # a kind the reader did not choose
-    add(other, "received", 7)  # another post's
-    count = functools.partial(repository.unread_count, session, kinds=["received", "returned"])
+    add(other, "arrived", 7)  # another post's
+    count = functools.partial(repository.unread_count, session, kinds=["arrived", "returned"])
 
     assert count(posts=[post]) == (UNREAD_COUNTED, True)
     assert count(posts=[other]) == (7, False)

@@ -79,6 +79,7 @@ def main() -> int:
 
         # Each worker takes one file through all its moves, so a file's sends never race.
         latencies: list[float] = []
+        window = SteadyWindow()  # the system's CPU a movement, inside the run
 
         def shuttle(n: int):
             here, there = dealer_of[n], OFFICER
@@ -89,7 +90,6 @@ def main() -> int:
                 latencies.append(latency)
                 window.done()
                 here, there = there, here
-        window = SteadyWindow()
         if args.moves:
             window.start()
             wall, _ = timed_run(args.files, args.clients, shuttle)

@@ -9,8 +9,10 @@ from datetime import date
 
 from nameko.events import BROADCAST, event_handler
 
+from eoffice.actor import Actor
 from eoffice.contracts.directory import SERVICE as DIRECTORY
 from eoffice.contracts.directory import OrganisationImported
+from eoffice.errors import InvalidInput, NotFound
 from eoffice.service import call_with_timeout
 from eoffice.workdays import CalendarCache
 
@@ -24,15 +26,28 @@ class DirectoryCalendars:
         super().__init_subclass__(**kwargs)
         cls.calendars = CalendarCache()  # one per service class and process
 
+    def _fetch(self, posts: list[str]) -> dict:
+        return call_with_timeout(self.directory.calendars_of_posts, posts)  # type: ignore[attr-defined]
+
     def due_date(self, post_code: str, start: date, working_days: int = 7) -> date:
         """The day `working_days` working days after `start` by the calendar of the post's
         office; NotFound for an unknown post."""
-        return self.calendars.due_date(
-            post_code,
-            start,
-            working_days,
-            fetch=lambda posts: call_with_timeout(self.directory.calendars_of_posts, posts),  # type: ignore[attr-defined]
-        )
+        return self.calendars.due_date(post_code, start, working_days, fetch=self._fetch)
+
+    def require_reachable(self, actor: Actor, post_code: str, *, field: str) -> None:
+        """Refuses a recipient the actor may not send to, exactly as an unknown post
+        (InvalidInput "no post ...", naming `field`): a post whose office is outside the
+        jurisdiction of the actor's own post (their department, head-of-department office or
+        district; the state, for offices right under it). The directory does not show such a
+        post to the actor either (its post look-up), so a district's work never lands in
+        another's, and a post code says nothing of who exists beyond the actor's reach."""
+        try:
+            office, _ = self.calendars.place_of(post_code, self._fetch)
+            _, reach = self.calendars.place_of(actor.acting_post(), self._fetch)
+        except NotFound:
+            raise InvalidInput(f"no post {post_code}", field=field) from None
+        if not (office == reach or office.startswith(reach + "/")):
+            raise InvalidInput(f"no post {post_code}", field=field)
 
     # Every process of the service hears it on a queue of its own (gone with the process), so
     # every process's cache clears.

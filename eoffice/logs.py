@@ -44,6 +44,26 @@ def refused(worker_ctx, exc: BaseException | None) -> bool:
     )
 
 
+LINE_FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
+# C0 control characters and DEL as the escapes Python writes for them (a tab too).
+_ESCAPES = {c: repr(chr(c))[1:-1] for c in [*range(0x20), 0x7F]}
+
+
+class OneLineFormatter(logging.Formatter):
+    """Writes a record's message on one line: a line break or other control character in it
+    (a value someone typed, such as an address with "\r\nBcc: ..." in it) is escaped as
+    `\r`, `\n` ..., so no input can forge a log line of its own. A traceback still follows
+    on lines of its own. Our one line format unless told another."""
+
+    def __init__(self, fmt: str = LINE_FORMAT, **kwargs) -> None:
+        super().__init__(fmt, **kwargs)
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        if not record.message.isprintable():  # in C: almost every message is
+            record.message = record.message.translate(_ESCAPES)
+        return super().formatMessage(record)
+
+
 class RequestIdFilter(logging.Filter):
     """Adds `request_id` to every record ("-" outside a call that carried one)."""
 

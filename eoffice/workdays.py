@@ -38,8 +38,9 @@ def add_working_days(start: date, count: int, *, weekly_off: frozenset[str], hol
 
 
 class CalendarCache:
-    """The calendars of posts' offices as a service last heard them from the directory, so
-    a due date is counted in-process instead of asking the directory on every movement.
+    """The calendars of posts' offices, and where the offices are, as a service last heard them
+    from the directory, so a due date is counted (and a recipient checked) in-process instead of
+    asking the directory on every movement.
 
     Calendars change only when an organisation is imported (holidays, weekly days off, a post
     moved to another office): the service clears the cache on the directory's
@@ -51,19 +52,34 @@ class CalendarCache:
 
     def __init__(self, *, ttl: float | None = None, clock=time.monotonic):
         self._ttl, self._clock = ttl, clock
-        self._entries: dict[str, tuple[float, frozenset[str], frozenset[date]]] = {}
+        self._entries: dict[str, tuple[float, frozenset[str], frozenset[date], str, str]] = {}
 
-    def of_post(self, post_code: str, fetch) -> tuple[frozenset[str], frozenset[date]]:
-        """Returns (weekly days off, holidays) of the post's office."""
+    def _entry(self, post_code: str, fetch) -> tuple[float, frozenset[str], frozenset[date], str, str]:
         if self._ttl is None:
             self._ttl = get_settings().calendar_cache_ttl
         now = self._clock()
         entry = self._entries.get(post_code)
         if entry is None or now - entry[0] >= self._ttl:
             answer = fetch([post_code])[post_code]
-            entry = (now, frozenset(answer["weekly_off"]), frozenset(date.fromisoformat(d) for d in answer["holidays"]))
+            entry = (
+                now,
+                frozenset(answer["weekly_off"]),
+                frozenset(date.fromisoformat(d) for d in answer["holidays"]),
+                answer["office_path"],
+                answer["jurisdiction"],
+            )
             self._entries[post_code] = entry
-        return entry[1], entry[2]
+        return entry
+
+    def of_post(self, post_code: str, fetch) -> tuple[frozenset[str], frozenset[date]]:
+        """Returns (weekly days off, holidays) of the post's office."""
+        return self._entry(post_code, fetch)[1:3]
+
+    def place_of(self, post_code: str, fetch) -> tuple[str, str]:
+        """Returns the path of the post's office and of its jurisdiction (the department,
+        head-of-department office or district it belongs to; the state for offices right under
+        it), as the directory's `calendars_of_posts` answers them."""
+        return self._entry(post_code, fetch)[3:5]
 
     def due_date(self, post_code: str, start: date, working_days: int, *, fetch) -> date:
         """The day `working_days` working days after `start` by the post's office calendar

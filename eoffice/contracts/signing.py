@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictInt
 
 from eoffice.events import EventPayload
 from eoffice.validation import Text
@@ -23,7 +23,7 @@ class Addressee(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Text = Field(min_length=1, max_length=300)
     address: Text = Field("", max_length=1000)
-    email: Text | None = Field(None, max_length=254, description="dispatched by e-mail when given")
+    email: EmailStr | None = Field(None, max_length=254, description="dispatched by e-mail when given")
 
 
 class IssueLetter(BaseModel):

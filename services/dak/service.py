@@ -81,13 +81,15 @@ class DakService(DirectoryCalendars, ServiceBase):
             return {**row, "scans": receipts.documents(changes.session, row["id"]) if documents else []}
         return self.command("diarise", actor=actor, key=idempotency_key, request=[letter, documents], step=step)
 
-    def _due_dates(self, request: Send) -> dict[str, date]:
+    def _due_dates(self, actor: Actor, request: Send) -> dict[str, date]:
         """Each recipient's due date: the one asked for, or 7 working days by the calendar of
-        the recipient's office. An unknown post is refused, naming the field."""
+        the recipient's office. An unknown post, or one beyond the actor's reach, is refused,
+        naming the field."""
         if request.due_date and request.due_date < today():
             raise InvalidInput("due_date is in the past", field="due_date")
         due = {}
         for field, post in [("to_post", request.to_post), *(("copy_to", p) for p in request.copy_to)]:
+            self.require_reachable(actor, post, field=field)
             try:
                 due[post] = self.due_date(post, today())  # by the calendar kept here (eoffice.calendars)
             except NotFound:
@@ -101,7 +103,7 @@ class DakService(DirectoryCalendars, ServiceBase):
         remarks, priority and due date. Emits eoffice.receipt.sent.v1, and
         eoffice.receipt.diarised.v1 for each copy."""
         actor, request = Actor.model_validate(actor), parse(Send, request)
-        due = self._due_dates(request)
+        due = self._due_dates(actor, request)
 
         def step(changes):
             sent = receipts.send(changes.session, actor=actor, receipt_id=receipt_id, request=request, due=due)

@@ -250,13 +250,17 @@ class DirectoryService(ServiceBase):
     @rpc
     def calendars_of_posts(self, post_codes: list[str]) -> dict:
         """Returns, for each post, its office and that office's calendar (weekly days off and
-        holidays, its own and those of every office above it), for counting working days."""
+        holidays, its own and those of every office above it), for counting working days, and
+        where the office is (its path, and its jurisdiction's: `organisation.jurisdiction`), for
+        checking who may send work to the post."""
         result = {}
         with self.db.transaction() as session:
             for code in dict.fromkeys(post_codes):
                 office = org.post(session, code)["office_code"]
+                path = org.office(session, office)["path"]
                 weekly_off, holidays = org.calendar_of(session, office)
-                result[code] = {"office_code": office, "weekly_off": sorted(weekly_off),
+                result[code] = {"office_code": office, "office_path": path,
+                                "jurisdiction": org.jurisdiction(session, path), "weekly_off": sorted(weekly_off),
                                 "holidays": sorted(day.isoformat() for day in holidays)}
         return result
 

@@ -416,6 +416,8 @@ class FilesService(DirectoryCalendars, ServiceBase):
         def step(changes, file):
             # One transaction: the due date is counted with the file locked (the calendar is
             # kept in this process; only a post not seen for a while costs a directory call).
+            # The recipient is checked once the actor may see and holds the file.
+            self.require_reachable(actor, request.to_post, field="to_post")
             due = self._due(request.to_post, file.pop("category_days"), request.due_date)
             sent = casefile.send(changes.session, actor=actor, file=file, to_post=request.to_post,
                                  remarks=request.remarks, due_date=due)

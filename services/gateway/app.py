@@ -14,7 +14,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from eoffice import housekeeping
 from eoffice.contracts import directory as directory_contract
 from eoffice.db import UnitOfWork, make_engine
-from eoffice.logs import lean_log_records
+from eoffice.logs import OneLineFormatter, lean_log_records
 from eoffice.rpc import RpcPool
 from eoffice.settings import MissingSecret, get_settings
 from eoffice.storage import DocumentStore
@@ -110,10 +110,10 @@ def create_app() -> FastAPI:
 def _log_request_ids() -> None:
     """Every log line written while a request is handled carries its id."""
     lean_log_records()
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO)
     for handler in logging.getLogger().handlers:
         handler.addFilter(RequestIdLogFilter())
+        handler.setFormatter(OneLineFormatter())
 
 
 _log_request_ids()

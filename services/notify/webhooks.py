@@ -48,15 +48,27 @@ def resolve(host: str, port: int) -> list[str]:
     return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)})
 
 
+# IPv6 ranges that carry an IPv4 address inside (RFC 4291's IPv4-compatible ::a.b.c.d, RFC
+# 6052's NAT64 prefixes, RFC 8215's local-use one): a NAT64 gateway or an old stack reaches the
+# IPv4 address inside, and Python's `is_global` calls some of them global. None is a portal.
+EMBEDDING_IPV4 = tuple(map(ipaddress.IPv6Network, ("::/96", "64:ff9b::/96", "64:ff9b:1::/48")))
+
+
 def allowed(address: str, *, allow_loopback: bool) -> bool:
     """True for a public address; loopback too when allowed (test mode). Private, link-local
-    (169.254.0.0/16: cloud metadata), shared, reserved, multicast and unspecified never."""
+    (169.254.0.0/16: cloud metadata), shared, reserved, multicast and unspecified never, nor an
+    IPv6 address that only wraps an IPv4 one (mapped, 6to4, Teredo, IPv4-compatible, NAT64)
+    other than a mapped public one."""
     ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped:
+            ip = ip.ipv4_mapped
+        elif ip.sixtofour or ip.teredo or any(ip in net for net in EMBEDDING_IPV4):
+            return allow_loopback and ip == ipaddress.IPv6Address("::1")
     if ip.is_loopback:
         return allow_loopback
-    return ip.is_global and not ip.is_multicast
+    # `is_global` alone is not enough: Python 3.11 calls some reserved ranges global.
+    return ip.is_global and not (ip.is_reserved or ip.is_private or ip.is_multicast or ip.is_unspecified)
 
 
 def checked_target(url: str, *, allow_loopback: bool, resolver: Resolver = resolve) -> tuple[str, str, int, str]:
@@ -72,9 +84,13 @@ def checked_target(url: str, *, allow_loopback: bool, resolver: Resolver = resol
     if parts.username or parts.password:
         raise UnsafeAddress("credentials in the URL are not accepted")
     try:
-        port = parts.port or (443 if scheme == "https" else 80)
+        port = parts.port
     except ValueError:
-        raise UnsafeAddress("the port is not a number from 1 to 65535") from None
+        port = 0
+    if port == 0:  # urlsplit gives 0 for ":0" and refuses what is not a number up to 65535
+        raise UnsafeAddress("the port is not a number from 1 to 65535")
+    if port is None:
+        port = 443 if scheme == "https" else 80
     try:
         addresses = list(resolver(host, port))
     except OSError as exc:

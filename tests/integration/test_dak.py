@@ -201,6 +201,35 @@ def test_a_stranger_cannot_see_a_receipt(api):
     assert api.get(f"/api/v1/receipts/{receipt['id']}", headers=stranger).status_code == 404
 
 
+def test_work_cannot_be_sent_beyond_the_senders_district(api):
+    """A post of another district is refused as a recipient exactly as a post that does not
+    exist (the directory does not show it to the sender either), for a receipt, a copy of it and
+    a file, and nothing moves: a district's work never lands in another's, where its holder
+    would see it for good."""
+    clerk = auth(sign_in(api, held_post("dak_clerk", "DIST-LKO")))
+    receipt = diarise(api, clerk).json()
+    elsewhere = held_post("officer", "DIST-SPR")
+    here = held_post("officer", "DIST-LKO")
+    for body, field in [({"to_post": elsewhere}, "to_post"), ({"to_post": here, "copy_to": [elsewhere]}, "copy_to")]:
+        refused = send(api, clerk, receipt["id"], **body)
+        assert refused.status_code == 422, refused.text
+        assert (refused.json()["field"], refused.json()["detail"]) == (field, f"no post {elsewhere}")
+        unknown = send(api, clerk, receipt["id"], **{**body, field: "NO-SUCH-POST" if field == "to_post" else
+                                                      ["NO-SUCH-POST"]})
+        assert unknown.json()["detail"] == "no post NO-SUCH-POST"  # the same answer as for a post that is not there
+    assert api.get(f"/api/v1/receipts/{receipt['id']}", headers=clerk).json()["holder_post"] == receipt["holder_post"]
+    assert send(api, clerk, receipt["id"], to_post=here).status_code == 200  # within the district it goes
+
+    officer = auth(sign_in(api, here))
+    file_id = file_held_by(api, officer, here)
+    refused = api.post(f"/api/v1/files/{file_id}/send", headers={**officer, **key()}, json={"to_post": elsewhere})
+    assert refused.status_code == 422, refused.text
+    assert (refused.json()["field"], refused.json()["detail"]) == ("to_post", f"no post {elsewhere}")
+    assert api.get(f"/api/v1/files/{file_id}", headers=officer).json()["holder_post"] == here
+    stranger = auth(sign_in(api, elsewhere))
+    assert api.get(f"/api/v1/files/{file_id}", headers=stranger).status_code == 404
+
+
 def send(api, headers, receipt_id, **body):
     return api.post(f"/api/v1/receipts/{receipt_id}/send", headers={**headers, **key()}, json=body)
 
@@ -365,12 +394,12 @@ def test_what_a_caller_may_not_see_answers_404_whatever_the_verb(api):
     mine = file_held_by(api, clerk, clerk_post)
     path = f"/api/v1/receipts/{receipt['id']}"
 
-    def verbs(file_id: str) -> dict:
+    def verbs(file_id: str, to_post: str) -> dict:  # to_post: a post the caller may send to
         return {
             "open": lambda who: api.get(path, headers=who),
             "acknowledgement": lambda who: api.get(f"{path}/acknowledgement", headers=who),
             "document": lambda who: api.get(f"{path}/scans/1", headers=who),
-            "send": lambda who: send(api, who, receipt["id"], to_post=stranger_post),
+            "send": lambda who: send(api, who, receipt["id"], to_post=to_post),
             "receive": lambda who: api.post(f"{path}/receive", headers={**who, **key()}),
             "pull back": lambda who: api.post(f"{path}/pull-back", headers={**who, **key()}),
             "put in file": lambda who: api.post(f"{path}/put-in-file", headers={**who, **key()},
@@ -381,20 +410,20 @@ def test_what_a_caller_may_not_see_answers_404_whatever_the_verb(api):
         }
 
     secrets = (receipt["diary_number"], officer_post, clerk_post, receipt["tracking_code"])
-    for verb, attempt in verbs(their_file).items():
+    for verb, attempt in verbs(their_file, stranger_post).items():
         answer = attempt(stranger)
         assert answer.status_code == 404, (verb, answer.text)
         assert answer.json()["type"] == "urn:eoffice:problem:not-found", (verb, answer.text)
         assert not any(secret in answer.text for secret in secrets), (verb, answer.text)
 
     # The clerk sent it and may look at it; only its holder, the officer, acts on it.
-    for verb, attempt in verbs(mine).items():
+    for verb, attempt in verbs(mine, clerk_post).items():
         if verb in ("open", "acknowledgement", "document", "pull back"):
             continue  # reading is allowed, there is no document, and pulling back is the sender's right
         answer = attempt(clerk)
         assert answer.status_code == 403, (verb, answer.text)
         assert answer.json()["type"] == "urn:eoffice:problem:not-current-holder", (verb, answer.text)
-    not_sender = verbs(mine)["pull back"](officer)  # the holder, who did not send it
+    not_sender = verbs(mine, clerk_post)["pull back"](officer)  # the holder, who did not send it
     assert not_sender.status_code == 403 and clerk_post in not_sender.json()["detail"], not_sender.text
 
     # A file of another district is not found either, and its number and holder stay unsaid.

@@ -43,7 +43,8 @@ def test_calendar_cache_asks_once_then_again_after_ttl_or_clear():
 
     def directory(posts):  # the directory's calendars_of_posts
         asked.append(posts)
-        return {posts[0]: {"office_code": "LKO", "weekly_off": ["SAT", "SUN"], "holidays": ["2026-01-26"]}}
+        return {posts[0]: {"office_code": "LKO", "office_path": "UP/DIST-LKO/LKO", "jurisdiction": "UP/DIST-LKO",
+                           "weekly_off": ["SAT", "SUN"], "holidays": ["2026-01-26"]}}
     cache = CalendarCache(ttl=60, clock=lambda: now[0])
     friday = date(2026, 1, 23)
     assert cache.due_date("SO(EST)-GAD", friday, 7, fetch=directory) == date(2026, 2, 4)
@@ -54,3 +55,5 @@ def test_calendar_cache_asks_once_then_again_after_ttl_or_clear():
     cache.clear()  # an organisation import: asked again
     cache.due_date("SO(EST)-GAD", friday, 7, fetch=directory)
     assert len(asked) == 3
+    assert cache.place_of("SO(EST)-GAD", fetch=directory) == ("UP/DIST-LKO/LKO", "UP/DIST-LKO")
+    assert len(asked) == 3  # the same entry

@@ -3,11 +3,13 @@ the same, that a stored answer replays as it was first given, and how refusals a
 from __future__ import annotations
 
 import logging
+import logging.config
 import sys
 import threading
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
 
+import yaml
 from nameko.events import EventHandler
 from nameko.rpc import Rpc
 
@@ -100,3 +102,36 @@ def test_a_services_log_line_does_not_look_up_its_thread(monkeypatch):
     )
     assert record.getMessage() == "files.send ok in 3 ms"
     assert (record.threadName, record.processName) == (None, None)
+
+
+def test_a_typed_line_break_cannot_forge_a_log_line_of_its_own():
+    """A value someone typed (an addressee's e-mail with "\r\nBcc: ..." in it) is escaped in the
+    line that names it, in the services' format (deploy/nameko.yaml) and the gateway's; a
+    traceback still follows on lines of its own, and Hindi stays as written."""
+    with open("deploy/nameko.yaml") as config:
+        formatter = yaml.safe_load(config)["LOGGING"]["formatters"]["plain"]
+    made = logging.config.DictConfigurator({})
+    formatters = [made.configure_formatter(dict(formatter)), *gateway_formatters()]
+    try:
+        raise ValueError("the store is away")
+    except ValueError:
+        failure = sys.exc_info()
+    for line_format in formatters:
+        record = logging.getLogger("eoffice.calls").makeRecord(
+            "notify", logging.WARNING, __file__, 1, "letter %s to %s failed: %s",
+            ("D-1/2026", "bad\r\nBcc: evil@example.org\x1b[2J", "पत्र"), failure,
+        )
+        record.request_id = "-"
+        first, *traceback = line_format.format(record).split("\n")
+        assert first.endswith("letter D-1/2026 to bad\\r\\nBcc: evil@example.org\\x1b[2J failed: पत्र")
+        assert traceback[0] == "Traceback (most recent call last):" and traceback[-1].startswith("ValueError")
+
+
+def gateway_formatters() -> list[logging.Formatter]:
+    """The formatters of the root logger's handlers the gateway's app module set up."""
+    from services.gateway import app  # sets up logging when imported
+
+    ours = app.RequestIdLogFilter
+    handlers = [h for h in logging.getLogger().handlers if any(isinstance(f, ours) for f in h.filters)]
+    assert handlers
+    return [handler.formatter for handler in handlers]

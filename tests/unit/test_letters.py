@@ -43,3 +43,19 @@ def test_level_and_retention_follow_the_record_category():
 
 def test_letter_numbers_name_the_dispatch_register():
     assert register.letter_number(serial=12, year=2026, office_code="DM-LKO") == "D-12/2026/DM-LKO"
+
+
+def test_an_addressee_email_is_checked_before_anything_is_signed():
+    """The address a letter is dispatched to is refused at its field when it is not one (a typo,
+    or a line break smuggling in another header), not signed into the letter for good."""
+    import pytest
+    from pydantic import ValidationError
+
+    from eoffice.contracts.signing import IssueLetter
+
+    for bad in ("bdo-bkt", "bad email\r\nBcc: evil@example.org", "a@b@c.in"):
+        with pytest.raises(ValidationError) as refused:
+            IssueLetter.model_validate({"version": 1, "addressees": [{"name": "BDO", "email": bad}]})
+        assert refused.value.errors()[0]["loc"][:3] == ("addressees", 0, "email")
+    issued = IssueLetter.model_validate({"version": 1, "addressees": [{"name": "BDO", "email": "bdo.bkt@up.gov.in"}]})
+    assert issued.addressees[0].email == "bdo.bkt@up.gov.in"

@@ -35,6 +35,14 @@ def resolver(table):
         "fd00::1",
         "::ffff:10.0.0.1",
         "224.0.0.1",
+        # IPv6 forms of IPv4 addresses that Python 3.11's `is_global` calls global:
+        "::127.0.0.1",  # IPv4-compatible loopback
+        "::10.0.0.1",
+        "64:ff9b::7f00:1",  # NAT64 of 127.0.0.1
+        "64:ff9b::a9fe:a9fe",  # NAT64 of the cloud metadata address
+        "64:ff9b:1::a00:1",  # local-use NAT64
+        "2002:7f00:1::",  # 6to4 of 127.0.0.1
+        "240.0.0.1",  # reserved
     ],
 )
 def test_private_loopback_and_link_local_addresses_are_refused(address):
@@ -44,6 +52,14 @@ def test_private_loopback_and_link_local_addresses_are_refused(address):
             "https://portal.example/hook", allow_loopback=False, resolver=resolver({"portal.example": [address]})
         )
     assert refused.value.fields["field"] == "url"
+
+
+def test_port_zero_is_refused_not_taken_for_the_default():
+    public = resolver({"portal.example": ["93.184.216.34"]})
+    for url in ("https://portal.example:0/hook", "https://portal.example:99999/hook"):
+        with pytest.raises(InvalidInput, match="port"):
+            webhooks.check_url(url, allow_loopback=False, resolver=public)
+    assert webhooks.check_url("https://portal.example:8443/hook", allow_loopback=False, resolver=public)
 
 
 def test_a_name_with_one_private_address_among_public_ones_is_refused():

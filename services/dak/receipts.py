@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import secrets
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -225,17 +225,29 @@ def documents(session: Session, receipt_id: str) -> list[dict]:
     ]
 
 
-def visible(session: Session, actor: Actor, *, receipt_id: str, lock: bool = False) -> tuple[dict, list[dict]]:
+def visible(
+    session: Session,
+    actor: Actor,
+    *,
+    receipt_id: str,
+    lock: bool = False,
+    reads_file: Callable[[str], bool] | None = None,
+) -> tuple[dict, list[dict]]:
     """Returns the receipt and its movements if the actor's post holds it or ever held or
-    moved it; NotFound otherwise, whatever the caller meant to do, so strangers learn nothing
-    (`eoffice.access`). Every step on a receipt starts here."""
+    moved it, or, for a receipt put in a file, if `reads_file(file_id)` says the actor may read
+    that file (its correspondence is the file's: rule 1, others with rights may read); NotFound
+    otherwise, whatever the caller meant to do, so strangers learn nothing (`eoffice.access`).
+    Every step on a receipt starts here."""
     row: Mapping[Any, Any] | None = (
         _locked(session, receipt_id)
         if lock
         else session.execute(select(receipts).where(receipts.c.id == receipt_id)).mappings().first()
     )
     moves = history(session, receipt_id) if row else []
-    receipt = require_visible(actor, "receipt", receipt_id, item=row, movements=moves)
+    in_readable_file = None
+    if reads_file is not None:
+        in_readable_file = lambda r: r["file_id"] is not None and reads_file(r["file_id"])  # noqa: E731
+    receipt = require_visible(actor, "receipt", receipt_id, item=row, movements=moves, oversees=in_readable_file)
     return dict(receipt), moves
 
 
@@ -311,11 +323,13 @@ def send(session: Session, *, actor: Actor, receipt_id: str, request: Send, due:
     }
 
 
-def open_receipt(session: Session, actor: Actor, receipt_id: str) -> tuple[dict, dict | None]:
+def open_receipt(
+    session: Session, actor: Actor, receipt_id: str, *, reads_file: Callable[[str], bool] | None = None
+) -> tuple[dict, dict | None]:
     """Returns the receipt with its movements and documents, and the movement if this call
     opened it. When its holder opens it, it counts as opened and can no longer be pulled
-    back (rule 4). Others who moved it may look without opening it."""
-    row, moves = visible(session, actor, receipt_id=receipt_id, lock=True)
+    back (rule 4). Others who may see it (`visible`) look without opening it."""
+    row, moves = visible(session, actor, receipt_id=receipt_id, lock=True, reads_file=reads_file)
     opened = None
     if opens(actor, row):
         session.execute(update(receipts).where(receipts.c.id == receipt_id).values(opened=True))
@@ -397,10 +411,24 @@ def reopen(session: Session, actor: Actor, *, receipt_id: str, remarks: str) -> 
     return _change_status(session, actor, receipt_id, status="closed", to="open", action="reopened", remarks=remarks)
 
 
-def correct(session: Session, actor: Actor, *, receipt_id: str, request: Correct) -> tuple[dict, list[dict]]:
+def correct(
+    session: Session,
+    actor: Actor,
+    *,
+    receipt_id: str,
+    request: Correct,
+    reads_file: Callable[[str], bool],
+    holds_file: Callable[[str], None],
+) -> tuple[dict, list[dict]]:
     """Corrects metadata as the current holder; returns the receipt and the corrections made.
-    Received date, letter date and mode are frozen once the receipt has moved (rule 9)."""
-    row = held(session, actor=actor, receipt_id=receipt_id, status=None)
+    A receipt put in a file moves with the file: its holder is the file's (`holds_file(file_id)`
+    raises unless the actor holds the file, open), not the post that put it in. Received date,
+    letter date and mode are frozen once the receipt has moved (rule 9)."""
+    row, _ = visible(session, actor, receipt_id=receipt_id, lock=True, reads_file=reads_file)
+    if row["status"] == "in_file":
+        holds_file(row["file_id"])
+    else:
+        require_actable(actor, row, label=f"receipt {row['diary_number']}")
     wanted = {f: getattr(request, f) for f in Correct.model_fields if f in request.model_fields_set and f != "reason"}
     frozen = sorted(f for f in wanted if f in FROZEN_AFTER_MOVE and wanted[f] != row[f])
     if frozen and row["moved"]:

@@ -81,6 +81,20 @@ class DakService(DirectoryCalendars, ServiceBase):
             return {**row, "scans": receipts.documents(changes.session, row["id"]) if documents else []}
         return self.command("diarise", actor=actor, key=idempotency_key, request=[letter, documents], step=step)
 
+    def _reads_file(self, actor: Actor):
+        """Whether the actor may read a file (files answers): a receipt in it is read with it."""
+        return lambda file_id: call_with_timeout(self.files.readable, actor.model_dump(mode="json"), file_id)
+
+    def _holds_file(self, actor: Actor):
+        """Raises unless the actor's post holds the file and it is open: who may change a
+        receipt put in it (NotCurrentHolder naming the file's holder, or Conflict)."""
+        def check(file_id: str) -> None:
+            try:
+                call_with_timeout(self.files.attachable, actor.model_dump(mode="json"), file_id)
+            except (NotCurrentHolder, Conflict) as exc:
+                raise type(exc)(f"the receipt is in a file and moves with it: {exc.detail}") from None
+        return check
+
     def _due_dates(self, actor: Actor, request: Send) -> dict[str, date]:
         """Each recipient's due date: the one asked for, or 7 working days by the calendar of
         the recipient's office. An unknown post, or one beyond the actor's reach, is refused,
@@ -121,7 +135,7 @@ class DakService(DirectoryCalendars, ServiceBase):
         holding post marks it opened, after which it cannot be pulled back."""
         actor = Actor.model_validate(actor)
         with self.changes() as changes:
-            row, opened = receipts.open_receipt(changes.session, actor, receipt_id)
+            row, opened = receipts.open_receipt(changes.session, actor, receipt_id, reads_file=self._reads_file(actor))
             if opened:
                 self._emit(changes, events.ReceiptOpened, opened)
             return {**row, "corrections": receipts.corrections_of(changes.session, receipt_id)}
@@ -197,7 +211,8 @@ class DakService(DirectoryCalendars, ServiceBase):
         actor, request = Actor.model_validate(actor), parse(Correct, request)
 
         def step(changes):
-            row, made = receipts.correct(changes.session, actor, receipt_id=receipt_id, request=request)
+            row, made = receipts.correct(changes.session, actor, receipt_id=receipt_id, request=request,
+                                         reads_file=self._reads_file(actor), holds_file=self._holds_file(actor))
             if made:
                 self._emit(changes, events.ReceiptCorrected, {
                     "receipt_id": receipt_id, "diary_number": row["diary_number"], "by_user": actor.user_id,
@@ -224,7 +239,7 @@ class DakService(DirectoryCalendars, ServiceBase):
         """What the sender is given: diary number, date and the public tracking code."""
         actor = Actor.model_validate(actor)
         with self.db.transaction() as session:
-            row, _ = receipts.visible(session, actor, receipt_id=receipt_id)
+            row, _ = receipts.visible(session, actor, receipt_id=receipt_id, reads_file=self._reads_file(actor))
             return {k: row[k] for k in ("diary_number", "tracking_code", "received_date", "diarised_at",
                                         "subject", "sender_name", "sender_email", "office_code")}
 
@@ -239,7 +254,7 @@ class DakService(DirectoryCalendars, ServiceBase):
         """One document of a receipt the actor may see, to be streamed from the store."""
         actor = Actor.model_validate(actor)
         with self.db.transaction() as session:
-            receipts.visible(session, actor, receipt_id=receipt_id)
+            receipts.visible(session, actor, receipt_id=receipt_id, reads_file=self._reads_file(actor))
             found = [s for s in receipts.documents(session, receipt_id) if s["position"] == position]
             if not found:
                 raise NotFound(f"receipt {receipt_id} has no document {position}")

@@ -180,6 +180,18 @@ class FilesService(DirectoryCalendars, ServiceBase):
                                 statuses=("open",))
             return {"file_id": row["id"], "file_number": row["file_number"]}
 
+    @rpc
+    def readable(self, actor: dict, file_id: str) -> bool:
+        """Whether the actor may read the file: whoever may read a file reads its correspondence,
+        so dak asks this for a receipt put in the file (rule 1: others with rights may read)."""
+        actor = Actor.model_validate(actor)
+        with self.db.transaction() as session:
+            try:
+                casefile.visible(session, actor, file_id=file_id, supervises=self._supervises(actor))
+            except NotFound:
+                return False
+            return True
+
     # --- notesheet -------------------------------------------------------------------------
 
     @rpc

@@ -230,6 +230,41 @@ def test_work_cannot_be_sent_beyond_the_senders_district(api):
     assert api.get(f"/api/v1/files/{file_id}", headers=stranger).status_code == 404
 
 
+def test_a_receipt_in_a_file_is_read_by_whoever_reads_the_file_and_changed_only_by_its_holder(api):
+    """The paper under consideration goes with the file: the post the file is sent to reads the
+    receipt put in it (and its acknowledgement), though the receipt never came to it; the post
+    that put it in, no longer holding the file, may read it but not correct it; the file's holder
+    corrects it; a stranger still finds nothing."""
+    clerk = auth(sign_in(api, held_post("dak_clerk", "DIST-LKO")))
+    officer_post, next_post = held_post("officer", "DIST-LKO"), held_post("section_staff", "DIST-LKO")
+    officer, next_holder = auth(sign_in(api, officer_post)), auth(sign_in(api, next_post))
+    stranger = auth(sign_in(api, held_post("officer", "DIST-SPR")))
+    receipt = diarise(api, clerk, subject="Mutation of khasra 112").json()
+    path = f"/api/v1/receipts/{receipt['id']}"
+    send(api, clerk, receipt["id"], to_post=officer_post)
+    api.post(f"{path}/receive", headers={**officer, **key()})
+    file_id = file_held_by(api, officer, officer_post)
+    assert api.post(f"{path}/put-in-file", headers={**officer, **key()}, json={"file_id": file_id}).status_code == 200
+    assert api.get(path, headers=next_holder).status_code == 404  # not yet: the file is not theirs to read
+    sent = api.post(f"/api/v1/files/{file_id}/send", headers={**officer, **key()}, json={"to_post": next_post})
+    assert sent.status_code == 200, sent.text
+
+    read = api.get(path, headers=next_holder)
+    assert read.status_code == 200, read.text
+    assert (read.json()["subject"], read.json()["status"]) == ("Mutation of khasra 112", "in_file")
+    assert api.get(f"{path}/acknowledgement", headers=next_holder).status_code == 200
+    assert api.get(path, headers=stranger).status_code == 404
+
+    fix = {"subject": "Mutation of khasra 112/2", "reason": "number misread"}
+    stale = api.patch(path, headers={**officer, **key()}, json=fix)
+    assert stale.status_code == 403 and next_post in stale.json()["detail"], stale.text
+    assert api.get(path, headers=officer).json()["subject"] == "Mutation of khasra 112"  # unchanged
+    fixed = api.patch(path, headers={**next_holder, **key()}, json=fix)
+    assert fixed.status_code == 200, fixed.text
+    assert [c["field"] for c in fixed.json()["corrections"]] == ["subject"]
+    assert api.get(path, headers=officer).json()["subject"] == "Mutation of khasra 112/2"
+
+
 def send(api, headers, receipt_id, **body):
     return api.post(f"/api/v1/receipts/{receipt_id}/send", headers={**headers, **key()}, json=body)
 

@@ -2,9 +2,34 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from sqlalchemy import tuple_
 from sqlalchemy.orm import Session
 
 from eoffice.errors import InvalidInput
+
+NOT_OURS = "cursor is not one this API made"
+
+
+def newest_first_page(session: Session, query, at, key, *, after: str | None, limit: int) -> dict:
+    """Returns up to `limit` rows of `query`, newest first by the time column `at` (the unique
+    `key` breaking ties), after the position `after`, and the position to go on from ("time|key",
+    None on the last page). An `after` that is not such a position is InvalidInput naming
+    `cursor`, like `keyset_page`'s."""
+    query = query.order_by(at.desc(), key.desc()).limit(limit + 1)
+    if after:
+        time, _, last = after.partition("|")
+        try:
+            since = datetime.fromisoformat(time)
+        except ValueError:
+            raise InvalidInput(NOT_OURS, field="cursor") from None
+        if not last or "\x00" in last or since.tzinfo is None:
+            raise InvalidInput(NOT_OURS, field="cursor")
+        query = query.where(tuple_(at, key) < tuple_(since, last))
+    rows = [dict(r) for r in session.execute(query).mappings()]
+    more, rows = len(rows) > limit, rows[:limit]
+    return {"items": rows, "next": f"{rows[-1][at.name].isoformat()}|{rows[-1][key.name]}" if more and rows else None}
 
 
 def keyset_page(session: Session, query, key, *, after: str | None, limit: int) -> dict:
@@ -13,7 +38,7 @@ def keyset_page(session: Session, query, key, *, after: str | None, limit: int) 
     sent it as) for an `after` no key can be: a tampered cursor decodes to any string, and one
     PostgreSQL cannot even compare (a NUL) must not become a server error."""
     if after is not None and "\x00" in after:
-        raise InvalidInput("cursor is not one this API made", field="cursor")
+        raise InvalidInput(NOT_OURS, field="cursor")
     query = query.order_by(key).limit(limit + 1)
     if after:
         query = query.where(key > after)

@@ -33,7 +33,7 @@ from eoffice.movement import (
     require_actable,
     require_elsewhere,
 )
-from eoffice.paging import keyset_page
+from eoffice.paging import keyset_page, newest_first_page
 from services.dak.models import corrections, diary_counters, movements, receipts, scans
 from services.dak.schemas import FROZEN_AFTER_MOVE, Correct, Diarise, InboxQuery, ScanRef, Send
 
@@ -486,7 +486,8 @@ def corrections_of(session: Session, receipt_id: str) -> list[dict]:
 
 def inbox(session: Session, actor: Actor, *, query: InboxQuery, today: date) -> dict:
     """Returns the open receipts pending with the actor's post and the posts delegated to it,
-    filtered: unread (not yet opened), physical or electronic, overdue (past its due date)."""
+    filtered: unread (not yet opened), physical or electronic, overdue (past its due date);
+    the latest diarised first."""
     where = [receipts.c.holder_post.in_(acting_posts(actor)), receipts.c.status == "open"]
     if query.unread is not None:
         where.append(receipts.c.opened.is_(not query.unread))
@@ -495,7 +496,9 @@ def inbox(session: Session, actor: Actor, *, query: InboxQuery, today: date) -> 
     if query.overdue is not None:
         late = and_(receipts.c.due_date.is_not(None), receipts.c.due_date < today)
         where.append(late if query.overdue else ~late)
-    return keyset_page(session, select(receipts).where(*where), receipts.c.id, after=query.after, limit=query.limit)
+    return newest_first_page(
+        session, select(receipts).where(*where), receipts.c.diarised_at, receipts.c.id, after=query.after, limit=query.limit
+    )
 
 
 def sent(session: Session, actor: Actor, *, page: Page) -> dict:

@@ -2,6 +2,7 @@
 services: gap-free diary numbers, sending to posts, and pending work following the post."""
 from __future__ import annotations
 
+import base64
 import threading
 import time
 import uuid
@@ -330,6 +331,30 @@ def test_inbox_filters_unread_physical_electronic_and_overdue(api, migrated):
     assert in_inbox(api, holder, "&kind=physical") & mine == mine
     assert in_inbox(api, holder, "&kind=electronic") & mine == set()
     assert api.get("/api/v1/inbox?kind=paper", headers=holder).status_code == 422
+
+
+def test_the_inbox_shows_the_latest_letters_first_page_after_page(api):
+    """However many letters wait, the inbox is in one order, the latest diarised first, and its
+    pages walk them all once; a cursor that is no position of ours is refused at its field."""
+    clerk = auth(sign_in(api, held_post("dak_clerk", "DIST-LKO")))
+    post = held_post("section_staff", "DIST-LKO")
+    holder = auth(sign_in(api, post))
+    made = [diarise(api, clerk, subject=f"Letter {n} of five").json()["id"] for n in range(5)]
+    for receipt_id in made:
+        assert send(api, clerk, receipt_id, to_post=post).status_code == 200
+    seen, cursor = [], None
+    while True:
+        page = api.get("/api/v1/inbox", headers=holder, params={"limit": 2, **({"cursor": cursor} if cursor else {})})
+        assert page.status_code == 200, page.text
+        seen += [r["id"] for r in page.json()["items"]]
+        if not (cursor := page.json()["next_cursor"]):
+            break
+    assert len(seen) == len(set(seen)) and [r for r in seen if r in made] == made[::-1]
+    everything = api.get("/api/v1/inbox?limit=200", headers=holder).json()["items"]
+    times = [r["diarised_at"] for r in everything]
+    assert times == sorted(times, reverse=True) and [r["id"] for r in everything] == seen
+    bad = base64.urlsafe_b64encode(b"yesterday|x").decode()
+    assert api.get("/api/v1/inbox", headers=holder, params={"cursor": bad}).json()["field"] == "cursor"
 
 
 def test_put_in_file_close_reopen_and_the_public_status_the_sender_sees(api, migrated):

@@ -12,7 +12,7 @@ from eoffice.errors import InvalidInput
 NOT_OURS = "cursor is not one this API made"
 
 
-def newest_first_page(session: Session, query, at, key, *, after: str | None, limit: int) -> dict:
+def newest_first_page(session: Session, query, *, at, key, after: str | None, limit: int) -> dict:
     """Returns up to `limit` rows of `query`, newest first by the time column `at` (the unique
     `key` breaking ties), after the position `after`, and the position to go on from ("time|key",
     None on the last page). An `after` that is not such a position is InvalidInput naming

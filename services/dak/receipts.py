@@ -497,7 +497,12 @@ def inbox(session: Session, actor: Actor, *, query: InboxQuery, today: date) -> 
         late = and_(receipts.c.due_date.is_not(None), receipts.c.due_date < today)
         where.append(late if query.overdue else ~late)
     return newest_first_page(
-        session, select(receipts).where(*where), receipts.c.diarised_at, receipts.c.id, after=query.after, limit=query.limit
+        session,
+        select(receipts).where(*where),
+        at=receipts.c.diarised_at,
+        key=receipts.c.id,
+        after=query.after,
+        limit=query.limit,
     )
 
 

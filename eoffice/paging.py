@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import tuple_
+from sqlalchemy import literal, tuple_
 from sqlalchemy.orm import Session
 
 from eoffice.errors import InvalidInput
@@ -26,7 +26,7 @@ def newest_first_page(session: Session, query, *, at, key, after: str | None, li
             raise InvalidInput(NOT_OURS, field="cursor") from None
         if not last or "\x00" in last or since.tzinfo is None:
             raise InvalidInput(NOT_OURS, field="cursor")
-        query = query.where(tuple_(at, key) < tuple_(since, last))
+        query = query.where(tuple_(at, key) < tuple_(literal(since), literal(last)))
     rows = [dict(r) for r in session.execute(query).mappings()]
     more, rows = len(rows) > limit, rows[:limit]
     return {"items": rows, "next": f"{rows[-1][at.name].isoformat()}|{rows[-1][key.name]}" if more and rows else None}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, ValidationInfo, field_validator
 
 from eoffice.events import EventPayload
 from eoffice.validation import Text
@@ -24,8 +24,10 @@ MAX_URL = 2000
 
 class SubscriptionRequest(BaseModel):
     """A portal to tell about events: by webhook (an HTTPS URL) or over AMQP (a queue of its
-    own on our RabbitMQ). `offices` empty: events of every office."""
+    own on our RabbitMQ). `offices` empty: events of every office; an office also covers the
+    offices below it (notify lists them all in the subscription it makes)."""
 
+    model_config = ConfigDict(extra="forbid")
     name: Text = Field(min_length=1, max_length=200, description="the portal, in the admin's words")
     delivery: Literal["webhook", "amqp"]
     url: Text | None = Field(
@@ -35,7 +37,7 @@ class SubscriptionRequest(BaseModel):
         min_length=1, max_length=100, description='full types, prefixes like "eoffice.file.*", or "*"'
     )
     offices: list[OfficeCode] = Field([], max_length=500, description="only events about these offices' items")
-    note_text: bool = Field(False, description="granted: remarks and note text travel in the payloads")
+    note_text: StrictBool = Field(False, description="granted: remarks and note text travel in the payloads")
     contact_email: Text | None = Field(
         None,
         max_length=200,

@@ -9,11 +9,13 @@ from datetime import timedelta
 from kombu import Connection
 
 from eoffice.actor import Actor
+from eoffice.contracts.catalogue import every_event
 from eoffice.contracts.subscriptions import Replay, Rotate, SubscriptionRequest
 from eoffice.db import Database
+from eoffice.errors import InvalidInput, NotFound
 from eoffice.events import Envelope
 from eoffice.messaging import Outbox, reliable_handler
-from eoffice.service import ServiceBase, rpc
+from eoffice.service import ServiceBase, call_with_timeout, rpc
 from eoffice.settings import get_settings
 from eoffice.validation import parse
 from services.notify import models, portal_amqp, subscriptions, webhooks
@@ -63,13 +65,31 @@ class PortalSubscriptions:
         Safe to retry with the same key."""
         who, asked = Actor.model_validate(actor), parse(SubscriptionRequest, request)
         subscriptions.require_admin(who)
-        if asked.url:
+        subscriptions.require_known_types(asked.event_types, [event.event_type for _, event in every_event()])
+        if asked.offices:
+            asked = asked.model_copy(update={"offices": self._with_offices_below(asked.offices)})
+        if asked.url:  # last: it looks the host up
             webhooks.check_url(asked.url, allow_loopback=get_settings().webhook_allow_loopback)
         with self.db.transaction() as session:
             made, _ = subscriptions.create(session, who, asked, key=idempotency_key)
         if asked.delivery == "amqp":
             made = self._grant_queue(made)
         return made
+
+    def _with_offices_below(self, codes: list[str]) -> list[str]:
+        """The offices named and every office below each (a district covers its sections and
+        tehsils), from the directory; InvalidInput naming `offices` for one it does not know."""
+        covered: dict[str, None] = {}
+        for n, code in enumerate(codes):
+            try:
+                covered.update(dict.fromkeys(call_with_timeout(self.directory.offices_under, code)))
+            except NotFound:
+                raise InvalidInput(
+                    f"offices: no office {code}",
+                    field="offices",
+                    errors=[{"field": f"offices.{n}", "message": f"no office {code}"}],
+                ) from None
+        return list(covered)
 
     def _grant_queue(self, made: dict) -> dict:
         """Creates (again, harmlessly on a retry) the portal's broker user, queue and permissions."""

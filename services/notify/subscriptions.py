@@ -49,6 +49,18 @@ def type_wanted(patterns: list[str], event_type: str) -> bool:
     return any(p == "*" or p == event_type or (p.endswith(".*") and event_type.startswith(p[:-1])) for p in patterns)
 
 
+def require_known_types(patterns: list[str], known: list[str]) -> None:
+    """Raises InvalidInput naming `event_types` for a pattern that names no event the system
+    emits (a typo, or a type that does not exist): such a subscription would never hear anything."""
+    for n, pattern in enumerate(patterns):
+        if not any(type_wanted([pattern], t) for t in known):
+            raise InvalidInput(
+                f"event_types: {pattern} names no event the system emits (the list: docs/events.md)",
+                field="event_types",
+                errors=[{"field": f"event_types.{n}", "message": "names no event the system emits"}],
+            )
+
+
 def learn(session: Session | Connection, envelope: Envelope) -> None:
     """Records what the event says about its receipt or file (office, grading), which later
     events of the same item do not repeat."""

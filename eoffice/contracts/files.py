@@ -4,7 +4,9 @@ gateway stores documents uploaded to files."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
+from itertools import pairwise
 from string import Formatter
 from typing import Literal
 
@@ -103,6 +105,14 @@ class FileReopened(FileStep):
     the post that asked (`to_post`)."""
 
     event_type = "eoffice.file.reopened.v1"
+
+
+class FileWithdrawn(FileStep):
+    """A file opened moments before was withdrawn before anything was done in it: the receipt it
+    was opened for could not be put in it after all (`remarks` says why). The file no longer
+    exists; its number is given back unless a later one was taken meanwhile."""
+
+    event_type = "eoffice.file.withdrawn.v1"
 
 
 class NoteAdded(EventPayload):
@@ -240,6 +250,7 @@ class SubjectHead(BaseModel):
 PLACES = ("prefix", "head", "serial", "year", "office")  # what a file number's pattern may name
 NUMBERED_BY = ("head", "serial", "year", "office")  # ... and must: a number names one file only
 FILE_NUMBER_LENGTH = 200  # the longest file number stored
+ZERO_PADDING = re.compile(r"^(0[1-9])?d?$")  # the only format {serial} and {year} take
 
 
 class Scheme(BaseModel):
@@ -248,7 +259,8 @@ class Scheme(BaseModel):
         "{prefix}-{head}/{serial}/{year}-{office}",
         min_length=1,
         max_length=200,
-        description="names {head}, {serial}, {year} and {office}, and may name {prefix}",
+        description="names {head}, {serial}, {year} and {office} once each, and may name {prefix}, with fixed "
+        "text holding a character other than a digit between any two",
     )
     office_suffix: PrintedText | None = Field(None, max_length=60)
 
@@ -277,7 +289,38 @@ class Scheme(BaseModel):
             raise ValueError(
                 f"must name {', '.join(f'{{{place}}}' for place in missing)}: two files would get one number otherwise"
             )
-        return pattern
+        return _reads_back(pattern)
+
+
+def _reads_back(pattern: str) -> str:
+    """Returns the pattern if every number it makes reads back as one subject head, serial and
+    year, so that two files of an office never get one number; raises ValueError saying why not.
+
+    A serial and a year print digits only; a subject head may hold any character of a head's
+    code (digits, letters, `./()-`); {prefix} and {office} print the same for every file of the
+    office. So: each place named once, and between two places fixed text with a character other
+    than a digit. Read from either end, each run of digits then stops at that character, and
+    what is left is the head. Without it, head Z1 serial 1 and head Z serial 11 both print Z11."""
+    parts = [(text, name, spec, conv) for text, name, spec, conv in Formatter().parse(pattern) if name is not None]
+    names = [name for _, name, _, _ in parts]
+    if twice := sorted({name for name in names if names.count(name) > 1}):
+        raise ValueError(f"names {', '.join(f'{{{name}}}' for name in twice)} more than once: name each place once")
+    if formatted := [
+        name
+        for _, name, spec, conv in parts
+        if name in ("serial", "year") and (conv or not ZERO_PADDING.match(spec or ""))
+    ]:
+        raise ValueError(
+            f"{{{formatted[0]}}} takes no format but zero-padding (e.g. {{{formatted[0]}:04d}}): another could print "
+            "letters, signs or spaces, and a number would not read back as one file"
+        )
+    for (_, before, _, _), (text, after, _, _) in pairwise(parts):
+        if not text or text.isdigit():
+            raise ValueError(
+                f"{{{before}}} and {{{after}}} must be separated by fixed text with a character other than a digit "
+                "(e.g. '/'), or two files could get one number: head Z1 serial 1 and head Z serial 11 both print Z11"
+            )
+    return pattern
 
 
 class CategoryLimit(BaseModel):

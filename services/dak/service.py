@@ -175,6 +175,18 @@ class DakService(DirectoryCalendars, ServiceBase):
                                 changes.session, actor, receipt_id=receipt_id, file=file, remarks=request.remarks)))
 
     @rpc
+    def receipt_to_file(self, actor: dict, receipt_id: str) -> dict:
+        """The receipt, if the actor may put it in a file now: what `put_in_file` asks of the
+        receipt (`receipts.held`: their post holds it, it is open, received if physical).
+        Raises as put_in_file would: NotFound (no such receipt, or one the actor may not see),
+        NotCurrentHolder (another post holds it), Conflict (closed, in a file, physical and not
+        received). Changes nothing: the gateway asks before it opens a file for the receipt."""
+        actor = Actor.model_validate(actor)
+        with self.db.transaction() as session:
+            row = receipts.held(session, actor=actor, receipt_id=receipt_id)
+            return {"receipt_id": row["id"], "diary_number": row["diary_number"]}
+
+    @rpc
     def close(self, actor: dict, receipt_id: str, request: dict, idempotency_key: str) -> dict:  # noqa: PLR0917  (an RPC entrypoint: the gateway calls it positionally)
         actor, request = Actor.model_validate(actor), parse(Remarks, request)
         return self.command("close", actor=actor, key=idempotency_key, request=[receipt_id, request],

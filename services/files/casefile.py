@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,7 @@ from eoffice.access import acting_posts, require_holder, require_visible
 from eoffice.actor import Actor
 from eoffice.contracts.common import Page
 from eoffice.errors import Conflict, Forbidden, InvalidInput, NotFound, Undispatched
+from eoffice.idempotency import replayed
 from eoffice.movement import (
     arriving,
     needs_receiving,
@@ -39,12 +40,15 @@ from services.files.models import (
     category_limits,
     correspondence,
     counters,
+    draft_notes,
     draft_versions,
     drafts,
     files,
+    idempotency_keys,
     letters,
     links,
     movements,
+    notes,
     schemes,
     subject_heads,
 )
@@ -65,9 +69,31 @@ PAGES_PER_VOLUME = 200  # a new volume starts past this; page numbers continue
 # --- numbering ---------------------------------------------------------------------------
 
 
-def set_scheme(session: Session, office_code: str, scheme: Scheme) -> dict:
-    """Sets the office's numbering (`Scheme` has checked that its pattern numbers each file apart)."""
+def set_scheme(session: Session, office_code: str, scheme: Scheme, *, is_office: Callable[[str], bool]) -> dict:
+    """Sets the office's numbering. `Scheme` has checked that its pattern numbers each file of
+    the office apart; here, that what it prints as {office} is the office's own, so that no
+    other office prints the same: InvalidInput naming `office_suffix` if it is another office's
+    code (`is_office` asks the directory) or another office's suffix already."""
     values = {"prefix": scheme.prefix, "pattern": scheme.pattern, "office_suffix": scheme.office_suffix}
+    suffix = scheme.office_suffix
+    if suffix and suffix != office_code:
+        if is_office(suffix):
+            raise InvalidInput(
+                f"office_suffix {suffix} is the code of another office: {office_code}'s file numbers would be "
+                f"{suffix}'s; print {office_code}'s own name (or leave it empty for {office_code})",
+                field="office_suffix",
+            )
+        # Two admins setting one suffix at once: the second waits here, then sees the first's.
+        session.execute(text(f"LOCK TABLE {schemes.fullname} IN SHARE ROW EXCLUSIVE MODE"))
+        taken = session.execute(
+            select(schemes.c.office_code).where(schemes.c.office_suffix == suffix, schemes.c.office_code != office_code)
+        ).scalar()
+        if taken:
+            raise InvalidInput(
+                f"office_suffix {suffix} is office {taken}'s already: two offices printing it could give two files "
+                "one number; choose one of this office's own",
+                field="office_suffix",
+            )
     session.execute(
         insert(schemes)
         .values(office_code=office_code, **values)
@@ -96,9 +122,20 @@ def heads_of(session: Session, office_code: str) -> list[dict]:
     ]
 
 
+def _scheme_of(session: Session, office_code: str) -> dict:
+    """The office's numbering: its own, or the defaults."""
+    scheme = session.execute(select(schemes).where(schemes.c.office_code == office_code)).mappings().first()
+    return dict(scheme) if scheme else {"prefix": "N", "pattern": DEFAULT_PATTERN, "office_suffix": None}
+
+
+def _number(scheme: dict, office_code: str, *, head: str, serial: int, year: int) -> str:
+    return scheme["pattern"].format(
+        prefix=scheme["prefix"], head=head, serial=serial, year=year, office=scheme["office_suffix"] or office_code
+    )
+
+
 def next_file_number(session: Session, office_code: str, *, head: str, year: int) -> str:
     """The next number in the office's scheme: gap-free per office, subject head and year."""
-    scheme = session.execute(select(schemes).where(schemes.c.office_code == office_code)).mappings().first()
     session.execute(
         insert(counters).values(office_code=office_code, head=head, year=year, last_serial=0).on_conflict_do_nothing()
     )
@@ -107,14 +144,38 @@ def next_file_number(session: Session, office_code: str, *, head: str, year: int
         .where(counters.c.office_code == office_code, counters.c.head == head, counters.c.year == year)
         .values(last_serial=counters.c.last_serial + 1)
         .returning(counters.c.last_serial)
-    ).scalar()
-    pattern = scheme["pattern"] if scheme else DEFAULT_PATTERN
-    return pattern.format(
-        prefix=scheme["prefix"] if scheme else "N",
-        head=head,
-        serial=serial,
-        year=year,
-        office=(scheme and scheme["office_suffix"]) or office_code,
+    ).scalar_one()
+    return _number(_scheme_of(session, office_code), office_code, head=head, serial=serial, year=year)
+
+
+def _give_back(session: Session, file: dict) -> None:
+    """Gives a withdrawn file's number back to its counter if it is still the last one taken
+    (no later file of its office, head and year has one): the next file gets it. Otherwise
+    the counter stays and the number is not used again."""
+    year = file["created_at"].astimezone(clock.IST).year
+    where = (
+        counters.c.office_code == file["office_code"],
+        counters.c.head == file["subject_head"],
+        counters.c.year == year,
+    )
+    last = session.execute(select(counters.c.last_serial).where(*where).with_for_update()).scalar()
+    scheme = _scheme_of(session, file["office_code"])
+    if (
+        last
+        and _number(scheme, file["office_code"], head=file["subject_head"], serial=last, year=year)
+        == file["file_number"]
+    ):
+        session.execute(update(counters).where(*where).values(last_serial=last - 1))
+
+
+def _number_taken(session: Session, office_code: str, number: str) -> Conflict:
+    """The refusal of a file whose number another file has: the office's numbering does not
+    give numbers of its own (or two offices' numberings print alike)."""
+    scheme = _scheme_of(session, office_code)
+    return Conflict(
+        f"file number {number} is another file's already: the numbering of {office_code} (pattern "
+        f"{scheme['pattern']}, {{office}} printed as {scheme['office_suffix'] or office_code}) does not give its "
+        "files numbers of their own. Nothing was opened; the office admin changes the numbering (its file scheme)"
     )
 
 
@@ -281,7 +342,13 @@ def create(session: Session, actor: Actor, request: CreateFile, *, parent: dict 
         "held_since": now,
         **extra,
     }
-    session.execute(files.insert().values(**row))
+    # A numbering that does not give numbers of their own (or two offices' that print alike):
+    # refused, nothing written, rather than the unique index's error.
+    made = session.execute(
+        insert(files).values(**row).on_conflict_do_nothing(index_elements=[files.c.file_number]).returning(files.c.id)
+    ).first()
+    if made is None:
+        raise _number_taken(session, actor.acting_office(), number)
     created = _row(session, row["id"])
     _log(
         session,
@@ -292,6 +359,64 @@ def create(session: Session, actor: Actor, request: CreateFile, *, parent: dict 
         remarks=f"part {extra['part_number']} of {parent['file_number']}" if parent else "",
     )
     return created
+
+
+# --- withdrawing a file opened for a receipt dak then refused -----------------------------
+
+# A row of one of these naming the file shows it was worked on.
+WORK_IN_A_FILE = (
+    notes.c.file_id,
+    draft_notes.c.file_id,
+    correspondence.c.file_id,
+    drafts.c.file_id,
+    links.c.file_id,
+    links.c.other_id,
+    files.c.parent_id,
+)
+
+
+def opened_with(session: Session, *, scope: str, lock: bool = False) -> dict | None:
+    """What `create` answered under an idempotency key (its scope, `eoffice.idempotency`), the
+    key's record locked if `lock`; None if it opened no file under it."""
+    query = select(idempotency_keys.c.answer).where(idempotency_keys.c.scope == scope)
+    answer = session.execute(query.with_for_update() if lock else query).scalar()
+    return replayed(answer) if answer else None
+
+
+def withdraw(session: Session, actor: Actor, *, scope: str, remarks: str) -> dict | None:
+    """Deletes the file `create` opened under an idempotency key (its scope), if nothing was
+    done in it since: with the post that opened it, open, unchanged (no note, paper, draft,
+    link, part, nor movement but its opening). Its number goes back to the counter unless a
+    later one was taken (`_give_back`), and the key is forgotten: it may be used again. Returns
+    the step (for eoffice.file.withdrawn.v1); None if the key opened no file (withdrawn already,
+    or never). Conflict if the file was worked on: it stays."""
+    opened = opened_with(session, scope=scope, lock=True)
+    if opened is None:
+        return None
+    file = _row(session, opened["id"], lock=True)
+    label = f"file {file['file_number']}"
+    worked = (
+        file["version"] != 1
+        or (file["status"], file["holder_post"]) != ("open", file["creator_post"])
+        or file["creator_post"] != actor.post_id
+        or [m["action"] for m in history(session, file["id"])] != ["created"]
+        or any(
+            session.execute(select(column).where(column == file["id"]).limit(1)).first() for column in WORK_IN_A_FILE
+        )
+    )
+    if worked:
+        raise Conflict(f"{label} was worked on since it was opened: it stays")
+    session.execute(delete(movements).where(movements.c.file_id == file["id"]))
+    session.execute(delete(files).where(files.c.id == file["id"]))
+    session.execute(delete(idempotency_keys).where(idempotency_keys.c.scope == scope))
+    _give_back(session, file)
+    return {
+        "file_id": file["id"],
+        "file_number": file["file_number"],
+        "by_user": actor.user_id,
+        "from_post": file["holder_post"],
+        "remarks": remarks,
+    }
 
 
 # --- correspondence ----------------------------------------------------------------------

@@ -16,13 +16,14 @@ from eoffice.calendars import DirectoryCalendars
 from eoffice.clock import IST, today
 from eoffice.contracts.common import Page
 from eoffice.contracts.dak import ReceiptPutInFile
-from eoffice.contracts.files import UPLOADS
+from eoffice.contracts.files import UPLOADS, FileWithdrawn
 from eoffice.contracts.notifications import LetterDispatched
 from eoffice.contracts.signing import LetterIssued
 from eoffice.db import Changes, Database
 from eoffice.errors import Forbidden, InvalidInput, NotFound
 from eoffice.events import Envelope
 from eoffice.faults import crash_point
+from eoffice.idempotency import scope_of
 from eoffice.intake.stored import for_service as stored_intake
 from eoffice.messaging import Outbox, first_time, reliable_handler
 from eoffice.service import ServiceBase, call_with_timeout, rpc
@@ -98,7 +99,13 @@ class FilesService(DirectoryCalendars, ServiceBase):
         actor, scheme = Actor.model_validate(actor), parse(Scheme, scheme)
         self._require_admin(actor, office_code)
         with self.db.transaction() as session:
-            return casefile.set_scheme(session, office_code, scheme)
+            return casefile.set_scheme(session, office_code, scheme, is_office=self._is_office)
+
+    def _is_office(self, code: str) -> bool:
+        try:
+            return bool(self._ask("offices_under", code))
+        except NotFound:
+            return False
 
     @rpc
     def add_subject_head(self, actor: dict, office_code: str, head: dict) -> dict:
@@ -138,6 +145,31 @@ class FilesService(DirectoryCalendars, ServiceBase):
             subject=row["subject"], creator_post=row["creator_post"], by_user=actor.user_id,
             parent_id=row["parent_id"]), subject=row["id"])
         return row
+
+    @rpc
+    def opened_with(self, actor: dict, idempotency_key: str) -> dict | None:
+        """The file the caller opened with `create` under this key (what `create` answered), or
+        None. The gateway asks it when dak refuses a receipt: a retry of a request that opened
+        its file already is finished, any other request is refused. Changes nothing."""
+        actor = Actor.model_validate(actor)
+        with self.db.transaction() as session:
+            return casefile.opened_with(session, scope=scope_of(actor, f"{self.name}.create", idempotency_key))
+
+    @rpc
+    def withdraw(self, actor: dict, idempotency_key: str, remarks: str) -> dict:
+        """Undoes the caller's `create` under this key while nothing was done in the file
+        (`casefile.withdraw`): the gateway's step when dak refuses, after all, the receipt the
+        file was opened for. The file is deleted, its number given back unless a later one was
+        taken, and the key may be used again; emits eoffice.file.withdrawn.v1. Safe to retry:
+        nothing left to withdraw answers {"withdrawn": false}. Conflict if the file was worked
+        on meanwhile (it stays)."""
+        actor = Actor.model_validate(actor)
+        with self.changes() as changes:
+            step = casefile.withdraw(changes.session, actor, scope=scope_of(actor, f"{self.name}.create",
+                                                                               idempotency_key), remarks=remarks)
+            if step is None:
+                return {"withdrawn": False}
+            return {**self._emit(changes, FileWithdrawn, step, by_post=actor.post_id), "withdrawn": True}
 
     @rpc
     def create_part(self, actor: dict, file_id: str, request: dict, idempotency_key: str) -> dict:

@@ -3,6 +3,7 @@ track it, and the reports a supervisor reads. Only the holding post acts on a fi
 notes have no route that changes them."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -28,6 +29,7 @@ from eoffice.contracts.files import (
     SubjectHead,
     Version,
 )
+from eoffice.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from services.gateway.auth import actor
 from services.gateway.directory import IdempotencyKey
 from services.gateway.pages import Page, PageRequest, page, page_request
@@ -252,11 +254,53 @@ def set_limit(request: Request, body: CategoryLimit, *, who: Actor = Depends(act
 @router.post("/files", response_model=FileSummary, status_code=201,
              summary="Open a file; with receipt_id, the receipt goes in as its first paper (PUC)")
 def create(request: Request, body: CreateFile, *, who: Actor = Depends(actor), idempotency_key: str = IdempotencyKey):
-    created = _call(request, "create", _who(who), body.model_dump(), idempotency_key)
-    if body.receipt_id:  # a retry with the same key finishes this too: both calls are idempotent
-        request.app.state.rpc.call("dak", "put_in_file", _who(who), body.receipt_id,
-                                   {"file_id": created["id"], "remarks": ""}, idempotency_key + ":receipt")
+    if body.receipt_id:
+        return open_with_receipt(request.app.state.rpc.call, who=_who(who), body=body, key=idempotency_key)
+    return _call(request, "create", _who(who), body.model_dump(), idempotency_key)
+
+
+# What dak answers when the receipt may not go in a file (a receipt the caller may not see, one
+# another post holds, one closed, in a file, or physical and not received); Unavailable is not
+# one: whether the call was done is not known, and a retry with the key finishes it.
+REFUSED = (NotFound, Forbidden, Conflict, InvalidInput)
+
+
+def open_with_receipt(call: Callable[..., Any], *, who: dict, body: CreateFile, key: str) -> dict:
+    """Opens a file with a receipt as its first paper (PUC): nothing half done, and a refused
+    receipt costs nothing. `call(service, method, *args)` is an RPC.
+
+    1. Dak says whether the caller may put the receipt in a file now (`receipt_to_file`, which
+       changes nothing). If not, its refusal (naming `receipt_id`) is the answer: no file is
+       opened, no number taken, the key stays unused. Unless the key opened a file already
+       (`opened_with`): then this is a retry, finished below as the first request would have
+       been (the receipt may be in that file by now).
+    2. Files opens the file (`create`; a retry gets the same file).
+    3. Dak puts the receipt in it (`put_in_file`; a retry gets the same answer).
+    4. Should dak refuse the receipt now (it changed since step 1), files withdraws the file
+       (`withdraw`: deleted, its number given back, the key free again) and the refusal is the
+       answer. If that fails too, the answer says the file stays; a retry with the key, once
+       files answers, withdraws it (step 1, then 4 again)."""
+    try:
+        call("dak", "receipt_to_file", who, body.receipt_id)
+    except REFUSED as refused:
+        if call("files", "opened_with", who, key) is None:
+            raise _about_receipt(refused) from None
+    created = call("files", "create", who, body.model_dump(), key)
+    try:
+        call("dak", "put_in_file", who, body.receipt_id, {"file_id": created["id"], "remarks": ""}, key + ":receipt")
+    except REFUSED as refused:
+        try:
+            call("files", "withdraw", who, key, f"receipt {body.receipt_id} not put in it: {refused.detail}")
+        except DomainError as exc:
+            raise _about_receipt(refused, f"; file {created['file_number']} was opened for it and stays "
+                                          f"({exc.detail})") from None
+        raise _about_receipt(refused) from None
     return created
+
+
+def _about_receipt(refused: DomainError, more: str = "") -> DomainError:
+    """Dak's refusal of the receipt, naming `receipt_id` as the field (unless it names one)."""
+    return type(refused)(refused.detail + more, {"field": "receipt_id", **refused.fields})
 
 
 @router.get("/files", response_model=Page[FileSummary], summary="Files with the post you act as")

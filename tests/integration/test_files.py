@@ -14,6 +14,7 @@ from PIL import Image
 from sqlalchemy import select, text
 
 from eoffice.db import UnitOfWork, make_engine
+from eoffice.errors import Conflict
 from services.files.models import files as files_table
 from services.files.models import movements, notes, outbox
 from services.files.notesheet import record_name
@@ -344,6 +345,153 @@ def test_a_numbering_that_could_give_two_files_one_number_is_refused(api):
         assert first["file_number"] != second["file_number"]
     finally:
         assert numbering("{prefix}-{head}/{serial}/{year}-{office}").status_code == 200
+
+
+def serial_of(file: dict) -> int:
+    return int(file["file_number"].split("/")[1])  # N-11016/<serial>/2026-GAD-EST
+
+
+def test_a_receipt_that_may_not_go_in_a_file_opens_no_file_uses_no_number_and_spends_no_key(api, db):
+    """Found by QA: a refused receipt_id answered its error, yet the file was opened (held by
+    the caller, a number used) and the Idempotency-Key spent. Now dak is asked first: each
+    refusal names receipt_id, and nothing is left of the request."""
+    clerk = as_post(api, held_post("dak_clerk", "GAD"))
+    dealer = as_post(api, DEALER)
+
+    def receipt(*, to_dealer: bool = True, receive: bool = True) -> str:
+        made = post(api, clerk, "/receipts", subject="Arrears of pension", sender_name="Ram Prasad",
+                    received_date=TODAY.isoformat(), mode="post")
+        assert made.status_code == 201, made.text
+        if to_dealer:
+            assert post(api, clerk, f"/receipts/{made.json()['id']}/send", to_post=DEALER).status_code == 200
+            if receive:
+                assert post(api, dealer, f"/receipts/{made.json()['id']}/receive").status_code == 200
+        return made.json()["id"]
+
+    sent_on, closed = receipt(), receipt()
+    assert post(api, dealer, f"/receipts/{sent_on}/send", to_post=SO).status_code == 200
+    assert post(api, dealer, f"/receipts/{closed}/close", remarks="replied").status_code == 200
+    before = serial_of(new_file(api, dealer, subject="Opened before the refusals"))
+    one_key = {**dealer, "Idempotency-Key": uuid.uuid4().hex}
+    for receipt_id, status, why in [
+        ("00000000-0000-0000-0000-000000000000", 404, "no receipt"),
+        (receipt(to_dealer=False), 404, "no receipt"),  # one the dealer never saw
+        (receipt(receive=False), 409, "receive it before acting on it"),
+        (sent_on, 403, SO),  # another post holds it now
+        (closed, 409, "closed"),
+    ]:
+        refused = api.post("/api/v1/files", headers=one_key,
+                           json={"subject_head": HEAD, "subject": "Refused receipt", "receipt_id": receipt_id})
+        assert refused.status_code == status and why in refused.json()["detail"], (receipt_id, refused.text)
+        with db.transaction() as session:
+            left = session.execute(select(files_table.c.file_number).where(files_table.c.subject == "Refused receipt"))
+            assert left.all() == [], (receipt_id, "a file was opened all the same")
+        assert refused.json().get("field") == "receipt_id", refused.text
+
+    good = receipt()
+    made = api.post("/api/v1/files", headers=one_key,  # the same key, the body put right
+                    json={"subject_head": HEAD, "subject": "Refused receipt, put right", "receipt_id": good})
+    assert made.status_code == 201, made.text
+    assert serial_of(made.json()) == before + 1  # no number was used by the refusals
+    pages = wait_until(lambda: open_file(api, dealer, made.json()["id"])["correspondence"], 30, "receipt in the file")
+    assert [(p["receipt_id"], p["puc"]) for p in pages] == [(good, True)]
+    again = api.post("/api/v1/files", headers=one_key,  # a retry of the request that was done
+                     json={"subject_head": HEAD, "subject": "Refused receipt, put right", "receipt_id": good})
+    assert again.status_code == 201 and again.json()["id"] == made.json()["id"], again.text
+
+
+def test_a_file_whose_receipt_dak_refused_after_all_is_withdrawn_and_its_number_given_back(api, rpc, db):
+    """The gateway's step when dak refuses the receipt in the moment between its check and
+    putting it in: files withdraws the file it just opened (files.withdraw), as if never asked."""
+    dealer = as_post(api, DEALER)
+    employee = next(p["employee_id"] for p in demo("postings") if p["post_code"] == DEALER and not p["end_date"])
+    who = rpc.call("directory", "actor_for", employee, DEALER)
+    opening = {**dealer, "Idempotency-Key": uuid.uuid4().hex}
+    opened = api.post("/api/v1/files", headers=opening, json={"subject_head": HEAD, "subject": "Opened for a receipt"})
+    assert opened.status_code == 201, opened.text
+    opened = opened.json()
+
+    withdrawn = rpc.call("files", "withdraw", who, opening["Idempotency-Key"], "receipt 12/2026/GAD not put in it")
+    assert withdrawn["withdrawn"] and withdrawn["file_id"] == opened["id"], withdrawn
+    assert api.get(f"/api/v1/files/{opened['id']}", headers=dealer).status_code == 404
+    assert rpc.call("files", "withdraw", who, opening["Idempotency-Key"], "again") == {"withdrawn": False}
+    with db.transaction() as session:
+        told = session.execute(select(outbox.c.envelope).where(outbox.c.type == "eoffice.file.withdrawn.v1",
+                                                               outbox.c.envelope["subject"].astext == opened["id"]))
+        assert [e["data"]["remarks"] for (e,) in told] == ["receipt 12/2026/GAD not put in it"]
+
+    # The number goes to the next file, and the key is free for another request.
+    again = api.post("/api/v1/files", headers=opening, json={"subject_head": HEAD, "subject": "Opened again"})
+    assert again.status_code == 201 and again.json()["file_number"] == opened["file_number"], again.text
+    # A file worked on meanwhile is not withdrawn: it stays as it is.
+    assert post(api, dealer, f"/files/{again.json()['id']}/notes", body="Put up.", green=True).status_code == 201
+    with pytest.raises(Conflict) as refused:
+        rpc.call("files", "withdraw", who, opening["Idempotency-Key"], "receipt not put in it")
+    assert "worked on" in refused.value.detail
+    assert open_file(api, dealer, again.json()["id"])["notes_count"] == 1
+
+
+def test_an_office_prints_only_its_own_suffix_and_numbers_that_read_back(api):
+    """Found by QA: LKO-LAND could print {office} as LKO-REV, another office's code, and its
+    files took LKO-REV's numbers; a pattern without separators gave two heads one number. Both
+    are refused at their field, saying why, and nothing changes."""
+    admin = as_post(api, "EOADM-LKO")  # administers the district's offices
+
+    def numbering(office: str, pattern: str = "{prefix}-{head}/{serial}/{year}-{office}", suffix: str | None = None):
+        return api.put(f"/api/v1/offices/{office}/file-scheme", headers=admin,
+                       json={"prefix": "N", "pattern": pattern, "office_suffix": suffix})
+
+    try:
+        another_office = numbering("LKO-LAND", suffix="LKO-REV")
+        assert another_office.status_code == 422, another_office.text
+        assert another_office.json()["field"] == "office_suffix"
+        assert "LKO-REV is the code of another office" in another_office.json()["detail"]
+        assert numbering("LKO-LAND", suffix="LKO-LAND-SEC").status_code == 200
+        another_suffix = numbering("LKO-REV", suffix="LKO-LAND-SEC")
+        assert another_suffix.status_code == 422 and another_suffix.json()["field"] == "office_suffix"
+        assert "office LKO-LAND's already" in another_suffix.json()["detail"], another_suffix.text
+        glued = numbering("LKO-LAND", pattern="{head}{serial}{year}{office}")
+        assert glued.status_code == 422, glued.text
+        assert [e["field"] for e in glued.json()["errors"]] == ["body.pattern"]
+        assert "{head} and {serial} must be separated by fixed text" in glued.json()["detail"]
+    finally:
+        assert numbering("LKO-LAND").status_code == 200 and numbering("LKO-REV").status_code == 200
+
+
+def test_a_number_that_comes_out_as_another_files_answers_409_and_writes_nothing(api):
+    """Found by QA: a number another file had made POST /files answer 500 for that head from
+    then on. A numbering that still prints another office's numbers (two patterns printing
+    alike: no rule on one pattern alone sees it) is refused with 409 naming the numbering, and
+    nothing is written: no file, no serial, no key spent."""
+    admin = as_post(api, "EOADM-LKO")
+    land, rev = as_post(api, "AO(LAND)-LKO"), as_post(api, "AO(REV)-LKO")
+    head = f"Q{uuid.uuid4().hex[:6].upper()}"
+    for office in ("LKO-LAND", "LKO-REV"):
+        added = api.post(f"/api/v1/offices/{office}/subject-heads", headers=admin, json={"code": head, "title": "QA"})
+        assert added.status_code == 201, added.text
+
+    def numbering(pattern: str = "{prefix}-{head}/{serial}/{year}-{office}", suffix: str | None = None):
+        return api.put("/api/v1/offices/LKO-LAND/file-scheme", headers=admin,
+                       json={"prefix": "N", "pattern": pattern, "office_suffix": suffix})
+
+    try:
+        # LKO-LAND's own suffix and a pattern whose numbers read back, yet it prints LKO-REV's.
+        assert numbering("{prefix}-{head}/{serial}/{year}-L{office}", suffix="KO-REV").status_code == 200
+        theirs = post(api, rev, "/files", subject_head=head, subject="Mutation of khasra 112")
+        assert theirs.status_code == 201 and theirs.json()["file_number"] == f"N-{head}/1/{TODAY.year}-LKO-REV"
+        opening = {**land, "Idempotency-Key": uuid.uuid4().hex}
+        body = {"subject_head": head, "subject": "Acquisition for the ring road"}
+        taken = api.post("/api/v1/files", headers=opening, json=body)
+        assert taken.status_code == 409, taken.text
+        assert theirs.json()["file_number"] in taken.json()["detail"]
+        assert "the numbering of LKO-LAND" in taken.json()["detail"], taken.text
+        assert taken.json()["detail"] == api.post("/api/v1/files", headers=opening, json=body).json()["detail"]
+
+        assert numbering().status_code == 200  # the admin puts it right
+        made = api.post("/api/v1/files", headers=opening, json=body)  # the same key: it was not spent
+        assert made.status_code == 201 and made.json()["file_number"] == f"N-{head}/1/{TODAY.year}-LKO-LAND"
+    finally:
+        assert numbering().status_code == 200
 
 
 def test_part_files_links_parking_and_volumes(api):

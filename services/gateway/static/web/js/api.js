@@ -1,6 +1,7 @@
 // The only way the client talks to the server: /api/v1, with the session's tokens. Tokens live
 // in sessionStorage (this tab only); an expired access token is refreshed once, and a session
 // that cannot be refreshed raises SignedOut so the shell can ask for a sign-in and come back.
+import { clearDrafts } from "./drafts.js";
 
 const BASE = "/api/v1";
 const KEY = "eoffice.session";
@@ -86,18 +87,23 @@ export const post = (path, body, key) => call("POST", path, { body, key });
 export const put = (path, body, key) => call("PUT", path, { body, key });
 export const patch = (path, body, key) => call("PATCH", path, { body, key });
 
-/** Every item of a paged list, following next_cursor up to `max` items. */
-export async function all(path, max = 1000) {
+/**
+ * The items of a paged list from `cursor` on (the start when null), pages of 200, until about
+ * `max`: {items, next_cursor}, the cursor null when nothing is left.
+ */
+export async function pages(path, max = 1000, cursor = null) {
   const items = [];
-  let cursor = null;
   const sep = path.includes("?") ? "&" : "?";
   do {
     const page = await get(`${path}${sep}limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
     items.push(...page.items);
     cursor = page.next_cursor;
   } while (cursor && items.length < max);
-  return items;
+  return { items, next_cursor: cursor };
 }
+
+/** Every item of a paged list, following next_cursor up to `max` items. */
+export async function all(path, max = 1000) { return (await pages(path, max)).items; }
 
 /** A document fetched with the token, as an object URL for <img> or <iframe> (revoke it later). */
 export async function blobUrl(path) {
@@ -139,7 +145,9 @@ export async function actAs(postCode) {
   return session();
 }
 
+/** Ends the session here and at the server, and forgets the unsaved notes kept in this browser. */
 export async function signOut() {
   try { await call("POST", "/auth/sign-out"); } catch { /* the session may be gone already */ }
   clearSession();
+  clearDrafts();
 }

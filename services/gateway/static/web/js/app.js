@@ -3,9 +3,10 @@
 // may see it. To add a screen (search, notifications, signing ...), add a module and one line
 // to ROUTES (and NAV if it belongs in the menu).
 import { session, signOut, actAs, SignedOut, call } from "./api.js";
-import { h, notice } from "./dom.js";
+import { h, notice, explain } from "./dom.js";
 import { t, lang, setLang, fmtUnread } from "./i18n.js";
 import { startLive, stopLive } from "./live.js";
+import { clearDrafts } from "./drafts.js";
 
 let unread = 0; let unreadMore = false; // more than counted: the count stopped at its cap
 let seen = Infinity; // notifications up to this id were there before this page started listening
@@ -14,7 +15,7 @@ const announcer = () => document.getElementById("live-news");
 
 const ROUTES = [
   // [pattern, module, roles allowed (null: anyone signed in)]
-  [/^#\/inbox$/, "inbox", null],
+  [/^#\/inbox(?:\?.*)?$/, "inbox", null],
   [/^#\/diarise$/, "diarise", ["dak_clerk"]],
   [/^#\/receipts\/([0-9a-f-]{36})$/, "receipt", null],
   [/^#\/files\/([0-9a-f-]{36})$/, "file", null],
@@ -49,13 +50,13 @@ function header() {
     parts.push(h("nav", { "aria-label": t("nav") }, h("ul", {}, NAV.filter(([, , need]) => allowed(need)).map(([href, key]) =>
       h("li", {}, h("a", { href, "aria-current": location.hash.startsWith(href) ? "page" : null }, t(key),
         key === "notifications" && unread ? h("span", { class: "badge", id: "unread-badge" }, ` ${fmtUnread(unread, unreadMore)}`) : null))))));
-    const select = h("select", { id: "act-as", onchange: async (e) => { await actAs(e.target.value); location.hash = "#/inbox"; route(); } },
+    const select = h("select", { id: "act-as", onchange: async (e) => { await actAs(e.target.value); go("#/inbox"); } },
       s.me.posts.map((p) => h("option", { value: p.code, selected: p.code === s.acting_as },
         `${p.code} — ${lang() === "hi" ? p.designation_hi : p.designation_en}`)));
     parts.push(h("div", { class: "who" },
       h("span", { lang: lang() }, lang() === "hi" ? s.me.name_hi : s.me.name_en),
       h("label", { for: "act-as" }, t("actAs")), select,
-      h("button", { type: "button", onclick: async () => { await signOut(); location.hash = ""; route(); } }, t("signOut"))));
+      h("button", { type: "button", onclick: async () => { await signOut(); go(""); } }, t("signOut"))));
   }
   parts.push(langButton);
   top.replaceChildren(h("div", { class: "bar" }, parts), h("p", { id: "live-news", class: "visually-hidden", "aria-live": "polite" }));
@@ -66,6 +67,12 @@ function header() {
     }).catch(() => {});
   } else if (!s?.me) { stopLive(); liveTried = false; seen = Infinity; unread = 0; unreadMore = false; }
   document.querySelector(".skip").textContent = t("skip");
+}
+
+/** The unread count as the notifications screen last read it (after "Mark all read": none). */
+export function setUnread(count, more) {
+  unread = count; unreadMore = more;
+  header();
 }
 
 /** A live notification: the badge counts it, screen readers hear it, the inbox redraws. */
@@ -102,22 +109,32 @@ export async function route() {
     if (flash) { sessionStorage.removeItem("eoffice.flash"); main.querySelector("h1")?.after(notice(flash)); }
   } catch (e) {
     if (e instanceof SignedOut) return expired();
-    main.replaceChildren(h("h1", { tabindex: "-1" }, t("error")), h("p", { role: "alert" }, e.message));
+    // In the user's language, with the server's own words after it, and a way to ask again.
+    main.replaceChildren(h("h1", { tabindex: "-1" }, t("error")), h("p", { role: "alert" }, explain(e)),
+      h("button", { type: "button", onclick: () => route() }, t("retry")));
   }
   const heading = main.querySelector("h1");
   heading?.setAttribute("tabindex", "-1");
-  heading?.focus({ preventScroll: true });
+  // A screen drawn with a problem at a field (a search refused) leaves the focus on that field.
+  if (!main.querySelector("[aria-invalid=true]")) heading?.focus({ preventScroll: true });
   // Tests and the speed measure read this: the screen is drawn and can be used.
   document.body.dataset.ready = module;
   document.body.dataset.readyMs = String(Math.round(performance.now() - started));
 }
 
-/** The session ended mid-work: keep the address, ask for a sign-in, and come back. */
+/** Shows the screen at `hash`, drawn once (a new address is drawn by the hashchange it fires). */
+export function go(hash) {
+  if (location.hash === hash) route(); else location.hash = hash;
+}
+
+/** The session ended mid-work: keep the address, ask for a sign-in, and come back. The note
+ * being written is forgotten (one sent meanwhile is kept for its author: pending.js). */
 export function expired() {
   sessionStorage.setItem("eoffice.return", location.hash);
   sessionStorage.setItem("eoffice.expired", "1");
   const me = session()?.me?.email;
   sessionStorage.removeItem("eoffice.session");
+  clearDrafts();
   if (me) sessionStorage.setItem("eoffice.lastEmail", me);
   route();
 }

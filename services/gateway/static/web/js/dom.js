@@ -1,7 +1,7 @@
 // Small helpers for building the page: elements from data (never from HTML strings, so text
 // from the server cannot become markup), labelled form fields, and problems shown at the field.
 import { t, has, lang, parseDate, dateInput } from "./i18n.js";
-import { ApiError } from "./api.js";
+import { ApiError, SignedOut } from "./api.js";
 
 /** h("p", {class: "x", onclick: f}, "text", child) -> element. */
 export function h(tag, attrs = {}, ...children) {
@@ -97,21 +97,53 @@ export function values(form) {
   return out;
 }
 
+// What the server says about a field (pydantic's wording, or ours) -> the message people read,
+// with {n} from the wording's first group. The first that matches wins; a field name (as the
+// form names it) narrows a row to that field. Anything else: the server's own words.
 const MESSAGES = [
-  [/field required|missing/i, "fieldRequired"],
-  [/at least/i, "tooShort"],
-  [/at most/i, "tooLong"],
+  [/field required|missing|at least 1 (character|item)/i, "fieldRequired"],
   [/after today|future/i, "futureDate"],
+  [/is after received_date/i, "afterReceived"],
+  [/at most (\d+) years back/i, "tooOld"],
+  [/(date_to|end_date|end) is before (date_from|start_date|start)/i, "dateOrder"],
+  [/email address/i, "invalidEmail"],
+  [/should match pattern/i, "invalidMobile", /mobile/],
+  [/should match pattern/i, "badFormat"],
+  [/valid date/i, "invalidDate"],
+  [/valid time/i, "invalidTime"],
+  [/valid (integer|number)/i, "invalidNumber"],
+  [/valid URL|URL scheme|starts with https/i, "invalidUrl"],
+  [/String should have at least (\d+)/i, "tooShort"],
+  [/String should have at most (\d+)/i, "tooLong"],
+  [/should have at most (\d+)/i, "tooMany"],
+  [/greater than or equal to (-?[\d.]+)/i, "minValue"],
+  [/less than or equal to (-?[\d.]+)/i, "maxValue"],
+  [/greater than (-?[\d.]+)/i, "aboveValue"],
+  [/less than (-?[\d.]+)/i, "belowValue"],
+  [/^no post /i, "noSuchPost"],
+  [/^Input should be '[^']*'((, | or )'[^']*')*$/i, "notAllowed"],
 ];
 
-function fieldMessage(message) {
-  for (const [pattern, key] of MESSAGES) if (pattern.test(message)) return t(key);
-  return t("errorField");
+/** The server's words about a field, without pydantic's "Value error, " in front. */
+const serverWords = (message) => String(message || "").replace(/^Value error, /, "");
+
+/** A field's message in the user's language: a known wording becomes a clear message; any other
+ * is "please correct this field" followed by the server's own words (English). */
+function fieldMessage(message, name) {
+  for (const [pattern, key, only] of MESSAGES) {
+    const found = pattern.exec(message);
+    if (found && (!only || only.test(name))) return [t(key, { n: found[1] === undefined ? "" : Number(found[1]) })];
+  }
+  const words = serverWords(message);
+  return [t("errorField"), " ", h("span", { lang: "en" }, `(${words})`)];
 }
 
-/** The field a problem names: "body.subject" or "letter.subject" or "subject" -> "subject". */
+/** The field a problem names: "body.subject", "letter.subject" or "subject" -> "subject";
+ * "body.body" (a note's text) -> "body"; "body.sender_email.function-after[...]" -> "sender_email".
+ * Only the leading location (body, query, path, the multipart part) is not a field. */
 function fieldName(path) {
-  const parts = String(path).split(".").filter((p) => !["body", "query", "path", "letter", "form"].includes(p));
+  const parts = String(path).split(".");
+  if (parts.length > 1 && ["body", "query", "path", "letter", "form"].includes(parts[0])) parts.shift();
   return parts[0];
 }
 
@@ -122,37 +154,78 @@ export function clearProblems(form) {
 }
 
 /**
- * Shows an API problem: each named field gets its message beside it, in the user's language
- * (with the server's own words after, marked English), the first bad field takes the focus,
- * and the problem's title goes above the form.
+ * What went wrong, for people: the kind of problem in the user's language, then the server's
+ * own words (English, secondary) when they say more. Any error: an ApiError, or one of ours.
+ */
+export function explain(error) {
+  const api = error instanceof ApiError;
+  const problem = api ? error.problem : { detail: error?.message || String(error) };
+  const key = `problem_${(api ? error.type : "internal").replaceAll("-", "_")}`;
+  const words = problem.detail || (has(key) ? null : problem.title);
+  return [has(key) ? t(key) : t("error"), words ? h("span", { lang: "en", class: "detail" }, ` ${words}`) : null];
+}
+
+/** A failure where something was to be drawn: what went wrong and a button to try again. */
+export function failed(error, retry) {
+  return h("div", { class: "notice error", role: "alert" }, explain(error), " ",
+    h("button", { type: "button", onclick: retry }, t("retry")));
+}
+
+/**
+ * Shows an API problem: each named field gets its message beside it, in the user's language,
+ * the first bad field takes the focus, and the problem's title goes above the form, with why
+ * whenever that is not at a field (a problem naming no field, or one this form does not have).
  */
 export function showProblem(form, error) {
   clearProblems(form);
-  const problem = error instanceof ApiError ? error.problem : { detail: String(error) };
-  const type = error instanceof ApiError ? error.type : "internal";
+  const problem = error instanceof ApiError ? error.problem : {};
   const named = problem.errors?.length ? problem.errors : problem.field ? [{ field: problem.field, message: problem.detail }] : [];
-  let first = null;
+  const elsewhere = []; // named, but not a field of this form: said above it
   for (const { field: path, message, text } of named) {
-    const input = form.elements.namedItem(fieldName(path));
+    const name = fieldName(path);
+    const input = name ? form.elements.namedItem(name) : null;
     const el = input instanceof RadioNodeList ? input[0] : input;
-    if (!el) continue;
+    const slot = el && document.getElementById(`${el.id}-err`);
+    if (!slot) { elsewhere.push(text ? [text] : fieldMessage(message || "", name || "")); continue; }
+    // One message a field, the first: a union type names each of its branches.
+    if (el.getAttribute("aria-invalid") === "true") continue;
     el.setAttribute("aria-invalid", "true");
-    const slot = document.getElementById(`${el.id}-err`);
-    if (slot && text) slot.replaceChildren(text); // found here, already in the user's language
-    else if (slot) {
-      slot.replaceChildren(fieldMessage(message || ""), lang() === "en" ? "" : " ",
-        lang() === "en" ? ` (${message})` : h("span", { lang: "en" }, `(${message})`));
-    }
-    if (slot) slot.hidden = false;
-    first ||= el;
+    slot.replaceChildren(...(text ? [text] : fieldMessage(message || "", name))); // `text`: ours, already translated
+    slot.hidden = false;
   }
-  const key = `problem_${type.replaceAll("-", "_")}`;
-  const box = h("div", { class: "form-problem", role: "alert" }, has(key) ? t(key) : t("error"),
-    !named.length && problem.detail ? h("span", { lang: "en", class: "detail" }, ` ${problem.detail}`) : null);
+  const why = named.length ? elsewhere.map((m) => h("span", { class: "detail" }, " ", ...m)) : explain(error).slice(1);
+  const box = h("div", { class: "form-problem", role: "alert" }, explain(error)[0], why);
   form.prepend(box);
-  first = form.querySelector("[aria-invalid=true]"); // the first in reading order, not in the server's
+  const first = form.querySelector("[aria-invalid=true]"); // the first in reading order, not in the server's
   if (first) first.focus();
   else { box.setAttribute("tabindex", "-1"); box.focus(); }
+}
+
+/**
+ * "Load more" under a list whose next page starts at `cursor` (nothing when there is none):
+ * `load(cursor)` answers {items, next_cursor}; `add(items, more)` draws them (`more`: the list
+ * goes on) and returns the first new element, which takes the focus. A failure is said beside
+ * the button, which then tries again.
+ */
+export function loadMore(cursor, load, add) {
+  if (!cursor) return null;
+  const box = h("p", { class: "more" });
+  const button = h("button", { type: "button", onclick: async () => {
+    button.disabled = true;
+    box.setAttribute("aria-busy", "true");
+    try {
+      const page = await load(cursor);
+      cursor = page.next_cursor;
+      const first = add(page.items, !!cursor);
+      if (cursor) box.replaceChildren(button); else box.remove();
+      (first?.querySelector("a, button") || first)?.focus();
+    } catch (e) {
+      if (e instanceof SignedOut) throw e;
+      box.replaceChildren(button, " ", h("span", { role: "alert", class: "field-error" }, explain(e)));
+    } finally { button.disabled = false; box.removeAttribute("aria-busy"); }
+  } }, t("loadMore"));
+  box.append(button);
+  return box;
 }
 
 /** A message line that screen readers announce. */

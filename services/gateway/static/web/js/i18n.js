@@ -32,7 +32,8 @@ const STRINGS = {
     dueDate: "Due date", unread: "Unread only", overdue: "Overdue only", kind: "Kind", any: "Any",
     physical: "Paper", electronic: "Electronic", parked: "Parked only", nothing: "Nothing here.",
     from: "From", received: "Received", due: "Due", holder: "With", state: "State", opened: "Opened", new: "New",
-    overdueTag: "Overdue", loadMore: "Load more", count: "{n} items",
+    overdueTag: "Overdue", loadMore: "Load more", count: "{n} items", count_one: "{n} item",
+    countMore: "The first {n} items; “Load more” below shows the rest", retry: "Try again",
     receipt: "Receipt", details: "Details", scan: "Scan", ocrText: "Text read from the scan", ocrPending: "The text is still being read.",
     ocrFailed: "The text could not be read.", movements: "Movements", sendTo: "Send", send: "Send",
     pullBack: "Pull back", close: "Close", reopen: "Reopen", putInFile: "Open a file with it", openFile: "Open file",
@@ -63,7 +64,18 @@ const STRINGS = {
     prefix: "Prefix", pattern: "Pattern", officeSuffix: "Office suffix", categoryLimits: "Time limits by category",
     days: "Working days", set: "Set", saved: "Saved.", done: "Done.", loading: "Loading…",
     error: "Something went wrong", errorField: "Please correct this field", fieldRequired: "This field is required",
-    tooShort: "Too short", tooLong: "Too long", notValid: "Not valid", futureDate: "Cannot be after today",
+    tooShort: "Too short: at least {n} characters", tooLong: "Too long: at most {n} characters",
+    tooMany: "Too many: at most {n}", notValid: "Not valid", futureDate: "Cannot be after today",
+    afterReceived: "Cannot be after the date it was received",
+    tooOld: "Too far back: at most {n} years ago", dateOrder: "Cannot be before the start date",
+    invalidEmail: "Not a valid e-mail address, such as name@up.gov.in",
+    invalidMobile: "Not a valid mobile number: 10 digits starting with 6, 7, 8 or 9 (+91 may come first)",
+    invalidDate: "Not a valid date", invalidTime: "Not a valid time: hours and minutes, such as 18:30",
+    invalidNumber: "Not a whole number", invalidUrl: "Not a valid web address",
+    badFormat: "Not in the form this field takes", notAllowed: "Not one of the values this field takes",
+    minValue: "Must be at least {n}", maxValue: "Must be at most {n}", aboveValue: "Must be more than {n}",
+    belowValue: "Must be less than {n}", noSuchPost: "There is no such post",
+    choosePost: "Choose a post from the list: type a few letters of it, then pick one",
     problem_invalid_input: "Some input is not valid.", problem_invalid_credentials: "Wrong e-mail or password.",
     problem_not_signed_in: "Please sign in.", problem_forbidden: "You are not allowed to do this.",
     problem_not_holder_of_post: "You do not hold that post today.", problem_not_current_holder: "Another post holds it now.",
@@ -173,7 +185,8 @@ const STRINGS = {
     dueDate: "नियत तिथि", unread: "केवल अपठित", overdue: "केवल समय-सीमा पार", kind: "प्रकार", any: "सभी",
     physical: "काग़ज़ी", electronic: "इलेक्ट्रॉनिक", parked: "केवल रोकी गई", nothing: "यहाँ कुछ नहीं है।",
     from: "प्रेषक", received: "प्राप्त", due: "नियत", holder: "किसके पास", state: "स्थिति", opened: "खोला गया", new: "नया",
-    overdueTag: "समय-सीमा पार", loadMore: "और दिखाएँ", count: "{n} प्रविष्टियाँ",
+    overdueTag: "समय-सीमा पार", loadMore: "और दिखाएँ", count: "{n} प्रविष्टियाँ", count_one: "{n} प्रविष्टि",
+    countMore: "पहली {n} प्रविष्टियाँ; शेष नीचे “और दिखाएँ” से", retry: "फिर प्रयास करें",
     receipt: "प्राप्ति", details: "विवरण", scan: "स्कैन", ocrText: "स्कैन से पढ़ा गया पाठ", ocrPending: "पाठ अभी पढ़ा जा रहा है।",
     ocrFailed: "पाठ पढ़ा नहीं जा सका।", movements: "आवागमन", sendTo: "भेजें", send: "भेजें",
     pullBack: "वापस लें", close: "बंद करें", reopen: "फिर खोलें", putInFile: "इससे फ़ाइल खोलें", openFile: "फ़ाइल खोलें",
@@ -204,7 +217,18 @@ const STRINGS = {
     prefix: "उपसर्ग", pattern: "ढाँचा", officeSuffix: "कार्यालय प्रत्यय", categoryLimits: "श्रेणीवार समय-सीमा",
     days: "कार्य दिवस", set: "निर्धारित करें", saved: "सहेजा गया।", done: "हो गया।", loading: "लोड हो रहा है…",
     error: "कुछ गड़बड़ हुई", errorField: "कृपया यह प्रविष्टि ठीक करें", fieldRequired: "यह प्रविष्टि आवश्यक है",
-    tooShort: "बहुत छोटा", tooLong: "बहुत लंबा", notValid: "मान्य नहीं", futureDate: "आज के बाद की तिथि नहीं हो सकती",
+    tooShort: "बहुत छोटा: कम से कम {n} अक्षर", tooLong: "बहुत लंबा: अधिकतम {n} अक्षर",
+    tooMany: "बहुत अधिक: अधिकतम {n}", notValid: "मान्य नहीं", futureDate: "आज के बाद की तिथि नहीं हो सकती",
+    afterReceived: "प्राप्ति की तिथि के बाद की नहीं हो सकती",
+    tooOld: "बहुत पुरानी: अधिकतम {n} वर्ष पहले की", dateOrder: "आरंभ की तिथि से पहले की नहीं हो सकती",
+    invalidEmail: "मान्य ई-मेल पता नहीं है, जैसे name@up.gov.in",
+    invalidMobile: "मान्य मोबाइल नंबर नहीं है: 6, 7, 8 या 9 से शुरू होने वाले 10 अंक (आरंभ में +91 हो सकता है)",
+    invalidDate: "मान्य तिथि नहीं है", invalidTime: "मान्य समय नहीं है: घंटे और मिनट, जैसे 18:30",
+    invalidNumber: "पूर्ण संख्या नहीं है", invalidUrl: "मान्य वेब पता नहीं है",
+    badFormat: "इस प्रविष्टि के अपेक्षित रूप में नहीं है", notAllowed: "इस प्रविष्टि के अनुमत मानों में से नहीं है",
+    minValue: "कम से कम {n} होना चाहिए", maxValue: "अधिकतम {n} होना चाहिए", aboveValue: "{n} से अधिक होना चाहिए",
+    belowValue: "{n} से कम होना चाहिए", noSuchPost: "ऐसा कोई पद नहीं है",
+    choosePost: "सूची में से कोई पद चुनें: उसके कुछ अक्षर लिखें, फिर एक चुनें",
     problem_invalid_input: "कुछ प्रविष्टियाँ मान्य नहीं हैं।", problem_invalid_credentials: "ई-मेल या पासवर्ड ग़लत है।",
     problem_not_signed_in: "कृपया साइन इन करें।", problem_forbidden: "आपको यह करने की अनुमति नहीं है।",
     problem_not_holder_of_post: "आज यह पद आपके पास नहीं है।", problem_not_current_holder: "यह अब किसी अन्य पद के पास है।",
@@ -297,8 +321,10 @@ export function setLang(code) {
   document.documentElement.lang = current;
 }
 
-/** The string `key` in the current language, with {name} placeholders filled from `vars`. */
+/** The string `key` in the current language, with {name} placeholders filled from `vars`;
+ * `key_one` instead when there is one and `vars.n` is 1 ("1 item"). */
 export function t(key, vars = {}) {
+  if (vars.n === 1 && has(`${key}_one`)) key = `${key}_one`;
   const text = STRINGS[current][key] ?? STRINGS.en[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name) => fmtValue(vars[name]));
 }

@@ -17,12 +17,12 @@ export function markForm({ receiptId, label, button, priority = "normal", onDone
     h("button", { type: "submit", class: "primary" }, button));
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
-    const [to, ...copies] = picker.chosen();
     try {
+      const [to, ...copies] = await picker.picked();
       const v = values(form);
-      await call("POST", `/receipts/${receiptId}/send`, { key, body: { to_post: to || "", copy_to: copies, remarks: v.remarks,
+      await call("POST", `/receipts/${receiptId}/send`, { key, body: { to_post: to, copy_to: copies, remarks: v.remarks,
         priority: v.priority, ...(v.due_date ? { due_date: v.due_date } : {}) } });
-      onDone([to, ...copies], form);
+      onDone(picker.chosen(), form);
     } catch (err) {
       err.problem?.errors?.forEach((x) => { if (/to_post|copy_to/.test(x.field)) x.field = "to_post"; });
       showProblem(form, err);

@@ -52,16 +52,19 @@ export async function render(main) {
     h("button", { type: "submit", class: "primary" }, t("saveDiarise")));
   const after = h("section", { "aria-live": "polite" });
 
+  let modeBefore = null; // the mode chosen before the kind became e-mail, given back when it changes again
   function draw() {
     files.replaceChildren();
     preview.replaceChildren();
     const receivedRow = form.querySelector("[name=mode]");
+    if (kind !== "emailLetter" && modeBefore !== null) { receivedRow.value = modeBefore; modeBefore = null; }
     if (kind === "scanned") {
       files.append(field({ name: "scans", label: t("scans"), type: "file", required: true,
         attrs: { multiple: true, accept: "application/pdf,image/jpeg,image/png,image/tiff" } }));
       files.querySelector("input").addEventListener("change", (e) => previewOf(e.target.files, preview));
     } else if (kind === "emailLetter") {
       files.append(field({ name: "email", label: t("emlFile"), type: "file", required: true, attrs: { accept: ".eml,message/rfc822" } }));
+      modeBefore ??= receivedRow.value;
       receivedRow.value = "email";
     }
     letter.hidden = kind === "emailLetter"; // the e-mail itself says who sent it and when
@@ -120,6 +123,7 @@ export async function render(main) {
     markForm.picker.input.focus();
   }
 
+  const firstShown = () => [...form.elements].find((el) => el.name && el.name !== "kind" && !el.closest("[hidden]"));
   form.addEventListener("submit", (e) => { e.preventDefault(); submit(); });
   form.addEventListener("keydown", (e) => {
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); submit(); }
@@ -128,6 +132,9 @@ export async function render(main) {
       kind = KINDS[Number(e.key) - 1];
       form.querySelector(`input[value=${kind}]`).checked = true;
       draw();
+      // The field being typed in may be gone (hidden with the letter's fields, or redrawn): the first one shown.
+      const at = document.activeElement;
+      if (!form.contains(at) || at.closest("[hidden]")) firstShown()?.focus();
     }
   });
   show(main, h("h1", {}, t("diarise")), form, after);

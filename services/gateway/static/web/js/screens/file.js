@@ -1,14 +1,15 @@
 // A file as officers know it: the notesheet on the left (green notes, your yellow notes, the
 // note you are writing), the correspondence and drafts on the right. Clicking a page or a note
 // adds it to the references of the note being written. The note being written is kept in
-// localStorage as you type, and a note sent while the session has ended is sent again after
-// the next sign-in (pending.js).
-import { get, call, newKey, blobUrl } from "../api.js";
+// localStorage as you type (drafts.js), and a note sent while the session has ended is sent
+// again after the next sign-in (pending.js).
+import { get, call, newKey, blobUrl, session } from "../api.js";
 import { show, h, field, dateField, values, showProblem, clearProblems, notice, userText } from "../dom.js";
 import { t, word, fmtDate, fmtDateTime, lang } from "../i18n.js";
 import { postPicker } from "../picker.js";
 import { holds, acting } from "../actor.js";
 import { sendKept } from "../pending.js";
+import { draftKey } from "../drafts.js";
 import { diffView } from "../diff.js";
 import { route } from "../app.js";
 
@@ -20,7 +21,7 @@ export async function render(main, id) {
   const signedNotes = new Set((checked?.signatures || []).map((x) => x.seq));
   const myLast = [...f.notes].reverse().find((n) => n.author_post === acting().code)?.seq;
   const mine = holds(f.holder_post) && f.status !== "closed";
-  const draftKey = `eoffice.note.${id}`;
+  const kept = draftKey(session(), id); // the note being written: this person's, as this post
   const refs = { pages: new Set(), notes: new Set() };
   const refList = h("ul", { class: "chips", "aria-label": t("refs") });
   const rerender = () => route(); // drawn again from the server, as the router does
@@ -72,21 +73,22 @@ export async function render(main, id) {
   });
 
   const composer = h("form", { class: "card composer", novalidate: true, "aria-label": t("noteBody") },
-    field({ name: "body", label: t("noteBody"), type: "textarea", value: localStorage.getItem(draftKey) || "", attrs: { rows: "5" }, lang: lang() }),
+    field({ name: "body", label: t("noteBody"), type: "textarea", value: localStorage.getItem(kept) || "",
+      attrs: { rows: "5" }, lang: lang() }),
     h("p", { class: "hint" }, t("refs")), refList,
     h("div", { class: "buttons" },
       h("button", { type: "submit", value: "yellow" }, t("saveYellow")),
       h("button", { type: "submit", value: "green", class: "primary" }, t("saveGreen"))));
   let noteKey = newKey();
-  composer.elements.body.addEventListener("input", (e) => localStorage.setItem(draftKey, e.target.value));
+  composer.elements.body.addEventListener("input", (e) => localStorage.setItem(kept, e.target.value));
   composer.addEventListener("submit", async (e) => {
     e.preventDefault();
     clearProblems(composer);
     const body = { body: composer.elements.body.value, green: e.submitter?.value === "green",
       refs: { pages: [...refs.pages], notes: [...refs.notes] } };
     try {
-      await sendKept("POST", `/files/${id}/notes`, body, noteKey, draftKey);
-      localStorage.removeItem(draftKey);
+      await sendKept("POST", `/files/${id}/notes`, body, noteKey, kept);
+      localStorage.removeItem(kept);
       noteKey = newKey();
       rerender();
     } catch (err) {
@@ -187,8 +189,9 @@ export async function render(main, id) {
     send.addEventListener("submit", async (e) => {
       e.preventDefault();
       try {
+        const [to] = await picker.picked();
         const v = values(send);
-        await call("POST", `/files/${id}/send`, { key: sendKey, body: { to_post: picker.chosen()[0] || "", remarks: v.remarks,
+        await call("POST", `/files/${id}/send`, { key: sendKey, body: { to_post: to, remarks: v.remarks,
           ...(v.due_date ? { due_date: v.due_date } : {}) } });
         location.hash = "#/inbox";
       } catch (err) { showProblem(send, err); }

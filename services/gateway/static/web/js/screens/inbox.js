@@ -1,11 +1,14 @@
-// The inbox of the post acted as: receipts (GET /inbox) and files (GET /files), with filters.
-// Every pending item is loaded (pages of 200) and drawn as one table; rows off screen are not
-// laid out (content-visibility), so 500 items scroll smoothly. Live updates plug in here when
-// notifications exist: call `refresh()` on an event.
-import { all, session } from "../api.js";
-import { show, h, userText } from "../dom.js";
-import { t, word, fmtDate, fmtNum, todayIST } from "../i18n.js";
+// The inbox of the post acted as: receipts (GET /inbox) and files (GET /files), with filters,
+// and what it sent (the Sent tab). The first 1,000 items are loaded (pages of 200) and drawn
+// as one table; rows off screen are not laid out (content-visibility), so 500 items scroll
+// smoothly; "Load more" under the table adds the next 1,000. The tab is kept in the address
+// (#/inbox?tab=files). Live updates redraw the whole screen (app.js).
+import { pages, session, SignedOut } from "../api.js";
+import { show, h, userText, failed, loadMore } from "../dom.js";
+import { t, word, fmtDate, fmtUnread, todayIST } from "../i18n.js";
 
+const TABS = ["receipts", "files", "sent"];
+const MANY = 1000; // items loaded at a time: the first draw, then each "Load more"
 const DEFAULTS = { tab: "receipts", unread: false, overdue: false, kind: "", parked: false };
 // Kept while moving between screens; a new sign-in (or another post) starts from the defaults.
 const state = { ...DEFAULTS, who: null };
@@ -56,47 +59,94 @@ function sentFileRow(f) {
     h("td", {}, f.holder_post, f.opened ? null : h("span", { class: "tag new" }, t("notOpened"))), h("td", {}, fmtDate(f.due_date)));
 }
 
+/** The tab in the address, so that a reload, or coming back, shows it again (no redraw: replaceState). */
+function keepTab() {
+  const hash = state.tab === "receipts" ? "#/inbox" : `#/inbox?tab=${state.tab}`;
+  if (location.hash !== hash) history.replaceState(null, "", hash);
+}
+
+/**
+ * A paged list drawn as a table, with "Load more" under it while the list goes on. `page` is
+ * the first page ({items, next_cursor}); `counted(n, more)` hears how many are shown and
+ * whether there are more.
+ */
+function table(label, heads, page, row, path, counted) {
+  let shown = page.items.length;
+  counted(shown, !!page.next_cursor);
+  if (!shown) return [h("p", {}, t("nothing"))];
+  const tbody = h("tbody", {}, page.items.map(row));
+  return [h("div", { class: "table-wrap", tabindex: "0", "aria-label": label }, h("table", { class: "list" },
+    h("caption", { class: "visually-hidden" }, label),
+    h("thead", {}, h("tr", {}, heads.map((k) => h("th", { scope: "col" }, t(k))))), tbody)),
+  loadMore(page.next_cursor, (cursor) => pages(path, MANY, cursor), (items, more) => {
+    const rows = items.map(row);
+    tbody.append(...rows);
+    shown += items.length;
+    counted(shown, more);
+    return rows[0];
+  })];
+}
+
 export async function render(main) {
   const who = `${session()?.me?.email}/${session()?.acting_as}`;
   if (state.who !== who) Object.assign(state, DEFAULTS, { who });
+  const asked = new URLSearchParams(location.hash.split("?")[1] || "").get("tab");
+  if (TABS.includes(asked)) state.tab = asked;
+  keepTab();
   const body = h("div", { class: "inbox-body" });
   const filters = h("form", { class: "filters", "aria-label": t("inbox") });
+  let drawing = 0; // the latest draw: an earlier one answered late (a filter changed meanwhile) is not shown
+  // Called at first, from the tabs and the filters: a failure is shown in place, with a retry.
   async function refresh() {
+    const mine = ++drawing;
     body.replaceChildren(h("p", { class: "loading" }, t("loading")));
-    const today = todayIST();
-    if (state.tab === "sent") return drawSent(today);
-    const items = await all(query(), 1000);
+    try {
+      const drawn = await (state.tab === "sent" ? sent(todayIST()) : held(todayIST()));
+      if (mine === drawing) body.replaceChildren(...drawn.filter(Boolean));
+    } catch (e) {
+      if (e instanceof SignedOut) throw e; // the shell asks for a sign-in
+      if (mine === drawing) body.replaceChildren(failed(e, refresh));
+    }
+  }
+  async function held(today) {
     const receipts = state.tab === "receipts";
     const heads = receipts ? ["diaryNumber", "subject", "from", "received", "due", "priority"]
       : ["file", "subject", "state", "since", "due", "priority"];
-    body.replaceChildren(
-      h("p", { role: "status", class: "count" }, t("count", { n: items.length })),
-      items.length ? h("div", { class: "table-wrap", tabindex: "0", "aria-label": t(state.tab) }, h("table", { class: "list" },
-        h("caption", { class: "visually-hidden" }, t(state.tab)),
-        h("thead", {}, h("tr", {}, heads.map((k) => h("th", { scope: "col" }, t(k))))),
-        h("tbody", {}, items.map((i) => (receipts ? receiptRow(i, today) : fileRow(i, today))))))
-        : h("p", {}, t("nothing")));
+    const count = h("p", { role: "status", class: "count" });
+    const path = query();
+    const row = (i) => (receipts ? receiptRow(i, today) : fileRow(i, today));
+    return [count, ...table(t(state.tab), heads, await pages(path, MANY), row, path,
+      (n, more) => { count.textContent = t(more ? "countMore" : "count", { n }); })];
   }
   // What this post sent that others hold now (GET /receipts/sent, /files/sent): open one to pull it back.
-  async function drawSent(today) {
-    const [receipts, files] = await Promise.all([all("/receipts/sent", 1000), all("/files/sent", 1000)]);
-    const section = (key, items, row, heads) => h("section", { "aria-label": t(key) }, h("h2", {}, t(key), ` (${fmtNum(items.length)})`),
-      items.length ? h("div", { class: "table-wrap", tabindex: "0", "aria-label": t(key) }, h("table", { class: "list" },
-        h("thead", {}, h("tr", {}, heads.map((k) => h("th", { scope: "col" }, t(k))))),
-        h("tbody", {}, items.map((i) => row(i, today))))) : h("p", {}, t("nothing")));
-    body.replaceChildren(h("p", { role: "status", class: "count" }, t("count", { n: receipts.length + files.length })),
-      section("receipts", receipts, sentReceiptRow, ["diaryNumber", "subject", "holder", "due"]),
-      section("files", files, sentFileRow, ["file", "subject", "holder", "due"]));
+  async function sent(today) {
+    const lists = [["receipts", "/receipts/sent", sentReceiptRow, ["diaryNumber", "subject", "holder", "due"]],
+      ["files", "/files/sent", sentFileRow, ["file", "subject", "holder", "due"]]];
+    const firsts = await Promise.all(lists.map(([, path]) => pages(path, MANY)));
+    const count = h("p", { role: "status", class: "count" });
+    const shown = {};
+    const counted = (key, heading) => (n, more) => {
+      shown[key] = [n, more];
+      heading.textContent = ` (${fmtUnread(n, more)})`;
+      const all = Object.values(shown);
+      const total = all.reduce((sum, [m]) => sum + m, 0);
+      count.textContent = t(all.some(([, m]) => m) ? "countMore" : "count", { n: total });
+    };
+    return [count, ...lists.map(([key, path, row, heads], i) => {
+      const number = h("span");
+      return h("section", { "aria-label": t(key) }, h("h2", {}, t(key), number),
+        table(t(key), heads, firsts[i], (item) => row(item, today), path, counted(key, number)));
+    })];
   }
 
   function drawFilters() {
     const tab = (name) => h("button", { type: "button", role: "tab", "aria-selected": String(state.tab === name),
-      onclick: () => { state.tab = name; drawFilters(); refresh(); } }, t(name));
+      onclick: () => { state.tab = name; keepTab(); drawFilters(); refresh(); } }, t(name));
     const check = (name, label) => h("label", { class: "inline" },
       h("input", { type: "checkbox", checked: state[name], onchange: (e) => { state[name] = e.target.checked; refresh(); } }), " ", t(label));
     const kindId = "inbox-kind";
-    filters.replaceChildren(
-      h("div", { role: "tablist", class: "tabs" }, tab("receipts"), tab("files"), tab("sent")),
+    show(filters,
+      h("div", { role: "tablist", class: "tabs" }, TABS.map(tab)),
       state.tab === "sent" ? null : state.tab === "receipts" ? check("unread", "unread") : check("parked", "parked"),
       state.tab === "sent" ? null : check("overdue", "overdue"),
       state.tab === "receipts" ? h("span", { class: "inline" }, h("label", { for: kindId }, t("kind")), " ",

@@ -2,11 +2,13 @@
 import { get, call } from "../api.js";
 import { show, h, userText } from "../dom.js";
 import { t, fmtDateTime, fmtUnread } from "../i18n.js";
-import { route } from "../app.js";
+import { route, setUnread } from "../app.js";
 
 export async function render(main) {
   const page = await get("/notifications?limit=100");
-  const readAll = h("button", { type: "button", onclick: async () => { await call("POST", "/notifications/read", { body: {} }); route(); } }, t("markAllRead"));
+  setUnread(page.unread, page.unread_more); // the menu's badge says what this screen says
+  const readAll = h("button", { type: "button",
+    onclick: async () => { await call("POST", "/notifications/read", { body: {} }); route(); } }, t("markAllRead"));
   show(main, h("h1", {}, t("notifications")),
     h("p", {}, h("a", { href: "#/notifications/preferences" }, t("preferences"))),
     h("p", { role: "status" }, t("unreadN", { n: fmtUnread(page.unread, page.unread_more) }), " ", page.unread ? readAll : null),

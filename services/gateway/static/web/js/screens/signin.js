@@ -2,7 +2,7 @@ import { signIn } from "../api.js";
 import { show, h, field, values, showProblem, notice } from "../dom.js";
 import { t } from "../i18n.js";
 import { resend } from "../pending.js";
-import { route } from "../app.js";
+import { go } from "../app.js";
 
 export async function render(main) {
   const expired = sessionStorage.getItem("eoffice.expired");
@@ -23,7 +23,7 @@ export async function render(main) {
       const back = sessionStorage.getItem("eoffice.return");
       sessionStorage.removeItem("eoffice.return");
       const home = s.roles.includes("dak_clerk") ? "#/diarise" : "#/inbox";
-      if ((back || home) === location.hash) route(); else location.hash = back || home;
+      go(back || home);
     } catch (err) {
       showProblem(form, err);
     }

@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     smtp_username: str | None = None  # AUTH only when set
     smtp_password: str | None = None
     smtp_from: str = "eoffice@localhost"
+    # Where people open the web client (e.g. https://eoffice.up.gov.in): e-mails link to the item
+    # they tell of. Empty: e-mails carry no link.
+    public_url: str = ""
     smtp_timeout: float = 20.0
     smtp_sink_dir: str = "/var/lib/eoffice/mail"  # where the loopback sink stores what it receives
     # SMS: a GET or POST to sms_url with sms_params (JSON object; "{mobile}", "{text}" and

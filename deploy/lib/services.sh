@@ -42,6 +42,7 @@ export_app_env() {
     EOFFICE_MINIO_ACCESS_KEY EOFFICE_MINIO_SECRET_KEY EOFFICE_TOKEN_SECRET \
     EOFFICE_ELASTICSEARCH_URL="http://127.0.0.1:$EOFFICE_ES_PORT" \
     EOFFICE_GATEWAY_BIND="127.0.0.1:$EOFFICE_GATEWAY_PORT" \
+    EOFFICE_PUBLIC_URL="${EOFFICE_PUBLIC_URL:-http://127.0.0.1:$EOFFICE_GATEWAY_PORT}" \
     EOFFICE_RABBITMQ_MANAGEMENT_URL="http://127.0.0.1:15672"
 }
 app_env() { ( export_app_env; exec "$@" ); }
@@ -112,7 +113,7 @@ write_supervisor_conf() {
   # exported in the shell that runs `up`.
   env_line="$(unset $PROGRAM_SETTINGS; $PROGRAM_ENV; PATH="$VENV/bin:/usr/local/bin:/usr/bin:/bin"; for v in PYTHONPATH PATH EOFFICE_AMQP_URI EOFFICE_DATABASE_URL EOFFICE_MINIO_ENDPOINTS \
       EOFFICE_MINIO_ACCESS_KEY EOFFICE_MINIO_SECRET_KEY EOFFICE_TOKEN_SECRET EOFFICE_ELASTICSEARCH_URL \
-      EOFFICE_GATEWAY_BIND EOFFICE_RABBITMQ_MANAGEMENT_URL $PROGRAM_SETTINGS; do [ -z "${!v:-}" ] || printf '%s="%s",' "$v" "${!v//%/%%}"; done)$(standins_env)HOME=\"/tmp\""
+      EOFFICE_GATEWAY_BIND EOFFICE_PUBLIC_URL EOFFICE_RABBITMQ_MANAGEMENT_URL $PROGRAM_SETTINGS; do [ -z "${!v:-}" ] || printf '%s="%s",' "$v" "${!v//%/%%}"; done)$(standins_env)HOME=\"/tmp\""
   ( umask 077
     sed -e "s|@SUPERVISOR_DIR@|$SUPERVISOR_DIR|g" -e "s|@LOG_DIR@|$PROGRAM_LOG_DIR|g" "$REPO/deploy/supervisor/supervisord.conf" > "$tmp"
     local name count i

@@ -94,7 +94,8 @@ def _numbering(receipt_columns: tuple[str, ...], movement_columns: tuple[str, ..
     return fixed_text(select(added).add_cte(logged.cte("logged")))
 
 
-_ADD_MOVEMENT = movements.insert()
+_ADD_MOVEMENT = movements.insert().returning(*movements.c)  # the answer shows the stored row, its time too
+_ADD_CORRECTIONS = corrections.insert().returning(*corrections.c, sort_by_parameter_order=True)
 
 
 def new_tracking_code() -> str:
@@ -140,8 +141,7 @@ def _log(
         "remarks": remarks,
         **extra,
     }
-    session.execute(_ADD_MOVEMENT, movement)
-    return movement
+    return dict(session.execute(_ADD_MOVEMENT, movement).mappings().one())
 
 
 def diarise(session: Session, actor: Actor, *, letter: Diarise, documents: list[ScanRef]) -> dict:
@@ -459,7 +459,7 @@ def correct(
     ]
     if changes:
         session.execute(update(receipts).where(receipts.c.id == receipt_id).values(**changes))
-        session.execute(corrections.insert(), made)
+        made = [dict(row) for row in session.execute(_ADD_CORRECTIONS, made).mappings()]
         _log(
             session,
             receipt_id,

@@ -231,8 +231,9 @@ class NotifyPeople:
         }
         try:
             if message["channel"] == "email":
+                link = templates.link_to(get_settings().public_url, message["item_type"], message.get("item_id"))
                 subject, body = templates.email(
-                    language=message["language"], name=name_of(contact, message["language"]), **fields
+                    language=message["language"], name=name_of(contact, message["language"]), link=link, **fields
                 )
                 mailer.send(to=[message["address"]], subject=subject, body=body)
             else:

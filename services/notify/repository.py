@@ -248,7 +248,7 @@ def unread_count(session: Session, *, posts: list[str], kinds: Sequence[str]) ->
 def _messages_with_notification():
     """A query of messages, each with what its notification says."""
     n = notifications.c
-    return select(messages, n.post_code, n.kind, n.item_type, n.number, n.detail).join(
+    return select(messages, n.post_code, n.kind, n.item_type, n.item_id, n.number, n.detail).join(
         notifications, n.id == messages.c.notification_id
     )
 

@@ -64,11 +64,22 @@ def line(kind: str, language: str, *, item_type: str, number: str, post: str, de
     return LINES[lang][kind].format_map(fields)
 
 
-def email(*, kind: str, language: str, name: str, item_type: str, number: str, post: str, detail: dict):
-    """Returns (subject, body) of the e-mail for one notification."""
+OPEN = {"en": "Open it: {link}", "hi": "खोलें: {link}"}
+ROUTES = {"receipt": "receipts", "file": "files"}  # the web client's screens (#/files/ID)
+
+
+def link_to(public_url: str, item_type: str, item_id: str | None) -> str:
+    """The web client's address of the item, or "" (no public URL set, or no such screen)."""
+    route = ROUTES.get(item_type)
+    return f"{public_url.rstrip('/')}/#/{route}/{item_id}" if public_url and route and item_id else ""
+
+
+def email(*, kind: str, language: str, name: str, item_type: str, number: str, post: str, detail: dict, link: str = ""):
+    """Returns (subject, body) of the e-mail for one notification, with `link` to the item if given."""
     lang = language if language in LINES else "en"
     text = line(kind, lang, item_type=item_type, number=number, post=post, detail=detail)
-    body = "\n\n".join([GREETINGS[lang].format(name=name), text, FOOTERS[lang]])
+    opening = [OPEN[lang].format(link=link)] if link else []
+    body = "\n\n".join([GREETINGS[lang].format(name=name), text, *opening, FOOTERS[lang]])
     return SUBJECTS[lang].format(line=text), body + "\n"
 
 

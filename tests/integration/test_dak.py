@@ -167,6 +167,7 @@ def test_pull_back_works_until_the_recipient_opens_it(api):
     opened = sent_receipt()
     detail = api.get(f"/api/v1/receipts/{opened['id']}", headers=officer).json()
     assert [m["action"] for m in detail["movements"]] == ["diarised", "sent", "opened"]
+    assert all(m["at"] for m in detail["movements"])  # the opening this answer made, with its time
     late = api.post(f"/api/v1/receipts/{opened['id']}/pull-back", headers={**clerk, **key()})
     assert late.status_code == 409 and "already opened" in late.json()["detail"]
     # The sender may still look at it, which does not open it for anyone.
@@ -435,6 +436,7 @@ def test_corrections_are_logged_and_frozen_fields_stay_frozen_once_moved(api):
     fixed = api.patch(f"/api/v1/receipts/{receipt['id']}", headers={**officer, **key()},
                       json={"sender_name": "रामलाल वर्मा", "sender_mobile": "9876543210", "reason": "full name"})
     assert fixed.status_code == 200, fixed.text
+    assert all(c["at"] for c in fixed.json()["corrections"])  # the answer says when, as a later read does
     detail = api.get(f"/api/v1/receipts/{receipt['id']}", headers=officer).json()
     assert detail["subject"] == receipt["subject"] and detail["mode"] == "hand"  # refused changes left nothing
     assert [(c["field"], c["old_value"], c["new_value"]) for c in detail["corrections"]] == [

@@ -148,7 +148,8 @@ def api(migrated, mail, sms):
            "EOFFICE_SMTP_CA_FILE": mail["ca"], "EOFFICE_SMTP_USERNAME": SMTP_LOGIN[0],
            "EOFFICE_SMTP_PASSWORD": SMTP_LOGIN[1], "EOFFICE_SMTP_FROM": "eoffice@gad.example.in",
            "EOFFICE_SMS_URL": sms, "EOFFICE_SMS_TEMPLATE_IDS": json.dumps({"arrived": "1107160000000000001"}),
-           "EOFFICE_NOTIFY_DAILY": "false"}  # the daily job runs when the tests ask
+           "EOFFICE_NOTIFY_DAILY": "false",  # the daily job runs when the tests ask
+           "EOFFICE_PUBLIC_URL": "https://eoffice.up.example.in/"}
     notify = service_process("notify", env=env).start()
     try:
         with demo_gateway(migrated, ("directory", "dak", "files")) as client:
@@ -281,6 +282,7 @@ def test_a_file_sent_to_a_post_reaches_its_holder_live_by_email_and_sms_in_hindi
     assert len(got) == 1
     assert got[0]["Subject"].startswith("ई-ऑफिस:") and file["file_number"] in got[0]["Subject"]
     assert "प्राप्त हुई" in got[0].get_content()
+    assert f"खोलें: https://eoffice.up.example.in/#/files/{file['id']}" in got[0].get_content()  # a link to it
     # The SMS, with the template ID registered for its text.
     sms = wait_until(lambda: [m for m in SmsReceiver.received if file["file_number"] in m["message"]], 30, "the SMS")
     assert sms[0]["template_id"] == "1107160000000000001" and sms[0]["message"] == shown["text"]

@@ -95,6 +95,12 @@ def test_every_kind_has_a_text_in_hindi_and_english():
     subject, body = templates.email(kind="arrived", language="hi", name="राम", item_type="receipt", number="D-7",
                                     post="B", detail={})
     assert subject.startswith("ई-ऑफिस") and "प्रिय राम" in body and "- से B" in body  # a missing field reads "-"
+    assert "http" not in body  # no public URL set: no link
+    link = templates.link_to("https://eoffice.up.gov.in/", "receipt", "R-1")
+    assert link == "https://eoffice.up.gov.in/#/receipts/R-1" and templates.link_to("", "receipt", "R-1") == ""
+    _, body = templates.email(kind="arrived", language="en", name="Ram", item_type="receipt", number="D-7",
+                              post="B", detail={}, link=link)
+    assert "Open it: https://eoffice.up.gov.in/#/receipts/R-1" in body
 
 
 def test_an_event_arriving_late_tells_but_does_not_move_the_item_back():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, BaseModel, StringConstraints, TypeAdapter, ValidationError
 
@@ -31,12 +31,27 @@ FileName = Annotated[Text, StringConstraints(min_length=1, max_length=FILE_NAME_
 M = TypeVar("M", bound=BaseModel)
 
 
+def field_errors(errors: list[Any]) -> list[dict]:
+    """pydantic's errors as {field, message}, one per field, the field as a caller names it:
+    the parts of a location that name a branch of a union ("function-after[_validate(), str]",
+    "literal['']") are pydantic's, not the caller's, and left out (with the message of the first
+    branch: "value is not a valid email address", not "Input should be ''"); a body that is not
+    JSON at all names `body`, not where in it the parser gave up."""
+    found: dict[str, str] = {}
+    for error in errors:
+        loc = [str(part) for part in error["loc"] if not (isinstance(part, str) and "[" in part)]
+        if error.get("type") == "json_invalid":
+            loc = loc[:1]
+        found.setdefault(".".join(loc) or "request", error["msg"])
+    return [{"field": field, "message": message} for field, message in found.items()]
+
+
 def parse(model: type[M], data: dict) -> M:
     """Returns `data` as `model`; raises InvalidInput naming each bad field and why."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        errors = [{"field": ".".join(map(str, e["loc"])) or "request", "message": e["msg"]} for e in exc.errors()]
+        errors = field_errors(exc.errors())
         raise InvalidInput("; ".join(f"{e['field']}: {e['message']}" for e in errors), errors=errors) from None
 
 

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException
 
 from eoffice.db import database_away
 from eoffice.errors import DomainError
+from eoffice.validation import field_errors
 from services.gateway.requests import current_request_id
 
 MEDIA_TYPE = "application/problem+json"
@@ -87,8 +88,7 @@ async def _database_error(request: Request, exc: DBAPIError):
 
 
 async def _invalid_request(request: Request, exc: RequestValidationError):
-    errors = [{"field": ".".join(str(part) for part in error["loc"]), "message": error["msg"]}
-              for error in exc.errors()]
+    errors = field_errors(exc.errors())
     return problem(request, 422, "invalid-input", title="Some input is not valid",
                    detail="; ".join(f"{e['field']}: {e['message']}" for e in errors), errors=errors)
 

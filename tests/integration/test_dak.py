@@ -539,3 +539,16 @@ def test_a_tampered_cursor_is_refused_naming_it(api):
             answer = api.get(path, headers=clerk, params={"cursor": cursor})
             assert answer.status_code == 422, (path, cursor, answer.text)
             assert answer.json()["field"] == "cursor", (path, cursor, answer.text)
+
+
+def test_a_refusal_names_the_field_as_the_caller_wrote_it(api):
+    """An e-mail that is not one is named `body.sender_email`, once, saying it is no e-mail (not
+    pydantic's union branches); a body that is not JSON is named `body`."""
+    clerk = auth(sign_in(api, held_post("dak_clerk", "DIST-LKO")))
+    bad = diarise(api, clerk, sender_email="not-an-email")
+    assert bad.status_code == 422, bad.text
+    [error] = bad.json()["errors"]
+    assert error["field"] == "body.sender_email" and "email" in error["message"], error
+    broken = api.post("/api/v1/receipts", headers={**clerk, **key(), "content-type": "application/json"},
+                      content=b'{"subject": "x",')
+    assert broken.status_code == 422 and [e["field"] for e in broken.json()["errors"]] == ["body"], broken.text

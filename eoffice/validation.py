@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, BaseModel, StringConstraints, TypeAdapter, ValidationError
@@ -31,7 +32,7 @@ FileName = Annotated[Text, StringConstraints(min_length=1, max_length=FILE_NAME_
 M = TypeVar("M", bound=BaseModel)
 
 
-def field_errors(errors: list[Any]) -> list[dict]:
+def field_errors(errors: Iterable[Any]) -> list[dict]:
     """pydantic's errors as {field, message}, one per field, the field as a caller names it:
     the parts of a location that name a branch of a union ("function-after[_validate(), str]",
     "literal['']") are pydantic's, not the caller's, and left out (with the message of the first

@@ -13,6 +13,17 @@ from eoffice.errors import InvalidInput
 # Text as PostgreSQL can store it: no NUL character anywhere.
 Text = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$")]
 
+
+
+def _filled(value: str) -> str:
+    if not value.strip():
+        raise ValueError("is only spaces: write something")
+    return value
+
+
+# Text that must say something (a subject, a note, a reason): not empty, not spaces alone.
+Filled = Annotated[Text, AfterValidator(_filled)]
+
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 

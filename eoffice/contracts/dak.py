@@ -24,7 +24,7 @@ from eoffice.actor import Actor
 from eoffice.contracts.common import Page, PostCode, Priority
 from eoffice.errors import Forbidden
 from eoffice.events import EventPayload
-from eoffice.validation import FileName, Text
+from eoffice.validation import FileName, Filled, Text
 
 SERVICE = "dak"  # the emitter: CloudEvents source "eoffice/dak", exchange "dak.events"
 UPLOADS = "scans/"  # where the gateway stores a receipt's documents, one folder per upload
@@ -203,8 +203,8 @@ LetterDay = Annotated[date, AfterValidator(_letter_day)]
 class Letter(BaseModel):
     """A receipt's metadata, as the diarising clerk enters it."""
 
-    subject: Text = Field(min_length=1, max_length=2000)
-    sender_name: Text = Field(min_length=1, max_length=500)
+    subject: Filled = Field(min_length=1, max_length=2000)
+    sender_name: Filled = Field(min_length=1, max_length=500)
     sender_address: Text = Field("", max_length=2000)
     sender_organisation: Text = Field("", max_length=500)
     sender_email: EmailStr | Literal[""] = ""
@@ -267,7 +267,7 @@ class PutInFile(BaseModel):
 
 
 class Remarks(BaseModel):
-    remarks: Text = Field(min_length=1, max_length=2000)
+    remarks: Filled = Field(min_length=1, max_length=2000)
 
 
 class Correct(BaseModel):
@@ -290,7 +290,7 @@ class Correct(BaseModel):
     security_grading: Grading | None = None
     vip: bool | None = None
     remarks: Text | None = Field(None, max_length=2000)
-    reason: Text = Field(min_length=1, max_length=2000, description="why the correction is made")
+    reason: Filled = Field(min_length=1, max_length=2000, description="why the correction is made")
 
 
 class InboxQuery(Page):

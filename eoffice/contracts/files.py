@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_
 
 from eoffice.contracts.common import Page, PostCode, Priority, Upload
 from eoffice.events import EventPayload
-from eoffice.validation import FileName, PrintedText, Text
+from eoffice.validation import FileName, Filled, PrintedText, Text
 
 SERVICE = "files"  # the emitter: CloudEvents source "eoffice/files", exchange "files.events"
 UPLOADS = "files/"  # where the gateway stores documents uploaded to files, one folder per upload
@@ -167,8 +167,8 @@ class Refs(BaseModel):
 
 
 class CreateFile(BaseModel):
-    subject_head: Text = Field(min_length=1, max_length=20, description="a subject head of your office")
-    subject: Text = Field(min_length=1, max_length=2000)
+    subject_head: Filled = Field(min_length=1, max_length=20, description="a subject head of your office")
+    subject: Filled = Field(min_length=1, max_length=2000)
     category: Text = Field("general", min_length=1, max_length=100)
     priority: Priority = "normal"
     record_category: Literal["A", "B", "C"] = Field("C", description="A, B: kept permanently; C: 10 years")
@@ -179,13 +179,13 @@ class CreateFile(BaseModel):
 
 
 class Note(BaseModel):
-    body: Text = Field(min_length=1, max_length=20000)
+    body: Filled = Field(min_length=1, max_length=20000)
     refs: Refs = Field(default_factory=Refs)
     green: StrictBool = Field(False, description="true: the official (green) note at once; false: a yellow draft")
 
 
 class EditNote(BaseModel):
-    body: Text = Field(min_length=1, max_length=20000)
+    body: Filled = Field(min_length=1, max_length=20000)
     refs: Refs = Field(default_factory=Refs)
     version: StrictInt = Field(ge=1, description="the version you edited; a stale one is refused")
 
@@ -206,7 +206,7 @@ class StoredDocument(BaseModel):
 
 
 class Document(BaseModel):
-    title: Text = Field(min_length=1, max_length=500)
+    title: Filled = Field(min_length=1, max_length=500)
     pages: StrictInt = Field(1, ge=1, le=2000, description="for a paper document; an upload counts its own")
     document: Upload | None = None  # stored by the gateway's upload route, checked by files
 
@@ -216,13 +216,13 @@ class Flag(BaseModel):
 
 
 class Draft(BaseModel):
-    title: Text = Field(min_length=1, max_length=500)
-    body: Text = Field(min_length=1, max_length=100000)
+    title: Filled = Field(min_length=1, max_length=500)
+    body: Filled = Field(min_length=1, max_length=100000)
     document: Upload | None = None
 
 
 class Revise(BaseModel):
-    body: Text = Field(min_length=1, max_length=100000)
+    body: Filled = Field(min_length=1, max_length=100000)
     version: StrictInt = Field(ge=1, description="the version you revised; a stale one is refused")
     document: Upload | None = None
 
@@ -243,8 +243,8 @@ class Link(BaseModel):
 
 
 class SubjectHead(BaseModel):
-    code: Text = Field(min_length=1, max_length=20, pattern=r"^[0-9A-Za-z./()-]+$")
-    title: Text = Field(min_length=1, max_length=500)
+    code: Filled = Field(min_length=1, max_length=20, pattern=r"^[0-9A-Za-z./()-]+$")
+    title: Filled = Field(min_length=1, max_length=500)
 
 
 PLACES = ("prefix", "head", "serial", "year", "office")  # what a file number's pattern may name

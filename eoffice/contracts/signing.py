@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictInt
 
 from eoffice.events import EventPayload
-from eoffice.validation import Text
+from eoffice.validation import Filled, Text
 
 SERVICE = "signing"  # the emitter: CloudEvents source "eoffice/signing", exchange "signing.events"
 
@@ -21,7 +21,7 @@ class Addressee(BaseModel):
     """One addressee of an issued letter: printed on it, and where notify dispatches it."""
 
     model_config = ConfigDict(extra="forbid")
-    name: Text = Field(min_length=1, max_length=300)
+    name: Filled = Field(min_length=1, max_length=300)
     address: Text = Field("", max_length=1000)
     email: EmailStr | None = Field(None, max_length=254, description="dispatched by e-mail when given")
 

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, ValidationInfo, field_validator
 
 from eoffice.events import EventPayload
-from eoffice.validation import Text
+from eoffice.validation import Filled, Text
 
 SERVICE = "notify"  # the emitter of the event below: CloudEvents source "eoffice/notify"
 
@@ -28,7 +28,7 @@ class SubscriptionRequest(BaseModel):
     offices below it (notify lists them all in the subscription it makes)."""
 
     model_config = ConfigDict(extra="forbid")
-    name: Text = Field(min_length=1, max_length=200, description="the portal, in the admin's words")
+    name: Filled = Field(min_length=1, max_length=200, description="the portal, in the admin's words")
     delivery: Literal["webhook", "amqp"]
     url: Text | None = Field(
         None, max_length=MAX_URL, validate_default=True, description="webhook only: https://host[:port]/path"

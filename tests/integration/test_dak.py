@@ -552,3 +552,6 @@ def test_a_refusal_names_the_field_as_the_caller_wrote_it(api):
     broken = api.post("/api/v1/receipts", headers={**clerk, **key(), "content-type": "application/json"},
                       content=b'{"subject": "x",')
     assert broken.status_code == 422 and [e["field"] for e in broken.json()["errors"]] == ["body"], broken.text
+    blank = diarise(api, clerk, subject="   ")  # says nothing: refused as an empty one is
+    assert [(e["field"], e["message"]) for e in blank.json()["errors"]] == [
+        ("body.subject", "Value error, is only spaces: write something")], blank.text

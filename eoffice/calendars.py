@@ -5,16 +5,30 @@ for what is cached, for how long, and why holders and delegations are not."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from nameko.events import BROADCAST, event_handler
 
 from eoffice.actor import Actor
+from eoffice.clock import today
 from eoffice.contracts.directory import SERVICE as DIRECTORY
 from eoffice.contracts.directory import OrganisationImported
 from eoffice.errors import InvalidInput, NotFound
 from eoffice.service import call_with_timeout
 from eoffice.workdays import CalendarCache
+
+LATEST_DUE = timedelta(days=366)  # a due date asked for is at most this far ahead
+
+
+def check_asked_due(asked: date | None) -> None:
+    """Refuses (InvalidInput naming `due_date`) a due date in the past, or more than a year
+    ahead: a date no reminder would ever reach keeps an item from ever showing overdue (rule 8)."""
+    if asked is None:
+        return
+    if asked < today():
+        raise InvalidInput("due_date is in the past", field="due_date")
+    if asked > today() + LATEST_DUE:
+        raise InvalidInput(f"due_date is more than a year away (at most {today() + LATEST_DUE})", field="due_date")
 
 
 class DirectoryCalendars:

@@ -10,7 +10,7 @@ from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
 from eoffice.actor import Actor
-from eoffice.calendars import DirectoryCalendars
+from eoffice.calendars import DirectoryCalendars, check_asked_due
 from eoffice.clock import today
 from eoffice.contracts.common import Page, Upload
 from eoffice.contracts.dak import TEXT_SUFFIX, UPLOADS
@@ -99,8 +99,7 @@ class DakService(DirectoryCalendars, ServiceBase):
         """Each recipient's due date: the one asked for, or 7 working days by the calendar of
         the recipient's office. An unknown post, or one beyond the actor's reach, is refused,
         naming the field."""
-        if request.due_date and request.due_date < today():
-            raise InvalidInput("due_date is in the past", field="due_date")
+        check_asked_due(request.due_date)
         due = {}
         for field, post in [("to_post", request.to_post), *(("copy_to", p) for p in request.copy_to)]:
             self.require_reachable(actor, post, field=field)

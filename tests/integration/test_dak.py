@@ -555,3 +555,22 @@ def test_a_refusal_names_the_field_as_the_caller_wrote_it(api):
     blank = diarise(api, clerk, subject="   ")  # says nothing: refused as an empty one is
     assert [(e["field"], e["message"]) for e in blank.json()["errors"]] == [
         ("body.subject", "Value error, is only spaces: write something")], blank.text
+
+
+def test_a_due_date_is_neither_past_nor_years_away(api):
+    """A due date no reminder would reach keeps work from ever showing overdue (rule 8): a
+    receipt or a file is sent with one at most a year ahead; nothing moves otherwise."""
+    clerk = auth(sign_in(api, held_post("dak_clerk", "DIST-LKO")))
+    here = held_post("officer", "DIST-LKO")
+    receipt = diarise(api, clerk).json()
+    officer = auth(sign_in(api, here))
+    file_id = file_held_by(api, officer, here)
+    for due in ("2099-01-01", (TODAY + timedelta(days=400)).isoformat(), (TODAY - timedelta(days=1)).isoformat()):
+        refused = send(api, clerk, receipt["id"], to_post=here, due_date=due)
+        assert refused.status_code == 422 and refused.json()["field"] == "due_date", refused.text
+        moved = api.post(f"/api/v1/files/{file_id}/send", headers={**officer, **key()},
+                         json={"to_post": receipt["holder_post"], "due_date": due})
+        assert moved.status_code == 422 and moved.json()["field"] == "due_date", moved.text
+    assert api.get(f"/api/v1/receipts/{receipt['id']}", headers=clerk).json()["holder_post"] == receipt["holder_post"]
+    in_a_month = send(api, clerk, receipt["id"], to_post=here, due_date=(TODAY + timedelta(days=30)).isoformat())
+    assert in_a_month.status_code == 200, in_a_month.text

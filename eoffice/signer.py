@@ -1,13 +1,13 @@
 """The officer's signer program: signs a prepared signature on the officer's own USB token
 (PKCS#11), on the officer's PC. No browser plug-in; the PIN is asked here and never sent.
 
-    export EOFFICE_ACCESS_TOKEN=...        # your sign-in token (the web client shows it)
+    export EOFFICE_ACCESS_TOKEN=...        # the signer token the web client shows for this request
     python -m eoffice.signer --api https://eoffice.example.gov.in/api/v1 \\
         --module /usr/lib/WatchData/ProxKey/lib/libwdpkcs_SignatureP11.so --token-label "ProxKey" REQUEST_ID
 
-It fetches the request (`GET /signing/requests/{id}`: a green note or a letter to issue,
-what is signed, the certificate, the
-DER of the signed attributes), shows what is being signed, asks the token's PIN, finds the
+It fetches the request (`GET /signing/requests/{id}`: a green note, a letter to issue, or the
+registration of your certificate, which its key signs to prove you hold it; what is signed, the
+certificate, the DER of the signed attributes), shows what is being signed, asks the token's PIN, finds the
 certificate on the token, signs with its key (the token hashes), checks the value against the
 certificate, and hands it in (`POST /signing/requests/{id}/signature`). Exit status: 0 signed;
 2 usage or network; 3 token absent; 4 wrong PIN; 5 the token lacks the certificate or its key
@@ -51,6 +51,24 @@ def _http(method: str, url: str, token: str, *, body: dict | None = None) -> tup
         return response.status, {"detail": response.data.decode(errors="replace")}
 
 
+def _what(prepared: dict, cert: x509.Certificate) -> str:
+    """What the officer is about to sign, in words."""
+    if prepared.get("kind") == "certificate":
+        return (
+            f"Proving you hold the key of certificate {prepared['certificate_sha256']} "
+            f"({cert.subject.human_friendly}), to register it to you: signing {prepared['challenge']}"
+        )
+    what = (
+        f"letter {prepared['letter_number']} (draft {prepared['draft_id']}, version {prepared['version']})"
+        if prepared.get("kind") == "letter"
+        else f"note {prepared['seq']}"
+    )
+    return (
+        f"Signing {what} of file {prepared.get('file_number') or prepared['file_id']} "
+        f"(SHA-256 {prepared['content_sha256']}) as {cert.subject.human_friendly}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eoffice.signer", description=__doc__.split("\n\n")[0])
     parser.add_argument("request_id")
@@ -79,16 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"the server refused: {prepared.get('detail', prepared)}", file=sys.stderr)
         return 6
     cert = x509.Certificate.load(pem.unarmor(prepared["certificate"].encode())[2])
-    what = (
-        f"letter {prepared['letter_number']} (draft {prepared['draft_id']}, version {prepared['version']})"
-        if prepared.get("kind") == "letter"
-        else f"note {prepared['seq']}"
-    )
-    print(
-        f"Signing {what} of file {prepared.get('file_number') or prepared['file_id']} "
-        f"(SHA-256 {prepared['content_sha256']}) as {cert.subject.human_friendly}",
-        file=sys.stderr,
-    )
+    print(_what(prepared, cert), file=sys.stderr)
     pin = (
         sys.stdin.readline().rstrip("\n") if args.pin_stdin else getpass.getpass(f"PIN for token {args.token_label}: ")
     )

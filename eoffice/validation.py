@@ -14,7 +14,6 @@ from eoffice.errors import InvalidInput
 Text = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$")]
 
 
-
 def _filled(value: str) -> str:
     if not value.strip():
         raise ValueError("is only spaces: write something")

@@ -477,6 +477,15 @@ class Workload:
                 post,
                 json_body={"certificate": self.signer_posts[post].certificate.decode()},
             )
+            if answer is not None and answer.status_code == 202:  # prove holding the key: sign the challenge
+                asked, signer = answer.json(), self.signer_posts[post]
+                value = _sign(signer.key, base64.b64decode(asked["to_be_signed"]), asked["digest_algorithm"])
+                answer, _ = self.request(
+                    "POST",
+                    f"/api/v1/signing/requests/{asked['id']}/signature",
+                    post,
+                    json_body={"signature": base64.b64encode(value).decode()},
+                )
             if answer is None or answer.status_code != 201:
                 raise RuntimeError(f"registering a certificate to {post}: {answer and answer.text}")
 

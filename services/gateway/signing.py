@@ -1,4 +1,5 @@
-"""Certificates and signed notes over HTTP: register your DSC, sign a green note with your own
+"""Certificates and signed notes over HTTP: register your DSC (proving you hold its key: the
+signer program signs a registration request), sign a green note with your own
 USB token (two phases: the server prepares, `python -m eoffice.signer` signs on the token with
 the PIN asked on your PC, the server embeds the value), read and verify a note's signature,
 verify any detached CMS signature. The signing service does the work
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, Field
 
 from eoffice.actor import Actor
@@ -50,19 +51,24 @@ class Certificate(BaseModel):
 class RegisteredCertificate(Certificate):
     user_id: str
     registered_at: datetime
+    proven: bool = Field(description="you proved you hold its key (false: registered before that proof existed)")
     pem: str
 
 
 class SignatureRequest(BaseModel):
     id: str
-    kind: str = Field("note", description="note, or letter (an approved draft to issue)")
-    file_id: str
+    kind: str = Field("note", description="note, letter (an approved draft to issue), or certificate (registering "
+                                          "your DSC: its key signs a challenge to prove you hold it)")
+    file_id: str | None = Field(description="the file (a note's or a letter's request)")
     file_number: str | None
     seq: int | None = Field(description="the green note (a note's request)")
     draft_id: int | None = Field(None, description="the draft (a letter's request)")
     version: int | None = None
     letter_number: str | None = Field(None, description="the dispatch number reserved for the letter")
-    state: str | None = Field(None, description="a letter's request: pending, issued or cancelled")
+    state: str | None = Field(None, description="a letter's request: pending, issued or cancelled; a certificate's: "
+                                                 "pending or registered")
+    challenge: str | None = Field(None, description="a certificate's: the statement its key signs (JSON naming you, "
+                                                     "the certificate's SHA-256 and the request's expiry)")
     document_digest: str | None = Field(None, description="a letter's: hex SHA-256 of the PDF's byte ranges")
     key_path: str
     certificate_sha256: str | None
@@ -119,11 +125,17 @@ def _who(who: Actor) -> dict:
     return who.model_dump(mode="json")
 
 
-@router.post("/signing/certificates", response_model=RegisteredCertificate, status_code=201,
-             summary="Register your DSC certificate (validated: trust root, revocation, dates, key usage)")
-def register_certificate(request: Request, body: RegisterCertificate, *, who: Actor = Depends(actor),
-                         idempotency_key: str = IdempotencyKey):
-    return _call(request, "register_certificate", _who(who), body.model_dump(), idempotency_key)
+@router.post("/signing/certificates", response_model=RegisteredCertificate | SignatureRequest, status_code=201,
+             responses={202: {"model": SignatureRequest,
+                              "description": "Prove you hold its key: sign this request with the signer program"}},
+             summary="Register your DSC certificate (validated: trust root, revocation, dates, key usage); "
+                     "201 when it is yours already, else 202 with a request its key must sign to register it")
+def register_certificate(request: Request, response: Response, body: RegisterCertificate, *,
+                         who: Actor = Depends(actor), idempotency_key: str = IdempotencyKey):
+    answer = _call(request, "register_certificate", _who(who), body.model_dump(), idempotency_key)
+    if answer.get("kind") == "certificate":
+        response.status_code = 202
+    return answer
 
 
 @router.get("/signing/certificates", response_model=list[RegisteredCertificate],
@@ -181,9 +193,10 @@ def signer_token(request: Request, *, who: Actor = Depends(actor), found: tuple[
     return SignerToken(token=token, expires_at=expires, scope=auth.SIGNER_SCOPE + request_id)
 
 
-@router.post("/signing/requests/{request_id:id36}/signature", response_model=NoteSignature | LetterOut,
-             status_code=201,
-             summary="Hand in the token's signature value; the server checks it, timestamps and records it")
+@router.post("/signing/requests/{request_id:id36}/signature",
+             response_model=NoteSignature | LetterOut | RegisteredCertificate, status_code=201,
+             summary="Hand in the token's signature value; the server checks it, timestamps and records it (a "
+                     "certificate registration request: registers the certificate)")
 @auth.signer_may_call
 def complete_signature(request: Request, body: SignatureValue, *, who: Actor = Depends(actor),
                        request_id: str = RequestId, idempotency_key: str = IdempotencyKey):

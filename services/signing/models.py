@@ -1,6 +1,19 @@
 """Tables of the signing service, all in its own PostgreSQL schema `signing`."""
 
-from sqlalchemy import Column, DateTime, Integer, LargeBinary, MetaData, String, Table, Text, UniqueConstraint, func
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
+    func,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 
 from eoffice.idempotency import idempotency_table
@@ -58,7 +71,9 @@ letters = Table(
 
 # --- certificates and note signatures (services/signing/certificates.py, notes.py) ---------
 
-# Officers' DSCs, each tied to the user who registered it (one user per certificate).
+# Officers' DSCs, each tied to the user who registered it (one user per certificate). `proven`:
+# the user proved possession of the key (a registration request signed by it); rows registered
+# before that proof existed are not, and go to whoever proves possession first.
 certificates = Table(
     "certificates",
     metadata,
@@ -71,6 +86,25 @@ certificates = Table(
     Column("issuer", Text, nullable=False),
     Column("not_after", DateTime(timezone=True), nullable=False),
     Column("registered_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("proven", Boolean, nullable=False, server_default=false()),
+)
+
+# Registering a certificate is two-phase too (services/signing/certificates.py): a challenge
+# naming the user, the certificate and an expiry (`content`), and the signed attributes over it
+# that the certificate's key must sign (the signer program signs them as it signs a note's).
+certificate_requests = Table(
+    "certificate_requests",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("user_id", String(40), nullable=False),
+    Column("certificate_sha256", String(64), nullable=False),
+    Column("der", LargeBinary, nullable=False),
+    Column("content", LargeBinary, nullable=False),  # the challenge's canonical JSON
+    Column("attributes", LargeBinary, nullable=False),  # DER of the CMS signed attributes over it
+    Column("state", String(12), nullable=False),  # pending, registered
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("registered_at", DateTime(timezone=True)),
 )
 
 # Two-phase signatures waiting for the signer program (or the ESP): the exact bytes signed and

@@ -4,7 +4,9 @@
 Validation (chain, OCSP/CRL over the network) runs before the unit of work opens, so no
 transaction waits on a responder; each change is one `command` with an idempotency key.
 Signing a note is two-phase (services/signing/keys.py, path a): `prepare_note_signature`
-gives the signed attributes to the signer program, `complete_signature` takes its value."""
+gives the signed attributes to the signer program, `complete_signature` takes its value.
+Registering a certificate is two-phase the same way, as proof of possession of its key:
+`register_certificate` answers a registration request, `complete_signature` takes its value."""
 
 from __future__ import annotations
 
@@ -56,33 +58,93 @@ class NoteEntrypoints:
 
     @rpc
     def register_certificate(self, actor: dict, request: dict, idempotency_key: str) -> dict:
-        """Validates an uploaded DSC (trust roots, OCSP else CRL, validity, key usage) and ties
-        it to the actor's user. Refused with 422 certificate-refused (its `reason` says why) and
-        nothing stored. Safe to retry. Emits eoffice.certificate.registered.v1 when new."""
+        """Validates an uploaded DSC (trust roots, OCSP else CRL, validity, key usage) and, unless
+        it is the actor's already (with proof: returned as it is), answers a registration request
+        (`kind` "certificate") whose `to_be_signed` the certificate's key must sign to register
+        it (`complete_signature`). Refused with 422 certificate-refused (its `reason` says why),
+        409 when another user proved they hold its key; nothing is registered here. Safe to retry."""
         actor_model, body = Actor.model_validate(actor), parse(RegisterCertificate, request)
+        settings = get_settings()
         cert = certificates.parse_upload(body.certificate)
-        Trust.from_settings(get_settings()).validate(cert)
+        sha256 = hashlib.sha256(cert.dump()).hexdigest()
+        request_id = str(uuid.uuid4())
+        expires_at = datetime.now(UTC) + timedelta(seconds=settings.signing_request_ttl)
+        content = certificates.challenge(
+            request_id=request_id, user_id=actor_model.user_id, sha256=sha256, expires_at=expires_at
+        )
+        # Validates the certificate (CertificateRefused) and builds what its key signs, as for a note.
+        attributes = notes.prepare(Trust.from_settings(settings), cert, content, recent=RECENT_VALIDATIONS)
 
         def step(changes):
-            row, new = certificates.register(changes.session, user_id=actor_model.user_id, cert=cert)
+            done = certificates.already_registered(changes.session, user_id=actor_model.user_id, sha256=sha256)
+            if done is not None:
+                return done
+            row = {
+                "id": request_id,
+                "user_id": actor_model.user_id,
+                "certificate_sha256": sha256,
+                "der": cert.dump(),
+                "content": content,
+                "attributes": attributes,
+                "expires_at": expires_at,
+            }
+            return certificates.request_out(certificates.add_request(changes.session, row=row))
+
+        return self.command("register_certificate", actor=actor_model, key=idempotency_key, request=sha256, step=step)
+
+    def _registration_request(self, actor: Actor, request_id: str) -> dict | None:
+        """The actor's certificate registration request `request_id`, if it is one: the signer
+        program signs it and hands the value in at the same URLs as a note's."""
+        with self.db.transaction() as session:
+            row = certificates.find_request(session, request_id)
+        if row is None:
+            return None
+        if row["user_id"] != actor.user_id:
+            raise NotFound("no such signature request of yours")
+        return row
+
+    def _complete_registration(self, actor: Actor, row: dict, body: SignatureValue, *, idempotency_key: str) -> dict:
+        """The signer program's value for a registration request (via `complete_signature`): only
+        a signature by the certificate's key registers it (422 mismatched-key), while the request
+        is pending (409 expired) and the certificate still validates (422). Returns the registered
+        certificate; handing the value in again answers the same. Nothing changes when refused.
+        Emits eoffice.certificate.registered.v1 when the certificate becomes the actor's."""
+        signature = _unb64(body.signature, "signature")
+        cert = x509.Certificate.load(row["der"])
+        certificates.refuse_expired(row)
+        notes.check_value(cert, attributes=row["attributes"], signature=signature)
+        if row["state"] == certificates.PENDING:
+            RECENT_VALIDATIONS.validate(Trust.from_settings(get_settings()), cert)
+
+        def step(changes):
+            current = certificates.own_request(changes.session, user_id=actor.user_id, request_id=row["id"], lock=True)
+            if current["state"] == certificates.REGISTERED:
+                done = certificates.already_registered(
+                    changes.session, user_id=actor.user_id, sha256=current["certificate_sha256"]
+                )
+                if done is None:
+                    raise Conflict("this registration request was used already, and the certificate is not yours now")
+                return done
+            certificates.refuse_expired(current)
+            registered, new = certificates.register(changes.session, user_id=actor.user_id, request=current)
             if new:
                 changes.raise_event(
                     CertificateRegistered(
-                        user_id=actor_model.user_id,
-                        certificate_sha256=row["sha256"],
-                        holder=row["holder"],
-                        issuer=row["issuer"],
-                        not_after=datetime.fromisoformat(row["not_after"]),
+                        user_id=actor.user_id,
+                        certificate_sha256=registered["sha256"],
+                        holder=registered["holder"],
+                        issuer=registered["issuer"],
+                        not_after=datetime.fromisoformat(registered["not_after"]),
                     ),
-                    subject=actor_model.user_id,
+                    subject=actor.user_id,
                 )
-            return row
+            return registered
 
         return self.command(
-            "register_certificate",
-            actor=actor_model,
+            "complete_registration",
+            actor=actor,
             key=idempotency_key,
-            request=hashlib.sha256(cert.dump()).hexdigest(),
+            request=[row["id"], hashlib.sha256(signature).hexdigest()],
             step=step,
         )
 
@@ -158,6 +220,8 @@ class NoteEntrypoints:
         actor_model = Actor.model_validate(actor)
         if letter := self._letter_request(actor_model, request_id):  # a letter's (letter_service.py)
             return self.letter_signature_request(actor_model, letter)
+        if registration := self._registration_request(actor_model, request_id):
+            return certificates.request_out(registration)
         with self.db.transaction() as session:
             row = _own_request(session, actor_model, request_id)
             cert = (
@@ -173,10 +237,14 @@ class NoteEntrypoints:
         registered certificate (422 mismatched-key), validates the certificate again (422 if
         revoked meanwhile), timestamps the CMS, has files record it on the note, and keeps the
         signature with the exact bytes signed. Nothing changes when anything is refused. Safe
-        to retry with the same key. Emits eoffice.note.signed.v1."""
+        to retry with the same key. Emits eoffice.note.signed.v1. A letter's request issues the
+        letter (letter_service.py); a certificate registration request registers the certificate
+        (`_complete_registration`)."""
         actor_model, body = Actor.model_validate(actor), parse(SignatureValue, request)
         if letter := self._letter_request(actor_model, request_id):  # a letter's (letter_service.py)
             return self.complete_letter_signature(actor_model, letter, body, idempotency_key=idempotency_key)
+        if registration := self._registration_request(actor_model, request_id):
+            return self._complete_registration(actor_model, registration, body, idempotency_key=idempotency_key)
         settings = get_settings()
         signature = _unb64(body.signature, "signature")
         row, done = self._pending(actor_model, request_id, keys.KeyPath.OFFICER_TOKEN)

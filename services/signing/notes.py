@@ -43,15 +43,21 @@ def finish(
     CertificateRefused: mismatched-key when the value is not `cert`'s key's signature of those
     attributes, or whatever `Trust.validate` finds now (revoked since `prepare`...; with
     `recent`, its answer of the last `ttl` seconds stands)."""
-    if not signature_matches(cert, attributes, signature, digest_algorithm=keys.DIGEST):
-        raise CertificateRefused(
-            f"the signature is not made by the key of the certificate of {describe(cert)['holder']}: the token's "
-            "key does not match the registered certificate (or the value is corrupt)",
-            reason="mismatched-key",
-        )
+    check_value(cert, attributes=attributes, signature=signature)
     chain = (recent or RecentValidations(ttl=0)).validate(trust, cert)
     attrs = cms.CMSAttributes.load(attributes)
     return run_coroutine(keys.assemble(cert, chain, attrs, signature=signature, timestamper=timestamper)).dump()
+
+
+def check_value(cert: x509.Certificate, *, attributes: bytes, signature: bytes) -> None:
+    """Raises CertificateRefused (mismatched-key) unless `signature` is `cert`'s key's signature
+    of `attributes`: the proof that whoever made it holds that key."""
+    if not signature_matches(cert, attributes, signature, digest_algorithm=keys.DIGEST):
+        raise CertificateRefused(
+            f"the signature is not made by the key of the certificate of {describe(cert)['holder']}: the token's "
+            "key does not match the certificate (or the value is corrupt)",
+            reason="mismatched-key",
+        )
 
 
 def timestamp_of(cms_der: bytes) -> datetime | None:

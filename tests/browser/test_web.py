@@ -26,7 +26,7 @@ from services.directory.demo import holder_email
 from tests.browser.conftest import DESKTOP, PHONE, api_token, figure, screens_dir, timed
 from tests.support import scans as fixtures
 from tests.support.demo import demo
-from tests.support.pki import OFFICER_PIN, OFFICER_TOKEN
+from tests.support.pki import OFFICER2_TOKEN, OFFICER_PIN, OFFICER_TOKEN
 from tests.support.system import REPO, wait_until
 from tests.support.webhook_receiver import Receiver
 
@@ -117,6 +117,21 @@ def run_signer(command: list[str], access: str, softhsm, label: str) -> subproce
                           capture_output=True, text=True, timeout=120, cwd=REPO, env=env)
 
 
+def register_own_certificate(page, pki, softhsm, label: str, token: str, screen: str) -> None:
+    """Registers certificate `label` on the register form: the page asks the officer to prove they
+    hold its key and shows the signer program's command for it; run with the token that holds the
+    key, the registration goes through and the page draws `screen` again."""
+    page.get_by_label(re.compile(r"^Certificate \(PEM")).fill(pki.cert_pem(label).decode())
+    page.get_by_role("button", name="Register my certificate").click()
+    page.get_by_text("you prove that you hold its key").wait_for()
+    command = shlex.split(page.locator("code.command").inner_text())
+    assert command[:3] == ["python", "-m", "eoffice.signer"], command
+    page.evaluate("delete document.body.dataset.ready")
+    proved = run_signer(command, page.locator("pre .secret").inner_text(), softhsm, token)
+    assert proved.returncode == 0 and "Proving you hold the key" in proved.stderr, proved.stderr
+    page.wait_for_function(f"document.body.dataset.ready === {screen!r}", timeout=30000)
+
+
 def sign_note_with_own_token(page, web, pki, softhsm) -> None:
     """On the file screen, the officer signs their last green note with the certificate on their
     own USB token: registers the certificate (the first time), has the signature prepared, and
@@ -124,8 +139,7 @@ def sign_note_with_own_token(page, web, pki, softhsm) -> None:
     which the page explains; with it, the page notices the signature and shows its check. The
     token the page hands the program is not the session's: it reaches nothing but this request."""
     timed(page, lambda: page.get_by_role("link", name="Sign with my USB token").click(), "sign")
-    page.get_by_label(re.compile(r"^Certificate \(PEM")).fill(pki.cert_pem("officer").decode())
-    timed(page, lambda: page.get_by_role("button", name="Register my certificate").click(), "sign")
+    register_own_certificate(page, pki, softhsm, "officer", OFFICER_TOKEN, "sign")
     page.get_by_role("button", name="Prepare the signature").click()
     page.get_by_label("The token's label (shown by its utility)").fill(OFFICER_TOKEN)
     command = shlex.split(page.locator("code.command").inner_text())
@@ -158,8 +172,7 @@ def sign_letter_with_own_token_then_esign(page, web, pki, softhsm) -> None:
         page.get_by_label("Address", exact=True).fill("ग्राम बख्शी का तालाब, लखनऊ")
     timed(page, lambda: page.get_by_role("link", name="Sign and issue as a letter").click(), "sign-letter")
     page.get_by_role("radio", name=re.compile("^My own DSC")).check()
-    page.get_by_label(re.compile(r"^Certificate \(PEM")).fill(pki.cert_pem("officer2").decode())
-    timed(page, lambda: page.get_by_role("button", name="Register my certificate").click(), "sign-letter")
+    register_own_certificate(page, pki, softhsm, "officer2", OFFICER2_TOKEN, "sign-letter")
     assert page.get_by_role("radio", name=re.compile("^My own DSC")).is_checked()
     addressee()
     timed(page, lambda: page.get_by_role("button", name="Prepare the signature").click(), "sign-letter")

@@ -14,12 +14,11 @@ from tests.integration.test_signing_notes import (
     OFFICER,
     OTHER,
     key,
-    register,
     signer,
     system,  # noqa: F401 (the fixture: signing, files, two gateways)
 )
 from tests.support.demo import auth, file_held_by, sign_in
-from tests.support.pki import OFFICER_PIN
+from tests.support.pki import OFFICER_PIN, register_certificate
 
 pytestmark = pytest.mark.live
 
@@ -34,7 +33,7 @@ def test_a_signer_token_reaches_only_its_request_and_the_signer_program_signs_wi
     api, url = system
     tokens = sign_in(api, OFFICER)
     officer = auth(tokens)
-    assert register(api, officer, pki.cert_pem("officer").decode()).status_code == 201
+    assert register_certificate(api, officer, pki, "officer").status_code == 201
     file_id = file_held_by(api, officer, OFFICER)
     seq = green_note(api, officer, file_id, "प्रस्ताव अनुमोदित। Approved.")
     prepared = api.post(f"/api/v1/files/{file_id}/notes/{seq}/signature-requests", headers={**officer, **key()},

@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import delete, insert, update
 
-from eoffice.db import UnitOfWork, make_engine
 from services.signing.esign import StandinEsp
 from services.signing.models import certificates, letter_requests
 from services.signing.trust import certificate, describe
@@ -29,9 +28,12 @@ from tests.integration.test_signing_letters import (
     openssl_verify,
     pdfsig,
 )
-from tests.integration.test_signing_notes import signer
+from tests.integration.test_signing_notes import (
+    db,  # noqa: F401 (the fixture: the test database's unit of work)
+    signer,
+)
 from tests.support.demo import _admin_over, auth, demo_gateway, sign_in
-from tests.support.pki import OFFICER_PIN
+from tests.support.pki import OFFICER_PIN, register_certificate
 from tests.support.system import gunicorn_gateway, service_process, wait_until
 
 pytestmark = pytest.mark.live
@@ -50,13 +52,6 @@ def system(migrated, pki, softhsm):
             yield client, url
     finally:
         signing.stop()
-
-
-@pytest.fixture(scope="module")
-def db(migrated):
-    uow = UnitOfWork(make_engine(migrated.database_url, pool_size=1))
-    yield uow
-    uow.engine.dispose()
 
 
 def key() -> dict:
@@ -80,12 +75,11 @@ def sha(pki, label: str) -> str:
     return hashlib.sha256(pki.cert_der(label)).hexdigest()
 
 
-def test_a_letter_signed_on_the_officers_token(system, db, pki, softhsm, tmp_path):
+def test_a_letter_signed_on_the_officers_token(system, db, pki, softhsm, tmp_path):  # noqa: F811
     api, url = system
     tokens = sign_in(api, OFFICER)
     officer = auth(tokens)
-    mine = api.post("/api/v1/signing/certificates", headers={**officer, **key()},
-                    json={"certificate": pki.cert_pem("officer").decode()})
+    mine = register_certificate(api, officer, pki, "officer")
     assert mine.status_code == 201, mine.text
     user_id = mine.json()["user_id"]
     fid, draft = approved_draft(api, officer, record_category="A")
@@ -177,12 +171,11 @@ def test_a_letter_signed_on_the_officers_token(system, db, pki, softhsm, tmp_pat
     assert entry[0]["state"] == "issued", entry
 
 
-def test_numbers_of_cancelled_and_expired_requests_are_recorded_not_lost(system, db, pki, softhsm):
+def test_numbers_of_cancelled_and_expired_requests_are_recorded_not_lost(system, db, pki, softhsm):  # noqa: F811
     api, url = system
     tokens = sign_in(api, OFFICER)
     officer = auth(tokens)
-    api.post("/api/v1/signing/certificates", headers={**officer, **key()},
-             json={"certificate": pki.cert_pem("officer").decode()})
+    assert register_certificate(api, officer, pki, "officer").status_code == 201
     fid, draft = approved_draft(api, officer)
     cancelled = prepare(api, officer, fid, draft, certificate_sha256=sha(pki, "officer")).json()
     done = api.post(f"/api/v1/signing/requests/{cancelled['id']}/cancel", headers={**officer, **key()},

@@ -1,23 +1,30 @@
 """Signing green notes with an officer's DSC, through the gateway, against the real files,
 signing and directory services, the test PKI's OCSP, CRL and TSA on loopback and SoftHSM2
-tokens: registering certificates (and refusing bad ones), the two-phase signature with the
-signer program in a process of its own, and verifying with our API and `openssl cms`."""
+tokens: registering certificates (only with proof that the registrant holds the key, and refusing
+bad ones), the two-phase signature with the signer program in a process of its own, and verifying
+with our API and `openssl cms`."""
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import subprocess
 import sys
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from sqlalchemy import delete, insert, select, update
 
+from eoffice.db import UnitOfWork, make_engine
+from services.signing.models import certificate_requests, certificates
+from services.signing.trust import certificate, describe
 from tests.support.demo import auth, demo_gateway, file_held_by, held_post, sign_in
-from tests.support.pki import OFFICER_PIN, OFFICER_TOKEN
+from tests.support.pki import OFFICER2_TOKEN, OFFICER_PIN, OFFICER_TOKEN, register_certificate
 from tests.support.system import REPO, gunicorn_gateway, service_process
 
 pytestmark = pytest.mark.live
@@ -40,11 +47,19 @@ def api(system):
     return system[0]
 
 
+@pytest.fixture(scope="module")
+def db(migrated):
+    uow = UnitOfWork(make_engine(migrated.database_url, pool_size=1))
+    yield uow
+    uow.engine.dispose()
+
+
 def key() -> dict:
     return {"Idempotency-Key": uuid.uuid4().hex}
 
 
-def register(api, headers, pem_or_b64: str):
+def upload(api, headers, pem_or_b64: str):
+    """The first step of registering: the certificate validated, and a request its key must sign."""
     return api.post("/api/v1/signing/certificates", headers={**headers, **key()}, json={"certificate": pem_or_b64})
 
 
@@ -57,9 +72,82 @@ def signer(url: str, tokens: dict, request_id: str, *, pin: str, token: str = OF
         env={**os.environ, **env, "PYTHONPATH": str(REPO), "EOFFICE_ACCESS_TOKEN": tokens["access_token"]})
 
 
+def registered_to(api, headers) -> list[str]:
+    return [c["sha256"] for c in api.get("/api/v1/signing/certificates", headers=headers).json()]
+
+
+def as_before_the_proof(db, label_der: bytes, user_id: str) -> None:
+    """Certificate `label_der` registered to `user_id` as uploads were before proof of possession
+    (a row not proven), whatever earlier tests registered."""
+    info = describe(certificate(label_der))
+    with db.transaction() as session:
+        session.execute(delete(certificates).where(certificates.c.sha256 == info["sha256"]))
+        session.execute(insert(certificates).values(
+            sha256=info["sha256"], user_id=user_id, der=label_der, holder=info["holder"], issuer=info["issuer"],
+            not_after=datetime.fromisoformat(info["not_after"]), proven=False))
+
+
+def test_a_registration_request_signed_too_late_registers_nothing(api, db, pki):
+    owner = auth(sign_in(api, OTHER))
+    sha = hashlib.sha256(pki.cert_der("officer2")).hexdigest()
+    with db.transaction() as session:
+        session.execute(delete(certificates).where(certificates.c.sha256 == sha))
+    asked = upload(api, owner, pki.cert_pem("officer2").decode())
+    assert asked.status_code == 202, asked.text
+    with db.transaction() as session:  # the officer did not sign it in time
+        session.execute(update(certificate_requests).where(certificate_requests.c.id == asked.json()["id"])
+                        .values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    late = api.post(f"/api/v1/signing/requests/{asked.json()['id']}/signature", headers={**owner, **key()},
+                    json={"signature": pki.sign("officer2", asked.json())})
+    assert late.status_code == 409 and "expired" in late.json()["detail"], late.text
+    assert sha not in registered_to(api, owner)
+
+
+def test_someone_elses_certificate_is_registered_only_by_the_holder_of_its_key(system, db, pki, softhsm):
+    api, url = system
+    thief, owner_tokens = auth(sign_in(api, OFFICER)), sign_in(api, OTHER)
+    owner = auth(owner_tokens)
+    sha = hashlib.sha256(pki.cert_der("officer2")).hexdigest()
+    # Before proof of possession existed, the thief registered the owner's (public) certificate.
+    thief_id = api.get("/api/v1/auth/me", headers=thief).json()["employee_id"]
+    as_before_the_proof(db, pki.cert_der("officer2"), thief_id)
+
+    # Uploading it now only asks for proof: a challenge naming the uploader and the certificate.
+    asked = upload(api, thief, pki.cert_pem("officer2").decode())
+    assert asked.status_code == 202, asked.text
+    request = asked.json()
+    assert request["kind"] == "certificate" and request["certificate_sha256"] == sha and request["to_be_signed"]
+    statement = json.loads(request["challenge"])
+    assert (statement["purpose"], statement["user_id"], statement["certificate_sha256"]) == (
+        "register-certificate", thief_id, sha), statement
+    assert datetime.fromisoformat(statement["expires_at"]) <= datetime.now(UTC) + timedelta(minutes=16), statement
+    # The thief's own key, or any other bytes, are no proof: refused, and nothing changes.
+    for value in (pki.sign("officer", request), base64.b64encode(os.urandom(256)).decode()):
+        refused = api.post(f"/api/v1/signing/requests/{request['id']}/signature", headers={**thief, **key()},
+                           json={"signature": value})
+        assert refused.status_code == 422 and refused.json()["reason"] == "mismatched-key", refused.text
+    with db.transaction() as session:
+        assert session.execute(select(certificates.c.proven).where(certificates.c.sha256 == sha)).scalar() is False
+    assert sha not in registered_to(api, owner)
+
+    # The owner, with the token that holds the key, takes it: the signer program signs the request.
+    mine = upload(api, owner, pki.cert_pem("officer2").decode())
+    assert mine.status_code == 202, mine.text
+    proved = signer(url, owner_tokens, mine.json()["id"], pin=OFFICER_PIN, token=OFFICER2_TOKEN, env=softhsm.env())
+    assert proved.returncode == 0, proved.stderr
+    assert "Proving you hold the key of certificate " + sha in proved.stderr, proved.stderr
+    assert sha in registered_to(api, owner) and sha not in registered_to(api, thief)
+    assert [c["proven"] for c in api.get("/api/v1/signing/certificates", headers=owner).json()
+            if c["sha256"] == sha] == [True]
+    # Once proven, it is the owner's: another upload is a 409, the owner's own again a no-op 201.
+    assert upload(api, thief, pki.cert_pem("officer2").decode()).status_code == 409
+    again = upload(api, owner, base64.b64encode(pki.cert_der("officer2")).decode())
+    assert again.status_code == 201 and again.json()["sha256"] == sha, again.text
+
+
 def test_certificates_are_validated_before_they_are_registered(api, pki):
     officer = auth(sign_in(api, OFFICER))
-    made = register(api, officer, pki.cert_pem("officer").decode())
+    made = register_certificate(api, officer, pki, "officer")
     assert made.status_code == 201, made.text
     shown = made.json()
     assert shown["holder"] == "ANIL KUMAR VERMA"
@@ -67,7 +155,7 @@ def test_certificates_are_validated_before_they_are_registered(api, pki):
     assert shown["serial_number_attribute"].startswith("3e7c2a9f")
     assert shown["sha256"] == hashlib.sha256(pki.cert_der("officer")).hexdigest()
     # The same upload again (as DER this time) is the same registration, nothing new.
-    again = register(api, officer, base64.b64encode(pki.cert_der("officer")).decode())
+    again = upload(api, officer, base64.b64encode(pki.cert_der("officer")).decode())
     assert again.status_code == 201 and again.json()["sha256"] == shown["sha256"]
     mine = api.get("/api/v1/signing/certificates", headers=officer).json()
     assert [c["sha256"] for c in mine] == [shown["sha256"]]
@@ -75,15 +163,15 @@ def test_certificates_are_validated_before_they_are_registered(api, pki):
     for label, reason, words in (("officer-revoked", "revoked", "revoked"), ("officer-expired", "expired", "expired"),
                                  ("officer-wrong-usage", "wrong-usage", "not for signing"),
                                  ("root", "wrong-usage", "not for signing")):
-        refused = register(api, officer, pki.cert_pem(label).decode())
+        refused = upload(api, officer, pki.cert_pem(label).decode())
         assert refused.status_code == 422, (label, refused.text)
         assert refused.json()["reason"] == reason and words in refused.json()["detail"], refused.json()
     assert len(api.get("/api/v1/signing/certificates", headers=officer).json()) == 1
 
     # Somebody else's certificate stays theirs.
     other = auth(sign_in(api, OTHER))
-    assert register(api, other, pki.cert_pem("officer2").decode()).status_code == 201
-    assert register(api, officer, pki.cert_pem("officer2").decode()).status_code == 409
+    assert register_certificate(api, other, pki, "officer2").status_code == 201
+    assert upload(api, officer, pki.cert_pem("officer2").decode()).status_code == 409
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +184,7 @@ def test_a_note_signed_on_the_officers_token_verifies_everywhere_and_nothing_els
     api, url = system
     tokens = sign_in(api, OFFICER)
     officer = auth(tokens)
-    register(api, officer, pki.cert_pem("officer").decode())
+    assert register_certificate(api, officer, pki, "officer").status_code == 201
     officer_cert = hashlib.sha256(pki.cert_der("officer")).hexdigest()
     note = api.post(f"/api/v1/files/{file_id}/notes", headers={**officer, **key()},
                     json={"body": "अनुमोदित। Approved as proposed at p.1.", "green": True})
@@ -115,7 +203,7 @@ def test_a_note_signed_on_the_officers_token_verifies_everywhere_and_nothing_els
     # Refused, nothing changed: a certificate not registered to the signer, a signer who does
     # not hold the file.
     other = auth(sign_in(api, OTHER))
-    register(api, other, pki.cert_pem("officer2").decode())
+    assert register_certificate(api, other, pki, "officer2").status_code == 201
     wrong = prepare(officer, hashlib.sha256(pki.cert_der("officer2")).hexdigest())
     assert wrong.status_code == 422 and wrong.json()["reason"] == "unregistered", wrong.text
     not_holder = prepare(other, hashlib.sha256(pki.cert_der("officer2")).hexdigest())
@@ -313,7 +401,7 @@ def test_certificates_checked_at_once_in_one_signing_process_each_get_their_own_
 
         def check(headers: dict) -> httpx.Response:
             start.wait()
-            return register(client, headers, pki.cert_pem("officer-revoked").decode())
+            return upload(client, headers, pki.cert_pem("officer-revoked").decode())
 
         with ThreadPoolExecutor(len(tokens)) as pool:
             answers = list(pool.map(check, tokens))

@@ -7,14 +7,18 @@ pki.yml, the same one the demo serves).
 OCSP, TSA served by certomancer's animator in a subprocess on a free port); `pki.server.stop()`
 and `.start()` take it away and bring it back on the same port (offline verification).
 `softhsm` (session): a `SoftHsm` with its own SOFTHSM2_CONF and token directory holding the
-officer's USB token and the office's server-side token; `softhsm.add_token(...)` makes more.
+officers' USB tokens and the office's server-side token; `softhsm.add_token(...)` makes more.
+`register_certificate` registers a certificate as the web client and the signer program do
+(upload, then the registration request signed by the certificate's key: proof of possession).
 """
 
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 import sys
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,10 +27,12 @@ import urllib3
 
 from eoffice.tools import pki as pki_tool
 from eoffice.tools.pki import PkiMaterial
+from eoffice.tools.workload import _sign
 from tests.support.system import REPO, free_port, wait_until
 
-# The officer's "USB token" (path a) and the office's server-side token (path b).
+# The officers' "USB tokens" (path a) and the office's server-side token (path b).
 OFFICER_TOKEN, OFFICER_PIN, OFFICER_KEY_LABEL = "officer-dsc", "1234", "officer"
+OFFICER2_TOKEN = "officer2-dsc"  # the `officer2` certificate and key, PIN OFFICER_PIN
 OFFICE_TOKEN, OFFICE_PIN, OFFICE_KEY_LABEL = pki_tool.OFFICE_TOKEN, pki_tool.OFFICE_TOKEN_PIN, pki_tool.OFFICE_KEY_LABEL
 
 
@@ -81,6 +87,27 @@ class TestPki:
     def signing_env(self) -> dict[str, str]:
         return self.material.signing_env()
 
+    def sign(self, label: str, prepared: dict) -> str:
+        """What a token holding `label`'s key hands in for a prepared request: base64 of its
+        signature over the request's `to_be_signed`."""
+        data = base64.b64decode(prepared["to_be_signed"])
+        return base64.b64encode(_sign(self.key_path(label).read_bytes(), data, prepared["digest_algorithm"])).decode()
+
+
+def register_certificate(api, headers: dict, pki: TestPki, label: str, *, key_of: str | None = None,
+                         der: bool = False):
+    """Registers certificate `label` (PEM, or base64 DER with `der`) to the signed-in user: the
+    upload, and when the server asks for proof of possession (202, a registration request), the
+    request signed by `key_of`'s key (the certificate's own by default). Returns the last answer."""
+    upload = base64.b64encode(pki.cert_der(label)).decode() if der else pki.cert_pem(label).decode()
+    asked = api.post("/api/v1/signing/certificates", headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+                     json={"certificate": upload})
+    if asked.status_code != 202:
+        return asked
+    return api.post(f"/api/v1/signing/requests/{asked.json()['id']}/signature",
+                    headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+                    json={"signature": pki.sign(key_of or label, asked.json())})
+
 
 @dataclass
 class SoftHsm:
@@ -121,11 +148,14 @@ def pki(tmp_path_factory):
 @pytest.fixture(scope="session")
 def softhsm(tmp_path_factory, pki):
     """SoftHSM2 with the officer's token (OFFICER_TOKEN, PIN OFFICER_PIN, key and certificate
-    labelled OFFICER_KEY_LABEL = the `officer` certificate) and the office's token
-    (OFFICE_TOKEN / OFFICE_PIN / OFFICE_KEY_LABEL = `office-signer`)."""
+    labelled OFFICER_KEY_LABEL = the `officer` certificate), the second officer's (OFFICER2_TOKEN,
+    the same PIN and label, `officer2`) and the office's token (OFFICE_TOKEN / OFFICE_PIN /
+    OFFICE_KEY_LABEL = `office-signer`)."""
     hsm = SoftHsm(pki_tool.softhsm_conf(tmp_path_factory.mktemp("softhsm")))
     m = pki.material
     hsm.add_token(OFFICER_TOKEN, OFFICER_PIN, [(OFFICER_KEY_LABEL, m.key_path("officer"), m.cert_path("officer"))])
+    hsm.add_token(OFFICER2_TOKEN, OFFICER_PIN,
+                  [(OFFICER_KEY_LABEL, m.key_path("officer2"), m.cert_path("officer2"))])
     hsm.add_token(OFFICE_TOKEN, OFFICE_PIN,
                   [(OFFICE_KEY_LABEL, m.key_path("office-signer"), m.cert_path("office-signer"))])
     return hsm

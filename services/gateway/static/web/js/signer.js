@@ -1,5 +1,6 @@
-// Signing on the officer's own USB token, the same for a note and a letter (docs/signing.md):
-// registering the DSC's certificate, and, for a prepared request, the exact command of the
+// Signing on the officer's own USB token, the same for a note, a letter and a certificate's
+// registration (docs/signing.md): registering the DSC's certificate (its key signs a registration
+// request: proof that the officer holds it), and, for a prepared request, the exact command of the
 // signer program (eoffice/signer.py) to run on the officer's PC with a token that can only sign
 // that request (POST /signing/requests/{id}/signer-token: the sign-in token never leaves the
 // browser), what each of its exit statuses means, and a poll of the request until it is signed.
@@ -13,19 +14,35 @@ const POLL_MS = 2000;
 // The signer program's exit statuses (eoffice/signer.py) and what the officer does about each.
 const EXITS = [0, 2, 3, 4, 5, 6];
 
-/** The form that registers the officer's DSC certificate; the screen is drawn again after. */
+/**
+ * The form that registers the officer's DSC certificate. A certificate is public, so the server
+ * answers a new one with a registration request (202, kind "certificate") that its key must sign:
+ * the form then shows the signer program's command for it, as for a note, and the screen is
+ * drawn again once the certificate is registered (at once when it was the officer's already).
+ */
 export function registerForm() {
   const key = newKey();
+  const out = h("div");
   const form = h("form", { class: "card", novalidate: true, "aria-labelledby": "reg-cert-h" },
     h("p", { class: "hint" }, t("certHint")),
     field({ name: "certificate", label: t("certPem"), type: "textarea", required: true, attrs: { rows: "6", lang: "en" } }),
     h("button", { type: "submit" }, t("certRegister")));
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
-    try { await call("POST", "/signing/certificates", { key, body: { certificate: values(form).certificate.trim() } }); route(); }
-    catch (err) { showProblem(form, err); }
+    try {
+      const req = await call("POST", "/signing/certificates", { key, body: { certificate: values(form).certificate.trim() } });
+      if (req.kind !== "certificate") return route();
+      const steps = await signerInstructions(req, {
+        onSigned: () => { setTimeout(route, POLL_MS); return [notice(t("certRegistered"))]; },
+        onEnded: () => [notice(t("certProveAgain"), "warn")],
+      });
+      form.hidden = true;
+      out.replaceChildren(notice(t("certProve")), steps);
+      out.querySelector("#how-h")?.setAttribute("tabindex", "-1");
+      out.querySelector("#how-h")?.focus();
+    } catch (err) { showProblem(form, err); }
   });
-  return h("section", { "aria-labelledby": "reg-cert-h" }, h("h2", { id: "reg-cert-h" }, t("certRegister")), form);
+  return h("section", { "aria-labelledby": "reg-cert-h" }, h("h2", { id: "reg-cert-h" }, t("certRegister")), form, out);
 }
 
 /** The officer's registered certificates that are still in their dates. */
@@ -39,7 +56,8 @@ export function certificateField(usable) {
 
 /**
  * The instructions for one prepared request `req` (its id, content_sha256, expires_at) and the
- * poll that notices the end: `onSigned(request)` gives what to show once it is signed,
+ * poll that notices the end: `onSigned(request)` gives what to show once it is signed (a
+ * certificate's registration: registered),
  * `onEnded(request)` once it is cancelled or expired. Throws the API's problem when no signer
  * token can be had (the request is signed, cancelled or expired already).
  */
@@ -56,7 +74,7 @@ export async function signerInstructions(req, { onSigned, onEnded }) {
     if (!document.body.contains(state)) return; // the officer went elsewhere: stop asking
     try {
       const now = await get(`/signing/requests/${req.id}`);
-      if (now.signature_id) return state.replaceChildren(...onSigned(now));
+      if (now.signature_id || now.state === "registered") return state.replaceChildren(...onSigned(now));
       if (now.state && now.state !== "pending") return state.replaceChildren(...onEnded(now));
     } catch (err) {
       return state.replaceChildren(notice(err.problem?.detail || err.message, "error"));

@@ -21,8 +21,8 @@ from asn1crypto import pem, x509
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from eoffice.errors import CertificateRefused, Conflict, InvalidInput, NotFound
-from services.signing import keys
+from eoffice.errors import CertificateRefused, Conflict, InvalidInput
+from services.signing import keys, request_rows
 from services.signing.models import certificate_requests, certificates
 from services.signing.trust import certificate, describe
 
@@ -79,23 +79,16 @@ def challenge(*, request_id: str, user_id: str, sha256: str, expires_at: datetim
 
 def add_request(session: Session, *, row: dict) -> dict:
     """Keeps a registration request (pending) and returns it."""
-    session.execute(insert(certificate_requests).values(state=PENDING, **row))
-    return own_request(session, user_id=row["user_id"], request_id=row["id"])
+    return request_rows.add(session, certificate_requests, row=row, state=PENDING)
 
 
 def find_request(session: Session, request_id: str) -> dict | None:
-    query = select(certificate_requests).where(certificate_requests.c.id == request_id)
-    row = session.execute(query).mappings().first()
-    return dict(row) if row else None
+    return request_rows.find(session, certificate_requests, request_id)
 
 
 def own_request(session: Session, *, user_id: str, request_id: str, lock: bool = False) -> dict:
     """The user's registration request; NotFound for anybody else's."""
-    query = select(certificate_requests).where(certificate_requests.c.id == request_id)
-    row = session.execute(query.with_for_update() if lock else query).mappings().first()
-    if row is None or row["user_id"] != user_id:
-        raise NotFound("no such signature request of yours")
-    return dict(row)
+    return request_rows.own(session, certificate_requests, user_id=user_id, request_id=request_id, lock=lock)
 
 
 def refuse_expired(row: dict) -> None:

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session
 
-from eoffice.errors import Conflict, NotFound
+from eoffice.errors import Conflict
+from services.signing import request_rows
 from services.signing.models import letter_requests, letters
 
 PENDING, ISSUED, CANCELLED = "pending", "issued", "cancelled"
@@ -57,22 +58,16 @@ def refuse_pending(session: Session, *, draft_id: int, version: int) -> None:
 
 
 def add(session: Session, *, row: dict) -> dict:
-    session.execute(insert(letter_requests).values(state=PENDING, **row))
-    return own(session, user_id=row["user_id"], request_id=row["id"])
+    return request_rows.add(session, letter_requests, row=row, state=PENDING)
 
 
 def find(session: Session, request_id: str) -> dict | None:
-    row = session.execute(select(letter_requests).where(letter_requests.c.id == request_id)).mappings().first()
-    return dict(row) if row else None
+    return request_rows.find(session, letter_requests, request_id)
 
 
 def own(session: Session, *, user_id: str, request_id: str, lock: bool = False) -> dict:
     """The user's letter request; NotFound for anybody else's."""
-    query = select(letter_requests).where(letter_requests.c.id == request_id)
-    row = session.execute(query.with_for_update() if lock else query).mappings().first()
-    if row is None or row["user_id"] != user_id:
-        raise NotFound("no such signature request of yours")
-    return dict(row)
+    return request_rows.own(session, letter_requests, user_id=user_id, request_id=request_id, lock=lock)
 
 
 def refuse_closed(row: dict) -> None:

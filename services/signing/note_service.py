@@ -13,11 +13,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from asn1crypto import pem, x509
 from nameko.rpc import RpcProxy
 from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
 
 from eoffice.actor import Actor
 from eoffice.contracts.signing import (
@@ -33,7 +35,7 @@ from eoffice.errors import CertificateRefused, Conflict, InvalidInput, NotFound
 from eoffice.service import call_with_timeout, rpc
 from eoffice.settings import get_settings
 from eoffice.validation import parse
-from services.signing import certificates, esign, keys, letter_requests, notes
+from services.signing import certificates, esign, keys, letter_requests, notes, request_rows
 from services.signing.models import note_signatures, signature_requests
 from services.signing.trust import RECENT_VALIDATIONS, Trust
 
@@ -95,13 +97,7 @@ class NoteEntrypoints:
     def _registration_request(self, actor: Actor, request_id: str) -> dict | None:
         """The actor's certificate registration request `request_id`, if it is one: the signer
         program signs it and hands the value in at the same URLs as a note's."""
-        with self.db.transaction() as session:
-            row = certificates.find_request(session, request_id)
-        if row is None:
-            return None
-        if row["user_id"] != actor.user_id:
-            raise NotFound("no such signature request of yours")
-        return row
+        return self._users_request(actor, certificates.find_request, request_id)
 
     def _complete_registration(self, actor: Actor, row: dict, body: SignatureValue, *, idempotency_key: str) -> dict:
         """The signer program's value for a registration request (via `complete_signature`): only
@@ -307,12 +303,14 @@ class NoteEntrypoints:
     def _letter_request(self, actor: Actor, request_id: str) -> dict | None:
         """The actor's prepared letter signature `request_id`, if it is one (letter_requests.py):
         the signer program and the ESP answer letters and notes at the same URLs."""
+        return self._users_request(actor, letter_requests.find, request_id)
+
+    def _users_request(self, actor: Actor, find: Callable[[Session, str], dict | None], request_id: str) -> dict | None:
+        """What `find` finds for `request_id` (None if nothing); NotFound if it is another user's."""
         with self.db.transaction() as session:
-            row = letter_requests.find(session, request_id)
-        if row is None:
-            return None
-        if row["user_id"] != actor.user_id:
-            raise NotFound("no such signature request of yours")
+            row = find(session, request_id)
+        if row is not None and row["user_id"] != actor.user_id:
+            raise NotFound(request_rows.NOT_YOURS)
         return row
 
     def _pending(self, actor: Actor, request_id: str, path: str) -> tuple[dict, dict | None]:
@@ -427,10 +425,7 @@ class NoteEntrypoints:
 
 
 def _own_request(session, actor: Actor, request_id: str) -> dict:
-    row = session.execute(select(signature_requests).where(signature_requests.c.id == request_id)).mappings().first()
-    if row is None or row["user_id"] != actor.user_id:
-        raise NotFound("no such signature request of yours")
-    return dict(row)
+    return request_rows.own(session, signature_requests, user_id=actor.user_id, request_id=request_id)
 
 
 def _request_out(row: dict, file_number: str | None, cert: x509.Certificate | None, *, esp_url: str) -> dict:

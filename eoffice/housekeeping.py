@@ -29,6 +29,11 @@ Tables of one service:
 - `notify.delivery_attempts` and `notify.deliveries`: a portal delivery delivered more than
   `EOFFICE_KEEP_DELIVERED_DAYS` (30) days ago, with its attempts. One pending or dead (a dead
   letter waiting for an admin's replay) stays with its attempts, however old.
+- `signing.signature_requests` and `signing.certificate_requests`: a note's signature request
+  never signed, and a certificate's registration request never proven, that expired more than
+  `EOFFICE_KEEP_EXPIRED_REQUESTS_DAYS` (7) days ago: neither can be completed any more. A
+  request that was signed (or registered the certificate) stays, and so does every letter's
+  request, whose cancelled dispatch number the register shows.
 
 `prune` deletes in batches, each its own short transaction, so that it never holds many rows
 locked nor blocks the work beside it; one process of a service does a table at a time (the
@@ -88,6 +93,8 @@ OF_ONE_DELIVERED_LONG_AGO = (
     + DELIVERED
     + " AND deliveries.delivered_at < now() - :days * interval '1 day')"
 )
+NEVER_SIGNED = "signature_requests.signature_id IS NULL"
+NEVER_PROVEN = "certificate_requests.state = 'pending'"
 NO_ATTEMPT_LEFT = "NOT EXISTS (SELECT FROM {schema}.delivery_attempts a WHERE a.delivery_id = deliveries.id)"
 RULES = (
     Rule("outbox", "published_at", "keep_published_events_days"),
@@ -104,6 +111,8 @@ RULES = (
     Rule(
         "deliveries", "delivered_at", "keep_delivered_days", schema="notify", where=f"{DELIVERED} AND {NO_ATTEMPT_LEFT}"
     ),
+    Rule("signature_requests", "expires_at", "keep_expired_requests_days", schema="signing", where=NEVER_SIGNED),
+    Rule("certificate_requests", "expires_at", "keep_expired_requests_days", schema="signing", where=NEVER_PROVEN),
 )
 
 

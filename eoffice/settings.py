@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     keep_sent_messages_days: float = Field(default=90.0, gt=0)
     keep_read_notifications_days: float = Field(default=180.0, gt=0)
     keep_delivered_days: float = Field(default=30.0, gt=0)
+    # Days a signature or registration request never completed is kept after it expired.
+    keep_expired_requests_days: float = Field(default=7.0, gt=0)
     # Tesseract processes the OCR worker runs at once for the pages of one PDF (each one thread):
     # one per core lets a long scan alone in the queue use the whole machine.
     ocr_processes: int = 2

@@ -147,6 +147,16 @@ class CertificateRegistered(EventPayload):
     not_after: datetime
 
 
+class CertificateUnregistered(EventPayload):
+    """An officer unregistered one of their DSC certificates (a token lost, replaced or
+    surrendered): it signs nothing more for them, and what it signed stays valid and verifiable.
+    The subject is the user's id."""
+
+    event_type = "eoffice.certificate.unregistered.v1"
+    user_id: str
+    certificate_sha256: str
+
+
 class NoteSigned(EventPayload):
     """A green note was signed: a detached CAdES signature with a signed timestamp over its
     canonical bytes, recorded on the note (the notesheet's chain covers it). The subject is

@@ -144,6 +144,15 @@ def my_certificates(request: Request, who: Actor = Depends(actor)):
     return _call(request, "my_certificates", _who(who))
 
 
+@router.delete("/signing/certificates/{sha256}", response_model=RegisteredCertificate,
+               summary="Unregister one of your certificates (a token lost, replaced or surrendered): it signs "
+                       "nothing more for you; what it signed stays valid")
+def unregister_certificate(request: Request, *, who: Actor = Depends(actor),
+                           sha256: str = Path(pattern="^[0-9a-f]{64}$", description="the certificate's SHA-256"),
+                           idempotency_key: str = IdempotencyKey):
+    return _call(request, "unregister_certificate", _who(who), sha256, idempotency_key)
+
+
 @router.post("/files/{file_id:id36}/notes/{seq}/signature-requests", response_model=SignatureRequest,
              status_code=201, summary="Prepare the signature of your last green note for your token")
 def prepare_note_signature(request: Request, body: SignNote, *, who: Actor = Depends(actor),

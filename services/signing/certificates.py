@@ -18,10 +18,10 @@ import json
 from datetime import UTC, datetime
 
 from asn1crypto import pem, x509
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from eoffice.errors import CertificateRefused, Conflict, InvalidInput
+from eoffice.errors import CertificateRefused, Conflict, InvalidInput, NotFound
 from services.signing import keys, request_rows
 from services.signing.models import certificate_requests, certificates
 from services.signing.trust import certificate, describe
@@ -176,6 +176,21 @@ def registered(session: Session, *, user_id: str, sha256: str) -> x509.Certifica
             reason="unregistered",
         )
     return x509.Certificate.load(row["der"])
+
+
+def unregister(session: Session, *, user_id: str, sha256: str) -> dict:
+    """Removes the user's registration of certificate `sha256` and returns it as it was: it signs
+    nothing more for them (a request prepared with it is refused at completion, unregistered).
+    Signatures it made keep it inside them. NotFound when it is not registered to the user."""
+    statement = (
+        delete(certificates)
+        .where(certificates.c.sha256 == sha256, certificates.c.user_id == user_id)
+        .returning(*certificates.c)
+    )
+    row = session.execute(statement).mappings().first()
+    if row is None:
+        raise NotFound(f"certificate {sha256[:16]}... is not registered to you")
+    return public(dict(row))
 
 
 def of_user(session: Session, user_id: str) -> list[dict]:

@@ -4,6 +4,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -13,6 +14,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -105,6 +107,8 @@ certificate_requests = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("registered_at", DateTime(timezone=True)),
+    # A request never proven is forgotten some days after it expired (eoffice.housekeeping).
+    Index("certificate_requests_expires_at", "expires_at", postgresql_where=text("state = 'pending'")),
 )
 
 # Two-phase signatures waiting for the signer program (or the ESP): the exact bytes signed and
@@ -124,6 +128,8 @@ signature_requests = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("signature_id", String(36)),  # set once signed
+    # A request never signed is forgotten some days after it expired (eoffice.housekeeping).
+    Index("signature_requests_expires_at", "expires_at", postgresql_where=text("signature_id IS NULL")),
 )
 
 # Detached CAdES signatures over notes' canonical bytes, with those exact bytes.

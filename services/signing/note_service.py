@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from eoffice.actor import Actor
 from eoffice.contracts.signing import (
     CertificateRegistered,
+    CertificateUnregistered,
     EsignResponse,
     NoteSigned,
     RegisterCertificate,
@@ -149,6 +150,27 @@ class NoteEntrypoints:
         actor_model = Actor.model_validate(actor)
         with self.db.transaction() as session:
             return certificates.of_user(session, actor_model.user_id)
+
+    @rpc
+    def unregister_certificate(self, actor: dict, sha256: str, idempotency_key: str) -> dict:
+        """Unregisters the actor's certificate `sha256` (a token lost, replaced or surrendered) and
+        returns it as it was registered: it signs nothing more for them, and a request prepared
+        with it is refused when its value comes. What it signed stays valid and verifiable (the
+        certificate is inside each signature). 404 when it is not theirs. Emits
+        eoffice.certificate.unregistered.v1. Safe to retry."""
+        actor_model = Actor.model_validate(actor)
+        if not isinstance(sha256, str) or len(sha256) != 64 or set(sha256) - set("0123456789abcdef"):
+            raise InvalidInput("not a certificate's SHA-256 (64 lowercase hex digits)", field="sha256")
+
+        def step(changes):
+            removed = certificates.unregister(changes.session, user_id=actor_model.user_id, sha256=sha256)
+            changes.raise_event(
+                CertificateUnregistered(user_id=actor_model.user_id, certificate_sha256=sha256),
+                subject=actor_model.user_id,
+            )
+            return removed
+
+        return self.command("unregister_certificate", actor=actor_model, key=idempotency_key, request=sha256, step=step)
 
     # --- signing a note ----------------------------------------------------------------------
 

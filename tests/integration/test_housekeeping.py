@@ -3,7 +3,8 @@ events published and events seen over a week ago and idempotency keys over 30 da
 everything younger stays, and so does an event never published, however old. Sessions, the
 sign-in log, notify's messages, notifications and portal deliveries go by their own rules: what
 is still to be done (a message to send, an unread notification, a delivery pending or dead)
-stays, however old."""
+stays, however old. Signature and registration requests never completed go a week after they
+expired; one completed stays."""
 from __future__ import annotations
 
 import uuid
@@ -28,6 +29,8 @@ from services.gateway.models import sessions as gateway_sessions
 from services.notify.models import metadata as notify_metadata
 from services.notify.people_tables import digests, messages, notifications
 from services.notify.subscription_tables import attempts, deliveries, subscriptions
+from services.signing.models import certificate_requests, signature_requests
+from services.signing.models import metadata as signing_metadata
 from tests.support.system import service_process, wait_until
 
 pytestmark = pytest.mark.live
@@ -280,3 +283,36 @@ def test_portal_deliveries_go_a_month_after_they_were_delivered_and_dead_letters
         attempts_left = session.execute(select(attempts.c.delivery_id).where(
             attempts.c.subscription_id == subscription)).scalars().all()
     assert sorted(attempts_left) == sorted([*kept, *kept])  # two each, and none of the one forgotten
+
+
+def test_requests_never_completed_go_a_week_after_they_expired_and_completed_ones_stay(uow):
+    """A note's signature request never signed and a certificate's registration request never
+    proven are forgotten 7 days after they expired (neither can be completed); younger ones, and
+    those that were signed or registered the certificate, stay however old."""
+    def note_request(expired: float, signed: bool) -> str:
+        request_id = str(uuid.uuid4())
+        session.execute(signature_requests.insert().values(
+            id=request_id, user_id="E-TEST", post_id="P-TEST", key_path="officer_token", certificate_sha256="0" * 64,
+            file_id=str(uuid.uuid4()), note_seq=1, content=b"note", attributes=b"attrs", created_at=ago(expired + 1),
+            expires_at=ago(expired), signature_id=str(uuid.uuid4()) if signed else None))
+        return request_id
+
+    def registration(expired: float, state: str) -> str:
+        request_id = str(uuid.uuid4())
+        session.execute(certificate_requests.insert().values(
+            id=request_id, user_id="E-TEST", certificate_sha256="0" * 64, der=b"der", content=b"challenge",
+            attributes=b"attrs", state=state, created_at=ago(expired + 1), expires_at=ago(expired),
+            registered_at=ago(expired + 0.5) if state == "registered" else None))
+        return request_id
+
+    with uow.transaction() as session:
+        unsigned_old, unsigned_lately, signed_old = note_request(8, False), note_request(6, False), note_request(30, True)
+        pending_old, pending_lately = registration(8, "pending"), registration(6, "pending")
+        registered_old = registration(30, "registered")
+
+    housekeeping.prune(uow, signing_metadata)
+
+    assert present(uow, signature_requests, "id", [unsigned_old, unsigned_lately, signed_old]) == {
+        unsigned_lately, signed_old}
+    assert present(uow, certificate_requests, "id", [pending_old, pending_lately, registered_old]) == {
+        pending_lately, registered_old}

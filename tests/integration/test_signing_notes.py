@@ -335,7 +335,7 @@ from services.signing.trust import Trust
 settings = Settings()
 trust = Trust.from_settings(settings)
 try:
-    signer = keys.office_signer(settings, trust.intermediates)
+    signer = keys.office_signer(settings, {"code": "LKO-EST", "path": "UP/DIST-LKO/LKO-EST"}, trust.intermediates)
 except TokenError as e:
     print(e.reason, e, file=sys.stderr)
     sys.exit(4)
@@ -407,3 +407,45 @@ def test_certificates_checked_at_once_in_one_signing_process_each_get_their_own_
             answers = list(pool.map(check, tokens))
     assert [(a.status_code, a.json().get("reason")) for a in answers] == [(422, "revoked")] * len(tokens), \
         [a.text for a in answers if a.status_code != 422]
+
+
+def test_an_unregistered_certificate_signs_nothing_more_and_only_its_owner_unregisters_it(api, pki, file_id):
+    officer, other = auth(sign_in(api, OFFICER)), auth(sign_in(api, OTHER))
+    assert register_certificate(api, officer, pki, "officer").status_code == 201
+    sha = hashlib.sha256(pki.cert_der("officer")).hexdigest()
+    note = api.post(f"/api/v1/files/{file_id}/notes", headers={**officer, **key()},
+                    json={"body": "Token surrendered on transfer; seen.", "green": True})
+    assert note.status_code == 201, note.text
+
+    def prepare():
+        return api.post(f"/api/v1/files/{file_id}/notes/{note.json()['seq']}/signature-requests",
+                        headers={**officer, **key()}, json={"certificate_sha256": sha})
+
+    prepared = prepare()
+    assert prepared.status_code == 201, prepared.text
+
+    # Somebody else's, or no SHA-256 at all: refused, and it stays registered.
+    assert api.delete(f"/api/v1/signing/certificates/{sha}", headers={**other, **key()}).status_code == 404
+    malformed = api.delete("/api/v1/signing/certificates/not-a-digest", headers={**officer, **key()})
+    assert malformed.status_code == 422, malformed.text
+    assert sha in registered_to(api, officer)
+
+    retry = key()
+    removed = api.delete(f"/api/v1/signing/certificates/{sha}", headers={**officer, **retry})
+    assert removed.status_code == 200 and removed.json()["sha256"] == sha, removed.text
+    again = api.delete(f"/api/v1/signing/certificates/{sha}", headers={**officer, **retry})
+    assert again.status_code == 200 and again.json() == removed.json()  # a retry is answered as the first time
+    assert api.delete(f"/api/v1/signing/certificates/{sha}", headers={**officer, **key()}).status_code == 404
+    assert sha not in registered_to(api, officer)
+
+    # A request prepared before is refused when its value comes, however right; a new one too.
+    late = api.post(f"/api/v1/signing/requests/{prepared.json()['id']}/signature", headers={**officer, **key()},
+                    json={"signature": pki.sign("officer", prepared.json())})
+    assert late.status_code == 422 and late.json()["reason"] == "unregistered", late.text
+    assert api.get(f"/api/v1/files/{file_id}/notes/{note.json()['seq']}/signature", headers=officer).status_code == 404
+    refused = prepare()
+    assert refused.status_code == 422 and refused.json()["reason"] == "unregistered", refused.text
+
+    # Registered again (with proof of possession, as any registration), it signs again.
+    assert register_certificate(api, officer, pki, "officer").status_code == 201
+    assert prepare().status_code == 201

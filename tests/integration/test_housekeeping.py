@@ -306,7 +306,8 @@ def test_requests_never_completed_go_a_week_after_they_expired_and_completed_one
         return request_id
 
     with uow.transaction() as session:
-        unsigned_old, unsigned_lately, signed_old = note_request(8, False), note_request(6, False), note_request(30, True)
+        unsigned_old, unsigned_lately = note_request(8, False), note_request(6, False)
+        signed_old = note_request(30, True)
         pending_old, pending_lately = registration(8, "pending"), registration(6, "pending")
         registered_old = registration(30, "registered")
 

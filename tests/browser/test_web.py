@@ -6,6 +6,7 @@ serious or critical violation, and screenshots in Hindi and English at desktop a
 go to log/tests/screens/. Speed is measured and written to log/tests/screens/figures.json."""
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shlex
@@ -26,7 +27,7 @@ from services.directory.demo import holder_email
 from tests.browser.conftest import DESKTOP, PHONE, api_token, figure, screens_dir, timed
 from tests.support import scans as fixtures
 from tests.support.demo import demo
-from tests.support.pki import OFFICER2_TOKEN, OFFICER_PIN, OFFICER_TOKEN
+from tests.support.pki import OFFICER2_TOKEN, OFFICER_PIN, OFFICER_TOKEN, register_certificate
 from tests.support.system import REPO, wait_until
 from tests.support.webhook_receiver import Receiver
 
@@ -358,7 +359,10 @@ def test_a_hindi_letter_goes_from_the_clerk_through_three_levels_to_approval(pag
         page.locator("form[aria-label=Send] button[type=submit]").click()
         page.wait_for_function("document.body.dataset.ready === 'inbox'")
 
-    due = TODAY + timedelta(days=7)
+    us_office = next(p["office_code"] for p in demo("posts") if p["code"] == US)
+    due = datetime.fromisoformat(httpx.get(  # a working day of US's office: a due date on a day off is refused
+        f"{web}/api/v1/offices/{us_office}/working-days", params={"start": TODAY, "end": TODAY},
+        headers=api_token(web, US)).json()["due_in_7_working_days"]).date()
     send_up(US, US, due=due.strftime("%d/%m/%Y"))
     file_id = file_url.rsplit("/", 1)[1]
     assert httpx.get(f"{web}/api/v1/files/{file_id}", headers=api_token(web, US)).json()["due_date"] == due.isoformat()
@@ -793,3 +797,29 @@ def test_admins_import_the_organisation_and_set_up_numbering(page, web, tmp_path
     check_screen(page, "admin-office", "admin")
     figure("admin_ready_ms", round(speed))
     assert speed < USABLE_MS
+
+
+def test_an_officer_unregisters_the_certificate_of_a_lost_token(page, web, pki):
+    """On the preferences screen an officer sees their registered certificates and unregisters the
+    one whose token is lost, after confirming: the screen no longer lists it and it signs nothing
+    more for them (the API lists it no more)."""
+    headers = api_token(web, US)
+    with httpx.Client(base_url=web) as client:
+        assert register_certificate(client, headers, pki, "officer2").status_code == 201
+    sha = hashlib.sha256(pki.cert_der("officer2")).hexdigest()
+    page.goto("/")
+    page.wait_for_function("document.body.dataset.ready === 'signin'")
+    sign_in(page, US, "inbox")
+    timed(page, lambda: page.goto("/#/notifications/preferences"), "preferences")
+    listed = page.locator(f"li[data-sha256='{sha}']")
+    expect(listed).to_have_count(1)
+    check_screen(page, "preferences", "preferences")
+    page.once("dialog", lambda dialog: dialog.dismiss())  # changed their mind: nothing happens
+    listed.get_by_role("button", name="Unregister").click()
+    assert sha in [c["sha256"] for c in httpx.get(f"{web}/api/v1/signing/certificates", headers=headers).json()]
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.evaluate("delete document.body.dataset.ready")
+    listed.get_by_role("button", name="Unregister").click()
+    page.wait_for_function("document.body.dataset.ready === 'preferences'")
+    expect(listed).to_have_count(0)
+    assert sha not in [c["sha256"] for c in httpx.get(f"{web}/api/v1/signing/certificates", headers=headers).json()]

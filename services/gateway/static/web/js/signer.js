@@ -45,6 +45,31 @@ export function registerForm() {
   return h("section", { "aria-labelledby": "reg-cert-h" }, h("h2", { id: "reg-cert-h" }, t("certRegister")), form, out);
 }
 
+/**
+ * The officer's registered certificates, each with a button that unregisters it (a token lost,
+ * replaced or surrendered: DELETE /signing/certificates/{sha256}) once the officer confirms; what
+ * it signed stays valid. The screen is drawn again after.
+ */
+export function certificateList(certs) {
+  const rows = certs.map((c) => {
+    const remove = h("button", { type: "button" }, t("certUnregister"));
+    const item = h("li", { "data-sha256": c.sha256 },
+      h("strong", {}, c.holder || c.subject), ` — ${c.issuer} (${t("validUntil")} ${fmtDate(c.not_after)}) `, remove);
+    const key = newKey(); // one per certificate shown: a retry of the same removal is answered as the first
+    remove.addEventListener("click", async () => {
+      if (!window.confirm(t("certUnregisterConfirm"))) return;
+      try {
+        await call("DELETE", `/signing/certificates/${c.sha256}`, { key });
+        route();
+      } catch (err) { item.append(notice(err.problem?.detail || err.message, "error")); }
+    });
+    return item;
+  });
+  return h("section", { "aria-labelledby": "my-certs-h" }, h("h2", { id: "my-certs-h" }, t("myCertificates")),
+    certs.length ? h("ul", { class: "certificates" }, rows) : h("p", {}, t("noCertificate")),
+    h("p", { class: "hint" }, t("certUnregisterHint")));
+}
+
 /** The officer's registered certificates that are still in their dates. */
 export const usableCertificates = (certs) => certs.filter((c) => new Date(c.not_after) > new Date());
 

@@ -1,9 +1,11 @@
 // Notification preferences of the person signed in (GET/PUT /notifications/preferences): the
 // kinds that reach them, by which channels, a daily digest, quiet hours (Indian time) and the
-// language of e-mail and SMS. Reached from the notifications screen.
+// language of e-mail and SMS. Reached from the notifications screen. Below them, the officer's
+// registered DSC certificates: one is unregistered there, a new one registered.
 import { get, call, newKey } from "../api.js";
 import { show, h, field, showProblem, notice, clearProblems } from "../dom.js";
 import { t } from "../i18n.js";
+import { certificateList, registerForm } from "../signer.js";
 
 const KINDS = ["arrived", "returned", "pulled_back", "due", "overdue", "escalated", "signed", "issued"];
 const CHANNELS = ["in_app", "email", "sms"];
@@ -18,7 +20,7 @@ function checks(name, legend, list, chosen, prefix) {
 const hhmm = (v) => (v ? String(v).slice(0, 5) : "");
 
 export async function render(main) {
-  const p = await get("/notifications/preferences");
+  const [p, certs] = await Promise.all([get("/notifications/preferences"), get("/signing/certificates")]);
   let key = newKey(); // one per save: reused if the same save is sent again
   const form = h("form", { class: "card", novalidate: true, "aria-labelledby": "prefs-h" },
     checks("kinds", t("prefKinds"), KINDS, p.kinds, "nkind"),
@@ -47,5 +49,6 @@ export async function render(main) {
     } catch (err) { status.replaceChildren(); showProblem(form, err); }
   });
   show(main, h("h1", { id: "prefs-h" }, t("preferences")),
-    h("p", {}, h("a", { href: "#/notifications" }, t("notifications"))), status, form);
+    h("p", {}, h("a", { href: "#/notifications" }, t("notifications"))), status, form,
+    certificateList(certs), registerForm());
 }

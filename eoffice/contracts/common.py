@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
-from eoffice.validation import FileName, Text
+from eoffice.validation import FileName, RequestModel, Text
 
 # A post's code as the directory gives it (its marking abbreviation, e.g. "SO(EST)-GAD").
 PostCode = Annotated[Text, StringConstraints(min_length=1, max_length=60)]
@@ -37,7 +37,7 @@ class DateRange(BaseModel):
         return self
 
 
-class Upload(BaseModel):
+class Upload(RequestModel):
     """A file the gateway streamed to the store, unchecked, handed to the service that owns it:
     that service runs the intake on it (`eoffice.intake`) and removes it if it refuses."""
 

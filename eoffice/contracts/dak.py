@@ -10,7 +10,6 @@ from typing import Annotated, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
-    ConfigDict,
     EmailStr,
     Field,
     StringConstraints,
@@ -24,7 +23,7 @@ from eoffice.actor import Actor
 from eoffice.contracts.common import Page, PostCode, Priority
 from eoffice.errors import Forbidden
 from eoffice.events import EventPayload
-from eoffice.validation import FileName, Filled, Text
+from eoffice.validation import FileName, Filled, RequestModel, Text
 
 SERVICE = "dak"  # the emitter: CloudEvents source "eoffice/dak", exchange "dak.events"
 UPLOADS = "scans/"  # where the gateway stores a receipt's documents, one folder per upload
@@ -200,7 +199,7 @@ def _letter_day(day: date) -> date:
 LetterDay = Annotated[date, AfterValidator(_letter_day)]
 
 
-class Letter(BaseModel):
+class Letter(RequestModel):
     """A receipt's metadata, as the diarising clerk enters it."""
 
     subject: Filled = Field(min_length=1, max_length=2000)
@@ -244,7 +243,7 @@ class ScanRef(BaseModel):
     text_layer: bool = False
 
 
-class Send(BaseModel):
+class Send(RequestModel):
     """Send (or mark) a receipt: the receipt goes to `to_post`; each of `copy_to` gets a copy
     with a diary number of its own."""
 
@@ -261,20 +260,19 @@ class Send(BaseModel):
         return self
 
 
-class PutInFile(BaseModel):
+class PutInFile(RequestModel):
     file_id: Text = Field(min_length=36, max_length=36, description="the id of a file your post holds")
     remarks: Text = Field("", max_length=2000)
 
 
-class Remarks(BaseModel):
+class Remarks(RequestModel):
     remarks: Filled = Field(min_length=1, max_length=2000)
 
 
-class Correct(BaseModel):
+class Correct(RequestModel):
     """Fields to correct; only those given change. Frozen fields may change only before the
     receipt first moves."""
 
-    model_config = ConfigDict(extra="forbid")
     subject: Text | None = Field(None, min_length=1, max_length=2000)
     sender_name: Text | None = Field(None, min_length=1, max_length=500)
     sender_address: Text | None = Field(None, max_length=2000)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 
 from eoffice.events import EventPayload
+from eoffice.validation import RequestModel
 
 SERVICE = "directory"  # the emitter: CloudEvents source "eoffice/directory", exchange "directory.events"
 
@@ -49,18 +50,18 @@ class DelegationCreated(EventPayload):
 # Requests
 
 
-class ImportRequest(BaseModel):
+class ImportRequest(RequestModel):
     files: dict[str, str] = Field(description="CSV text by file name: offices, holidays, posts, users, postings")
     initial_password: str | None = Field(None, min_length=8, description="set for users created by this import")
 
 
-class HandOver(BaseModel):
+class HandOver(RequestModel):
     post_code: str
     employee_id: str
     start_date: date
 
 
-class Delegate(BaseModel):
+class Delegate(RequestModel):
     from_post: str
     to_post: str
     start_date: date

@@ -10,11 +10,11 @@ from itertools import pairwise
 from string import Formatter
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
+from pydantic import BaseModel, Field, StrictInt, field_validator
 
 from eoffice.contracts.common import Page, PostCode, Priority, Upload
 from eoffice.events import EventPayload
-from eoffice.validation import FileName, Filled, PrintedText, Text
+from eoffice.validation import FileName, Filled, PrintedText, RequestModel, Text
 
 SERVICE = "files"  # the emitter: CloudEvents source "eoffice/files", exchange "files.events"
 UPLOADS = "files/"  # where the gateway stores documents uploaded to files, one folder per upload
@@ -158,39 +158,38 @@ class DraftApproved(DraftStep):
 # Requests
 
 
-class Refs(BaseModel):
+class Refs(RequestModel):
     """What a note points at: pages of the correspondence, earlier notes (by number)."""
 
-    model_config = ConfigDict(extra="forbid")
     pages: list[StrictInt] = Field(default_factory=list, max_length=100)
     notes: list[StrictInt] = Field(default_factory=list, max_length=100)
 
 
-class CreateFile(BaseModel):
+class CreateFile(RequestModel):
     subject_head: Filled = Field(min_length=1, max_length=20, description="a subject head of your office")
     subject: Filled = Field(min_length=1, max_length=2000)
     category: Text = Field("general", min_length=1, max_length=100)
     priority: Priority = "normal"
     record_category: Literal["A", "B", "C"] = Field("C", description="A, B: kept permanently; C: 10 years")
-    physical: StrictBool = False
+    physical: bool = False
     receipt_id: str | None = Field(
         None, min_length=36, max_length=36, description="a receipt you hold, to put in the new file as its PUC"
     )
 
 
-class Note(BaseModel):
+class Note(RequestModel):
     body: Filled = Field(min_length=1, max_length=20000)
     refs: Refs = Field(default_factory=Refs)
-    green: StrictBool = Field(False, description="true: the official (green) note at once; false: a yellow draft")
+    green: bool = Field(False, description="true: the official (green) note at once; false: a yellow draft")
 
 
-class EditNote(BaseModel):
+class EditNote(RequestModel):
     body: Filled = Field(min_length=1, max_length=20000)
     refs: Refs = Field(default_factory=Refs)
     version: StrictInt = Field(ge=1, description="the version you edited; a stale one is refused")
 
 
-class Version(BaseModel):
+class Version(RequestModel):
     version: StrictInt = Field(ge=1)
 
 
@@ -205,44 +204,44 @@ class StoredDocument(BaseModel):
     pages: StrictInt = Field(ge=1)
 
 
-class Document(BaseModel):
+class Document(RequestModel):
     title: Filled = Field(min_length=1, max_length=500)
     pages: StrictInt = Field(1, ge=1, le=2000, description="for a paper document; an upload counts its own")
     document: Upload | None = None  # stored by the gateway's upload route, checked by files
 
 
-class Flag(BaseModel):
-    puc: StrictBool
+class Flag(RequestModel):
+    puc: bool
 
 
-class Draft(BaseModel):
+class Draft(RequestModel):
     title: Filled = Field(min_length=1, max_length=500)
     body: Filled = Field(min_length=1, max_length=100000)
     document: Upload | None = None
 
 
-class Revise(BaseModel):
+class Revise(RequestModel):
     body: Filled = Field(min_length=1, max_length=100000)
     version: StrictInt = Field(ge=1, description="the version you revised; a stale one is refused")
     document: Upload | None = None
 
 
-class SendFile(BaseModel):
+class SendFile(RequestModel):
     to_post: PostCode
     remarks: Text = Field("", max_length=2000)
     due_date: date | None = Field(None, description="default: the category's limit in working days")
 
 
-class Remarks(BaseModel):
+class Remarks(RequestModel):
     remarks: Text = Field("", max_length=2000)
 
 
-class Link(BaseModel):
+class Link(RequestModel):
     other_file_id: str = Field(min_length=36, max_length=36)
     kind: Literal["link", "reference"] = "link"
 
 
-class SubjectHead(BaseModel):
+class SubjectHead(RequestModel):
     code: Filled = Field(min_length=1, max_length=20, pattern=r"^[0-9A-Za-z./()-]+$")
     title: Filled = Field(min_length=1, max_length=500)
 
@@ -253,7 +252,7 @@ FILE_NUMBER_LENGTH = 200  # the longest file number stored
 ZERO_PADDING = re.compile(r"^(0[1-9])?d?$")  # the only format {serial} and {year} take
 
 
-class Scheme(BaseModel):
+class Scheme(RequestModel):
     prefix: Text = Field("N", min_length=1, max_length=10, pattern=r"^[0-9A-Za-z]+$")
     pattern: PrintedText = Field(
         "{prefix}-{head}/{serial}/{year}-{office}",
@@ -323,7 +322,7 @@ def _reads_back(pattern: str) -> str:
     return pattern
 
 
-class CategoryLimit(BaseModel):
+class CategoryLimit(RequestModel):
     working_days: StrictInt = Field(ge=1, le=365)
 
 

@@ -12,6 +12,7 @@ from typing import Literal, get_args
 from pydantic import BaseModel, Field, model_validator
 
 from eoffice.events import EventPayload
+from eoffice.validation import RequestModel
 
 SERVICE = "notify"
 Kind = Literal["arrived", "returned", "pulled_back", "due", "overdue", "escalated", "signed", "issued"]
@@ -27,7 +28,7 @@ def _all_kinds() -> list[Kind]:
     return list(get_args(Kind))
 
 
-class Preferences(BaseModel):
+class Preferences(RequestModel):
     """What reaches a person and how. Quiet hours are Indian time; an e-mail or SMS due inside
     them waits until they end (in-app notifications are silent and always kept)."""
 

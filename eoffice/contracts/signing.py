@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictInt
+from pydantic import EmailStr, Field, StrictInt
 
 from eoffice.events import EventPayload
-from eoffice.validation import Filled, Text
+from eoffice.validation import Filled, RequestModel, Text
 
 SERVICE = "signing"  # the emitter: CloudEvents source "eoffice/signing", exchange "signing.events"
 
@@ -17,19 +17,17 @@ SERVICE = "signing"  # the emitter: CloudEvents source "eoffice/signing", exchan
 # --- issued letters ------------------------------------------------------------------------
 
 
-class Addressee(BaseModel):
+class Addressee(RequestModel):
     """One addressee of an issued letter: printed on it, and where notify dispatches it."""
 
-    model_config = ConfigDict(extra="forbid")
     name: Filled = Field(min_length=1, max_length=300)
     address: Text = Field("", max_length=1000)
     email: EmailStr | None = Field(None, max_length=254, description="dispatched by e-mail when given")
 
 
-class IssueLetter(BaseModel):
+class IssueLetter(RequestModel):
     """Sign the approved version of a draft and issue it as a letter."""
 
-    model_config = ConfigDict(extra="forbid")
     version: StrictInt = Field(ge=1, description="the approved version you read; a stale one is refused")
     addressees: list[Addressee] = Field(default_factory=list, max_length=50)
     key: Literal["office_token"] = Field(
@@ -37,12 +35,11 @@ class IssueLetter(BaseModel):
     )
 
 
-class PrepareLetterSignature(BaseModel):
+class PrepareLetterSignature(RequestModel):
     """Sign the approved version of a draft with your own key: the server renders the letter,
     reserves its dispatch number and prepares the PDF signature; the signer program (your USB
     token) or the ESP (Aadhaar eSign) signs; the server then embeds, timestamps and issues."""
 
-    model_config = ConfigDict(extra="forbid")
     version: StrictInt = Field(ge=1, description="the approved version you read; a stale one is refused")
     addressees: list[Addressee] = Field(default_factory=list, max_length=50)
     key: Literal["officer_token", "esign"] = Field(
@@ -53,10 +50,9 @@ class PrepareLetterSignature(BaseModel):
     )
 
 
-class CancelLetterSignature(BaseModel):
+class CancelLetterSignature(RequestModel):
     """Give up a prepared letter signature: its reserved number is recorded as cancelled."""
 
-    model_config = ConfigDict(extra="forbid")
     reason: str = Field(min_length=3, max_length=500)
 
 
@@ -90,19 +86,17 @@ class LetterIssued(EventPayload):
 # --- certificates and signed notes ---------------------------------------------------------
 
 
-class RegisterCertificate(BaseModel):
+class RegisterCertificate(RequestModel):
     """An officer's DSC certificate: PEM text, or DER in base64."""
 
-    model_config = ConfigDict(extra="forbid")
     certificate: str = Field(
         min_length=100, max_length=20000, description="PEM (-----BEGIN CERTIFICATE-----) or base64 of the DER"
     )
 
 
-class SignNote(BaseModel):
+class SignNote(RequestModel):
     """Start signing a green note: the server prepares what the key signs."""
 
-    model_config = ConfigDict(extra="forbid")
     certificate_sha256: str | None = Field(
         None, pattern="^[0-9a-f]{64}$", description="one of your registered certificates (not for esign)"
     )
@@ -113,24 +107,21 @@ class SignNote(BaseModel):
     )
 
 
-class SignatureValue(BaseModel):
+class SignatureValue(RequestModel):
     """The signer program's answer: the signature over the prepared signed attributes."""
 
-    model_config = ConfigDict(extra="forbid")
     signature: str = Field(min_length=16, max_length=4096, description="base64 of the raw signature value")
 
 
-class EsignResponse(BaseModel):
+class EsignResponse(RequestModel):
     """What the ESP posted back for a prepared eSign request (its `<EsignResp>` XML)."""
 
-    model_config = ConfigDict(extra="forbid")
     response: str = Field(min_length=20, max_length=200_000)
 
 
-class VerifySignature(BaseModel):
+class VerifySignature(RequestModel):
     """A detached CMS signature and the exact bytes it signs, both base64."""
 
-    model_config = ConfigDict(extra="forbid")
     content: str = Field(max_length=2_000_000)
     signature: str = Field(max_length=200_000)
 

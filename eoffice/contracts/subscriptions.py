@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, ValidationInfo, field_validator
+from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 
 from eoffice.events import EventPayload
-from eoffice.validation import Filled, Text
+from eoffice.validation import Filled, RequestModel, Text
 
 SERVICE = "notify"  # the emitter of the event below: CloudEvents source "eoffice/notify"
 
@@ -22,12 +22,11 @@ OfficeCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9()._-]{1,60}$
 MAX_URL = 2000
 
 
-class SubscriptionRequest(BaseModel):
+class SubscriptionRequest(RequestModel):
     """A portal to tell about events: by webhook (an HTTPS URL) or over AMQP (a queue of its
     own on our RabbitMQ). `offices` empty: events of every office; an office also covers the
     offices below it (notify lists them all in the subscription it makes)."""
 
-    model_config = ConfigDict(extra="forbid")
     name: Filled = Field(min_length=1, max_length=200, description="the portal, in the admin's words")
     delivery: Literal["webhook", "amqp"]
     url: Text | None = Field(
@@ -37,7 +36,7 @@ class SubscriptionRequest(BaseModel):
         min_length=1, max_length=100, description='full types, prefixes like "eoffice.file.*", or "*"'
     )
     offices: list[OfficeCode] = Field([], max_length=500, description="only events about these offices' items")
-    note_text: StrictBool = Field(False, description="granted: remarks and note text travel in the payloads")
+    note_text: bool = Field(False, description="granted: remarks and note text travel in the payloads")
     contact_email: Text | None = Field(
         None,
         max_length=200,
@@ -58,13 +57,13 @@ class SubscriptionRequest(BaseModel):
         return value
 
 
-class Rotate(BaseModel):
+class Rotate(RequestModel):
     """A new signing secret; the old one stays valid (both signatures are sent) for `overlap_hours`."""
 
     overlap_hours: float = Field(24, ge=0, le=24 * 30, strict=True)  # a number: `false` is not 0
 
 
-class Replay(BaseModel):
+class Replay(RequestModel):
     """Dead letters to deliver again: these event ids, or every one when empty."""
 
     event_ids: list[Annotated[str, StringConstraints(max_length=36)]] = Field([], max_length=10000)

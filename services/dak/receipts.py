@@ -435,7 +435,10 @@ def correct(
         raise InvalidInput(
             f"{', '.join(frozen)} cannot change once the receipt has moved (rule 9)",
             field=frozen[0],
-            errors=[{"field": f, "message": "frozen once the receipt has moved"} for f in frozen],
+            errors=[
+                {"field": f, "message": "frozen once the receipt has moved", "type": "frozen_once_moved"}
+                for f in frozen
+            ],
         )
     if any(wanted.get(f, row[f]) is None for f in ("subject", "sender_name", "received_date", "mode")):
         raise InvalidInput("subject, sender_name, received_date and mode cannot be emptied")

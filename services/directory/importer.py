@@ -159,10 +159,15 @@ def check(files: dict[str, str]) -> dict[str, int]:
     business: `apply` reports them one by one."""
     errors: list[dict] = []
     if not files:
-        errors.append({"field": "files", "message": f"give at least one of {', '.join(FILES)}"})
+        errors.append({"field": "files", "message": f"give at least one of {', '.join(FILES)}", "type": "no_file"})
     for name in sorted(set(files) - set(FILES)):
         errors.append(
-            {"field": f"files.{name}", "file": name, "message": f"unknown file; expected some of {', '.join(FILES)}"}
+            {
+                "field": f"files.{name}",
+                "file": name,
+                "message": f"unknown file; expected some of {', '.join(FILES)}",
+                "type": "unknown_file",
+            }
         )
     totals = {}
     for file in (f for f in FILES if f in files):
@@ -173,6 +178,7 @@ def check(files: dict[str, str]) -> dict[str, int]:
                     "field": f"files.{file}",
                     "file": file,
                     "column": column,
+                    "type": "missing_column",
                     "message": f"the header (row 1) lacks column {column}; expected {','.join(COLUMNS[file])}",
                 }
             )

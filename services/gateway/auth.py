@@ -44,7 +44,7 @@ from eoffice.actor import Actor
 from eoffice.clock import today
 from eoffice.errors import Forbidden, NotHolderOfPost, NotSignedIn
 from services.gateway import limits, problems
-from services.gateway.models import Text, directory_changes, directory_changes_seen, sessions
+from services.gateway.models import RequestModel, Text, directory_changes, directory_changes_seen, sessions
 
 ACCESS_TTL = timedelta(minutes=15)
 SIGNER_TTL = timedelta(minutes=10)
@@ -60,18 +60,18 @@ router = APIRouter(prefix="/auth", tags=["sign-in"])
 bearer = HTTPBearer(auto_error=False, description="An access token from /auth/sign-in")
 
 
-class SignIn(BaseModel):
+class SignIn(RequestModel):
     email: Text = Field(min_length=3, max_length=200, examples=["officer@up.gov.in"])
     password: Text = Field(min_length=1, max_length=200)
     post_code: Text | None = Field(None, max_length=60,
                                    description="the post to act as; default: the first regular post")
 
 
-class Refresh(BaseModel):
+class Refresh(RequestModel):
     refresh_token: Text = Field(min_length=20, max_length=200)
 
 
-class ActAs(BaseModel):
+class ActAs(RequestModel):
     post_code: Text = Field(min_length=1, max_length=60)
 
 

@@ -15,6 +15,7 @@ from eoffice.errors import Conflict
 from services.gateway import limits, problems
 from services.gateway.auth import actor
 from services.gateway.directory import IdempotencyKey
+from services.gateway.models import ANSWER
 from services.gateway.pages import Page, PageRequest, page, page_request
 from services.gateway.paths import id_path
 from services.gateway.uploads import (
@@ -35,6 +36,7 @@ LETTER_FIELD = ("the receipt's metadata as a JSON object, the same fields as POS
 
 
 class Receipt(Diarise):
+    model_config = ANSWER
     # As recorded: the bounds on a date hold on the day it is entered, not for ever after.
     received_date: date
     letter_date: date | None = None

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from eoffice.actor import Actor
 from services.gateway.auth import actor, changing_directory
-from services.gateway.models import Text
+from services.gateway.models import ANSWER, RequestModel, Text
 from services.gateway.pages import Page, PageRequest, page, page_request
 
 router = APIRouter(tags=["directory"], dependencies=[Depends(actor)])
@@ -56,7 +56,7 @@ class PostDetail(Post):
     supervisors: list[str]
 
 
-class ImportFiles(BaseModel):
+class ImportFiles(RequestModel):
     files: dict[Text, Text] = Field(description="CSV text by name: offices, holidays, posts, users, postings",
                                   examples=[{"offices": "code,parent_code,level,name_en,name_hi,weekly_off\n"}])
     initial_password: Text | None = Field(None, min_length=8, max_length=200)
@@ -75,7 +75,7 @@ class ImportReport(BaseModel):
     rejected: list[Rejection]
 
 
-class HandOverRequest(BaseModel):
+class HandOverRequest(RequestModel):
     employee_id: Text = Field(min_length=1, max_length=40)
     start_date: date
 
@@ -88,12 +88,16 @@ class HandOverResult(BaseModel):
     repeated: bool = False
 
 
-class DelegationRequest(BaseModel):
+class DelegationRequest(RequestModel):
     from_post: Text = Field(min_length=1, max_length=60)
     to_post: Text = Field(min_length=1, max_length=60)
     start_date: date
     end_date: date
     reason: Text = Field("", max_length=500)
+
+
+class Delegation(DelegationRequest):
+    model_config = ANSWER
 
 
 def _rpc(request: Request):
@@ -164,7 +168,7 @@ def hand_over(request: Request, body: HandOverRequest, *, who: Actor = Depends(a
                                   {"post_code": code, **body.model_dump(mode="json")}, idempotency_key)
 
 
-@router.post("/delegations", response_model=DelegationRequest, status_code=201,
+@router.post("/delegations", response_model=Delegation, status_code=201,
              summary="Hand a post's work to another post for a period")
 def delegate(request: Request, body: DelegationRequest, *, who: Actor = Depends(actor),
              idempotency_key: str = IdempotencyKey):

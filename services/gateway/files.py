@@ -32,6 +32,7 @@ from eoffice.contracts.files import (
 from eoffice.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from services.gateway.auth import actor
 from services.gateway.directory import IdempotencyKey
+from services.gateway.models import ANSWER
 from services.gateway.pages import Page, PageRequest, page, page_request
 from services.gateway.paths import id_path
 from services.gateway.uploads import LIMITED, checked_by, download, named, store_then_record
@@ -222,23 +223,32 @@ def _version(if_match: str | None) -> int | None:
 
 # --- office settings -----------------------------------------------------------------------
 
-@router.put("/offices/{code}/file-scheme", response_model=Scheme, summary="How the office numbers its files (admin)")
+class SchemeOut(Scheme):
+    model_config = ANSWER
+
+
+class SubjectHeadOut(SubjectHead):
+    model_config = ANSWER
+
+
+@router.put("/offices/{code}/file-scheme", response_model=SchemeOut, summary="How the office numbers its files (admin)")
 def set_scheme(request: Request, body: Scheme, *, who: Actor = Depends(actor), code: str = OfficeCode):
     return _call(request, "set_scheme", _who(who), code, body.model_dump())
 
 
-@router.post("/offices/{code}/subject-heads", response_model=SubjectHead, status_code=201,
+@router.post("/offices/{code}/subject-heads", response_model=SubjectHeadOut, status_code=201,
              summary="Add or rename a subject head of the office (admin)")
 def add_subject_head(request: Request, body: SubjectHead, *, who: Actor = Depends(actor), code: str = OfficeCode):
     return _call(request, "add_subject_head", _who(who), code, body.model_dump())
 
 
-@router.get("/offices/{code}/subject-heads", response_model=list[SubjectHead], summary="The office's subject heads")
+@router.get("/offices/{code}/subject-heads", response_model=list[SubjectHeadOut], summary="The office's subject heads")
 def subject_heads(request: Request, who: Actor = Depends(actor), code: str = OfficeCode):
     return _call(request, "subject_heads", _who(who), code)
 
 
 class LimitOut(CategoryLimit):
+    model_config = ANSWER
     category: str
 
 

@@ -15,6 +15,7 @@ from eoffice.contracts.signing import Addressee, CancelLetterSignature, IssueLet
 from eoffice.errors import InvalidInput
 from services.gateway.auth import actor
 from services.gateway.directory import IdempotencyKey
+from services.gateway.models import ANSWER
 from services.gateway.paths import id_path
 from services.gateway.uploads import LIMITED
 
@@ -22,6 +23,10 @@ router = APIRouter(tags=["letters"], dependencies=[Depends(actor)])
 FileId = id_path("file")
 LetterId = id_path("letter")
 MAX_PDF_BYTES = 20 * 1024 * 1024  # a signed letter to verify; base64 over RPC, so kept modest
+
+
+class AddresseeOut(Addressee):
+    model_config = ANSWER
 
 
 class LetterOut(BaseModel):
@@ -41,7 +46,7 @@ class LetterOut(BaseModel):
     key_path: str
     certificate_sha256: str
     level: str
-    addressees: list[Addressee]
+    addressees: list[AddresseeOut]
     object_name: str
     sha256: str
     size: int

@@ -1,5 +1,6 @@
 """The gateway's own tables, in schema `gateway` (sign-in sessions and their refresh tokens,
-rate-limit counters), and the string type every request model uses."""
+rate-limit counters), and what its request and answer models share."""
+from pydantic import ConfigDict
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -16,7 +17,11 @@ from sqlalchemy import (
     text,
 )
 
-from eoffice.validation import Text  # noqa: F401  (re-exported for the request models)
+from eoffice.validation import RequestModel, Text  # noqa: F401  (re-exported for the request models)
+
+# The config of an answer built on a request model (a receipt on the letter diarised): a request
+# refuses fields it does not name, but a service may well answer more than the caller asked.
+ANSWER = ConfigDict(extra="ignore")
 
 metadata = MetaData(schema="gateway")
 

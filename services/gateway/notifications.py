@@ -28,6 +28,7 @@ from eoffice.actor import Actor
 from eoffice.contracts.notifications import LIVE_EXCHANGE, UNREAD_COUNTED, Notification, Preferences
 from services.gateway.auth import actor
 from services.gateway.broadcasts import Listener
+from services.gateway.models import ANSWER, RequestModel
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/notifications", tags=["notifications"], dependencies=[Depends(actor)])
@@ -49,7 +50,7 @@ class NotificationsPage(BaseModel):
     )
 
 
-class MarkRead(BaseModel):
+class MarkRead(RequestModel):
     ids: list[StrictInt] | None = Field(None, max_length=500, description="notification ids; none: every unread one")
 
 
@@ -75,12 +76,16 @@ def mark_read(request: Request, body: MarkRead, who: Actor = Depends(actor)):
     return request.app.state.rpc.call("notify", "mark_read", _who(who), body.ids)
 
 
-@router.get("/preferences", response_model=Preferences, summary="Your notification preferences")
+class PreferencesOut(Preferences):
+    model_config = ANSWER
+
+
+@router.get("/preferences", response_model=PreferencesOut, summary="Your notification preferences")
 def get_preferences(request: Request, who: Actor = Depends(actor)):
     return request.app.state.rpc.call("notify", "get_preferences", _who(who))
 
 
-@router.put("/preferences", response_model=Preferences,
+@router.put("/preferences", response_model=PreferencesOut,
             summary="Set which kinds reach you, by which channels, a daily digest, quiet hours, language")
 def set_preferences(request: Request, body: Preferences, who: Actor = Depends(actor)):
     return request.app.state.rpc.call("notify", "set_preferences", _who(who), body.model_dump(mode="json"))

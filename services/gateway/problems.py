@@ -71,10 +71,25 @@ def problem(request: Request, status: int, code: str, *, title: str, detail: str
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
 
 
+def error_items(exc: DomainError) -> list[dict] | None:
+    """A refusal's bad fields as `errors` items {field, message, type}, as a request that fails
+    validation lists them: those the service listed, or the one `field` it named (with the
+    detail as its message). `type` is the service's for the check (given as `type` in the
+    error's fields or in an item, e.g. `not_working_day`), else the problem's code in pydantic's
+    spelling (`invalid_input`). None when the refusal names no field."""
+    items = exc.fields.get("errors")
+    if items is None and "field" in exc.fields:
+        items = [{"field": exc.fields["field"], "message": exc.detail}]
+    fallback = exc.fields.get("type") or exc.code.replace("-", "_")
+    return None if items is None else [{**item, "type": item.get("type") or fallback} for item in items]
+
+
 async def _domain_error(request: Request, exc: DomainError):
     # Which input was wrong, said the same way as for a request that fails validation.
-    response = problem(request, exc.status, exc.code, title=exc.title, detail=exc.detail,
-                       **{k: v for k, v in exc.fields.items() if k in ("field", "errors", "retry_after", "reason")})
+    shown = {k: v for k, v in exc.fields.items() if k in ("field", "errors", "retry_after", "reason")}
+    if (items := error_items(exc)) is not None:
+        shown["errors"] = items
+    response = problem(request, exc.status, exc.code, title=exc.title, detail=exc.detail, **shown)
     if "retry_after" in exc.fields:
         response.headers["Retry-After"] = str(exc.fields["retry_after"])
     return response

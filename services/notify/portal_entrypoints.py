@@ -87,7 +87,7 @@ class PortalSubscriptions:
                 raise InvalidInput(
                     f"offices: no office {code}",
                     field="offices",
-                    errors=[{"field": f"offices.{n}", "message": f"no office {code}"}],
+                    errors=[{"field": f"offices.{n}", "message": f"no office {code}", "type": "unknown_office"}],
                 ) from None
         return list(covered)
 

@@ -57,7 +57,13 @@ def require_known_types(patterns: list[str], known: list[str]) -> None:
             raise InvalidInput(
                 f"event_types: {pattern} names no event the system emits (the list: docs/events.md)",
                 field="event_types",
-                errors=[{"field": f"event_types.{n}", "message": "names no event the system emits"}],
+                errors=[
+                    {
+                        "field": f"event_types.{n}",
+                        "message": "names no event the system emits",
+                        "type": "unknown_event_type",
+                    }
+                ],
             )
 
 

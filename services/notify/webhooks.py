@@ -112,7 +112,9 @@ def check_url(url: str, *, allow_loopback: bool, resolver: Resolver = resolve) -
     try:
         checked_target(url, allow_loopback=allow_loopback, resolver=resolver)
     except UnsafeAddress as exc:
-        raise InvalidInput(f"url: {exc}", field="url", errors=[{"field": "url", "message": str(exc)}]) from None
+        raise InvalidInput(
+            f"url: {exc}", field="url", errors=[{"field": "url", "message": str(exc), "type": "unsafe_address"}]
+        ) from None
     return url
 
 

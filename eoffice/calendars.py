@@ -22,7 +22,8 @@ LATEST_DUE = timedelta(days=366)  # a due date asked for is at most this far ahe
 
 def check_asked_due(asked: date | None) -> None:
     """Refuses (InvalidInput naming `due_date`) a due date in the past, or more than a year
-    ahead: a date no reminder would ever reach keeps an item from ever showing overdue (rule 8)."""
+    ahead: a date no reminder would ever reach keeps an item from ever showing overdue (rule 8).
+    Whether it is a working day of the recipient's office is `DirectoryCalendars.require_due`'s."""
     if asked is None:
         return
     if asked < today():
@@ -47,6 +48,19 @@ class DirectoryCalendars:
         """The day `working_days` working days after `start` by the calendar of the post's
         office; NotFound for an unknown post."""
         return self.calendars.due_date(post_code, start, working_days, fetch=self._fetch)
+
+    def require_due(self, post_code: str, asked: date | None) -> None:
+        """Refuses a due date asked for (`check_asked_due`), and one that is no working day of
+        the post's office by its calendar (a weekly day off, a holiday of the office or of one
+        above it): InvalidInput naming `due_date`, of type `not_working_day`. Nobody is at the
+        desk that day, and the reminder a due date brings would come when nobody reads it."""
+        check_asked_due(asked)
+        if asked is not None and (why := self.calendars.day_off(post_code, asked, fetch=self._fetch)):
+            raise InvalidInput(
+                f"due_date {asked.isoformat()} is not a working day of the recipient's office: {why}",
+                field="due_date",
+                type="not_working_day",
+            )
 
     def require_reachable(self, actor: Actor, post_code: str, *, field: str) -> None:
         """Refuses a recipient the actor may not send to, exactly as an unknown post

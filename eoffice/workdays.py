@@ -15,6 +15,15 @@ def is_working_day(day: date, weekly_off: frozenset[str], holidays: frozenset[da
     return WEEKDAYS[day.weekday()] not in weekly_off and day not in holidays
 
 
+def day_off(day: date, weekly_off: frozenset[str], holidays: frozenset[date]) -> str | None:
+    """Why `day` is no working day ("a Sunday, a weekly day off", "a holiday"), or None if it is one."""
+    if WEEKDAYS[day.weekday()] in weekly_off:
+        return f"a {day.strftime('%A')}, a weekly day off"
+    if day in holidays:
+        return "a holiday"
+    return None
+
+
 def working_days_between(start: date, end: date, *, weekly_off: frozenset[str], holidays: frozenset[date]) -> int:
     """Returns how many working days passed after `start` up to and including `end` (0 if
     `end` is not after `start`): a file received on Friday and sent on Monday was kept one
@@ -52,9 +61,9 @@ class CalendarCache:
 
     def __init__(self, *, ttl: float | None = None, clock=time.monotonic):
         self._ttl, self._clock = ttl, clock
-        self._entries: dict[str, tuple[float, frozenset[str], frozenset[date], str, str]] = {}
+        self._entries: dict[str, tuple[float, frozenset[str], frozenset[date], str, str, str]] = {}
 
-    def _entry(self, post_code: str, fetch) -> tuple[float, frozenset[str], frozenset[date], str, str]:
+    def _entry(self, post_code: str, fetch) -> tuple[float, frozenset[str], frozenset[date], str, str, str]:
         if self._ttl is None:
             self._ttl = get_settings().calendar_cache_ttl
         now = self._clock()
@@ -67,6 +76,7 @@ class CalendarCache:
                 frozenset(date.fromisoformat(d) for d in answer["holidays"]),
                 answer["office_path"],
                 answer["jurisdiction"],
+                answer["office_code"],
             )
             self._entries[post_code] = entry
         return entry
@@ -80,6 +90,13 @@ class CalendarCache:
         head-of-department office or district it belongs to; the state for offices right under
         it), as the directory's `calendars_of_posts` answers them."""
         return self._entry(post_code, fetch)[3:5]
+
+    def day_off(self, post_code: str, day: date, *, fetch) -> str | None:
+        """Why `day` is no working day of the post's office ("a Sunday, a weekly day off of
+        office LKO", "a holiday of office LKO"), or None if it is one."""
+        weekly_off, holidays = self.of_post(post_code, fetch)
+        why = day_off(day, weekly_off, holidays)
+        return why and f"{why} of office {self._entry(post_code, fetch)[5]}"
 
     def due_date(self, post_code: str, start: date, working_days: int, *, fetch) -> date:
         """The day `working_days` working days after `start` by the post's office calendar

@@ -96,13 +96,14 @@ class DakService(DirectoryCalendars, ServiceBase):
         return check
 
     def _due_dates(self, actor: Actor, request: Send) -> dict[str, date]:
-        """Each recipient's due date: the one asked for, or 7 working days by the calendar of
-        the recipient's office. An unknown post, or one beyond the actor's reach, is refused,
-        naming the field."""
+        """Each recipient's due date: the one asked for (a working day of every recipient's
+        office: `require_due`), or 7 working days by the calendar of the recipient's office. An
+        unknown post, or one beyond the actor's reach, is refused, naming the field."""
         check_asked_due(request.due_date)
         due = {}
         for field, post in [("to_post", request.to_post), *(("copy_to", p) for p in request.copy_to)]:
             self.require_reachable(actor, post, field=field)
+            self.require_due(post, request.due_date)
             try:
                 due[post] = self.due_date(post, today())  # by the calendar kept here (eoffice.calendars)
             except NotFound:

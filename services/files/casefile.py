@@ -841,10 +841,17 @@ def close(session: Session, actor: Actor, file: dict, *, remarks: str) -> dict:
 
 
 def request_reopen(session: Session, actor: Actor, *, file_id: str, supervises: Supervises, remarks: str) -> dict:
+    """The holder of a closed file asks for it to be reopened. Conflict if it is not closed, or
+    if a request is pending already (asked once, approved once: a second would only be noise)."""
     file, _ = visible(session, actor, file_id=file_id, supervises=supervises, lock=True)
     require_holder(actor, file, f"file {file['file_number']}")
     if file["status"] != "closed":
         raise Conflict(f"file {file['file_number']} is not closed")
+    if file["reopen_requested_by"]:
+        raise Conflict(
+            f"a request to reopen file {file['file_number']} is already pending (asked by "
+            f"{file['reopen_requested_by']}); a supervisor of that post approves it"
+        )
     _bump(session, file_id, reopen_requested_by=actor.post_id)
     return _log(session, file, "reopen_asked", actor=actor, to_post=file["holder_post"], remarks=remarks)
 

@@ -12,7 +12,7 @@ from nameko.timer import timer
 
 from eoffice import workdays
 from eoffice.actor import Actor
-from eoffice.calendars import DirectoryCalendars, check_asked_due
+from eoffice.calendars import DirectoryCalendars
 from eoffice.clock import IST, today
 from eoffice.contracts.common import Page
 from eoffice.contracts.dak import ReceiptPutInFile
@@ -444,7 +444,7 @@ class FilesService(DirectoryCalendars, ServiceBase):
 
     def _due(self, post: str, category_days: int, asked: date | None) -> date:
         if asked:
-            check_asked_due(asked)
+            self.require_due(post, asked)
             return asked
         try:
             return self.due_date(post, today(), category_days)  # by the calendar kept here

@@ -3,6 +3,7 @@ services: gap-free diary numbers, sending to posts, and pending work following t
 from __future__ import annotations
 
 import base64
+import json
 import threading
 import time
 import uuid
@@ -15,7 +16,17 @@ from sqlalchemy import select
 from eoffice.db import UnitOfWork, make_engine
 from services.dak.models import outbox, receipts
 from services.dak.receipts import numbered
-from tests.support.demo import PASSWORD, auth, demo, demo_gateway, file_held_by, held_post, sign_in
+from tests.support.demo import (
+    PASSWORD,
+    auth,
+    days_off,
+    demo,
+    demo_gateway,
+    file_held_by,
+    held_post,
+    sign_in,
+    working_day,
+)
 
 pytestmark = pytest.mark.live
 TODAY = datetime.now(timezone(timedelta(hours=5, minutes=30))).date()
@@ -572,5 +583,61 @@ def test_a_due_date_is_neither_past_nor_years_away(api):
                          json={"to_post": receipt["holder_post"], "due_date": due})
         assert moved.status_code == 422 and moved.json()["field"] == "due_date", moved.text
     assert api.get(f"/api/v1/receipts/{receipt['id']}", headers=clerk).json()["holder_post"] == receipt["holder_post"]
-    in_a_month = send(api, clerk, receipt["id"], to_post=here, due_date=(TODAY + timedelta(days=30)).isoformat())
+    in_a_month = send(api, clerk, receipt["id"], to_post=here,
+                      due_date=working_day(api, here, TODAY + timedelta(days=30)).isoformat())
     assert in_a_month.status_code == 200, in_a_month.text
+
+
+def test_a_due_date_asked_for_is_a_working_day_of_each_recipients_office(api):
+    """Nobody is at the desk on a weekly day off or a holiday of the recipient's office: a due
+    date asked for on one is refused at `due_date`, saying so (with copies to further posts too);
+    nothing moves and no copy is made."""
+    clerk = auth(sign_in(api, held_post("dak_clerk", "DIST-LKO")))
+    here, copy_post = held_post("officer", "DIST-LKO"), held_post("section_staff", "DIST-LKO")
+    receipt = diarise(api, clerk, subject="Drainage in ward 12").json()
+    off = days_off(api, here, TODAY + timedelta(days=1))
+    weekly = next(day for day, why in off.items() if "weekly" in why)
+    holiday = next(day for day, why in off.items() if why == "a holiday")  # the district's, or the state's
+    working = working_day(api, here, TODAY + timedelta(days=1))
+    for due, copies in ((weekly, []), (holiday, []), (holiday, [copy_post])):
+        refused = send(api, clerk, receipt["id"], to_post=here, copy_to=copies, due_date=due.isoformat())
+        assert refused.status_code == 422, refused.text
+        problem = refused.json()
+        assert problem["field"] == "due_date" and "not a working day" in problem["detail"], problem
+        assert due.isoformat() in problem["detail"] and off[due] in problem["detail"], problem
+        assert [(e["field"], e["type"]) for e in problem["errors"]] == [("due_date", "not_working_day")]
+    shown = api.get(f"/api/v1/receipts/{receipt['id']}", headers=clerk).json()
+    assert shown["holder_post"] == receipt["holder_post"] and "sent" not in [m["action"] for m in shown["movements"]]
+    moved = send(api, clerk, receipt["id"], to_post=here, due_date=working.isoformat())
+    assert moved.status_code == 200 and moved.json()["due_date"] == working.isoformat(), moved.text
+
+
+def test_a_loose_boolean_or_a_misspelt_field_is_refused_and_uses_no_number(api):
+    """`vip: "yes"` is no boolean and `subjcet` names no field: each is refused at its field with
+    the check's type (pydantic's), on every way a letter comes in and on a correction, and no
+    diary number is used for it."""
+    clerk = auth(sign_in(api, held_post("dak_clerk", "DIST-LKO")))
+    first = diarise(api, clerk).json()
+
+    def refused(answer, field: str, kind: str) -> None:
+        assert answer.status_code == 422, answer.text
+        assert [(e["field"], e["type"]) for e in answer.json()["errors"]] == [(field, kind)], answer.text
+
+    for loose in ("yes", "true", 1, "no"):
+        refused(diarise(api, clerk, vip=loose), "body.vip", "bool_type")
+    refused(diarise(api, clerk, subjcet="Land record"), "body.subjcet", "extra_forbidden")
+    scanned = api.post("/api/v1/receipts/electronic", headers={**clerk, **key()},
+                       data={"letter": json.dumps({**letter(), "vip": "yes"})},
+                       files={"scans": ("page.pdf", b"%PDF-1.4\n", "application/pdf")})
+    refused(scanned, "vip", "bool_type")
+    corrected = api.patch(f"/api/v1/receipts/{first['id']}", headers={**clerk, **key()},
+                          json={"vip": "yes", "reason": "VIP reference"})
+    refused(corrected, "body.vip", "bool_type")
+    marked = send(api, clerk, first["id"], to_post=held_post("officer", "DIST-LKO"), remark="see")
+    refused(marked, "body.remark", "extra_forbidden")
+    shown = api.get(f"/api/v1/receipts/{first['id']}", headers=clerk).json()
+    assert (shown["vip"], shown["holder_post"]) == (False, first["holder_post"])
+    after = diarise(api, clerk).json()
+    serial = lambda receipt: int(receipt["diary_number"].split("/")[0])  # noqa: E731
+    assert serial(after) == serial(first) + 1
+    assert diarise(api, clerk, vip=True).json()["vip"] is True

@@ -19,7 +19,7 @@ from services.files.models import files as files_table
 from services.files.models import movements, notes, outbox
 from services.files.notesheet import record_name
 from tests.support import letters
-from tests.support.demo import auth, demo, demo_gateway, held_post, sign_in
+from tests.support.demo import auth, days_off, demo, demo_gateway, held_post, sign_in, working_day
 from tests.support.system import service_process, wait_until
 
 pytestmark = pytest.mark.live
@@ -791,3 +791,45 @@ def test_a_holiday_imported_counts_in_the_next_due_date(api):
         assert again.status_code == 200, again.text
         return again.json()["due_date"] if again.json()["due_date"] > due else None
     assert wait_until(due_again, 20, "the imported holiday counted in the due date") > due
+
+
+def test_a_second_reopen_request_is_refused_while_one_is_pending(api):
+    """A closed file is asked to be reopened once: asking again while the request waits for a
+    supervisor is 409 saying one is pending, and logs nothing; the same request retried with its
+    Idempotency-Key still gets the first answer."""
+    dealer = as_post(api, DEALER)
+    file = new_file(api, dealer, subject="Reopened once")
+    assert post(api, dealer, f"/files/{file['id']}/close", remarks="supplied").status_code == 200
+    retry = key()
+    asked = api.post(f"/api/v1/files/{file['id']}/reopen-request", headers={**dealer, **retry},
+                     json={"remarks": "more needed"})
+    assert asked.status_code == 200, asked.text
+    again = post(api, dealer, f"/files/{file['id']}/reopen-request", remarks="still more needed")
+    assert again.status_code == 409, again.text
+    assert "already pending" in again.json()["detail"] and DEALER in again.json()["detail"]
+    repeated = api.post(f"/api/v1/files/{file['id']}/reopen-request", headers={**dealer, **retry},
+                        json={"remarks": "more needed"})
+    assert repeated.status_code == 200 and repeated.json() == asked.json(), repeated.text
+    actions = [m["action"] for m in open_file(api, dealer, file["id"])["movements"]]
+    assert actions.count("reopen_asked") == 1, actions
+    assert post(api, as_post(api, SO), f"/files/{file['id']}/reopen-approve", remarks="ok").status_code == 200
+
+
+def test_a_due_date_asked_for_is_a_working_day_of_the_recipients_office(api):
+    """A file sent with a due date on a weekly day off or a holiday of the recipient's office is
+    refused at `due_date`, saying it is not a working day there; the file stays."""
+    dealer = as_post(api, DEALER)
+    file = new_file(api, dealer, subject="Due on a working day")
+    tomorrow = TODAY + timedelta(days=1)
+    off = days_off(api, SO, tomorrow)
+    for due in (next(day for day, why in off.items() if "weekly" in why),
+                next(day for day, why in off.items() if why == "a holiday")):
+        refused = send(api, dealer, file["id"], SO, due_date=due.isoformat())
+        assert refused.status_code == 422, refused.text
+        problem = refused.json()
+        assert problem["field"] == "due_date" and "not a working day" in problem["detail"], problem
+        assert [(e["field"], e["type"]) for e in problem["errors"]] == [("due_date", "not_working_day")]
+    assert open_file(api, dealer, file["id"])["holder_post"] == DEALER
+    due = working_day(api, SO, tomorrow)
+    sent = send(api, dealer, file["id"], SO, due_date=due.isoformat())
+    assert sent.status_code == 200 and sent.json()["due_date"] == due.isoformat(), sent.text

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import uuid
 from contextlib import ExitStack, contextmanager
+from datetime import date, timedelta
 
 from fastapi.testclient import TestClient
 
 from eoffice.db import make_engine
 from eoffice.programs import program
 from eoffice.rpc import RpcPool
+from eoffice.workdays import day_off
 from services.directory import load
 from services.directory.demo import holder_email  # shared with deploy/bench
 from services.directory.demo import rows as demo
@@ -54,6 +56,21 @@ def held_post(role: str, district: str | None, last: bool = False) -> str:
              and (district is None or in_district(p["office_code"], district))]
     return found[-1] if last else found[0]
 
+
+def days_off(api, post_code: str, start: date) -> dict[date, str]:
+    """The days from `start` (included) to a year after it that are no working day of the post's
+    office, by the calendar the directory gives, each with why ("a Sunday, a weekly day off",
+    "a holiday")."""
+    calendar = api.app.state.rpc.call("directory", "calendars_of_posts", [post_code])[post_code]
+    off, holidays = frozenset(calendar["weekly_off"]), frozenset(date.fromisoformat(d) for d in calendar["holidays"])
+    days = (start + timedelta(days=n) for n in range(366))
+    return {day: why for day in days if (why := day_off(day, off, holidays))}
+
+
+def working_day(api, post_code: str, start: date) -> date:
+    """The first working day of the post's office on or after `start`."""
+    off = days_off(api, post_code, start)
+    return next(start + timedelta(days=n) for n in range(366) if start + timedelta(days=n) not in off)
 
 
 @contextmanager

@@ -57,3 +57,17 @@ def test_calendar_cache_asks_once_then_again_after_ttl_or_clear():
     assert len(asked) == 3
     assert cache.place_of("SO(EST)-GAD", fetch=directory) == ("UP/DIST-LKO/LKO", "UP/DIST-LKO")
     assert len(asked) == 3  # the same entry
+
+
+def test_a_day_off_says_why_and_whose():
+    """A due date asked for must be a working day of the recipient's office: the cache says why
+    a day is not one (a weekly day off, a holiday of the office or one above it), naming it."""
+    from eoffice.workdays import CalendarCache
+
+    def directory(posts):
+        return {posts[0]: {"office_code": "LKO", "office_path": "UP/DIST-LKO/LKO", "jurisdiction": "UP/DIST-LKO",
+                           "weekly_off": ["SUN"], "holidays": ["2026-01-26"]}}
+    cache = CalendarCache(ttl=60)
+    assert cache.day_off("DM-LKO", date(2026, 1, 25), fetch=directory) == "a Sunday, a weekly day off of office LKO"
+    assert cache.day_off("DM-LKO", date(2026, 1, 26), fetch=directory) == "a holiday of office LKO"
+    assert cache.day_off("DM-LKO", date(2026, 1, 24), fetch=directory) is None  # a district works on Saturday

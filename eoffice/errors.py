@@ -65,6 +65,13 @@ class Conflict(DomainError):
     code, status, title = "conflict", 409, "It changed meanwhile; reload and try again"
 
 
+class NoOfficeSigner(Conflict):
+    """No document signer (server-side key) is set up for an office nor any office above it, so
+    its letters cannot be issued with the office's key: `office` in its fields names the office."""
+
+    code, title = "no-office-signer", "No document signer is set up for this office"
+
+
 class ObjectCorrupted(DomainError):
     code, status, title = "object-corrupted", 500, "A stored document does not match its recorded hash"
 

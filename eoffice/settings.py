@@ -7,8 +7,20 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class OfficeSigner(BaseModel):
+    """One office's document signer on the server-side PKCS#11 token: the key and certificate
+    labelled `key_label` on token `token`, opened with `pin`. An empty token or PIN is
+    EOFFICE_SIGNING_OFFICE_TOKEN's or EOFFICE_SIGNING_OFFICE_PIN's (one HSM partition holding
+    every office's key)."""
+
+    model_config = ConfigDict(extra="forbid")
+    token: str = ""
+    key_label: str = Field(min_length=1)
+    pin: str = ""
 
 
 class Settings(BaseSettings):
@@ -140,9 +152,18 @@ class Settings(BaseSettings):
     signing_fetch_timeout: float = 10.0  # one OCSP or CRL fetch
     # The office's server-side token (PKCS#11; SoftHSM2 in tests, the HSM's module in production).
     signing_pkcs11_module: str = "/usr/lib/softhsm/libsofthsm2.so"
+    # Letters issued with the office's key are signed by the document signer of the letter's
+    # office, or of the nearest office above it that has one (docs/signing.md, "Whose key signs
+    # a letter"); an office with none refuses to issue (409 no-office-signer).
+    # EOFFICE_SIGNING_OFFICE_TOKEN / _KEY_LABEL / _PIN: one signer, the one of office
+    # EOFFICE_SIGNING_OFFICE_CODE (and of the offices below it).
+    signing_office_code: str = ""
     signing_office_token: str = ""
     signing_office_key_label: str = ""
     signing_office_pin: str = ""
+    # More offices' signers, JSON: {"DIST-SPR": {"key_label": "dispatch-spr"}, "GAD": {"token":
+    # "gad-hsm", "key_label": "dispatch-gad", "pin": "..."}} (see OfficeSigner).
+    signing_office_signers: dict[str, OfficeSigner] = Field(default_factory=dict)
     signing_request_ttl: float = 900.0  # seconds a prepared two-phase signature waits for the signer
     # Aadhaar eSign: "standin" (the local test ESP) or the ESP's eSign 2.1 URL (docs/signing.md).
     signing_esign_url: str = ""
@@ -170,6 +191,48 @@ class Settings(BaseSettings):
     def _rate(cls, value: str) -> str:
         rate(value)
         return value
+
+    @model_validator(mode="after")
+    def _office_signers(self):
+        # A signer without a token, or an office named twice, is refused here, when the
+        # settings are read, not at the first letter.
+        if self.signing_office_code and not (self.signing_office_token and self.signing_office_key_label):
+            raise ValueError(
+                f"EOFFICE_SIGNING_OFFICE_CODE names office {self.signing_office_code} but "
+                "EOFFICE_SIGNING_OFFICE_TOKEN and EOFFICE_SIGNING_OFFICE_KEY_LABEL do not name its signer"
+            )
+        if self.signing_office_code in self.signing_office_signers:
+            raise ValueError(
+                f"office {self.signing_office_code} has two signers: EOFFICE_SIGNING_OFFICE_CODE and "
+                "EOFFICE_SIGNING_OFFICE_SIGNERS both name it"
+            )
+        for code, signer in self.signing_office_signers.items():
+            if not code.strip():
+                raise ValueError("EOFFICE_SIGNING_OFFICE_SIGNERS: an office code is empty")
+            if not (signer.token or self.signing_office_token):
+                raise ValueError(
+                    f"EOFFICE_SIGNING_OFFICE_SIGNERS: the signer of {code} names no token and "
+                    "EOFFICE_SIGNING_OFFICE_TOKEN is not set"
+                )
+        return self
+
+    def office_signers(self) -> dict[str, OfficeSigner]:
+        """Every office's document signer by office code, token and PIN filled in: those of
+        EOFFICE_SIGNING_OFFICE_SIGNERS and, when EOFFICE_SIGNING_OFFICE_CODE is set, the one of
+        EOFFICE_SIGNING_OFFICE_TOKEN and _KEY_LABEL."""
+        found = {
+            code: OfficeSigner(
+                token=signer.token or self.signing_office_token,
+                key_label=signer.key_label,
+                pin=signer.pin or self.signing_office_pin,
+            )
+            for code, signer in self.signing_office_signers.items()
+        }
+        if self.signing_office_code:
+            found[self.signing_office_code] = OfficeSigner(
+                token=self.signing_office_token, key_label=self.signing_office_key_label, pin=self.signing_office_pin
+            )
+        return found
 
     def token_signing_secret(self) -> str:
         """Returns EOFFICE_TOKEN_SECRET; raises MissingSecret, saying what to do, when it is

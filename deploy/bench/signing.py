@@ -138,9 +138,11 @@ def run(material: pki.PkiMaterial, n: int) -> str:
     officer = signers.SimpleSigner.load(str(material.key_path("officer")), str(material.cert_path("officer")),
                                         ca_chain_files=(str(material.intermediates_path),))
     token = keys.office_signer(Settings(signing_pkcs11_module=pki.SOFTHSM_MODULE,
+                                        signing_office_code=pki.OFFICE_CODE,
                                         signing_office_token=pki.OFFICE_TOKEN,
                                         signing_office_key_label=pki.OFFICE_KEY_LABEL,
-                                        signing_office_pin=pki.OFFICE_TOKEN_PIN), trust.intermediates)
+                                        signing_office_pin=pki.OFFICE_TOKEN_PIN),
+                               {"code": pki.OFFICE_CODE, "path": f"UP/{pki.OFFICE_CODE}"}, trust.intermediates)
 
     def raw(signer, level: pades.Level):
         lta = level == "B-LTA"

@@ -143,9 +143,10 @@ program_section() {
 }
 
 # The settings through which our programs use the stand-ins, as supervisord environment pairs
-# ('K="V",'). The demo PKI makes its keys, certificates and the office's token once, here,
-# before its server starts (so the two never make them at once); programs run as
-# $EOFFICE_APP_USER, who owns the stand-ins' directories.
+# ('K="V",', or 'K='V',' for a value holding double quotes: the offices' signers, JSON).
+# The demo PKI makes its keys, certificates and the offices' token once, here, before its server
+# starts (so the two never make them at once); programs run as $EOFFICE_APP_USER, who owns the
+# stand-ins' directories.
 standins_env() {
   local name
   for name in "${STANDINS[@]}"; do
@@ -153,7 +154,7 @@ standins_env() {
   done
   if is_standin pki; then
     runuser -u "$EOFFICE_APP_USER" -- env PYTHONPATH="$REPO" HOME=/tmp "$VENV/bin/python" -m eoffice.tools.pki env \
-      --dir "$(standin_dir pki)" | awk -F= 'NF >= 2 {k = $1; sub(/^[^=]*=/, ""); gsub(/%/, "%%"); printf "%s=\"%s\",", k, $0}'
+      --dir "$(standin_dir pki)" | awk -F= 'NF >= 2 {k = $1; sub(/^[^=]*=/, ""); gsub(/%/, "%%"); q = index($0, "\"") ? "\047" : "\""; printf "%s=%s%s%s,", k, q, $0, q}'
   fi
   if is_standin mail; then printf 'EOFFICE_SMTP_HOST="127.0.0.1",EOFFICE_SMTP_PORT="8025",EOFFICE_SMTP_SINK_DIR="%s",' "$(standin_dir mail)"; fi
 }

@@ -1,12 +1,12 @@
 """The demo and test PKI: a hierarchy shaped like CCA India's (root > CA > sub-CA > officers'
-DSCs, an office document signer), with its CRLs, an OCSP responder and an RFC 3161 time-stamping
+DSCs, the offices' document signers), with its CRLs, an OCSP responder and an RFC 3161 time-stamping
 authority served on loopback by certomancer's animator, and SoftHSM2 tokens holding keys.
 
 Never for production: production trusts CCA India's real roots (docs/signing.md). The demo runs
 
     python -m eoffice.tools.pki serve            # EOFFICE_PKI_DIR, EOFFICE_PKI_PORT (8790)
 
-which keeps its keys (generated once), certificates and the office's SoftHSM2 token under
+which keeps its keys (generated once), certificates and the offices' SoftHSM2 token under
 EOFFICE_PKI_DIR and serves the PKI on 127.0.0.1:EOFFICE_PKI_PORT until stopped; `python -m
 eoffice.tools.pki env` prints the EOFFICE_SIGNING_* and SOFTHSM2_CONF lines the signing
 service needs for it. Tests use tests/support/pki.py, which drives the same functions.
@@ -20,6 +20,7 @@ that loads the same directory see the same certificates.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -30,6 +31,20 @@ CONFIG = Path(__file__).with_name("pki.yml")
 ARCH = "eoffice"
 DEFAULT_PORT = 8790
 SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
+# The demo's server-side token (path b), holding every office's document signer. The demo's
+# offices that issue letters, each with its signer (the label of its certificate in pki.yml, and
+# of its key and certificate on the token), each certificate naming its office; an office below
+# one of them (a section, a tehsil) has its letters signed by that office's signer. Lucknow's is
+# the one of the single-signer settings (EOFFICE_SIGNING_OFFICE_CODE, _TOKEN, _KEY_LABEL, _PIN).
+OFFICE_TOKEN, OFFICE_TOKEN_PIN, OFFICE_KEY_LABEL = "eoffice-office", "4321", "office-signer"
+OFFICE_CODE = "DIST-LKO"
+OFFICE_SIGNERS = {
+    "DIST-LKO": OFFICE_KEY_LABEL,
+    "DIST-SPR": "signer-spr",
+    "GAD": "signer-gad",
+    "REV": "signer-rev",
+    "REV-BOR": "signer-bor",
+}
 # Officers' and signers' certificates a test or the demo may use, each with a key of its own.
 END_ENTITIES = (
     "officer",
@@ -37,12 +52,10 @@ END_ENTITIES = (
     "officer-revoked",
     "officer-expired",
     "officer-wrong-usage",
-    "office-signer",
     "esign-officer",
+    *OFFICE_SIGNERS.values(),
 )
 CERTS = ("root", "ca", "subca", "subca-ocsp", "tsa", *END_ENTITIES)
-# The demo's server-side token (path b): the office's document signer.
-OFFICE_TOKEN, OFFICE_TOKEN_PIN, OFFICE_KEY_LABEL = "eoffice-office", "4321", "office-signer"
 
 
 @dataclass(frozen=True)
@@ -242,21 +255,42 @@ def _import_certs(token_label: str, pin: str, specs: list[str]) -> None:
             )
 
 
+def office_signer_objects(material: PkiMaterial) -> list[tuple[str, Path, Path]]:
+    """What the office token holds: (label, key PEM, certificate PEM) of every office's signer."""
+    return [(label, material.key_path(label), material.cert_path(label)) for label in OFFICE_SIGNERS.values()]
+
+
 def office_token(material: PkiMaterial) -> Path:
-    """The demo's server-side token (the office document signer's key and certificate) under
-    the material directory, created once; returns its SOFTHSM2_CONF."""
+    """The demo's server-side token (every office's document signer, key and certificate) under
+    the material directory, created once (again when the demo's signers change: a token made
+    before it held every office's signer); returns its SOFTHSM2_CONF."""
     token_dir = material.directory / "softhsm"
     marker = token_dir / "provisioned"
     conf = softhsm_conf(token_dir)
-    if not marker.exists():
-        add_token(
-            conf,
-            token=OFFICE_TOKEN,
-            pin=OFFICE_TOKEN_PIN,
-            objects=[(OFFICE_KEY_LABEL, material.key_path("office-signer"), material.cert_path("office-signer"))],
+    wanted = " ".join(OFFICE_SIGNERS.values()) + "\n"
+    if not marker.exists() or marker.read_text() != wanted:
+        subprocess.run(
+            ["softhsm2-util", "--delete-token", "--token", OFFICE_TOKEN],
+            env={**os.environ, "SOFTHSM2_CONF": str(conf)},
+            check=False,
+            capture_output=True,
         )
-        marker.write_text("yes\n")
+        add_token(conf, token=OFFICE_TOKEN, pin=OFFICE_TOKEN_PIN, objects=office_signer_objects(material))
+        marker.write_text(wanted)
     return conf
+
+
+def office_signers_env() -> dict[str, str]:
+    """The signing service's settings for the demo's office signers on OFFICE_TOKEN: Lucknow's
+    through the single-signer settings, the others' in EOFFICE_SIGNING_OFFICE_SIGNERS."""
+    others = {code: {"key_label": label} for code, label in OFFICE_SIGNERS.items() if code != OFFICE_CODE}
+    return {
+        "EOFFICE_SIGNING_OFFICE_TOKEN": OFFICE_TOKEN,
+        "EOFFICE_SIGNING_OFFICE_KEY_LABEL": OFFICE_SIGNERS[OFFICE_CODE],
+        "EOFFICE_SIGNING_OFFICE_PIN": OFFICE_TOKEN_PIN,
+        "EOFFICE_SIGNING_OFFICE_CODE": OFFICE_CODE,
+        "EOFFICE_SIGNING_OFFICE_SIGNERS": json.dumps(others, separators=(",", ":")),
+    }
 
 
 def demo_env(material: PkiMaterial, conf: Path) -> dict[str, str]:
@@ -265,9 +299,7 @@ def demo_env(material: PkiMaterial, conf: Path) -> dict[str, str]:
         **material.signing_env(),
         "SOFTHSM2_CONF": str(conf),
         "EOFFICE_SIGNING_PKCS11_MODULE": SOFTHSM_MODULE,
-        "EOFFICE_SIGNING_OFFICE_TOKEN": OFFICE_TOKEN,
-        "EOFFICE_SIGNING_OFFICE_KEY_LABEL": OFFICE_KEY_LABEL,
-        "EOFFICE_SIGNING_OFFICE_PIN": OFFICE_TOKEN_PIN,
+        **office_signers_env(),
     }
 
 
@@ -278,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
         one = sub.add_parser(name)
         one.add_argument("--dir", default=os.environ.get("EOFFICE_PKI_DIR", "/var/lib/eoffice/pki"))
         one.add_argument("--port", type=int, default=int(os.environ.get("EOFFICE_PKI_PORT", DEFAULT_PORT)))
-        one.add_argument("--no-token", action="store_true", help="do not create the office's SoftHSM2 token")
+        one.add_argument("--no-token", action="store_true", help="do not create the offices' SoftHSM2 token")
     certs = sub.add_parser("import-certs", help="(internal) certificates into a SoftHSM2 token")
     certs.add_argument("--token", required=True)
     certs.add_argument("--pin", required=True)

@@ -71,6 +71,11 @@ def problem(request: Request, status: int, code: str, *, title: str, detail: str
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
 
 
+# What a domain error's fields may tell the client: which input was wrong (said the same way as
+# for a request that fails validation), when to retry, why a certificate was refused, which office.
+SHOWN_FIELDS = ("field", "errors", "retry_after", "reason", "office")
+
+
 def error_items(exc: DomainError) -> list[dict] | None:
     """A refusal's bad fields as `errors` items {field, message, type}, as a request that fails
     validation lists them: those the service listed, or the one `field` it named (with the
@@ -85,8 +90,7 @@ def error_items(exc: DomainError) -> list[dict] | None:
 
 
 async def _domain_error(request: Request, exc: DomainError):
-    # Which input was wrong, said the same way as for a request that fails validation.
-    shown = {k: v for k, v in exc.fields.items() if k in ("field", "errors", "retry_after", "reason")}
+    shown = {k: v for k, v in exc.fields.items() if k in SHOWN_FIELDS}
     if (items := error_items(exc)) is not None:
         shown["errors"] = items
     response = problem(request, exc.status, exc.code, title=exc.title, detail=exc.detail, **shown)

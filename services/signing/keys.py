@@ -10,8 +10,9 @@ value, and when:
   (`python -m eoffice.signer`) signs them on the token with a PIN asked locally; the server
   checks the value against the certificate (`eoffice.tokens.signature_matches`) and builds the
   CMS (`assemble`). The PIN never reaches the server.
-- `KeyPath.OFFICE_TOKEN` (b): the office's document-signer key on the server's PKCS#11 token
-  (an HSM; SoftHSM2 in tests): one phase, `office_signer(settings)` is a pyHanko `Signer`.
+- `KeyPath.OFFICE_TOKEN` (b): an office's document-signer key on the server's PKCS#11 token
+  (an HSM; SoftHSM2 in tests): one phase, `office_signer(settings, office)` is a pyHanko `Signer`
+  over the key of the letter's office (or of the nearest office above it that has one).
 - `KeyPath.ESIGN` (c): Aadhaar eSign: the ESP signs the document digest and returns a whole
   PKCS#7 (services/signing/esign.py); there is no raw key on our side at all.
 
@@ -25,8 +26,8 @@ from enum import StrEnum
 
 from asn1crypto import cms, x509
 
-from eoffice.errors import Unavailable
-from eoffice.settings import Settings
+from eoffice.errors import NoOfficeSigner, Unavailable
+from eoffice.settings import OfficeSigner, Settings
 from eoffice.tokens import TokenKey
 
 DIGEST = "sha256"
@@ -101,13 +102,32 @@ def timestamper_at(url: str, *, timeout: float = 10.0):
     return Timestamper(url, timeout=int(timeout))
 
 
-def office_key(settings: Settings) -> TokenKey:
-    """The office document signer's key on the server-side token (path b)."""
+def office_signer_of(settings: Settings, office: dict) -> tuple[str, OfficeSigner]:
+    """The document signer of a letter of `office` (the directory's office: `code`, `path`):
+    the office's own or, failing that, the nearest office's above it along its path; returns
+    (that office's code, its signer). Raises NoOfficeSigner naming the office when none is set up."""
+    signers = settings.office_signers()
+    for code in reversed(office["path"].split("/")):
+        if code in signers:
+            return code, signers[code]
+    unnamed = (
+        " (EOFFICE_SIGNING_OFFICE_TOKEN is set, but EOFFICE_SIGNING_OFFICE_CODE does not say whose signer it is)"
+        if settings.signing_office_token and not settings.signing_office_code
+        else ""
+    )
+    raise NoOfficeSigner(
+        f"no document signer is set up for office {office['code']} ({office.get('name_en') or office['code']}) "
+        f"nor any office above it{unnamed}: its letters cannot be issued with the office's key; nothing was "
+        "issued. An administrator sets one up (EOFFICE_SIGNING_OFFICE_SIGNERS, docs/signing.md), or sign with "
+        "your own DSC",
+        office=office["code"],
+    )
+
+
+def office_key(settings: Settings, signer: OfficeSigner) -> TokenKey:
+    """An office document signer's key on the server-side token (path b)."""
     return TokenKey(
-        module=settings.signing_pkcs11_module,
-        token_label=settings.signing_office_token,
-        key_label=settings.signing_office_key_label,
-        pin=settings.signing_office_pin,
+        module=settings.signing_pkcs11_module, token_label=signer.token, key_label=signer.key_label, pin=signer.pin
     )
 
 
@@ -127,9 +147,11 @@ class KeySigner:
         return _KeySigner(signing_cert=cert, cert_registry=_store(chain))
 
 
-def office_signer(settings: Settings, chain: list[x509.Certificate] | None = None):
-    """A pyHanko `Signer` for the office's server-side token (path b): its certificate is the
-    one on the token. Validate `signer.signing_cert` before signing."""
-    key = office_key(settings)
+def office_signer(settings: Settings, office: dict, chain: list[x509.Certificate] | None = None):
+    """A pyHanko `Signer` for the document signer of `office` (`office_signer_of`: NoOfficeSigner
+    when there is none) on the server-side token (path b): its certificate is the one on the
+    token (TokenError when the token cannot give it). Validate `signer.signing_cert` before signing."""
+    _, found = office_signer_of(settings, office)
+    key = office_key(settings, found)
     _, cert = key.certificate()
     return KeySigner(key, cert, [cert, *(chain or [])])

@@ -34,6 +34,7 @@ from eoffice.errors import CertificateRefused, InvalidInput, NotFound, Unavailab
 from eoffice.service import call_with_timeout, rpc
 from eoffice.settings import get_settings
 from eoffice.storage import shared_store
+from eoffice.tokens import TokenError
 from eoffice.validation import parse
 from services.signing import certificates, esign, issuing, keys, letters, notes, pades, register
 from services.signing import letter_requests as requests
@@ -41,14 +42,18 @@ from services.signing.coroutines import run_coroutine
 from services.signing.trust import RECENT_VALIDATIONS, Trust
 
 
-def office_token_signer():
-    """A pyHanko signer over the office's server-side PKCS#11 token, its document signer
-    (`keys.office_signer`: EOFFICE_SIGNING_PKCS11_MODULE, _OFFICE_TOKEN, _OFFICE_KEY_LABEL,
-    _OFFICE_PIN). Unavailable when no token is configured."""
+def office_token_signer(office: dict):
+    """A pyHanko signer over the document signer of a letter's `office` on the server-side
+    PKCS#11 token (`keys.office_signer`: the office's own signer or the nearest one above it,
+    EOFFICE_SIGNING_OFFICE_SIGNERS / _OFFICE_CODE, docs/signing.md). NoOfficeSigner (409) naming
+    the office when none is set up; Unavailable when its token cannot give the key."""
     settings = get_settings()
-    if not settings.signing_office_token:
-        raise Unavailable("no office token is configured (EOFFICE_SIGNING_OFFICE_TOKEN): letters cannot be signed")
-    return keys.office_signer(settings, Trust.from_settings(settings).intermediates)
+    try:
+        return keys.office_signer(settings, office, Trust.from_settings(settings).intermediates)
+    except TokenError as e:
+        raise Unavailable(
+            f"the document signer of office {office['code']} cannot be used: {e}; nothing was signed"
+        ) from e
 
 
 class LetterEntrypoints:
@@ -69,8 +74,10 @@ class LetterEntrypoints:
         """Signs the approved version of a draft of a file the actor holds and issues it as a
         letter: see `issuing.issue`. Refused, with nothing changed: a draft not approved or a
         stale version (409), a file the actor does not hold (404/403), a second signature of
-        the version (409), a certificate that fails validation (422 certificate-refused).
-        Safe to retry with the same key. Emits eoffice.letter.issued.v1."""
+        the version (409), no document signer set up for the draft's office nor any office above
+        it (409 no-office-signer), a certificate that fails validation (422 certificate-refused).
+        The letter is signed by its office's signer (`office_token_signer`). Safe to retry with
+        the same key. Emits eoffice.letter.issued.v1."""
         actor_model, request_model = Actor.model_validate(actor), parse(IssueLetter, request)
         draft, office, name, designation = self._to_issue(
             actor_model, file_id=file_id, draft_id=draft_id, version=request_model.version
@@ -82,7 +89,7 @@ class LetterEntrypoints:
             name=name,
             designation=designation,
             key_path=request_model.key,
-            signer=tpool.execute(office_token_signer),
+            signer=tpool.execute(office_token_signer, office),
         )
         row = self.command(
             "issue_letter",

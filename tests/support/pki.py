@@ -7,7 +7,7 @@ pki.yml, the same one the demo serves).
 OCSP, TSA served by certomancer's animator in a subprocess on a free port); `pki.server.stop()`
 and `.start()` take it away and bring it back on the same port (offline verification).
 `softhsm` (session): a `SoftHsm` with its own SOFTHSM2_CONF and token directory holding the
-officers' USB tokens and the office's server-side token; `softhsm.add_token(...)` makes more.
+officers' USB tokens and the offices' server-side token; `softhsm.add_token(...)` makes more.
 `register_certificate` registers a certificate as the web client and the signer program do
 (upload, then the registration request signed by the certificate's key: proof of possession).
 """
@@ -30,7 +30,7 @@ from eoffice.tools.pki import PkiMaterial
 from eoffice.tools.workload import _sign
 from tests.support.system import REPO, free_port, wait_until
 
-# The officers' "USB tokens" (path a) and the office's server-side token (path b).
+# The officers' "USB tokens" (path a) and the offices' server-side token (path b).
 OFFICER_TOKEN, OFFICER_PIN, OFFICER_KEY_LABEL = "officer-dsc", "1234", "officer"
 OFFICER2_TOKEN = "officer2-dsc"  # the `officer2` certificate and key, PIN OFFICER_PIN
 OFFICE_TOKEN, OFFICE_PIN, OFFICE_KEY_LABEL = pki_tool.OFFICE_TOKEN, pki_tool.OFFICE_TOKEN_PIN, pki_tool.OFFICE_KEY_LABEL
@@ -126,10 +126,9 @@ class SoftHsm:
         self.tokens[token] = pin
 
     def service_env(self) -> dict[str, str]:
-        """The signing service's settings for the office's server-side token in this SoftHSM."""
-        return {**self.env(), "EOFFICE_SIGNING_PKCS11_MODULE": self.module,
-                "EOFFICE_SIGNING_OFFICE_TOKEN": OFFICE_TOKEN, "EOFFICE_SIGNING_OFFICE_KEY_LABEL": OFFICE_KEY_LABEL,
-                "EOFFICE_SIGNING_OFFICE_PIN": OFFICE_PIN}
+        """The signing service's settings for the offices' server-side token in this SoftHSM: the
+        demo's offices' signers, as the demo has them (eoffice/tools/pki.py: OFFICE_SIGNERS)."""
+        return {**self.env(), "EOFFICE_SIGNING_PKCS11_MODULE": self.module, **pki_tool.office_signers_env()}
 
 
 @pytest.fixture(scope="session")
@@ -149,13 +148,12 @@ def pki(tmp_path_factory):
 def softhsm(tmp_path_factory, pki):
     """SoftHSM2 with the officer's token (OFFICER_TOKEN, PIN OFFICER_PIN, key and certificate
     labelled OFFICER_KEY_LABEL = the `officer` certificate), the second officer's (OFFICER2_TOKEN,
-    the same PIN and label, `officer2`) and the office's token (OFFICE_TOKEN / OFFICE_PIN /
-    OFFICE_KEY_LABEL = `office-signer`)."""
+    the same PIN and label, `officer2`) and the offices' token (OFFICE_TOKEN / OFFICE_PIN: every
+    demo office's document signer, Lucknow's `office-signer` = OFFICE_KEY_LABEL, GAD's `signer-gad` ...)."""
     hsm = SoftHsm(pki_tool.softhsm_conf(tmp_path_factory.mktemp("softhsm")))
     m = pki.material
     hsm.add_token(OFFICER_TOKEN, OFFICER_PIN, [(OFFICER_KEY_LABEL, m.key_path("officer"), m.cert_path("officer"))])
     hsm.add_token(OFFICER2_TOKEN, OFFICER_PIN,
                   [(OFFICER_KEY_LABEL, m.key_path("officer2"), m.cert_path("officer2"))])
-    hsm.add_token(OFFICE_TOKEN, OFFICE_PIN,
-                  [(OFFICE_KEY_LABEL, m.key_path("office-signer"), m.cert_path("office-signer"))])
+    hsm.add_token(OFFICE_TOKEN, OFFICE_PIN, pki_tool.office_signer_objects(m))
     return hsm

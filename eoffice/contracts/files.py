@@ -155,6 +155,14 @@ class DraftApproved(DraftStep):
     event_type = "eoffice.draft.approved.v1"
 
 
+class DraftWithdrawn(DraftStep):
+    """A draft for approval was withdrawn before it was issued (it stays in the file, with its
+    versions); `remarks` says why. Signing will not issue it. The subject is the file's id."""
+
+    event_type = "eoffice.draft.withdrawn.v1"
+    remarks: str
+
+
 # Requests
 
 
@@ -234,6 +242,12 @@ class SendFile(RequestModel):
 
 class Remarks(RequestModel):
     remarks: Text = Field("", max_length=2000)
+
+
+class Withdrawal(Remarks):
+    """Why a draft is withdrawn: required, it is kept with the draft."""
+
+    remarks: Filled = Field(min_length=1, max_length=2000)
 
 
 class Link(RequestModel):

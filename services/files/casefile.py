@@ -615,6 +615,33 @@ def approve_draft(session: Session, actor: Actor, file: dict, *, draft_id: int, 
     }
 
 
+def withdraw_draft(session: Session, actor: Actor, file: dict, *, draft_id: int, remarks: str) -> dict:
+    """The holder gives up a draft that will not be issued (a changed decision, a duplicate):
+    it stays in the file with its versions, marked withdrawn with who, when and why, and no
+    longer keeps the file from closing (rule 6). One approved already is withdrawn by an officer,
+    as it was approved by one. Conflict once it is withdrawn or issued as a letter; signing then
+    refuses to issue it (`draft_for_issue`), a signature prepared for it included."""
+    draft = _draft(session, file, draft_id)
+    if draft["status"] == "withdrawn":
+        raise Conflict(f"draft {draft_id} is withdrawn already")
+    issued = session.execute(select(letters.c.letter_number).where(letters.c.draft_id == draft_id)).scalars().first()
+    if issued is not None:
+        raise Conflict(f"draft {draft_id} was issued as letter {issued}: an issued letter is not withdrawn")
+    if draft["status"] == "approved" and not (actor.has_role("officer") or actor.has_role("supervisor")):
+        raise Forbidden(f"draft {draft_id} is approved: an officer withdraws it")
+    now = datetime.now(UTC)
+    facts = {
+        "status": "withdrawn",
+        "withdrawn_by": actor.user_id,
+        "withdrawn_post": actor.post_id,
+        "withdrawn_at": now,
+        "withdrawn_remarks": remarks,
+    }
+    session.execute(update(drafts).where(drafts.c.id == draft_id).values(**facts))
+    _bump(session, file["id"])
+    return {**draft, **facts}
+
+
 def draft_for_issue(session: Session, file: dict, *, draft_id: int, version: int) -> dict:
     """The approved draft version the holder of `file` may sign and issue: its title, text and
     approval, with the file's number, office and record category. Conflict if the draft is not

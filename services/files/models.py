@@ -181,11 +181,16 @@ drafts = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("file_id", String(36), ForeignKey("files.files.id"), nullable=False, index=True),
     Column("title", Text, nullable=False),
-    Column("status", String(12), nullable=False, server_default="draft"),  # draft, approved
+    Column("status", String(12), nullable=False, server_default="draft"),  # draft, approved, withdrawn
     Column("current_version", Integer, nullable=False, server_default="1"),
     Column("approved_by", String(40)),
     Column("approved_post", String(60)),
     Column("approved_at", DateTime(timezone=True)),
+    # A draft given up before it was issued (it stays, with its versions, and why).
+    Column("withdrawn_by", String(40)),
+    Column("withdrawn_post", String(60)),
+    Column("withdrawn_at", DateTime(timezone=True)),
+    Column("withdrawn_remarks", Text),
 )
 
 draft_versions = Table(

@@ -20,4 +20,5 @@ from eoffice.contracts.files import (  # noqa: F401
     StoredDocument,
     SubjectHead,
     Version,
+    Withdrawal,
 )

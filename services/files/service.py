@@ -46,6 +46,7 @@ from services.files.schemas import (
     SendFile,
     SubjectHead,
     Version,
+    Withdrawal,
 )
 
 
@@ -388,6 +389,21 @@ class FilesService(DirectoryCalendars, ServiceBase):
                 title=draft["title"], by_user=actor.user_id, by_post=actor.post_id), subject=file_id)
             return draft
         return self._on_held_file("approve_draft", actor=actor, file_id=file_id, key=idempotency_key,
+                                  request=[draft_id, request], step=step)
+
+    @rpc
+    def withdraw_draft(self, actor: dict, file_id: str, draft_id: int, request: dict, idempotency_key: str) -> dict:
+        """Withdraws a draft not issued (`casefile.withdraw_draft`); eoffice.draft.withdrawn.v1."""
+        actor, request = Actor.model_validate(actor), parse(Withdrawal, request)
+
+        def step(changes, file):
+            draft = casefile.withdraw_draft(changes.session, actor, file, draft_id=draft_id, remarks=request.remarks)
+            changes.raise_event(events.DraftWithdrawn(
+                file_id=file_id, file_number=file["file_number"], draft_id=draft_id,
+                version=draft["current_version"], title=draft["title"], by_user=actor.user_id, by_post=actor.post_id,
+                remarks=request.remarks), subject=file_id)
+            return draft
+        return self._on_held_file("withdraw_draft", actor=actor, file_id=file_id, key=idempotency_key,
                                   request=[draft_id, request], step=step)
 
     @rpc

@@ -28,6 +28,7 @@ from eoffice.contracts.files import (
     SendFile,
     SubjectHead,
     Version,
+    Withdrawal,
 )
 from eoffice.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from services.gateway.auth import actor
@@ -122,6 +123,10 @@ class DraftOut(BaseModel):
     body: str | None = None
     approved_by: str | None = None
     approved_post: str | None = None
+    withdrawn_by: str | None = None
+    withdrawn_post: str | None = None
+    withdrawn_at: datetime | None = None
+    withdrawn_remarks: str | None = None
     repeated: bool = False
 
 
@@ -430,6 +435,14 @@ def draft_versions(request: Request, *, who: Actor = Depends(actor), file_id: st
 def approve_draft(request: Request, body: Version, *, who: Actor = Depends(actor), file_id: str = FileId,
                   draft_id: int = item_id(), idempotency_key: str = IdempotencyKey):
     return _call(request, "approve_draft", _who(who), file_id, draft_id, body.model_dump(), idempotency_key)
+
+
+@router.post("/files/{file_id:id36}/drafts/{draft_id}/withdraw", response_model=DraftOut,
+             summary="Withdraw a draft that will not be issued (the holder; an officer once it is approved), "
+                     "saying why; it stays in the file and no longer keeps the file from closing")
+def withdraw_draft(request: Request, body: Withdrawal, *, who: Actor = Depends(actor), file_id: str = FileId,
+                   draft_id: int = item_id(), idempotency_key: str = IdempotencyKey):
+    return _call(request, "withdraw_draft", _who(who), file_id, draft_id, body.model_dump(), idempotency_key)
 
 
 # --- uploaded documents --------------------------------------------------------------------

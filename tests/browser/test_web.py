@@ -823,3 +823,37 @@ def test_an_officer_unregisters_the_certificate_of_a_lost_token(page, web, pki):
     page.wait_for_function("document.body.dataset.ready === 'preferences'")
     expect(listed).to_have_count(0)
     assert sha not in [c["sha256"] for c in httpx.get(f"{web}/api/v1/signing/certificates", headers=headers).json()]
+
+
+def test_a_draft_that_will_not_be_issued_is_withdrawn_saying_why(page, web, subject_head):
+    """On the file screen the holder withdraws a draft: without a reason the form says so at its
+    field; with one, the draft shows as withdrawn by their post, with the reason, and can no
+    longer be approved."""
+    headers = api_token(web, SO)
+    made = httpx.post(f"{web}/api/v1/files", headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+                      json={"subject_head": "1", "subject": "Seniority list of assistants"})
+    assert made.status_code == 201, made.text
+    fid = made.json()["id"]
+    draft = httpx.post(f"{web}/api/v1/files/{fid}/drafts", headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+                       json={"title": "Draft circular", "body": "The provisional seniority list is enclosed."})
+    assert draft.status_code == 201, draft.text
+    page.goto("/")
+    page.wait_for_function("document.body.dataset.ready === 'signin'")
+    sign_in(page, SO, "inbox")
+    timed(page, lambda: page.goto(f"/#/files/{fid}"), "file")
+    card = page.locator("article.draft", has_text="Draft circular")
+    card.get_by_text("Withdraw this draft", exact=True).first.click()
+    form = card.locator("form[aria-label='Withdraw this draft']")
+    form.get_by_role("button", name="Withdraw this draft").click()
+    why = form.get_by_label("Why it is withdrawn")
+    expect(why).to_have_attribute("aria-invalid", "true")
+    why.fill("A revised circular will be put up.")
+    page.evaluate("delete document.body.dataset.ready")
+    form.get_by_role("button", name="Withdraw this draft").click()
+    page.wait_for_function("document.body.dataset.ready === 'file'")
+    expect(card.get_by_text(f"Withdrawn by {SO}")).to_be_visible()
+    expect(card).to_contain_text("A revised circular will be put up.")
+    expect(card.get_by_role("button", name="Approve this version")).to_have_count(0)
+    shown = httpx.get(f"{web}/api/v1/files/{fid}", headers=headers).json()["drafts"]
+    assert [(d["status"], d["withdrawn_remarks"]) for d in shown] == [
+        ("withdrawn", "A revised circular will be put up.")]

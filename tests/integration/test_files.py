@@ -169,6 +169,67 @@ def test_a_whole_case_from_receipt_to_closing(api, migrated):
     assert api.get(f"/api/v1/files/{file['id']}", headers=stranger).status_code == 404
 
 
+def test_a_draft_that_will_not_be_issued_is_withdrawn_with_a_reason_and_the_file_then_closes(api, migrated):
+    """A draft given up (unapproved by its holder, approved by an officer) stays in the file,
+    marked withdrawn with who and why, and no longer keeps the file from closing; an issued one,
+    or one withdrawn already, is not withdrawn; a withdrawn one is neither revised nor approved."""
+    dealer, so = as_post(api, DEALER), as_post(api, SO)
+    file = new_file(api, dealer, subject="Reply to a representation on seniority")
+    fid = file["id"]
+    drafts = [post(api, dealer, f"/files/{fid}/drafts", title=title, body=f"{title}: text.").json()
+              for title in ("Reply", "Second reply", "Reply already issued")]
+    reply, spare, issued = (d["id"] for d in drafts)
+    assert send(api, dealer, fid, SO).status_code == 200
+    open_file(api, so, fid)
+    for draft in (reply, issued):
+        assert post(api, so, f"/files/{fid}/drafts/{draft}/approve", version=1).status_code == 200
+    letter = letters.issue(migrated, file, draft_id=issued, version=1, signer_post=SO)
+    letters.dispatch(migrated, letter)
+    assert send(api, so, fid, DEALER).status_code == 200
+    open_file(api, dealer, fid)
+    assert post(api, dealer, f"/files/{fid}/close", remarks="done").status_code == 409  # an unapproved draft
+
+    def withdraw(headers, draft: int, remarks="Superseded by a fresh reply.", **extra):
+        return api.post(f"/api/v1/files/{fid}/drafts/{draft}/withdraw", headers={**headers, **(extra or key())},
+                        json={"remarks": remarks})
+
+    # Why is required; an approved draft is an officer's to withdraw; nothing changes when refused.
+    before = open_file(api, dealer, fid)
+    for refused, status, field in ((withdraw(dealer, spare, "  "), 422, "body.remarks"),
+                                   (withdraw(dealer, reply), 403, None)):
+        assert refused.status_code == status, refused.text
+        assert field is None or [e["field"] for e in refused.json()["errors"]] == [field], refused.text
+    assert open_file(api, dealer, fid)["drafts"] == before["drafts"]
+
+    done = withdraw(dealer, spare)
+    assert done.status_code == 200, done.text
+    assert (done.json()["status"], done.json()["withdrawn_post"], done.json()["withdrawn_remarks"]) == (
+        "withdrawn", DEALER, "Superseded by a fresh reply.")
+    early = post(api, dealer, f"/files/{fid}/close", remarks="done")
+    assert early.status_code == 422 and "draft" in early.json()["detail"] and "approved but not issued" in (
+        early.json()["detail"]), early.text
+
+    assert send(api, dealer, fid, SO).status_code == 200
+    open_file(api, so, fid)
+    wait_until(lambda: withdraw(so, issued).status_code == 409, 30, "files heard the draft was issued")
+    assert "issued as letter" in withdraw(so, issued).json()["detail"]
+    retry = key()
+    first = withdraw(so, reply, "The matter was settled in a meeting.", **retry)
+    assert first.status_code == 200 and first.json()["withdrawn_post"] == SO, first.text
+    assert withdraw(so, reply, "The matter was settled in a meeting.", **retry).json() == first.json()
+    assert withdraw(so, reply).status_code == 409
+    assert post(api, so, f"/files/{fid}/drafts/{reply}/approve", version=1).status_code == 409
+    assert post(api, so, f"/files/{fid}/drafts/{reply}/versions", body="A new text.", version=1).status_code == 409
+
+    assert send(api, so, fid, DEALER).status_code == 200
+    open_file(api, dealer, fid)
+    closed = post(api, dealer, f"/files/{fid}/close", remarks="no reply to issue")
+    assert closed.status_code == 200, closed.text
+    shown = {d["id"]: d for d in open_file(api, dealer, fid)["drafts"]}
+    assert [shown[d]["status"] for d in (reply, spare, issued)] == ["withdrawn", "withdrawn", "approved"]
+    assert shown[reply]["withdrawn_remarks"] == "The matter was settled in a meeting."
+
+
 def tamper(db, sql: str, **params) -> None:
     with db.transaction() as session:
         session.execute(text(sql), params)

@@ -150,16 +150,31 @@ export async function render(main, id) {
       try { await call("POST", `/files/${id}/drafts/${d.id}/approve`, { body: { version: d.current_version } }); rerender(); }
       catch (err) { showProblem(approveForm, err); }
     });
-    const approved = d.status === "approved";
+    // A draft that will not be issued is withdrawn, saying why (an approved one by an officer):
+    // it stays here, and no longer keeps the file from closing.
+    const withdrawKey = newKey();
+    const withdrawForm = h("form", { class: "withdraw", novalidate: true, "aria-label": t("withdrawDraft") },
+      field({ name: "remarks", label: t("withdrawWhy"), required: true }),
+      h("button", { type: "submit" }, t("withdrawDraft")));
+    withdrawForm.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      try { await call("POST", `/files/${id}/drafts/${d.id}/withdraw`, { key: withdrawKey, body: { remarks: values(withdrawForm).remarks } }); rerender(); }
+      catch (err) { showProblem(withdrawForm, err); }
+    });
+    const approved = d.status === "approved", withdrawn = d.status === "withdrawn";
+    const state = withdrawn ? t("withdrawnBy", { post: d.withdrawn_post })
+      : approved ? t("approved", { post: d.approved_post }) : t("draftStatus_pending");
     const box = h("article", { class: "draft card", "aria-labelledby": `draft-${d.id}` },
       h("h3", { id: `draft-${d.id}` }, userText(d.title), " · ", t("version", { n: d.current_version }), " · ",
-        h("span", { class: `tag ${approved ? "ok" : ""}` }, approved ? t("approved", { post: d.approved_post }) : t("draftStatus_pending"))),
+        h("span", { class: `tag ${approved ? "ok" : ""}` }, state)),
+      withdrawn ? h("p", { class: "hint" }, t("withdrawWhy"), ": ", userText(d.withdrawn_remarks || "")) : null,
       userText(current?.body || "", "div", { class: "draft-body" }),
       versions.length > 1 ? h("div", { class: "compare" }, h("span", {}, t("compare")), " ", a, " ", t("compareWith"), " ", b, diffBox) : null,
-      mine && !approved ? h("details", {}, h("summary", {}, t("newVersion")), revise) : null,
-      mine && !approved ? approveForm : null,
+      mine && !approved && !withdrawn ? h("details", {}, h("summary", {}, t("newVersion")), revise) : null,
+      mine && !approved && !withdrawn ? approveForm : null,
       // Signing and issuing (the office's key, the officer's USB token or Aadhaar eSign): a screen of its own.
-      mine && approved && !issuedDrafts.has(d.id) ? h("p", {}, h("a", { href: `#/files/${id}/drafts/${d.id}/sign` }, t("issue"))) : null);
+      mine && approved && !issuedDrafts.has(d.id) ? h("p", {}, h("a", { href: `#/files/${id}/drafts/${d.id}/sign` }, t("issue"))) : null,
+      mine && !withdrawn && !issuedDrafts.has(d.id) ? h("details", {}, h("summary", {}, t("withdrawDraft")), withdrawForm) : null);
     if (versions.length > 1) showDiff();
     return box;
   })));

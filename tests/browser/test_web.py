@@ -803,13 +803,13 @@ def test_an_officer_unregisters_the_certificate_of_a_lost_token(page, web, pki):
     """On the preferences screen an officer sees their registered certificates and unregisters the
     one whose token is lost, after confirming: the screen no longer lists it and it signs nothing
     more for them (the API lists it no more)."""
-    headers = api_token(web, US)
+    headers = api_token(web, JS)  # the holder of officer2's token in the test above
     with httpx.Client(base_url=web) as client:
         assert register_certificate(client, headers, pki, "officer2").status_code == 201
     sha = hashlib.sha256(pki.cert_der("officer2")).hexdigest()
     page.goto("/")
     page.wait_for_function("document.body.dataset.ready === 'signin'")
-    sign_in(page, US, "inbox")
+    sign_in(page, JS, "inbox")
     timed(page, lambda: page.goto("/#/notifications/preferences"), "preferences")
     listed = page.locator(f"li[data-sha256='{sha}']")
     expect(listed).to_have_count(1)

@@ -6,6 +6,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -13,6 +14,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 
 from eoffice.idempotency import idempotency_table
@@ -78,6 +80,9 @@ receipts = Table(
     Column("diarised_by", String(40), nullable=False),
     Column("diarised_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     UniqueConstraint("office_code", "year", "serial", name="diary_serial_once"),
+    # The receipts put in a file: search re-indexes them when their file moves (whoever reads the
+    # file reads them, `search_view.records(in_files=...)`), and a file's closing marks them.
+    Index("receipts_in_file", "file_id", postgresql_where=text("file_id IS NOT NULL")),
 )
 
 movements = Table(

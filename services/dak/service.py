@@ -273,11 +273,16 @@ class DakService(DirectoryCalendars, ServiceBase):
             return found[0]
 
     @rpc
-    def search_records(self, ids: list[str] | None = None, after: str = "", limit: int = 100) -> list[dict]:
+    def search_records(
+        self, ids: list[str] | None = None, after: str = "", limit: int = 100, *, in_files: list[str] | None = None
+    ) -> list[dict]:
         """Receipts as the search service indexes them (`services.dak.search_view.records`): the
-        given `ids`, or the `limit` after id `after`. Internal: the gateway never calls it."""
+        given `ids`, or the `limit` after id `after`; and those put in the files `in_files`.
+        Internal: the gateway never calls it."""
         with self.db.transaction() as session:
-            return search_view.records(session, shared_store(), ids=ids, after=after, limit=min(limit, 500))
+            return search_view.records(
+                session, shared_store(), ids=ids, after=after, limit=min(limit, 500), in_files=in_files
+            )
 
     @timer(interval=3600)
     def sweep(self) -> None:

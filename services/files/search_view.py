@@ -36,28 +36,43 @@ def records(session: Session, *, ids: list[str] | None = None, after: str = "", 
     (letter_id, letter_number, title, body, at: the text of the draft it was issued from, never
     the signed PDF's text layer; an approved draft is not revised, so its current version is the
     one issued)."""
-    by_id = {
-        row["id"]: {
-            **plain(row),
-            "posts": {row["holder_post"], row["creator_post"]},
-            "notes": [],
-            "drafts": [],
-            "documents": [],
-            "letters": [],
-        }
-        for row in session.execute(*selected(_FILES, files.c.id, ids=ids, after=after, limit=limit)).mappings()
-    }
+    rows = session.execute(*selected(_FILES, files.c.id, ids=ids, after=after, limit=limit)).mappings()
+    by_id = _with_posts(session, {row["id"]: {**plain(row), **{field: [] for field in _CHILDREN}} for row in rows})
     if not by_id:
         return []
-    add_posts(session, movements, owner="file_id", by_id=by_id)
     for field, query in _CHILDREN.items():
         add_children(session, query, owner="file_id", by_id=by_id, field=field)
     return [{**row, "posts": sorted(row["posts"])} for row in by_id.values()]
 
 
+def readers(session: Session, ids: list[str]) -> list[dict]:
+    """Who may read each of the files `ids` (unknown ones left out), as `records` gives it, with
+    nothing else of the file: `id`, `office_code` (its office's supervisors, and those of the
+    offices above, may read it), `posts` (`_with_posts`; its holder and creator are also given
+    apart). Search gives a receipt put in a file its file's readers (dak lets them read it:
+    `readable`)."""
+    by_id = _with_posts(session, {row["id"]: plain(row) for row in session.execute(_READERS, {"ids": ids}).mappings()})
+    return [{**row, "posts": sorted(row["posts"])} for row in by_id.values()]
+
+
+def _with_posts(session: Session, by_id: dict[str, dict]) -> dict[str, dict]:
+    """Gives each file (a row with its holder and creator) its `posts`: the creator and every post
+    that held, sent or received it (`eoffice.access`)."""
+    for row in by_id.values():
+        row["posts"] = {row["holder_post"], row["creator_post"]}
+    if by_id:
+        add_posts(session, movements, owner="file_id", by_id=by_id)
+    return by_id
+
+
 # Built once (`eoffice.db`, "built once"); the children of the files whose ids are `found`.
 _FILES = select(*(files.c[name] for name in FIELDS))
 _FOUND = bindparam("found", expanding=True)
+_READERS = (
+    select(files.c.id, files.c.office_code, files.c.holder_post, files.c.creator_post)
+    .where(files.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(files.c.id)
+)
 _CURRENT = and_(draft_versions.c.draft_id == drafts.c.id, draft_versions.c.version == drafts.c.current_version)
 _CHILDREN = {
     "notes": select(notes.c.file_id, notes.c.seq, notes.c.body, notes.c.author_post, notes.c.confirmed_at)

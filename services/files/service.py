@@ -613,6 +613,13 @@ class FilesService(DirectoryCalendars, ServiceBase):
         with self.db.transaction() as session:
             return search_view.records(session, ids=ids, after=after, limit=min(limit, 500))
 
+    @rpc
+    def search_readers(self, ids: list[str]) -> list[dict]:
+        """Who may read the files `ids` (`services.files.search_view.readers`): search gives them
+        the receipts put in these files. Internal: the gateway never calls it."""
+        with self.db.transaction() as session:
+            return search_view.readers(session, ids)
+
 
 def sweep_uploads(store: DocumentStore, db, cutoff: datetime) -> list[str]:
     """Removes documents uploaded to files, written before `cutoff`, that no file holds."""

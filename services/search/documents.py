@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Iterable
 from typing import Any
 
 MAX_TEXT = 200_000  # characters of one body indexed: a scanned register of hundreds of pages
@@ -22,11 +23,14 @@ def _with_digest(doc: dict) -> dict:
 
 
 def receipt_documents(record: dict) -> list[dict]:
-    """The receipt's one document: its metadata and the text read from its documents. Only the
-    posts that handled it may open it (dak has no supervisory reach over receipts), whatever
-    its grading: a secret receipt is found by nobody else."""
+    """The receipt's one document: its metadata and the text read from its documents. The posts
+    that handled it may open it, whatever its grading (dak has no supervisory reach over a
+    receipt of its own: a secret receipt is found by nobody else); once it is put in a file,
+    so may whoever may read that file (dak asks files), given as `file_readers`
+    (`with_file_readers`): the file's posts and its office's supervisors."""
     sender = " ".join(part for part in (record["sender_name"], record.get("sender_organisation", "")) if part)
     body = "\n\n".join(record.get("texts") or [])[:MAX_TEXT]
+    readers = record.get("file_readers") or {"posts": [], "office_code": None}
     return [
         _with_digest(
             {
@@ -45,11 +49,26 @@ def receipt_documents(record: dict) -> list[dict]:
                 "grading": record["security_grading"],
                 "language": record.get("language"),
                 "date": record["received_date"],
-                "posts": list(record["posts"]),
-                "reach_office": None,
+                "posts": sorted({*record["posts"], *readers["posts"]}),
+                "reach_office": readers["office_code"],
             }
         )
     ]
+
+
+def with_file_readers(
+    receipts: list[dict], readers_of: Callable[[list[str]], list[dict]], *, known: Iterable[dict] = ()
+) -> list[dict]:
+    """The receipt records, each one put in a file with that file's readers (`file_readers`:
+    its `posts` and `office_code`), from `known` (file records at hand, of `files.search_records`)
+    or else asked of files in one call (`readers_of(file_ids)`, `files.search_readers`). A file
+    files does not list gives no readers: it cannot be read (nor, so, the receipt through it)."""
+    by_file = {file["id"]: file for file in known}
+    wanted = [i for i in dict.fromkeys(r["file_id"] for r in receipts if r.get("file_id")) if i not in by_file]
+    if wanted:
+        by_file.update((file["id"], file) for file in readers_of(wanted))
+    readers = {i: {"posts": file["posts"], "office_code": file["office_code"]} for i, file in by_file.items()}
+    return [{**r, "file_readers": readers[r["file_id"]]} if r.get("file_id") in readers else r for r in receipts]
 
 
 def file_documents(record: dict) -> list[dict]:

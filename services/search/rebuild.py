@@ -51,12 +51,15 @@ def _save_state(client: Elasticsearch, prefix: str, state: dict) -> None:
 
 
 def records(call: Call, owner: str, *, after: str = "") -> Iterator[tuple[int, list[dict]]]:
-    """Pages of the owner's records after id `after`, each with the version to write it at."""
+    """Pages of the owner's records after id `after`, each with the version to write it at (the
+    receipts in files with their files' readers, asked of files for each page)."""
     while True:
         version = indexer.now_version()
         page = call(owner, "search_records", None, after, PAGE)
         if not page:
             return
+        if owner == "dak":
+            page = documents.with_file_readers(page, lambda file_ids: call("files", "search_readers", file_ids))
         yield version, page
         after = page[-1]["id"]
 

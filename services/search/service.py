@@ -10,8 +10,10 @@ index: items are held by posts, and a search filters on the posts the caller act
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
+from collections.abc import Iterable
 from datetime import datetime
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
@@ -121,11 +123,14 @@ class SearchService(ServiceBase):
 
     def _index(self, batch: dict[str, list[str]], *, asked_at: datetime) -> bool:
         """Indexes the items (ids by kind) from their owners' records, asked for after `asked_at`
-        (a database time after they were noted); True if any was indexed. The others stay
-        pending, tried again after a backoff (logged): all of an owner's items if the owner is
-        away, all if Elasticsearch is, only those of the refused documents if it refuses some. A
-        letter files does not list yet stays pending too, and is given up after
-        EOFFICE_SEARCH_GIVE_UP_AFTER seconds of files answering without it."""
+        (a database time after they were noted); True if any was indexed. A receipt put in a file
+        carries the file's readers (`documents.with_file_readers`), so the receipts in the files of
+        the round are written again with them (asked of dak in the same call as the receipts). The
+        others stay pending, tried again after a backoff (logged): all of an owner's items if the
+        owner is away (a file's too if dak is, its receipts unknown), all if Elasticsearch is, only
+        those of the refused documents if it refuses some. A letter files does not list yet stays
+        pending too, and is given up after EOFFICE_SEARCH_GIVE_UP_AFTER seconds of files answering
+        without it."""
         # The database's clock, not this process's: with search on several machines, one whose
         # clock runs ahead must not outvote a later write from another (indexer.version_at).
         version = indexer.version_at(asked_at)
@@ -133,13 +138,13 @@ class SearchService(ServiceBase):
         receipts, files, letters = (batch.get(kind, []) for kind in ("receipt", "file", "letter"))
         failed: dict[str, dict[str, str]] = {}  # kind -> {item: error}
 
-        def fail(kind: str, ids: list[str], exc: Exception) -> None:
+        def fail(kind: str, ids: Iterable[str], exc: Exception) -> None:
             failed.setdefault(kind, {}).update(dict.fromkeys(ids, f"{type(exc).__name__}: {exc}"))
 
-        def ask(method, ids: list[str], *waiting: tuple[str, list[str]]) -> list[dict] | None:
-            """The owner's records of `ids`; None if it does not answer (the `waiting` items fail)."""
+        def ask(method, *args, waiting: list[tuple[str, list[str]]], **kwargs) -> list[dict] | None:
+            """The owner's records; None if it does not answer (the `waiting` items fail)."""
             try:
-                return call_with_timeout(method, ids) if ids else []
+                return call_with_timeout(method, *args, **kwargs)
             except Exception as exc:
                 for kind, items in waiting:
                     fail(kind, items, exc)
@@ -149,14 +154,32 @@ class SearchService(ServiceBase):
         try:
             client = shared_client()
             self._ensure_indices(client, prefix)
-            receipt_records = ask(self.dak.search_records, receipts, ("receipt", receipts))
+            # The receipts named, and those in the files named: a file's event may change who reads them.
+            receipt_records = (
+                ask(self.dak.search_records, receipts, in_files=files, waiting=[("receipt", receipts), ("file", files)])
+                if receipts or files
+                else []
+            )
             if receipt_records is None:
                 receipts, receipt_records = [], []
             # An issued letter is a document of its file: files is asked for both at once.
             file_ids = list(dict.fromkeys([*files, *(letter_file(item) for item in letters)]))
-            file_records = ask(self.files.search_records, file_ids, ("file", files), ("letter", letters))
+            file_records = (
+                ask(self.files.search_records, file_ids, waiting=[("file", files), ("letter", letters)])
+                if file_ids
+                else []
+            )
             if file_records is None:
                 files, letters, file_ids, file_records = [], [], [], []
+            try:
+                readers_of = functools.partial(call_with_timeout, self.files.search_readers)
+                receipt_records = documents.with_file_readers(receipt_records, readers_of, known=file_records)
+            except Exception as exc:  # files away: a receipt in a file is not written without its readers
+                filed = {r["id"]: r["file_id"] for r in receipt_records if r.get("file_id")}
+                fail("receipt", [i for i in receipts if i in filed], exc)
+                fail("file", [i for i in files if i in filed.values()], exc)
+                receipts = [i for i in receipts if i not in filed]
+                receipt_records = [r for r in receipt_records if r["id"] not in filed]
             try:
                 indexer.sync(
                     client,
@@ -169,6 +192,8 @@ class SearchService(ServiceBase):
                 )
             except indexer.IndexingFailed as exc:
                 refused = {documents.owner_of(uid) for uid in exc.uids}
+                # a file whose receipt was refused is asked again: that receipt has its old readers
+                refused |= {("file", r["file_id"]) for r in receipt_records if ("receipt", r["id"]) in refused}
                 fail("receipt", [i for i in receipts if ("receipt", i) in refused], exc)
                 fail("file", [i for i in files if ("file", i) in refused], exc)
                 fail("letter", [i for i in letters if ("file", letter_file(i)) in refused], exc)

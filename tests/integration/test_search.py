@@ -445,6 +445,25 @@ def test_a_saved_draft_revision_is_found_by_its_new_words_within_seconds(api, pe
     assert search(api, people["other"], q=revised)["total"] == 0
 
 
+def test_a_level_a_file_went_past_finds_it(api):
+    """Levels (DOMAIN.md): GAD's section officer sends a file straight to the deputy secretary,
+    past the under secretary, who is informed and may read it: search lets them find it (the
+    file's readers are files' records, the skipped posts among them); the joint secretary above
+    the recipient, never skipped, still finds nothing."""
+    so, us, js = (auth(sign_in(api, post)) for post in ("SO(EST)-GAD", "US(EST)-GAD", "JS(GAD)"))
+    fid = file_held_by(api, so, "SO(EST)-GAD")
+    word = unique_word("स्तर")
+    made = api.post(f"/api/v1/files/{fid}/drafts", headers={**so, **key()},
+                    json={"title": "अवकाश यात्रा रियायत", "body": f"अवकाश यात्रा रियायत का {word} प्रस्ताव"})
+    assert made.status_code == 201, made.text
+    wait_until(lambda: ids(search(api, so, q=word)) == [fid], 30, "found by its holder", interval=0.2)
+    assert search(api, us, q=word)["total"] == 0
+    sent = api.post(f"/api/v1/files/{fid}/send", headers={**so, **key()}, json={"to_post": "DS(EST)-GAD"})
+    assert sent.status_code == 200 and sent.json()["skipped"] == ["US(EST)-GAD"], sent.text
+    wait_until(lambda: ids(search(api, us, q=word)) == [fid], 30, "found by the level skipped", interval=0.2)
+    assert search(api, js, q=word)["total"] == 0
+
+
 def test_a_letter_files_never_lists_is_given_up_and_reported(api, people, settings, rpc, migrated):
     """Signing's event (stood in for) names a letter issued from a draft the file does not have:
     files records it but never lists it for search. Search retries with backoff, gives it up after
@@ -485,6 +504,60 @@ def test_a_letter_files_never_lists_is_given_up_and_reported(api, people, settin
         impatient.stop()
         search_service.start()
     wait_until_nothing_pending(api)
+
+
+def test_a_receipt_in_a_file_is_found_by_whoever_may_read_the_file(api, people, settings, rpc):
+    """Dak lets whoever may read a file read a receipt put in it: the post the file is sent to
+    finds the receipt by its subject (its document carries the file's readers, written again when
+    the file moves), and opens it; a post of the same district that never had the receipt or the
+    file, and another district's officer, still find nothing."""
+    clerk, holder, peer, other = (people[name] for name in ("clerk", "holder", "peer", "other"))
+    stranger = auth(sign_in(api, held_post("section_staff", "DIST-LKO"))) | {"post": "stranger"}
+    marker = unique_word("दाखिल")
+    answer = api.post("/api/v1/receipts", headers=headers(clerk, **key()), json=letter(subject=f"{marker} आवेदन"))
+    assert answer.status_code == 201, answer.text
+    receipt = answer.json()
+    send(api, clerk, receipt["id"], holder["post"])
+    received = api.post(f"/api/v1/receipts/{receipt['id']}/receive", headers=headers(holder, **key()))
+    assert received.status_code == 200, received.text
+    fid = file_held_by(api, headers(holder), holder["post"])
+    put = api.post(
+        f"/api/v1/receipts/{receipt['id']}/put-in-file", headers=headers(holder, **key()), json={"file_id": fid}
+    )
+    assert put.status_code == 200, put.text
+    # Indexed as in the file before the file moves: what the move's event must write again.
+    wait_until(
+        lambda: [(i["item_id"], i["status"]) for i in search(api, holder, q=marker)["items"]]
+        == [(receipt["id"], "in_file")],
+        30,
+        "the receipt indexed in its file",
+        interval=0.2,
+    )
+    assert search(api, peer, q=marker)["total"] == 0
+    sent = api.post(f"/api/v1/files/{fid}/send", headers=headers(holder, **key()), json={"to_post": peer["post"]})
+    assert sent.status_code == 200, sent.text
+
+    found = wait_until(lambda: search(api, peer, q=marker)["items"], 30, "found by the file's new holder", interval=0.2)
+    assert [(i["kind"], i["item_id"]) for i in found] == [("receipt", receipt["id"])]
+    assert "<mark>" in found[0]["highlights"]["title"][0]
+    assert receipt["id"] in [s["item_id"] for s in suggest(api, peer, receipt["diary_number"])]
+    assert api.get(f"/api/v1/receipts/{receipt['id']}", headers=headers(peer)).status_code == 200  # as dak lets them
+    for person in (clerk, holder):  # those who handled it still find it
+        assert ids(search(api, person, q=marker)) == [receipt["id"]]
+    for person in (stranger, other):  # never had it nor the file: dak refuses them, and search shows nothing
+        assert api.get(f"/api/v1/receipts/{receipt['id']}", headers=headers(person)).status_code == 404
+        page = search(api, person, q=marker, facets="true")
+        assert page["total"] == 0 and all(not b for b in page["facets"].values())
+        assert receipt["id"] not in [s["item_id"] for s in suggest(api, person, receipt["diary_number"])]
+    wait_until_nothing_pending(api)
+    report = consistency(settings, rpc)  # a rebuild writes the same document, with the file's readers
+    assert f"receipt:{receipt['id']}" not in report["missing"] + report["stale"] + report["extra"]
+
+
+def suggest(api, person: dict, q: str) -> list[dict]:
+    answer = api.get("/api/v1/search/suggestions", headers=headers(person), params={"q": q})
+    assert answer.status_code == 200, answer.text
+    return answer.json()
 
 
 def test_moves_and_delegations_change_who_finds_it(api, people):

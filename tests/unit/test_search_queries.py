@@ -139,6 +139,27 @@ def test_a_receipt_is_one_document_openable_by_its_posts_only():
     assert doc["body"] == "पहला\n\nदूसरा" and doc["grading"] == "secret"
 
 
+def test_a_receipt_in_a_file_is_openable_by_the_files_readers_too():
+    asked: list[list[str]] = []
+
+    def readers_of(file_ids: list[str]) -> list[dict]:
+        asked.append(file_ids)
+        return [{"id": "f2", "office_code": "LKO-TEH", "posts": ["SO-TEH", "TEH-1"]}]  # f3: files does not know it
+
+    in_f1, in_f2, in_f3 = ({**RECEIPT, "id": f"r{i}", "file_id": f"f{i}"} for i in (1, 2, 3))
+    records = documents.with_file_readers([RECEIPT, in_f1, in_f2, in_f3], readers_of, known=[FILE])
+    assert asked == [["f2", "f3"]]  # one call, for the files not at hand
+    plain, from_known, from_asked, unknown = (documents.receipt_documents(r)[0] for r in records)
+    assert plain == documents.receipt_documents(RECEIPT)[0]
+    assert (from_known["posts"], from_known["reach_office"]) == (["DAK-1", "SO-LKO", "SO-REV"], "LKO-REV")
+    assert (from_asked["posts"], from_asked["reach_office"]) == (["DAK-1", "SO-LKO", "SO-TEH", "TEH-1"], "LKO-TEH")
+    assert (unknown["posts"], unknown["reach_office"]) == (["DAK-1", "SO-LKO"], None)  # no more than its own
+    # the file's readers are part of what the consistency check compares
+    moved = documents.with_file_readers([in_f1], readers_of, known=[{**FILE, "posts": ["SO-REV", "SO-X"]}])
+    assert documents.receipt_documents(moved[0])[0]["digest"] != from_known["digest"]
+    assert documents.with_file_readers([RECEIPT], readers_of) == [RECEIPT] and len(asked) == 1  # nothing to ask
+
+
 def test_a_file_lends_its_access_to_its_notes_and_documents():
     docs = documents.file_documents(FILE)
     assert [d["uid"] for d in docs] == ["file:f1", "note:f1:1", "draft:f1:3", "attachment:f1:4"]

@@ -34,7 +34,9 @@ def require_visible(
     oversees: Callable[[Item], bool] | None = None,
 ) -> Item:
     """Returns the item if the actor's post (or one delegated to it) holds it, is one of `also`
-    (e.g. the post that created it), or sent or received it in any of `movements`; else if
+    (e.g. the post that created it), or sent or received it in any of `movements`, or was skipped
+    by one (its `skipped` posts, where movements record them: a level is informed afterwards
+    and may read what went past it); else if
     `oversees(item)` says the actor oversees it (asked last: it may be a call to another service).
     Raises NotFound naming only what the caller gave (`kind` and `item_id`), as for an item that
     does not exist (`item` None)."""
@@ -43,12 +45,18 @@ def require_visible(
         if (
             item["holder_post"] in posts
             or posts & set(also)
-            or any(m["from_post"] in posts or m["to_post"] in posts for m in movements)
+            or any(m["from_post"] in posts or m["to_post"] in posts or posts & moved_past(m) for m in movements)
         ):
             return item
         if oversees is not None and oversees(item):
             return item
     raise NotFound(f"no {kind} {item_id}")
+
+
+def moved_past(movement: Mapping[Any, Any]) -> set[str]:
+    """The posts a movement skipped (`eoffice.movement.skipped_levels`; none where movements do
+    not record them)."""
+    return set(movement.get("skipped") or ())
 
 
 def require_holder(actor: Actor, item: dict, label: str) -> None:

@@ -1,7 +1,8 @@
-"""Office calendars heard from the directory, kept in each service process: a service that
-counts due dates (files, dak) mixes `DirectoryCalendars` in and asks `self.due_date(...)`
-instead of an RPC to the directory on every movement. See `eoffice.workdays.CalendarCache`
-for what is cached, for how long, and why holders and delegations are not."""
+"""Office calendars (and posts' places and supervisor chains) heard from the directory, kept in
+each service process: a service that counts due dates (files, dak) mixes `DirectoryCalendars`
+in and asks `self.due_date(...)` instead of an RPC to the directory on every movement. See
+`eoffice.workdays.CalendarCache` for what is cached, for how long, and why holders and
+delegations are not."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import date, timedelta
 
 from nameko.events import BROADCAST, event_handler
 
+from eoffice import movement
 from eoffice.actor import Actor
 from eoffice.clock import today
 from eoffice.contracts.directory import SERVICE as DIRECTORY
@@ -77,9 +79,15 @@ class DirectoryCalendars:
         if not (office == reach or office.startswith(reach + "/")):
             raise InvalidInput(f"no post {post_code}", field=field)
 
+    def skipped_levels(self, from_post: str, to_post: str) -> list[str]:
+        """The posts a file sent from `from_post` to `to_post` skips, by `from_post`'s supervisor
+        chain as kept here (`eoffice.movement.skipped_levels`): none unless `to_post` is above
+        the sender's direct supervisor in it."""
+        return movement.skipped_levels(self.calendars.chain_of(from_post, self._fetch), to_post)
+
     # Every process of the service hears it on a queue of its own (gone with the process), so
     # every process's cache clears.
     @event_handler(DIRECTORY, OrganisationImported.event_type, handler_type=BROADCAST, reliable_delivery=False)
     def directory_organisation_imported(self, envelope: dict) -> None:
-        """Holidays, weekly days off or a post's office may have changed: forget the calendars."""
+        """Holidays, weekly days off, a post's office or supervisor may have changed: forget them."""
         self.calendars.clear()

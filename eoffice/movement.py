@@ -12,11 +12,13 @@ tested without a database (tests/unit/test_movement_rules.py). Who may see an it
   recipient has neither opened it nor moved it on.
 - Hand-over follows the post: items are held by posts, not people, so whoever holds the post
   (or has it delegated) has its items at once; nothing moves when a person changes.
+- Levels: an item sent up past the sender's direct supervisor skips the posts in between;
+  they are informed afterwards and may read it (`skipped_levels`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 
 from eoffice.access import acting_posts, require_holder, require_last_sender
 from eoffice.actor import Actor
@@ -56,6 +58,14 @@ def arriving(item: dict) -> dict:
     """The state an item takes when sent to a post: not opened yet; received at once when
     electronic, only when its new holder confirms it when physical (rule 3)."""
     return {"opened": False, "received": not item["physical"]}
+
+
+def skipped_levels(chain: Sequence[str], to_post: str) -> list[str]:
+    """The levels an item sent to `to_post` skips: given `chain`, the sender's supervisor chain
+    (nearest first: its supervisor, that one's, ...), the posts below `to_post` in it, nearest
+    the sender first, if `to_post` is in it above the direct supervisor. Sending to the direct
+    supervisor, down, sideways or to a post outside the chain skips nobody."""
+    return list(chain[: chain.index(to_post)]) if to_post in chain else []
 
 
 def opens(actor: Actor, item: dict) -> bool:

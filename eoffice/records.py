@@ -11,6 +11,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, Table, bindparam, select
 from sqlalchemy.orm import Session
 
+from eoffice.access import moved_past
+
 
 def selected(
     query: Select, key: ColumnElement, *, ids: list[str] | None, after: str, limit: int
@@ -37,16 +39,19 @@ def plain(row: Mapping[Any, Any], *, without: str = "") -> dict:
 
 
 def add_posts(session: Session, movements: Table, *, owner: str, by_id: dict[str, dict]) -> None:
-    """Adds to each item's `posts` (a set) every post that sent or received it, as its
-    `movements` (`owner` naming the item's column) record."""
+    """Adds to each item's `posts` (a set) every post that sent or received it, or that a send
+    skipped (where `movements` has a `skipped` column), as its `movements` (`owner` naming the
+    item's column) record: the posts that may read it (`eoffice.access.require_visible`)."""
     for move in session.execute(_posts_of(movements, owner), {"found": list(by_id)}).mappings():
         by_id[move[owner]]["posts"] |= {post for post in (move["from_post"], move["to_post"]) if post}
+        by_id[move[owner]]["posts"] |= moved_past(move)
 
 
 @functools.cache
 def _posts_of(movements: Table, owner: str) -> Select:
     column = movements.c[owner]
-    return select(column, movements.c.from_post, movements.c.to_post).where(
+    skipped = [movements.c.skipped] if "skipped" in movements.c else []
+    return select(column, movements.c.from_post, movements.c.to_post, *skipped).where(
         column.in_(bindparam("found", expanding=True))
     )
 

@@ -46,13 +46,18 @@ def add_working_days(start: date, count: int, *, weekly_off: frozenset[str], hol
     return day
 
 
-class CalendarCache:
-    """The calendars of posts' offices, and where the offices are, as a service last heard them
-    from the directory, so a due date is counted (and a recipient checked) in-process instead of
-    asking the directory on every movement.
+# When asked; weekly days off, holidays, office path, jurisdiction, office code, supervisor chain.
+_Entry = tuple[float, frozenset[str], frozenset[date], str, str, str, tuple[str, ...]]
 
-    Calendars change only when an organisation is imported (holidays, weekly days off, a post
-    moved to another office): the service clears the cache on the directory's
+
+class CalendarCache:
+    """The calendars of posts' offices, where the offices are, and each post's supervisor chain,
+    as a service last heard them from the directory, so a due date is counted (and a recipient
+    checked, and the levels a file sent up skips told) in-process instead of asking the directory
+    on every movement.
+
+    These change only when an organisation is imported (holidays, weekly days off, a post moved
+    to another office or under another supervisor): the service clears the cache on the directory's
     organisation-imported event, and an entry is asked again after `ttl` seconds (default
     EOFFICE_CALENDAR_CACHE_TTL) in any case, which bounds how long a missed or still-travelling
     event can leave an old calendar in use. `fetch(post_codes)` is the directory's
@@ -61,9 +66,9 @@ class CalendarCache:
 
     def __init__(self, *, ttl: float | None = None, clock=time.monotonic):
         self._ttl, self._clock = ttl, clock
-        self._entries: dict[str, tuple[float, frozenset[str], frozenset[date], str, str, str]] = {}
+        self._entries: dict[str, _Entry] = {}
 
-    def _entry(self, post_code: str, fetch) -> tuple[float, frozenset[str], frozenset[date], str, str, str]:
+    def _entry(self, post_code: str, fetch) -> _Entry:
         if self._ttl is None:
             self._ttl = get_settings().calendar_cache_ttl
         now = self._clock()
@@ -77,6 +82,8 @@ class CalendarCache:
                 answer["office_path"],
                 answer["jurisdiction"],
                 answer["office_code"],
+                # A directory still on older code answers without it: nobody is skipped until then.
+                tuple(answer.get("supervisors", ())),
             )
             self._entries[post_code] = entry
         return entry
@@ -90,6 +97,10 @@ class CalendarCache:
         head-of-department office or district it belongs to; the state for offices right under
         it), as the directory's `calendars_of_posts` answers them."""
         return self._entry(post_code, fetch)[3:5]
+
+    def chain_of(self, post_code: str, fetch) -> tuple[str, ...]:
+        """The post's supervisor chain, nearest first (the directory's `supervisors_of`)."""
+        return self._entry(post_code, fetch)[6]
 
     def day_off(self, post_code: str, day: date, *, fetch) -> str | None:
         """Why `day` is no working day of the post's office ("a Sunday, a weekly day off of

@@ -52,9 +52,16 @@ class FileStep(EventPayload):
 
 
 class FileSent(FileStep):
-    """A file was sent from `from_post` to `to_post`, who should deal with it by `due_date`."""
+    """A file was sent from `from_post` to `to_post`, who should deal with it by `due_date`.
+    Sent up past `from_post`'s direct supervisor, the posts in between were skipped: `skipped`
+    names them (they are informed, and may read the file)."""
 
     event_type = "eoffice.file.sent.v1"
+    skipped: list[str] = Field(
+        default_factory=list,
+        description="the levels skipped: the posts of from_post's supervisor chain below to_post, nearest "
+        "from_post first; empty unless to_post is above from_post's direct supervisor",
+    )
 
 
 class FileOpened(FileStep):

@@ -15,7 +15,7 @@ from eoffice.events import EventPayload
 from eoffice.validation import RequestModel
 
 SERVICE = "notify"
-Kind = Literal["arrived", "returned", "pulled_back", "due", "overdue", "escalated", "signed", "issued"]
+Kind = Literal["arrived", "returned", "pulled_back", "due", "overdue", "escalated", "signed", "issued", "skipped"]
 KINDS: tuple[str, ...] = get_args(Kind)
 Channel = Literal["in_app", "email", "sms"]
 

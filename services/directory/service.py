@@ -252,7 +252,9 @@ class DirectoryService(ServiceBase):
         """Returns, for each post, its office and that office's calendar (weekly days off and
         holidays, its own and those of every office above it), for counting working days, and
         where the office is (its path, and its jurisdiction's: `organisation.jurisdiction`), for
-        checking who may send work to the post."""
+        checking who may send work to the post, and the post's `supervisors` (its chain, nearest
+        first), for telling which levels a file sent up skips. All of these change only when an
+        organisation is imported (`OrganisationImported`), so a service may keep them."""
         result = {}
         with self.db.transaction() as session:
             for code in dict.fromkeys(post_codes):
@@ -261,7 +263,8 @@ class DirectoryService(ServiceBase):
                 weekly_off, holidays = org.calendar_of(session, office)
                 result[code] = {"office_code": office, "office_path": path,
                                 "jurisdiction": org.jurisdiction(session, path), "weekly_off": sorted(weekly_off),
-                                "holidays": sorted(day.isoformat() for day in holidays)}
+                                "holidays": sorted(day.isoformat() for day in holidays),
+                                "supervisors": org.supervisors(session, code)}
         return result
 
     @rpc

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -272,6 +272,7 @@ def _log(
     to_post: str | None = None,
     remarks: str = "",
     due_date: date | None = None,
+    skipped: Sequence[str] = (),
 ) -> dict:
     movement = {
         "file_id": file["id"],
@@ -281,6 +282,7 @@ def _log(
         "by_user": actor.user_id,
         "remarks": remarks,
         "due_date": due_date,
+        "skipped": list(skipped),
     }
     session.execute(ADD_MOVEMENT, movement)
     return {**movement, "file_number": file["file_number"]}
@@ -795,9 +797,22 @@ def set_limit(session: Session, category: str, working_days: int) -> dict:
     return {"category": category, "working_days": working_days}
 
 
-def send(session: Session, *, actor: Actor, file: dict, to_post: str, remarks: str, due_date: date) -> dict:
+def send(
+    session: Session,
+    *,
+    actor: Actor,
+    file: dict,
+    to_post: str,
+    remarks: str,
+    due_date: date,
+    skipped: Sequence[str] = (),
+) -> dict:
+    """Moves the file to `to_post`, due by `due_date`; the movement records the levels the send
+    `skipped` (`eoffice.movement.skipped_levels`): those posts may read the file from then on."""
     require_elsewhere(file, [to_post], label=f"file {file['file_number']}")
-    step = _log(session, file, "sent", actor=actor, to_post=to_post, remarks=remarks, due_date=due_date)
+    step = _log(
+        session, file, "sent", actor=actor, to_post=to_post, remarks=remarks, due_date=due_date, skipped=skipped
+    )
     _bump(
         session,
         file["id"],

@@ -15,7 +15,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from eoffice.idempotency import idempotency_table
 from eoffice.messaging import messaging_tables
@@ -220,6 +220,9 @@ movements = Table(
     Column("remarks", Text, nullable=False, server_default=""),
     Column("due_date", Date),
     Column("at", DateTime(timezone=True), nullable=False, server_default=func.now(), index=True),
+    # A send up past the sender's direct supervisor: the posts in between, nearest the sender
+    # first (eoffice.movement.skipped_levels). They were informed and may read the file.
+    Column("skipped", ARRAY(String(60)), nullable=False, server_default="{}"),
 )
 
 links = Table(

@@ -469,17 +469,20 @@ class FilesService(DirectoryCalendars, ServiceBase):
 
     @rpc
     def send(self, actor: dict, file_id: str, request: dict, idempotency_key: str, version: int | None = None) -> dict:
-        """Sends a file the actor's post holds to another post (up, or back down the chain)."""
+        """Sends a file the actor's post holds to another post (up, or back down the chain). Sent
+        up past the holder's direct supervisor, the posts in between are skipped: the movement
+        and its event name them, notify tells them, and they may read the file."""
         actor, request = Actor.model_validate(actor), parse(SendFile, request)
 
         def step(changes, file):
-            # One transaction: the due date is counted with the file locked (the calendar is
-            # kept in this process; only a post not seen for a while costs a directory call).
-            # The recipient is checked once the actor may see and holds the file.
+            # One transaction: the due date is counted with the file locked (the calendar and the
+            # supervisor chain are kept in this process; only a post not seen for a while costs a
+            # directory call). The recipient is checked once the actor may see and holds the file.
             self.require_reachable(actor, request.to_post, field="to_post")
             due = self._due(request.to_post, file.pop("category_days"), request.due_date)
             sent = casefile.send(changes.session, actor=actor, file=file, to_post=request.to_post,
-                                 remarks=request.remarks, due_date=due)
+                                 remarks=request.remarks, due_date=due,
+                                 skipped=self.skipped_levels(file["holder_post"], request.to_post))
             crash_point("files.send")  # tests kill the service here: the transaction is half done
             return self._emit(changes, events.FileSent, sent, by_post=actor.post_id)
         return self._on_held_file("send", actor=actor, file_id=file_id, key=idempotency_key, request=request,

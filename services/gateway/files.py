@@ -138,6 +138,10 @@ class DraftVersion(BaseModel):
     at: datetime
 
 
+SKIPPED = ("sent up past from_post's direct supervisor: the posts in between (nearest from_post first), told of "
+           "it afterwards and allowed to read the file; else empty")
+
+
 class MovementLine(BaseModel):
     action: str
     from_post: str | None = None
@@ -146,6 +150,7 @@ class MovementLine(BaseModel):
     remarks: str = ""
     due_date: date | None = None
     at: datetime | None = None
+    skipped: list[str] = Field(default_factory=list, description=SKIPPED)
 
 
 class LinkOut(BaseModel):
@@ -172,6 +177,7 @@ class Step(BaseModel):
     to_post: str | None = None
     remarks: str = ""
     due_date: date | None = None
+    skipped: list[str] = Field(default_factory=list, description=SKIPPED)
     repeated: bool = Field(False, description="a retried request: it had been done already")
 
 

@@ -130,6 +130,8 @@ def apply_event(
             due_date=data.get("due_date"),
             priority=data.get("priority"),
         )
+        for post in data.get("skipped") or ():  # a level skipped is informed afterwards; it holds nothing
+            notify(post, "skipped", from_post=data.get("from_post"), to_post=to_post, remarks=data.get("remarks"))
     elif move == "pulled_back":
         notify(data.get("from_post"), "pulled_back", to_post=data.get("to_post"))
         holder_becomes(data.get("to_post"))

@@ -24,6 +24,7 @@ LINES: dict[str, dict[str, str]] = {
         "escalated": "{item} {number} with {holder_post} was due on {due_date} and is {days} working days overdue.",
         "signed": "{item} {number}: a draft was signed by {from_post}.",
         "issued": "{item} {number}: letter {letter_number} was issued by {from_post}.",
+        "skipped": "{item} {number} went past {post} from {from_post} to {to_post}.",
     },
     "hi": {
         "arrived": "{item} {number} {from_post} से {post} पर प्राप्त हुई।",
@@ -34,6 +35,7 @@ LINES: dict[str, dict[str, str]] = {
         "escalated": "{holder_post} के पास {item} {number} की नियत तिथि {due_date} थी; यह {days} कार्य दिवस से अतिदेय है।",
         "signed": "{item} {number}: {from_post} द्वारा प्रारूप पर हस्ताक्षर किए गए।",
         "issued": "{item} {number}: {from_post} द्वारा पत्र {letter_number} जारी किया गया।",
+        "skipped": "{item} {number} {post} को छोड़कर {from_post} से {to_post} को भेजी गई।",
     },
 }
 

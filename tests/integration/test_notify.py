@@ -452,3 +452,31 @@ def test_many_open_streams_hold_no_thread_and_each_gets_its_notification(api, ht
     finally:
         for stream in streams:
             stream.close()
+
+
+def test_a_level_a_file_went_past_is_told_and_may_read_it(api, mail):
+    """Levels (DOMAIN.md): the dealing hand sends a file straight to US, past SO, its direct
+    supervisor. SO is told (`skipped`: in the app, by e-mail, in their language), holds nothing,
+    and may read the file; US is told it arrived, as ever. Unticking the kind hides them."""
+    so = as_post(api, SO)
+    assert api.put("/api/v1/notifications/preferences", headers=so,
+                   json={"language": "en", "channels": ["in_app", "email"]}).status_code == 200
+    file = new_file_sent(api, US, remarks="urgent")
+    number = file["file_number"]
+    told = wait_until(lambda: [n for n in notifications(api, so) if n["item_id"] == file["id"]], 30, "SO told")
+    assert [(n["kind"], n["post_code"], n["text"]) for n in told] == [
+        ("skipped", SO, f"File {number} went past {SO} from {DEALER} to {US}.")]
+    assert told[0]["detail"] == {"from_post": DEALER, "to_post": US, "remarks": "urgent"}
+    us = as_post(api, US)
+    assert [n["kind"] for n in wait_until(lambda: [n for n in notifications(api, us) if n["item_id"] == file["id"]],
+                                          30, "US told")] == ["arrived"]
+    mailed = wait_until(lambda: [m for m in mails_to(mail, holder_email(SO)) if number in m["Subject"]], 30, "mail")
+    assert mailed[0]["Subject"] == f"e-Office: File {number} went past {SO} from {DEALER} to {US}."
+    seen = api.get(f"/api/v1/files/{file['id']}", headers=so)
+    assert seen.status_code == 200 and seen.json()["holder_post"] == US, seen.text
+    assert seen.json()["movements"][-1]["skipped"] == [SO]
+
+    kinds = [k for k in api.get("/api/v1/notifications/preferences", headers=so).json()["kinds"] if k != "skipped"]
+    assert api.put("/api/v1/notifications/preferences", headers=so,
+                   json={"language": "en", "kinds": kinds}).status_code == 200
+    assert file["id"] not in {n["item_id"] for n in notifications(api, so)}

@@ -7,7 +7,7 @@ import { show, h, field, showProblem, notice, clearProblems } from "../dom.js";
 import { t } from "../i18n.js";
 import { certificateList, registerForm } from "../signer.js";
 
-const KINDS = ["arrived", "returned", "pulled_back", "due", "overdue", "escalated", "signed", "issued"];
+const KINDS = ["arrived", "returned", "pulled_back", "due", "overdue", "escalated", "signed", "issued", "skipped"];
 const CHANNELS = ["in_app", "email", "sms"];
 
 /** A group of checkboxes named `name`, one per value, ticked when in `chosen`. */

@@ -57,6 +57,28 @@ def items_named(envelope: Envelope) -> tuple[str, list[str]]:
     return "", []
 
 
+# File events that may add readers to a file (a movement to a post new to it): the receipts put in
+# the file carry its readers, so these alone have them written again (pending kind "filed").
+# A note, a draft, opening or parking a file changes who may read it not at all.
+READERS_CHANGE = frozenset(
+    {
+        "eoffice.file.created.v1",
+        "eoffice.file.sent.v1",
+        "eoffice.file.pulled-back.v1",
+        "eoffice.file.reopened.v1",
+    }
+)
+
+
+def items_to_note(envelope: Envelope) -> list[tuple[str, list[str]]]:
+    """The pending items an event makes, by kind: those it names (`items_named`), and for a file
+    event that may change who reads the file, the file again as "filed" (its receipts)."""
+    kind, ids = items_named(envelope)
+    if not ids:
+        return []
+    return [(kind, ids), *([("filed", ids)] if kind == "file" and envelope.type in READERS_CHANGE else [])]
+
+
 def letter_file(item: str) -> str:
     """The file of a pending letter (`file_id:letter_id`)."""
     return item.split(":", 1)[0]
@@ -97,11 +119,12 @@ class SearchService(ServiceBase):
         self._changed(envelope)
 
     def _changed(self, envelope: Envelope) -> None:
-        kind, ids = items_named(envelope)
-        if not ids:
+        noted = items_to_note(envelope)
+        if not noted:
             return
-        with self.db.autocommit() as db:  # one statement: no transaction around it
-            pending.note(db, kind, ids)
+        with self.db.autocommit() as db:  # a statement a kind: no transaction around them
+            for kind, ids in noted:
+                pending.note(db, kind, ids)
         self.wake_indexer()  # after the commit: the round it starts sees the items
         log.debug("%s: noted %.3fs after it was sent", envelope.type, time.time() - envelope.time.timestamp())
 
@@ -124,8 +147,9 @@ class SearchService(ServiceBase):
     def _index(self, batch: dict[str, list[str]], *, asked_at: datetime) -> bool:
         """Indexes the items (ids by kind) from their owners' records, asked for after `asked_at`
         (a database time after they were noted); True if any was indexed. A receipt put in a file
-        carries the file's readers (`documents.with_file_readers`), so the receipts in the files of
-        the round are written again with them (asked of dak in the same call as the receipts). The
+        carries the file's readers (`documents.with_file_readers`), so the receipts in the files
+        whose readers may have changed ("filed": a movement to a new post) are written again with
+        them (asked of dak in the same call as the receipts). The
         others stay pending, tried again after a backoff (logged): all of an owner's items if the
         owner is away (a file's too if dak is, its receipts unknown), all if Elasticsearch is, only
         those of the refused documents if it refuses some. A letter files does not list yet stays
@@ -135,7 +159,7 @@ class SearchService(ServiceBase):
         # clock runs ahead must not outvote a later write from another (indexer.version_at).
         version = indexer.version_at(asked_at)
         prefix = get_settings().index_prefix
-        receipts, files, letters = (batch.get(kind, []) for kind in ("receipt", "file", "letter"))
+        receipts, files, letters, filed = (batch.get(kind, []) for kind in ("receipt", "file", "letter", "filed"))
         failed: dict[str, dict[str, str]] = {}  # kind -> {item: error}
 
         def fail(kind: str, ids: Iterable[str], exc: Exception) -> None:
@@ -154,14 +178,16 @@ class SearchService(ServiceBase):
         try:
             client = shared_client()
             self._ensure_indices(client, prefix)
-            # The receipts named, and those in the files named: a file's event may change who reads them.
+            # The receipts named, and those in the files whose readers may have changed.
             receipt_records = (
-                ask(self.dak.search_records, receipts, in_files=files, waiting=[("receipt", receipts), ("file", files)])
-                if receipts or files
+                ask(
+                    self.dak.search_records, receipts, in_files=filed, waiting=[("receipt", receipts), ("filed", filed)]
+                )
+                if receipts or filed
                 else []
             )
             if receipt_records is None:
-                receipts, receipt_records = [], []
+                receipts, filed, receipt_records = [], [], []
             # An issued letter is a document of its file: files is asked for both at once.
             file_ids = list(dict.fromkeys([*files, *(letter_file(item) for item in letters)]))
             file_records = (
@@ -175,11 +201,11 @@ class SearchService(ServiceBase):
                 readers_of = functools.partial(call_with_timeout, self.files.search_readers)
                 receipt_records = documents.with_file_readers(receipt_records, readers_of, known=file_records)
             except Exception as exc:  # files away: a receipt in a file is not written without its readers
-                filed = {r["id"]: r["file_id"] for r in receipt_records if r.get("file_id")}
-                fail("receipt", [i for i in receipts if i in filed], exc)
-                fail("file", [i for i in files if i in filed.values()], exc)
-                receipts = [i for i in receipts if i not in filed]
-                receipt_records = [r for r in receipt_records if r["id"] not in filed]
+                in_file = {r["id"]: r["file_id"] for r in receipt_records if r.get("file_id")}
+                fail("receipt", [i for i in receipts if i in in_file], exc)
+                fail("filed", [i for i in filed if i in in_file.values()], exc)
+                receipts = [i for i in receipts if i not in in_file]
+                receipt_records = [r for r in receipt_records if r["id"] not in in_file]
             try:
                 indexer.sync(
                     client,
@@ -193,9 +219,10 @@ class SearchService(ServiceBase):
             except indexer.IndexingFailed as exc:
                 refused = {documents.owner_of(uid) for uid in exc.uids}
                 # a file whose receipt was refused is asked again: that receipt has its old readers
-                refused |= {("file", r["file_id"]) for r in receipt_records if ("receipt", r["id"]) in refused}
+                refused |= {("filed", r["file_id"]) for r in receipt_records if ("receipt", r["id"]) in refused}
                 fail("receipt", [i for i in receipts if ("receipt", i) in refused], exc)
                 fail("file", [i for i in files if ("file", i) in refused], exc)
+                fail("filed", [i for i in filed if ("filed", i) in refused], exc)
                 fail("letter", [i for i in letters if ("file", letter_file(i)) in refused], exc)
             # The issuing event reaches files and search in either order: a letter files has
             # not added yet stays pending (asked again after a backoff) instead of being lost.

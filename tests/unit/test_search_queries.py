@@ -11,7 +11,7 @@ import pytest
 from eoffice.contracts.search import SearchQuery, SuggestQuery
 from eoffice.errors import InvalidInput
 from services.search import documents, indices, queries
-from services.search.service import items_named
+from services.search.service import items_named, items_to_note
 
 
 def test_every_request_carries_the_access_filter():
@@ -184,4 +184,20 @@ def test_events_name_the_items_to_index():
     assert named({"receipt_ids": ["r1", "r3"]}) == ("receipt", ["r1", "r3"])
     assert named({"file_id": "f1", "file_number": "N"}) == ("file", ["f1"])
     assert named({"post_code": "X"}) == ("", [])
+
+
+def test_only_a_file_event_that_may_add_readers_writes_the_receipts_in_the_file_again():
+    """A receipt in a file carries the file's readers: a send (a new post reads the file) has them
+    written again ("filed"); a note, a draft or opening the file changes no reader, so it does not
+    read the receipts' text again."""
+    def noted(event_type: str, data: dict) -> list[tuple[str, list[str]]]:
+        return items_to_note(type("E", (), {"type": event_type, "data": data})())
+
+    file = {"file_id": "f1", "file_number": "N"}
+    assert noted("eoffice.file.sent.v1", file) == [("file", ["f1"]), ("filed", ["f1"])]
+    assert noted("eoffice.file.pulled-back.v1", file) == [("file", ["f1"]), ("filed", ["f1"])]
+    for quiet in ("eoffice.file.note-added.v1", "eoffice.file.opened.v1", "eoffice.draft.saved.v1"):
+        assert noted(quiet, file) == [("file", ["f1"])]
+    assert noted("eoffice.receipt.put-in-file.v1", {"receipt_id": "r1", "file_id": "f1"}) == [("receipt", ["r1"])]
+    assert noted("eoffice.directory.post-handed-over.v1", {"post_code": "X"}) == []
 

@@ -828,7 +828,8 @@ def test_an_officer_unregisters_the_certificate_of_a_lost_token(page, web, pki):
 def test_a_draft_that_will_not_be_issued_is_withdrawn_saying_why(page, web, subject_head):
     """On the file screen the holder withdraws a draft: without a reason the form says so at its
     field; with one, the draft shows as withdrawn by their post, with the reason, and can no
-    longer be approved."""
+    longer be approved. The file then goes straight up past a level: its tracking screen lists the
+    movement with the post it went past."""
     headers = api_token(web, SO)
     made = httpx.post(f"{web}/api/v1/files", headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
                       json={"subject_head": "1", "subject": "Seniority list of assistants"})
@@ -857,3 +858,12 @@ def test_a_draft_that_will_not_be_issued_is_withdrawn_saying_why(page, web, subj
     shown = httpx.get(f"{web}/api/v1/files/{fid}", headers=headers).json()["drafts"]
     assert [(d["status"], d["withdrawn_remarks"]) for d in shown] == [
         ("withdrawn", "A revised circular will be put up.")]
+
+    # Sent straight to the deputy secretary, past the under secretary: the file's movements say so.
+    sent = httpx.post(f"{web}/api/v1/files/{fid}/send", headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+                      json={"to_post": DS, "remarks": "Urgent: for orders"})
+    assert sent.status_code == 200 and sent.json()["skipped"] == [US], sent.text
+    timed(page, lambda: page.goto(f"/#/files/{fid}/track"), "track")
+    moved = page.locator("ol.movements li", has_text=DS)
+    expect(moved).to_contain_text(f"Went past {US} (informed)")
+    expect(moved).to_contain_text("Urgent: for orders")

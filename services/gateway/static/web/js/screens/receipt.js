@@ -3,8 +3,9 @@
 // movements below; the holder sends (marks) it, opens a file with it, or closes it.
 import { get, call, blobUrl, newKey, ApiError } from "../api.js";
 import { show, h, field, values, showProblem, notice, userText } from "../dom.js";
-import { t, word, fmtDate, fmtDateTime } from "../i18n.js";
+import { t, word, fmtDate } from "../i18n.js";
 import { markForm } from "../mark.js";
+import { movementList } from "../movements.js";
 import { acting, holds } from "../actor.js";
 import { route } from "../app.js";
 
@@ -95,12 +96,9 @@ export async function render(main, id) {
       ["letterNumber", r.letter_number], ["letterDate", fmtDate(r.letter_date)], ["receivedDate", fmtDate(r.received_date)],
       ["holder", r.holder_post], ["state", word("st", r.status)], ["due", fmtDate(r.due_date)]]
       .filter(([, v]) => v).map(([k, v]) => [h("dt", {}, t(k)), h("dd", {}, v)]));
-  const moves = h("ol", { class: "timeline" }, r.movements.map((m) => h("li", {},
-    h("strong", {}, word("act", m.action)), ` ${m.from_post || ""} → ${m.to_post} `, h("time", { datetime: m.at }, fmtDateTime(m.at)),
-    m.remarks ? h("p", {}, userText(m.remarks)) : null)));
   show(main, h("h1", {}, `${t("receipt")} ${r.diary_number}`),
     r.file_id ? h("p", {}, h("a", { href: `#/files/${r.file_id}` }, t("openFile"))) : null,
     pane, h("section", { "aria-labelledby": "det-h" }, h("h2", { id: "det-h" }, t("details")), dl),
     actions(r, main),
-    h("section", { "aria-labelledby": "mov-h" }, h("h2", { id: "mov-h" }, t("movements")), moves));
+    movementList(r.movements));
 }

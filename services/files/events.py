@@ -5,6 +5,7 @@ external portals read; catalogue: docs/events.md); files' own code names them fr
 from eoffice.contracts.files import (  # noqa: F401
     DraftApproved,
     DraftSaved,
+    DraftStep,
     DraftWithdrawn,
     FileClosed,
     FileCreated,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, date, datetime
+from typing import Any
 
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
@@ -356,7 +357,7 @@ class FilesService(DirectoryCalendars, ServiceBase):
         actor, request = Actor.model_validate(actor), parse(Draft, request)
         return intake.recorded_with(stored_intake(), request.document, record=lambda document: self._on_held_file(
             "add_draft", actor=actor, file_id=file_id, key=idempotency_key, request=request,
-            step=lambda changes, file: self._draft_saved(changes, actor, file, casefile.add_draft(
+            step=lambda changes, file: self._draft_step(changes, events.DraftSaved, actor, file, casefile.add_draft(
                 changes.session, actor, file, title=request.title, body=request.body, document=document))))
 
     @rpc
@@ -364,17 +365,19 @@ class FilesService(DirectoryCalendars, ServiceBase):
         actor, request = Actor.model_validate(actor), parse(Revise, request)
         return intake.recorded_with(stored_intake(), request.document, record=lambda document: self._on_held_file(
             "revise_draft", actor=actor, file_id=file_id, key=idempotency_key, request=[draft_id, request],
-            step=lambda changes, file: self._draft_saved(changes, actor, file, casefile.revise_draft(
+            step=lambda changes, file: self._draft_step(changes, events.DraftSaved, actor, file, casefile.revise_draft(
                 changes.session, actor, file, draft_id=draft_id, body=request.body, version=request.version,
                 document=document))))
 
-    def _draft_saved(self, changes: Changes, actor: Actor, file: dict, draft: dict) -> dict:
-        """Raises eoffice.draft.saved.v1 for a draft's new current version (search indexes its
-        text); returns the draft."""
-        changes.raise_event(events.DraftSaved(
+    def _draft_step(self, changes: Changes, event: type[events.DraftStep], actor: Actor, file: dict, draft: dict,
+                    **extra: Any) -> dict:
+        """Raises `event` (a draft saved, approved or withdrawn) for the draft at its current
+        version, by the actor; returns the draft. Saved: search indexes the new text; approved:
+        signing takes it from here."""
+        changes.raise_event(event(
             file_id=file["id"], file_number=file["file_number"], draft_id=draft["id"],
             version=draft["current_version"], title=draft["title"], by_user=actor.user_id,
-            by_post=actor.post_id), subject=file["id"])
+            by_post=actor.post_id, **extra), subject=file["id"])
         return draft
 
     @rpc
@@ -384,10 +387,7 @@ class FilesService(DirectoryCalendars, ServiceBase):
 
         def step(changes, file):
             draft = casefile.approve_draft(changes.session, actor, file, draft_id=draft_id, version=request.version)
-            changes.raise_event(events.DraftApproved(
-                file_id=file_id, file_number=file["file_number"], draft_id=draft_id, version=request.version,
-                title=draft["title"], by_user=actor.user_id, by_post=actor.post_id), subject=file_id)
-            return draft
+            return self._draft_step(changes, events.DraftApproved, actor, file, draft)
         return self._on_held_file("approve_draft", actor=actor, file_id=file_id, key=idempotency_key,
                                   request=[draft_id, request], step=step)
 
@@ -398,11 +398,7 @@ class FilesService(DirectoryCalendars, ServiceBase):
 
         def step(changes, file):
             draft = casefile.withdraw_draft(changes.session, actor, file, draft_id=draft_id, remarks=request.remarks)
-            changes.raise_event(events.DraftWithdrawn(
-                file_id=file_id, file_number=file["file_number"], draft_id=draft_id,
-                version=draft["current_version"], title=draft["title"], by_user=actor.user_id, by_post=actor.post_id,
-                remarks=request.remarks), subject=file_id)
-            return draft
+            return self._draft_step(changes, events.DraftWithdrawn, actor, file, draft, remarks=request.remarks)
         return self._on_held_file("withdraw_draft", actor=actor, file_id=file_id, key=idempotency_key,
                                   request=[draft_id, request], step=step)
 

@@ -89,6 +89,19 @@ def pick_post(page, label: str, typed: str, code: str) -> None:
     expect_chip.wait_for()
 
 
+def new_file_opened(page, web, post_code: str, subject: str) -> dict:
+    """A file `post_code` opens through the API (subject head 1); whoever holds the post signs in
+    and opens its screen. Returns the file."""
+    made = httpx.post(f"{web}/api/v1/files", headers={**api_token(web, post_code), "Idempotency-Key": uuid.uuid4().hex},
+                      json={"subject_head": "1", "subject": subject})
+    assert made.status_code == 201, made.text
+    page.goto("/")
+    page.wait_for_function("document.body.dataset.ready === 'signin'")
+    sign_in(page, post_code, "inbox")
+    timed(page, lambda: page.goto(f"/#/files/{made.json()['id']}"), "file")
+    return made.json()
+
+
 def open_in_inbox(page, text: str, tab: str = "Receipts") -> None:
     """On the inbox screen: waits for the item whose link says `text`."""
     if tab != "Receipts":
@@ -572,13 +585,7 @@ def test_a_note_left_unsaved_is_not_shown_to_the_next_person(page, web, subject_
     the post's code and pressing Enter at once, and signs out. The next person, who now holds
     the file, finds the Note box empty; a note sent empty is named at the Note box."""
     sender, receiver = "ASO1(EST)-GAD", "ASO2(EST)-GAD"
-    made = httpx.post(f"{web}/api/v1/files", headers={**api_token(web, sender), "Idempotency-Key": uuid.uuid4().hex},
-                      json={"subject_head": "1", "subject": "अवकाश नियमावली पर विचार"})
-    assert made.status_code == 201, made.text
-    page.goto("/")
-    page.wait_for_function("document.body.dataset.ready === 'signin'")
-    sign_in(page, sender, "inbox")
-    timed(page, lambda: page.goto(f"/#/files/{made.json()['id']}"), "file")
+    made = new_file_opened(page, web, sender, "अवकाश नियमावली पर विचार")
     note = page.get_by_role("textbox", name="Note", exact=True)
     note.fill("निजी टिप्पणी, अभी सहेजी नहीं गई")
     page.get_by_text("Send", exact=True).first.click()
@@ -598,7 +605,7 @@ def test_a_note_left_unsaved_is_not_shown_to_the_next_person(page, web, subject_
     sign_out(page)
 
     sign_in(page, receiver, "inbox")
-    timed(page, lambda: page.goto(f"/#/files/{made.json()['id']}"), "file")
+    timed(page, lambda: page.goto(f"/#/files/{made['id']}"), "file")
     expect(note).to_have_value("")
     # The API names the note's field "body.body": its message is at the Note box.
     page.get_by_role("button", name="Add green note (final)").click()
@@ -831,17 +838,11 @@ def test_a_draft_that_will_not_be_issued_is_withdrawn_saying_why(page, web, subj
     longer be approved. The file then goes straight up past a level: its tracking screen lists the
     movement with the post it went past."""
     headers = api_token(web, SO)
-    made = httpx.post(f"{web}/api/v1/files", headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
-                      json={"subject_head": "1", "subject": "Seniority list of assistants"})
-    assert made.status_code == 201, made.text
-    fid = made.json()["id"]
+    fid = new_file_opened(page, web, SO, "Seniority list of assistants")["id"]
     draft = httpx.post(f"{web}/api/v1/files/{fid}/drafts", headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
                        json={"title": "Draft circular", "body": "The provisional seniority list is enclosed."})
     assert draft.status_code == 201, draft.text
-    page.goto("/")
-    page.wait_for_function("document.body.dataset.ready === 'signin'")
-    sign_in(page, SO, "inbox")
-    timed(page, lambda: page.goto(f"/#/files/{fid}"), "file")
+    timed(page, lambda: page.reload(), "file")  # the draft added meanwhile
     card = page.locator("article.draft", has_text="Draft circular")
     card.get_by_text("Withdraw this draft", exact=True).first.click()
     form = card.locator("form[aria-label='Withdraw this draft']")

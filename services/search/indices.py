@@ -9,8 +9,9 @@ which every query reads). A rebuild fills new indices, found meanwhile under
 in one request (`swap`): queries never see a missing or half-filled index.
 
 The mapping has a version (`MAPPING_VERSION`, in each index's name and `_meta`): a change to
-the mapping, the settings or the analysis bumps it, and indices made with an older one
-(`outdated`) keep working until a rebuild replaces them with new ones."""
+the mapping, the settings, the analysis or what a document holds bumps it, and indices made
+with an older one (`outdated`) keep working until a rebuild replaces them with new ones
+(`deploy/eoffice up` runs `rebuild --if-outdated`, so an upgrade needs no step of its own)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from elasticsearch import Elasticsearch, NotFoundError
 
 KINDS = ("receipt", "file", "note", "document")
 # 1: the first mapping. 2: postings offsets on the highlighted text and its Latin keys.
-MAPPING_VERSION = 2
+# 3: a receipt put in a file carries the file's readers (documents.receipt_documents).
+MAPPING_VERSION = 3
 
 # Words as written, found in other forms: lower case, Devanagari digits as ASCII, Indic and
 # Hindi normalisation (nukta, chandrabindu, zero-width joiners), Hindi and English stemming.

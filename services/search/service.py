@@ -274,7 +274,8 @@ class SearchService(ServiceBase):
             indices.ensure(client, prefix)
             if old := indices.outdated(client, prefix):
                 log.warning(
-                    "%s: made with an older mapping than version %d (highlights cost more); "
+                    "%s: made with an older mapping than version %d (what each version adds: "
+                    "services/search/indices.py); "
                     "`python -m services.search.rebuild --if-outdated` replaces them",
                     ", ".join(old),
                     indices.MAPPING_VERSION,

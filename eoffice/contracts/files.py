@@ -164,7 +164,9 @@ class DraftApproved(DraftStep):
 
 class DraftWithdrawn(DraftStep):
     """A draft for approval was withdrawn before it was issued (it stays in the file, with its
-    versions); `remarks` says why. Signing will not issue it. The subject is the file's id."""
+    versions); `remarks` says why. Signing will not issue it: a letter signature prepared for it and
+    still pending is cancelled at once, its number recorded as cancelled in the dispatch register.
+    The subject is the file's id."""
 
     event_type = "eoffice.draft.withdrawn.v1"
     remarks: str

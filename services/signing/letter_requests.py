@@ -6,14 +6,16 @@ officer's key answers minutes later, or never: the number is reserved at prepare
 with the request, as a clerk writes the next number in the paper dispatch register before the
 officer signs. A request that is cancelled, or expires unsigned (`signing_request_ttl`), keeps
 its row with state `cancelled` and the reason, so the register shows that number as cancelled,
-never as a silent gap (`entries`). One pending request per draft version: a second prepare of
-the same version is refused until the first is signed, cancelled or expired."""
+never as a silent gap (`entries`). A draft withdrawn cancels at once every request of it still
+pending (`cancel_of_draft`, on files' eoffice.draft.withdrawn.v1), the same way. One pending
+request per draft version: a second prepare of the same version is refused until the first is
+signed, cancelled or expired."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.orm import Session
 
 from eoffice.errors import Conflict
@@ -27,12 +29,30 @@ def expire(session: Session, *, now: datetime | None = None) -> int:
     """Records every pending request past its expiry as cancelled (reason: expired); returns
     how many. Safe to run any time, by anyone."""
     now = now or datetime.now(UTC)
+    return _close(
+        session,
+        letter_requests.c.expires_at < now,
+        reason="expired: not signed before " + now.isoformat(timespec="seconds"),
+        now=now,
+    )
+
+
+def cancel_of_draft(session: Session, *, file_id: str, draft_id: int, reason: str) -> int:
+    """Records every pending request of a draft (any version) as cancelled with `reason`, as
+    `expire` does an expired one (the draft was withdrawn: nothing prepared for it can be
+    issued); returns how many. Requests already issued or cancelled are left as they are, so
+    doing it again changes nothing."""
+    return _close(session, letter_requests.c.file_id == file_id, letter_requests.c.draft_id == draft_id, reason=reason)
+
+
+def _close(session: Session, *which: ColumnElement[bool], reason: str, now: datetime | None = None) -> int:
+    """Marks the pending requests matching `which` cancelled with `reason`, their numbers so
+    recorded in the dispatch register (`entries`); returns how many. The one way a request is
+    cancelled: given up, expired or its draft withdrawn."""
     done = session.execute(
         update(letter_requests)
-        .where(letter_requests.c.state == PENDING, letter_requests.c.expires_at < now)
-        .values(
-            state=CANCELLED, reason="expired: not signed before " + now.isoformat(timespec="seconds"), closed_at=now
-        )
+        .where(letter_requests.c.state == PENDING, *which)
+        .values(state=CANCELLED, reason=reason, closed_at=now or datetime.now(UTC))
     )
     return done.rowcount or 0
 
@@ -85,12 +105,7 @@ def cancel(session: Session, *, row: dict, reason: str) -> dict:
     """Records a pending request's number as cancelled with `reason`; Conflict once issued."""
     if row["state"] == ISSUED:
         raise Conflict(f"letter {row['letter_number']} was issued already: it cannot be cancelled here")
-    if row["state"] == PENDING:
-        session.execute(
-            update(letter_requests)
-            .where(letter_requests.c.id == row["id"])
-            .values(state=CANCELLED, reason=f"cancelled: {reason}", closed_at=datetime.now(UTC))
-        )
+    _close(session, letter_requests.c.id == row["id"], reason=f"cancelled: {reason}")
     return find(session, row["id"])
 
 

@@ -1,6 +1,7 @@
 """Entry points of the signing service for issued letters: sign and issue an approved draft, read
-the dispatch register, verify an issued letter. `SigningService` (service.py) inherits them; they
-live here so that letters and notes can grow side by side.
+the dispatch register, verify an issued letter; and, on files' eoffice.draft.withdrawn.v1, cancel
+the signatures prepared for the draft. `SigningService` (service.py) inherits them; they live here
+so that letters and notes can grow side by side.
 
 Each entry point parses its input with the contract's model, asks files and the directory what
 it needs (outside the transaction), and makes one call: `issuing.issue` in a unit of work with
@@ -23,6 +24,7 @@ from pyhanko.pdf_utils.misc import PdfError
 
 from eoffice import clock
 from eoffice.actor import Actor
+from eoffice.contracts.files import DraftWithdrawn
 from eoffice.contracts.signing import (
     CancelLetterSignature,
     EsignResponse,
@@ -31,12 +33,14 @@ from eoffice.contracts.signing import (
     SignatureValue,
 )
 from eoffice.errors import CertificateRefused, InvalidInput, NotFound, Unavailable
+from eoffice.events import Envelope
+from eoffice.messaging import first_time, reliable_handler
 from eoffice.service import call_with_timeout, rpc
 from eoffice.settings import get_settings
 from eoffice.storage import shared_store
 from eoffice.tokens import TokenError
 from eoffice.validation import parse
-from services.signing import certificates, esign, issuing, keys, letters, notes, pades, register
+from services.signing import certificates, esign, issuing, keys, letters, models, notes, pades, register
 from services.signing import letter_requests as requests
 from services.signing.coroutines import run_coroutine
 from services.signing.trust import RECENT_VALIDATIONS, Trust
@@ -57,7 +61,7 @@ def office_token_signer(office: dict):
 
 
 class LetterEntrypoints:
-    """Mixed into SigningService: needs its `db`, `outbox`, `idempotency_keys` and `command`."""
+    """Mixed into SigningService: needs its `db`, `outbox`, `idempotency_keys`, `command` and `changes`."""
 
     files = RpcProxy("files")
     directory = RpcProxy("directory")
@@ -391,6 +395,22 @@ class LetterEntrypoints:
         with self.changes() as changes:
             requests.expire(changes.session)
             return requests.entries(changes.session, office_code=office_code, year=int(year))
+
+    @reliable_handler("files", DraftWithdrawn.event_type)
+    def draft_withdrawn(self, envelope: Envelope) -> None:
+        """A draft withdrawn will not be issued: every letter signature prepared for it and still
+        pending is cancelled at once (`letter_requests.cancel_of_draft`, as expiry cancels one),
+        its number recorded in the dispatch register as cancelled with "draft withdrawn: <the
+        remarks>"; handing in its signature afterwards is refused (409). Once per event."""
+        event = envelope.payload(DraftWithdrawn)
+        with self.changes() as changes:
+            if first_time(changes.session, models.inbox, event_id=envelope.id, handler="signing.draft_withdrawn"):
+                requests.cancel_of_draft(
+                    changes.session,
+                    file_id=event.file_id,
+                    draft_id=event.draft_id,
+                    reason=f"draft withdrawn: {event.remarks}",
+                )
 
     @timer(interval=60)
     def expire_letter_requests(self) -> None:

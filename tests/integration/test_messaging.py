@@ -15,7 +15,7 @@ from eoffice.messaging import record_event
 from eoffice.settings import get_settings
 from eoffice.tools.deadletters import list_dead_letters, replay
 from tests.support import messaging_services as ms
-from tests.support.system import ServiceProcess, part, service_process, wait_until
+from tests.support.system import ServiceProcess, part, queue_empty, service_process, wait_until
 
 pytestmark = pytest.mark.live
 
@@ -104,14 +104,8 @@ def test_outbox_event_written_while_broker_is_down_arrives_once_after_it_returns
         published = session.execute(select(ms.clerk_outbox.c.published_at)
                                     .where(ms.clerk_outbox.c.id == envelope.id)).scalar_one()
     assert published is not None
-    wait_until(lambda: _queue_empty(f"evt-test_clerk-{envelope.type}--test_tally.count"), 20, "duplicate consumed")
+    wait_until(lambda: queue_empty(f"evt-test_clerk-{envelope.type}--test_tally.count"), 20, "duplicate consumed")
     assert seen_keys(uow, key) == 1
-
-
-def _queue_empty(name: str) -> bool:
-    with Connection(get_settings().amqp_uri) as conn:
-        _, count, _ = conn.channel().queue_declare(name, passive=True)
-        return count == 0
 
 
 def test_failing_handler_is_retried_then_dead_lettered(uow, rpc, clerk_and_tally, settings):

@@ -3,20 +3,27 @@ test PKI on loopback and SoftHSM2 tokens: the officer's USB token through the si
 a process of its own (two phases: the server renders, reserves the dispatch number and prepares
 the PDF signature; the program signs on the token; the server embeds, timestamps, adds the B-LTA
 data and issues), and Aadhaar eSign through the stand-in ESP. A reserved number whose request is
-cancelled or expires is in the dispatch register as cancelled, with the reason: no silent gap."""
+cancelled, expires or whose draft is withdrawn is in the dispatch register as cancelled, with the
+reason: no silent gap."""
 from __future__ import annotations
 
 import base64
 import hashlib
 import subprocess
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, insert, update
+from nameko.amqp.publish import Publisher
+from nameko.standalone.events import get_event_exchange
+from sqlalchemy import delete, func, insert, select, update
 
+from eoffice.contracts.files import DraftWithdrawn
+from eoffice.settings import get_settings
+from services.files.models import outbox as files_outbox
 from services.signing.esign import StandinEsp
-from services.signing.models import certificates, letter_requests
+from services.signing.models import certificates, inbox, letter_requests
 from services.signing.trust import certificate, describe
 from tests.integration.test_signing_letters import (
     HEAD,
@@ -34,7 +41,7 @@ from tests.integration.test_signing_notes import (
 )
 from tests.support.demo import _admin_over, auth, demo_gateway, sign_in
 from tests.support.pki import OFFICER_PIN, register_certificate
-from tests.support.system import gunicorn_gateway, service_process, wait_until
+from tests.support.system import gunicorn_gateway, queue_empty, service_process, wait_until
 
 pytestmark = pytest.mark.live
 
@@ -201,6 +208,58 @@ def test_numbers_of_cancelled_and_expired_requests_are_recorded_not_lost(system,
     assert by_number[issued["letter_number"]]["state"] == "issued"
     serials = [e["serial"] for e in register]
     assert serials == list(range(1, len(serials) + 1)), register  # every number accounted for
+
+
+def test_a_draft_withdrawn_cancels_the_signature_prepared_for_it_at_once(system, db, pki, softhsm):  # noqa: F811
+    api, _ = system
+    officer = auth(sign_in(api, OFFICER))
+    assert register_certificate(api, officer, pki, "officer").status_code == 201
+    fid, draft = approved_draft(api, officer)
+    prepared = prepare(api, officer, fid, draft, certificate_sha256=sha(pki, "officer"))
+    assert prepared.status_code == 201, prepared.text
+    request, number = prepared.json(), prepared.json()["letter_number"]
+    assert {e["letter_number"]: e["state"] for e in register_of(api, officer)}[number] == "reserved"
+
+    withdrawn = api.post(f"/api/v1/files/{fid}/drafts/{draft['id']}/withdraw", headers={**officer, **key()},
+                         json={"remarks": "The arrears were paid; no letter is needed."})
+    assert withdrawn.status_code == 200, withdrawn.text
+
+    def state() -> str:
+        got = api.get(f"/api/v1/signing/requests/{request['id']}", headers=officer)
+        assert got.status_code == 200, got.text
+        return got.json()["state"]
+
+    wait_until(lambda: state() == "cancelled", 30, "the withdrawn draft's signature request cancelled")
+    entry = {e["letter_number"]: e for e in register_of(api, officer)}[number]
+    assert entry["state"] == "cancelled", entry
+    assert entry["reason"] == "draft withdrawn: The arrears were paid; no letter is needed.", entry
+    # The officer's token value, coming now, is refused as for any cancelled request; nothing is issued.
+    late = api.post(f"/api/v1/signing/requests/{request['id']}/signature", headers={**officer, **key()},
+                    json={"signature": base64.b64encode(b"\x01" * 256).decode()})
+    assert late.status_code == 409, late.text
+    assert "cancelled (draft withdrawn: The arrears" in late.json()["detail"], late.text
+    assert number in late.json()["detail"] and "dispatch register" in late.json()["detail"], late.text
+    assert api.get(f"/api/v1/files/{fid}/letters", headers=officer).json() == []
+
+    # The same event delivered again (as after a crash before the ack) changes nothing.
+    with db.transaction() as session:
+        before = dict(session.execute(select(letter_requests).where(letter_requests.c.id == request["id"]))
+                      .mappings().one())
+        envelope = session.execute(select(files_outbox.c.envelope).where(
+            files_outbox.c.type == DraftWithdrawn.event_type, files_outbox.c.envelope["subject"].astext == fid)
+        ).scalar_one()
+    Publisher(get_settings().amqp_uri, use_confirms=True).publish(
+        envelope, exchange=get_event_exchange("files", {}), routing_key=DraftWithdrawn.event_type)
+    queue = f"evt-files-{DraftWithdrawn.event_type}--signing.draft_withdrawn"
+    wait_until(lambda: queue_empty(queue), 20, "the duplicate taken")
+    time.sleep(2)  # and handled
+    with db.transaction() as session:
+        after = dict(session.execute(select(letter_requests).where(letter_requests.c.id == request["id"]))
+                     .mappings().one())
+        seen = session.execute(select(func.count()).select_from(inbox).where(
+            inbox.c.event_id == envelope["id"])).scalar_one()
+    assert after == before and seen == 1
+    assert {e["letter_number"]: e for e in register_of(api, officer)}[number] == entry
 
 
 def test_a_letter_signed_with_aadhaar_esign_through_the_stand_in_esp(system, pki):

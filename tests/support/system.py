@@ -21,8 +21,10 @@ from pathlib import Path
 
 import httpx
 import urllib3
+from kombu import Connection
 
 from eoffice.programs import program
+from eoffice.settings import get_settings
 
 REPO = Path(os.environ.get("EOFFICE_REPO", Path(__file__).resolve().parents[2]))
 HOME = Path(os.environ.get("EOFFICE_HOME", "/var/lib/eoffice"))
@@ -55,6 +57,14 @@ def wait_until(predicate, timeout: float, what: str, interval: float = 0.25):
             last_error = exc
         time.sleep(interval)
     raise AssertionError(f"{what} not reached within {timeout}s (last error: {last_error!r})")
+
+
+def queue_empty(name: str) -> bool:
+    """Whether the broker's queue `name` holds no message waiting for a consumer (those taken
+    and not yet acknowledged are not counted)."""
+    with Connection(get_settings().amqp_uri) as conn:
+        _, count, _ = conn.channel().queue_declare(name, passive=True)
+        return count == 0
 
 
 def wait_for_whole_cluster(settings) -> None:

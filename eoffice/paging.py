@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import literal, tuple_
+from sqlalchemy import Integer, literal, tuple_
 from sqlalchemy.orm import Session
 
 from eoffice.errors import InvalidInput
 
 NOT_OURS = "cursor is not one this API made"
+BIGGEST_ID = 2**63 - 1  # PostgreSQL's bigint: a larger number in a query is an error, not an empty page
 
 
 def newest_first_page(session: Session, query, *, at, key, after: str | None, limit: int) -> dict:
@@ -32,16 +33,30 @@ def newest_first_page(session: Session, query, *, at, key, after: str | None, li
     return {"items": rows, "next": f"{rows[-1][at.name].isoformat()}|{rows[-1][key.name]}" if more and rows else None}
 
 
-def keyset_page(session: Session, query, key, *, after: str | None, limit: int) -> dict:
-    """Returns up to `limit` rows of `query` after `after` in `key` order, and the key to
-    continue from (None on the last page). Raises InvalidInput naming `cursor` (what the caller
-    sent it as) for an `after` no key can be: a tampered cursor decodes to any string, and one
-    PostgreSQL cannot even compare (a NUL) must not become a server error."""
-    if after is not None and "\x00" in after:
-        raise InvalidInput(NOT_OURS, field="cursor")
-    query = query.order_by(key).limit(limit + 1)
+def keyset_page(session: Session, query, key, *, after: str | None, limit: int, descending: bool = False) -> dict:
+    """Returns up to `limit` rows of `query` after `after` in `key` order (the largest key
+    first with `descending`), and the key to continue from as a string (None on the last page).
+    Raises InvalidInput naming `cursor` (what the caller sent it as) for an `after` no key can
+    be: a tampered cursor decodes to any string, and one PostgreSQL cannot even compare (a NUL,
+    a number out of an integer key's range) must not become a server error."""
+    query = query.order_by(key.desc() if descending else key).limit(limit + 1)
     if after:
-        query = query.where(key > after)
+        at = _key_value(key, after)
+        query = query.where(key < at if descending else key > at)
     rows = [dict(r) for r in session.execute(query).mappings()]
     more, rows = len(rows) > limit, rows[:limit]
-    return {"items": rows, "next": rows[-1][key.name] if more and rows else None}
+    return {"items": rows, "next": str(rows[-1][key.name]) if more and rows else None}
+
+
+def _key_value(key, after: str) -> str | int:
+    if "\x00" in after:
+        raise InvalidInput(NOT_OURS, field="cursor")
+    if not isinstance(key.type, Integer):
+        return after
+    try:
+        value = int(after)
+    except ValueError:
+        raise InvalidInput(NOT_OURS, field="cursor") from None
+    if not 0 <= value <= BIGGEST_ID:
+        raise InvalidInput(NOT_OURS, field="cursor")
+    return value

@@ -11,6 +11,7 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, Field, model_validator
 
+from eoffice.contracts.common import Page
 from eoffice.events import EventPayload
 from eoffice.validation import RequestModel
 
@@ -68,11 +69,12 @@ class Notification(BaseModel):
 UNREAD_COUNTED = 1000  # a list of notifications counts its unread ones up to this many, and says if there are more
 
 
-class NotificationsQuery(BaseModel):
+class NotificationsQuery(Page):
+    """A page of the list, newest first (`after`: the position a cursor stands for), or with
+    `since` the ones newer than that id, oldest first (a live stream catching up)."""
+
     unread: bool | None = None
-    after: int | None = Field(None, ge=0, description="only notifications with a greater id")
-    before: int | None = Field(None, ge=0, description="only notifications with a smaller id (older pages)")
-    limit: int = Field(50, ge=1, le=200)
+    since: int | None = Field(None, ge=0, description="only notifications with a greater id, oldest first")
 
 
 # --- dispatch of issued letters -------------------------------------------------------------

@@ -18,7 +18,7 @@ import threading
 import time
 import weakref
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import StreamingResponse
 from kombu import Exchange
 from pydantic import BaseModel, Field, StrictInt
@@ -29,6 +29,7 @@ from eoffice.contracts.notifications import LIVE_EXCHANGE, UNREAD_COUNTED, Notif
 from services.gateway.auth import actor
 from services.gateway.broadcasts import Listener
 from services.gateway.models import ANSWER, RequestModel
+from services.gateway.pages import Page, PageRequest, page, page_request_or_before
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/notifications", tags=["notifications"], dependencies=[Depends(actor)])
@@ -40,8 +41,7 @@ QUEUE_SIZE = 500  # per stream; a reader that falls this far behind catches up f
 RESYNC = object()  # "the listener may have missed messages: catch up from the database"
 
 
-class NotificationsPage(BaseModel):
-    items: list[Notification]
+class NotificationsPage(Page[Notification]):
     unread: int = Field(
         description=f"unread notifications of your posts, of the kinds you chose, counted up to {UNREAD_COUNTED:,}"
     )
@@ -63,12 +63,13 @@ def _who(who: Actor) -> dict:
 
 
 @router.get("", response_model=NotificationsPage,
-            summary="Notifications of the post you act as and the posts you act for, newest first")
+            summary="Notifications of the post you act as and the posts you act for, newest first",
+            description="Pages like every list (`cursor`, `next_cursor`). `before` (an id) is the deprecated "
+                        "way it paged before cursors, still taken for one release: use `cursor`.")
 def list_notifications(request: Request, *, who: Actor = Depends(actor), unread: bool | None = None,
-                       before: int | None = Query(None, ge=0, description="older than this id (the next page)"),
-                       limit: int = Query(50, ge=1, le=200)):
-    return request.app.state.rpc.call("notify", "list_notifications", _who(who),
-                                      {"unread": unread, "before": before, "limit": limit})
+                       at: PageRequest = Depends(page_request_or_before)):
+    return page(request.app.state.rpc.call("notify", "list_notifications", _who(who),
+                                           {"unread": unread, **at.model_dump()}))
 
 
 @router.post("/read", response_model=Marked, summary="Mark notifications read (those named, or all); safe to repeat")
@@ -107,7 +108,7 @@ async def stream(request: Request, who: Actor = Depends(actor),
     queue = listener.subscribe()
     try:
         first = await run_in_threadpool(request.app.state.rpc.call, "notify", "list_notifications", _who(who),
-                                        {"after": last_id, "limit": 200} if last_id is not None else {"limit": 1})
+                                        {"since": last_id, "limit": 200} if last_id is not None else {"limit": 1})
     except BaseException:
         listener.unsubscribe(queue)
         raise
@@ -154,7 +155,7 @@ async def _events(request: Request, listener: LiveListener, queue: asyncio.Queue
                 continue
             if message is RESYNC:
                 caught = await run_in_threadpool(rpc.call, "notify", "list_notifications", _who(who),
-                                                 {"after": last_id, "limit": 200})
+                                                 {"since": last_id, "limit": 200})
                 fresh = [item for item in caught["items"] if item["id"] not in sent]
             elif message["post_code"] in posts and message["kind"] in kinds and message["id"] not in sent:
                 fresh = [{**message, "text": message["text"].get(language, message["text"]["en"])}]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, Field
 
 from eoffice.actor import Actor
@@ -15,6 +15,7 @@ from eoffice.contracts.subscriptions import Replay, Rotate, SubscriptionRequest
 from eoffice.errors import Forbidden
 from services.gateway.auth import actor
 from services.gateway.directory import IdempotencyKey
+from services.gateway.pages import Page, PageRequest, page, page_request_or_before
 
 router = APIRouter(prefix="/subscriptions", tags=["subscriptions"], dependencies=[Depends(actor)])
 IdPath = Path(pattern=r"^[0-9a-f-]{36}$", description="the subscription's id")
@@ -67,8 +68,7 @@ class Attempt(BaseModel):
     state: str = Field(description="the delivery's state now: pending, delivered or dead")
 
 
-class DeliveryLog(BaseModel):
-    attempts: list[Attempt]
+class DeliveryLog(Page[Attempt]):
     deliveries: dict[str, int] = Field(description="this subscription's deliveries by state")
 
 
@@ -133,16 +133,17 @@ def deactivate(request: Request, who: Actor = Depends(actor), subscription_id: s
     "/{subscription_id}/deliveries",
     response_model=DeliveryLog,
     summary="The delivery log: the latest attempts, newest first",
+    description="Pages like every list (`cursor`, `next_cursor`). `before` (an attempt id) is the deprecated "
+    "way it paged before cursors, still taken for one release: use `cursor`.",
 )
 def deliveries(
     request: Request,
     *,
     who: Actor = Depends(actor),
     subscription_id: str = IdPath,
-    limit: int = Query(100, ge=1, le=1000),
-    before: int | None = Query(None, ge=1),
+    at: PageRequest = Depends(page_request_or_before),
 ):
-    return _call(request, "subscription_deliveries", who, subscription_id, limit, before)
+    return page(_call(request, "subscription_deliveries", who, subscription_id, at.model_dump()))
 
 
 @router.get(

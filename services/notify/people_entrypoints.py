@@ -482,25 +482,27 @@ class NotifyPeople:
 
     @rpc
     def list_notifications(self, actor: dict, query: dict | None = None) -> dict:
-        """Returns the notifications of the post the actor acts as and of the posts it acts for
-        by delegation, of the kinds the reader chose, newest first (oldest first after `after`),
-        in the reader's language, with the count of unread ones (up to
-        `UNREAD_COUNTED`, and whether there are more)."""
+        """Returns a page ({items, next}) of the notifications of the post the actor acts as and
+        of the posts it acts for by delegation, of the kinds the reader chose, newest first
+        (oldest first with `since`), in the reader's language, with the count of unread ones (up
+        to `UNREAD_COUNTED`, and whether there are more). Raises InvalidInput naming `cursor`
+        for a position (`after`) no notification can have."""
         who, posts, prefs = self._reader(actor)
         asked = parse(NotificationsQuery, query or {})
         with self.db.transaction() as session:
-            rows = repository.notifications_for(
+            found = repository.notifications_for(
                 session,
                 posts=posts,
                 kinds=prefs.kinds,
                 unread=asked.unread,
                 after=asked.after,
-                before=asked.before,
+                since=asked.since,
                 limit=asked.limit,
             )
             unread, more = repository.unread_count(session, posts=posts, kinds=prefs.kinds)
         return {
-            "items": [repository.as_shown(r, prefs.language) for r in rows],
+            "items": [repository.as_shown(r, prefs.language) for r in found["items"]],
+            "next": found["next"],
             "unread": unread,
             "unread_more": more,
             "language": prefs.language,

@@ -10,6 +10,7 @@ from kombu import Connection
 
 from eoffice.actor import Actor
 from eoffice.contracts.catalogue import every_event
+from eoffice.contracts.common import Page
 from eoffice.contracts.subscriptions import Replay, Rotate, SubscriptionRequest
 from eoffice.db import Database
 from eoffice.errors import InvalidInput, NotFound
@@ -145,16 +146,13 @@ class PortalSubscriptions:
         return shown
 
     @rpc
-    def subscription_deliveries(  # noqa: PLR0917  (an RPC entrypoint: the gateway calls it positionally)
-        self,
-        actor: dict,
-        subscription_id: str,
-        limit: int = 100,
-        before: int | None = None,
-    ) -> dict:
+    def subscription_deliveries(self, actor: dict, subscription_id: str, page: dict | None = None) -> dict:
+        """Returns a page ({items, next}) of the delivery log, newest first, with counts of the
+        deliveries by state. Raises InvalidInput naming `cursor` for a position no attempt has."""
+        asked = parse(Page, page or {})
         with self.db.transaction() as session:
             return subscriptions.delivery_log(
-                session, Actor.model_validate(actor), subscription_id, limit=max(1, min(limit, 1000)), before=before
+                session, Actor.model_validate(actor), subscription_id, after=asked.after, limit=asked.limit
             )
 
     @rpc

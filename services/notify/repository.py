@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from eoffice.contracts.notifications import UNREAD_COUNTED, Preferences
 from eoffice.db import fixed_text
+from eoffice.paging import keyset_page
 from services.notify import templates
 from services.notify.inbox import Notice, Whereabouts
 from services.notify.people_tables import digests, messages, notifications, preferences, reminders, whereabouts
@@ -193,21 +194,19 @@ def notifications_for(
     posts: list[str],
     kinds: Sequence[str],
     unread: bool | None = None,
-    after: int | None = None,
-    before: int | None = None,
+    after: str | None = None,
+    since: int | None = None,
     limit: int = 50,
-) -> list[dict]:
-    """Returns the posts' notifications of the given kinds, newest first (oldest first with
-    `after`, for catching up a stream)."""
+) -> dict:
+    """Returns a page ({items, next}) of the posts' notifications of the given kinds, newest
+    first after the position `after`; with `since`, those with a greater id, oldest first (for
+    catching up a stream). Raises InvalidInput naming `cursor` for an `after` no id can be."""
     query = select(notifications).where(notifications.c.post_code.in_(posts), notifications.c.kind.in_(kinds))
     if unread is not None:
         query = query.where(notifications.c.read_at.is_(None) if unread else notifications.c.read_at.is_not(None))
-    if after is not None:
-        query = query.where(notifications.c.id > after)
-    if before is not None:
-        query = query.where(notifications.c.id < before)
-    order = notifications.c.id.asc() if after is not None else notifications.c.id.desc()
-    return [dict(row) for row in session.execute(query.order_by(order).limit(limit)).mappings()]
+    if since is not None:
+        return keyset_page(session, query, notifications.c.id, after=str(since), limit=limit)
+    return keyset_page(session, query, notifications.c.id, after=after, limit=limit, descending=True)
 
 
 def mark_read(session: Session, *, posts: list[str], ids: list[int] | None, by_user: str) -> int:

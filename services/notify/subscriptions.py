@@ -25,6 +25,7 @@ from eoffice.actor import Actor
 from eoffice.contracts.subscriptions import SubscriptionFailing, SubscriptionRequest
 from eoffice.errors import Forbidden, InvalidInput, NotFound
 from eoffice.events import Envelope
+from eoffice.paging import keyset_page
 from services.notify.subscription_tables import attempts, deliveries, subject_facts, subscriptions
 
 ADMIN_ROLE = "system_admin"
@@ -310,9 +311,10 @@ def signing_secrets(row, now: datetime) -> list[str]:
     return found
 
 
-def delivery_log(session: Session, actor: Actor, sub_id: str, *, limit: int = 100, before: int | None = None) -> dict:
-    """Returns the subscription's latest delivery attempts, newest first (`before`: an attempt id
-    to page back from), and counts of its deliveries by state."""
+def delivery_log(session: Session, actor: Actor, sub_id: str, *, after: str | None = None, limit: int = 50) -> dict:
+    """Returns a page ({items, next}) of the subscription's delivery attempts, newest first
+    after the position `after` (an attempt id), and counts of its deliveries by state. Raises
+    InvalidInput naming `cursor` for an `after` no attempt can have."""
     require_admin(actor)
     get_row(session, sub_id)
     query = (
@@ -331,11 +333,7 @@ def delivery_log(session: Session, actor: Actor, sub_id: str, *, limit: int = 10
         )
         .join(deliveries, deliveries.c.id == attempts.c.delivery_id)
         .where(attempts.c.subscription_id == sub_id)
-        .order_by(attempts.c.id.desc())
-        .limit(limit)
     )
-    if before is not None:
-        query = query.where(attempts.c.id < before)
     counts = {
         state: count
         for state, count in session.execute(
@@ -345,7 +343,7 @@ def delivery_log(session: Session, actor: Actor, sub_id: str, *, limit: int = 10
         )
     }
     return {
-        "attempts": [dict(r) for r in session.execute(query).mappings()],
+        **keyset_page(session, query, attempts.c.id, after=after, limit=limit, descending=True),
         "deliveries": {state: counts.get(state, 0) for state in ("pending", "delivered", "dead")},
     }
 

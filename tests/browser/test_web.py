@@ -26,7 +26,7 @@ from services.directory import load
 from services.directory.demo import holder_email
 from tests.browser.conftest import DESKTOP, PHONE, api_token, figure, screens_dir, timed
 from tests.support import scans as fixtures
-from tests.support.demo import demo
+from tests.support.demo import demo, every_item
 from tests.support.pki import OFFICER2_TOKEN, OFFICER_PIN, OFFICER_TOKEN, register_certificate
 from tests.support.system import REPO, wait_until
 from tests.support.webhook_receiver import Receiver
@@ -711,6 +711,39 @@ def test_an_inbox_of_500_items_is_quick_and_scrolls_without_stutter(page, web):
     page.get_by_role("button", name="Load more").click()
     expect(page.locator(".hits li")).to_have_count(40)
     assert page.locator(".hits li").nth(20).evaluate("li => li.contains(document.activeElement)")
+
+
+def test_the_notifications_screen_shows_a_hundred_and_load_more_brings_the_rest(page, web):
+    """130 letters marked to a post: its notifications screen shows the newest 100, and "Load
+    more" (following the answer's cursor) adds the other 30, each once, the focus on the first."""
+    reader = "SO(RTI)-GAD"
+    headers = api_token(web, reader)
+    with httpx.Client(base_url=f"{web}/api/v1", timeout=30) as api:
+        clerk = api_token(web, "DAKCLK2-GAD")
+        for n in range(len(every_item(api, "/notifications", headers, limit=200)), 130):
+            made = api.post("/receipts", headers={**clerk, "Idempotency-Key": uuid.uuid4().hex}, json={
+                "subject": f"सूचना का अधिकार आवेदन {n}", "sender_name": "मोहन लाल", "received_date": TODAY.isoformat(),
+                "mode": "post"})
+            assert made.status_code == 201, made.text
+            sent = api.post(f"/receipts/{made.json()['id']}/send", json={"to_post": reader},
+                            headers={**clerk, "Idempotency-Key": uuid.uuid4().hex})
+            assert sent.status_code == 200, sent.text
+        wait_until(lambda: len(every_item(api, "/notifications", headers, limit=200)) >= 130, 60, "130 notified")
+        total = len(every_item(api, "/notifications", headers, limit=200))
+    page.goto("/")
+    page.wait_for_function("document.body.dataset.ready === 'signin'")
+    sign_in(page, reader, "inbox")
+    timed(page, lambda: page.goto("/#/notifications"), "notifications")
+    items = page.locator("ol.notifications > li")
+    expect(items).to_have_count(100)
+    page.get_by_role("button", name="Load more").click()
+    expect(items).to_have_count(min(total, 200))
+    assert items.nth(100).evaluate("li => li.contains(document.activeElement)")
+    links = items.locator("a").evaluate_all("links => links.map(a => a.getAttribute('href') + ' ' + a.textContent)")
+    assert len(set(links)) == len(links)  # each once
+    if total <= 200:
+        expect(page.get_by_role("button", name="Load more")).to_have_count(0)  # that was the last page
+    sign_out(page)
 
 
 def subscribe_a_portal(page, web) -> None:

@@ -38,7 +38,7 @@ from eoffice.events import envelope_for
 from eoffice.storage import DocumentStore
 from eoffice.workdays import add_working_days
 from services.notify.smtp_sink import sink
-from tests.support.demo import PASSWORD, auth, demo_gateway, held_post, sign_in, working_day
+from tests.support.demo import PASSWORD, auth, demo_gateway, every_page, held_post, sign_in, working_day
 from tests.support.system import free_port, gunicorn_gateway, service_process, wait_until
 
 # Its own test environment (deploy/eoffice isolated).
@@ -480,3 +480,33 @@ def test_a_level_a_file_went_past_is_told_and_may_read_it(api, mail):
     assert api.put("/api/v1/notifications/preferences", headers=so,
                    json={"language": "en", "kinds": kinds}).status_code == 200
     assert file["id"] not in {n["item_id"] for n in notifications(api, so)}
+
+
+def test_the_list_pages_by_cursor_each_notification_once_and_the_old_before_still_works(api):
+    """GET /notifications pages like every list: `cursor` in, `{items, next_cursor}` out (null on
+    the last page), each page with the unread count; `before` (an id), how it paged until then,
+    still works for one release."""
+    so = as_post(api, SO)
+    files = [new_file_sent(api, SO) for _ in range(5)]
+    mine = {f["id"] for f in files}
+    wait_until(lambda: mine <= {n["item_id"] for n in notifications(api, so, limit=200)}, 30, "SO told of all five")
+    pages = every_page(api, "/api/v1/notifications", so, limit=2)
+    walked = [n["id"] for page in pages for n in page["items"]]
+    assert len(pages) >= 3 and all(len(page["items"]) == 2 for page in pages[:-1])
+    assert pages[-1]["next_cursor"] is None and all(page["next_cursor"] for page in pages[:-1])
+    assert all(isinstance(page["unread"], int) for page in pages)
+    assert walked == sorted(set(walked), reverse=True)  # newest first, each once
+    assert walked == [n["id"] for n in notifications(api, so, limit=200)]  # and every one of them
+    assert mine <= {n["item_id"] for page in pages for n in page["items"]}
+
+    # The deprecated `before`: the notifications older than that id, as the cursor gives them.
+    old = api.get("/api/v1/notifications", headers=so, params={"limit": 2, "before": walked[1]})
+    assert old.status_code == 200, old.text
+    assert [n["id"] for n in old.json()["items"]] == walked[2:4] == [n["id"] for n in pages[1]["items"]]
+    assert old.json()["next_cursor"] == pages[1]["next_cursor"]  # and it goes on by cursor
+
+    for bad in ("not a cursor!", "YWJj", "OTk5OTk5OTk5OTk5OTk5OTk5OTk5"):  # not base64; "abc"; a number past bigint
+        refused = api.get("/api/v1/notifications", headers=so, params={"cursor": bad})
+        assert refused.status_code == 422 and refused.json()["field"] == "cursor", (bad, refused.text)
+    both = api.get("/api/v1/notifications", headers=so, params={"cursor": pages[0]["next_cursor"], "before": 5})
+    assert both.status_code == 422 and both.json()["field"] == "before", both.text

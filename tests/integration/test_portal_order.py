@@ -200,7 +200,7 @@ def test_a_burst_reaches_the_portal_once_each_in_order_per_file_with_two_notify_
     assert len(notes.sent["upgraded-file"]) == RUN
     old_queue = consumers(system["uri"], UNORDERED)
     assert old_queue is None
-    log = rpc.call("notify", "subscription_deliveries", ADMIN, system["sub"]["id"], 1000)
+    log = rpc.call("notify", "subscription_deliveries", ADMIN, system["sub"]["id"])
     assert log["deliveries"] == {"pending": 0, "delivered": len(got), "dead": 0}
     assert system["a"].running and system["b"].running
 
@@ -229,7 +229,7 @@ def test_a_notify_process_killed_mid_burst_loses_nothing_and_the_order_holds(sys
     assert {f: arrived[f] for f in files} == {f: notes.sent[f] for f in files}  # in order per file
     # At least once: only what it had in flight when it died comes twice, one a file at most.
     assert sum(n - 1 for n in Counter(e["id"] for e in got).values()) <= len(files)
-    log = rpc.call("notify", "subscription_deliveries", ADMIN, system["sub"]["id"], 1000)
+    log = rpc.call("notify", "subscription_deliveries", ADMIN, system["sub"]["id"])
     assert log["deliveries"] == {"pending": 0, "delivered": len(everything), "dead": 0}
     assert survivor.running
 
@@ -271,7 +271,7 @@ def test_notify_processes_share_the_subscriptions_and_one_that_dies_gives_its_sh
         for sub in portals.values():
             wait_until(
                 lambda s=sub: (
-                    rpc.call("notify", "subscription_deliveries", ADMIN, s["id"], 1)["deliveries"]["pending"] == 0
+                    rpc.call("notify", "subscription_deliveries", ADMIN, s["id"])["deliveries"]["pending"] == 0
                 ),
                 30,
                 "nothing pending",
@@ -313,6 +313,6 @@ def test_notify_processes_share_the_subscriptions_and_one_that_dies_gives_its_sh
         got = receiver.verified(path, sub["secret"])  # every signature valid
         assert Counter(e["id"] for e in got) == Counter(i for ids in expected.values() for i in ids), path  # once
         assert in_arrival_order(got) == expected, path  # in order per file
-        log = rpc.call("notify", "subscription_deliveries", ADMIN, sub["id"], 1000)
+        log = rpc.call("notify", "subscription_deliveries", ADMIN, sub["id"])
         assert log["deliveries"] == {"pending": 0, "delivered": len(got), "dead": 0}, path
     assert survivor.running

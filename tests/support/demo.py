@@ -132,3 +132,21 @@ def _admin_over(office_code: str) -> str:
             return siblings[0]
         code = parents.get(code)
     raise AssertionError(f"no office admin above {office_code}")
+
+
+def every_page(api, path: str, headers: dict, **params) -> list[dict]:
+    """Every page of a list, following `next_cursor` until it is null; fails on an error answer
+    or on a list that never ends (more than 1000 pages)."""
+    pages, cursor = [], None
+    for _ in range(1000):
+        answer = api.get(path, headers=headers, params={**params, **({"cursor": cursor} if cursor else {})})
+        assert answer.status_code == 200, answer.text
+        pages.append(answer.json())
+        if not (cursor := pages[-1]["next_cursor"]):
+            return pages
+    raise AssertionError(f"{path} had more than 1000 pages")
+
+
+def every_item(api, path: str, headers: dict, **params) -> list[dict]:
+    """The items of every page of a list, in order."""
+    return [item for page in every_page(api, path, headers, **params) for item in page["items"]]

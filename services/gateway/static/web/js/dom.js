@@ -228,6 +228,15 @@ export function loadMore(cursor, load, add) {
   return box;
 }
 
+/** loadMore for a list element: each next page's items drawn by `draw(item)` and appended to `list`. */
+export function loadMoreInto(list, cursor, load, draw) {
+  return loadMore(cursor, load, (items) => {
+    const more = items.map(draw);
+    list.append(...more);
+    return more[0];
+  });
+}
+
 /** A message line that screen readers announce. */
 export function notice(text, kind = "ok") {
   return h("p", { class: `notice ${kind}`, role: kind === "error" ? "alert" : "status" }, text);

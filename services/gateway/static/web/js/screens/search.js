@@ -4,7 +4,7 @@
 // HTML-escaped with <mark>; they are rebuilt here from text and <mark> only. A search the server
 // refuses (dates the wrong way round, too many words) is said at its field, the form kept.
 import { get, SignedOut } from "../api.js";
-import { show, h, field, userText, dateField, values, showProblem, loadMore } from "../dom.js";
+import { show, h, field, userText, dateField, values, showProblem, loadMoreInto } from "../dom.js";
 import { t, fmtDate, fmtNum, word } from "../i18n.js";
 
 const KINDS = ["receipt", "file", "note", "document"];
@@ -95,11 +95,7 @@ export async function render(main) {
   } else if (page) {
     const hits = h("ol", { class: "hits" }, page.items.map(hitItem));
     show(results, h("h2", { id: "res-h" }, t("results", { n: page.total })), hits,
-      loadMore(page.next_cursor, (cursor) => get(`/search?${query}&cursor=${encodeURIComponent(cursor)}`), (items) => {
-        const more = items.map(hitItem);
-        hits.append(...more);
-        return more[0];
-      }),
+      loadMoreInto(hits, page.next_cursor, (cursor) => get(`/search?${query}&cursor=${encodeURIComponent(cursor)}`), hitItem),
       facets(page.facets));
   }
 }

@@ -3,7 +3,7 @@
 // subscription its state, the delivery log, the dead letters with a replay, rotating the
 // secret and stopping it.
 import { get, call, newKey } from "../api.js";
-import { show, h, field, values, showProblem, clearProblems, notice, userText } from "../dom.js";
+import { show, h, field, values, showProblem, clearProblems, notice, userText, loadMoreInto } from "../dom.js";
 import { t, word, fmtNum, fmtDateTime } from "../i18n.js";
 import { route } from "../app.js";
 
@@ -64,8 +64,17 @@ async function renderList(main) {
     h("section", { "aria-labelledby": "reg-h" }, h("h2", { id: "reg-h" }, t("subRegister")), form));
 }
 
+const LOG_PAGE = 100;
+
+/** One attempt of the delivery log, as a table row. */
+function attemptRow(a) {
+  return h("tr", {}, h("td", {}, when(a.at)), h("td", { lang: "en" }, a.event_type),
+    h("td", {}, a.status ? String(a.status) : t("subNoAnswer"), " ", a.ok ? t("subOk") : t("subFailed")),
+    h("td", { lang: "en" }, a.error || ""), h("td", {}, word("dstate", a.state)));
+}
+
 async function renderOne(main, id) {
-  const [s, log, dead] = await Promise.all([get(`/subscriptions/${id}`), get(`/subscriptions/${id}/deliveries?limit=100`),
+  const [s, log, dead] = await Promise.all([get(`/subscriptions/${id}`), get(`/subscriptions/${id}/deliveries?limit=${LOG_PAGE}`),
     get(`/subscriptions/${id}/dead-letters`)]);
   const kept = JSON.parse(sessionStorage.getItem("eoffice.secret") || "null");
   sessionStorage.removeItem("eoffice.secret");
@@ -79,11 +88,12 @@ async function renderOne(main, id) {
       ["subQueue", s.amqp?.queue]]
       .filter(([, v]) => v).map(([k, v]) => [h("dt", {}, t(k)), h("dd", { lang: /^[\x00-\x7f]*$/.test(v) ? "en" : null }, v)]));
   const counts = h("p", {}, Object.entries(log.deliveries).map(([state, n]) => `${word("dstate", state)}: ${fmtNum(n)}`).join(" · "));
-  const attempts = log.attempts.length ? h("table", { class: "list" }, h("caption", {}, t("subLog")),
+  const logRows = h("tbody", {}, log.items.map(attemptRow));
+  const attempts = log.items.length ? [h("table", { class: "list" }, h("caption", {}, t("subLog")),
     h("thead", {}, h("tr", {}, [t("subAt"), t("subEvent"), t("subAnswer"), t("subError"), t("state")].map((x) => h("th", { scope: "col" }, x)))),
-    h("tbody", {}, log.attempts.map((a) => h("tr", {}, h("td", {}, when(a.at)), h("td", { lang: "en" }, a.event_type),
-      h("td", {}, a.status ? String(a.status) : t("subNoAnswer"), " ", a.ok ? t("subOk") : t("subFailed")),
-      h("td", { lang: "en" }, a.error || ""), h("td", {}, word("dstate", a.state)))))) : h("p", {}, t("nothing"));
+    logRows), loadMoreInto(logRows, log.next_cursor,
+    (cursor) => get(`/subscriptions/${id}/deliveries?limit=${LOG_PAGE}&cursor=${encodeURIComponent(cursor)}`), attemptRow)]
+    : h("p", {}, t("nothing"));
   const replayKey = newKey();
   const replay = h("form", { class: "inline-form", novalidate: true, "aria-label": t("subReplay") },
     h("button", { type: "submit", class: "primary" }, t("subReplay")));

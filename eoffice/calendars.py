@@ -85,6 +85,17 @@ class DirectoryCalendars:
         the sender's direct supervisor in it."""
         return movement.skipped_levels(self.calendars.chain_of(from_post, self._fetch), to_post)
 
+    def levels_to_decision(self, round_post: str, to_post: str, *, so_far: int) -> int:
+        """The levels a file whose round started at `round_post` has gone up through once sent to
+        `to_post`, by `round_post`'s supervisor chain as kept here
+        (`eoffice.movement.levels_to_decision`); `so_far` if the directory no longer knows
+        `round_post` (abolished since): the send is never held up for counting."""
+        try:
+            chain = self.calendars.chain_of(round_post, self._fetch)
+        except NotFound:
+            return so_far
+        return movement.levels_to_decision(chain, to_post, so_far=so_far)
+
     # Every process of the service hears it on a queue of its own (gone with the process), so
     # every process's cache clears.
     @event_handler(DIRECTORY, OrganisationImported.event_type, handler_type=BROADCAST, reliable_delivery=False)

@@ -13,7 +13,9 @@ tested without a database (tests/unit/test_movement_rules.py). Who may see an it
 - Hand-over follows the post: items are held by posts, not people, so whoever holds the post
   (or has it delegated) has its items at once; nothing moves when a person changes.
 - Levels: an item sent up past the sender's direct supervisor skips the posts in between;
-  they are informed afterwards and may read it (`skipped_levels`).
+  they are informed afterwards and may read it (`skipped_levels`). A file should pass through
+  at most four levels to a decision (`levels_to_decision`); a send past the fourth still goes
+  through, with a warning (`level_warnings`): a government's file is never stuck on it.
 """
 
 from __future__ import annotations
@@ -66,6 +68,32 @@ def skipped_levels(chain: Sequence[str], to_post: str) -> list[str]:
     the sender first, if `to_post` is in it above the direct supervisor. Sending to the direct
     supervisor, down, sideways or to a post outside the chain skips nobody."""
     return list(chain[: chain.index(to_post)]) if to_post in chain else []
+
+
+MOST_LEVELS = 4  # DOMAIN.md, Levels: "a file should pass through at most four levels to a decision"
+
+
+def levels_to_decision(chain: Sequence[str], to_post: str, *, so_far: int) -> int:
+    """The levels a file has gone up through in its round once sent to `to_post`, given `chain`,
+    the supervisor chain (nearest first) of the post where the round started (the file opened,
+    a draft approved, the file reopened), and the levels it had gone up through `so_far`: the
+    post at the n-th place of the chain is the n-th level, and reaching it the file has gone
+    through every level below it, skipped ones counted (they were passed over). Sending down,
+    sideways, to a post outside the chain or to a level reached already adds nothing."""
+    return max(so_far, chain.index(to_post) + 1) if to_post in chain else so_far
+
+
+def level_warnings(label: str, *, before: int, after: int) -> list[dict]:
+    """What a send that took `label` (a file) from `before` to `after` levels to a decision
+    answers besides: an `over_four_levels` warning if it went up to a level past the fourth
+    (each further level again), else nothing. A warning, not a refusal: the rule says "should"."""
+    if after <= MOST_LEVELS or after <= before:
+        return []
+    message = (
+        f"{label} now passes through {after} levels to a decision; the rule is at most four. "
+        "It was sent; its office's supervisors see it in the over_four_levels report"
+    )
+    return [{"type": "over_four_levels", "levels_to_decision": after, "message": message}]
 
 
 def opens(actor: Actor, item: dict) -> bool:

@@ -54,13 +54,21 @@ class FileStep(EventPayload):
 class FileSent(FileStep):
     """A file was sent from `from_post` to `to_post`, who should deal with it by `due_date`.
     Sent up past `from_post`'s direct supervisor, the posts in between were skipped: `skipped`
-    names them (they are informed, and may read the file)."""
+    names them (they are informed, and may read the file). `levels_to_decision` counts the levels
+    the file has gone up through towards its decision (DOMAIN.md: at most four)."""
 
     event_type = "eoffice.file.sent.v1"
     skipped: list[str] = Field(
         default_factory=list,
         description="the levels skipped: the posts of from_post's supervisor chain below to_post, nearest "
         "from_post first; empty unless to_post is above from_post's direct supervisor",
+    )
+    levels_to_decision: int | None = Field(
+        None,
+        description="added within v1: the levels of the supervisor chain the file has gone up through in its "
+        "current round (since it was opened, a draft of it approved or it was reopened), skipped levels counted; "
+        "more than 4 breaks the rule of at most four levels to a decision. Absent from events sent before it "
+        "was added",
     )
 
 

@@ -26,6 +26,7 @@ from eoffice.errors import Conflict, Forbidden, InvalidInput, NotFound, Undispat
 from eoffice.idempotency import replayed
 from eoffice.movement import (
     arriving,
+    level_warnings,
     needs_receiving,
     opens,
     pull_back_from,
@@ -273,6 +274,7 @@ def _log(
     remarks: str = "",
     due_date: date | None = None,
     skipped: Sequence[str] = (),
+    levels_to_decision: int | None = None,
 ) -> dict:
     movement = {
         "file_id": file["id"],
@@ -283,9 +285,21 @@ def _log(
         "remarks": remarks,
         "due_date": due_date,
         "skipped": list(skipped),
+        "levels_to_decision": levels_to_decision,
     }
     session.execute(ADD_MOVEMENT, movement)
     return {**movement, "file_number": file["file_number"]}
+
+
+def _new_round(post: str) -> dict:
+    """The columns of `files` for a decision (a draft approved, the file reopened): the file's
+    levels to a decision count again from `post`, where its new round starts."""
+    return {"round_post": post, "levels_to_decision": 0}
+
+
+def round_post(file: Mapping[str, Any]) -> str:
+    """The post where the file's current round started: the last decision's, else its creator."""
+    return file["round_post"] or file["creator_post"]
 
 
 def _bump(session: Session, file_id: str, **values) -> None:
@@ -607,7 +621,7 @@ def approve_draft(session: Session, actor: Actor, file: dict, *, draft_id: int, 
         .where(drafts.c.id == draft_id)
         .values(status="approved", approved_by=actor.user_id, approved_post=actor.post_id, approved_at=now)
     )
-    _bump(session, file["id"])
+    _bump(session, file["id"], **_new_round(file["holder_post"]))
     return {
         **draft,
         "status": "approved",
@@ -806,12 +820,24 @@ def send(
     remarks: str,
     due_date: date,
     skipped: Sequence[str] = (),
+    levels: int = 0,
 ) -> dict:
     """Moves the file to `to_post`, due by `due_date`; the movement records the levels the send
-    `skipped` (`eoffice.movement.skipped_levels`): those posts may read the file from then on."""
-    require_elsewhere(file, [to_post], label=f"file {file['file_number']}")
+    `skipped` (`eoffice.movement.skipped_levels`): those posts may read the file from then on,
+    and the file's `levels` to a decision after it (`eoffice.movement.levels_to_decision`). A send
+    up past the fourth level goes through: the step carries `warnings` saying so."""
+    label = f"file {file['file_number']}"
+    require_elsewhere(file, [to_post], label=label)
     step = _log(
-        session, file, "sent", actor=actor, to_post=to_post, remarks=remarks, due_date=due_date, skipped=skipped
+        session,
+        file,
+        "sent",
+        actor=actor,
+        to_post=to_post,
+        remarks=remarks,
+        due_date=due_date,
+        skipped=skipped,
+        levels_to_decision=levels,
     )
     _bump(
         session,
@@ -821,8 +847,9 @@ def send(
         status="open",
         due_date=due_date,
         held_since=datetime.now(UTC),
+        levels_to_decision=levels,
     )
-    return step
+    return {**step, "warnings": level_warnings(label, before=file["levels_to_decision"], after=levels)}
 
 
 def open_file(session: Session, actor: Actor, file: dict) -> dict | None:
@@ -926,6 +953,7 @@ def approve_reopen(
         holder_post=file["reopen_requested_by"],
         opened=True,
         held_since=datetime.now(UTC),
+        **_new_round(file["reopen_requested_by"]),
     )
     return _log(session, file, "reopened", actor=actor, to_post=file["reopen_requested_by"], remarks=remarks)
 

@@ -6,6 +6,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     Sequence,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
@@ -107,6 +109,16 @@ files = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("closed_at", DateTime(timezone=True)),
     Column("reopen_requested_by", String(60)),  # the post that asked for the closed file back
+    # Levels to a decision (DOMAIN.md: at most four, a "should"; eoffice.movement.levels_to_decision):
+    # where the file's current round started, if at a decision (the post that approved a draft,
+    # or the one the file was reopened to; NULL: where it was opened, creator_post), and how many
+    # levels of that post's supervisor chain the file has gone up through since, skipped ones counted.
+    Column("round_post", String(60)),
+    Column("levels_to_decision", Integer, nullable=False, server_default="0"),
+    # The over_four_levels report's files: few, among every file of the state.
+    Index(
+        "files_over_four_levels", "office_code", postgresql_where=text("levels_to_decision > 4 AND status <> 'closed'")
+    ),
 )
 
 # Green notes: appended, never changed. Each commits to the one before (prev_hash); a copy of
@@ -223,6 +235,8 @@ movements = Table(
     # A send up past the sender's direct supervisor: the posts in between, nearest the sender
     # first (eoffice.movement.skipped_levels). They were informed and may read the file.
     Column("skipped", ARRAY(String(60)), nullable=False, server_default="{}"),
+    # A send: the file's levels to a decision after it (files.levels_to_decision); NULL otherwise.
+    Column("levels_to_decision", Integer),
 )
 
 links = Table(

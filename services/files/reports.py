@@ -1,5 +1,6 @@
 """Reports for supervisors and the system admin: pendency, overdue files, levels of
-decision-making, monthly movement and the ranking of offices.
+decision-making, files past four levels to a decision, monthly movement and the ranking of
+offices.
 
 Each counts in PostgreSQL (GROUP BY, COUNT FILTER, window RANK) so a report costs a few
 grouped rows however many files there are; only "overdue" looks at files one by one, because
@@ -19,10 +20,11 @@ from eoffice import workdays
 from eoffice.actor import Actor
 from eoffice.clock import IST
 from eoffice.errors import Forbidden, InvalidInput
+from eoffice.movement import MOST_LEVELS
 from eoffice.validation import parse
 from services.files.models import DEFAULT_OVERDUE_DAYS, category_limits, files, movements
 
-REPORTS = ("pendency", "overdue", "levels", "monthly", "ranking")
+REPORTS = ("pendency", "overdue", "levels", "over_four_levels", "monthly", "ranking")
 ZONE = "Asia/Kolkata"  # IST in PostgreSQL's terms, for dates and months of timestamps
 
 
@@ -204,6 +206,27 @@ def levels(session: Session, offices) -> dict:
     }
 
 
+def over_four_levels(session: Session, offices) -> dict:
+    """Files not closed that have gone up through more than four levels in their current round
+    (DOMAIN.md: a file should pass through at most four levels to a decision; the sends went
+    through, each with a warning): where the round started (`counted_from`), who holds the file
+    now, and its levels, most levels first."""
+    rows = session.execute(
+        select(
+            files.c.id.label("file_id"),
+            files.c.file_number,
+            files.c.subject,
+            files.c.office_code,
+            files.c.holder_post,
+            func.coalesce(files.c.round_post, files.c.creator_post).label("counted_from"),
+            files.c.levels_to_decision,
+        )
+        .where(files.c.status != "closed", files.c.levels_to_decision > MOST_LEVELS, _in_scope(offices))
+        .order_by(files.c.levels_to_decision.desc(), files.c.file_number)
+    ).mappings()
+    return {"most_levels": MOST_LEVELS, "items": [dict(r) for r in rows]}
+
+
 def monthly(session: Session, offices, year: int) -> dict:
     """Per office (that opened the file) and month: files created, movements sent on, and
     closings (a file closed, reopened and closed again counts twice: this is activity)."""
@@ -281,6 +304,8 @@ def run(session: Session, actor: Actor, *, name: str, params: dict, today: date,
         body = overdue(session, offices, today=today, ask=ask)
     elif name == "levels":
         body = levels(session, offices)
+    elif name == "over_four_levels":
+        body = over_four_levels(session, offices)
     else:  # monthly or ranking, whose parameters are YearParams
         year = (query.year if isinstance(query, YearParams) else None) or today.year
         body = (monthly if name == "monthly" else ranking)(session, offices, year)

@@ -467,7 +467,9 @@ class FilesService(DirectoryCalendars, ServiceBase):
     def send(self, actor: dict, file_id: str, request: dict, idempotency_key: str, version: int | None = None) -> dict:
         """Sends a file the actor's post holds to another post (up, or back down the chain). Sent
         up past the holder's direct supervisor, the posts in between are skipped: the movement
-        and its event name them, notify tells them, and they may read the file."""
+        and its event name them, notify tells them, and they may read the file. The file's levels
+        to a decision are counted (`eoffice.movement.levels_to_decision`); a send taking it past
+        the fourth goes through and answers `warnings` (over_four_levels)."""
         actor, request = Actor.model_validate(actor), parse(SendFile, request)
 
         def step(changes, file):
@@ -478,7 +480,9 @@ class FilesService(DirectoryCalendars, ServiceBase):
             due = self._due(request.to_post, file.pop("category_days"), request.due_date)
             sent = casefile.send(changes.session, actor=actor, file=file, to_post=request.to_post,
                                  remarks=request.remarks, due_date=due,
-                                 skipped=self.skipped_levels(file["holder_post"], request.to_post))
+                                 skipped=self.skipped_levels(file["holder_post"], request.to_post),
+                                 levels=self.levels_to_decision(casefile.round_post(file), request.to_post,
+                                                                so_far=file["levels_to_decision"]))
             crash_point("files.send")  # tests kill the service here: the transaction is half done
             return self._emit(changes, events.FileSent, sent, by_post=actor.post_id)
         return self._on_held_file("send", actor=actor, file_id=file_id, key=idempotency_key, request=request,

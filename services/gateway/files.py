@@ -142,6 +142,10 @@ SKIPPED = ("sent up past from_post's direct supervisor: the posts in between (ne
            "it afterwards and allowed to read the file; else empty")
 
 
+LEVELS = ("the levels of the supervisor chain the file has gone up through in its current round (since it was "
+          "opened, a draft of it approved or it was reopened), skipped levels counted; at most 4 is the rule")
+
+
 class MovementLine(BaseModel):
     action: str
     from_post: str | None = None
@@ -151,6 +155,16 @@ class MovementLine(BaseModel):
     due_date: date | None = None
     at: datetime | None = None
     skipped: list[str] = Field(default_factory=list, description=SKIPPED)
+    levels_to_decision: int | None = Field(None, description=f"a send: {LEVELS}, after it; else null")
+
+
+class StepWarning(BaseModel):
+    """Something the step did that a rule says should not be done, done all the same (the rule is
+    a 'should': nothing is refused for it)."""
+
+    type: str = Field(description="over_four_levels: the send took the file past its fourth level to a decision")
+    message: str
+    levels_to_decision: int | None = None
 
 
 class LinkOut(BaseModel):
@@ -161,6 +175,7 @@ class LinkOut(BaseModel):
 
 
 class FileDetail(FileSummary):
+    levels_to_decision: int = Field(description=LEVELS)
     notes: list[GreenNote]
     my_yellow_notes: list[YellowNote]
     correspondence: list[Item]
@@ -178,6 +193,9 @@ class Step(BaseModel):
     remarks: str = ""
     due_date: date | None = None
     skipped: list[str] = Field(default_factory=list, description=SKIPPED)
+    levels_to_decision: int | None = Field(None, description=f"a send: {LEVELS}, after it")
+    warnings: list[StepWarning] = Field(default_factory=list, description="what was done though a rule says it "
+                                        "should not be (the send went through); empty as a rule")
     repeated: bool = Field(False, description="a retried request: it had been done already")
 
 
@@ -561,9 +579,9 @@ def link(request: Request, body: Link, *, who: Actor = Depends(actor), file_id: 
 
 
 @router.get("/reports/files/{name}", response_model=dict[str, Any],
-            summary="Pendency, overdue, levels, monthly, ranking (supervisors, system admin)")
+            summary="Pendency, overdue, levels, over four levels, monthly, ranking (supervisors, system admin)")
 def report(request: Request, *, who: Actor = Depends(actor),
-           name: str = Path(pattern="^(pendency|overdue|levels|monthly|ranking)$"),
+           name: str = Path(pattern="^(pendency|overdue|levels|over_four_levels|monthly|ranking)$"),
            office_code: str | None = Query(None, max_length=40), year: int | None = Query(None, ge=2000, le=2100)):
     params = {k: v for k, v in {"office_code": office_code, "year": year}.items() if v is not None}
     return _call(request, "report", _who(who), name, params)

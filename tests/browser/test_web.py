@@ -901,3 +901,26 @@ def test_a_draft_that_will_not_be_issued_is_withdrawn_saying_why(page, web, subj
     moved = page.locator("ol.movements li", has_text=DS)
     expect(moved).to_contain_text(f"Went past {US} (informed)")
     expect(moved).to_contain_text("Urgent: for orders")
+
+
+def test_a_file_sent_past_four_levels_goes_and_the_screens_say_so(page, web, subject_head):
+    """A dealing hand sends a file from its screen to the Special Secretary, its fifth level up
+    (SO, US, DS and JS passed over): it goes (the rule of at most four levels to a decision is a
+    'should'), the inbox screen after it warns that it has passed through five levels, and the
+    file's screen and movements show the level."""
+    dealer, splsecy = "RO1(EST)-GAD", "SPLSECY(GAD)"
+    fid = new_file_opened(page, web, dealer, "Recruitment rules for stenographers")["id"]
+    page.get_by_text("Send", exact=True).first.click()
+    pick_post(page, "Send", splsecy, splsecy)
+    page.evaluate("delete document.body.dataset.ready")
+    page.locator("form[aria-label=Send] button[type=submit]").click()
+    page.wait_for_function("document.body.dataset.ready === 'inbox'")
+    expect(page.locator(".notice.warn")).to_contain_text(
+        "The file has now passed through 5 levels towards a decision; the rule is at most four.")
+    shown = httpx.get(f"{web}/api/v1/files/{fid}", headers=api_token(web, dealer)).json()
+    assert (shown["holder_post"], shown["levels_to_decision"]) == (splsecy, 5)
+    timed(page, lambda: page.goto(f"/#/files/{fid}"), "file")
+    expect(page.locator(".levels.over")).to_have_text("Levels to a decision: 5")
+    timed(page, lambda: page.goto(f"/#/files/{fid}/track"), "track")
+    expect(page.locator("ol.movements li", has_text=splsecy)).to_contain_text(
+        "Level 5 towards a decision: past the four the rule allows")

@@ -4,7 +4,9 @@ SO(EST)-GAD -> US(EST)-GAD -> DS(EST)-GAD -> JS(GAD) -> SPLSECY(GAD) -> SECY(GAD
 past the sender's direct supervisor records the posts in between on its movement and in its
 event, and they may read it (and search lets them find it: its readers are files' records).
 Notify telling them is tests/integration/test_notify.py's (`skipped`); here, that saved
-preferences take the new kind."""
+preferences take the new kind. And "at most four levels to a decision": a send past a file's
+fourth level in its round goes through with a warning, and its office's supervisors see the file
+in the over_four_levels report until a decision (a draft approved) starts a new round."""
 from __future__ import annotations
 
 import importlib
@@ -12,17 +14,19 @@ import importlib
 import pytest
 from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from eoffice.contracts.notifications import Preferences
 from eoffice.db import UnitOfWork, make_engine
-from services.files.models import outbox
+from services.files.migrations.versions.files_levels_0007 import ROUND_POSTS
+from services.files.models import files, outbox
 from services.notify.people_tables import preferences
-from tests.integration.test_files import add_subject_head, as_post, new_file, open_file, send
+from tests.integration.test_files import add_subject_head, as_post, new_file, open_file, post, send
 from tests.support.demo import demo_gateway
 
 pytestmark = pytest.mark.live
 DEALER, SO, US, DS, JS = "RO1(EST)-GAD", "SO(EST)-GAD", "US(EST)-GAD", "DS(EST)-GAD", "JS(GAD)"
+SPLSECY, SECY = "SPLSECY(GAD)", "SECY(GAD)"
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +83,91 @@ def test_sending_to_the_direct_supervisor_or_down_skips_nobody(api, db):
     assert [m["skipped"] for m in open_file(api, dealer, file["id"])["movements"] if m["action"] == "sent"] == [[], []]
     assert [e["skipped"] for e in sent_events(db, file["id"])] == [[], []]
     assert api.get(f"/api/v1/files/{file['id']}", headers=as_post(api, US)).status_code == 404  # US was not skipped
+
+
+def over_four_levels(api) -> dict[str, dict]:
+    """The over_four_levels report as GAD's head of office reads it, by file id."""
+    answer = api.get("/api/v1/reports/files/over_four_levels", headers=as_post(api, SECY))
+    assert answer.status_code == 200, answer.text
+    return {item["file_id"]: item for item in answer.json()["items"]}
+
+
+def test_a_file_sent_up_level_by_level_is_warned_at_the_fifth_and_a_decision_counts_again(api, db):
+    dealer = as_post(api, DEALER)
+    file = new_file(api, dealer, subject="Revision of the roster of Group C posts")
+    assert open_file(api, dealer, file["id"])["levels_to_decision"] == 0
+    ups = [(DEALER, SO), (SO, US), (US, DS), (DS, JS)]
+    for level, (sender, recipient) in enumerate(ups, start=1):  # four levels: within the rule
+        sent = send(api, as_post(api, sender), file["id"], recipient)
+        assert sent.status_code == 200, sent.text
+        assert (sent.json()["levels_to_decision"], sent.json()["warnings"]) == (level, [])
+    assert file["id"] not in over_four_levels(api)
+
+    js, fifth = as_post(api, JS), {"Idempotency-Key": "levels-fifth-" + file["id"]}
+    sent = api.post(f"/api/v1/files/{file['id']}/send", headers={**js, **fifth}, json={"to_post": SPLSECY})
+    assert sent.status_code == 200, sent.text  # never refused: a file is not stuck on a "should"
+    warning, = sent.json()["warnings"]
+    assert warning["type"] == "over_four_levels" and warning["levels_to_decision"] == 5
+    assert "passes through 5 levels to a decision; the rule is at most four" in warning["message"]
+    again = api.post(f"/api/v1/files/{file['id']}/send", headers={**js, **fifth}, json={"to_post": SPLSECY})
+    assert again.json()["warnings"] == [warning]  # a retry answers as the send did
+
+    spl = as_post(api, SPLSECY)
+    seen = open_file(api, spl, file["id"])
+    assert seen["holder_post"] == SPLSECY and seen["levels_to_decision"] == 5
+    assert [m["levels_to_decision"] for m in seen["movements"] if m["action"] == "sent"] == [1, 2, 3, 4, 5]
+    assert sorted(e["levels_to_decision"] for e in sent_events(db, file["id"])) == [1, 2, 3, 4, 5]
+    listed = over_four_levels(api)[file["id"]]
+    assert listed == {**listed, "file_number": file["file_number"], "holder_post": SPLSECY, "counted_from": DEALER,
+                      "levels_to_decision": 5, "office_code": "GAD-EST"}
+    assert api.get("/api/v1/reports/files/over_four_levels", headers=dealer).status_code == 403  # supervisors'
+
+    # Down and up again to a level reached already: nothing added, nothing warned.
+    down = send(api, spl, file["id"], JS)
+    assert (down.json()["levels_to_decision"], down.json()["warnings"]) == (5, []), down.text
+    up = send(api, js, file["id"], SPLSECY)
+    assert (up.json()["levels_to_decision"], up.json()["warnings"]) == (5, []), up.text
+
+    # A decision: the Special Secretary approves the reply. The next round counts from there.
+    draft = post(api, spl, f"/files/{file['id']}/drafts", title="Roster orders", body="The roster is revised.")
+    assert draft.status_code == 201, draft.text
+    approved = post(api, spl, f"/files/{file['id']}/drafts/{draft.json()['id']}/approve", version=1)
+    assert approved.status_code == 200, approved.text
+    assert open_file(api, spl, file["id"])["levels_to_decision"] == 0
+    assert file["id"] not in over_four_levels(api)
+    up = send(api, spl, file["id"], SECY)
+    assert (up.json()["levels_to_decision"], up.json()["warnings"]) == (1, []), up.text
+
+
+def test_a_send_that_skips_past_the_fourth_level_is_warned_and_sending_down_adds_nothing(api):
+    so = as_post(api, SO)
+    file = new_file(api, so, subject="Court case of Shri Mohan Lal: para-wise comments")
+    down = send(api, so, file["id"], DEALER)  # down from where the round started
+    assert (down.json()["levels_to_decision"], down.json()["warnings"]) == (0, []), down.text
+    up = send(api, as_post(api, DEALER), file["id"], SO)  # back to where the round started: no level
+    assert (up.json()["levels_to_decision"], up.json()["warnings"]) == (0, []), up.text
+    straight = send(api, so, file["id"], SECY)  # past US, DS, JS and SPLSECY, to the fifth level
+    assert straight.status_code == 200, straight.text
+    body = straight.json()
+    assert (body["skipped"], body["levels_to_decision"]) == ([US, DS, JS, SPLSECY], 5)
+    assert [w["type"] for w in body["warnings"]] == ["over_four_levels"]
+    assert over_four_levels(api)[file["id"]]["counted_from"] == SO
+
+
+def test_the_migration_starts_the_round_of_a_file_decided_on_before_at_its_last_decision(api, db):
+    """Migration files_levels_0007 on files that moved before it: one with a draft approved counts
+    from the post that approved it, one never decided on from its creator (round_post NULL)."""
+    dealer, ds = as_post(api, DEALER), as_post(api, DS)
+    decided, undecided = (new_file(api, dealer, subject=subject) for subject in ("Transfer policy", "Leave rules"))
+    assert send(api, dealer, decided["id"], DS).status_code == 200
+    draft = post(api, ds, f"/files/{decided['id']}/drafts", title="Policy", body="The policy is approved.").json()
+    assert post(api, ds, f"/files/{decided['id']}/drafts/{draft['id']}/approve", version=1).status_code == 200
+    ids = [decided["id"], undecided["id"]]
+    with db.transaction() as session:  # as they were before the migration
+        session.execute(files.update().where(files.c.id.in_(ids)).values(round_post=None))
+        session.execute(text(ROUND_POSTS))
+        after = dict(session.execute(select(files.c.id, files.c.round_post).where(files.c.id.in_(ids))).all())
+    assert after == {decided["id"]: DS, undecided["id"]: None}
 
 
 def test_saved_preferences_that_chose_every_kind_get_the_new_one(migrated):

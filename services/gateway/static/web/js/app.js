@@ -105,8 +105,9 @@ export async function route() {
   try {
     const screen = await import(`./screens/${module}.js`);
     await screen.render(main, ...params);
-    const flash = sessionStorage.getItem("eoffice.flash");
-    if (flash) { sessionStorage.removeItem("eoffice.flash"); main.querySelector("h1")?.after(notice(flash)); }
+    const flash = sessionStorage.getItem("eoffice.flash"), kind = sessionStorage.getItem("eoffice.flash.kind") || "ok";
+    sessionStorage.removeItem("eoffice.flash.kind");
+    if (flash) { sessionStorage.removeItem("eoffice.flash"); main.querySelector("h1")?.after(notice(flash, kind)); }
   } catch (e) {
     if (e instanceof SignedOut) return expired();
     // In the user's language, with the server's own words after it, and a way to ask again.

@@ -237,6 +237,13 @@ export function loadMoreInto(list, cursor, load, draw) {
   });
 }
 
+/** Keeps `text` to show, as a notice of `kind`, atop the next screen drawn (app.js): for a step
+ * that goes on to another screen. */
+export function flash(text, kind = "ok") {
+  sessionStorage.setItem("eoffice.flash", text);
+  sessionStorage.setItem("eoffice.flash.kind", kind);
+}
+
 /** A message line that screen readers announce. */
 export function notice(text, kind = "ok") {
   return h("p", { class: `notice ${kind}`, role: kind === "error" ? "alert" : "status" }, text);

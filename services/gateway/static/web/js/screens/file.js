@@ -4,7 +4,7 @@
 // localStorage as you type (drafts.js), and a note sent while the session has ended is sent
 // again after the next sign-in (pending.js).
 import { get, call, newKey, blobUrl, session } from "../api.js";
-import { show, h, field, dateField, values, showProblem, clearProblems, notice, userText } from "../dom.js";
+import { show, h, field, dateField, values, showProblem, clearProblems, notice, userText, flash } from "../dom.js";
 import { t, word, fmtDate, fmtDateTime, lang } from "../i18n.js";
 import { postPicker } from "../picker.js";
 import { holds, acting } from "../actor.js";
@@ -12,6 +12,7 @@ import { sendKept } from "../pending.js";
 import { draftKey } from "../drafts.js";
 import { diffView } from "../diff.js";
 import { route } from "../app.js";
+import { MOST_LEVELS, warningText } from "../movements.js";
 
 const refsText = (refs) => [...(refs.pages || []).map((p) => `${t("page")} ${p}`), ...(refs.notes || []).map((n) => `${t("note")} #${n}`)].join(", ");
 
@@ -206,8 +207,9 @@ export async function render(main, id) {
       try {
         const [to] = await picker.picked();
         const v = values(send);
-        await call("POST", `/files/${id}/send`, { key: sendKey, body: { to_post: to, remarks: v.remarks,
+        const sent = await call("POST", `/files/${id}/send`, { key: sendKey, body: { to_post: to, remarks: v.remarks,
           ...(v.due_date ? { due_date: v.due_date } : {}) } });
+        if (sent?.warnings?.length) flash(warningText(sent.warnings), "warn"); // sent all the same: said on the next screen
         location.hash = "#/inbox";
       } catch (err) { showProblem(send, err); }
     });
@@ -238,7 +240,9 @@ export async function render(main, id) {
   show(main, 
     h("h1", {}, `${t("file")} ${f.file_number}`),
     h("p", { class: "file-head" }, userText(f.subject, "strong"), " · ", t("holder"), ": ", f.holder_post, " · ", t("state"), ": ", word("st", f.status),
-      f.due_date ? [" · ", t("due"), ": ", fmtDate(f.due_date)] : null, " · ", h("a", { href: `#/files/${id}/track` }, t("track"))),
+      f.due_date ? [" · ", t("due"), ": ", fmtDate(f.due_date)] : null, " · ",
+      h("span", { class: f.levels_to_decision > MOST_LEVELS ? "levels over" : "levels" }, t("levelsToDecision"), ": ", String(f.levels_to_decision ?? 0)),
+      " · ", h("a", { href: `#/files/${id}/track` }, t("track"))),
     moves,
     h("div", { class: "file-layout" },
       h("section", { class: "notesheet", "aria-labelledby": "ns-h" }, h("h2", { id: "ns-h" }, t("notesheet")), green, ...yellow, mine ? composer : null),

@@ -1,5 +1,5 @@
-// For supervisors: pendency and overdue by post, holding times, levels, files per month and the
-// ranking of offices, as charts (inline SVG, chart.js) with the numbers in tables beside them;
+// For supervisors: pendency and overdue by post, holding times, levels (and the files past four
+// levels to a decision), files per month and the ranking of offices, as charts (inline SVG, chart.js) with the numbers in tables beside them;
 // an overdue file links to the file (drill-down), a post's bar to its overdue files.
 import { get } from "../api.js";
 import { show, h, userText } from "../dom.js";
@@ -33,7 +33,8 @@ export async function render(main) {
       table(t("ranking"), [t("rank"), t("office"), t("handled"), t("created"), t("closed")],
         ranking.rows.map((r) => [fmtNum(r.rank), r.office_code, fmtNum(r.handled), fmtNum(r.created), fmtNum(r.closed)]))));
   }).catch((e) => show(yearly, h("p", { role: "alert" }, e.message)));
-  const [pendency, overdue, levels] = await Promise.all(["pendency", "overdue", "levels"].map((n) => get(`/reports/files/${n}${q}`)));
+  const [pendency, overdue, levels, overFour] = await Promise.all(["pendency", "overdue", "levels", "over_four_levels"]
+    .map((n) => get(`/reports/files/${n}${q}`)));
   const focus = params.get("post");
   const overdueItems = overdue.items.filter((i) => !focus || i.holder_post === focus);
   const byPost = pendency.by_post.slice().sort((a, b) => b.pending - a.pending).slice(0, 15);
@@ -49,6 +50,10 @@ export async function render(main) {
         overdueItems.map((i) => [h("a", { href: `#/files/${i.file_id}` }, i.file_number), userText(i.subject), i.holder_post,
           fmtDate(i.held_since), `${fmtNum(i.working_days)} / ${fmtNum(i.limit)}`])) : h("p", {}, t("nothing"))),
     h("section", { "aria-labelledby": "l-h" }, h("h2", { id: "l-h" }, t("levels")),
-      h("p", {}, `${t("decided")}: ${fmtNum(levels.decided)} · ${t("averageLevels")}: ${fmtNum(levels.average_levels, 1)}`)),
+      h("p", {}, `${t("decided")}: ${fmtNum(levels.decided)} · ${t("averageLevels")}: ${fmtNum(levels.average_levels, 1)}`),
+      h("h3", {}, t("overFourLevelsReport")),
+      overFour.items.length ? table(t("overFourLevelsReport"), [t("file"), t("subject"), t("holder"), t("countedFrom"), t("levelsToDecision")],
+        overFour.items.map((i) => [h("a", { href: `#/files/${i.file_id}` }, i.file_number), userText(i.subject), i.holder_post,
+          i.counted_from, fmtNum(i.levels_to_decision)])) : h("p", {}, t("nothing"))),
     yearly);
 }

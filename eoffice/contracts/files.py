@@ -55,7 +55,8 @@ class FileSent(FileStep):
     """A file was sent from `from_post` to `to_post`, who should deal with it by `due_date`.
     Sent up past `from_post`'s direct supervisor, the posts in between were skipped: `skipped`
     names them (they are informed, and may read the file). `levels_to_decision` counts the levels
-    the file has gone up through towards its decision (DOMAIN.md: at most four)."""
+    the file has gone up through towards its decision (DOMAIN.md: at most four). A file linked to
+    the one sent moves with it and has an event of its own, `remarks` "moved with file N"."""
 
     event_type = "eoffice.file.sent.v1"
     skipped: list[str] = Field(

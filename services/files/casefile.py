@@ -852,6 +852,21 @@ def send(
     return {**step, "warnings": level_warnings(label, before=file["levels_to_decision"], after=levels)}
 
 
+def moving_with(session: Session, actor: Actor, file: dict) -> list[dict]:
+    """The files linked to the file, locked, to send with it: each held by the actor's post
+    (as the file is), open or parked and received, else nothing is sent (NotCurrentHolder, Conflict)."""
+    linked = linked_files(session, file["id"])
+    for other in linked:
+        label = f"file {other['file_number']} (linked to file {file['file_number']}, it moves with it)"
+        require_actable(actor, other, label=label, statuses=("open", "parked"))
+    return linked
+
+
+def moved(step: dict) -> dict:
+    """What a send or pull back answers of a file that moved with the file."""
+    return {k: step[k] for k in ("file_id", "file_number", "action", "to_post", "due_date", "levels_to_decision")}
+
+
 def open_file(session: Session, actor: Actor, file: dict) -> dict | None:
     """The holder opening the file: from then on it cannot be pulled back (rule 4)."""
     if not opens(actor, file):
@@ -870,11 +885,32 @@ def receive(session: Session, *, actor: Actor, file_id: str, supervises: Supervi
     return _log(session, file, "received", actor=actor, to_post=file["holder_post"])
 
 
-def pull_back(session: Session, *, actor: Actor, file_id: str, supervises: Supervises) -> dict:
+def pull_back(session: Session, *, actor: Actor, file_id: str, supervises: Supervises) -> list[dict]:
+    """Takes the file back (rule 4), and with it each file linked to it: the steps, the file's
+    first. A linked file went with its main file and counts as opened only if the main file was
+    (the recipient opens them together); it is pulled back if the actor's post sent it last and it
+    has not moved on, else nothing is (Conflict). A linked file is not pulled back on its own."""
     file, moves = visible(session, actor, file_id=file_id, supervises=supervises, lock=True, with_history=True)
+    require_unlinked(session, file, doing="pull back")
     last = pull_back_from(actor, file, moves, label=f"file {file['file_number']}", sends=("sent",))
-    step = _log(session, file, "pulled_back", actor=actor, to_post=last["from_post"])
-    _bump(session, file_id, **pulled_back(last), held_since=datetime.now(UTC))
+    steps = [_pull_back(session, actor, file, last=last)]
+    for other in linked_files(session, file_id):
+        went = pull_back_from(
+            actor,
+            {**other, "opened": False},
+            history(session, other["id"]),
+            label=f"file {other['file_number']} (linked to file {file['file_number']})",
+            sends=("sent",),
+        )
+        steps.append(
+            _pull_back(session, actor, other, last=went, remarks=f"pulled back with file {file['file_number']}")
+        )
+    return steps
+
+
+def _pull_back(session: Session, actor: Actor, file: dict, *, last: dict, remarks: str = "") -> dict:
+    step = _log(session, file, "pulled_back", actor=actor, to_post=last["from_post"], remarks=remarks)
+    _bump(session, file["id"], **pulled_back(last), held_since=datetime.now(UTC))
     return step
 
 
@@ -888,9 +924,20 @@ def park(session: Session, actor: Actor, file: dict, *, parked: bool, remarks: s
 
 
 def close(session: Session, actor: Actor, file: dict, *, remarks: str) -> dict:
-    """Only the post that created the file closes it (rule 5), and only while it holds it."""
+    """Only the post that created the file closes it (rule 5), and only while it holds it. A file
+    linked to another is not closed on its own, nor a main file while files are linked to it
+    (Conflict naming them): they are unlinked first, and each closed for itself."""
     if file["creator_post"] != actor.post_id:
         raise Forbidden(f"only its creator ({file['creator_post']}) closes file {file['file_number']}")
+    require_unlinked(session, file, doing="close")
+    attached = session.execute(
+        select(files.c.file_number).where(files.c.linked_to == file["id"]).order_by(files.c.file_number)
+    ).scalars()
+    if attached := list(attached):
+        raise Conflict(
+            f"file {file['file_number']} cannot be closed while files are linked to it: "
+            f"{', '.join(attached)}. Unlink them first (each is then closed, or sent, on its own)"
+        )
     pending = session.execute(
         select(func.count()).select_from(drafts).where(drafts.c.file_id == file["id"], drafts.c.status == "draft")
     ).scalar_one()
@@ -959,13 +1006,20 @@ def approve_reopen(
 
 
 def link(session: Session, actor: Actor, file: dict, *, other: dict, kind: str) -> dict:
+    """Links `other` to the file (kind link: considered together, it moves with the file from
+    then on, `may_travel`) or makes it a reference (cited, nothing moves). A link made again with
+    another kind takes that kind. `other` is locked, after the file (the order a send locks them)."""
     if other["id"] == file["id"]:
         raise InvalidInput("a file cannot be linked to itself", field="other_file_id")
+    if kind == "link":
+        may_travel(session, actor, file, other=other)
     session.execute(
         insert(links)
         .values(file_id=file["id"], other_id=other["id"], kind=kind, by_user=actor.user_id)
         .on_conflict_do_update(index_elements=[links.c.file_id, links.c.other_id], set_={"kind": kind})
     )
+    if (kind == "link") != (other["linked_to"] == file["id"]):  # linked to the file now, or no longer
+        _bump(session, other["id"], linked_to=file["id"] if kind == "link" else None)
     _bump(session, file["id"])
     return {
         "file_id": file["id"],
@@ -975,13 +1029,131 @@ def link(session: Session, actor: Actor, file: dict, *, other: dict, kind: str) 
     }
 
 
+def may_travel(session: Session, actor: Actor, file: dict, *, other: dict) -> None:
+    """Whether `other` may be linked to the file (the actor's post holds the file): Conflict
+    naming `other_file_id` unless the actor's post holds it too, open or parked and received, and
+    neither file is part of another link already (one main file per linked file, no chains)."""
+    label, main = f"file {other['file_number']}", f"file {file['file_number']}"
+    if file["linked_to"]:
+        raise Conflict(
+            f"{main} is itself linked to file {_number_of(session, file['linked_to'])}: a linked file has no files "
+            "linked to it (no chains); link both to that main file, or unlink it first"
+        )
+    if other["holder_post"] not in acting_posts(actor):
+        raise Conflict(
+            f"{label} is with {other['holder_post']}: a linked file moves with {main}, so your post must hold both. "
+            "Link it as a reference to cite a file held elsewhere",
+            field="other_file_id",
+        )
+    if other["status"] not in ("open", "parked") or not other["received"]:
+        raise Conflict(
+            f"{label} is {other['status'] if other['received'] else 'physical: receive it before linking it'}",
+            field="other_file_id",
+        )
+    if other["linked_to"] not in (None, file["id"]):
+        raise Conflict(
+            f"{label} is linked to file {_number_of(session, other['linked_to'])} already: a file moves with one "
+            "main file; unlink it there first",
+            field="other_file_id",
+        )
+    if session.execute(select(files.c.id).where(files.c.linked_to == other["id"]).limit(1)).first():
+        raise Conflict(
+            f"{label} has files linked to it: it cannot be linked to {main} as well (no chains); link its files "
+            f"to {main} instead, or unlink them first",
+            field="other_file_id",
+        )
+
+
+def _number_of(session: Session, file_id: str) -> str:
+    return session.execute(select(files.c.file_number).where(files.c.id == file_id)).scalar_one()
+
+
+def require_unlinked(session: Session, file: dict, *, doing: str) -> None:
+    """A file linked to a main file moves with it, never on its own: Conflict naming the main
+    file, if the file is one (`doing`: what was asked, e.g. "send")."""
+    if file["linked_to"]:
+        main = _number_of(session, file["linked_to"])
+        raise Conflict(
+            f"file {file['file_number']} is linked to file {main} and moves with it: to {doing} it on its own, "
+            f"unlink it from file {main} first"
+        )
+
+
+# Built once (`eoffice.db`, "built once"): a main file's linked files, locked after it (the only
+# query a send makes for them, on the index files_linked_to), with their days' limit for the due date.
+LINKED_FILES = (
+    select(files, READ_WITH_FILE["category_days"].label("category_days"))
+    .where(files.c.linked_to == bindparam("main"))
+    .order_by(files.c.id)
+    .with_for_update()
+)
+
+
+def linked_files(session: Session, file_id: str) -> list[dict]:
+    """The files linked to the file (kind link: they move with it), locked."""
+    return [dict(r) for r in session.execute(LINKED_FILES, {"main": file_id}).mappings()]
+
+
+def unlink(session: Session, actor: Actor, file: dict, *, other_id: str) -> dict:
+    """Removes the file's link to (or reference of) another file: from then on that file moves on
+    its own. NotFound if there is none. The movements of the file (and of a linked file) record
+    who unlinked it, and who had linked it when."""
+    found = (
+        session.execute(
+            select(links, files.c.file_number)
+            .join(files, files.c.id == links.c.other_id)
+            .where(links.c.file_id == file["id"], links.c.other_id == other_id)
+        )
+        .mappings()
+        .first()
+    )
+    if found is None:
+        raise NotFound(f"file {file['file_number']} has no link to file {other_id}")
+    other = _row(session, other_id, lock=True)
+    session.execute(delete(links).where(links.c.file_id == file["id"], links.c.other_id == other_id))
+    if other["linked_to"] == file["id"]:
+        _bump(session, other_id, linked_to=None)
+        _log(
+            session,
+            other,
+            "unlinked",
+            actor=actor,
+            to_post=other["holder_post"],
+            remarks=f"unlinked from file {file['file_number']}: moves on its own",
+        )
+    _bump(session, file["id"])
+    linked = f"{found['kind']} made by {found['by_user']} on {found['at'].astimezone(clock.IST):%Y-%m-%d %H:%M}"
+    step = _log(
+        session,
+        file,
+        "unlinked",
+        actor=actor,
+        to_post=file["holder_post"],
+        remarks=f"unlinked file {found['file_number']} ({linked})",
+    )
+    return {**step, "other_file_id": other_id, "other_file_number": found["file_number"], "kind": found["kind"]}
+
+
 def links_of(session: Session, file_id: str) -> list[dict]:
+    """The files linked to the file and those it refers to, each with its holder (a linked file
+    is with the file's holder)."""
     rows = session.execute(
-        select(links.c.kind, files.c.id, files.c.file_number, files.c.subject)
+        select(links.c.kind, files.c.id, files.c.file_number, files.c.subject, files.c.holder_post)
         .join(files, files.c.id == links.c.other_id)
         .where(links.c.file_id == file_id)
+        .order_by(links.c.at, files.c.id)
     )
     return [dict(r) for r in rows.mappings()]
+
+
+def main_file(session: Session, file: dict) -> dict | None:
+    """The main file the file is linked to (it moves with it), or None."""
+    if not file["linked_to"]:
+        return None
+    row = session.execute(
+        select(files.c.id, files.c.file_number, files.c.subject).where(files.c.id == file["linked_to"])
+    ).mappings()
+    return dict(row.one())
 
 
 # --- lists and tracking ------------------------------------------------------------------

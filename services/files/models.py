@@ -115,10 +115,15 @@ files = Table(
     # levels of that post's supervisor chain the file has gone up through since, skipped ones counted.
     Column("round_post", String(60)),
     Column("levels_to_decision", Integer, nullable=False, server_default="0"),
+    # The main file this file is linked to (a `links` row of kind link): it moves with that file
+    # and not on its own. On the file's row, so that the lock every step takes reads it too.
+    Column("linked_to", String(36), ForeignKey("files.files.id")),
     # The over_four_levels report's files: few, among every file of the state.
     Index(
         "files_over_four_levels", "office_code", postgresql_where=text("levels_to_decision > 4 AND status <> 'closed'")
     ),
+    # A main file's linked files, read (locked) on every send: few files are linked.
+    Index("files_linked_to", "linked_to", postgresql_where=text("linked_to IS NOT NULL")),
 )
 
 # Green notes: appended, never changed. Each commits to the one before (prev_hash); a copy of
@@ -244,7 +249,8 @@ links = Table(
     metadata,
     Column("file_id", String(36), ForeignKey("files.files.id"), primary_key=True),
     Column("other_id", String(36), ForeignKey("files.files.id"), primary_key=True),
-    Column("kind", String(10), nullable=False),  # link (considered together), reference
+    # link: considered together, `other_id` moves with `file_id` (files.linked_to); reference: cited
+    Column("kind", String(10), nullable=False),
     Column("by_user", String(40), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )

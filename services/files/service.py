@@ -202,7 +202,8 @@ class FilesService(DirectoryCalendars, ServiceBase):
             return {**row, "movements": moves, "notes": notesheet.green_notes(session, file_id),
                     "my_yellow_notes": notesheet.yellow_notes(session, actor, file_id),
                     "correspondence": casefile.pages_of(session, file_id),
-                    "drafts": casefile.drafts_of(session, file_id), "links": casefile.links_of(session, file_id)}
+                    "drafts": casefile.drafts_of(session, file_id), "links": casefile.links_of(session, file_id),
+                    "linked_to": casefile.main_file(session, row)}
 
     @rpc
     def attachable(self, actor: dict, file_id: str) -> dict:
@@ -473,20 +474,33 @@ class FilesService(DirectoryCalendars, ServiceBase):
         actor, request = Actor.model_validate(actor), parse(SendFile, request)
 
         def step(changes, file):
-            # One transaction: the due date is counted with the file locked (the calendar and the
+            # One transaction: the due dates are counted with the files locked (the calendar and the
             # supervisor chain are kept in this process; only a post not seen for a while costs a
             # directory call). The recipient is checked once the actor may see and holds the file.
+            # The files linked to it go with it (one query finds and locks them), each as a send.
+            casefile.require_unlinked(changes.session, file, doing="send")
             self.require_reachable(actor, request.to_post, field="to_post")
-            due = self._due(request.to_post, file.pop("category_days"), request.due_date)
-            sent = casefile.send(changes.session, actor=actor, file=file, to_post=request.to_post,
-                                 remarks=request.remarks, due_date=due,
-                                 skipped=self.skipped_levels(file["holder_post"], request.to_post),
-                                 levels=self.levels_to_decision(casefile.round_post(file), request.to_post,
-                                                                so_far=file["levels_to_decision"]))
+            skipped = self.skipped_levels(file["holder_post"], request.to_post)
+            sent = self._send_one(changes, actor, file, request, skipped=skipped, remarks=request.remarks)
+            along = f"moved with file {file['file_number']}" + (f": {request.remarks}" if request.remarks else "")
+            moved = [self._send_one(changes, actor, other, request, skipped=skipped, remarks=along)
+                     for other in casefile.moving_with(changes.session, actor, file)]
             crash_point("files.send")  # tests kill the service here: the transaction is half done
-            return self._emit(changes, events.FileSent, sent, by_post=actor.post_id)
+            for each in (sent, *moved):
+                self._emit(changes, events.FileSent, each, by_post=actor.post_id)
+            return {**sent, "warnings": [w for each in (sent, *moved) for w in each["warnings"]],
+                    "moved_with": [casefile.moved(each) for each in moved]}
         return self._on_held_file("send", actor=actor, file_id=file_id, key=idempotency_key, request=request,
                                   step=step, version=version, also=("category_days",))
+
+    def _send_one(self, changes: Changes, actor: Actor, file: dict, request: SendFile, *, skipped: list[str],
+                  remarks: str) -> dict:
+        """Sends one file (locked, read with its category_days) as `request` asks: its due date by
+        its own category's limit unless one is asked, its own levels to a decision."""
+        return casefile.send(changes.session, actor=actor, file=file, to_post=request.to_post, remarks=remarks,
+                             due_date=self._due(request.to_post, file.pop("category_days"), request.due_date),
+                             skipped=skipped, levels=self.levels_to_decision(
+                                 casefile.round_post(file), request.to_post, so_far=file["levels_to_decision"]))
 
     @rpc
     def receive(self, actor: dict, file_id: str, idempotency_key: str) -> dict:
@@ -503,10 +517,14 @@ class FilesService(DirectoryCalendars, ServiceBase):
     @rpc
     def pull_back(self, actor: dict, file_id: str, idempotency_key: str) -> dict:
         actor = Actor.model_validate(actor)
-        return self.command("pull_back", actor=actor, key=idempotency_key, request=[file_id], step=lambda changes:
-                            self._emit(changes, events.FilePulledBack, casefile.pull_back(
-                                changes.session, actor=actor, file_id=file_id, supervises=self._supervises(actor)),
-                                by_post=actor.post_id))
+
+        def step(changes):
+            pulled, *moved = casefile.pull_back(changes.session, actor=actor, file_id=file_id,
+                                                supervises=self._supervises(actor))
+            for each in (pulled, *moved):
+                self._emit(changes, events.FilePulledBack, each, by_post=actor.post_id)
+            return {**pulled, "moved_with": [casefile.moved(each) for each in moved]}
+        return self.command("pull_back", actor=actor, key=idempotency_key, request=[file_id], step=step)
 
     @rpc
     def park(self, actor: dict, file_id: str, request: dict, idempotency_key: str, parked: bool = True) -> dict:
@@ -552,10 +570,19 @@ class FilesService(DirectoryCalendars, ServiceBase):
 
         def step(changes, file):
             other, _ = casefile.visible(changes.session, actor, file_id=request.other_file_id,
-                                        supervises=self._supervises(actor))
+                                        supervises=self._supervises(actor), lock=True)
             return casefile.link(changes.session, actor, file, other=other, kind=request.kind)
         return self._on_held_file("link", actor=actor, file_id=file_id, key=idempotency_key, request=request,
                                   step=step)
+
+    @rpc
+    def unlink(self, actor: dict, file_id: str, other_file_id: str, idempotency_key: str) -> dict:
+        """The holder of a file removes its link to (or reference of) another file: a linked file
+        moves on its own from then on. The movements record who unlinked it."""
+        actor = Actor.model_validate(actor)
+        return self._on_held_file("unlink", actor=actor, file_id=file_id, key=idempotency_key,
+                                  request=other_file_id, step=lambda changes, file: casefile.unlink(
+                                      changes.session, actor, file, other_id=other_file_id))
 
     # --- where files are -------------------------------------------------------------------
 

@@ -168,7 +168,14 @@ class StepWarning(BaseModel):
 
 
 class LinkOut(BaseModel):
-    kind: str
+    kind: str = Field(description="link: considered together, it moves with this file; reference: cited only")
+    id: str
+    file_number: str
+    subject: str
+    holder_post: str | None = None
+
+
+class MainFile(BaseModel):
     id: str
     file_number: str
     subject: str
@@ -182,6 +189,17 @@ class FileDetail(FileSummary):
     drafts: list[DraftOut]
     movements: list[MovementLine]
     links: list[LinkOut]
+    linked_to: MainFile | None = Field(None, description="the main file this file is linked to: it moves with "
+                                       "that file, and is not sent, pulled back or closed on its own")
+
+
+class MovedWith(BaseModel):
+    file_id: str
+    file_number: str
+    action: str
+    to_post: str | None = None
+    due_date: date | None = None
+    levels_to_decision: int | None = None
 
 
 class Step(BaseModel):
@@ -197,6 +215,8 @@ class Step(BaseModel):
     warnings: list[StepWarning] = Field(default_factory=list, description="what was done though a rule says it "
                                         "should not be (the send went through); empty as a rule")
     repeated: bool = Field(False, description="a retried request: it had been done already")
+    moved_with: list[MovedWith] = Field(default_factory=list, description="a send or pull back: the files linked "
+                                        "to this one, moved with it (each its own movement and event)")
 
 
 class NoteSignatureState(BaseModel):
@@ -576,6 +596,23 @@ class Linked(BaseModel):
 def link(request: Request, body: Link, *, who: Actor = Depends(actor), file_id: str = FileId,
          idempotency_key: str = IdempotencyKey):
     return _call(request, "link", _who(who), file_id, body.model_dump(), idempotency_key)
+
+
+class Unlinked(BaseModel):
+    file_id: str
+    other_file_id: str | None = None
+    other_file_number: str | None = None
+    kind: str | None = None
+    by_user: str | None = Field(None, description="who unlinked it (the file's movements record it too)")
+    remarks: str = ""
+    repeated: bool = False
+
+
+@router.delete("/files/{file_id:id36}/links/{other_file_id:id36}", response_model=Unlinked,
+               summary="Unlink a file (or a reference) from the file you hold: a linked file then moves on its own")
+def unlink(request: Request, *, who: Actor = Depends(actor), file_id: str = FileId,
+           other_file_id: str = id_path("other file"), idempotency_key: str = IdempotencyKey):
+    return _call(request, "unlink", _who(who), file_id, other_file_id, idempotency_key)
 
 
 @router.get("/reports/files/{name}", response_model=dict[str, Any],

@@ -924,3 +924,55 @@ def test_a_file_sent_past_four_levels_goes_and_the_screens_say_so(page, web, sub
     timed(page, lambda: page.goto(f"/#/files/{fid}/track"), "track")
     expect(page.locator("ol.movements li", has_text=splsecy)).to_contain_text(
         "Level 5 towards a decision: past the four the rule allows")
+
+
+def test_linked_files_are_listed_unlinked_and_sent_with_the_main_file(page, web, subject_head):
+    """On a file's screen the holder sees the files linked to it (they move with it) and the ones
+    it refers to; unlinks one; the send form says which files go with it, and they do: each is
+    with the recipient afterwards, the one unlinked stays. A linked file's screen names its main
+    file and offers no send of its own."""
+    dealer = "RO1(EST)-GAD"
+    headers = api_token(web, dealer)
+
+    def made(subject: str) -> dict:
+        answer = httpx.post(f"{web}/api/v1/files", headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+                            json={"subject_head": "1", "subject": subject})
+        assert answer.status_code == 201, answer.text
+        return answer.json()
+
+    along, dropped = made("Service book of Shri Hari Om"), made("Leave account of Shri Hari Om")
+    main_file = made("Promotion of Shri Hari Om")
+    for other in (along, dropped):
+        linked = httpx.post(f"{web}/api/v1/files/{main_file['id']}/links",
+                            headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+                            json={"other_file_id": other["id"], "kind": "link"})
+        assert linked.status_code == 201, linked.text
+    page.goto("/")
+    page.wait_for_function("document.body.dataset.ready === 'signin'")
+    sign_in(page, dealer, "inbox")
+    timed(page, lambda: page.goto(f"/#/files/{main_file['id']}"), "file")
+    section = page.locator("section.links")
+    expect(section.locator("li")).to_have_count(2)
+    expect(section.locator("li", has_text=along["file_number"])).to_contain_text("linked: moves with this file")
+    check_screen(page, "file-linked", "file")
+
+    page.evaluate("delete document.body.dataset.ready")
+    section.locator(f"form[aria-label='Unlink file {dropped['file_number']}']").get_by_role(
+        "button", name="Unlink").click()
+    page.wait_for_function("document.body.dataset.ready === 'file'")
+    expect(section.locator("li")).to_have_count(1)
+
+    page.get_by_text("Send", exact=True).first.click()
+    expect(page.locator("form[aria-label=Send] .moves-along")).to_have_text(
+        f"These linked files go with it: {along['file_number']}")
+    pick_post(page, "Send", SO, SO)
+    page.evaluate("delete document.body.dataset.ready")
+    page.locator("form[aria-label=Send] button[type=submit]").click()
+    page.wait_for_function("document.body.dataset.ready === 'inbox'")
+    holders = {f["id"]: httpx.get(f"{web}/api/v1/files/{f['id']}/track", headers=headers).json()["holder_post"]
+               for f in (main_file, along, dropped)}
+    assert holders == {main_file["id"]: SO, along["id"]: SO, dropped["id"]: dealer}
+
+    timed(page, lambda: page.goto(f"/#/files/{along['id']}"), "file")
+    expect(page.locator("section.links .notice")).to_contain_text(f"linked to file {main_file['file_number']}")
+    expect(page.get_by_role("button", name="Pull back")).to_have_count(0)

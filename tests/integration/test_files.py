@@ -781,6 +781,7 @@ def test_what_a_caller_may_not_see_answers_404_whatever_the_verb(api, db):
             "approve draft": lambda: api.post(f"{f}/drafts/{draft['id']}/approve", headers=h(), json={"version": 1}),
             "link": lambda: api.post(f"{f}/links", headers=h(), json={"other_file_id": other["id"], "kind": "link"}),
             "part file": lambda: api.post(f"{f}/parts", headers=h(), json=remarks),
+            "unlink": lambda: api.delete(f"{f}/links/{other['id']}", headers=h()),
         }
 
     def state() -> tuple:

@@ -193,6 +193,28 @@ export async function render(main, id) {
     drafts.append(h("details", {}, h("summary", {}, t("addDraft")), add));
   }
 
+  // --- linked files and references -----------------------------------------------------
+  // A linked file is considered with this one and moves with it; a reference only cites a file.
+  const travelling = f.links.filter((l) => l.kind === "link");
+  const unlinkForm = (l) => {
+    const form = h("form", { class: "inline-form", novalidate: true, "aria-label": t("unlinkFile", { number: l.file_number }) },
+      h("button", { type: "submit" }, t("unlink")));
+    const key = newKey();
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      try { await call("DELETE", `/files/${id}/links/${l.id}`, { key }); rerender(); }
+      catch (err) { showProblem(form, err); }
+    });
+    return form;
+  };
+  const linked = f.links.length || f.linked_to ? h("section", { class: "links", "aria-labelledby": "ln-h" },
+    h("h2", { id: "ln-h" }, t("linkedFiles")),
+    f.linked_to ? h("p", { class: "notice" }, t("movesWith", { number: f.linked_to.file_number }), " ",
+      h("a", { href: `#/files/${f.linked_to.id}` }, f.linked_to.file_number)) : null,
+    f.links.length ? h("ul", { class: "plain links" }, f.links.map((l) => h("li", {},
+      h("a", { href: `#/files/${l.id}` }, l.file_number), " ", userText(l.subject), " · ", word("linkKind", l.kind),
+      mine ? unlinkForm(l) : null))) : null) : null;
+
   // --- moving the file -----------------------------------------------------------------
   let moves = null;
   if (mine) {
@@ -201,6 +223,7 @@ export async function render(main, id) {
     const send = h("form", { class: "card", novalidate: true, "aria-label": t("send") }, picker,
       field({ name: "remarks", label: t("remarks") }),
       dateField({ name: "due_date", label: t("dueDate") }),
+      travelling.length ? h("p", { class: "hint moves-along" }, t("movesAlong", { files: travelling.map((l) => l.file_number).join(", ") })) : null,
       h("button", { type: "submit", class: "primary" }, t("send")));
     send.addEventListener("submit", async (e) => {
       e.preventDefault();
@@ -225,10 +248,10 @@ export async function render(main, id) {
       return form;
     };
     moves = h("div", { class: "actions-grid" },
-      h("details", {}, h("summary", {}, t("send")), send),
+      f.linked_to ? null : h("details", {}, h("summary", {}, t("send")), send),
       f.status === "parked" ? simple("unpark", "unpark", true) : simple("park", "park", true),
       simple("close", "close", true));
-  } else if (f.status !== "closed") {
+  } else if (f.status !== "closed" && !f.linked_to) {
     const form = h("form", { class: "inline-form", novalidate: true }, h("button", { type: "submit" }, t("pullBack")));
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
@@ -244,6 +267,7 @@ export async function render(main, id) {
       h("span", { class: f.levels_to_decision > MOST_LEVELS ? "levels over" : "levels" }, t("levelsToDecision"), ": ", String(f.levels_to_decision ?? 0)),
       " · ", h("a", { href: `#/files/${id}/track` }, t("track"))),
     moves,
+    linked,
     h("div", { class: "file-layout" },
       h("section", { class: "notesheet", "aria-labelledby": "ns-h" }, h("h2", { id: "ns-h" }, t("notesheet")), green, ...yellow, mine ? composer : null),
       h("section", { class: "correspondence", "aria-labelledby": "co-h" }, h("h2", { id: "co-h" }, t("correspondence")), items,

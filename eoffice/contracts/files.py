@@ -144,6 +144,23 @@ class NoteAdded(EventPayload):
     by_post: str
 
 
+class CorrespondenceAdded(EventPayload):
+    """Pages joined a file's correspondence (its right side): a receipt dak put in the file
+    (`kind` "receipt", `receipt_id` set; the first is the paper under consideration) or a document
+    a post added (`kind` "document"). Raised when files records them, after dak's
+    `eoffice.receipt.put-in-file.v1` for a receipt. The subject is the file's id."""
+
+    event_type = "eoffice.file.correspondence-added.v1"
+    file_id: str
+    file_number: str
+    item_id: int = Field(description="the item's id among the file's correspondence")
+    kind: Literal["receipt", "document"]
+    receipt_id: str | None = Field(None, description="the receipt put in the file (kind receipt)")
+    title: str
+    pages: int
+    by_user: str
+
+
 class DraftStep(EventPayload):
     """Base of the events for something a post did with a draft for approval, at one of its
     versions. Never emitted itself; the subject of each is the file's id."""

@@ -3,6 +3,7 @@ Each is defined once, in the shared contract eoffice.contracts.files (what other
 external portals read; catalogue: docs/events.md); files' own code names them from here."""
 
 from eoffice.contracts.files import (  # noqa: F401
+    CorrespondenceAdded,
     DraftApproved,
     DraftSaved,
     DraftStep,

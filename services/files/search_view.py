@@ -3,7 +3,7 @@ search index is rebuilt from here, never from another index)."""
 
 from __future__ import annotations
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import and_, bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from eoffice.records import add_children, add_posts, plain, selected
@@ -30,7 +30,8 @@ def records(session: Session, *, ids: list[str] | None = None, after: str = "", 
     """Returns files as search indexes them, in id order: the given `ids` (unknown ones left
     out), or else the `limit` files after id `after`. Each carries its metadata, `posts` (the
     creator and every post that held, sent or received it: who may open it besides the
-    supervisors of its office, `eoffice.access`), its green `notes` (seq, body, author_post,
+    supervisors of its office, `eoffice.access`), `holds_receipts` (whether a receipt was put in it:
+    search then asks dak for those receipts when the file's readers change), its green `notes` (seq, body, author_post,
     confirmed_at), its `drafts` (id, title, status, the current version's body and time: the
     source text, never a PDF's), its uploaded `documents` (id, title, at) and its issued `letters`
     (letter_id, letter_number, title, body, at: the text of the draft it was issued from, never
@@ -66,7 +67,10 @@ def _with_posts(session: Session, by_id: dict[str, dict]) -> dict[str, dict]:
 
 
 # Built once (`eoffice.db`, "built once"); the children of the files whose ids are `found`.
-_FILES = select(*(files.c[name] for name in FIELDS))
+_FILES = select(
+    *(files.c[name] for name in FIELDS),
+    exists().where(correspondence.c.file_id == files.c.id, correspondence.c.kind == "receipt").label("holds_receipts"),
+)
 _FOUND = bindparam("found", expanding=True)
 _READERS = (
     select(files.c.id, files.c.office_code, files.c.holder_post, files.c.creator_post)

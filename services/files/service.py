@@ -85,14 +85,27 @@ class FilesService(DirectoryCalendars, ServiceBase):
         self._ask("require_admin", actor.model_dump(mode="json"), office_code, f"office {office_code}")
 
     def _on_held_file(self, operation: str, *, actor: Actor, file_id: str, key: str, request, step,
-                      version: int | None = None, statuses=("open", "parked"), also=()):
+                      version: int | None = None, statuses=("open", "parked"), also=(), opens: bool = True):
         """Runs a command (`command`) whose `step(changes, file)` works on a file the actor
         holds (`casefile.held`, locked); `request` is what else says what is asked (ids of
-        notes or drafts, the body)."""
+        notes or drafts, the body). Acting on a file it has not opened yet opens it first (rule 4,
+        `_opened`), unless `opens` is False (a send moves the file on: no pull back either way)."""
+        def held(changes: Changes) -> dict:
+            file = casefile.held(changes.session, actor=actor, file_id=file_id, supervises=self._supervises(actor),
+                                 version=version, statuses=statuses, also=also)
+            if opens:
+                self._opened(changes, actor, file)
+            return file
         return self.command(operation, actor=actor, key=key, request=[file_id, version, request],
-                            step=lambda changes: step(changes, casefile.held(
-                                changes.session, actor=actor, file_id=file_id, supervises=self._supervises(actor),
-                                version=version, statuses=statuses, also=also)))
+                            step=lambda changes: step(changes, held(changes)))
+
+    def _opened(self, changes: Changes, actor: Actor, file: dict) -> dict | None:
+        """The holder looking at or acting on a file it has not opened since it arrived opens it
+        (`casefile.open_file`, which updates `file`): its "opened" movement and
+        eoffice.file.opened.v1, and from then on the sender cannot pull it back (rule 4). Returns
+        the movement, or None if there was nothing to open."""
+        step = casefile.open_file(changes.session, actor, file)
+        return self._emit(changes, events.FileOpened, step, by_post=actor.post_id) if step else None
 
     # --- office settings -------------------------------------------------------------------
 
@@ -195,9 +208,7 @@ class FilesService(DirectoryCalendars, ServiceBase):
             session = changes.session
             row, moves = casefile.visible(session, actor, file_id=file_id, supervises=self._supervises(actor),
                                           lock=True, with_history=True)
-            step = casefile.open_file(session, actor, row)  # updates `row`
-            if step:
-                self._emit(changes, events.FileOpened, step, by_post=actor.post_id)
+            if step := self._opened(changes, actor, row):  # updates `row`
                 moves.append(step)
             return {**row, "movements": moves, "notes": notesheet.green_notes(session, file_id),
                     "my_yellow_notes": notesheet.yellow_notes(session, actor, file_id),
@@ -327,8 +338,8 @@ class FilesService(DirectoryCalendars, ServiceBase):
         actor, request = Actor.model_validate(actor), parse(Document, request)
         return intake.recorded_with(stored_intake(), request.document, record=lambda document: self._on_held_file(
             "add_document", actor=actor, file_id=file_id, key=idempotency_key, request=request,
-            step=lambda changes, file: casefile.add_correspondence(
-                changes.session, file, kind="document", title=request.title, by_user=actor.user_id,
+            step=lambda changes, file: self._add_correspondence(
+                changes, file, kind="document", title=request.title, by_user=actor.user_id,
                 document=document, pages=document.pages if document else request.pages)))
 
     @rpc
@@ -343,15 +354,28 @@ class FilesService(DirectoryCalendars, ServiceBase):
         """A receipt put in a file joins its correspondence: the first as the PUC, later ones
         as fresh receipts (FR I, FR II ...). Once per event."""
         event = envelope.payload(ReceiptPutInFile)
-        with self.db.transaction() as session:
-            if not first_time(session, models.inbox, event_id=envelope.id,
+        with self.changes() as changes:
+            if not first_time(changes.session, models.inbox, event_id=envelope.id,
                               handler="files.receipt_put_in_file"):
                 return
-            file = casefile._row(session, event.file_id, lock=True)
-            first = casefile.last_page(session, file["id"]) == 0
-            casefile.add_correspondence(session, file, kind="receipt", receipt_id=event.receipt_id,
-                                        title=f"{event.diary_number}: {event.subject}".strip(": "),
-                                        pages=max(event.pages, 1), by_user=event.by_user, puc=first)
+            file = casefile._row(changes.session, event.file_id, lock=True)
+            first = casefile.last_page(changes.session, file["id"]) == 0
+            self._add_correspondence(changes, file, kind="receipt", receipt_id=event.receipt_id,
+                                     title=f"{event.diary_number}: {event.subject}".strip(": "),
+                                     pages=max(event.pages, 1), by_user=event.by_user, puc=first)
+
+    @staticmethod
+    def _add_correspondence(changes: Changes, file: dict, **item: Any) -> dict:
+        """Adds a receipt or document to the file's correspondence (`casefile.add_correspondence`)
+        and raises `eoffice.file.correspondence-added.v1`: search indexes a document's title, and
+        writes a receipt put in the file again with the file's readers (a send it did not see
+        as holding one, as it recorded the receipt, is covered)."""
+        row = casefile.add_correspondence(changes.session, file, **item)
+        changes.raise_event(events.CorrespondenceAdded(
+            file_id=file["id"], file_number=file["file_number"], item_id=row["id"], kind=row["kind"],
+            receipt_id=row["receipt_id"], title=row["title"], pages=row["last_page"] - row["first_page"] + 1,
+            by_user=row["added_by"]), subject=file["id"])
+        return row
 
     @rpc
     def add_draft(self, actor: dict, file_id: str, request: dict, idempotency_key: str) -> dict:
@@ -491,7 +515,7 @@ class FilesService(DirectoryCalendars, ServiceBase):
             return {**sent, "warnings": [w for each in (sent, *moved) for w in each["warnings"]],
                     "moved_with": [casefile.moved(each) for each in moved]}
         return self._on_held_file("send", actor=actor, file_id=file_id, key=idempotency_key, request=request,
-                                  step=step, version=version, also=("category_days",))
+                                  step=step, version=version, also=("category_days",), opens=False)
 
     def _send_one(self, changes: Changes, actor: Actor, file: dict, request: SendFile, *, skipped: list[str],
                   remarks: str) -> dict:
@@ -566,23 +590,32 @@ class FilesService(DirectoryCalendars, ServiceBase):
 
     @rpc
     def link(self, actor: dict, file_id: str, request: dict, idempotency_key: str) -> dict:
+        """The holder of a file links another to it (kind link: it moves with the file) or cites
+        it (kind reference). Linking acts on both files: each is opened if it was not (`_opened`),
+        so a sender can no longer pull either back (with the other's file along). Citing a file
+        opens only the file it is cited in."""
         actor, request = Actor.model_validate(actor), parse(Link, request)
 
         def step(changes, file):
             other, _ = casefile.visible(changes.session, actor, file_id=request.other_file_id,
                                         supervises=self._supervises(actor), lock=True)
-            return casefile.link(changes.session, actor, file, other=other, kind=request.kind)
+            linked = casefile.link(changes.session, actor, file, other=other, kind=request.kind)
+            if request.kind == "link":
+                self._opened(changes, actor, other)
+            return linked
         return self._on_held_file("link", actor=actor, file_id=file_id, key=idempotency_key, request=request,
                                   step=step)
 
     @rpc
     def unlink(self, actor: dict, file_id: str, other_file_id: str, idempotency_key: str) -> dict:
         """The holder of a file removes its link to (or reference of) another file: a linked file
-        moves on its own from then on. The movements record who unlinked it."""
+        moves on its own from then on, and is opened as the file is (`_opened`). The movements
+        record who unlinked it."""
         actor = Actor.model_validate(actor)
         return self._on_held_file("unlink", actor=actor, file_id=file_id, key=idempotency_key,
                                   request=other_file_id, step=lambda changes, file: casefile.unlink(
-                                      changes.session, actor, file, other_id=other_file_id))
+                                      changes.session, actor, file, other_id=other_file_id,
+                                      opening=lambda other: self._opened(changes, actor, other)))
 
     # --- where files are -------------------------------------------------------------------
 

@@ -43,9 +43,17 @@ LEASE = 10.0  # seconds the items of a round are not taken by another round (a k
 REACH_TTL = 60.0  # seconds a supervisor's offices are remembered (the organisation rarely changes)
 
 
+# Files raises this as it records a receipt dak put in a file, after dak did. A "filed" round asks
+# dak only for the files that files says hold a receipt, so a send that files saw before it
+# recorded the receipt is covered by this event: its round reads the file's readers after both.
+CORRESPONDENCE_ADDED = "eoffice.file.correspondence-added.v1"
+
+
 def items_named(envelope: Envelope) -> tuple[str, list[str]]:
     """The kind and ids of the items an event of dak or files is about."""
     data = envelope.data
+    if envelope.type == CORRESPONDENCE_ADDED:  # about the file, whichever receipt it names
+        return "file", [data["file_id"]]
     if "receipt_ids" in data:
         return "receipt", list(data["receipt_ids"])
     if "letter_id" in data and "file_id" in data:  # wait for files to add it (see _index)
@@ -72,11 +80,15 @@ READERS_CHANGE = frozenset(
 
 def items_to_note(envelope: Envelope) -> list[tuple[str, list[str]]]:
     """The pending items an event makes, by kind: those it names (`items_named`), and for a file
-    event that may change who reads the file, the file again as "filed" (its receipts)."""
+    event that may change who reads the file's receipts, the file again as "filed" (its receipts):
+    a movement to a new post, or a receipt just recorded in it."""
     kind, ids = items_named(envelope)
     if not ids:
         return []
-    return [(kind, ids), *([("filed", ids)] if kind == "file" and envelope.type in READERS_CHANGE else [])]
+    filed = envelope.type in READERS_CHANGE or (
+        envelope.type == CORRESPONDENCE_ADDED and envelope.data.get("kind") == "receipt"
+    )
+    return [(kind, ids), *([("filed", ids)] if kind == "file" and filed else [])]
 
 
 def letter_file(item: str) -> str:
@@ -178,25 +190,37 @@ class SearchService(ServiceBase):
         try:
             client = shared_client()
             self._ensure_indices(client, prefix)
-            # The receipts named, and those in the files whose readers may have changed.
-            receipt_records = (
-                ask(
-                    self.dak.search_records, receipts, in_files=filed, waiting=[("receipt", receipts), ("filed", filed)]
-                )
-                if receipts or filed
-                else []
-            )
-            if receipt_records is None:
-                receipts, filed, receipt_records = [], [], []
-            # An issued letter is a document of its file: files is asked for both at once.
-            file_ids = list(dict.fromkeys([*files, *(letter_file(item) for item in letters)]))
+            # An issued letter is a document of its file, and a file whose readers may have changed
+            # says whether it holds receipts: files is asked for all of them at once.
+            file_ids = list(dict.fromkeys([*files, *(letter_file(item) for item in letters), *filed]))
             file_records = (
-                ask(self.files.search_records, file_ids, waiting=[("file", files), ("letter", letters)])
+                ask(
+                    self.files.search_records,
+                    file_ids,
+                    waiting=[("file", files), ("letter", letters), ("filed", filed)],
+                )
                 if file_ids
                 else []
             )
             if file_records is None:
-                files, letters, file_ids, file_records = [], [], [], []
+                files, letters, filed, file_ids, file_records = [], [], [], [], []
+            # The receipts named, and those in the files whose readers may have changed, of the
+            # files that hold any (or that files does not list): most files moved hold none.
+            holds = {r["id"]: r.get("holds_receipts", True) for r in file_records}
+            in_files = [i for i in filed if holds.get(i, True)]
+            receipt_records = (
+                ask(
+                    self.dak.search_records,
+                    receipts,
+                    in_files=in_files,
+                    waiting=[("receipt", receipts), ("filed", in_files)],
+                )
+                if receipts or in_files
+                else []
+            )
+            if receipt_records is None:
+                receipts, receipt_records = [], []
+                filed = [i for i in filed if i not in in_files]
             try:
                 readers_of = functools.partial(call_with_timeout, self.files.search_readers)
                 receipt_records = documents.with_file_readers(receipt_records, readers_of, known=file_records)

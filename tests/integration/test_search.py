@@ -445,6 +445,25 @@ def test_a_saved_draft_revision_is_found_by_its_new_words_within_seconds(api, pe
     assert search(api, people["other"], q=revised)["total"] == 0
 
 
+def test_a_document_added_to_a_file_is_found_by_its_title_within_seconds(api, people):
+    """Files tells search when a document joins a file's correspondence
+    (eoffice.file.correspondence-added.v1): its title finds the file's document at once, not on
+    the file's next move or note; and only for those who may open the file."""
+    holder = people["holder"]
+    fid = file_held_by(api, headers(holder), holder["post"])
+    word = unique_word("पत्रक")
+    added = api.post(
+        f"/api/v1/files/{fid}/documents",
+        headers=headers(holder, **key()),
+        json={"title": f"निरीक्षण {word} प्रतिवेदन", "pages": 3},
+    )
+    assert added.status_code == 201, added.text
+    found = wait_until(lambda: search(api, holder, q=word)["items"], 10, "the document found by its title")
+    assert [(hit["kind"], hit["item_id"]) for hit in found] == [("document", fid)]
+    assert search(api, people["peer"], q=word)["total"] == 0
+    assert search(api, people["other"], q=word)["total"] == 0
+
+
 def test_a_level_a_file_went_past_finds_it(api):
     """Levels (DOMAIN.md): GAD's section officer sends a file straight to the deputy secretary,
     past the under secretary, who is informed and may read it: search lets them find it (the
@@ -453,8 +472,11 @@ def test_a_level_a_file_went_past_finds_it(api):
     so, us, js = (auth(sign_in(api, post)) for post in ("SO(EST)-GAD", "US(EST)-GAD", "JS(GAD)"))
     fid = file_held_by(api, so, "SO(EST)-GAD")
     word = unique_word("स्तर")
-    made = api.post(f"/api/v1/files/{fid}/drafts", headers={**so, **key()},
-                    json={"title": "अवकाश यात्रा रियायत", "body": f"अवकाश यात्रा रियायत का {word} प्रस्ताव"})
+    made = api.post(
+        f"/api/v1/files/{fid}/drafts",
+        headers={**so, **key()},
+        json={"title": "अवकाश यात्रा रियायत", "body": f"अवकाश यात्रा रियायत का {word} प्रस्ताव"},
+    )
     assert made.status_code == 201, made.text
     wait_until(lambda: ids(search(api, so, q=word)) == [fid], 30, "found by its holder", interval=0.2)
     assert search(api, us, q=word)["total"] == 0
@@ -527,8 +549,10 @@ def test_a_receipt_in_a_file_is_found_by_whoever_may_read_the_file(api, people, 
     assert put.status_code == 200, put.text
     # Indexed as in the file before the file moves: what the move's event must write again.
     wait_until(
-        lambda: [(i["item_id"], i["status"]) for i in search(api, holder, q=marker)["items"]]
-        == [(receipt["id"], "in_file")],
+        lambda: (
+            [(i["item_id"], i["status"]) for i in search(api, holder, q=marker)["items"]]
+            == [(receipt["id"], "in_file")]
+        ),
         30,
         "the receipt indexed in its file",
         interval=0.2,

@@ -177,13 +177,16 @@ def test_each_document_names_the_item_it_is_built_from():
 
 
 def test_events_name_the_items_to_index():
-    def named(data: dict) -> tuple[str, list[str]]:
-        return items_named(type("E", (), {"data": data})())
+    def named(data: dict, event_type: str = "eoffice.x.v1") -> tuple[str, list[str]]:
+        return items_named(type("E", (), {"type": event_type, "data": data})())
 
     assert named({"receipt_id": "r1", "copies": ["r2"]}) == ("receipt", ["r1", "r2"])
     assert named({"receipt_ids": ["r1", "r3"]}) == ("receipt", ["r1", "r3"])
     assert named({"file_id": "f1", "file_number": "N"}) == ("file", ["f1"])
     assert named({"post_code": "X"}) == ("", [])
+    # a receipt recorded in a file: about the file, though it names the receipt
+    added = {"file_id": "f1", "receipt_id": "r1", "kind": "receipt"}
+    assert named(added, "eoffice.file.correspondence-added.v1") == ("file", ["f1"])
 
 
 def test_only_a_file_event_that_may_add_readers_writes_the_receipts_in_the_file_again():
@@ -199,5 +202,10 @@ def test_only_a_file_event_that_may_add_readers_writes_the_receipts_in_the_file_
     for quiet in ("eoffice.file.note-added.v1", "eoffice.file.opened.v1", "eoffice.draft.saved.v1"):
         assert noted(quiet, file) == [("file", ["f1"])]
     assert noted("eoffice.receipt.put-in-file.v1", {"receipt_id": "r1", "file_id": "f1"}) == [("receipt", ["r1"])]
+    # files recording a receipt put in the file: its receipts written again (a send files saw
+    # before it recorded the receipt asked dak for none); a document added: the file only
+    added = "eoffice.file.correspondence-added.v1"
+    assert noted(added, {**file, "kind": "receipt", "receipt_id": "r1"}) == [("file", ["f1"]), ("filed", ["f1"])]
+    assert noted(added, {**file, "kind": "document"}) == [("file", ["f1"])]
     assert noted("eoffice.directory.post-handed-over.v1", {"post_code": "X"}) == []
 

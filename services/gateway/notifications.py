@@ -4,19 +4,23 @@ delegation), marking them read, your preferences, and a live stream (server-sent
 The stream holds no thread and no RPC proxy while it waits. Each gateway worker process has
 one listener thread (`LiveListener`) consuming a queue of its own bound to notify's fanout
 exchange; it hands each new notification to the asyncio queues of that process's open
-streams. A stream borrows the RPC pool only for a moment: to catch up from the database (by
-id, from `Last-Event-ID`) when it starts and whenever the listener had to reconnect. Streams
-end after `STREAM_SECONDS` so that a handed-over post or a signed-out session stops them;
-the client reconnects with `Last-Event-ID` and misses nothing."""
+streams. A stream borrows the RPC pool only for a moment at a time: to catch up from the
+database (by id, from `Last-Event-ID`) when it starts and whenever the listener had to
+reconnect, a page of `CATCH_UP_PAGE` at a time until nothing is left, each page sent before
+the next is asked for (however much was missed, a stream holds one page). Streams end after
+`STREAM_SECONDS` so that a handed-over post or a signed-out session stops them; the client
+reconnects with `Last-Event-ID` and misses nothing."""
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import logging
 import threading
 import time
 import weakref
+from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import StreamingResponse
@@ -39,6 +43,8 @@ HEARTBEAT_SECONDS = 15.0  # a comment line keeps proxies and uvicorn from closin
 RECONNECT_MS = 2000  # what the stream tells EventSource to wait before reconnecting
 QUEUE_SIZE = 500  # per stream; a reader that falls this far behind catches up from the database
 RESYNC = object()  # "the listener may have missed messages: catch up from the database"
+CATCH_UP_PAGE = 200  # notifications asked for at a time while catching up (the most a page holds)
+REMEMBERED = 2 * QUEUE_SIZE  # ids a stream remembers having sent (see `Sent`)
 
 
 class NotificationsPage(Page[Notification]):
@@ -108,13 +114,18 @@ async def stream(request: Request, who: Actor = Depends(actor),
     queue = listener.subscribe()
     try:
         first = await run_in_threadpool(request.app.state.rpc.call, "notify", "list_notifications", _who(who),
-                                        {"since": last_id, "limit": 200} if last_id is not None else {"limit": 1})
+                                        _since(last_id) if last_id is not None else {"limit": 1})
     except BaseException:
         listener.unsubscribe(queue)
         raise
     return StreamingResponse(_events(request, listener, queue, who=who, first=first, last_id=last_id),
                              media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+def _since(last_id: int) -> dict:
+    """The query for a page of the notifications after `last_id`, oldest first."""
+    return {"since": last_id, "limit": CATCH_UP_PAGE}
 
 
 def _event(shown: dict) -> str:
@@ -124,24 +135,24 @@ def _event(shown: dict) -> str:
 async def _events(request: Request, listener: LiveListener, queue: asyncio.Queue, *, who: Actor, first: dict,
                   last_id: int | None):
     rpc = request.app.state.rpc
-    gone = waiting = None
+    waiting = None
+    # A client that goes away is noticed at once, not at the next write: the stream ends (a
+    # catch-up after the page it is at) and a gunicorn worker that is shutting down is not held
+    # up by it.
+    gone = asyncio.ensure_future(_disconnected(request))
     try:
         posts, kinds, language, live = set(first["posts"]), set(first["kinds"]), first["language"], first["live"]
-        sent: set[int] = set()
+        sent = Sent()
         yield f"retry: {RECONNECT_MS}\n\n"
         if last_id is None:
             last_id = max((item["id"] for item in first["items"]), default=0)
         else:
-            for item in first["items"]:
+            async for item in _missed(rpc, who, first, since=last_id, gone=gone):
                 sent.add(item["id"])
                 last_id = max(last_id, item["id"])
                 yield _event(item)
         ends = time.monotonic() + STREAM_SECONDS
-        # A client that goes away is noticed at once, not at the next write: the stream ends
-        # and a gunicorn worker that is shutting down is not held up by it.
-        gone = asyncio.ensure_future(_disconnected(request))
-        waiting = None
-        while time.monotonic() < ends:
+        while time.monotonic() < ends and not gone.done():
             waiting = waiting or asyncio.ensure_future(queue.get())
             done, _ = await asyncio.wait({waiting, gone}, timeout=HEARTBEAT_SECONDS,
                                          return_when=asyncio.FIRST_COMPLETED)
@@ -154,22 +165,62 @@ async def _events(request: Request, listener: LiveListener, queue: asyncio.Queue
             if not live:  # in-app pop-ups turned off: the stream stays open, silent
                 continue
             if message is RESYNC:
-                caught = await run_in_threadpool(rpc.call, "notify", "list_notifications", _who(who),
-                                                 {"since": last_id, "limit": 200})
-                fresh = [item for item in caught["items"] if item["id"] not in sent]
+                async for item in _missed(rpc, who, None, since=last_id, gone=gone):
+                    if item["id"] not in sent:
+                        sent.add(item["id"])
+                        last_id = max(last_id, item["id"])
+                        yield _event(item)
             elif message["post_code"] in posts and message["kind"] in kinds and message["id"] not in sent:
-                fresh = [{**message, "text": message["text"].get(language, message["text"]["en"])}]
-            else:
-                continue
-            for item in fresh:
-                sent.add(item["id"])
-                last_id = max(last_id, item["id"])
-                yield _event(item)
+                sent.add(message["id"])
+                last_id = max(last_id, message["id"])
+                yield _event({**message, "text": message["text"].get(language, message["text"]["en"])})
     finally:
         listener.unsubscribe(queue)
         for task in (gone, waiting):
             if task is not None:
                 task.cancel()
+
+
+async def _missed(rpc, who: Actor, page: dict | None, *, since: int, gone: asyncio.Future) -> AsyncIterator[dict]:
+    """Every notification of the reader after the id `since`, oldest first: `page` (the first
+    page, when already asked for), then a page at a time (the shared keyset paging, by id) until
+    the last. Stops after the page it is at when the client has gone."""
+    while True:
+        if page is None:
+            page = await run_in_threadpool(rpc.call, "notify", "list_notifications", _who(who), _since(since))
+        for item in page["items"]:
+            yield item
+        if not page["next"] or gone.done():
+            return
+        since, page = int(page["next"]), None
+
+
+class Sent:
+    """The ids of the last `size` notifications a stream sent, so that a live message repeating
+    one that a catch-up already sent is not sent twice. Bounded, however much a stream catches up:
+    a live message can repeat only a notification committed about when the stream subscribed or
+    later, which a catch-up sends at its end, behind at most the `QUEUE_SIZE` others queued
+    meanwhile (more, and the queue gives way to a RESYNC). Should one be forgotten all the same,
+    the reader gets it twice, never not at all."""
+
+    def __init__(self, size: int = REMEMBERED):
+        self._ids: set[int] = set()
+        self._order: collections.deque[int] = collections.deque()
+        self._size = size
+
+    def __contains__(self, notification_id: int) -> bool:
+        return notification_id in self._ids
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def add(self, notification_id: int) -> None:
+        if notification_id in self._ids:
+            return
+        self._ids.add(notification_id)
+        self._order.append(notification_id)
+        if len(self._order) > self._size:
+            self._ids.discard(self._order.popleft())
 
 
 async def _disconnected(request: Request) -> None:

@@ -38,7 +38,7 @@ from eoffice.events import envelope_for
 from eoffice.storage import DocumentStore
 from eoffice.workdays import add_working_days
 from services.notify.smtp_sink import sink
-from tests.support.demo import PASSWORD, auth, demo_gateway, every_page, held_post, sign_in, working_day
+from tests.support.demo import PASSWORD, auth, demo_gateway, every_item, every_page, held_post, sign_in, working_day
 from tests.support.system import free_port, gunicorn_gateway, service_process, wait_until
 
 # Its own test environment (deploy/eoffice isolated).
@@ -46,6 +46,7 @@ pytestmark = [pytest.mark.live, pytest.mark.isolated]
 OFFICE = "GAD-NTF"
 DEALER, SO, US, DS, JS = "RO1(NTF)-GAD", "SO(NTF)-GAD", "US(NTF)-GAD", "DS(NTF)-GAD", "JS(NTF)-GAD"
 HANDED_OVER, AWAY, ADMIN = "RO2(NTF)-GAD", "RO3(NTF)-GAD", "EOADM(NTF)-GAD"
+AWAY_LONG = "RO4(NTF)-GAD"  # its reader misses more than a page of notifications
 HEAD = "11077"
 # The office's posts: code, designation, supervisor, roles; each held by one person (below).
 POSTS = [
@@ -57,6 +58,7 @@ POSTS = [
     (HANDED_OVER, "Review Officer 2 (Notifications)", SO, "section_staff"),
     (AWAY, "Review Officer 3 (Notifications)", SO, "section_staff"),
     (ADMIN, "e-Office Administrator (Notifications)", SO, "office_admin"),
+    (AWAY_LONG, "Review Officer 4 (Notifications)", SO, "section_staff"),
 ]
 HOLDER = {post: f"NTF{n:03d}" for n, (post, *_) in enumerate(POSTS, start=1)}
 NEWCOMER = "NTF099"  # awaiting a posting
@@ -187,17 +189,24 @@ def signed_in(api, employee_id: str, post: str) -> dict:
 
 def new_file_sent(api, to_post: str, **send) -> dict:
     """A file the dealing hand opens and sends to `to_post`; returns it."""
+    return new_files_sent(api, to_post, 1, **send)[0]
+
+
+def new_files_sent(api, to_post: str, count: int, **send) -> list[dict]:
+    """`count` files the dealing hand opens and sends to `to_post`, one after the other; returns them."""
     made = api.post(f"/api/v1/offices/{OFFICE}/subject-heads", headers=as_post(api, ADMIN),
                     json={"code": HEAD, "title": "Notifications"})
     assert made.status_code == 201, made.text
-    dealer = as_post(api, DEALER)
-    file = api.post("/api/v1/files", headers={**dealer, **key()},
-                    json={"subject_head": HEAD, "subject": "Water supply to ward 7"})
-    assert file.status_code == 201, file.text
-    moved = api.post(f"/api/v1/files/{file.json()['id']}/send", headers={**dealer, **key()},
-                     json={"to_post": to_post, **send})
-    assert moved.status_code == 200, moved.text
-    return file.json()
+    dealer, files = as_post(api, DEALER), []
+    for _ in range(count):
+        file = api.post("/api/v1/files", headers={**dealer, **key()},
+                        json={"subject_head": HEAD, "subject": "Water supply to ward 7"})
+        assert file.status_code == 201, file.text
+        moved = api.post(f"/api/v1/files/{file.json()['id']}/send", headers={**dealer, **key()},
+                         json={"to_post": to_post, **send})
+        assert moved.status_code == 200, moved.text
+        files.append(file.json())
+    return files
 
 
 def notifications(api, headers, **query) -> list[dict]:
@@ -253,6 +262,14 @@ class Stream:
             if event["data"]["item_id"] == item_id:
                 return event
         raise AssertionError(f"no event about {item_id} within {timeout}s")
+
+    def take(self, count: int, timeout: float = 30) -> list[dict]:
+        """The next `count` events, or as many as came within `timeout` seconds."""
+        deadline, got = time.monotonic() + timeout, []
+        while len(got) < count and (left := deadline - time.monotonic()) > 0:
+            with contextlib.suppress(queue.Empty):
+                got.append(self.events.get(timeout=left))
+        return got
 
     def close(self):
         with contextlib.suppress(OSError):
@@ -452,6 +469,42 @@ def test_many_open_streams_hold_no_thread_and_each_gets_its_notification(api, ht
     finally:
         for stream in streams:
             stream.close()
+
+
+def test_a_stream_resumed_after_more_than_a_page_was_missed_sends_every_one_in_order_once(api, http_gateway):
+    """Nothing lost: a reader whose stream dropped while 230 notifications came (more than the
+    200 a catch-up page holds) gets every one of them when it resumes with Last-Event-ID, oldest
+    first, each once, and then the next new one live."""
+    reader = as_post(api, AWAY_LONG)
+    assert api.put("/api/v1/notifications/preferences", headers=reader,
+                   json={"language": "en", "channels": ["in_app"]}).status_code == 200
+    stream = Stream(http_gateway, reader)
+    try:
+        last_seen = stream.next_about(new_file_sent(api, AWAY_LONG)["id"])["id"]
+    finally:
+        stream.close()  # the network drops
+
+    files = new_files_sent(api, AWAY_LONG, 230)
+
+    def listed_since() -> list[dict] | None:
+        shown = [n for n in every_item(api, "/api/v1/notifications", reader, limit=200) if n["id"] > last_seen]
+        return shown if len(shown) >= len(files) else None
+
+    missed = wait_until(listed_since, 60, "the 230 notifications listed")
+    assert sorted(n["item_id"] for n in missed) == sorted(f["id"] for f in files)
+
+    again = Stream(http_gateway, reader, last_event_id=last_seen)
+    try:
+        caught_up = again.take(len(missed), timeout=60)
+        new = new_file_sent(api, AWAY_LONG)
+        live = again.take(1)
+        more = again.take(1, timeout=3)
+    finally:
+        again.close()
+    assert [e["id"] for e in caught_up] == sorted(n["id"] for n in missed)  # every one, oldest first, once
+    assert all(e["data"]["kind"] == "arrived" and e["data"]["post_code"] == AWAY_LONG for e in caught_up)
+    assert [e["data"]["item_id"] for e in live] == [new["id"]] and live[0]["id"] > caught_up[-1]["id"]
+    assert more == []  # nothing sent twice
 
 
 def test_a_level_a_file_went_past_is_told_and_may_read_it(api, mail):

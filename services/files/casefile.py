@@ -275,6 +275,7 @@ def _log(
     due_date: date | None = None,
     skipped: Sequence[str] = (),
     levels_to_decision: int | None = None,
+    levels_before: int | None = None,
 ) -> dict:
     movement = {
         "file_id": file["id"],
@@ -286,6 +287,7 @@ def _log(
         "due_date": due_date,
         "skipped": list(skipped),
         "levels_to_decision": levels_to_decision,
+        "levels_before": levels_before,
     }
     session.execute(ADD_MOVEMENT, movement)
     return {**movement, "file_number": file["file_number"]}
@@ -825,7 +827,8 @@ def send(
     """Moves the file to `to_post`, due by `due_date`; the movement records the levels the send
     `skipped` (`eoffice.movement.skipped_levels`): those posts may read the file from then on,
     and the file's `levels` to a decision after it (`eoffice.movement.levels_to_decision`). A send
-    up past the fourth level goes through: the step carries `warnings` saying so."""
+    up past the fourth level goes through: the step carries `warnings` saying so. The movement
+    keeps the file's levels before the send too (`levels_before`): a pull back restores them."""
     label = f"file {file['file_number']}"
     require_elsewhere(file, [to_post], label=label)
     step = _log(
@@ -838,6 +841,7 @@ def send(
         due_date=due_date,
         skipped=skipped,
         levels_to_decision=levels,
+        levels_before=file["levels_to_decision"],
     )
     _bump(
         session,
@@ -887,17 +891,19 @@ def receive(session: Session, *, actor: Actor, file_id: str, supervises: Supervi
 
 def pull_back(session: Session, *, actor: Actor, file_id: str, supervises: Supervises) -> list[dict]:
     """Takes the file back (rule 4), and with it each file linked to it: the steps, the file's
-    first. A linked file went with its main file and counts as opened only if the main file was
-    (the recipient opens them together); it is pulled back if the actor's post sent it last and it
-    has not moved on, else nothing is (Conflict). A linked file is not pulled back on its own."""
+    first. The recipient looking at or acting on a file opens it (a note, a draft, a link made or
+    removed under it: `FilesService._opened`), so that any of these ends the pull back. A linked
+    file is pulled back if the actor's post sent it last, it has not moved on and the recipient
+    has not opened it either, else nothing is (Conflict). A linked file is not pulled back on its
+    own (Conflict naming its main file, once the recipient's opening it is not the answer)."""
     file, moves = visible(session, actor, file_id=file_id, supervises=supervises, lock=True, with_history=True)
-    require_unlinked(session, file, doing="pull back")
     last = pull_back_from(actor, file, moves, label=f"file {file['file_number']}", sends=("sent",))
+    require_unlinked(session, file, doing="pull back")
     steps = [_pull_back(session, actor, file, last=last)]
     for other in linked_files(session, file_id):
         went = pull_back_from(
             actor,
-            {**other, "opened": False},
+            other,
             history(session, other["id"]),
             label=f"file {other['file_number']} (linked to file {file['file_number']})",
             sends=("sent",),
@@ -909,8 +915,12 @@ def pull_back(session: Session, *, actor: Actor, file_id: str, supervises: Super
 
 
 def _pull_back(session: Session, actor: Actor, file: dict, *, last: dict, remarks: str = "") -> dict:
+    """Undoes the send `last`: the file is with its sender again, at the levels to a decision it
+    had before that send (recorded on its movement; a send recorded before they were, in
+    migration files_levels_undo_0009, leaves the levels as they are)."""
     step = _log(session, file, "pulled_back", actor=actor, to_post=last["from_post"], remarks=remarks)
-    _bump(session, file["id"], **pulled_back(last), held_since=datetime.now(UTC))
+    levels = {} if last["levels_before"] is None else {"levels_to_decision": last["levels_before"]}
+    _bump(session, file["id"], **pulled_back(last), **levels, held_since=datetime.now(UTC))
     return step
 
 
@@ -1094,10 +1104,13 @@ def linked_files(session: Session, file_id: str) -> list[dict]:
     return [dict(r) for r in session.execute(LINKED_FILES, {"main": file_id}).mappings()]
 
 
-def unlink(session: Session, actor: Actor, file: dict, *, other_id: str) -> dict:
+def unlink(
+    session: Session, actor: Actor, file: dict, *, other_id: str, opening: Callable[[dict], Any] = lambda other: None
+) -> dict:
     """Removes the file's link to (or reference of) another file: from then on that file moves on
     its own. NotFound if there is none. The movements of the file (and of a linked file) record
-    who unlinked it, and who had linked it when."""
+    who unlinked it, and who had linked it when. A linked file (locked) is passed to `opening`
+    first: unlinking it acts on it, as on the file."""
     found = (
         session.execute(
             select(links, files.c.file_number)
@@ -1112,6 +1125,7 @@ def unlink(session: Session, actor: Actor, file: dict, *, other_id: str) -> dict
     other = _row(session, other_id, lock=True)
     session.execute(delete(links).where(links.c.file_id == file["id"], links.c.other_id == other_id))
     if other["linked_to"] == file["id"]:
+        opening(other)
         _bump(session, other_id, linked_to=None)
         _log(
             session,

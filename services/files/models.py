@@ -242,6 +242,9 @@ movements = Table(
     Column("skipped", ARRAY(String(60)), nullable=False, server_default="{}"),
     # A send: the file's levels to a decision after it (files.levels_to_decision); NULL otherwise.
     Column("levels_to_decision", Integer),
+    # A send: the file's levels to a decision before it, which a pull back of the send restores;
+    # NULL otherwise, and on sends recorded before migration files_levels_undo_0009.
+    Column("levels_before", Integer),
 )
 
 links = Table(

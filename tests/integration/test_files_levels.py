@@ -154,6 +154,40 @@ def test_a_send_that_skips_past_the_fourth_level_is_warned_and_sending_down_adds
     assert over_four_levels(api)[file["id"]]["counted_from"] == SO
 
 
+def test_a_pull_back_undoes_the_levels_of_its_send_for_the_file_and_the_files_linked_to_it(api):
+    """A pull back undoes the send: the file (and each file linked to it, pulled back with it) is
+    at the levels to a decision it had before that send, so a send past the fourth level pulled
+    back leaves the over_four_levels report, and the next send past it is warned again."""
+    dealer = as_post(api, DEALER)
+    main = new_file(api, dealer, subject="Cadre review of the Secretariat service")
+    linked = new_file(api, dealer, subject="Cadre strength statement")
+    assert post(api, dealer, f"/files/{main['id']}/links", other_file_id=linked["id"], kind="link").status_code == 201
+    for sender, recipient in [(DEALER, SO), (SO, US), (US, DS), (DS, JS)]:
+        assert send(api, as_post(api, sender), main["id"], recipient).status_code == 200
+    js = as_post(api, JS)
+    past = send(api, js, main["id"], SPLSECY)
+    assert past.status_code == 200, past.text
+    assert [w["levels_to_decision"] for w in past.json()["warnings"]] == [5, 5]  # the file and the linked one
+    assert {main["id"], linked["id"]} <= set(over_four_levels(api))
+
+    pulled = post(api, js, f"/files/{main['id']}/pull-back")
+    assert pulled.status_code == 200, pulled.text
+    assert [m["file_id"] for m in pulled.json()["moved_with"]] == [linked["id"]]
+    for file in (main, linked):
+        seen = open_file(api, js, file["id"])
+        assert (seen["holder_post"], seen["levels_to_decision"]) == (JS, 4), file["file_number"]
+    assert not {main["id"], linked["id"]} & set(over_four_levels(api))
+
+    again = send(api, js, main["id"], SPLSECY)  # past the fourth level again: warned again
+    assert [w["levels_to_decision"] for w in again.json()["warnings"]] == [5, 5], again.text
+    assert {main["id"], linked["id"]} <= set(over_four_levels(api))
+    # A send that added no level, pulled back, takes none off.
+    spl = as_post(api, SPLSECY)
+    assert send(api, spl, main["id"], JS).json()["levels_to_decision"] == 5
+    assert post(api, spl, f"/files/{main['id']}/pull-back").status_code == 200
+    assert open_file(api, spl, main["id"])["levels_to_decision"] == 5
+
+
 def test_the_migration_starts_the_round_of_a_file_decided_on_before_at_its_last_decision(api, db):
     """Migration files_levels_0007 on files that moved before it: one with a draft approved counts
     from the post that approved it, one never decided on from its creator (round_post NULL)."""

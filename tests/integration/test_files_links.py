@@ -156,3 +156,52 @@ def test_the_migration_keeps_links_that_may_travel_and_makes_the_others_referenc
                      (a["id"], e["id"]): "reference"}
     sent = send(api, dealer, a["id"], SO)
     assert [m["file_id"] for m in sent.json()["moved_with"]] == [b["id"]], sent.text
+
+
+def test_linking_or_noting_under_a_received_file_opens_it_so_the_sender_cannot_pull_it_back(api, db):
+    """Rule 4, pull back until opened: the recipient acting on a file it has not opened (here,
+    linking one of its own files under it) opens it, as looking at it does, with its "opened"
+    movement and eoffice.file.opened.v1. The sender's pull back is then refused as after any
+    opening, and the recipient's own file is never pulled back to the sender."""
+    dealer, so = as_post(api, DEALER), as_post(api, SO)
+    main = new_file(api, dealer, subject="Promotion of Shri Mohan Lal")
+    own = new_file(api, so, subject="ACRs of Shri Mohan Lal")  # SO's own file
+    assert send(api, dealer, main["id"], SO).status_code == 200
+    assert link(api, so, main, own).status_code == 201  # SO has not looked at the main file
+    late = refused(post(api, dealer, f"/files/{main['id']}/pull-back"), SO, "already opened", main["file_number"])
+    assert own["file_number"] not in late["detail"]
+    for file in (main, own):
+        assert track(api, so, file)["holder_post"] == SO
+    assert [(m["action"], m["to_post"]) for m in track(api, so, main)["movements"]][-2:] == [
+        ("sent", SO), ("opened", SO)]
+    assert [e["by_post"] for e in events(db, main, "eoffice.file.opened.v1")] == [SO]
+
+    # A received file linked under the recipient's own is opened too: its sender is told so,
+    # not to unlink it (which only its holder may).
+    received = new_file(api, dealer, subject="Seniority of Shri Mohan Lal")
+    assert send(api, dealer, received["id"], SO).status_code == 200
+    assert link(api, so, new_file(api, so, subject="Promotion panel"), received).status_code == 201
+    refused(post(api, dealer, f"/files/{received['id']}/pull-back"), SO, "already opened", received["file_number"])
+
+    # Unlinking under a received file opens it and the file unlinked: neither comes back.
+    second = new_file(api, dealer, subject="Transfer of Shri Mohan Lal")
+    along = new_file(api, dealer, subject="Relieving order of Shri Mohan Lal")
+    assert link(api, dealer, second, along).status_code == 201
+    assert send(api, dealer, second["id"], SO).status_code == 200
+    assert unlink(api, so, second, along).status_code == 200
+    for file in (second, along):
+        refused(post(api, dealer, f"/files/{file['id']}/pull-back"), SO, "already opened", file["file_number"])
+        assert track(api, so, file)["holder_post"] == SO
+
+    # As a note does (the same rule for every step of the holder), and opening a linked file that
+    # came with its main file keeps both with the recipient.
+    noted = new_file(api, dealer, subject="Pay of Shri Mohan Lal")
+    assert send(api, dealer, noted["id"], SO).status_code == 200
+    assert post(api, so, f"/files/{noted['id']}/notes", body="Seen; to US.", green=False).status_code == 201
+    refused(post(api, dealer, f"/files/{noted['id']}/pull-back"), SO, "already opened")
+    third, with_it = (new_file(api, dealer, subject=s) for s in ("Leave of Shri Mohan Lal", "Leave account"))
+    assert link(api, dealer, third, with_it).status_code == 201
+    assert send(api, dealer, third["id"], SO).status_code == 200
+    open_file(api, so, with_it["id"])
+    refused(post(api, dealer, f"/files/{third['id']}/pull-back"), SO, "already opened", with_it["file_number"])
+    assert {third["id"], with_it["id"]} <= inbox(api, so)

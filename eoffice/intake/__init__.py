@@ -6,7 +6,7 @@ contract of a step is written in `base`; each step is a module:
 |---|---|---|---|
 | SizeLimit | `limits` | | empty, over `max_bytes` |
 | TypeFromBytes | `kind` | `content_type` | not a PDF, JPEG, PNG or TIFF |
-| PageCount | `pages` | `pages` | over `max_pages`, no pages, encrypted PDF |
+| PageCount | `pages` | `pages` | over `max_pages`, no pages, a PDF that needs a password to open |
 | BombCheck | `bombs` | | oversized pages or images, overloading content, undecodable images |
 | TextLayer | `text_layer` | `text_layer` (PDF) | PDFs pdftotext cannot read in time |
 | ReadEmail | `mail` | `summary`, `attachments` | not an e-mail, an empty e-mail |

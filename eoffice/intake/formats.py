@@ -6,7 +6,12 @@ the limits and the error answers they share.
   warning (at 89 MP) is made an error too.
 - pypdf's own limits are lowered to PYPDF_LIMITS (object streams, filters other than Flate).
 - Whatever pypdf or Pillow raise on bad data means a damaged file; pypdf's LimitReachedError
-  means one built to overload readers."""
+  means one built to overload readers.
+- An encrypted PDF that opens with the empty user password (one only "restricted" by an owner
+  password: no copying, no printing; many government PDFs come so) is opened decrypted, so every
+  check reads its real streams; poppler's tools, which read it afterwards (text layer, OCR),
+  ignore the restrictions. One that needs a password to open, or a certificate (an encryption
+  pypdf does not know), is refused: nothing here or later could read it."""
 
 from __future__ import annotations
 
@@ -16,7 +21,7 @@ from contextlib import contextmanager
 from io import BytesIO
 
 from PIL import Image, ImageFile
-from pypdf import PdfReader, apply_configuration
+from pypdf import PasswordType, PdfReader, apply_configuration
 from pypdf.errors import LimitReachedError, PyPdfError
 
 from eoffice.intake.base import MIB, Document, damaged, refuse
@@ -33,17 +38,36 @@ PILLOW_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/tiff": "TIFF"
 
 @contextmanager
 def pdf(document: Document) -> Iterator[PdfReader]:
-    """The document parsed by pypdf, within PYPDF_LIMITS; whatever goes wrong while it is
-    open is refused as a damaged PDF or an overloading one."""
+    """The document parsed by pypdf, within PYPDF_LIMITS, decrypted if it is encrypted (it
+    opens with the empty password or is refused as password protected); whatever goes wrong
+    while it is open is refused as a damaged PDF or an overloading one."""
     with apply_configuration(None, **PYPDF_LIMITS):  # None: the configuration in force, with these lowered
         try:
-            yield PdfReader(BytesIO(document.data))
+            yield _decrypted(document)
         except LimitReachedError:
             raise refuse(
                 document, "is built to overload readers (it exceeds a safety limit); it cannot be accepted"
             ) from None
         except PDF_ERRORS:
             raise damaged(document, "PDF") from None
+
+
+def _decrypted(document: Document) -> PdfReader:
+    try:
+        reader = PdfReader(BytesIO(document.data))
+    except NotImplementedError:  # raised by pypdf's reader only for an encryption it cannot open
+        raise password_protected(document) from None
+    if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
+        raise password_protected(document)
+    return reader
+
+
+def password_protected(document: Document):
+    return refuse(
+        document,
+        "is password protected: it does not open without a password (or a certificate); upload a "
+        "copy that opens without one, or scan the paper",
+    )
 
 
 def frames(opened: Image.Image) -> int:

@@ -1,7 +1,7 @@
 """Step: counting pages (PDF pages, TIFF frames; a JPEG or PNG is one page) against
-`max_pages` (500 by default, the caller's). An encrypted PDF is refused here, as the first
-thing that opens it, even one that opens without a password: pypdf and the OCR tools then
-handle one kind of PDF only."""
+`max_pages` (500 by default, the caller's). A PDF that needs a password to open is refused
+here, as the first thing that opens it (`formats.pdf`); one that opens without a password,
+restricted or not, is counted as any other."""
 
 from __future__ import annotations
 
@@ -31,12 +31,6 @@ class PageCount(Step):
 
 def _pdf_pages(document: Document) -> int:
     with pdf(document) as reader:
-        if reader.is_encrypted:
-            raise refuse(
-                document,
-                "is password protected (encrypted); upload a copy without a password "
-                "or restrictions, or scan the paper",
-            )
         # A page tree declaring more pages than allowed is taken at its word: walking it is the attack.
         root = reader.trailer["/Root"]
         tree = root["/Pages"] if isinstance(root, DictionaryObject) else None

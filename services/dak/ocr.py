@@ -129,6 +129,8 @@ def read_text(
 
 
 def _read_pdf(path: Path, *, languages: str, dpi: int, timeout_per_page: float, processes: int) -> Reading:
+    # A restricted PDF (encrypted, opening without a password: the intake refuses any other) is read
+    # as any: pypdf tries the empty password itself, and poppler's tools ignore the restrictions.
     pages = PdfReader(path).pages
     sizes = [page_size_pt(page) for page in pages]
     rotated = [page.rotation % 360 != 0 for page in pages]

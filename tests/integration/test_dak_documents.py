@@ -4,6 +4,7 @@ filed and closed; bad documents refused without leaving anything behind; a node 
 upload; an unreadable scan retried, reported, and never in the receipt's way."""
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import time
@@ -138,6 +139,30 @@ def test_a_pdf_with_a_text_layer_is_not_read_again(api, clerk):
     assert "encroachment" in text_of(api, clerk, receipt["id"], 1)
 
 
+def test_a_restricted_pdf_is_accepted_read_and_kept_as_sent(api, clerk, db):
+    # Both open without a password; an owner password forbids printing and copying, as many government PDFs come.
+    page = fixtures.letter_image(fixtures.ENGLISH_LETTER)
+    circular = fixtures.encrypted(fixtures.searchable_pdf(page, "eng"), algorithm="RC4-128")
+    order = fixtures.encrypted(fixtures.pdf_of_images([page]), algorithm="AES-256")
+    made = upload(api, clerk, [("circular.pdf", circular, PDF), ("order.pdf", order, PDF)], language="en",
+                  subject="Removal of encroachment", sender_name="Gram Pradhan, Bakshi Ka Talab")
+    assert made.status_code == 201, made.text
+    receipt = made.json()
+    assert [(s["filename"], s["pages"], s["text_layer"]) for s in receipt["scans"]] == [
+        ("circular.pdf", 1, True), ("order.pdf", 1, False)]
+    docs = read_back(api, clerk, receipt["id"])
+    assert [(d["ocr_status"], d["ocr_method"]) for d in docs] == [("done", "text_layer"), ("done", "ocr")], docs
+    for position in (1, 2):
+        assert "encroachment" in text_of(api, clerk, receipt["id"], position).lower()
+    # Stored byte for byte as sent (never an unrestricted copy), under the SHA-256 of what was sent.
+    for position, sent in ((1, circular), (2, order)):
+        assert api.get(f"/api/v1/receipts/{receipt['id']}/scans/{position}", headers=clerk).content == sent
+    with db.transaction() as session:
+        recorded = session.execute(select(scans.c.sha256).where(scans.c.receipt_id == receipt["id"])
+                                   .order_by(scans.c.position)).scalars().all()
+    assert recorded == [hashlib.sha256(circular).hexdigest(), hashlib.sha256(order).hexdigest()]
+
+
 def test_an_email_is_diarised_with_its_attachments(api, clerk):
     scan = fixtures.as_bytes(fixtures.letter_image(fixtures.ENGLISH_LETTER), "JPEG")
     message = fixtures.eml("Encroachment near the village pond", "Sunita Devi <sunita.devi@example.in>",
@@ -176,6 +201,10 @@ def test_bad_documents_are_refused_and_leave_nothing_behind(api, clerk, store, d
         ("corrupt", clerk, [("scan.jpg", fixtures.truncated(jpeg), JPEG)], None, 422, "scan.jpg"),
         ("over the limit", clerk, [("big.pdf", b"%PDF-1.4\n" + bytes(21 * 1024 * 1024), PDF)], None, 422, "limit"),
         ("PDF bomb", clerk, [("bomb.pdf", fixtures.pdf_bomb_flate(1024), PDF)], None, 422, "bomb.pdf"),
+        ("restricted PDF bomb", clerk, [("bomb.pdf", fixtures.encrypted(fixtures.pdf_bomb_flate(1024)), PDF)], None,
+         422, "bomb.pdf unpacks to over"),
+        ("needs a password", clerk, [("locked.pdf", fixtures.encrypted(fixtures.pdf_bomb_pages(1), user_password="x"),
+                                      PDF)], None, 422, "locked.pdf is password protected"),
         ("too many pages", clerk, [("pages.pdf", fixtures.pdf_bomb_pages(5000), PDF)], None, 422, "pages.pdf"),
         ("missing field", clerk, [("ok.png", good, PNG)], json.dumps({"received_date": TODAY.isoformat(),
                                                                        "mode": "post"}), 422, "subject"),

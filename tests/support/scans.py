@@ -13,7 +13,8 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 from PIL import Image
-from pypdf import PdfWriter
+from pypdf import PdfReader, PdfWriter
+from pypdf.constants import UserAccessPermissions
 
 from eoffice.demo import (  # noqa: F401
     A4_MM,
@@ -37,10 +38,12 @@ def searchable_pdf(image: Image.Image, lang: str) -> bytes:
         return out.with_suffix(".pdf").read_bytes()
 
 
-def encrypted_pdf(password: str = "secret") -> bytes:
-    writer = PdfWriter()
-    writer.add_blank_page(595, 842)
-    writer.encrypt(password, algorithm="AES-256")
+def encrypted(pdf: bytes, *, user_password: str = "", algorithm: str = "AES-256") -> bytes:
+    """The PDF encrypted by pypdf's writer with an owner password that permits nothing (no
+    printing, copying or changing) and `user_password` to open it: "" opens it without one, a
+    restricted PDF as government offices send them."""
+    writer = PdfWriter(clone_from=PdfReader(BytesIO(pdf)))
+    writer.encrypt(user_password, "owner-secret", algorithm=algorithm, permissions_flag=UserAccessPermissions(0))
     out = BytesIO()
     writer.write(out)
     return out.getvalue()

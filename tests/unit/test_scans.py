@@ -78,6 +78,35 @@ def test_text_layer_only_when_every_page_has_text(hindi, english, searchable):
     assert not check(scans.as_bytes(english, "PNG")).text_layer
 
 
+ENCRYPTIONS = ["RC4-128", "AES-128", "AES-256"]
+
+
+@pytest.mark.parametrize("algorithm", ENCRYPTIONS)
+def test_a_restricted_pdf_is_accepted_with_its_pages_and_text_layer(hindi, english, searchable, algorithm):
+    # Opens without a password; an owner password forbids printing and copying, as government PDFs often do.
+    text = scans.encrypted(searchable, algorithm=algorithm)
+    found = check(text, "circular.pdf")
+    assert (found.content_type, found.pages, found.text_layer, found.size) == ("application/pdf", 1, True, len(text))
+    scan = scans.encrypted(scans.pdf_of_images([hindi, english]), algorithm=algorithm)
+    assert (check(scan).pages, check(scan).text_layer) == (2, False)
+
+
+@pytest.mark.parametrize("algorithm", ["RC4-40", *ENCRYPTIONS])
+def test_a_pdf_that_needs_a_password_to_open_is_refused(english, algorithm):
+    locked = scans.encrypted(scans.pdf_of_images([english]), user_password="secret", algorithm=algorithm)
+    assert refusal(locked, "locked.pdf") == (
+        "locked.pdf is password protected: it does not open without a password (or a certificate); "
+        "upload a copy that opens without one, or scan the paper")
+
+
+def test_a_pdf_encrypted_for_a_certificate_is_refused_as_protected(english):
+    # Public-key encryption (/Adobe.PubSec) opens only with the recipient's certificate: pypdf cannot open it.
+    data = scans.encrypted(scans.pdf_of_images([english]), algorithm="AES-128")
+    pubsec = data.replace(b"/Filter /Standard", b"/Filter /Adobe.PubSec")
+    assert pubsec != data
+    assert "is password protected" in refusal(pubsec, "sealed.pdf")
+
+
 # --- what is refused, and why
 
 REFUSED = [  # (filename, make the file from a page image, what the refusal says)
@@ -90,7 +119,8 @@ REFUSED = [  # (filename, make the file from a page image, what the refusal says
     ("note.pdf", lambda h: "प्रार्थना पत्र\nकृपया देखें\n".encode(), "is a text file, not a PDF, JPEG, PNG or TIFF"),
     ("photo.gif", lambda h: b"GIF89a" + bytes(100), "is a GIF image"),
     ("mail.pdf", lambda h: scans.eml("Land", "a@b.in", "see", []), "upload it as an e-mail"),
-    ("locked.pdf", lambda h: scans.encrypted_pdf(), "is password protected"),
+    ("locked.pdf", lambda h: scans.encrypted(scans.pdf_of_images([h]), user_password="secret"),
+     "is password protected"),
     ("many.pdf", lambda h: scans.pdf_bomb_pages(5000), "has 5000 pages; the limit is 500"),
     ("banner.pdf", lambda h: scans.pdf_page_of(14_500, 600), "pages up to 5080 mm on a side"),
     ("huge.png", lambda h: scans.as_bytes(Image.new("1", (10_000, 6_000), 1), "PNG"),
@@ -128,6 +158,13 @@ def test_flate_bomb_is_refused_quickly_in_little_memory():
 
 def test_a_small_flate_stream_is_not_a_bomb():
     assert check(scans.pdf_bomb_flate(4)).pages == 1  # within the 16 MiB floor: harmless
+
+
+@pytest.mark.parametrize("algorithm", ENCRYPTIONS)
+def test_a_restricted_bomb_is_refused_by_its_decrypted_content(algorithm):
+    # Encrypted, the stream is noise that inflates to nothing: only its decrypted bytes show the bomb.
+    assert "unpacks to over" in refusal(scans.encrypted(scans.pdf_bomb_flate(1024), algorithm=algorithm), "bomb.pdf")
+    assert check(scans.encrypted(scans.pdf_bomb_flate(4), algorithm=algorithm)).pages == 1
 
 
 # --- e-mails
@@ -264,17 +301,40 @@ def test_a_200_dpi_scan_is_read_as_uploaded(tmp_path, monkeypatch, hindi):
 
 
 def test_a_pdf_page_that_is_not_one_whole_image_is_rasterised_at_its_images_resolution(tmp_path, monkeypatch, hindi):
-    scan = PdfReader(io.BytesIO(scans.pdf_of_images([hindi])))
-    writer = PdfWriter()
-    page = writer.add_page(scan.pages[0])
-    page.mediabox.upper_right = (float(page.mediabox.right) + 144, float(page.mediabox.top) + 144)  # a margin
     path = tmp_path / "scan.pdf"
-    writer.write(path)
+    path.write_bytes(with_margin(scans.pdf_of_images([hindi])))
     argvs = tools_run(monkeypatch)
     reading = ocr.read_text(path, "application/pdf")
     assert found("नामांतरण", reading.text)
     [raster] = [argv for argv in argvs if argv[0] == "pdftoppm"]
     assert raster[raster.index("-r") + 1] == "200"  # the scan's own resolution, not 300
+
+
+def with_margin(pdf: bytes) -> bytes:
+    """The PDF's first page with a margin round its image: no longer one whole-page image, it is rasterised."""
+    writer = PdfWriter()
+    page = writer.add_page(PdfReader(io.BytesIO(pdf)).pages[0])
+    page.mediabox.upper_right = (float(page.mediabox.right) + 144, float(page.mediabox.top) + 144)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("algorithm", ENCRYPTIONS)
+@pytest.mark.parametrize("made, tool, method", [
+    ("scanned", "pdfimages", "ocr"), ("scanned with a margin", "pdftoppm", "ocr"),
+    ("with text", "pdftotext", "text_layer"),
+])
+def test_ocr_reads_a_restricted_pdf(tmp_path, monkeypatch, english, searchable, algorithm, made, tool, method):
+    scan = scans.pdf_of_images([english])
+    pdf = {"scanned": scan, "scanned with a margin": with_margin(scan), "with text": searchable}[made]
+    path = tmp_path / "restricted.pdf"
+    path.write_bytes(scans.encrypted(pdf, algorithm=algorithm))
+    argvs = tools_run(monkeypatch)
+    reading = ocr.read_text(path, "application/pdf", languages="eng")
+    assert (reading.pages, reading.method) == (1, method)
+    assert found("encroachment", reading.text)
+    assert tool in [argv[0] for argv in argvs]
 
 
 def test_ocr_reads_every_frame_of_a_tiff(tmp_path, hindi, english):

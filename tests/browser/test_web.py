@@ -544,6 +544,17 @@ def test_bad_input_is_shown_at_the_field_in_the_users_language(page, web):
     page.get_by_label("प्रेषक का नाम").focus()
     page.keyboard.press("Alt+3")
     assert page.evaluate("document.activeElement.name") == "email"
+    expect(page.get_by_label("प्रेषक का नाम")).to_be_hidden()  # read from the e-mail: not asked
+    # No file chosen is said at the file's field, before anything is sent; a file that is no
+    # e-mail is named there too, with why.
+    page.keyboard.press("Control+Enter")
+    eml = page.get_by_label("ई-मेल (.eml फ़ाइल)")
+    expect(eml).to_have_attribute("aria-invalid", "true")
+    expect(page.locator(f"#{eml.get_attribute('id')}-err")).to_have_text("यह प्रविष्टि आवश्यक है")
+    eml.set_input_files(files=[{"name": "patra.eml", "mimeType": "message/rfc822", "buffer": b"not a mail"}])
+    page.get_by_role("button", name="डायरी करें").click()
+    refused = page.locator(f"#{eml.get_attribute('id')}-err")
+    expect(refused).to_contain_text("patra.eml is not an e-mail", timeout=30000)  # dak's intake reads it first
     page.keyboard.press("Alt+1")
     assert page.get_by_label("माध्यम").input_value() == "hand"
     assert page.evaluate("document.activeElement.name") == "sender_name"
@@ -975,4 +986,56 @@ def test_linked_files_are_listed_unlinked_and_sent_with_the_main_file(page, web,
 
     timed(page, lambda: page.goto(f"/#/files/{along['id']}"), "file")
     expect(page.locator("section.links .notice")).to_contain_text(f"linked to file {main_file['file_number']}")
+    expect(page.get_by_role("button", name="Pull back")).to_have_count(0)
+
+
+def test_a_paper_letter_is_received_first_and_a_file_pulled_back_only_until_opened(page, web, subject_head):
+    """A paper letter marked to the section officer offers only "The paper has reached me" until
+    they say so; then it is sent on or put in a file (a due date in the past refused at its field,
+    in words). The file sent up can be pulled back from its screen until the recipient opens it;
+    after that no Pull back is offered."""
+    clerk = api_token(web, CLERK)
+    made = httpx.post(f"{web}/api/v1/receipts", headers={**clerk, "Idempotency-Key": uuid.uuid4().hex}, json={
+        "subject": "राशन कार्ड हेतु आवेदन", "sender_name": "कमला देवी", "received_date": TODAY.isoformat(), "mode": "post",
+        "physical": True})
+    assert made.status_code == 201, made.text
+    receipt = made.json()
+    marked = httpx.post(f"{web}/api/v1/receipts/{receipt['id']}/send",
+                        headers={**clerk, "Idempotency-Key": uuid.uuid4().hex}, json={"to_post": SO})
+    assert marked.status_code == 200, marked.text
+    page.goto("/")
+    page.wait_for_function("document.body.dataset.ready === 'signin'")
+    sign_in(page, SO, "inbox")
+    timed(page, lambda: page.goto(f"/#/receipts/{receipt['id']}"), "receipt")
+    expect(page.get_by_text("This came on paper")).to_be_visible()
+    expect(page.get_by_text("Open a file with it")).to_have_count(0)
+    timed(page, lambda: page.get_by_role("button", name="The paper has reached me").click(), "receipt")
+    send = page.locator("form[aria-label=Send]")
+    send.get_by_label("Due date").fill("01/01/2020")
+    pick_post(page, "Send", US, US)
+    send.locator("button[type=submit]").click()
+    due = send.get_by_label("Due date")
+    expect(page.locator(f"#{due.get_attribute('id')}-err")).to_have_text("Cannot be before today")
+    page.get_by_text("Open a file with it").first.click()
+    page.evaluate("delete document.body.dataset.ready")
+    page.get_by_role("button", name="Open a file with it").click()
+    page.wait_for_function("document.body.dataset.ready === 'file'")
+    fid = page.url.rsplit("/", 1)[1]
+
+    page.get_by_text("Send", exact=True).first.click()
+    pick_post(page, "Send", US, US)
+    page.evaluate("delete document.body.dataset.ready")
+    page.locator("form[aria-label=Send] button[type=submit]").click()
+    page.wait_for_function("document.body.dataset.ready === 'inbox'")
+    timed(page, lambda: page.goto(f"/#/files/{fid}"), "file")
+    timed(page, lambda: page.get_by_role("button", name="Pull back").click(), "file")
+    expect(page.locator(".file-head")).to_contain_text(f"With: {SO}")
+    page.get_by_text("Send", exact=True).first.click()
+    pick_post(page, "Send", US, US)
+    page.evaluate("delete document.body.dataset.ready")
+    page.locator("form[aria-label=Send] button[type=submit]").click()
+    page.wait_for_function("document.body.dataset.ready === 'inbox'")
+    assert httpx.get(f"{web}/api/v1/files/{fid}", headers=api_token(web, US)).json()["opened"]  # US opens it
+    timed(page, lambda: page.goto(f"/#/files/{fid}"), "file")
+    expect(page.locator(".file-head")).to_contain_text(f"With: {US}")
     expect(page.get_by_role("button", name="Pull back")).to_have_count(0)

@@ -2,7 +2,7 @@
 // the letter is read, Ctrl+Enter to diarise; then the acknowledgement (print) and marking to one
 // or several posts with the post picker; then straight on to the next letter.
 import { call, upload, newKey, get } from "../api.js";
-import { show, h, field, dateField, values, showProblem, clearProblems, notice } from "../dom.js";
+import { show, h, field, dateField, values, showProblem, clearProblems, notice, FieldProblems } from "../dom.js";
 import { t, todayIST, fmtDate, fmtDateTime } from "../i18n.js";
 import { markForm as mark } from "../mark.js";
 
@@ -79,6 +79,8 @@ export async function render(main) {
       for (const k of ["letter_date"]) if (!v[k]) delete v[k];
       if (kind === "paper") receipt = await call("POST", "/receipts", { body: { ...v, physical: true }, key });
       else {
+        const input = form.elements[kind === "scanned" ? "scans" : "email"];
+        if (!input.files.length) throw new FieldProblems([{ field: input.name, text: t("fieldRequired") }]);
         const data = new FormData();
         progress.hidden = false; progress.value = 0;
         if (kind === "scanned") {
@@ -86,13 +88,15 @@ export async function render(main) {
           for (const f of form.elements.scans.files) data.append("scans", f);
           receipt = await upload("/receipts/electronic", data, { key, onProgress: (p) => { progress.value = p; } });
         } else {
-          data.append("email", form.elements.email.files[0] || new Blob([]), form.elements.email.files[0]?.name || "mail.eml");
+          data.append("email", form.elements.email.files[0]);
           receipt = await upload("/receipts/email", data, { key, onProgress: (p) => { progress.value = p; } });
         }
       }
     } catch (err) {
       progress.hidden = true;
-      if (err.problem?.field === "scans" || err.problem?.field === "email") err.problem.errors = [{ field: err.problem.field, message: err.problem.detail }];
+      // A file refused is named by its own name (the API's field): said at the field it was chosen in.
+      const chosen = [...(form.elements.scans?.files || form.elements.email?.files || [])].map((f) => f.name);
+      err.problem?.errors?.forEach((x) => { if (chosen.includes(x.field)) x.field = kind === "scanned" ? "scans" : "email"; });
       return showProblem(form, err);
     }
     progress.hidden = true;

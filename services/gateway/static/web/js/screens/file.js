@@ -9,6 +9,7 @@ import { t, word, fmtDate, fmtDateTime, lang } from "../i18n.js";
 import { postPicker } from "../picker.js";
 import { holds, acting } from "../actor.js";
 import { sendKept } from "../pending.js";
+import { receiveForm } from "../receive.js";
 import { draftKey } from "../drafts.js";
 import { diffView } from "../diff.js";
 import { route } from "../app.js";
@@ -21,7 +22,12 @@ export async function render(main, id) {
   const [f, checked] = await Promise.all([get(`/files/${id}`), get(`/files/${id}/verify`).catch(() => null)]);
   const signedNotes = new Set((checked?.signatures || []).map((x) => x.seq));
   const myLast = [...f.notes].reverse().find((n) => n.author_post === acting().code)?.seq;
-  const mine = holds(f.holder_post) && f.status !== "closed";
+  // A physical file not yet received is received before anything else is done with it (rule 3).
+  const toReceive = holds(f.holder_post) && f.status !== "closed" && f.physical && !f.received;
+  const mine = holds(f.holder_post) && f.status !== "closed" && !toReceive;
+  // Pulled back by the post that sent it, until the recipient opens it.
+  const lastMove = f.movements.at(-1);
+  const mayPullBack = !f.opened && lastMove && holds(lastMove.from_post) && lastMove.to_post === f.holder_post;
   const kept = draftKey(session(), id); // the note being written: this person's, as this post
   const refs = { pages: new Set(), notes: new Set() };
   const refList = h("ul", { class: "chips", "aria-label": t("refs") });
@@ -217,7 +223,8 @@ export async function render(main, id) {
 
   // --- moving the file -----------------------------------------------------------------
   let moves = null;
-  if (mine) {
+  if (toReceive) moves = receiveForm(`/files/${id}`, rerender);
+  else if (mine) {
     const picker = postPicker({ name: "to_post", label: t("sendTo"), multiple: false, hint: t("markHint") });
     const sendKey = newKey();
     const send = h("form", { class: "card", novalidate: true, "aria-label": t("send") }, picker,
@@ -251,11 +258,12 @@ export async function render(main, id) {
       f.linked_to ? null : h("details", {}, h("summary", {}, t("send")), send),
       f.status === "parked" ? simple("unpark", "unpark", true) : simple("park", "park", true),
       simple("close", "close", true));
-  } else if (f.status !== "closed" && !f.linked_to) {
+  } else if (mayPullBack && f.status !== "closed" && !f.linked_to) {
     const form = h("form", { class: "inline-form", novalidate: true }, h("button", { type: "submit" }, t("pullBack")));
+    const key = newKey();
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
-      try { await call("POST", `/files/${id}/pull-back`, {}); rerender(); } catch (err) { showProblem(form, err); }
+      try { await call("POST", `/files/${id}/pull-back`, { key }); rerender(); } catch (err) { showProblem(form, err); }
     });
     moves = form;
   }

@@ -5,6 +5,7 @@ import { get, call, blobUrl, newKey, ApiError } from "../api.js";
 import { show, h, field, values, showProblem, notice, userText } from "../dom.js";
 import { t, word, fmtDate } from "../i18n.js";
 import { markForm } from "../mark.js";
+import { receiveForm } from "../receive.js";
 import { movementList } from "../movements.js";
 import { acting, holds } from "../actor.js";
 import { route } from "../app.js";
@@ -55,6 +56,7 @@ function pullBack(r) {
 function actions(r, main) {
   if (r.status === "open" && !holds(r.holder_post) && !r.opened) return pullBack(r); // the sender, until it is opened
   if (!holds(r.holder_post) || r.status !== "open") return null;
+  if (r.physical && !r.received) return receiveForm(`/receipts/${r.id}`, route);
   const send = markForm({ receiptId: r.id, label: t("sendTo"), button: t("send"), priority: r.priority, onDone: () => route() });
   const fileKey = newKey();
   const heads = h("div");

@@ -124,9 +124,24 @@ def create_indexes(*indexes: Index) -> None:
 
 
 def main(argv: list[str]) -> int:
+    import argparse
+
     from eoffice.storage import DocumentStore
 
-    for service in argv or SCHEMAS:
+    parser = argparse.ArgumentParser(
+        prog="python -m eoffice.migrate",
+        description="Brings the services' schemas up to date and makes sure the MinIO buckets exist.",
+    )
+    parser.add_argument(
+        "services",
+        nargs="*",
+        metavar="SERVICE",
+        help=f"only these services' schemas (default: all of {', '.join(SCHEMAS)})",
+    )
+    services = parser.parse_args(argv).services
+    if unknown := [name for name in services if name not in SCHEMAS]:
+        parser.error(f"{', '.join(unknown)}: no such service with a schema (one of {', '.join(SCHEMAS)})")
+    for service in services or SCHEMAS:
         upgrade(service)
         print(f"{service}: schema up to date")
     DocumentStore().ensure_buckets()

@@ -247,25 +247,48 @@ class StoredDocument(BaseModel):
     pages: StrictInt = Field(ge=1)
 
 
-class Document(RequestModel):
+class DocumentBody(RequestModel):
+    """A document added to the correspondence, as the JSON route takes it: a paper document. An
+    uploaded one comes through the upload route, which stores it first (`Document`)."""
+
     title: Filled = Field(min_length=1, max_length=500)
     pages: StrictInt = Field(1, ge=1, le=2000, description="for a paper document; an upload counts its own")
-    document: Upload | None = None  # stored by the gateway's upload route, checked by files
+
+
+class Document(DocumentBody):
+    """What files takes: `DocumentBody`, and the upload the gateway's upload route stored, if any
+    (checked by files). A caller never names an upload itself: it could name anybody's."""
+
+    document: Upload | None = None
 
 
 class Flag(RequestModel):
     puc: bool
 
 
-class Draft(RequestModel):
+class DraftBody(RequestModel):
+    """A draft started, as the JSON route takes it (its text only; with a document: the upload route)."""
+
     title: Filled = Field(min_length=1, max_length=500)
     body: Filled = Field(min_length=1, max_length=100000)
+
+
+class Draft(DraftBody):
+    """What files takes: `DraftBody`, and the upload the gateway's upload route stored, if any."""
+
     document: Upload | None = None
 
 
-class Revise(RequestModel):
+class ReviseBody(RequestModel):
+    """A draft revised, as the JSON route takes it (its text only; with a document: the upload route)."""
+
     body: Filled = Field(min_length=1, max_length=100000)
     version: StrictInt = Field(ge=1, description="the version you revised; a stale one is refused")
+
+
+class Revise(ReviseBody):
+    """What files takes: `ReviseBody`, and the upload the gateway's upload route stored, if any."""
+
     document: Upload | None = None
 
 

@@ -16,14 +16,14 @@ from eoffice.contracts.files import (
     UPLOADS,
     CategoryLimit,
     CreateFile,
-    Document,
-    Draft,
+    DocumentBody,
+    DraftBody,
     EditNote,
     Flag,
     Link,
     Note,
     Remarks,
-    Revise,
+    ReviseBody,
     Scheme,
     SendFile,
     SubjectHead,
@@ -113,6 +113,9 @@ class Item(BaseModel):
     volume: int
     puc: bool
     fr_number: int | None = None
+    filename: str | None = Field(None, description="an uploaded document's or issued letter's name, to download "
+                                 "(correspondence/{id}/document); none for a paper document or a receipt")
+    content_type: str | None = None
 
 
 class DraftOut(BaseModel):
@@ -439,11 +442,11 @@ def verify(request: Request, who: Actor = Depends(actor), file_id: str = FileId)
 
 @router.post("/files/{file_id:id36}/documents", response_model=Item, status_code=201,
              summary="Add a document to the correspondence; pages are numbered on across the file")
-def add_document(request: Request, body: Document, *, who: Actor = Depends(actor), file_id: str = FileId,
+def add_document(request: Request, body: DocumentBody, *, who: Actor = Depends(actor), file_id: str = FileId,
                  idempotency_key: str = IdempotencyKey):
-    # A document's bytes come only through the upload route, which stored them: a reference
-    # given here could name anybody's upload.
-    return _call(request, "add_document", _who(who), file_id, body.model_dump(exclude={"document"}), idempotency_key)
+    # A document's bytes come only through the upload route, which stored them: `document` here is
+    # refused (422), as a reference given here could name anybody's upload.
+    return _call(request, "add_document", _who(who), file_id, body.model_dump(), idempotency_key)
 
 
 @router.post("/files/{file_id:id36}/correspondence/{item_id}/flag", response_model=Item,
@@ -455,17 +458,16 @@ def flag(request: Request, body: Flag, *, who: Actor = Depends(actor), file_id: 
 
 @router.post("/files/{file_id:id36}/drafts", response_model=DraftOut, status_code=201,
              summary="Start a draft for approval (a letter or order)")
-def add_draft(request: Request, body: Draft, *, who: Actor = Depends(actor), file_id: str = FileId,
+def add_draft(request: Request, body: DraftBody, *, who: Actor = Depends(actor), file_id: str = FileId,
               idempotency_key: str = IdempotencyKey):
-    return _call(request, "add_draft", _who(who), file_id, body.model_dump(exclude={"document"}), idempotency_key)
+    return _call(request, "add_draft", _who(who), file_id, body.model_dump(), idempotency_key)
 
 
 @router.post("/files/{file_id:id36}/drafts/{draft_id}/versions", response_model=DraftOut, status_code=201,
              summary="Revise a draft: a new version (earlier ones are kept)")
-def revise_draft(request: Request, body: Revise, *, who: Actor = Depends(actor), file_id: str = FileId,
+def revise_draft(request: Request, body: ReviseBody, *, who: Actor = Depends(actor), file_id: str = FileId,
                  draft_id: int = item_id(), idempotency_key: str = IdempotencyKey):
-    return _call(request, "revise_draft", _who(who), file_id, draft_id, body.model_dump(exclude={"document"}),
-                 idempotency_key)
+    return _call(request, "revise_draft", _who(who), file_id, draft_id, body.model_dump(), idempotency_key)
 
 
 @router.get("/files/{file_id:id36}/drafts/{draft_id}/versions", response_model=list[DraftVersion],

@@ -641,6 +641,17 @@ def test_uploaded_documents_and_draft_documents(api, migrated):
                          data={"title": "x"}, files={"document": ("r" * 300 + ".pdf", two_pages, "application/pdf")})
     assert long_name.status_code == 422 and long_name.json()["field"] == "document", long_name.text
     assert uploads() == before
+    # The JSON routes take no document: naming an upload there (anybody's, e.g. the one above) is
+    # refused, naming the field, not silently dropped; the file gains nothing.
+    named_upload = {"object_name": f"files/{uuid.uuid4().hex}/returns.pdf", "sha256": "0" * 64,
+                    "filename": "returns.pdf", "size": len(two_pages)}
+    pages_before = api.get(f"/api/v1/files/{file['id']}", headers=dealer).json()
+    for path, body in ((f"/files/{file['id']}/documents", {"title": "x", "document": named_upload}),
+                       (f"/files/{file['id']}/drafts", {"title": "x", "body": "y", "document": named_upload})):
+        sneaked = api.post(f"/api/v1{path}", headers={**dealer, **key()}, json=body)
+        assert sneaked.status_code == 422, sneaked.text
+        assert [e["field"] for e in sneaked.json()["errors"]] == ["body.document"], sneaked.text
+    assert api.get(f"/api/v1/files/{file['id']}", headers=dealer).json() == pages_before
 
     first = fixtures.as_bytes(fixtures.letter_image(["Draft order, first version"]), "PNG")
     second = fixtures.as_bytes(fixtures.letter_image(["Draft order, second version"]), "PNG")

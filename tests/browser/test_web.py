@@ -726,24 +726,42 @@ def test_an_inbox_of_500_items_is_quick_and_scrolls_without_stutter(page, web):
 
 def test_the_notifications_screen_shows_a_hundred_and_load_more_brings_the_rest(page, web):
     """130 letters marked to a post: its notifications screen shows the newest 100, and "Load
-    more" (following the answer's cursor) adds the other 30, each once, the focus on the first."""
+    more" (following the answer's cursor) adds the other 30, each once, the focus on the first.
+    A live notification arriving on an unread count stopped at its cap leaves the menu's badge at
+    "1,000+"."""
     reader = "SO(RTI)-GAD"
     headers = api_token(web, reader)
+    clerk = api_token(web, "DAKCLK2-GAD")
+
+    def marked(api, n: int) -> None:
+        made = api.post("/receipts", headers={**clerk, "Idempotency-Key": uuid.uuid4().hex}, json={
+            "subject": f"सूचना का अधिकार आवेदन {n}", "sender_name": "मोहन लाल", "received_date": TODAY.isoformat(),
+            "mode": "post"})
+        assert made.status_code == 201, made.text
+        sent = api.post(f"/receipts/{made.json()['id']}/send", json={"to_post": reader},
+                        headers={**clerk, "Idempotency-Key": uuid.uuid4().hex})
+        assert sent.status_code == 200, sent.text
+
     with httpx.Client(base_url=f"{web}/api/v1", timeout=30) as api:
-        clerk = api_token(web, "DAKCLK2-GAD")
         for n in range(len(every_item(api, "/notifications", headers, limit=200)), 130):
-            made = api.post("/receipts", headers={**clerk, "Idempotency-Key": uuid.uuid4().hex}, json={
-                "subject": f"सूचना का अधिकार आवेदन {n}", "sender_name": "मोहन लाल", "received_date": TODAY.isoformat(),
-                "mode": "post"})
-            assert made.status_code == 201, made.text
-            sent = api.post(f"/receipts/{made.json()['id']}/send", json={"to_post": reader},
-                            headers={**clerk, "Idempotency-Key": uuid.uuid4().hex})
-            assert sent.status_code == 200, sent.text
+            marked(api, n)
         wait_until(lambda: len(every_item(api, "/notifications", headers, limit=200)) >= 130, 60, "130 notified")
         total = len(every_item(api, "/notifications", headers, limit=200))
+
+    def capped(route):  # the shell's first count as the API gives it past its cap
+        response = route.fetch()
+        route.fulfill(response=response, json={**response.json(), "unread": 1000, "unread_more": True})
+    page.route(re.compile(r"/api/v1/notifications\?limit=1$"), capped)
     page.goto("/")
     page.wait_for_function("document.body.dataset.ready === 'signin'")
     sign_in(page, reader, "inbox")
+    badge = page.locator("#unread-badge")
+    expect(badge).to_have_text("1,000+")
+    with httpx.Client(base_url=f"{web}/api/v1", timeout=30) as api:
+        marked(api, total)
+    total += 1
+    expect(page.locator("#live-news")).to_contain_text("New notification", timeout=30000)
+    expect(badge).to_have_text("1,000+")
     timed(page, lambda: page.goto("/#/notifications"), "notifications")
     items = page.locator("ol.notifications > li")
     expect(items).to_have_count(100)
@@ -1039,3 +1057,140 @@ def test_a_paper_letter_is_received_first_and_a_file_pulled_back_only_until_open
     timed(page, lambda: page.goto(f"/#/files/{fid}"), "file")
     expect(page.locator(".file-head")).to_contain_text(f"With: {US}")
     expect(page.get_by_role("button", name="Pull back")).to_have_count(0)
+
+
+def reload_until(page, screen: str, shown) -> None:
+    """Reloads `screen` until `shown()` (what a service adds from an event, a moment later)."""
+    def there():
+        if shown():
+            return True
+        page.evaluate("delete document.body.dataset.ready")
+        page.reload()
+        page.wait_for_function(f"document.body.dataset.ready === '{screen}'")
+    wait_until(there, 30, f"on the {screen} screen", interval=0.5)
+
+
+def test_documents_are_added_to_a_file_and_a_receipt_put_in_a_file_already_open(page, web, subject_head):
+    """The holder of a file adds a paper document (its pages counted by hand) and uploads one: the
+    correspondence lists each with its pages, a file that is no document is refused at the file's
+    field, and the uploaded one downloads as uploaded. The file's send form says it goes to one
+    post. A receipt held by the same post is put in that file from the receipt's screen: the
+    receipt says which file it is in, and the file's correspondence lists it. On a phone (375 px)
+    the inbox's rows are stacked, so Due and Priority show without scrolling sideways."""
+    clerk = api_token(web, CLERK)
+    letters = []
+    for subject in ("सेवा अभिलेख की प्रति हेतु अनुरोध", "वरिष्ठता सूची पर आपत्ति: श्री हरि ओम, सहायक अनुभाग अधिकारी"):
+        made = httpx.post(f"{web}/api/v1/receipts", headers={**clerk, "Idempotency-Key": uuid.uuid4().hex}, json={
+            "subject": subject, "sender_name": "हरि ओम", "received_date": TODAY.isoformat(), "mode": "post"})
+        assert made.status_code == 201, made.text
+        sent = httpx.post(f"{web}/api/v1/receipts/{made.json()['id']}/send", json={"to_post": SO, "priority": "urgent"},
+                          headers={**clerk, "Idempotency-Key": uuid.uuid4().hex})
+        assert sent.status_code == 200, sent.text
+        received = httpx.post(f"{web}/api/v1/receipts/{made.json()['id']}/receive",
+                              headers={**api_token(web, SO), "Idempotency-Key": uuid.uuid4().hex})
+        assert received.status_code == 200, received.text
+        letters.append(made.json())
+    file = new_file_opened(page, web, SO, "Service record of Shri Hari Om")
+    fid, headers = file["id"], api_token(web, SO)
+
+    page.get_by_text("Send", exact=True).first.click()
+    expect(page.locator("form[aria-label=Send] .hint").first).to_have_text(
+        "Type a designation or marking code, in Hindi or English; the file goes to the one post chosen.")
+
+    page.get_by_text("Add a document", exact=True).click()
+    form = page.locator("form[aria-label='Add a document']")
+    form.get_by_label("Title of the document").fill("Service book, part I")
+    form.get_by_label("Number of pages").fill("3")
+    timed(page, lambda: form.get_by_role("button", name="Add to the correspondence").click(), "file")
+    paper = page.locator(".items li", has_text="Service book, part I")
+    expect(paper).to_contain_text("Pages 1–3")
+    expect(paper.get_by_role("button", name="Download")).to_have_count(0)  # nothing to download: it is on paper
+
+    page.get_by_text("Add a document", exact=True).click()
+    form.get_by_label("Title of the document").fill("Reply of the department")
+    form.get_by_label("A file to upload (PDF, JPEG, PNG or TIFF)").check()
+    chosen = form.get_by_label("The document (PDF, JPEG, PNG or TIFF)")
+    chosen.set_input_files(files=[{"name": "notes.txt", "mimeType": "text/plain", "buffer": b"not a document"}])
+    form.get_by_role("button", name="Add to the correspondence").click()
+    expect(page.locator(f"#{chosen.get_attribute('id')}-err")).to_contain_text("notes.txt is a text file")
+    expect(chosen).to_have_attribute("aria-invalid", "true")
+    assert len(httpx.get(f"{web}/api/v1/files/{fid}", headers=headers).json()["correspondence"]) == 1
+    pdf = fixtures.pdf_of_images([fixtures.letter_image(fixtures.ENGLISH_LETTER)] * 2)
+    chosen.set_input_files(files=[{"name": "reply.pdf", "mimeType": "application/pdf", "buffer": pdf}])
+    timed(page, lambda: form.get_by_role("button", name="Add to the correspondence").click(), "file")
+    uploaded = page.locator(".items li", has_text="Reply of the department")
+    expect(uploaded).to_contain_text("Pages 4–5")
+    with page.expect_download() as download:
+        uploaded.get_by_role("button", name="Download").click()
+    assert open(download.value.path(), "rb").read() == pdf and download.value.suggested_filename == "reply.pdf"
+    check_screen(page, "file-documents", "file", languages=("en",))
+
+    # The first letter goes into this file, from its own screen.
+    timed(page, lambda: page.goto(f"/#/receipts/{letters[0]['id']}"), "receipt")
+    page.get_by_text("Put it in a file already open", exact=True).click()
+    put = page.locator("form[aria-label='Put it in a file already open']")
+    put.get_by_label("File (one your post holds)").select_option(fid)
+    timed(page, lambda: put.get_by_role("button", name="Put it in this file").click(), "receipt")
+    expect(page.locator(".in-file")).to_have_text(f"In file {file['file_number']}")
+    expect(page.locator("dl.facts")).to_contain_text("In a file")
+    timed(page, lambda: page.locator(".in-file a").click(), "file")
+    reload_until(page, "file", lambda: page.locator(".items li", has_text=letters[0]["subject"]).count())
+    expect(page.locator(".items li", has_text=letters[0]["subject"])).to_contain_text("Pages 6–6")
+    shown = httpx.get(f"{web}/api/v1/files/{fid}", headers=headers).json()["correspondence"]
+    assert [(c["title"], c["first_page"], c["last_page"]) for c in shown][:2] == [
+        ("Service book, part I", 1, 3), ("Reply of the department", 4, 5)]
+    assert shown[2]["receipt_id"] == letters[0]["id"]
+
+    # The second stays in the inbox: on a phone its row is stacked, nothing hidden off to the side.
+    page.set_viewport_size({"width": 375, "height": 800})
+    timed(page, lambda: page.goto("/#/inbox"), "inbox")
+    row = page.locator("table.list tbody tr", has_text=letters[1]["diary_number"])
+    for column, text in (("Due", None), ("Priority", "Urgent")):
+        cell = row.locator(f"td[data-label='{column}']")
+        box = cell.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 375, (column, box)
+        if text:
+            expect(cell).to_contain_text(text)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.screenshot(path=str(screens_dir() / "inbox-stacked-en-phone375.png"))
+    assert page.locator(".table-wrap").evaluate("w => w.scrollWidth <= w.clientWidth")
+    page.set_viewport_size(DESKTOP)  # the desktop keeps its table: heads shown, a row a line
+    expect(page.locator("table.list thead th").first).to_be_visible()
+    assert row.locator("td").first.evaluate("td => getComputedStyle(td).display") == "table-cell"
+
+
+def test_signing_with_the_offices_key_shows_it_is_under_way(page, web, subject_head):
+    """Signing and issuing with the office's key takes a second or two: meanwhile the button says
+    so and is disabled (the form busy), so it is not clicked twice; then the letter is issued."""
+    headers = api_token(web, SO)
+    made = httpx.post(f"{web}/api/v1/files", headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+                      json={"subject_head": "1", "subject": "Leave of Shri Hari Om"})
+    assert made.status_code == 201, made.text
+    fid = made.json()["id"]
+    draft = httpx.post(f"{web}/api/v1/files/{fid}/drafts", headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+                       json={"title": "Leave sanctioned", "body": "Earned leave of 10 days is sanctioned."}).json()
+    approved = httpx.post(f"{web}/api/v1/files/{fid}/drafts/{draft['id']}/approve", json={"version": 1},
+                          headers={**headers, "Idempotency-Key": uuid.uuid4().hex})
+    assert approved.status_code == 200, approved.text
+    page.goto("/")
+    page.wait_for_function("document.body.dataset.ready === 'signin'")
+    sign_in(page, SO, "inbox")
+    timed(page, lambda: page.goto(f"/#/files/{fid}/drafts/{draft['id']}/sign"), "sign-letter")
+    page.get_by_label("The office's key on the server (a dispatch stamp with your name)").check()
+    page.get_by_label("Addressee").fill("Shri Hari Om")
+    held = []  # the issue request, held until the busy state is seen
+    page.route(f"**/api/v1/files/{fid}/drafts/{draft['id']}/issue", lambda route: held.append(route))
+    form = page.locator("form[aria-label='Sign and issue as a letter']")
+    form.get_by_role("button", name="Sign and issue as a letter").click()
+    button = form.locator("button[type=submit]")
+    expect(button).to_be_disabled()
+    expect(button).to_have_text("Signing and issuing…")
+    expect(form).to_have_attribute("aria-busy", "true")
+    for _ in range(100):  # the route's handler runs while Playwright waits on the page
+        if held:
+            break
+        page.wait_for_timeout(100)
+    page.evaluate("delete document.body.dataset.ready")
+    held[0].continue_()
+    page.wait_for_function("document.body.dataset.ready === 'file'")
+    expect(page.locator(".notice").first).to_contain_text(re.compile(r"Letter \S+ is issued"))

@@ -59,13 +59,18 @@ function header() {
       h("button", { type: "button", onclick: async () => { await signOut(); go(""); } }, t("signOut"))));
   }
   parts.push(langButton);
-  top.replaceChildren(h("div", { class: "bar" }, parts), h("p", { id: "live-news", class: "visually-hidden", "aria-live": "polite" }));
+  // The bar is drawn again; the live region stays (a region made anew, as the inbox redraws on a
+  // notification, would lose the announcement just put in it).
+  const bar = h("div", { class: "bar" }, parts);
+  const before = top.querySelector(".bar");
+  if (before) before.replaceWith(bar); else top.prepend(bar);
+  if (!announcer()) top.append(h("p", { id: "live-news", class: "visually-hidden", "aria-live": "polite" }));
   if (s?.me && !liveTried) {
     liveTried = true; // once per sign-in: without a notifications service there is no badge, no live updates
     call("GET", "/notifications?limit=1").then((page) => {
       unread = page.unread; unreadMore = page.unread_more; seen = page.items[0]?.id ?? 0; header(); startLive(onNotification);
     }).catch(() => {});
-  } else if (!s?.me) { stopLive(); liveTried = false; seen = Infinity; unread = 0; unreadMore = false; }
+  } else if (!s?.me) { stopLive(); liveTried = false; seen = Infinity; unread = 0; unreadMore = false; announcer().textContent = ""; }
   document.querySelector(".skip").textContent = t("skip");
 }
 
@@ -79,7 +84,7 @@ export function setUnread(count, more) {
 function onNotification(n) {
   if (n.read_at || n.id <= seen) return;
   seen = n.id;
-  unread += 1;
+  if (!unreadMore) unread += 1; // a count stopped at its cap ("1,000+") stays there
   header();
   announcer().textContent = t("newNotification", { text: n.text });
   if (document.body.dataset.ready === "inbox") route();

@@ -213,9 +213,7 @@ export function showProblem(form, error) {
 export function loadMore(cursor, load, add) {
   if (!cursor) return null;
   const box = h("p", { class: "more" });
-  const button = h("button", { type: "button", onclick: async () => {
-    button.disabled = true;
-    box.setAttribute("aria-busy", "true");
+  const button = h("button", { type: "button", onclick: () => busy(button, async () => {
     try {
       const page = await load(cursor);
       cursor = page.next_cursor;
@@ -225,10 +223,39 @@ export function loadMore(cursor, load, add) {
     } catch (e) {
       if (e instanceof SignedOut) throw e;
       box.replaceChildren(button, " ", h("span", { role: "alert", class: "field-error" }, explain(e)));
-    } finally { button.disabled = false; box.removeAttribute("aria-busy"); }
-  } }, t("loadMore"));
+    }
+  }, { box }) }, t("loadMore"));
   box.append(button);
   return box;
+}
+
+/**
+ * Runs `work()` while `button` is disabled and its form (or `box`) is marked aria-busy, with
+ * `label` on the button meanwhile if given ("Signing and issuing…"): a step that takes a while
+ * shows it is running and cannot be started twice. Answers what `work()` answers; the button and
+ * its form are given back as they were whatever happens.
+ */
+export async function busy(button, work, { label, box = button.closest("form") || button.parentElement } = {}) {
+  const [text, was] = [button.textContent, button.disabled];
+  button.disabled = true;
+  box.setAttribute("aria-busy", "true");
+  if (label) button.textContent = label;
+  try { return await work(); } finally {
+    button.disabled = was;
+    box.removeAttribute("aria-busy");
+    if (label) button.textContent = text;
+  }
+}
+
+/** A file the API refuses is named by its own name (the name it was uploaded under): the
+ * problem is moved to the file field of `form` it was chosen in, so showProblem says it there. */
+export function atFileFields(form, error) {
+  for (const input of form.querySelectorAll("input[type=file]")) {
+    const chosen = [...input.files].map((f) => f.name);
+    error.problem?.errors?.forEach((x) => { if (chosen.includes(x.field)) x.field = input.name; });
+    if (chosen.includes(error.problem?.field)) error.problem.field = input.name;
+  }
+  return error;
 }
 
 /** loadMore for a list element: each next page's items drawn by `draw(item)` and appended to `list`. */

@@ -167,6 +167,12 @@ const STRINGS = {
     esignStep2: "The provider sends you back here, and the letter is issued at once.", esignGo: "Continue to Aadhaar eSign",
     esignNotSetUp: "Aadhaar eSign is not set up on this server: ask the system administrator, or give this signature up and sign another way.",
     esignRefused: "The eSign provider did not sign. You may try again.", esignChecking: "Handing in the eSign provider's answer…",
+    sendFileHint: "Type a designation or marking code, in Hindi or English; the file goes to the one post chosen.",
+    addDocument: "Add a document", docTitle: "Title of the document", docHow: "The document",
+    docPaper: "On paper (its pages are counted here)", docUpload: "A file to upload (PDF, JPEG, PNG or TIFF)",
+    docPages: "Number of pages", docFile: "The document (PDF, JPEG, PNG or TIFF)", addToCorrespondence: "Add to the correspondence",
+    putInOpenFile: "Put it in a file already open", fileToPutIn: "File (one your post holds)", noFilesHeld: "Your post holds no open file.",
+    putInThisFile: "Put it in this file", inFile: "In file", working: "Working…", signing: "Signing and issuing…",
   },
   hi: {
     app: "ई-ऑफ़िस", skip: "मुख्य सामग्री पर जाएँ", language: "English", languageName: "अंग्रेज़ी में देखें",
@@ -333,6 +339,12 @@ const STRINGS = {
     esignStep2: "प्रदाता आपको यहीं लौटा देगा, और पत्र तुरंत जारी हो जाएगा।", esignGo: "आधार ई-साइन पर आगे बढ़ें",
     esignNotSetUp: "इस सर्वर पर आधार ई-साइन की व्यवस्था नहीं है: सिस्टम प्रशासक से पूछें, या यह हस्ताक्षर छोड़कर दूसरे तरीके से करें।",
     esignRefused: "ई-साइन प्रदाता ने हस्ताक्षर नहीं किया। आप फिर प्रयास कर सकते हैं।", esignChecking: "ई-साइन प्रदाता का उत्तर भेजा जा रहा है…",
+    sendFileHint: "पदनाम या अंकन कोड हिन्दी या अंग्रेज़ी में लिखें; फ़ाइल चुने गए एक ही पद को जाएगी।",
+    addDocument: "दस्तावेज़ जोड़ें", docTitle: "दस्तावेज़ का शीर्षक", docHow: "दस्तावेज़",
+    docPaper: "कागज़ पर (पृष्ठ यहाँ गिने जाएँ)", docUpload: "अपलोड करने की फ़ाइल (PDF, JPEG, PNG या TIFF)",
+    docPages: "पृष्ठों की संख्या", docFile: "दस्तावेज़ (PDF, JPEG, PNG या TIFF)", addToCorrespondence: "पत्राचार में जोड़ें",
+    putInOpenFile: "पहले से खुली फ़ाइल में रखें", fileToPutIn: "फ़ाइल (जो आपके पद के पास है)", noFilesHeld: "आपके पद के पास कोई खुली फ़ाइल नहीं है।",
+    putInThisFile: "इस फ़ाइल में रखें", inFile: "फ़ाइल में", working: "हो रहा है…", signing: "हस्ताक्षर कर जारी किया जा रहा है…",
   },
 };
 

@@ -2,7 +2,7 @@
 // the letter is read, Ctrl+Enter to diarise; then the acknowledgement (print) and marking to one
 // or several posts with the post picker; then straight on to the next letter.
 import { call, upload, newKey, get } from "../api.js";
-import { show, h, field, dateField, values, showProblem, clearProblems, notice, FieldProblems } from "../dom.js";
+import { show, h, field, dateField, values, showProblem, clearProblems, notice, FieldProblems, atFileFields } from "../dom.js";
 import { t, todayIST, fmtDate, fmtDateTime } from "../i18n.js";
 import { markForm as mark } from "../mark.js";
 
@@ -94,10 +94,7 @@ export async function render(main) {
       }
     } catch (err) {
       progress.hidden = true;
-      // A file refused is named by its own name (the API's field): said at the field it was chosen in.
-      const chosen = [...(form.elements.scans?.files || form.elements.email?.files || [])].map((f) => f.name);
-      err.problem?.errors?.forEach((x) => { if (chosen.includes(x.field)) x.field = kind === "scanned" ? "scans" : "email"; });
-      return showProblem(form, err);
+      return showProblem(form, atFileFields(form, err)); // a file refused: said at the field it was chosen in
     }
     progress.hidden = true;
     key = newKey();

@@ -3,8 +3,9 @@
 // adds it to the references of the note being written. The note being written is kept in
 // localStorage as you type (drafts.js), and a note sent while the session has ended is sent
 // again after the next sign-in (pending.js).
-import { get, call, newKey, blobUrl, session } from "../api.js";
-import { show, h, field, dateField, values, showProblem, clearProblems, notice, userText, flash } from "../dom.js";
+import { get, call, newKey, blobUrl, session, upload } from "../api.js";
+import { show, h, field, dateField, values, showProblem, clearProblems, notice, userText, flash, busy, atFileFields,
+  FieldProblems } from "../dom.js";
 import { t, word, fmtDate, fmtDateTime, lang } from "../i18n.js";
 import { postPicker } from "../picker.js";
 import { holds, acting } from "../actor.js";
@@ -105,10 +106,11 @@ export async function render(main, id) {
   });
 
   // --- correspondence ------------------------------------------------------------------
-  // A document or an issued letter, fetched with the token and handed to the browser to open or save.
+  // A document uploaded or an issued letter, fetched with the token and handed to the browser to
+  // open or save under the name it was uploaded with.
   async function download(c) {
     const url = await blobUrl(`/files/${id}/correspondence/${c.id}/document`);
-    const a = h("a", { href: url, download: `${c.title.replace(/[^\p{L}\p{N}._-]+/gu, "_")}.pdf` });
+    const a = h("a", { href: url, download: c.filename.replace(/[^\p{L}\p{N}._-]+/gu, "_") });
     document.body.append(a); a.click(); a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 60000);
   }
@@ -117,11 +119,54 @@ export async function render(main, id) {
     for (let p = c.first_page; p <= c.last_page && pages.length < 10; p++) pages.push(p);
     return h("li", { id: `page-${c.first_page}` },
       h("p", {}, c.receipt_id ? h("a", { href: `#/receipts/${c.receipt_id}` }, userText(c.title)) : userText(c.title), " ",
-        c.receipt_id ? null : h("button", { type: "button", class: "link", onclick: () => download(c) }, t("download")), " ",
+        c.filename ? h("button", { type: "button", class: "link", onclick: () => download(c) }, t("download")) : null, " ",
         c.puc ? h("span", { class: "tag" }, t("puc")) : null, c.fr_number ? h("span", { class: "tag" }, t("fr", { n: c.fr_number })) : null),
       h("p", { class: "muted" }, `${t("pages")} ${c.first_page}–${c.last_page}`),
       mine ? h("p", { class: "page-refs" }, pages.map((p) => h("button", { type: "button", class: "link", onclick: () => refer("pages", p) }, t("refPage", { n: p })))) : null);
   }));
+
+  // A document added by the holder: one on paper (its pages counted by hand), or a file uploaded
+  // (the server counts its pages). A file the server refuses is said at the file's field.
+  function documentForm() {
+    const key = newKey();
+    const pagesBox = h("div", {}, field({ name: "pages", label: t("docPages"), type: "number", value: "1", required: true,
+      attrs: { min: "1", max: "2000", inputmode: "numeric" } }));
+    const fileBox = h("div", { hidden: true }, field({ name: "document", label: t("docFile"), type: "file", required: true,
+      attrs: { accept: "application/pdf,image/jpeg,image/png,image/tiff" } }));
+    const progress = h("progress", { max: "1", value: "0", hidden: true, "aria-label": t("uploading") });
+    const how = h("fieldset", { class: "kinds" }, h("legend", {}, t("docHow")),
+      [["paper", "docPaper"], ["upload", "docUpload"]].map(([v, label]) => h("label", { class: "inline" },
+        h("input", { type: "radio", name: "how", value: v, checked: v === "paper",
+          onchange: () => { pagesBox.hidden = v !== "paper"; fileBox.hidden = v === "paper"; } }), " ", t(label))));
+    const button = h("button", { type: "submit", class: "primary" }, t("addToCorrespondence"));
+    const form = h("form", { class: "card add-document", novalidate: true, "aria-label": t("addDocument") },
+      field({ name: "title", label: t("docTitle"), required: true }), how, pagesBox, fileBox, progress, button);
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      busy(button, async () => {
+        clearProblems(form);
+        try {
+          const v = values(form);
+          if (v.how === "paper") {
+            await call("POST", `/files/${id}/documents`, { key, body: { title: v.title, pages: Number(v.pages) } });
+          } else {
+            const chosen = form.elements.document.files[0];
+            if (!chosen) throw new FieldProblems([{ field: "document", text: t("fieldRequired") }]);
+            const data = new FormData();
+            data.append("title", v.title);
+            data.append("document", chosen);
+            progress.hidden = false;
+            await upload(`/files/${id}/documents/upload`, data, { key, onProgress: (p) => { progress.value = p; } });
+          }
+          rerender();
+        } catch (err) {
+          progress.hidden = true;
+          showProblem(form, atFileFields(form, err));
+        }
+      });
+    });
+    return h("details", { class: "add-document" }, h("summary", {}, t("addDocument")), form);
+  }
 
   // --- drafts and the letters issued from them ------------------------------------------
   // Without a signing service the file still opens: no letters listed, issuing answers its problem.
@@ -225,7 +270,7 @@ export async function render(main, id) {
   let moves = null;
   if (toReceive) moves = receiveForm(`/files/${id}`, rerender);
   else if (mine) {
-    const picker = postPicker({ name: "to_post", label: t("sendTo"), multiple: false, hint: t("markHint") });
+    const picker = postPicker({ name: "to_post", label: t("sendTo"), multiple: false, hint: t("sendFileHint") });
     const sendKey = newKey();
     const send = h("form", { class: "card", novalidate: true, "aria-label": t("send") }, picker,
       field({ name: "remarks", label: t("remarks") }),
@@ -279,6 +324,7 @@ export async function render(main, id) {
     h("div", { class: "file-layout" },
       h("section", { class: "notesheet", "aria-labelledby": "ns-h" }, h("h2", { id: "ns-h" }, t("notesheet")), green, ...yellow, mine ? composer : null),
       h("section", { class: "correspondence", "aria-labelledby": "co-h" }, h("h2", { id: "co-h" }, t("correspondence")), items,
+        mine ? documentForm() : null,
         h("h2", {}, t("drafts")), drafts, issued)));
   drawRefs();
 }

@@ -70,12 +70,19 @@ function keepTab() {
  * the first page ({items, next_cursor}); `counted(n, more)` hears how many are shown and
  * whether there are more.
  */
-function table(label, heads, page, row, path, counted) {
+function table(label, heads, page, drawRow, path, counted) {
   let shown = page.items.length;
   counted(shown, !!page.next_cursor);
   if (!shown) return [h("p", {}, t("nothing"))];
+  // Each cell names its column (data-label): on a phone the rows are stacked, a cell a line (app.css).
+  const names = heads.map((k) => t(k));
+  const row = (item) => {
+    const tr = drawRow(item);
+    [...tr.cells].forEach((td, i) => { td.dataset.label = names[i]; });
+    return tr;
+  };
   const tbody = h("tbody", {}, page.items.map(row));
-  return [h("div", { class: "table-wrap", tabindex: "0", "aria-label": label }, h("table", { class: "list" },
+  return [h("div", { class: "table-wrap", tabindex: "0", "aria-label": label }, h("table", { class: "list stack" },
     h("caption", { class: "visually-hidden" }, label),
     h("thead", {}, h("tr", {}, heads.map((k) => h("th", { scope: "col" }, t(k))))), tbody)),
   loadMore(page.next_cursor, (cursor) => pages(path, MANY, cursor), (items, more) => {

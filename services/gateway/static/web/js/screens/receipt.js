@@ -1,8 +1,9 @@
 // A receipt: the scan on the left and the text read from it on the right (a receipt with several
 // documents lists them above, and shows the one chosen with its own text), its details and
-// movements below; the holder sends (marks) it, opens a file with it, or closes it.
-import { get, call, blobUrl, newKey, ApiError } from "../api.js";
-import { show, h, field, values, showProblem, notice, userText } from "../dom.js";
+// movements below; the holder sends (marks) it, opens a file with it, puts it in a file their
+// post holds, or closes it.
+import { get, all, call, blobUrl, newKey, ApiError } from "../api.js";
+import { show, h, field, values, showProblem, notice, userText, busy, failed } from "../dom.js";
 import { t, word, fmtDate } from "../i18n.js";
 import { markForm } from "../mark.js";
 import { receiveForm } from "../receive.js";
@@ -53,6 +54,35 @@ function pullBack(r) {
   return form;
 }
 
+/** Putting the receipt in a file already open: one of the open files the post holds (GET /files). */
+function putInOpenFile(r) {
+  const key = newKey();
+  const choice = h("div");
+  const button = h("button", { type: "submit", class: "primary" }, t("putInThisFile"));
+  const form = h("form", { class: "card put-in-file", novalidate: true, "aria-label": t("putInOpenFile") }, choice,
+    field({ name: "remarks", label: t("remarks") }), button);
+  const load = () => {
+    choice.setAttribute("aria-busy", "true");
+    choice.replaceChildren(h("p", { class: "loading" }, t("loading")));
+    button.disabled = true;
+    all("/files", 1000).then((held) => {
+      const open = held.filter((f) => f.status === "open");
+      choice.replaceChildren(open.length ? field({ name: "file_id", label: t("fileToPutIn"), type: "select", required: true,
+        options: open.map((f) => [f.id, `${f.file_number} — ${f.subject}`]) }) : notice(t("noFilesHeld"), "warn"));
+      button.disabled = !open.length;
+    }).catch((e) => choice.replaceChildren(failed(e, load))).finally(() => choice.removeAttribute("aria-busy"));
+  };
+  load();
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    busy(button, async () => {
+      try { await call("POST", `/receipts/${r.id}/put-in-file`, { key, body: values(form) }); route(); }
+      catch (err) { showProblem(form, err); }
+    });
+  });
+  return form;
+}
+
 function actions(r, main) {
   if (r.status === "open" && !holds(r.holder_post) && !r.opened) return pullBack(r); // the sender, until it is opened
   if (!holds(r.holder_post) || r.status !== "open") return null;
@@ -87,19 +117,22 @@ function actions(r, main) {
   return h("div", { class: "actions-grid" },
     h("details", { open: true }, h("summary", {}, t("send")), send),
     h("details", {}, h("summary", {}, t("putInFile")), makeFile),
+    h("details", {}, h("summary", {}, t("putInOpenFile")), putInOpenFile(r)),
     h("details", {}, h("summary", {}, t("close")), close));
 }
 
 export async function render(main, id) {
   const r = await get(`/receipts/${id}`);
-  const pane = await scanPane(r);
+  // The file it is in, named by its number (its tracking, which does not open the file).
+  const [pane, inFile] = await Promise.all([scanPane(r), r.file_id ? get(`/files/${r.file_id}/track`).catch(() => null) : null]);
   const dl = h("dl", { class: "facts" },
     [["diaryNumber", r.diary_number], ["subject", userText(r.subject)], ["from", userText(r.sender_name)],
       ["letterNumber", r.letter_number], ["letterDate", fmtDate(r.letter_date)], ["receivedDate", fmtDate(r.received_date)],
       ["holder", r.holder_post], ["state", word("st", r.status)], ["due", fmtDate(r.due_date)]]
       .filter(([, v]) => v).map(([k, v]) => [h("dt", {}, t(k)), h("dd", {}, v)]));
   show(main, h("h1", {}, `${t("receipt")} ${r.diary_number}`),
-    r.file_id ? h("p", {}, h("a", { href: `#/files/${r.file_id}` }, t("openFile"))) : null,
+    r.file_id ? h("p", { class: "in-file" }, t("inFile"), " ",
+      h("a", { href: `#/files/${r.file_id}` }, inFile ? inFile.file_number : t("openFile"))) : null,
     pane, h("section", { "aria-labelledby": "det-h" }, h("h2", { id: "det-h" }, t("details")), dl),
     actions(r, main),
     movementList(r.movements));

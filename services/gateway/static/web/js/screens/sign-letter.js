@@ -7,7 +7,7 @@
 // reload, a change of language, the trip to the eSign provider) and can be given up, which
 // marks its number cancelled in the dispatch register.
 import { get, call, newKey, SignedOut } from "../api.js";
-import { show, h, field, values, showProblem, notice, userText } from "../dom.js";
+import { show, h, field, values, showProblem, notice, userText, busy } from "../dom.js";
 import { t, fmtDateTime } from "../i18n.js";
 import { holds } from "../actor.js";
 import { registerForm, signerInstructions, usableCertificates, certificateField } from "../signer.js";
@@ -132,9 +132,14 @@ export async function render(main, fileId, draftId) {
     button);
   choose(chosen);
   const keys = Object.fromEntries(KEYS.map((k) => [k, newKey()])); // one action per way of signing
-  form.addEventListener("submit", async (e) => {
+  // Signing with the office's key takes a second or two (the HSM, the timestamp): the button says
+  // so and stays disabled until the answer comes.
+  form.addEventListener("submit", (e) => {
     e.preventDefault();
     const v = values(form);
+    busy(button, () => submit(v), { label: v.key === "office_token" ? t("signing") : t("working") });
+  });
+  async function submit(v) {
     sessionStorage.removeItem(CHOSEN);
     const body = { version: draft.current_version, addressees: [{ name: v.name, address: v.address, ...(v.email ? { email: v.email } : {}) }] };
     try {
@@ -152,6 +157,6 @@ export async function render(main, fileId, draftId) {
       err.problem?.errors?.forEach((x) => { x.field = String(x.field).replace(/addressees\.\d+\./, ""); });
       showProblem(form, err);
     }
-  });
+  }
   show(main, ...head, form, register);
 }

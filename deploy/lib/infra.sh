@@ -170,3 +170,70 @@ start_elasticsearch() {
   echo "Elasticsearch up on port $EOFFICE_ES_PORT (heap $EOFFICE_ES_HEAP)"
 }
 stop_elasticsearch() { stop_pidfile "$RUN_DIR/elasticsearch.pid" elasticsearch 120; }
+
+# --- the keeper: a part whose process is gone is started again -----------------------------
+# `deploy/eoffice keep`, a program of the system's own supervisord (deploy/lib/services.sh), so
+# that, like our programs, a part of the infrastructure that dies comes back without a person: a
+# MinIO node, Elasticsearch, RabbitMQ or PostgreSQL killed, or crashed, is started again after
+# KEEP_GRACE seconds (readiness and `status` show it down meanwhile). A part stopped on purpose
+# (`deploy/eoffice stop`, `part stop NAME`) is left as it is: those leave a mark, $RUN_DIR/NAME.held,
+# also while `infra` or `part start` start it, which a start that succeeds removes.
+KEEP_INTERVAL="${EOFFICE_KEEP_INTERVAL:-2}"   # seconds between two looks
+KEEP_GRACE="${EOFFICE_KEEP_GRACE:-10}"        # seconds a part stays gone before it is started again
+hold()   { mkdir -p "$RUN_DIR"; touch "$RUN_DIR/$1.held"; }
+unhold() { rm -f "$RUN_DIR/$1.held"; }
+held()   { [ -f "$RUN_DIR/$1.held" ]; }
+infra_parts() { echo postgres rabbitmq elasticsearch; local p; for p in $EOFFICE_MINIO_PORTS; do echo "minio-$p"; done; }
+# Whether the part's process runs (not whether it answers: one starting, or busy, is left alone).
+part_alive() {
+  case "$1" in
+    postgres) [ -f "$PG_DATA/postmaster.pid" ] && pid_alive "$(head -1 "$PG_DATA/postmaster.pid")" ;;
+    rabbitmq) pidfile_alive "$RUN_DIR/rabbitmq.pid" beam ;;
+    elasticsearch) pidfile_alive "$RUN_DIR/elasticsearch.pid" elasticsearch ;;
+    minio-*) pidfile_alive "$RUN_DIR/$1.pid" minio ;;
+  esac
+}
+start_part() {
+  case "$1" in
+    postgres) start_postgres ;;
+    rabbitmq) start_rabbitmq ;;
+    elasticsearch) start_elasticsearch ;;
+    minio-*) start_minio_node "${1#minio-}" && wait_for "MinIO node" 60 minio_ready "${1#minio-}" ;;
+  esac
+}
+stop_part() {
+  case "$1" in
+    postgres) stop_postgres ;;
+    rabbitmq) stop_rabbitmq ;;
+    elasticsearch) stop_elasticsearch ;;
+    minio-*) stop_minio_node "${1#minio-}" ;;
+  esac
+}
+keep_infra() {
+  set +e   # the keeper never ends on a failure: it says so and tries again
+  local -A gone=()
+  local part
+  echo "$(date -Is) watching $(infra_parts | paste -sd' ' -): a part whose process is gone, not stopped on purpose, is started again after ${KEEP_GRACE}s"
+  while true; do
+    for part in $(infra_parts); do
+      if held "$part" || part_alive "$part"; then unset "gone[$part]"; continue; fi
+      if [ -z "${gone[$part]:-}" ]; then
+        gone[$part]=$SECONDS
+        echo "$(date -Is) $part: its process is gone, and it was not stopped on purpose"
+      elif [ $((SECONDS - gone[$part])) -ge "$KEEP_GRACE" ]; then
+        echo "$(date -Is) $part: starting it again"
+        # In a session of its own: the part's processes are not the keeper's (supervisord stops
+        # the keeper's process group with it). `part start` holds the part while it starts it.
+        setsid -w "$REPO/deploy/eoffice" part start "$part" 3>&1
+        local started=$?
+        unhold "$part"
+        if [ "$started" = 0 ] && part_alive "$part"; then
+          echo "$(date -Is) $part: running again"; unset "gone[$part]"
+        else
+          echo "$(date -Is) $part: did not start; trying again in ${KEEP_GRACE}s"; gone[$part]=$SECONDS
+        fi
+      fi
+    done
+    sleep "$KEEP_INTERVAL"
+  done
+}

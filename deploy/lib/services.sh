@@ -8,6 +8,11 @@ SERVICES=($(grep -v '^#' "$REPO/deploy/programs" | awk 'NF && $3 != "-" {print $
 STANDINS=($(awk '!/^#/ && NF {print $1}' "$REPO/deploy/standins"))
 [ "${EOFFICE_STANDINS:-1}" = 1 ] || STANDINS=()
 WITH_STANDINS=1                             # the fault suite's instance uses the system's own
+# The keeper (`deploy/eoffice keep`, deploy/lib/infra.sh): on the system's own supervisord only,
+# as root (it starts the infrastructure as its user); the instances of the fault suite and the
+# whole-state benchmark share the infrastructure, and with it the system's keeper.
+KEEPER=keeper
+WITH_KEEPER=1
 SUPERVISOR_DIR="$EOFFICE_HOME/supervisor"   # root only: its config holds the credentials
 SUPERVISOR_CONF="$SUPERVISOR_DIR/supervisord.conf"
 PROGRAM_ENV=export_app_env                  # the environment the programs get
@@ -22,7 +27,8 @@ standin_dir() { echo "$EOFFICE_HOME/standins/$1"; }   # $DATA_DIR is the infrast
 standin_args() { awk -v n="$1" '$1 == n {$1 = ""; print substr($0, 2)}' "$REPO/deploy/standins" | sed "s|@DIR@|$(standin_dir "$1")|g"; }
 is_standin() { [[ " ${STANDINS[*]} " == *" $1 "* ]]; }
 # What one supervisord runs: the programs, and on the system's own the stand-ins.
-supervised() { echo "${PROGRAMS[@]}"; [ "$WITH_STANDINS" = 0 ] || echo "${STANDINS[@]}"; }
+supervised() { echo "${PROGRAMS[@]}"; [ "$WITH_STANDINS" = 0 ] || echo "${STANDINS[@]}"; [ "$WITH_KEEPER" = 0 ] || echo "$KEEPER"; }
+is_ours() { [[ " ${PROGRAMS[*]} " == *" $1 "* ]]; }   # a program of deploy/programs (not a stand-in, not the keeper)
 service_target() { program_field "$1" 2; }
 service_workers() { local w; w="$(program_field "$1" 3)"; [ "$w" = - ] && echo 1 || echo "$w"; }
 # How many processes of a program run at once: deploy/programs, or EOFFICE_INSTANCES for every
@@ -30,7 +36,7 @@ service_workers() { local w; w="$(program_field "$1" 3)"; [ "$w" = - ] && echo 1
 # are a group of the name (NAME:NAME_0, NAME:NAME_1 ...), each with its own log, a gateway's each
 # on its own port (PROGRAM_GATEWAY_PORT + 0, 1 ...). docs/scaling.md says why each is safe twice.
 [[ "${EOFFICE_INSTANCES:-1}" =~ ^[1-9][0-9]?$ ]] || die "EOFFICE_INSTANCES must be a number from 1 to 99 (got '$EOFFICE_INSTANCES')"
-program_instances() { is_standin "$1" && echo 1 || echo "${EOFFICE_INSTANCES:-$(program_field "$1" 4)}"; }
+program_instances() { is_ours "$1" && echo "${EOFFICE_INSTANCES:-$(program_field "$1" 4)}" || echo 1; }
 gateway_ports() { local i; for ((i = 0; i < $(program_instances gateway); i++)); do echo $((PROGRAM_GATEWAY_PORT + i)); done; }
 
 # The environment of every service process; secrets come from $SECRETS, never the command line.
@@ -97,6 +103,7 @@ rebuild_outdated_search() { app_env "$VENV/bin/python" -m services.search.rebuil
 # The command line of each program.
 program_command() {
   if is_standin "$1"; then echo "$VENV/bin/python -m $(standin_args "$1")"; return; fi
+  if [ "$1" = "$KEEPER" ]; then echo "$REPO/deploy/eoffice keep"; return; fi
   case "$1" in
     gateway) echo "$VENV/bin/gunicorn -c $REPO/deploy/gunicorn.conf.py $(service_target gateway)" ;;
     *) echo "$VENV/bin/nameko run --config $REPO/deploy/nameko.yaml $(service_target "$1")" ;;
@@ -131,10 +138,13 @@ write_supervisor_conf() {
 # the last of two equal keys in `environment`).
 program_section() {
   local name="$1" process="$2" env_line="$3" instance="${4:-}" bind=""
+  local user="$EOFFICE_APP_USER"; [ "$name" != "$KEEPER" ] || user=root
   sed -e "s|@NAME@|$process|g" -e "s|@COMMAND@|$(program_command "$name")|g" -e "s|@REPO@|$REPO|g" \
-      -e "s|@USER@|$EOFFICE_APP_USER|g" -e "s|@LOG_DIR@|$PROGRAM_LOG_DIR|g" \
+      -e "s|@USER@|$user|g" -e "s|@LOG_DIR@|$PROGRAM_LOG_DIR|g" \
       -e "s|@WORKERS@|$(service_workers "$name")|g" "$REPO/deploy/supervisor/program.conf"
-  if is_standin "$name"; then
+  if [ "$name" = "$KEEPER" ]; then
+    printf 'environment=EOFFICE_HOME="%s"\n\n' "$EOFFICE_HOME"
+  elif is_standin "$name"; then
     printf 'environment=%s,EOFFICE_STANDIN_DIR="%s"\n\n' "$env_line" "$(standin_dir "$name")"
   else
     [ "$name" != gateway ] || [ -z "$instance" ] || bind=",EOFFICE_GATEWAY_BIND=\"127.0.0.1:$((PROGRAM_GATEWAY_PORT + instance))\""
@@ -195,7 +205,7 @@ start_supervised() {
     supervisorctl_ update >/dev/null
     supervisorctl_ start all >/dev/null 2>&1 || true   # any program an operator stopped
     if code_changed; then
-      local name; for name in $(supervised); do is_standin "$name" || restart_program "$name"; done
+      local name; for name in $(supervised); do if is_ours "$name"; then restart_program "$name"; fi; done
     fi
   else
     local port; for port in $(gateway_ports); do ensure_port_free "$port" "the gateway" EOFFICE_GATEWAY_PORT; done
@@ -257,7 +267,7 @@ use_faults_instance() {
   local suffix=""; [ "${EOFFICE_TEST_ENV:-test}" = test ] || suffix="-$EOFFICE_TEST_ENV"
   TEST_ENV="${suffix:+$EOFFICE_TEST_ENV}"; TEST_ENV="${TEST_ENV:-faults}"; TEST_DB="eoffice_test_$TEST_ENV"
   SUPERVISOR_DIR="$EOFFICE_HOME/supervisor-faults$suffix" SUPERVISOR_CONF="$EOFFICE_HOME/supervisor-faults$suffix/supervisord.conf"
-  WITH_STANDINS=0 PROGRAM_LOG_DIR="$LOG_DIR/faults$suffix" PROGRAM_ENV=export_faults_env PROGRAM_GATEWAY_PORT="$EOFFICE_FAULTS_GATEWAY_PORT"
+  WITH_STANDINS=0 WITH_KEEPER=0 PROGRAM_LOG_DIR="$LOG_DIR/faults$suffix" PROGRAM_ENV=export_faults_env PROGRAM_GATEWAY_PORT="$EOFFICE_FAULTS_GATEWAY_PORT"
   install -d -m 750 -o root -g root "$PROGRAM_LOG_DIR"
 }
 faults_ping() { ( export_faults_env; exec "$VENV/bin/python" -m eoffice.tools.ping "${SERVICES[@]}" ); }
@@ -294,7 +304,7 @@ EOFFICE_STATE_GATEWAY_PORT="${EOFFICE_STATE_GATEWAY_PORT:-8100}"
 use_state_instance() {
   TEST_ENV=state TEST_DB=eoffice_test_state
   SUPERVISOR_DIR="$EOFFICE_HOME/supervisor-state" SUPERVISOR_CONF="$EOFFICE_HOME/supervisor-state/supervisord.conf"
-  WITH_STANDINS=0 PROGRAM_LOG_DIR="$LOG_DIR/state" PROGRAM_ENV=export_state_env PROGRAM_GATEWAY_PORT="$EOFFICE_STATE_GATEWAY_PORT"
+  WITH_STANDINS=0 WITH_KEEPER=0 PROGRAM_LOG_DIR="$LOG_DIR/state" PROGRAM_ENV=export_state_env PROGRAM_GATEWAY_PORT="$EOFFICE_STATE_GATEWAY_PORT"
   install -d -m 750 -o root -g root "$PROGRAM_LOG_DIR"
 }
 export_state_env() {

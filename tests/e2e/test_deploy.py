@@ -18,10 +18,11 @@ from tests.support.system import REPO, wait_until
 pytestmark = pytest.mark.live
 HOME = Path(os.environ.get("EOFFICE_HOME", "/var/lib/eoffice"))
 EOFFICE = str(REPO / "deploy" / "eoffice")
-# What the system's supervisord runs: our programs and the loopback stand-ins for outside systems.
+# What the system's supervisord runs: our programs, the loopback stand-ins for outside systems, and
+# the keeper (which starts again a part of the infrastructure whose process is gone).
 STANDINS = [line.split()[0] for line in (REPO / "deploy" / "standins").read_text().splitlines()
             if line.strip() and not line.startswith("#")]
-SUPERVISED = [p.name for p in programs()] + STANDINS
+SUPERVISED = [p.name for p in programs()] + STANDINS + ["keeper"]
 
 
 def running_pids() -> dict[str, str]:
@@ -51,7 +52,7 @@ def test_second_start_changes_nothing():
     for finding in ("venv matches requirements.lock", "PostgreSQL already running", "RabbitMQ already running",
                     "MinIO cluster already running", "Elasticsearch already running"):
         assert finding in out, out
-    # Our programs and the loopback stand-ins (deploy/standins), none restarted.
+    # Our programs, the loopback stand-ins (deploy/standins) and the keeper, none restarted.
     assert f"all {len(SUPERVISED)} programs already running, nothing restarted" in out, out
     assert running_pids() == before
     status = subprocess.run([EOFFICE, "status"], capture_output=True, text=True)

@@ -85,6 +85,9 @@ def test_our_programs_run_unprivileged():
     pids = program_pids()
     # A program of several instances is a group: dak_ocr:dak_ocr_0, dak_ocr:dak_ocr_1 ...
     assert {"gateway", "dak", "dak_ocr", "directory", "files"} <= {name.split(":")[0] for name in pids}, pids
+    # All but the keeper, which starts the infrastructure again as its own user (as `up` does, and
+    # as root, like supervisord itself); it listens nowhere and reads only the deploy script.
+    assert owner(pids.pop("keeper")) == "root"
     assert {name: owner(pid) for name, pid in pids.items()} == {name: "eoffice-app" for name in pids}
     # The gateway's workers too (they parse every upload).
     workers = subprocess.run(["pgrep", "-P", str(pids["gateway"])], capture_output=True, text=True).stdout.split()

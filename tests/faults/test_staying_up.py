@@ -22,7 +22,7 @@ from services.dak.models import receipts
 from services.files.models import files
 from services.files.models import movements as file_movements
 from tests.support.load import MixedLoad
-from tests.support.system import REPO, wait_for_whole_cluster
+from tests.support.system import REPO, wait_for_whole_cluster, wait_until
 
 pytestmark = [pytest.mark.live, pytest.mark.faults]
 RATE = 60  # requests a second offered, all clients together
@@ -177,13 +177,24 @@ def test_killed_program_comes_back_by_itself(program, gateway, supervisor, readi
     assert_done_exactly_once(load, settings)
 
 
+KEEPER_LOG = Path(os.environ.get("EOFFICE_HOME", "/var/lib/eoffice")) / "log" / "keeper.log"
+
+
 @pytest.mark.parametrize("part_name, check, status_line", [
     ("minio-9003", "minio:127.0.0.1:9003", "MinIO node: not running (127.0.0.1:9003)"),
-    ("elasticsearch", "elasticsearch", "Elasticsearch: not running")])
-def test_a_crashed_infrastructure_process_shows_within_seconds(part_name, check, status_line, readiness, settings):
-    pid_file = Path(os.environ.get("EOFFICE_HOME", "/var/lib/eoffice")) / "run" / f"{part_name}.pid"
+    ("elasticsearch", "elasticsearch", "Elasticsearch: not running"),
+    ("postgres", "postgresql", "PostgreSQL: not running")])
+def test_a_crashed_infrastructure_process_shows_then_comes_back_by_itself(part_name, check, status_line, readiness,
+                                                                        settings):
+    """kill -9 of a part of the infrastructure: `status` and readiness show it down within seconds,
+    and the system's keeper (`deploy/eoffice keep`, a program of its supervisord) starts it again
+    after its grace of 10 s, without a person: `status` whole again and readiness ready."""
+    home = Path(os.environ.get("EOFFICE_HOME", "/var/lib/eoffice"))
+    pid_file = (home / "data" / "postgres" / "postmaster.pid" if part_name == "postgres"
+                else home / "run" / f"{part_name}.pid")
+    keeper_said = KEEPER_LOG.read_text() if KEEPER_LOG.exists() else ""
     crashed_at = time.monotonic()
-    os.kill(int(pid_file.read_text()), signal.SIGKILL)
+    os.kill(int(pid_file.read_text().splitlines()[0]), signal.SIGKILL)
     try:
         while True:
             status = subprocess.run([str(REPO / "deploy" / "eoffice"), "status"], capture_output=True, text=True)
@@ -193,7 +204,35 @@ def test_a_crashed_infrastructure_process_shows_within_seconds(part_name, check,
             time.sleep(0.5)
         assert status_line in status.stdout, status.stdout
         print(f"{part_name}: crash visible in status and readiness after {time.monotonic() - crashed_at:.1f}s")
+        while True:  # nobody starts it: the keeper does
+            status = subprocess.run([str(REPO / "deploy" / "eoffice"), "status"], capture_output=True, text=True)
+            if status.returncode == 0:
+                break
+            assert time.monotonic() - crashed_at < 150, f"{part_name} not back by itself in 150 s: {status.stdout}"
+            time.sleep(1)
+        whole_at = time.monotonic()
+        wait_until(lambda: readiness.first_ready_after(whole_at), 60, "readiness ready again")
+        print(f"{part_name}: back by itself, status whole and ready, {time.monotonic() - crashed_at:.1f}s after")
+        said = KEEPER_LOG.read_text()[len(keeper_said):]
+        assert f"{part_name}: starting it again" in said and f"{part_name}: running again" in said, said
     finally:
         part("start", part_name)
         if part_name.startswith("minio"):
             wait_for_whole_cluster(settings)
+
+
+def test_a_part_stopped_on_purpose_stays_stopped(settings):
+    """`part stop` is an operator's decision: the keeper leaves the part stopped past its grace,
+    and `part start` brings it back."""
+    keeper_said = KEEPER_LOG.read_text() if KEEPER_LOG.exists() else ""
+    part("stop", "minio-9002")
+    try:
+        time.sleep(10 + 2 + 4)  # the keeper's grace, a look, and some
+        status = subprocess.run([str(REPO / "deploy" / "eoffice"), "status"], capture_output=True, text=True)
+        assert "MinIO node: not running (127.0.0.1:9002)" in status.stdout, status.stdout
+        assert "minio-9002" not in KEEPER_LOG.read_text()[len(keeper_said):]
+    finally:
+        part("start", "minio-9002")
+        wait_for_whole_cluster(settings)
+    status = subprocess.run([str(REPO / "deploy" / "eoffice"), "status"], capture_output=True, text=True)
+    assert "MinIO node: running (127.0.0.1:9002)" in status.stdout, status.stdout

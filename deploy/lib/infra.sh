@@ -177,12 +177,21 @@ stop_elasticsearch() { stop_pidfile "$RUN_DIR/elasticsearch.pid" elasticsearch 1
 # MinIO node, Elasticsearch, RabbitMQ or PostgreSQL killed, or crashed, is started again after
 # KEEP_GRACE seconds (readiness and `status` show it down meanwhile). A part stopped on purpose
 # (`deploy/eoffice stop`, `part stop NAME`) is left as it is: those leave a mark, $RUN_DIR/NAME.held,
-# also while `infra` or `part start` start it, which a start that succeeds removes.
+# which `infra` (`up`) or `part start NAME` remove (`starting`: held while they start it).
 KEEP_INTERVAL="${EOFFICE_KEEP_INTERVAL:-2}"   # seconds between two looks
 KEEP_GRACE="${EOFFICE_KEEP_GRACE:-10}"        # seconds a part stays gone before it is started again
 hold()   { mkdir -p "$RUN_DIR"; touch "$RUN_DIR/$1.held"; }
 unhold() { rm -f "$RUN_DIR/$1.held"; }
 held()   { [ -f "$RUN_DIR/$1.held" ]; }
+# starting PART CMD...: CMD starts PART, which the keeper leaves alone meanwhile; however CMD ends
+# (a failure ends the script), PART is not held afterwards: a part that failed to start is the
+# keeper's to try again, not left stopped.
+starting() {
+  local part="$1"; shift
+  hold "$part"; trap "unhold '$part'" EXIT
+  "$@"
+  unhold "$part"; trap - EXIT
+}
 infra_parts() { echo postgres rabbitmq elasticsearch; local p; for p in $EOFFICE_MINIO_PORTS; do echo "minio-$p"; done; }
 # Whether the part's process runs (not whether it answers: one starting, or busy, is left alone).
 part_alive() {

@@ -219,11 +219,15 @@ class FilesService(DirectoryCalendars, ServiceBase):
     @rpc
     def attachable(self, actor: dict, file_id: str) -> dict:
         """Whether the actor may put a receipt in this file: the actor's post holds it and it
-        is open. Returns the file's number; raises otherwise (dak asks before it moves one)."""
+        is open. Returns the file's number; raises otherwise (dak asks before it moves one).
+        Putting a receipt in a received file is the holder acting on it: it opens the file, as
+        every holder step does (`_opened`), so its sender no longer pulls it back with the
+        receipt in it (rule 4)."""
         actor = Actor.model_validate(actor)
-        with self.db.transaction() as session:
-            row = casefile.held(session, actor=actor, file_id=file_id, supervises=self._supervises(actor),
+        with self.changes() as changes:
+            row = casefile.held(changes.session, actor=actor, file_id=file_id, supervises=self._supervises(actor),
                                 statuses=("open",))
+            self._opened(changes, actor, row)
             return {"file_id": row["id"], "file_number": row["file_number"]}
 
     @rpc

@@ -160,9 +160,9 @@ def test_the_migration_keeps_links_that_may_travel_and_makes_the_others_referenc
 
 def test_linking_or_noting_under_a_received_file_opens_it_so_the_sender_cannot_pull_it_back(api, db):
     """Rule 4, pull back until opened: the recipient acting on a file it has not opened (here,
-    linking one of its own files under it) opens it, as looking at it does, with its "opened"
-    movement and eoffice.file.opened.v1. The sender's pull back is then refused as after any
-    opening, and the recipient's own file is never pulled back to the sender."""
+    linking one of its own files under it, or putting a receipt in it) opens it, as looking at it
+    does, with its "opened" movement and eoffice.file.opened.v1. The sender's pull back is then
+    refused as after any opening, and the recipient's own file is never pulled back to the sender."""
     dealer, so = as_post(api, DEALER), as_post(api, SO)
     main = new_file(api, dealer, subject="Promotion of Shri Mohan Lal")
     own = new_file(api, so, subject="ACRs of Shri Mohan Lal")  # SO's own file
@@ -192,6 +192,21 @@ def test_linking_or_noting_under_a_received_file_opens_it_so_the_sender_cannot_p
     for file in (second, along):
         refused(post(api, dealer, f"/files/{file['id']}/pull-back"), SO, "already opened", file["file_number"])
         assert track(api, so, file)["holder_post"] == SO
+
+    # Putting a receipt in a received file (through dak) opens it too: the receipt is not pulled
+    # back to the sender inside the file.
+    clerk = as_post(api, test_files.held_post("dak_clerk", "GAD"))
+    letter = post(api, clerk, "/receipts", subject="Representation of Shri Mohan Lal", sender_name="Mohan Lal",
+                  received_date=test_files.TODAY.isoformat(), mode="post")
+    assert letter.status_code == 201, letter.text
+    assert post(api, clerk, f"/receipts/{letter.json()['id']}/send", to_post=SO).status_code == 200
+    assert post(api, so, f"/receipts/{letter.json()['id']}/receive").status_code == 200  # the paper reached SO
+    filed_in = new_file(api, dealer, subject="Representations of Shri Mohan Lal")
+    assert send(api, dealer, filed_in["id"], SO).status_code == 200
+    put = post(api, so, f"/receipts/{letter.json()['id']}/put-in-file", file_id=filed_in["id"])
+    assert put.status_code == 200, put.text
+    refused(post(api, dealer, f"/files/{filed_in['id']}/pull-back"), SO, "already opened", filed_in["file_number"])
+    assert track(api, so, filed_in)["holder_post"] == SO
 
     # As a note does (the same rule for every step of the holder), and opening a linked file that
     # came with its main file keeps both with the recipient.

@@ -330,15 +330,23 @@ def open_receipt(
     opened it. When its holder opens it, it counts as opened and can no longer be pulled
     back (rule 4). Others who may see it (`visible`) look without opening it."""
     row, moves = visible(session, actor, receipt_id=receipt_id, lock=True, reads_file=reads_file)
-    opened = None
-    if opens(actor, row):
-        session.execute(update(receipts).where(receipts.c.id == receipt_id).values(opened=True))
-        opened = _log(session, receipt_id, "opened", actor=actor, to_post=row["holder_post"])
-        row["opened"] = True
+    opened = _opened(session, actor, row)
+    if opened:
         moves.append(opened)
     return {**row, "movements": moves, "scans": documents(session, receipt_id)}, (
         {**opened, "diary_number": row["diary_number"]} if opened else None
     )
+
+
+def _opened(session: Session, actor: Actor, row: dict) -> dict | None:
+    """Marks the receipt (`row`, locked) opened if the actor's post holds it and had not opened
+    it yet, and returns the movement logged; None otherwise. Any step of the holder on it counts
+    as opening it (rule 4): its sender can no longer pull it back."""
+    if not opens(actor, row):
+        return None
+    session.execute(update(receipts).where(receipts.c.id == row["id"]).values(opened=True))
+    row["opened"] = True
+    return _log(session, row["id"], "opened", actor=actor, to_post=row["holder_post"])
 
 
 def receive(session: Session, actor: Actor, receipt_id: str) -> dict | None:
@@ -419,8 +427,9 @@ def correct(
     request: Correct,
     reads_file: Callable[[str], bool],
     holds_file: Callable[[str], None],
-) -> tuple[dict, list[dict]]:
-    """Corrects metadata as the current holder; returns the receipt and the corrections made.
+) -> tuple[dict, list[dict], dict | None]:
+    """Corrects metadata as the current holder; returns the receipt, the corrections made and the
+    movement if correcting opened it (the holder's first step on it, rule 4).
     A receipt put in a file moves with the file: its holder is the file's (`holds_file(file_id)`
     raises unless the actor holds the file, open), not the post that put it in. Received date,
     letter date and mode are frozen once the receipt has moved (rule 9)."""
@@ -460,7 +469,10 @@ def correct(
         }
         for f, v in changes.items()
     ]
+    opened = None
     if changes:
+        if row["status"] != "in_file":
+            opened = _opened(session, actor, row)
         session.execute(update(receipts).where(receipts.c.id == receipt_id).values(**changes))
         made = [dict(row) for row in session.execute(_ADD_CORRECTIONS, made).mappings()]
         _log(
@@ -471,7 +483,7 @@ def correct(
             to_post=row["holder_post"],
             remarks=f"{', '.join(sorted(changes))}: {request.reason}",
         )
-    return receipt(session, receipt_id), made
+    return receipt(session, receipt_id), made, ({**opened, "diary_number": row["diary_number"]} if opened else None)
 
 
 def _text(value) -> str | None:
@@ -511,15 +523,21 @@ def inbox(session: Session, actor: Actor, *, query: InboxQuery, today: date) -> 
 
 def sent(session: Session, actor: Actor, *, page: Page) -> dict:
     """Returns the open receipts the actor's post (or a post delegated to it) sent or forwarded
-    that another post holds now: the sender's "sent" list, from which a pull back starts."""
+    that another post holds now, the one sent last first: the sender's "sent" list, from which a
+    pull back starts."""
     posts = acting_posts(actor)
-    sent_by_us = select(movements.c.receipt_id).where(
-        movements.c.from_post.in_(posts), movements.c.action.in_(("sent", "forwarded"))
+    last_sent = (
+        select(movements.c.receipt_id, func.max(movements.c.id).label("last_sent"))
+        .where(movements.c.from_post.in_(posts), movements.c.action.in_(("sent", "forwarded")))
+        .group_by(movements.c.receipt_id)
+        .subquery()
     )
-    query = select(receipts).where(
-        receipts.c.id.in_(sent_by_us), receipts.c.status == "open", receipts.c.holder_post.not_in(posts)
+    query = (
+        select(receipts, last_sent.c.last_sent)
+        .join(last_sent, last_sent.c.receipt_id == receipts.c.id)
+        .where(receipts.c.status == "open", receipts.c.holder_post.not_in(posts))
     )
-    return keyset_page(session, query, receipts.c.id, after=page.after, limit=page.limit)
+    return keyset_page(session, query, last_sent.c.last_sent, after=page.after, limit=page.limit, descending=True)
 
 
 def public_status(session: Session, tracking_code: str) -> dict:

@@ -223,8 +223,11 @@ class DakService(DirectoryCalendars, ServiceBase):
         actor, request = Actor.model_validate(actor), parse(Correct, request)
 
         def step(changes):
-            row, made = receipts.correct(changes.session, actor, receipt_id=receipt_id, request=request,
-                                         reads_file=self._reads_file(actor), holds_file=self._holds_file(actor))
+            row, made, opened = receipts.correct(changes.session, actor, receipt_id=receipt_id, request=request,
+                                                 reads_file=self._reads_file(actor),
+                                                 holds_file=self._holds_file(actor))
+            if opened:
+                self._emit(changes, events.ReceiptOpened, opened)
             if made:
                 self._emit(changes, events.ReceiptCorrected, {
                     "receipt_id": receipt_id, "diary_number": row["diary_number"], "by_user": actor.user_id,

@@ -192,6 +192,26 @@ def last_serial(db, office_code: str) -> int:
             diary_counters.c.office_code == office_code, diary_counters.c.year == TODAY.year)).scalar_one()
 
 
+def test_correcting_an_electronic_receipt_opens_it_so_the_sender_cannot_pull_it_back(api, clerk):
+    officer_post = held_post("officer", "DIST-LKO")
+    officer = auth(sign_in(api, officer_post))
+    receipt = upload(api, clerk, [("page.pdf", fixtures.pdf_page_of(595, 842), PDF)]).json()
+    sent = api.post(f"/api/v1/receipts/{receipt['id']}/send", headers={**clerk, **key()},
+                    json={"to_post": officer_post})
+    assert sent.status_code == 200, sent.text
+    # The officer corrects the sender's name straight from the inbox, never asking for the receipt.
+    fixed = api.patch(f"/api/v1/receipts/{receipt['id']}", headers={**officer, **key()},
+                      json={"sender_name": "रामलाल वर्मा", "reason": "full name"})
+    assert fixed.status_code == 200, fixed.text
+    late = api.post(f"/api/v1/receipts/{receipt['id']}/pull-back", headers={**clerk, **key()})
+    assert late.status_code == 409 and "already opened" in late.json()["detail"], late.text
+    detail = api.get(f"/api/v1/receipts/{receipt['id']}", headers=clerk).json()
+    assert detail["opened"] is True and detail["holder_post"] == officer_post
+    assert [m["action"] for m in detail["movements"]] == ["diarised", "sent", "opened", "corrected"]
+    unread = api.get("/api/v1/inbox?unread=true&limit=200", headers=officer).json()["items"]
+    assert receipt["id"] not in {r["id"] for r in unread}
+
+
 def test_bad_documents_are_refused_and_leave_nothing_behind(api, clerk, store, db):
     good = fixtures.as_bytes(fixtures.letter_image(["short"]), "PNG")
     jpeg = fixtures.as_bytes(fixtures.letter_image(["short"]), "JPEG")

@@ -472,7 +472,9 @@ class LetterEntrypoints:
 
 
 def verify_pdf_bytes(pdf: bytes, *, online: bool) -> dict:
-    """`pades.verify` against the configured trust roots, off the event loop."""
+    """`pades.verify` against the configured trust roots, off the event loop. An encrypted PDF is
+    verified as it opens without a password; one that needs a password is refused (422 at
+    `document`), as is one pyHanko cannot read."""
     trust = Trust.from_settings(get_settings())
     if not pdf.startswith(b"%PDF"):
         raise InvalidInput("not a PDF", field="document")
@@ -480,6 +482,8 @@ def verify_pdf_bytes(pdf: bytes, *, online: bool) -> dict:
         return tpool.execute(
             lambda: pades.verify(pdf, trust_roots=trust.roots, other_certs=trust.intermediates, online=online)
         )
+    except pades.PasswordProtected as exc:  # it opens only with a password: nothing to check without it
+        raise InvalidInput(str(exc), field="document") from None
     except PdfError as exc:  # not a PDF pyHanko can read: the sender's problem, not ours
         raise InvalidInput(f"the PDF cannot be read: {exc}", field="document") from None
 

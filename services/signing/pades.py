@@ -23,7 +23,9 @@ from datetime import datetime
 from typing import Literal
 
 from asn1crypto import x509
+from pyhanko.pdf_utils.crypt import AuthStatus, StandardSecurityHandler, StandardSecuritySettingsRevision, pdfmac
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.misc import PdfReadError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers, timestamps
 from pyhanko.sign.general import NonexistentAttributeError, find_unique_cms_attribute
@@ -195,12 +197,73 @@ class Signed:
 
 def signed_parts(pdf: bytes) -> Signed:
     """Returns the first (non-timestamp) signature's CMS and the bytes it covers; raises
-    ValueError if the PDF has none."""
-    signature = _signatures(PdfFileReader(io.BytesIO(pdf), strict=False))[0]
+    ValueError if the PDF has none, PasswordProtected if it does not open without a password."""
+    signature = _signatures(opened(pdf))[0]
     byte_range = tuple(int(v) for v in signature.byte_range)
     pairs = zip(byte_range[::2], byte_range[1::2], strict=True)
     covered = b"".join(pdf[start : start + length] for start, length in pairs)
     return Signed(cms=signature.pkcs7_content, signed_bytes=covered, byte_range=byte_range)
+
+
+LEGACY_RESERVED = 0xFFFFE0C0  # the bits of /P that PDF 1.7 reserves (must be 1), bit 13 aside (now ISO 32004's)
+LEGACY = {
+    StandardSecuritySettingsRevision.RC4_BASIC,
+    StandardSecuritySettingsRevision.RC4_EXTENDED,
+    StandardSecuritySettingsRevision.RC4_OR_AES128,
+}
+
+
+class PasswordProtected(ValueError):
+    """The PDF is encrypted so that it opens only with a password or a certificate's key: its
+    signatures (their fields, the signed revision) cannot be read without it."""
+
+
+def opened(pdf: bytes) -> PdfFileReader:
+    """The PDF read leniently by pyHanko; an encrypted one (a signed PDF may be: the signature
+    goes in an incremental update encrypted as the file is) is decrypted with the empty user
+    password, as a viewer opens a PDF that is only restricted by an owner password. One that
+    needs a password to open, or a certificate (the public-key security handler, or one pyHanko
+    does not know), raises PasswordProtected.
+
+    A PDF MAC (ISO 32004: /KDFSalt in the encryption dictionary, /AuthCode in the trailer) is
+    checked when the file carries one; a mismatch is a PdfReadError. pyHanko also demands one
+    whenever bit 13 of /P is clear, but that bit was reserved before ISO 32004 and encrypting
+    tools leave it clear (pypdf told to permit nothing writes /P 0, and the intake accepts such
+    files): those are opened without one; what a signature covers, its own digest checks. With
+    RC4 or AES-128 such a /P cannot be opened at all (pyHanko sets the reserved bits before it
+    derives the key): a PdfReadError saying so, not PasswordProtected."""
+    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+    if reader.encrypt_dict is None:
+        return reader
+    try:
+        handler = reader.security_handler
+    except PdfReadError:  # an encryption pyHanko does not know
+        handler = None
+    if not isinstance(handler, StandardSecurityHandler):
+        raise PasswordProtected(
+            "the PDF is encrypted for a certificate's key (or in a way not known here): it does not open without "
+            "that key, so its signature cannot be read or checked"
+        )
+    id1 = reader.document_id[0] if "/ID" in reader.trailer else None  # legacy encryption needs it (else PdfReadError)
+    if handler.authenticate("", id1=id1).status == AuthStatus.FAILED:
+        raw = int(reader.encrypt_dict.get("/P", -1)) & 0xFFFFFFFF
+        if handler.revision in LEGACY and raw | LEGACY_RESERVED != raw:
+            # pyHanko derives an RC4 or AES-128 key from /P with these bits set, as PDF 1.7 requires
+            # them: from a /P without them (pypdf writes one) it derives a wrong key
+            raise PdfReadError(
+                "its encryption (RC4 or AES-128) has a permissions entry (/P) without the bits PDF 1.7 requires "
+                "set, which the signature checker cannot decrypt: its signature cannot be read or checked here"
+            )
+        raise PasswordProtected(
+            "the PDF is password protected: it does not open without a password, so its signature cannot be "
+            "read or checked; ask the sender for the signed PDF without a password to open it"
+        )
+    if "/AuthCode" in reader.trailer or "/KDFSalt" in reader.encrypt_dict:
+        try:
+            pdfmac.validate_pdf_mac(reader)
+        except pdfmac.PdfMacValidationError as e:
+            raise PdfReadError(f"its integrity code (PDF MAC) does not match: {e.failure_message}") from None
+    return reader
 
 
 def _signatures(reader: PdfFileReader) -> list[EmbeddedPdfSignature]:
@@ -252,9 +315,11 @@ def verify(
     `revoked` (at signing time), `signed_at` (from the timestamp; the signer's own claim
     only if there is none, and then `timestamped` is false), `signer` (certificate fields),
     `chain` (holders from the signer to the root), `level`, `changed_since` (the file was
-    changed after signing in a way a signature does not allow), `covers_whole_file`."""
+    changed after signing in a way a signature does not allow), `covers_whole_file`. An encrypted
+    PDF is verified as it opens with the empty user password (`opened`); one that needs a
+    password raises PasswordProtected."""
     roots = list(trust_roots)
-    reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+    reader = opened(pdf)
     try:
         signature = _signatures(reader)[0]
     except ValueError:

@@ -30,6 +30,8 @@ from services.signing.models import outbox as signing_outbox
 from services.signing.trust import Trust
 from tests.support import pdfsig as support_pdfsig
 from tests.support.demo import _admin_over, auth, demo_gateway, sign_in
+from tests.support.pki import signed_pdf
+from tests.support.scans import encrypted, pdf_page_of
 from tests.support.system import LOG_DIR, service_process, wait_until
 
 pytestmark = pytest.mark.live
@@ -224,6 +226,78 @@ def test_an_issued_letter_verifies_everywhere_and_a_flipped_byte_nowhere(api, db
         assert not tampered_offline["valid"]
     finally:
         pki.server.start()
+
+
+def verify_upload(api, headers, pdf: bytes, name: str):
+    return api.post("/api/v1/letters/verify", headers=headers, files={"document": (name, pdf, "application/pdf")})
+
+
+def test_encrypted_pdfs_verify_or_are_refused_saying_why(api, pki, tmp_path):
+    """A signed PDF that is encrypted but opens without a password (restricted by an owner
+    password, as the intake accepts them) verifies as any other; one with no signature says so;
+    one that needs a password, signed or not, is a 422 at `document` saying it is password
+    protected, never 'no signature' and never a 500."""
+    officer = auth(sign_in(api, OFFICER))
+    restricted = encrypted(pdf_page_of(595, 842), reserved_bits=True)
+    signed = signed_pdf(pki.material, "officer", restricted, password="", timestamped=True)
+    assert b"/Encrypt" in signed
+    answer = verify_upload(api, officer, signed, "restricted-signed.pdf")
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    assert report["valid"] and report["intact"] and report["trusted"] and not report["revoked"], report
+    assert report["timestamped"] and report["timestamp_valid"] and report["level"] == "B-T", report
+    assert report["signer"]["holder"] == "ANIL KUMAR VERMA" and not report["changed_since"], report
+    assert report["covers_whole_file"] and report["issued_letter"] is None
+    checked = openssl_verify(tmp_path, signed, pki)  # the CMS and the bytes it signs, read from the encrypted file
+    assert checked.returncode == 0 and "Verification successful" in checked.stderr, checked.stderr
+    at = signed.index(b"595")  # the page's width, in the signed revision (no streams here to flip a byte in)
+    assert at < pades.signed_parts(signed).byte_range[1]
+    tampered = verify_upload(api, officer, signed[:at] + b"596" + signed[at + 3:], "tampered.pdf").json()
+    assert not tampered["valid"] and not tampered["intact"], tampered
+
+    unsigned = verify_upload(api, officer, restricted, "restricted.pdf")
+    assert unsigned.status_code == 200, unsigned.text
+    assert unsigned.json() == {"valid": False, "problem": "the PDF carries no signature", "issued_letter": None}
+
+    locked = encrypted(pdf_page_of(595, 842), user_password="open-sesame", reserved_bits=True)
+    for name, pdf in (("locked.pdf", locked),
+                      ("locked-signed.pdf", signed_pdf(pki.material, "officer", locked, password="open-sesame"))):
+        refused = verify_upload(api, officer, pdf, name)
+        assert refused.status_code == 422 and refused.json()["field"] == "document", refused.text
+        assert "password protected: it does not open without a password" in refused.json()["detail"], refused.text
+
+    # RC4 with /P as pypdf writes it (the reserved bits clear): pyHanko cannot decrypt it, and says so
+    odd = verify_upload(api, officer, encrypted(pdf_page_of(595, 842), algorithm="RC4-128"), "rc4.pdf")
+    assert odd.status_code == 422 and odd.json()["field"] == "document", odd.text
+    assert "permissions entry (/P)" in odd.json()["detail"], odd.text
+
+
+def test_a_draft_uploaded_with_an_encrypted_pdf_is_issued_from_its_text(api, tmp_path):
+    """No route signs an uploaded PDF: a letter is rendered from the approved version's text.
+    A draft whose document is a restricted (encrypted) PDF is approved and issued as any other,
+    and its letter verifies; the draft's document stays as it was uploaded."""
+    officer = auth(sign_in(api, OFFICER))
+    file = post(api, officer, "/files", subject_head=HEAD, subject="Reply with a restricted enclosure",
+                record_category="C")
+    assert file.status_code == 201, file.text
+    fid, document = file.json()["id"], encrypted(pdf_page_of(595, 842))
+    draft = api.post(f"/api/v1/files/{fid}/drafts/upload", headers={**officer, "Idempotency-Key": uuid.uuid4().hex},
+                     data={"title": "Reply", "body": ENGLISH},
+                     files={"document": ("enclosure.pdf", document, "application/pdf")})
+    assert draft.status_code == 201, draft.text
+    assert post(api, officer, f"/files/{fid}/drafts/{draft.json()['id']}/approve", version=1).status_code == 200
+    issued = issue(api, officer, fid, draft.json(), version=1)
+    assert issued.status_code == 201, issued.text
+    pdf = letter_pdf(api, officer, fid, issued.json())
+    assert b"/Encrypt" not in pdf
+    (tmp_path / "letter.pdf").write_bytes(pdf)
+    text = subprocess.run(["pdftotext", str(tmp_path / "letter.pdf"), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert ENGLISH in text and issued.json()["letter_number"] in text
+    ours = api.get(f"/api/v1/letters/{issued.json()['id']}/verify", headers=officer).json()
+    assert ours["valid"] and ours["intact"] and ours["trusted"], ours
+    kept = api.get(f"/api/v1/files/{fid}/drafts/{draft.json()['id']}/versions/1/document", headers=officer)
+    assert kept.status_code == 200 and kept.content == document, kept.text
 
 
 @pytest.fixture(scope="module")

@@ -109,6 +109,28 @@ def register_certificate(api, headers: dict, pki: TestPki, label: str, *, key_of
                     json={"signature": pki.sign(key_of or label, asked.json())})
 
 
+def signed_pdf(material: PkiMaterial, label: str, pdf: bytes, *, password: str | None = None,
+               timestamped: bool = False) -> bytes:
+    """`pdf` signed by certificate `label`'s key (a key file: no token) in an incremental update,
+    the CMS carrying the chain up to the root, as any PAdES signing tool does; B-T with the
+    PKI's TSA if `timestamped`. An encrypted `pdf` (pyHanko signs one: the update is encrypted
+    as the file is) needs the `password` it opens with ("" for one that opens without one)."""
+    import io
+
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers, timestamps
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    if password is not None:
+        writer.encrypt(password)
+    signer = signers.SimpleSigner.load(str(material.key_path(label)), str(material.cert_path(label)),
+                                       ca_chain_files=(str(material.cert_path("subca")), str(material.cert_path("ca"))))
+    meta = signers.PdfSignatureMetadata(field_name="Signature1", md_algorithm="sha256",
+                                        subfilter=fields.SigSeedSubFilter.PADES)
+    stamper = timestamps.HTTPTimeStamper(material.tsa_url) if timestamped else None
+    return signers.PdfSigner(meta, signer=signer, timestamper=stamper).sign_pdf(writer, output=io.BytesIO()).getvalue()
+
+
 @dataclass
 class SoftHsm:
     """A SoftHSM2 of its own (conf + token directory); `env()` is what a process needs to see it."""

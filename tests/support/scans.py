@@ -38,12 +38,15 @@ def searchable_pdf(image: Image.Image, lang: str) -> bytes:
         return out.with_suffix(".pdf").read_bytes()
 
 
-def encrypted(pdf: bytes, *, user_password: str = "", algorithm: str = "AES-256") -> bytes:
+def encrypted(pdf: bytes, *, user_password: str = "", algorithm: str = "AES-256", reserved_bits: bool = False) -> bytes:
     """The PDF encrypted by pypdf's writer with an owner password that permits nothing (no
     printing, copying or changing) and `user_password` to open it: "" opens it without one, a
-    restricted PDF as government offices send them."""
+    restricted PDF as government offices send them. /P is 0, as pypdf writes it when told to
+    permit nothing; with `reserved_bits` it has the bits PDF 1.7 reserves set, as Acrobat writes
+    it (and as pyHanko needs to sign it: with bit 13 clear it asks for a PDF MAC, ISO 32004)."""
     writer = PdfWriter(clone_from=PdfReader(BytesIO(pdf)))
-    writer.encrypt(user_password, "owner-secret", algorithm=algorithm, permissions_flag=UserAccessPermissions(0))
+    permits = UserAccessPermissions.from_dict({}) if reserved_bits else UserAccessPermissions(0)
+    writer.encrypt(user_password, "owner-secret", algorithm=algorithm, permissions_flag=permits)
     out = BytesIO()
     writer.write(out)
     return out.getvalue()

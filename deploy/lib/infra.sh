@@ -220,9 +220,13 @@ stop_part() {
 }
 keep_infra() {
   set +e   # the keeper never ends on a failure: it says so and tries again
+  # Its own log, not through supervisord: a supervisord killed leaves the keeper a broken pipe
+  # (a write to it would end the keeper by SIGPIPE) just when it is the one left to act.
+  trap '' PIPE
+  exec >>"$PROGRAM_LOG_DIR/$KEEPER.log" 2>&1
   local -A gone=()
   local part
-  echo "$(date -Is) watching $(infra_parts | paste -sd' ' -): a part whose process is gone, not stopped on purpose, is started again after ${KEEP_GRACE}s"
+  echo "$(date -Is) watching $(infra_parts | paste -sd' ' -) and supervisord: a part whose process is gone, not stopped on purpose, is started again after ${KEEP_GRACE}s"
   while true; do
     for part in $(infra_parts); do
       if held "$part" || part_alive "$part"; then unset "gone[$part]"; continue; fi
@@ -243,6 +247,57 @@ keep_infra() {
         fi
       fi
     done
+    keep_supervisord
     sleep "$KEEP_INTERVAL"
   done
+}
+
+# supervisord itself, which runs the keeper: if it dies (kill -9, a crash), its programs and the
+# keeper live on, orphaned, with nobody to start them again when they die. After KEEP_GRACE the
+# keeper stops the programs that supervisord left (by the supervisord their environment names),
+# starts supervisord again, which starts every program and a new keeper, and ends.
+SUPERVISORD_GONE=""
+keep_supervisord() {
+  if pidfile_alive "$SUPERVISOR_DIR/supervisord.pid" supervisord; then SUPERVISORD_GONE=""; return 0; fi
+  if [ -z "$SUPERVISORD_GONE" ]; then
+    SUPERVISORD_GONE=$SECONDS
+    echo "$(date -Is) supervisord: its process is gone, and it was not stopped on purpose"
+    return 0
+  fi
+  [ $((SECONDS - SUPERVISORD_GONE)) -ge "$KEEP_GRACE" ] || return 0
+  local left; left="$(programs_left)"
+  if pidfile_alive "$SUPERVISOR_DIR/supervisord.pid" supervisord; then return 0; fi   # an `up` meanwhile
+  echo "$(date -Is) supervisord: stopping the programs it left running (pids $(echo $left)), then starting it again"
+  stop_pids $left
+  start_supervisord "$SUPERVISOR_CONF"
+  # Running, whoever started it (an operator's `up` at the same moment is as good): it has its
+  # own keeper.
+  if pidfile_alive "$SUPERVISOR_DIR/supervisord.pid" supervisord; then
+    echo "$(date -Is) supervisord: running again, with every program and a new keeper; this one ends"
+    exit 0
+  fi
+  echo "$(date -Is) supervisord: did not start; trying again in ${KEEP_GRACE}s"; SUPERVISORD_GONE=$SECONDS
+}
+# The processes of programs of this system's supervisord, but the keeper's (and the parts it
+# started): supervisord names itself and the program in each one's environment.
+programs_left() {
+  local proc env
+  for proc in /proc/[0-9]*; do
+    [ "${proc#/proc/}" != "$$" ] || continue
+    env="$({ tr '\0' '\n' < "$proc/environ"; } 2>/dev/null)" || continue
+    grep -qxF "SUPERVISOR_SERVER_URL=unix://$SUPERVISOR_DIR/supervisor.sock" <<<"$env" || continue
+    grep -qx "SUPERVISOR_PROCESS_NAME=$KEEPER" <<<"$env" && continue
+    echo "${proc#/proc/}"
+  done
+}
+# stop_pids PID...: TERM, up to 20 s to finish what they are doing, then KILL.
+stop_pids() {
+  [ "$#" -gt 0 ] || return 0
+  kill -TERM "$@" 2>/dev/null
+  local i pid alive; for ((i = 0; i < 40; i++)); do
+    alive=0; for pid in "$@"; do if pid_alive "$pid"; then alive=1; fi; done
+    [ "$alive" = 1 ] || return 0
+    sleep 0.5
+  done
+  kill -KILL "$@" 2>/dev/null; sleep 0.5
 }

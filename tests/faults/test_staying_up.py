@@ -236,3 +236,54 @@ def test_a_part_stopped_on_purpose_stays_stopped(settings):
         wait_for_whole_cluster(settings)
     status = subprocess.run([str(REPO / "deploy" / "eoffice"), "status"], capture_output=True, text=True)
     assert "MinIO node: running (127.0.0.1:9002)" in status.stdout, status.stdout
+
+
+SUPERVISOR_DIR = Path(os.environ.get("EOFFICE_HOME", "/var/lib/eoffice")) / "supervisor"
+
+
+def supervised_processes() -> dict[int, tuple[str, int, str]]:
+    """pid: (program, parent pid, command line) of every process of the system's own supervisord's
+    programs, by the supervisord their environment names."""
+    url = f"SUPERVISOR_SERVER_URL=unix://{SUPERVISOR_DIR}/supervisor.sock".encode()
+    found = {}
+    for proc in Path("/proc").iterdir():
+        try:
+            env = (proc / "environ").read_bytes().split(b"\0") if proc.name.isdigit() else []
+            if url in env:
+                name = next(e for e in env if e.startswith(b"SUPERVISOR_PROCESS_NAME=")).split(b"=", 1)[1].decode()
+                ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                found[int(proc.name)] = (name, ppid, (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except (OSError, ValueError, StopIteration):
+            continue
+    return found
+
+
+def test_a_killed_supervisord_comes_back_with_its_programs_and_leaves_none_behind():
+    """kill -9 of the system's supervisord leaves its programs running with nobody to restart them.
+    The keeper, orphaned with them, stops what supervisord left, starts supervisord again (every
+    program and a new keeper), and ends: `status` whole, no process of the old supervisord's left,
+    one keeper, nobody stepping in."""
+    pid_file = SUPERVISOR_DIR / "supervisord.pid"
+    old = int(pid_file.read_text())
+    before = {pid for pid, (name, _, _) in supervised_processes().items() if name != "keeper"}
+    assert before, "the system's programs run under its supervisord"
+    keeper_said = KEEPER_LOG.read_text() if KEEPER_LOG.exists() else ""
+    killed_at = time.monotonic()
+    os.kill(old, signal.SIGKILL)
+    while True:  # nobody starts it: the keeper does
+        status = subprocess.run([str(REPO / "deploy" / "eoffice"), "status"], capture_output=True, text=True)
+        if status.returncode == 0 and pid_file.exists() and int(pid_file.read_text()) != old:
+            break
+        assert time.monotonic() - killed_at < 180, f"supervisord not back by itself in 180 s: {status.stdout}"
+        time.sleep(1)
+    print(f"supervisord: back by itself with every program, {time.monotonic() - killed_at:.1f}s after")
+    new = int(pid_file.read_text())
+    now = supervised_processes()
+    assert not before & set(now), f"processes of the killed supervisord left running: {before & set(now)}"
+    keepers = [pid for pid, (name, ppid, cmd) in now.items() if name == "keeper" and ppid == new]
+    assert len(keepers) == 1, now
+    programs_now = {pid: ppid for pid, (name, ppid, _) in now.items() if name != "keeper"}
+    assert all(ppid in {new, *programs_now} for ppid in programs_now.values()), "every program is the new one's"
+    said = KEEPER_LOG.read_text()[len(keeper_said):]
+    assert "supervisord: stopping the programs it left running" in said, said
+    assert "supervisord: running again" in said, said

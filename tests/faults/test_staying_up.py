@@ -183,7 +183,8 @@ KEEPER_LOG = Path(os.environ.get("EOFFICE_HOME", "/var/lib/eoffice")) / "log" / 
 @pytest.mark.parametrize("part_name, check, status_line", [
     ("minio-9003", "minio:127.0.0.1:9003", "MinIO node: not running (127.0.0.1:9003)"),
     ("elasticsearch", "elasticsearch", "Elasticsearch: not running"),
-    ("postgres", "postgresql", "PostgreSQL: not running")])
+    ("postgres", "postgresql", "PostgreSQL: not running"),
+    ("rabbitmq", "rabbitmq", "RabbitMQ: not running")])
 def test_a_crashed_infrastructure_process_shows_then_comes_back_by_itself(part_name, check, status_line, readiness,
                                                                         settings):
     """kill -9 of a part of the infrastructure: `status` and readiness show it down within seconds,

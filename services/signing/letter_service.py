@@ -471,6 +471,9 @@ class LetterEntrypoints:
         }
 
 
+DAMAGED = (ValueError, KeyError, TypeError, IndexError)
+
+
 def verify_pdf_bytes(pdf: bytes, *, online: bool) -> dict:
     """`pades.verify` against the configured trust roots, off the event loop. An encrypted PDF is
     verified as it opens without a password; one that needs a password is refused (422 at
@@ -486,6 +489,8 @@ def verify_pdf_bytes(pdf: bytes, *, online: bool) -> dict:
         raise InvalidInput(str(exc), field="document") from None
     except PdfError as exc:  # not a PDF pyHanko can read: the sender's problem, not ours
         raise InvalidInput(f"the PDF cannot be read: {exc}", field="document") from None
+    except DAMAGED:  # what pyHanko's and asn1crypto's parsers raise on a damaged file beyond PdfError
+        raise InvalidInput("the PDF cannot be read: it is damaged or incomplete", field="document") from None
 
 
 def _signs_digest(cms_der: bytes, cert, digest: bytes) -> bool:

@@ -31,6 +31,7 @@ from pyhanko.sign import fields, signers, timestamps
 from pyhanko.sign.general import NonexistentAttributeError, find_unique_cms_attribute
 from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
 from pyhanko.sign.validation.dss import DocumentSecurityStore
+from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko_certvalidator import ValidationContext
 
@@ -317,7 +318,8 @@ def verify(
     `chain` (holders from the signer to the root), `level`, `changed_since` (the file was
     changed after signing in a way a signature does not allow), `covers_whole_file`. An encrypted
     PDF is verified as it opens with the empty user password (`opened`); one that needs a
-    password raises PasswordProtected."""
+    password raises PasswordProtected. A malformed signature (its CMS) is `valid` false with the
+    `problem`; a PDF too damaged to read raises pyHanko's PdfError, or whatever its parser does."""
     roots = list(trust_roots)
     reader = opened(pdf)
     try:
@@ -347,7 +349,10 @@ def verify(
                 kwargs["moment"] = moment
         return dss.as_validation_context(kwargs) if dss else ValidationContext(**kwargs)
 
-    status = validate_pdf_signature(signature, context(), context())
+    try:
+        status = validate_pdf_signature(signature, context(), context())
+    except SignatureValidationError as e:  # the CMS itself is malformed: a signature that is no signature
+        return {"valid": False, "problem": f"the signature is malformed: {e.failure_message}"}
     chain = list(status.validation_path) if status.validation_path is not None else []
     archive_ok = all(validate_pdf_timestamp(ts, context()).valid for ts in doc_timestamps)
     level = "B-B"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from asn1crypto import pem, x509
+from asn1crypto import cms, pem, x509
 from pyhanko.pdf_utils.misc import PdfReadError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.writer import PdfFileWriter, copy_into_new_writer
@@ -115,3 +115,34 @@ def test_a_pdf_mac_is_checked_when_the_file_has_one(material):
     at = pdf.index(b"595")  # the page's width
     with pytest.raises(PdfReadError, match=r"integrity code \(PDF MAC\) does not match"):
         verify(material, pdf[:at] + b"596" + pdf[at + 3:])
+
+
+# --- damaged PDFs: an answer, never a 500 -------------------------------------------------
+
+
+def test_a_malformed_signature_is_invalid_with_the_reason(material):
+    """A CMS whose signed attributes lack the message digest (pyHanko raised, the gateway gave
+    a 500) is a signature that is no signature: `valid` false, saying why."""
+    pdf = signed(material, page(user=None), password=None)
+    parts = pades.signed_parts(pdf)
+    content = cms.ContentInfo.load(parts.cms)
+    signer = content["content"]["signer_infos"][0]
+    kept = [a for a in signer["signed_attrs"] if a["type"].native != "message_digest"]
+    signer["signed_attrs"] = cms.CMSAttributes(kept)
+    start, end = parts.byte_range[1] + 1, parts.byte_range[2] - 1  # the hex digits of /Contents
+    cms_hex = content.dump(force=True).hex().encode().ljust(end - start, b"0")
+    report = verify(material, pdf[:start] + cms_hex + pdf[end:])
+    assert report == {"valid": False, "problem": "the signature is malformed: Message digest not found in signature, "
+                                                 "or multiple message digest attributes present."}
+
+
+def test_a_pdf_too_damaged_to_read_is_refused_at_its_field(material):
+    """A trailer without /Size: pyHanko's parser raises a KeyError, not its PdfError; the
+    service answers 422 at `document` (services/signing/letter_service.py: verify_pdf_bytes)."""
+    from eoffice.errors import InvalidInput
+    from services.signing.letter_service import verify_pdf_bytes
+
+    damaged = signed(material, page(user=None), password=None).replace(b"/Size", b"/Sizf")
+    with pytest.raises(InvalidInput) as refused:
+        verify_pdf_bytes(damaged, online=False)
+    assert refused.value.fields["field"] == "document" and "damaged or incomplete" in str(refused.value)

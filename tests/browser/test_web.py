@@ -1194,3 +1194,43 @@ def test_signing_with_the_offices_key_shows_it_is_under_way(page, web, subject_h
     held[0].continue_()
     page.wait_for_function("document.body.dataset.ready === 'file'")
     expect(page.locator(".notice").first).to_contain_text(re.compile(r"Letter \S+ is issued"))
+
+
+FLAG_PUC = "Flag as the paper under consideration (PUC)"
+
+
+def test_the_holder_flags_the_paper_under_consideration_and_the_tag_moves(page, web, subject_head):
+    """The holder of a file flags a document of its correspondence as the paper under
+    consideration (PUC): the tag is on it, and flagging another moves the tag there (one PUC at a
+    time). The PUC itself offers no flag, and once the file is sent on nothing does."""
+    file = new_file_opened(page, web, SO, "Pension case of Smt. Kamla Devi")
+    fid, headers = file["id"], api_token(web, SO)
+    for title, pages in (("Pension papers", 4), ("Reply of the treasury", 2)):
+        added = httpx.post(f"{web}/api/v1/files/{fid}/documents", json={"title": title, "pages": pages},
+                           headers={**headers, "Idempotency-Key": uuid.uuid4().hex})
+        assert added.status_code < 300, added.text
+    timed(page, lambda: page.reload(), "file")
+    papers = page.locator(".items > li", has_text="Pension papers")
+    reply = page.locator(".items > li", has_text="Reply of the treasury")
+
+    def puc(item):
+        return item.locator(".tag", has_text=re.compile("^PUC$"))
+    expect(puc(papers)).to_have_count(0)
+    expect(puc(reply)).to_have_count(0)
+    timed(page, lambda: reply.get_by_role("button", name=FLAG_PUC).click(), "file")
+    expect(puc(reply)).to_have_count(1)
+    expect(puc(papers)).to_have_count(0)
+    expect(reply.get_by_role("button", name=FLAG_PUC)).to_have_count(0)  # it is the PUC already
+    timed(page, lambda: papers.get_by_role("button", name=FLAG_PUC).click(), "file")
+    expect(puc(papers)).to_have_count(1)
+    expect(puc(reply)).to_have_count(0)
+    shown = httpx.get(f"{web}/api/v1/files/{fid}", headers=headers).json()["correspondence"]
+    assert [(c["title"], c["puc"]) for c in shown] == [("Pension papers", True), ("Reply of the treasury", False)]
+    check_screen(page, "file-puc", "file", languages=("en",))
+
+    sent = httpx.post(f"{web}/api/v1/files/{fid}/send", headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+                      json={"to_post": US})
+    assert sent.status_code == 200, sent.text
+    timed(page, lambda: page.reload(), "file")
+    expect(puc(papers)).to_have_count(1)
+    expect(page.get_by_role("button", name=FLAG_PUC)).to_have_count(0)  # no longer the holder

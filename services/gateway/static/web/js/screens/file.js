@@ -114,6 +114,20 @@ export async function render(main, id) {
     document.body.append(a); a.click(); a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 60000);
   }
+  // The holder flags the paper under consideration: one at a time, so the tag moves to it.
+  const flagPuc = (c) => {
+    const button = h("button", { type: "submit", class: "link" }, t("flagPuc"));
+    const form = h("form", { class: "inline-form flag-puc", novalidate: true, "aria-label": t("flagPucOf", { title: c.title }) }, button);
+    const key = newKey();
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      busy(button, async () => {
+        try { await call("POST", `/files/${id}/correspondence/${c.id}/flag`, { key, body: { puc: true } }); rerender(); }
+        catch (err) { showProblem(form, err); }
+      });
+    });
+    return form;
+  };
   const items = h("ol", { class: "items" }, f.correspondence.map((c) => {
     const pages = [];
     for (let p = c.first_page; p <= c.last_page && pages.length < 10; p++) pages.push(p);
@@ -122,6 +136,7 @@ export async function render(main, id) {
         c.filename ? h("button", { type: "button", class: "link", onclick: () => download(c) }, t("download")) : null, " ",
         c.puc ? h("span", { class: "tag" }, t("puc")) : null, c.fr_number ? h("span", { class: "tag" }, t("fr", { n: c.fr_number })) : null),
       h("p", { class: "muted" }, `${t("pages")} ${c.first_page}–${c.last_page}`),
+      mine && !c.puc ? flagPuc(c) : null,
       mine ? h("p", { class: "page-refs" }, pages.map((p) => h("button", { type: "button", class: "link", onclick: () => refer("pages", p) }, t("refPage", { n: p })))) : null);
   }));
 

@@ -1234,3 +1234,36 @@ def test_the_holder_flags_the_paper_under_consideration_and_the_tag_moves(page, 
     timed(page, lambda: page.reload(), "file")
     expect(puc(papers)).to_have_count(1)
     expect(page.get_by_role("button", name=FLAG_PUC)).to_have_count(0)  # no longer the holder
+
+
+def test_an_email_receipt_shows_the_message_not_a_blank_frame(page, web):
+    """A receipt that came as an e-mail: its first document, the message itself, shows who sent
+    it, the subject, the date and its attachment, with the .eml to download under its own name,
+    and the message's text beside it, not an empty frame. The attachment still shows in a frame."""
+    message = fixtures.eml("Encroachment near the village pond", "Sunita Devi <sunita.devi@example.in>",
+                           "Please see the attached complaint about the encroachment.",
+                           [("complaint.pdf", "application/pdf", fixtures.pdf_page_of(595, 842))])
+    clerk = {**api_token(web, CLERK), "Idempotency-Key": uuid.uuid4().hex}
+    made = httpx.post(f"{web}/api/v1/receipts/email", headers=clerk,
+                      files={"email": ("complaint.eml", message, "message/rfc822")})
+    assert made.status_code == 201, made.text
+    page.goto("/")
+    page.wait_for_function("document.body.dataset.ready === 'signin'")
+    sign_in(page, CLERK, "diarise")
+    timed(page, lambda: page.goto(f"/#/receipts/{made.json()['id']}"), "receipt")
+    reload_until(page, "receipt", lambda: page.locator("pre.ocr").count())  # the body, read a moment later
+    expect(page.locator("#scan-h")).to_have_text("E-mail message · Document 1 of 2")
+    expect(page.locator(".scans iframe")).to_have_count(0)
+    shown = page.locator(".email-message")
+    for text in ("Sunita Devi <sunita.devi@example.in>", "Encroachment near the village pond", "14/11/2023",
+                 "1 (listed above as a document of this receipt)"):
+        expect(shown).to_contain_text(text)
+    expect(page.locator("#ocr-h")).to_have_text("Text of the message · Document 1 of 2")
+    expect(page.locator("pre.ocr")).to_contain_text("Please see the attached complaint")
+    with page.expect_download() as download:
+        shown.get_by_role("button", name="Download the message (complaint.eml)").click()
+    assert open(download.value.path(), "rb").read() == message and download.value.suggested_filename == "complaint.eml"
+    check_screen(page, "receipt-email", "receipt", languages=("en",))
+    page.get_by_role("button", name=re.compile("complaint.pdf")).click()
+    expect(page.locator("#scan-h")).to_have_text("Scan · Document 2 of 2")
+    expect(page.locator(".scans iframe")).to_have_count(1)

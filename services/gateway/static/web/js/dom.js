@@ -1,7 +1,7 @@
 // Small helpers for building the page: elements from data (never from HTML strings, so text
 // from the server cannot become markup), labelled form fields, and problems shown at the field.
 import { t, has, lang, parseDate, dateInput } from "./i18n.js";
-import { ApiError, SignedOut } from "./api.js";
+import { ApiError, SignedOut, blobUrl } from "./api.js";
 
 /** h("p", {class: "x", onclick: f}, "text", child) -> element. */
 export function h(tag, attrs = {}, ...children) {
@@ -293,4 +293,12 @@ export function userText(text, tag = "span", attrs = {}) {
 /** Replaces what `parent` shows with `children`, skipping the empty ones (null, false). */
 export function show(parent, ...children) {
   parent.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+}
+
+/** Fetches the document at `path` with the token and hands it to the browser to save as `filename`. */
+export async function downloadAs(path, filename) {
+  const url = await blobUrl(path);
+  const a = h("a", { href: url, download: filename.replace(/[^\p{L}\p{N}._-]+/gu, "_") });
+  document.body.append(a); a.click(); a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
 }

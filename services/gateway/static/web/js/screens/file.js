@@ -3,9 +3,9 @@
 // adds it to the references of the note being written. The note being written is kept in
 // localStorage as you type (drafts.js), and a note sent while the session has ended is sent
 // again after the next sign-in (pending.js).
-import { get, call, newKey, blobUrl, session, upload } from "../api.js";
+import { get, call, newKey, session, upload } from "../api.js";
 import { show, h, field, dateField, values, showProblem, clearProblems, notice, userText, flash, busy, atFileFields,
-  FieldProblems } from "../dom.js";
+  FieldProblems, downloadAs } from "../dom.js";
 import { t, word, fmtDate, fmtDateTime, lang } from "../i18n.js";
 import { postPicker } from "../picker.js";
 import { holds, acting } from "../actor.js";
@@ -106,14 +106,8 @@ export async function render(main, id) {
   });
 
   // --- correspondence ------------------------------------------------------------------
-  // A document uploaded or an issued letter, fetched with the token and handed to the browser to
-  // open or save under the name it was uploaded with.
-  async function download(c) {
-    const url = await blobUrl(`/files/${id}/correspondence/${c.id}/document`);
-    const a = h("a", { href: url, download: c.filename.replace(/[^\p{L}\p{N}._-]+/gu, "_") });
-    document.body.append(a); a.click(); a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 60000);
-  }
+  // A document uploaded or an issued letter, saved under the name it was uploaded with.
+  const download = (c) => downloadAs(`/files/${id}/correspondence/${c.id}/document`, c.filename);
   // The holder flags the paper under consideration: one at a time, so the tag moves to it.
   const flagPuc = (c) => {
     const button = h("button", { type: "submit", class: "link" }, t("flagPuc"));

@@ -3,7 +3,7 @@
 // movements below; the holder sends (marks) it, opens a file with it, puts it in a file their
 // post holds, or closes it.
 import { get, all, call, blobUrl, newKey, ApiError } from "../api.js";
-import { show, h, field, values, showProblem, notice, userText, busy, failed } from "../dom.js";
+import { show, h, field, values, showProblem, notice, userText, busy, failed, downloadAs } from "../dom.js";
 import { t, word, fmtDate } from "../i18n.js";
 import { markForm } from "../mark.js";
 import { receiveForm } from "../receive.js";
@@ -17,12 +17,16 @@ const opts = (prefix, list) => list.map((v) => [v, t(`${prefix}_${v}`)]);
 async function scanPane(r, position = 1) {
   if (!r.scans.length) return null;
   const scan = r.scans.find((s) => s.position === position) || r.scans[0];
+  const path = `/receipts/${r.id}/scans/${scan.position}`;
+  // An e-mail (the message itself, message/rfc822) is no page a browser can show: its headers as
+  // the receipt read them and the message to download; its text (the body) beside them.
+  const email = scan.content_type === "message/rfc822";
   // The scan and its text at once: the screen waits for the slower of the two, not both in turn.
-  const [url, read] = await Promise.all([blobUrl(`/receipts/${r.id}/scans/${position}`),
-    get(`/receipts/${r.id}/scans/${position}/text`).catch((e) => e)]);
-  const viewer = scan.content_type.startsWith("image/") && scan.content_type !== "image/tiff"
-    ? h("img", { src: url, alt: `${t("scan")}: ${scan.filename}` })
-    : h("iframe", { src: url, title: `${t("scan")}: ${scan.filename}` });
+  const [url, read] = await Promise.all([email ? null : blobUrl(path), get(`${path}/text`).catch((e) => e)]);
+  const viewer = email ? emailMessage(r, scan, path)
+    : scan.content_type.startsWith("image/") && scan.content_type !== "image/tiff"
+      ? h("img", { src: url, alt: `${t("scan")}: ${scan.filename}` })
+      : h("iframe", { src: url, title: `${t("scan")}: ${scan.filename}` });
   let text;
   if (typeof read === "string") text = userText(read, "pre", { class: "ocr", tabindex: "0" });
   else if (read instanceof ApiError && read.status === 409) text = notice(scan.ocr_status === "failed" ? t("ocrFailed") : t("ocrPending"), "warn");
@@ -33,15 +37,28 @@ async function scanPane(r, position = 1) {
       h("li", {}, h("button", { type: "button", class: "link", "aria-current": s.position === scan.position ? "true" : null,
         onclick: async () => {
           const next = await scanPane(r, s.position);
-          URL.revokeObjectURL(url);
+          if (url) URL.revokeObjectURL(url);
           pane.replaceWith(next);
           next.querySelector("#scan-h").setAttribute("tabindex", "-1");
           next.querySelector("#scan-h").focus();
         } }, `${s.position}. `, userText(s.filename)))))) : null,
     h("div", { class: "side-by-side" },
-      h("section", { "aria-labelledby": "scan-h" }, h("h2", { id: "scan-h" }, t("scan"), of), h("div", { class: "scan" }, viewer)),
-      h("section", { "aria-labelledby": "ocr-h" }, h("h2", { id: "ocr-h" }, t("ocrText"), of), text)));
+      h("section", { "aria-labelledby": "scan-h" }, h("h2", { id: "scan-h" }, t(email ? "emailMessage" : "scan"), of),
+        h("div", { class: email ? "email-message" : "scan" }, viewer)),
+      h("section", { "aria-labelledby": "ocr-h" }, h("h2", { id: "ocr-h" }, t(email ? "emailText" : "ocrText"), of), text)));
   return pane;
+}
+
+/** The e-mail a receipt came as: who sent it, the subject and date, its attachments, and the .eml to download. */
+function emailMessage(r, scan, path) {
+  const from = r.sender_email && r.sender_email !== r.sender_name ? `${r.sender_name} <${r.sender_email}>` : r.sender_name;
+  const attached = r.scans.length - 1;
+  return h("div", {},
+    h("dl", { class: "facts" }, [["emailFrom", userText(from)], ["subject", userText(r.subject)], ["letterDate", fmtDate(r.letter_date)],
+      ["attachments", attached ? t("attachmentsListed", { n: attached }) : t("none")]]
+      .filter(([, v]) => v).map(([k, v]) => [h("dt", {}, t(k)), h("dd", {}, v)])),
+    h("p", {}, h("button", { type: "button", onclick: () => downloadAs(path, scan.filename) },
+      t("downloadMessage", { name: scan.filename }))));
 }
 
 function pullBack(r) {

@@ -1175,13 +1175,21 @@ def main_file(session: Session, file: dict) -> dict | None:
 
 def sent(session: Session, actor: Actor, *, page: Page) -> dict:
     """Returns the open or parked files the actor's post (or a post delegated to it) sent that
-    another post holds now: the sender's "sent" list, from which a pull back starts."""
+    another post holds now, the one sent last first: the sender's "sent" list, from which a
+    pull back starts."""
     posts = acting_posts(actor)
-    sent_by_us = select(movements.c.file_id).where(movements.c.from_post.in_(posts), movements.c.action == "sent")
-    query = select(files).where(
-        files.c.id.in_(sent_by_us), files.c.status.in_(("open", "parked")), files.c.holder_post.not_in(posts)
+    last_sent = (
+        select(movements.c.file_id, func.max(movements.c.id).label("last_sent"))
+        .where(movements.c.from_post.in_(posts), movements.c.action == "sent")
+        .group_by(movements.c.file_id)
+        .subquery()
     )
-    return keyset_page(session, query, files.c.id, after=page.after, limit=page.limit)
+    query = (
+        select(files, last_sent.c.last_sent)
+        .join(last_sent, last_sent.c.file_id == files.c.id)
+        .where(files.c.status.in_(("open", "parked")), files.c.holder_post.not_in(posts))
+    )
+    return keyset_page(session, query, last_sent.c.last_sent, after=page.after, limit=page.limit, descending=True)
 
 
 def inbox(session: Session, actor: Actor, *, query: FilesQuery, today: date) -> dict:

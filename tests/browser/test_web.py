@@ -1267,3 +1267,44 @@ def test_an_email_receipt_shows_the_message_not_a_blank_frame(page, web):
     page.get_by_role("button", name=re.compile("complaint.pdf")).click()
     expect(page.locator("#scan-h")).to_have_text("Scan · Document 2 of 2")
     expect(page.locator(".scans iframe")).to_have_count(1)
+
+
+def test_the_sent_tab_lists_what_was_sent_last_first(page, web, subject_head):
+    """What a post sent is listed the one sent last first: the file just sent from its screen
+    heads the Sent tab's files, before those sent earlier; receipts sent one after another come
+    newest first too."""
+    so, clerk = api_token(web, SO), api_token(web, CLERK)
+    run = uuid.uuid4().hex[:6]
+
+    def step(path: str, headers: dict, body: dict | None = None) -> dict:
+        answer = httpx.post(f"{web}/api/v1{path}", headers={**headers, "Idempotency-Key": uuid.uuid4().hex}, json=body)
+        assert answer.status_code < 300, answer.text
+        return answer.json()
+    letters = []
+    for n in range(3):
+        letter = step("/receipts", clerk, {"subject": f"Sent order {run} letter {n}", "sender_name": "Ram Prakash",
+                                           "received_date": TODAY.isoformat(), "mode": "post"})
+        step(f"/receipts/{letter['id']}/send", clerk, {"to_post": SO})
+        step(f"/receipts/{letter['id']}/receive", so)
+        letters.append(letter)
+    for letter in (letters[1], letters[0], letters[2]):
+        step(f"/receipts/{letter['id']}/send", so, {"to_post": US})
+    files = [step("/files", so, {"subject_head": "1", "subject": f"Sent order {run} file {n}"}) for n in range(3)]
+    for file in (files[2], files[0], files[1]):
+        step(f"/files/{file['id']}/send", so, {"to_post": US})
+    last = new_file_opened(page, web, SO, f"Sent order {run} file 3")
+    page.get_by_text("Send", exact=True).first.click()
+    pick_post(page, "Send", US, US)
+    page.evaluate("delete document.body.dataset.ready")
+    page.locator("form[aria-label=Send] button[type=submit]").click()
+    page.wait_for_function("document.body.dataset.ready === 'inbox'")
+    open_in_inbox(page, last["file_number"], tab="Sent")
+
+    def listed(section: str, numbers: list[str]) -> list[str]:
+        links = page.locator(f"section[aria-label={section}] tbody tr td:first-child a").all_inner_texts()
+        return [n for n in links if n in numbers]
+    expect(page.locator("section[aria-label=Files] tbody tr").first).to_contain_text(last["file_number"])
+    assert listed("Files", [f["file_number"] for f in [*files, last]]) == [
+        last["file_number"], files[1]["file_number"], files[0]["file_number"], files[2]["file_number"]]
+    assert listed("Receipts", [r["diary_number"] for r in letters]) == [
+        letters[2]["diary_number"], letters[0]["diary_number"], letters[1]["diary_number"]]

@@ -59,7 +59,7 @@ class Notification(BaseModel):
     item_type: Literal["receipt", "file"]
     item_id: str
     number: str
-    text: str = Field(description="what happened, in the reader's language")
+    text: str = Field(description="what happened, in the language asked for (`lang`), else the reader's")
     detail: dict
     created_at: datetime
     read_at: datetime | None = None
@@ -75,6 +75,7 @@ class NotificationsQuery(Page):
 
     unread: bool | None = None
     since: int | None = Field(None, ge=0, description="only notifications with a greater id, oldest first")
+    language: Literal["hi", "en"] | None = Field(None, description="the texts in this language; none: the reader's")
 
 
 # --- dispatch of issued letters -------------------------------------------------------------

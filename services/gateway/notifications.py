@@ -21,8 +21,9 @@ import threading
 import time
 import weakref
 from collections.abc import AsyncIterator
+from typing import Literal
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from kombu import Exchange
 from pydantic import BaseModel, Field, StrictInt
@@ -45,6 +46,9 @@ QUEUE_SIZE = 500  # per stream; a reader that falls this far behind catches up f
 RESYNC = object()  # "the listener may have missed messages: catch up from the database"
 CATCH_UP_PAGE = 200  # notifications asked for at a time while catching up (the most a page holds)
 REMEMBERED = 2 * QUEUE_SIZE  # ids a stream remembers having sent (see `Sent`)
+# The texts in the language the client shows (a screen switched to the other language), else the reader's.
+Lang = Literal["hi", "en"]
+LANG = Query(None, description="the language of the texts, hi or en; without it the language of your preferences")
 
 
 class NotificationsPage(Page[Notification]):
@@ -73,9 +77,9 @@ def _who(who: Actor) -> dict:
             description="Pages like every list (`cursor`, `next_cursor`). `before` (an id) is the deprecated "
                         "way it paged before cursors, still taken for one release: use `cursor`.")
 def list_notifications(request: Request, *, who: Actor = Depends(actor), unread: bool | None = None,
-                       at: PageRequest = Depends(page_request_or_before)):
+                       lang: Lang | None = LANG, at: PageRequest = Depends(page_request_or_before)):
     return page(request.app.state.rpc.call("notify", "list_notifications", _who(who),
-                                           {"unread": unread, **at.model_dump()}))
+                                           {"unread": unread, "language": lang, **at.model_dump()}))
 
 
 @router.post("/read", response_model=Marked, summary="Mark notifications read (those named, or all); safe to repeat")
@@ -103,7 +107,7 @@ def set_preferences(request: Request, body: Preferences, who: Actor = Depends(ac
                              "description": "server-sent events: `notification` events whose id is the "
                                             "notification's; reconnect with Last-Event-ID to miss nothing"}},
             summary="A live stream of new notifications (server-sent events), resumable with Last-Event-ID")
-async def stream(request: Request, who: Actor = Depends(actor),
+async def stream(request: Request, *, who: Actor = Depends(actor), lang: Lang | None = LANG,
                  last_event_id: str | None = Header(None, alias="Last-Event-ID", max_length=20,
                                                     pattern=r"^[0-9]+$")):
     listener = _listener(request.app)
@@ -113,19 +117,19 @@ async def stream(request: Request, who: Actor = Depends(actor),
     # unavailable notify service is a proper problem answer, not a broken stream.
     queue = listener.subscribe()
     try:
-        first = await run_in_threadpool(request.app.state.rpc.call, "notify", "list_notifications", _who(who),
-                                        _since(last_id) if last_id is not None else {"limit": 1})
+        asked = _since(last_id, lang) if last_id is not None else {"limit": 1, "language": lang}
+        first = await run_in_threadpool(request.app.state.rpc.call, "notify", "list_notifications", _who(who), asked)
     except BaseException:
         listener.unsubscribe(queue)
         raise
-    return StreamingResponse(_events(request, listener, queue, who=who, first=first, last_id=last_id),
+    return StreamingResponse(_events(request, listener, queue, who=who, first=first, last_id=last_id, lang=lang),
                              media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
-def _since(last_id: int) -> dict:
-    """The query for a page of the notifications after `last_id`, oldest first."""
-    return {"since": last_id, "limit": CATCH_UP_PAGE}
+def _since(last_id: int, lang: str | None) -> dict:
+    """The query for a page of the notifications after `last_id`, oldest first, in `lang`."""
+    return {"since": last_id, "limit": CATCH_UP_PAGE, "language": lang}
 
 
 def _event(shown: dict) -> str:
@@ -133,7 +137,7 @@ def _event(shown: dict) -> str:
 
 
 async def _events(request: Request, listener: LiveListener, queue: asyncio.Queue, *, who: Actor, first: dict,
-                  last_id: int | None):
+                  last_id: int | None, lang: str | None):
     rpc = request.app.state.rpc
     waiting = None
     # A client that goes away is noticed at once, not at the next write: the stream ends (a
@@ -147,7 +151,7 @@ async def _events(request: Request, listener: LiveListener, queue: asyncio.Queue
         if last_id is None:
             last_id = max((item["id"] for item in first["items"]), default=0)
         else:
-            async for item in _missed(rpc, who, first, since=last_id, gone=gone):
+            async for item in _missed(rpc, who, first, since=last_id, lang=lang, gone=gone):
                 sent.add(item["id"])
                 last_id = max(last_id, item["id"])
                 yield _event(item)
@@ -165,7 +169,7 @@ async def _events(request: Request, listener: LiveListener, queue: asyncio.Queue
             if not live:  # in-app pop-ups turned off: the stream stays open, silent
                 continue
             if message is RESYNC:
-                async for item in _missed(rpc, who, None, since=last_id, gone=gone):
+                async for item in _missed(rpc, who, None, since=last_id, lang=lang, gone=gone):
                     if item["id"] not in sent:
                         sent.add(item["id"])
                         last_id = max(last_id, item["id"])
@@ -181,13 +185,14 @@ async def _events(request: Request, listener: LiveListener, queue: asyncio.Queue
                 task.cancel()
 
 
-async def _missed(rpc, who: Actor, page: dict | None, *, since: int, gone: asyncio.Future) -> AsyncIterator[dict]:
-    """Every notification of the reader after the id `since`, oldest first: `page` (the first
+async def _missed(rpc, who: Actor, page: dict | None, *, since: int, lang: str | None,
+                  gone: asyncio.Future) -> AsyncIterator[dict]:
+    """Every notification of the reader after the id `since`, oldest first, in `lang`: `page` (the first
     page, when already asked for), then a page at a time (the shared keyset paging, by id) until
     the last. Stops after the page it is at when the client has gone."""
     while True:
         if page is None:
-            page = await run_in_threadpool(rpc.call, "notify", "list_notifications", _who(who), _since(since))
+            page = await run_in_threadpool(rpc.call, "notify", "list_notifications", _who(who), _since(since, lang))
         for item in page["items"]:
             yield item
         if not page["next"] or gone.done():

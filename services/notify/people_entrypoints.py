@@ -484,7 +484,7 @@ class NotifyPeople:
     def list_notifications(self, actor: dict, query: dict | None = None) -> dict:
         """Returns a page ({items, next}) of the notifications of the post the actor acts as and
         of the posts it acts for by delegation, of the kinds the reader chose, newest first
-        (oldest first with `since`), in the reader's language, with the count of unread ones (up
+        (oldest first with `since`), in the language asked for or else the reader's, with the count of unread ones (up
         to `UNREAD_COUNTED`, and whether there are more). Raises InvalidInput naming `cursor`
         for a position (`after`) no notification can have."""
         who, posts, prefs = self._reader(actor)
@@ -501,11 +501,11 @@ class NotifyPeople:
             )
             unread, more = repository.unread_count(session, posts=posts, kinds=prefs.kinds)
         return {
-            "items": [repository.as_shown(r, prefs.language) for r in found["items"]],
+            "items": [repository.as_shown(r, asked.language or prefs.language) for r in found["items"]],
             "next": found["next"],
             "unread": unread,
             "unread_more": more,
-            "language": prefs.language,
+            "language": asked.language or prefs.language,
             "live": "in_app" in prefs.channels,
             "posts": posts,
             "kinds": prefs.kinds,

@@ -1308,3 +1308,38 @@ def test_the_sent_tab_lists_what_was_sent_last_first(page, web, subject_head):
         last["file_number"], files[1]["file_number"], files[0]["file_number"], files[2]["file_number"]]
     assert listed("Receipts", [r["diary_number"] for r in letters]) == [
         letters[2]["diary_number"], letters[0]["diary_number"], letters[1]["diary_number"]]
+
+
+def test_notification_texts_follow_the_language_of_the_screen(page, web):
+    """A reader whose preference (for e-mail and SMS) is Hindi reads the notifications screen in
+    English: the texts are in English; switched to Hindi, in Hindi; and switched back, a live
+    notification is announced in English."""
+    reader, clerk = "SO(IT)-GAD", api_token(web, "DAKCLK2-GAD")
+    headers = api_token(web, reader)
+    prefs = httpx.put(f"{web}/api/v1/notifications/preferences", headers=headers, json={"language": "hi"})
+    assert prefs.status_code == 200, prefs.text
+
+    def marked(subject: str) -> dict:
+        made = httpx.post(f"{web}/api/v1/receipts", headers={**clerk, "Idempotency-Key": uuid.uuid4().hex}, json={
+            "subject": subject, "sender_name": "Mohan Lal", "received_date": TODAY.isoformat(), "mode": "post"})
+        assert made.status_code == 201, made.text
+        sent = httpx.post(f"{web}/api/v1/receipts/{made.json()['id']}/send", json={"to_post": reader},
+                          headers={**clerk, "Idempotency-Key": uuid.uuid4().hex})
+        assert sent.status_code == 200, sent.text
+        return made.json()
+    first = marked("Server room air conditioning")
+    wait_until(lambda: any(n["item_id"] == first["id"] for n in httpx.get(
+        f"{web}/api/v1/notifications", headers=headers).json()["items"]), 30, "the reader notified")
+    page.goto("/")
+    page.wait_for_function("document.body.dataset.ready === 'signin'")
+    sign_in(page, reader, "inbox")
+    timed(page, lambda: page.goto("/#/notifications"), "notifications")
+    item = page.locator("ol.notifications > li", has_text=first["diary_number"])
+    expect(item).to_contain_text(f"Receipt {first['diary_number']} has arrived at {reader} from DAKCLK2-GAD.")
+    timed(page, lambda: page.locator("header button.lang").click(), "notifications")
+    expect(item).to_contain_text(f"प्राप्ति {first['diary_number']} DAKCLK2-GAD से {reader} पर प्राप्त हुई।")
+    timed(page, lambda: page.locator("header button.lang").click(), "notifications")
+    page.wait_for_timeout(500)  # the stream, read again in English
+    second = marked("Printer cartridges for the section")
+    expect(page.locator("#live-news")).to_have_text(
+        f"New notification: Receipt {second['diary_number']} has arrived at {reader} from DAKCLK2-GAD.", timeout=30000)

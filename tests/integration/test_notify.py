@@ -223,13 +223,13 @@ class Stream:
     """Reads the live stream in a thread (plain http.client, so that closing shuts the socket
     down at once, as a browser leaving does); `events` holds each (id, data) as it arrives."""
 
-    def __init__(self, url: str, headers: dict, last_event_id: int | None = None):
+    def __init__(self, url: str, headers: dict, last_event_id: int | None = None, query: str = ""):
         self.events: queue.Queue = queue.Queue()
         self.headers = {**headers, **({"Last-Event-ID": str(last_event_id)} if last_event_id is not None else {})}
         self.opened = threading.Event()
         parts = urlsplit(url)
         self.connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
-        self.path = f"{parts.path}/notifications/stream"
+        self.path = f"{parts.path}/notifications/stream" + (f"?{query}" if query else "")
         threading.Thread(target=self._read, daemon=True).start()
         assert self.opened.wait(20), "the stream did not open"
 
@@ -319,6 +319,35 @@ def test_a_file_sent_to_a_post_reaches_its_holder_live_by_email_and_sms_in_hindi
     assert shown["id"] not in [n["id"] for n in notifications(api, so, unread=True)]
     # Someone else's post does not see it.
     assert shown["id"] not in [n["id"] for n in notifications(api, as_post(api, DS))]
+
+
+def test_texts_come_in_the_language_the_screen_asks_for_whatever_the_preference(api, http_gateway):
+    """A reader who prefers Hindi with the screen switched to English: the list and the live
+    stream asked with lang=en say what happened in English, a stream resumed from an id too;
+    without lang, Hindi as the preference says. A language that is neither is refused naming lang."""
+    so = as_post(api, SO)
+    prefs = api.put("/api/v1/notifications/preferences", headers=so, json={"language": "hi"})
+    assert prefs.status_code == 200, prefs.text
+    stream = Stream(http_gateway, so, query="lang=en")
+    try:
+        file = new_file_sent(api, SO)
+        event = stream.next_about(file["id"])
+    finally:
+        stream.close()
+    english = f"File {file['file_number']} has arrived at {SO} from {DEALER}."
+    hindi = f"फ़ाइल {file['file_number']} {DEALER} से {SO} पर प्राप्त हुई।"
+    assert event["data"]["text"] == english
+    assert {n["id"]: n["text"] for n in notifications(api, so, lang="en")}[event["id"]] == english
+    assert {n["id"]: n["text"] for n in notifications(api, so)}[event["id"]] == hindi
+    again = Stream(http_gateway, so, last_event_id=event["id"] - 1, query="lang=en")
+    try:
+        assert again.next_about(file["id"], timeout=15)["data"]["text"] == english
+    finally:
+        again.close()
+    for path in ("/api/v1/notifications", "/api/v1/notifications/stream"):
+        refused = api.get(path, headers=so, params={"lang": "fr"})
+        assert refused.status_code == 422, (path, refused.text)
+        assert [e["field"] for e in refused.json()["errors"]] == ["query.lang"], (path, refused.text)
 
 
 def test_a_digest_reader_gets_one_email_a_day(api, mail):

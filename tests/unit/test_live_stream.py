@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from services.gateway.notifications import CATCH_UP_PAGE, REMEMBERED, Sent, _missed
+from services.gateway.notifications import CATCH_UP_PAGE, REMEMBERED, Sent, _missed, _since
 
 
 class Reader:
@@ -32,8 +32,8 @@ def caught_up(notify: Notify, since: int, *, gone: bool = False) -> list[int]:
         left = asyncio.get_running_loop().create_future()
         if gone:
             left.set_result(None)
-        first = notify.call("notify", "list_notifications", {}, {"since": since, "limit": CATCH_UP_PAGE})
-        return [item["id"] async for item in _missed(notify, Reader(), first, since=since, gone=left)]
+        first = notify.call("notify", "list_notifications", {}, _since(since, "en"))
+        return [item["id"] async for item in _missed(notify, Reader(), first, since=since, lang="en", gone=left)]
 
     return asyncio.run(run())
 
@@ -43,6 +43,7 @@ def test_a_catch_up_sends_every_missed_notification_in_order_a_page_at_a_time():
     assert caught_up(notify, 30) == list(range(31, 1001))
     assert [q["since"] for q in notify.asked] == [30, 230, 430, 630, 830]
     assert {q["limit"] for q in notify.asked} == {CATCH_UP_PAGE}
+    assert {q["language"] for q in notify.asked} == {"en"}  # each page in the language the stream was asked in
 
 
 def test_a_catch_up_stops_after_its_page_when_the_reader_has_gone():

@@ -5,7 +5,7 @@
 import { session, signOut, actAs, SignedOut, call } from "./api.js";
 import { h, notice, explain } from "./dom.js";
 import { t, lang, setLang, fmtUnread } from "./i18n.js";
-import { startLive, stopLive } from "./live.js";
+import { startLive, stopLive, relisten } from "./live.js";
 import { clearDrafts } from "./drafts.js";
 
 let unread = 0; let unreadMore = false; // more than counted: the count stopped at its cap
@@ -44,7 +44,7 @@ const allowed = (need) => !need || need.some((r) => roles().includes(r));
 function header() {
   const s = session();
   const langButton = h("button", { type: "button", class: "lang", lang: lang() === "en" ? "hi" : "en",
-    "aria-label": t("languageName"), onclick: () => { setLang(lang() === "en" ? "hi" : "en"); route(); } }, t("language"));
+    "aria-label": t("languageName"), onclick: () => { setLang(lang() === "en" ? "hi" : "en"); relisten(); route(); } }, t("language"));
   const parts = [h("a", { href: s ? "#/inbox" : "/", class: "brand" }, t("app"))];
   if (s?.me) {
     parts.push(h("nav", { "aria-label": t("nav") }, h("ul", {}, NAV.filter(([, , need]) => allowed(need)).map(([href, key]) =>

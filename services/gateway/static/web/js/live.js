@@ -1,22 +1,31 @@
 // Live notifications: GET /notifications/stream (server-sent events) read with fetch, because
 // EventSource cannot send the Authorization header. Each new notification bumps the badge in
-// the menu and is announced politely; the inbox redraws when it is on screen. Reconnects with
+// the menu and is announced politely; the inbox redraws when it is on screen. The texts come in
+// the language the screen is in (`lang`): switching it reconnects (`relisten`). Reconnects with
 // Last-Event-ID after a drop, and stops when the session ends.
 import { session } from "./api.js";
+import { lang } from "./i18n.js";
 
-let running = null;
+let running = null; // the whole loop
+let connection = null; // the stream being read now
 
+/** Reads the stream from now on, handing each notification to `onNotification`. */
 export function startLive(onNotification) {
   if (running) return;
   running = new AbortController();
+  const loop = running;
   let last = null;
-  const loop = async () => {
-    while (running && session()?.access_token) {
+  const wait = (ms) => new Promise((r) => setTimeout(r, ms));
+  (async () => {
+    while (!loop.signal.aborted && session()?.access_token) {
+      connection = new AbortController();
+      const stop = () => connection.abort();
+      loop.signal.addEventListener("abort", stop);
       try {
         const headers = { authorization: `Bearer ${session().access_token}` };
         if (last) headers["last-event-id"] = last;
-        const response = await fetch("/api/v1/notifications/stream", { headers, signal: running.signal });
-        if (!response.ok) { await new Promise((r) => setTimeout(r, response.status === 401 ? 5000 : 10000)); continue; }
+        const response = await fetch(`/api/v1/notifications/stream?lang=${lang()}`, { headers, signal: connection.signal });
+        if (!response.ok) { await wait(response.status === 401 ? 5000 : 10000); continue; }
         const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
         let buffer = "";
         for (;;) {
@@ -33,12 +42,16 @@ export function startLive(onNotification) {
           }
         }
       } catch (e) {
-        if (e.name === "AbortError") return;
-        await new Promise((r) => setTimeout(r, 5000));
+        if (loop.signal.aborted) return;
+        if (e.name !== "AbortError") await wait(5000); // aborted by relisten(): at once, in the new language
+      } finally {
+        loop.signal.removeEventListener("abort", stop);
       }
     }
-  };
-  loop();
+  })();
 }
+
+/** The language changed: the stream is read again in it, from where it was (nothing missed). */
+export function relisten() { connection?.abort(); }
 
 export function stopLive() { running?.abort(); running = null; }

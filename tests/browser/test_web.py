@@ -7,6 +7,7 @@ go to log/tests/screens/. Speed is measured and written to log/tests/screens/fig
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shlex
@@ -14,7 +15,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from urllib.parse import quote
 
 import httpx
@@ -1343,3 +1344,38 @@ def test_notification_texts_follow_the_language_of_the_screen(page, web):
     second = marked("Printer cartridges for the section")
     expect(page.locator("#live-news")).to_have_text(
         f"New notification: Receipt {second['diary_number']} has arrived at {reader} from DAKCLK2-GAD.", timeout=30000)
+
+
+def test_a_live_notification_committed_out_of_id_order_is_counted(page, web):
+    """Notification ids are taken as notifications are made, but committed in any order: one with
+    a smaller id can reach the stream after a greater one. The menu's badge counts both at once,
+    not only when the notifications screen is opened; and the stream is read from the newest id
+    the first count saw, so nothing made in between is missed."""
+    reader = "US(IT)-GAD"
+    headers = api_token(web, reader)
+    assert httpx.post(f"{web}/api/v1/notifications/read", headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+                      json={}).status_code == 200
+    newest = next(iter(httpx.get(f"{web}/api/v1/notifications", headers=headers, params={"limit": 1})
+                       .json()["items"]), {"id": 0})["id"]
+
+    def event(n: int, text: str) -> str:
+        shown = {"id": n, "post_code": reader, "kind": "arrived", "item_type": "file", "item_id": str(uuid.uuid4()),
+                 "number": f"GAD/IT/{n}", "text": text, "detail": {}, "read_at": None, "read_by": None,
+                 "created_at": datetime.now(UTC).isoformat()}
+        return f"id: {n}\nevent: notification\ndata: {json.dumps(shown)}\n\n"
+    asked_from = []
+
+    def stream(route):  # the first stream: the greater id committed first, the smaller one after it
+        if asked_from:
+            route.fallback()
+            return
+        asked_from.append(route.request.headers.get("last-event-id"))
+        body = "retry: 2000\n\n" + event(newest + 2, "Committed first") + event(newest + 1, "Committed late")
+        route.fulfill(status=200, headers={"content-type": "text/event-stream"}, body=body)
+    page.route(re.compile(r"/api/v1/notifications/stream"), stream)
+    page.goto("/")
+    page.wait_for_function("document.body.dataset.ready === 'signin'")
+    sign_in(page, reader, "inbox")
+    expect(page.locator("#live-news")).to_have_text("New notification: Committed late")
+    expect(page.locator("#unread-badge")).to_have_text("2")
+    assert asked_from == [str(newest)]

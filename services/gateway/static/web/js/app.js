@@ -9,7 +9,9 @@ import { startLive, stopLive, relisten } from "./live.js";
 import { clearDrafts } from "./drafts.js";
 
 let unread = 0; let unreadMore = false; // more than counted: the count stopped at its cap
-let seen = Infinity; // notifications up to this id were there before this page started listening
+// The notifications the badge has counted since the first count (by id: one committed late comes
+// after greater ids, and must count all the same); the stream is read from that count's newest id.
+let counted = new Set();
 let liveTried = false;
 const announcer = () => document.getElementById("live-news");
 
@@ -68,9 +70,9 @@ function header() {
   if (s?.me && !liveTried) {
     liveTried = true; // once per sign-in: without a notifications service there is no badge, no live updates
     call("GET", "/notifications?limit=1").then((page) => {
-      unread = page.unread; unreadMore = page.unread_more; seen = page.items[0]?.id ?? 0; header(); startLive(onNotification);
+      unread = page.unread; unreadMore = page.unread_more; header(); startLive(onNotification, page.items[0]?.id ?? 0);
     }).catch(() => {});
-  } else if (!s?.me) { stopLive(); liveTried = false; seen = Infinity; unread = 0; unreadMore = false; announcer().textContent = ""; }
+  } else if (!s?.me) { stopLive(); liveTried = false; counted = new Set(); unread = 0; unreadMore = false; announcer().textContent = ""; }
   document.querySelector(".skip").textContent = t("skip");
 }
 
@@ -82,8 +84,8 @@ export function setUnread(count, more) {
 
 /** A live notification: the badge counts it, screen readers hear it, the inbox redraws. */
 function onNotification(n) {
-  if (n.read_at || n.id <= seen) return;
-  seen = n.id;
+  if (n.read_at || counted.has(n.id)) return;
+  counted.add(n.id);
   if (!unreadMore) unread += 1; // a count stopped at its cap ("1,000+") stays there
   header();
   announcer().textContent = t("newNotification", { text: n.text });

@@ -2,19 +2,20 @@
 // EventSource cannot send the Authorization header. Each new notification bumps the badge in
 // the menu and is announced politely; the inbox redraws when it is on screen. The texts come in
 // the language the screen is in (`lang`): switching it reconnects (`relisten`). Reconnects with
-// Last-Event-ID after a drop, and stops when the session ends.
+// Last-Event-ID (the greatest id heard: one committed late, below it, may come after a greater
+// one) after a drop, and stops when the session ends.
 import { session } from "./api.js";
 import { lang } from "./i18n.js";
 
 let running = null; // the whole loop
 let connection = null; // the stream being read now
 
-/** Reads the stream from now on, handing each notification to `onNotification`. */
-export function startLive(onNotification) {
+/** Reads the stream from the notification id `from` on (none: from now), handing each to `onNotification`. */
+export function startLive(onNotification, from = null) {
   if (running) return;
   running = new AbortController();
   const loop = running;
-  let last = null;
+  let last = from;
   const wait = (ms) => new Promise((r) => setTimeout(r, ms));
   (async () => {
     while (!loop.signal.aborted && session()?.access_token) {
@@ -23,7 +24,7 @@ export function startLive(onNotification) {
       loop.signal.addEventListener("abort", stop);
       try {
         const headers = { authorization: `Bearer ${session().access_token}` };
-        if (last) headers["last-event-id"] = last;
+        if (last !== null) headers["last-event-id"] = String(last);
         const response = await fetch(`/api/v1/notifications/stream?lang=${lang()}`, { headers, signal: connection.signal });
         if (!response.ok) { await wait(response.status === 401 ? 5000 : 10000); continue; }
         const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -35,9 +36,9 @@ export function startLive(onNotification) {
           let end;
           while ((end = buffer.indexOf("\n\n")) >= 0) {
             const block = buffer.slice(0, end); buffer = buffer.slice(end + 2);
-            const id = block.match(/^id: (.*)$/m)?.[1];
+            const id = Number(block.match(/^id: (.*)$/m)?.[1]);
             const data = block.match(/^data: (.*)$/m)?.[1];
-            if (id) last = id;
+            if (id && (last === null || id > last)) last = id;
             if (data && /^event: notification$/m.test(block)) onNotification(JSON.parse(data));
           }
         }

@@ -257,8 +257,19 @@ keep_infra() {
 # keeper stops the programs that supervisord left (by the supervisord their environment names),
 # starts supervisord again, which starts every program and a new keeper, and ends.
 SUPERVISORD_GONE=""
+KEEPER_PARENT=""   # the supervisord that started this keeper
 keep_supervisord() {
-  if pidfile_alive "$SUPERVISOR_DIR/supervisord.pid" supervisord; then SUPERVISORD_GONE=""; return 0; fi
+  if pidfile_alive "$SUPERVISOR_DIR/supervisord.pid" supervisord; then
+    SUPERVISORD_GONE=""
+    if [ -z "$KEEPER_PARENT" ] && tr '\0' ' ' < "/proc/$PPID/cmdline" 2>/dev/null | grep -q supervisord; then
+      KEEPER_PARENT=$PPID
+    fi
+    if [ -n "$KEEPER_PARENT" ] && [ "$(cat "$SUPERVISOR_DIR/supervisord.pid")" != "$KEEPER_PARENT" ]; then
+      echo "$(date -Is) supervisord: another one runs now (an operator's up), with its own keeper; this one ends"
+      exit 0
+    fi
+    return 0
+  fi
   if [ -z "$SUPERVISORD_GONE" ]; then
     SUPERVISORD_GONE=$SECONDS
     echo "$(date -Is) supervisord: its process is gone, and it was not stopped on purpose"

@@ -208,6 +208,9 @@ start_supervised() {
       local name; for name in $(supervised); do if is_ours "$name"; then restart_program "$name"; fi; done
     fi
   else
+    # A supervisord that died (kill -9) leaves its programs running, the gateway on its port.
+    local left; left="$(programs_left)"
+    if [ -n "$left" ]; then echo "stopping the programs a dead supervisord left running (pids $(echo $left))" >&2; stop_pids $left; fi
     local port; for port in $(gateway_ports); do ensure_port_free "$port" "the gateway" EOFFICE_GATEWAY_PORT; done
     start_supervisord "$SUPERVISOR_CONF"
   fi

@@ -288,3 +288,26 @@ def test_a_killed_supervisord_comes_back_with_its_programs_and_leaves_none_behin
     said = KEEPER_LOG.read_text()[len(keeper_said):]
     assert "supervisord: stopping the programs it left running" in said, said
     assert "supervisord: running again" in said, said
+
+
+def test_up_after_supervisord_and_its_keeper_were_killed_stops_what_they_left_and_starts_them_again():
+    """Both killed (the keeper first): nobody is left to act, so an operator runs `up`. It stops
+    the programs the dead supervisord left running (the gateway on its port among them) instead
+    of refusing the port, and starts supervisord, every program and one keeper."""
+    pid_file = SUPERVISOR_DIR / "supervisord.pid"
+    old = int(pid_file.read_text())
+    processes = supervised_processes()
+    before = {pid for pid, (name, _, _) in processes.items() if name != "keeper"}
+    keeper = next(pid for pid, (name, ppid, _) in processes.items() if name == "keeper" and ppid == old)
+    os.kill(keeper, signal.SIGKILL)
+    os.kill(old, signal.SIGKILL)
+    time.sleep(1)
+    assert before & set(supervised_processes()), "the programs outlive their supervisord"
+    up = subprocess.run([str(REPO / "deploy" / "eoffice"), "up"], capture_output=True, text=True, timeout=600)
+    assert up.returncode == 0, up.stdout + up.stderr
+    status = subprocess.run([str(REPO / "deploy" / "eoffice"), "status"], capture_output=True, text=True)
+    assert status.returncode == 0, status.stdout
+    new = int(pid_file.read_text())
+    now = supervised_processes()
+    assert new != old and not before & set(now), f"left running: {before & set(now)}"
+    assert len([pid for pid, (name, ppid, _) in now.items() if name == "keeper" and ppid == new]) == 1, now

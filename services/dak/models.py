@@ -98,6 +98,15 @@ movements = Table(
     Column("priority", String(10)),
     Column("due_date", Date),
     Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # A post's sends and forwards, for its Sent list (receipts.sent: each receipt's latest one by
+    # the post, read from this index alone), not from every movement of the state.
+    Index(
+        "movements_sent_by_post",
+        "from_post",
+        "receipt_id",
+        "id",
+        postgresql_where=text("action IN ('sent', 'forwarded')"),
+    ),
 )
 
 

@@ -245,6 +245,9 @@ movements = Table(
     # A send: the file's levels to a decision before it, which a pull back of the send restores;
     # NULL otherwise, and on sends recorded before migration files_levels_undo_0009.
     Column("levels_before", Integer),
+    # A post's sends, for its Sent list (casefile.sent: each file's latest send by the post, read
+    # from this index alone), not from every movement of the state.
+    Index("movements_sent_by_post", "from_post", "file_id", "id", postgresql_where=text("action = 'sent'")),
 )
 
 links = Table(

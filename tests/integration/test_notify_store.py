@@ -9,26 +9,21 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import event, insert, select, text
+from sqlalchemy import insert, select
 
 from eoffice.contracts.notifications import UNREAD_COUNTED
-from eoffice.db import UnitOfWork, make_engine
 from services.notify import repository
 from services.notify.inbox import Notice
 from services.notify.people_tables import messages, notifications
+from tests.support.plans import plan_of, rolled_back
 
 pytestmark = pytest.mark.live
 
 
 @pytest.fixture
 def session(migrated):
-    uow = UnitOfWork(make_engine(migrated.database_url, pool_size=1))
-    made = uow._sessions()
-    made.begin()
-    yield made
-    made.rollback()  # nothing of these probes stays
-    made.close()
-    uow.dispose()
+    with rolled_back(migrated.database_url) as made:  # nothing of these probes stays
+        yield made
 
 
 def planned(person: str, *channels: str) -> list[dict]:
@@ -108,18 +103,5 @@ def test_the_unread_count_stops_at_its_cap_and_reads_only_the_unread(session):
     assert count(posts=[post]) == (UNREAD_COUNTED - 1, False)
     assert repository.unread_count(session, posts=[post], kinds=["overdue"]) == (5, False)
 
-    statements: list[tuple] = []
-
-    def seen(conn, cursor, statement, parameters, context, executemany):
-        statements.append((statement, parameters))
-
-    session.execute(text("SET LOCAL enable_seqscan = off"))  # what the plan is on a large table
-    engine = session.get_bind()
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
-        count(posts=[post])
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
-    ((counting, parameters),) = statements
-    plan = "\n".join(row[0] for row in session.connection().exec_driver_sql("EXPLAIN " + counting, parameters))
+    plan = plan_of(session, lambda: count(posts=[post]))  # what the plan is on a large table
     assert "notifications_unread" in plan and "Limit" in plan, plan

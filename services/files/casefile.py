@@ -661,17 +661,27 @@ def withdraw_draft(session: Session, actor: Actor, file: dict, *, draft_id: int,
 
 
 def draft_for_issue(session: Session, file: dict, *, draft_id: int, version: int) -> dict:
-    """The approved draft version the holder of `file` may sign and issue: its title, text and
-    approval, with the file's number, office and record category. Conflict if the draft is not
-    approved or `version` is not its approved (current) version."""
+    """The approved draft version the holder of `file` may sign and issue: its title, text,
+    approval and `document` (the one uploaded with that version, which the letter carries as its
+    enclosure: object_name, sha256, filename, content_type, uploaded_at; None without one), with
+    the file's number, office and record category. Conflict if the draft is not approved or
+    `version` is not its approved (current) version."""
     draft = _draft(session, file, draft_id)
     if draft["status"] != "approved":
         raise Conflict(f"draft {draft_id} is {draft['status']}, not approved: only an approved draft is issued")
     if draft["current_version"] != version:
         raise Conflict(f"version {version} of draft {draft_id} is not the approved one ({draft['current_version']})")
-    text = session.execute(
-        select(draft_versions.c.body).where(draft_versions.c.draft_id == draft_id, draft_versions.c.version == version)
-    ).scalar_one()
+    approved = (
+        session.execute(
+            select(draft_versions).where(draft_versions.c.draft_id == draft_id, draft_versions.c.version == version)
+        )
+        .mappings()
+        .one()
+    )
+    document = None
+    if approved["object_name"]:
+        document = {k: approved[k] for k in ("object_name", "sha256", "filename", "content_type")}
+        document["uploaded_at"] = approved["at"]
     return {
         "file_id": file["id"],
         "file_number": file["file_number"],
@@ -681,7 +691,8 @@ def draft_for_issue(session: Session, file: dict, *, draft_id: int, version: int
         "draft_id": draft_id,
         "version": version,
         "title": draft["title"],
-        "body": text,
+        "body": approved["body"],
+        "document": document,
         "approved_by": draft["approved_by"],
         "approved_post": draft["approved_post"],
         "approved_at": draft["approved_at"],

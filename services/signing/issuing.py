@@ -4,7 +4,8 @@ letter. The steps, in one database transaction (the caller's unit of work):
 1. refuse a second signature of the same draft version (the register knows);
 2. take the next number of the office's dispatch register (locked until the commit: a failed
    issue gives it back);
-3. render the letter (letters.render: PDF/A-3a, Hindi shaped) and sign it (pades.sign: B-T,
+3. render the letter (letters.render: PDF/A-3a, Hindi shaped; the document uploaded with the
+   approved version embedded as its enclosure, `enclosure_of`) and sign it (pades.sign: B-T,
    or B-LTA for record categories A and B) with a signer whose certificate was validated
    against the trust roots just before (trust.Trust.validate: revoked, expired, wrong usage,
    untrusted are refused; a success stands for `RecentValidations.ttl` seconds);
@@ -60,10 +61,37 @@ def letterhead_of(office: dict) -> letters.Letterhead:
     )
 
 
+def enclosure_of(draft: dict, store: DocumentStore) -> letters.Enclosure | None:
+    """The document uploaded with the approved version (the `document` of files' `draft_for_issue`
+    answer), read from the store and checked against its SHA-256 (ObjectCorrupted if it is not
+    what was uploaded); None for a version without one."""
+    document = draft.get("document")
+    if not document:
+        return None
+    uploaded_at = document.get("uploaded_at")
+    if isinstance(uploaded_at, str):
+        uploaded_at = datetime.fromisoformat(uploaded_at)
+    return letters.Enclosure(
+        name=document["filename"],
+        content_type=document["content_type"],
+        data=store.read(document["object_name"], sha256=document["sha256"]),
+        uploaded_at=uploaded_at.astimezone(UTC) if uploaded_at else None,
+    )
+
+
 def letter_of(
-    draft: dict, *, office: dict, number: str, issued_on, signer_name: str, signer_designation: str, addressees
+    draft: dict,
+    *,
+    office: dict,
+    number: str,
+    issued_on,
+    signer_name: str,
+    signer_designation: str,
+    addressees,
+    enclosure: letters.Enclosure | None = None,
 ) -> letters.Letter:
-    """What is printed on the letter of an approved draft (files' `draft_for_issue` answer)."""
+    """What is printed on the letter of an approved draft (files' `draft_for_issue` answer), and
+    the enclosure it carries (`enclosure_of`)."""
     return letters.Letter(
         letterhead=letterhead_of(office),
         letter_number=number,
@@ -74,6 +102,7 @@ def letter_of(
         signer_designation=signer_designation,
         file_number=draft["file_number"],
         addressees=tuple(", ".join(filter(None, (a.name, a.address))) for a in addressees),
+        enclosure=enclosure,
     )
 
 
@@ -90,15 +119,17 @@ def issue(
     offload: Offload = lambda work: work(),
     recent: RecentValidations | None = None,
 ) -> dict:
-    """Issues `draft` (files' `draft_for_issue` answer) as a letter of `office`; returns the
-    register's row. Raises Conflict for a second signature of the version, CertificateRefused
-    if the signer's certificate fails validation; nothing is kept then (the number is given
-    back with the rollback). Emits eoffice.letter.issued.v1."""
+    """Issues `draft` (files' `draft_for_issue` answer) as a letter of `office`, with the
+    version's document as its enclosure; returns the register's row. Raises Conflict for a
+    second signature of the version, CertificateRefused if the signer's certificate fails
+    validation; nothing is kept then (the number is given back with the rollback). Emits
+    eoffice.letter.issued.v1."""
     session = changes.session
     cert = signatory.signer.signing_cert
     if cert is None:
         raise ValueError("the signer has no certificate")
     register.refuse_second_signature(session, draft_id=draft["draft_id"], version=draft["version"])
+    enclosure = enclosure_of(draft, store)  # read before the register's number is taken (and locked)
     level = pades.level_for(draft["record_category"])
     recent = recent or RecentValidations(ttl=0)
     # B-LTA: one validation context for the check and the signature, so that the OCSP and CRL
@@ -115,6 +146,7 @@ def issue(
             context=context,
             tsa_url=tsa_url,
             offload=offload,
+            enclosure=enclosure,
         )
     return keep(changes, entry=entry, signed=signed, store=store)
 
@@ -130,6 +162,7 @@ def _number_and_sign(
     context,
     tsa_url: str,
     offload: Offload,
+    enclosure: letters.Enclosure | None,
 ) -> tuple[bytes, dict]:
     """Takes the register's next number and signs the letter under it; returns the signed PDF
     and the register entry (not yet kept)."""
@@ -145,6 +178,7 @@ def _number_and_sign(
         signer_name=signatory.name,
         signer_designation=signatory.designation,
         addressees=request.addressees,
+        enclosure=enclosure,
     )
     signed = offload(
         lambda: _render_and_sign(letter, signer=signatory.signer, level=level, context=context, tsa_url=tsa_url)

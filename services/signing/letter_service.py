@@ -127,7 +127,8 @@ class LetterEntrypoints:
         idempotency_key: str,
     ) -> dict:
         """Prepares the signature of a draft's approved version with the actor's own key: the
-        letter is rendered with the actor's name and designation, its dispatch number reserved
+        letter is rendered with the actor's name and designation (and the version's document as
+        its enclosure, `issuing.enclosure_of`), its dispatch number reserved
         (committed: see letter_requests.py), the PDF signature prepared with a hole for the CMS.
         Returns the request the signer program (token) or the ESP (eSign) works on. Refused,
         with nothing changed: a draft not approved or a stale version (409), a file the actor
@@ -147,6 +148,7 @@ class LetterEntrypoints:
                 cert = certificates.registered(session, user_id=actor_model.user_id, sha256=body.certificate_sha256)
             chain = trust.validate(cert)  # CertificateRefused: revoked, expired, wrong usage, untrusted
         request_id, level = str(uuid.uuid4()), pades.level_for(draft["record_category"])
+        enclosure = issuing.enclosure_of(draft, shared_store())
 
         def step(changes):
             session = changes.session
@@ -164,6 +166,7 @@ class LetterEntrypoints:
                 signer_name=name,
                 signer_designation=designation,
                 addressees=body.addressees,
+                enclosure=enclosure,
             )
             prepared = tpool.execute(
                 lambda: pades.prepare(

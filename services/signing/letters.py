@@ -2,6 +2,11 @@
 letter number from the dispatch register and the signer's name and designation, rendered by
 WeasyPrint (Pango and HarfBuzz shape Devanagari: conjuncts, matras, reph) as PDF/A-3a.
 
+The document uploaded with the approved version, if any, goes inside the PDF as its enclosure:
+a PDF/A-3 associated file (the catalogue's /AF, AFRelationship /Supplement) with its name,
+content type and upload time, and the letter prints "Enclosure: <name>" (in Hindi too). It is
+part of the bytes the letter's signature covers, so whoever verifies the letter has it.
+
 PDF/A-3a is PDF/A-3b plus a tagged structure (reading order, paragraphs). Text extraction
 from a Devanagari PDF is lossy because a font's ToUnicode map gives each glyph one text,
 whatever cluster it was shaped from; so each line is also wrapped in a marked-content span
@@ -13,12 +18,14 @@ Nothing here knows nameko, SQL or MinIO: `render(letter) -> bytes`."""
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import pydyf
-from weasyprint import HTML
+from weasyprint import HTML, Attachment
 from weasyprint.draw import text as weasy_text
+from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 VARIANT = "pdf/a-3a"  # PDF/A-3b conformance plus tags (the "a" level needs the structure)
 
@@ -30,6 +37,19 @@ class Letterhead:
     name_hi: str
     name_en: str
     address: str = ""
+
+
+@dataclass(frozen=True)
+class Enclosure:
+    """A document sent with the letter, as it was uploaded with the approved draft version."""
+
+    name: str  # the file name as uploaded
+    content_type: str  # as the intake found it: application/pdf, image/jpeg, image/png, image/tiff
+    data: bytes
+    uploaded_at: datetime | None = None
+
+
+ENCLOSURE_LABELS = {"hi": "संलग्नक / Enclosure", "en": "Enclosure"}
 
 
 @dataclass(frozen=True)
@@ -46,6 +66,7 @@ class Letter:
     file_number: str
     addressees: tuple[str, ...] = ()
     lang: str = "hi"  # the document's main language (Hindi letters carry English too)
+    enclosure: Enclosure | None = None
 
 
 STYLE = """
@@ -64,6 +85,7 @@ h2 { font-size: 12pt; margin: 0 0 4mm 0; }
 .body p { margin: 0 0 3mm 0; text-align: justify; }
 .signature { margin-top: 14mm; margin-left: 55%; text-align: center; }
 .signature .name { font-weight: bold; }
+.enclosure { margin-top: 8mm; font-size: 10.5pt; }
 """
 
 
@@ -74,6 +96,9 @@ def html_of(letter: Letter) -> str:
     paragraphs = [p.strip() for p in letter.body.replace("\r\n", "\n").split("\n\n") if p.strip()]
     body = "\n".join("<p>" + "<br>".join(e(line) for line in p.split("\n")) + "</p>" for p in paragraphs)
     to = "".join(f"<div>{e(a)}</div>" for a in letter.addressees)
+    enclosed = letter.enclosure
+    label = ENCLOSURE_LABELS.get(letter.lang, ENCLOSURE_LABELS["en"])
+    enclosure = f'<p class="enclosure">{e(label)}: {e(enclosed.name)}</p>' if enclosed else ""
     return f"""<!DOCTYPE html>
 <html lang="{e(letter.lang)}"><head><meta charset="utf-8"><title>{e(letter.title)}</title>
 <style>{STYLE}</style></head><body>
@@ -86,14 +111,74 @@ def html_of(letter: Letter) -> str:
 <div class="body">{body}</div>
 <div class="signature"><div class="name">({e(letter.signer_name)})</div><div>{e(letter.signer_designation)}</div>
 </div>
+{enclosure}
 </body></html>"""
 
 
 def render(letter: Letter) -> bytes:
-    """Returns the letter as a PDF/A-3a document. CPU-bound (about a tenth of a second a
-    page): run it off the event loop."""
+    """Returns the letter as a PDF/A-3a document, its enclosure (if any) embedded as an associated
+    file. CPU-bound (about a tenth of a second a page): run it off the event loop."""
     _install_actual_text_spans()
-    return HTML(string=html_of(letter)).write_pdf(pdf_variant=VARIANT)
+    if letter.enclosure is None:
+        return HTML(string=html_of(letter)).write_pdf(pdf_variant=VARIANT)
+    return HTML(string=html_of(letter)).write_pdf(
+        pdf_variant=VARIANT,
+        attachments=[_attachment(letter.enclosure, description=f"Enclosure to letter {letter.letter_number}")],
+        finisher=_tidy_associated_files,
+    )
+
+
+class _EnclosureFetcher(URLFetcher):
+    """Hands WeasyPrint the enclosure's bytes with their own content type (WeasyPrint would
+    guess it from the name otherwise); any failure stops the render rather than drop the file."""
+
+    def __init__(self, enclosure: Enclosure):
+        super().__init__(fail_on_errors=True)
+        self.enclosure = enclosure
+
+    def fetch(self, url, headers=None):
+        return URLFetcherResponse(url, self.enclosure.data, {"Content-Type": self.enclosure.content_type})
+
+
+def _attachment(enclosure: Enclosure, *, description: str) -> Attachment:
+    return Attachment(
+        url="enclosure:",
+        url_fetcher=_EnclosureFetcher(enclosure),
+        name=enclosure.name,
+        description=description,
+        created=enclosure.uploaded_at,
+        modified=enclosure.uploaded_at,
+        relationship="Supplement",
+    )
+
+
+def _tidy_associated_files(document, pdf: pydyf.PDF) -> None:
+    """WeasyPrint (70) lists each associated file twice in the catalogue's /AF, and writes its
+    /F (and the name tree's key) as UTF-8 bytes that readers decode as PDFDocEncoding: keep one
+    entry each, /F in ASCII (the name's ASCII letters), the key the name as /UF has it."""
+    if "AF" in pdf.catalog:
+        pdf.catalog["AF"] = pydyf.Array(dict.fromkeys(pdf.catalog["AF"]))
+    names = {}
+    for spec in pdf.objects:
+        if isinstance(spec, pydyf.Dictionary) and spec.get("Type") == "/Filespec":
+            name = spec["UF"].string
+            spec["F"] = pydyf.String(_ascii_name(name))
+            names[spec.reference] = name
+    if "Names" in pdf.catalog and "EmbeddedFiles" in pdf.catalog["Names"]:
+        tree = pdf.objects[int(pdf.catalog["Names"]["EmbeddedFiles"].split()[0])]["Names"]
+        for i in range(0, len(tree), 2):
+            tree[i] = pydyf.String(names.get(tree[i + 1], tree[i].string))
+
+
+def _ascii_name(name: str) -> str:
+    """`name` with what is not printable ASCII dropped: 'अनुलग्नक 2.pdf' is '2.pdf'; 'enclosure'
+    stands in for a stem left empty ('अनुलग्नक.pdf' is 'enclosure.pdf')."""
+    kept = re.sub(r"\s+", " ", re.sub(r"[^\x20-\x7e]", "", name)).strip()
+    stem, dot, ext = kept.rpartition(".")
+    if not dot:
+        stem, ext = kept, ""
+    stem = stem.strip(" .-_") or "enclosure"
+    return f"{stem}.{ext}" if ext else stem
 
 
 # WeasyPrint draws each line of text in `draw_text`; wrapping it in a marked-content span with

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,8 +25,9 @@ from typing import Literal
 
 from asn1crypto import x509
 from pyhanko.pdf_utils.crypt import AuthStatus, StandardSecurityHandler, StandardSecuritySettingsRevision, pdfmac
+from pyhanko.pdf_utils.generic import StreamObject
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.pdf_utils.misc import PdfReadError
+from pyhanko.pdf_utils.misc import PdfError, PdfReadError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers, timestamps
 from pyhanko.sign.general import NonexistentAttributeError, find_unique_cms_attribute
@@ -316,7 +318,9 @@ def verify(
     `revoked` (at signing time), `signed_at` (from the timestamp; the signer's own claim
     only if there is none, and then `timestamped` is false), `signer` (certificate fields),
     `chain` (holders from the signer to the root), `level`, `changed_since` (the file was
-    changed after signing in a way a signature does not allow), `covers_whole_file`. An encrypted
+    changed after signing in a way a signature does not allow), `covers_whole_file`, `enclosures`
+    (the files the signed revision carries as the document's associated files, a letter's
+    enclosure: see `enclosures`). An encrypted
     PDF is verified as it opens with the empty user password (`opened`); one that needs a
     password raises PasswordProtected. A malformed signature (its CMS) is `valid` false with the
     `problem`; a PDF too damaged to read raises pyHanko's PdfError, or whatever its parser does."""
@@ -389,5 +393,38 @@ def verify(
         "archive_timestamps_valid": archive_ok,
         "changed_since": changed,
         "covers_whole_file": status.coverage is not None and status.coverage.name == "ENTIRE_FILE",
+        "enclosures": enclosures(reader.get_historical_root(signature.signed_revision)),
         "summary": status.summary(),
     }
+
+
+def enclosures(root) -> list[dict]:
+    """The files associated with the whole document in a PDF catalogue (`root`: its /AF, as
+    PDF/A-3 lists them; an issued letter's enclosure is one): for each its name (/UF, else /F),
+    content type (the embedded file's /Subtype), relationship, size and the SHA-256 of its
+    bytes (both None when the bytes cannot be decoded: the file is damaged). An entry that
+    embeds nothing is left out."""
+    found = []
+    associated = root.get("/AF")
+    for ref in associated if isinstance(associated, list) else ():  # another tool's PDF may hold anything
+        spec = ref.get_object()
+        files = spec.get("/EF") if isinstance(spec, dict) else None
+        stream = files.get("/F") if isinstance(files, dict) else None
+        stream = stream.get_object() if stream is not None else None
+        if not isinstance(stream, StreamObject):
+            continue
+        subtype = stream.get("/Subtype")
+        try:
+            data: bytes | None = stream.data
+        except (zlib.error, PdfError, ValueError):  # a damaged stream: the signature check says so too
+            data = None
+        found.append(
+            {
+                "name": str(spec.get("/UF") or spec.get("/F") or ""),
+                "content_type": str(subtype)[1:] if subtype else None,
+                "relationship": str(spec.get("/AFRelationship", "/Unspecified"))[1:],
+                "size": None if data is None else len(data),
+                "sha256": None if data is None else hashlib.sha256(data).hexdigest(),
+            }
+        )
+    return found

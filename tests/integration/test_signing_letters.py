@@ -1,6 +1,7 @@
 """Issued letters, against the real files, directory and signing services, PostgreSQL, MinIO, the
 test PKI on loopback (CRL, OCSP, RFC 3161 TSA) and the office's SoftHSM2 token: an approved
-draft is rendered (PDF/A, Hindi and English), signed (PAdES B-LTA for category A, B-T for C),
+draft is rendered (PDF/A, Hindi and English, the approved version's document inside as its
+enclosure), signed (PAdES B-LTA for category A, B-T for C),
 numbered from the dispatch register, locked in the records bucket and added to the file. The
 letter verifies with poppler's pdfsig, with `openssl cms -verify` and with our API; one flipped
 byte fails all three; the B-LTA letter verifies with the PKI's server stopped. What must be
@@ -272,32 +273,116 @@ def test_encrypted_pdfs_verify_or_are_refused_saying_why(api, pki, tmp_path):
     assert "permissions entry (/P)" in odd.json()["detail"], odd.text
 
 
+def upload_version(api, headers, fid: str, *, body: str, document: tuple[str, bytes], draft: dict | None = None,
+                   version: int = 0):
+    """A draft started with `document` (name, PDF bytes), or, given `draft`, revised with it."""
+    path, data = (f"/files/{fid}/drafts/upload", {"title": "Reply with its annexure", "body": body}) if draft is None \
+        else (f"/files/{fid}/drafts/{draft['id']}/versions/upload", {"body": body, "version": str(version)})
+    made = api.post(f"/api/v1{path}", headers={**headers, "Idempotency-Key": uuid.uuid4().hex}, data=data,
+                    files={"document": (document[0], document[1], "application/pdf")})
+    assert made.status_code == 201, made.text
+    return made.json()
+
+
+def detached(tmp: Path, pdf: bytes) -> dict[str, bytes]:
+    """The files embedded in a PDF as poppler's pdfdetach saves them (what a reader offline gets)."""
+    tmp.mkdir()
+    (tmp / "letter.pdf").write_bytes(pdf)
+    (tmp / "out").mkdir()
+    subprocess.run(["pdfdetach", "-saveall", "-o", str(tmp / "out"), str(tmp / "letter.pdf")], check=True,
+                   capture_output=True)
+    return {p.name: p.read_bytes() for p in (tmp / "out").iterdir()}
+
+
 def test_a_draft_uploaded_with_an_encrypted_pdf_is_issued_from_its_text(api, tmp_path):
     """No route signs an uploaded PDF: a letter is rendered from the approved version's text.
-    A draft whose document is a restricted (encrypted) PDF is approved and issued as any other,
-    and its letter verifies; the draft's document stays as it was uploaded."""
+    A draft whose document is a restricted (encrypted) PDF is approved and issued as any other:
+    the letter is not encrypted, carries the document unchanged as its enclosure and verifies;
+    the draft's document stays as it was uploaded."""
     officer = auth(sign_in(api, OFFICER))
     file = post(api, officer, "/files", subject_head=HEAD, subject="Reply with a restricted enclosure",
                 record_category="C")
     assert file.status_code == 201, file.text
     fid, document = file.json()["id"], encrypted(pdf_page_of(595, 842))
-    draft = api.post(f"/api/v1/files/{fid}/drafts/upload", headers={**officer, "Idempotency-Key": uuid.uuid4().hex},
-                     data={"title": "Reply", "body": ENGLISH},
-                     files={"document": ("enclosure.pdf", document, "application/pdf")})
-    assert draft.status_code == 201, draft.text
-    assert post(api, officer, f"/files/{fid}/drafts/{draft.json()['id']}/approve", version=1).status_code == 200
-    issued = issue(api, officer, fid, draft.json(), version=1)
+    draft = upload_version(api, officer, fid, body=ENGLISH, document=("enclosure.pdf", document))
+    assert post(api, officer, f"/files/{fid}/drafts/{draft['id']}/approve", version=1).status_code == 200
+    issued = issue(api, officer, fid, draft, version=1)
     assert issued.status_code == 201, issued.text
     pdf = letter_pdf(api, officer, fid, issued.json())
-    assert b"/Encrypt" not in pdf
-    (tmp_path / "letter.pdf").write_bytes(pdf)
-    text = subprocess.run(["pdftotext", str(tmp_path / "letter.pdf"), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    assert pades.opened(pdf).encrypt_dict is None
+    assert detached(tmp_path / "letter", pdf) == {"enclosure.pdf": document}
+    text = subprocess.run(["pdftotext", str(tmp_path / "letter" / "letter.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout
     assert ENGLISH in text and issued.json()["letter_number"] in text
     ours = api.get(f"/api/v1/letters/{issued.json()['id']}/verify", headers=officer).json()
     assert ours["valid"] and ours["intact"] and ours["trusted"], ours
-    kept = api.get(f"/api/v1/files/{fid}/drafts/{draft.json()['id']}/versions/1/document", headers=officer)
+    kept = api.get(f"/api/v1/files/{fid}/drafts/{draft['id']}/versions/1/document", headers=officer)
     assert kept.status_code == 200 and kept.content == document, kept.text
+
+
+def test_the_approved_versions_document_goes_with_the_letter_as_its_enclosure(api, tmp_path):
+    """What the officer read and approved with the draft goes with the letter: the document
+    uploaded with the approved version is embedded in the signed PDF (a PDF/A-3 associated file,
+    named as uploaded) and printed as its enclosure, and the signature covers it: the letter
+    verifies, online and from what it carries, and lists it. An earlier version's document is
+    not carried; a version approved without a document is issued without an enclosure."""
+    officer = auth(sign_in(api, OFFICER))
+    file = post(api, officer, "/files", subject_head=HEAD, subject="Reply with its annexure", record_category="A")
+    assert file.status_code == 201, file.text
+    fid = file.json()["id"]
+    first, second = pdf_page_of(595, 842), pdf_page_of(842, 595)  # two different documents
+    name = "अनुलग्नक-क Annexure A.pdf"
+    draft = upload_version(api, officer, fid, body=ENGLISH, document=("annexure-draft.pdf", first))
+    upload_version(api, officer, fid, body=f"{HINDI}\n\n{ENGLISH}", document=(name, second), draft=draft, version=1)
+    assert post(api, officer, f"/files/{fid}/drafts/{draft['id']}/approve", version=2).status_code == 200
+    issued = issue(api, officer, fid, draft, version=2)
+    assert issued.status_code == 201, issued.text
+    letter = issued.json()
+    pdf = letter_pdf(api, officer, fid, letter)
+
+    carried = {"name": name, "content_type": "application/pdf", "relationship": "Supplement", "size": len(second),
+               "sha256": hashlib.sha256(second).hexdigest()}
+    for online in ("true", "false"):
+        checked = api.post("/api/v1/letters/verify", headers=officer, params={"online": online},
+                           files={"document": ("letter.pdf", pdf, "application/pdf")})
+        assert checked.status_code == 200, checked.text
+        report = checked.json()
+        assert report["valid"] and report["intact"] and report["level"] == "B-LTA", report
+        assert report["issued_letter"]["letter_number"] == letter["letter_number"]
+        assert report["enclosures"] == [carried], report["enclosures"]
+    assert api.get(f"/api/v1/letters/{letter['id']}/verify", headers=officer).json()["enclosures"] == [carried]
+    saved = detached(tmp_path / "letter", pdf)  # as a reader offline gets it: the approved version's document
+    assert {n: hashlib.sha256(b).hexdigest() for n, b in saved.items()} == {name: carried["sha256"]}
+    text = subprocess.run(["pdftotext", str(tmp_path / "letter" / "letter.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert f"संलग्नक / Enclosure: {name}" in text.splitlines(), text
+    if VERAPDF.exists():  # still PDF/A-3a with the file inside
+        conformance = subprocess.run([str(VERAPDF), "--flavour", "3a", "--format", "text",
+                                      str(tmp_path / "letter" / "letter.pdf")], capture_output=True, text=True,
+                                     timeout=180)
+        assert conformance.stdout.startswith("PASS "), conformance.stdout + conformance.stderr
+    # the enclosure is signed: a byte changed inside it and the letter no longer verifies
+    at = pdf.index(b"/Type /EmbeddedFile")
+    at = pdf.index(b"stream", at) + 20
+    assert at < pades.signed_parts(pdf).byte_range[1]
+    tampered = verify_upload(api, officer, pdf[:at] + bytes([pdf[at] ^ 0x01]) + pdf[at + 1:], "tampered.pdf").json()
+    assert not tampered["valid"] and not tampered["intact"], tampered
+    assert tampered["enclosures"][0]["sha256"] != carried["sha256"], tampered["enclosures"]
+
+    # version 1 came with a document, version 2 (approved) without: no enclosure
+    draft = upload_version(api, officer, fid, body=ENGLISH, document=("annexure-draft.pdf", first))
+    revised = post(api, officer, f"/files/{fid}/drafts/{draft['id']}/versions", version=1, body=f"{ENGLISH} Revised.")
+    assert revised.status_code == 201, revised.text
+    assert post(api, officer, f"/files/{fid}/drafts/{draft['id']}/approve", version=2).status_code == 200
+    plain = issue(api, officer, fid, draft, version=2)
+    assert plain.status_code == 201, plain.text
+    pdf = letter_pdf(api, officer, fid, plain.json())
+    report = verify_upload(api, officer, pdf, "letter.pdf").json()
+    assert report["valid"] and report["enclosures"] == [], report
+    assert detached(tmp_path / "plain", pdf) == {}
+    text = subprocess.run(["pdftotext", str(tmp_path / "plain" / "letter.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "Enclosure" not in text and f"{ENGLISH} Revised." in text, text
 
 
 @pytest.fixture(scope="module")

@@ -34,6 +34,7 @@ from tests.integration.test_signing_letters import (
     nss_with_crls,
     openssl_verify,
     pdfsig,
+    upload_version,
 )
 from tests.integration.test_signing_notes import (
     db,  # noqa: F401 (the fixture: the test database's unit of work)
@@ -41,6 +42,7 @@ from tests.integration.test_signing_notes import (
 )
 from tests.support.demo import _admin_over, auth, demo_gateway, sign_in
 from tests.support.pki import OFFICER_PIN, register_certificate
+from tests.support.scans import pdf_page_of
 from tests.support.system import gunicorn_gateway, queue_empty, service_process, wait_until
 
 pytestmark = pytest.mark.live
@@ -283,3 +285,38 @@ def test_a_letter_signed_with_aadhaar_esign_through_the_stand_in_esp(system, pki
     assert letter["certificate_sha256"] == sha(pki, "esign-officer")
     ours = api.get(f"/api/v1/letters/{letter['id']}/verify", headers=officer).json()
     assert ours["valid"] and ours["timestamped"] and ours["level"] == "B-T", ours
+
+
+def test_a_letter_signed_with_esign_carries_the_approved_versions_document(system, pki):
+    """Signed with the officer's own key (here eSign), the letter prepared for signature carries
+    the approved version's document as its enclosure as the office-signed one does: the PDF the
+    ESP signs includes it, and the issued letter verifies listing it."""
+    api, _ = system
+    officer = auth(sign_in(api, OFFICER))
+    file = api.post("/api/v1/files", headers={**officer, **key()}, json={
+        "subject_head": HEAD, "subject": "Reply with its annexure, eSigned", "record_category": "C"})
+    assert file.status_code == 201, file.text
+    fid, annexure = file.json()["id"], pdf_page_of(612, 1008)
+    draft = upload_version(api, officer, fid, body="Please find the annexure enclosed.",
+                           document=("Annexure B.pdf", annexure))
+    approved = api.post(f"/api/v1/files/{fid}/drafts/{draft['id']}/approve", headers={**officer, **key()},
+                        json={"version": 1})
+    assert approved.status_code == 200, approved.text
+    prepared = prepare(api, officer, fid, draft, version=1, key="esign")
+    assert prepared.status_code == 201, prepared.text
+    request = prepared.json()
+    esp = StandinEsp(key_path=str(pki.key_path("esign-officer")), cert_path=str(pki.material.cert_path(
+        "esign-officer")), chain=[])
+    answered = api.post(f"/api/v1/signing/requests/{request['id']}/esign-response", headers={**officer, **key()},
+                        json={"response": esp.answer(request["esign_request"])})
+    assert answered.status_code == 201, answered.text
+    letter = answered.json()
+    ours = api.get(f"/api/v1/letters/{letter['id']}/verify", headers=officer).json()
+    assert ours["valid"], ours
+    assert ours["enclosures"] == [{"name": "Annexure B.pdf", "content_type": "application/pdf",
+                                   "relationship": "Supplement", "size": len(annexure),
+                                   "sha256": hashlib.sha256(annexure).hexdigest()}], ours["enclosures"]
+    pdf = letter_pdf(api, officer, fid, letter)
+    uploaded = api.post("/api/v1/letters/verify", headers=officer,
+                        files={"document": ("letter.pdf", pdf, "application/pdf")}).json()
+    assert uploaded["valid"] and uploaded["enclosures"] == ours["enclosures"], uploaded

@@ -3,6 +3,7 @@ through /ActualText), user text cannot inject markup, the level and retention fo
 category, and letter numbers have their printed form."""
 from __future__ import annotations
 
+import hashlib
 import subprocess
 from datetime import UTC, date, datetime
 
@@ -59,3 +60,66 @@ def test_an_addressee_email_is_checked_before_anything_is_signed():
         assert refused.value.errors()[0]["loc"][:3] == ("addressees", 0, "email")
     issued = IssueLetter.model_validate({"version": 1, "addressees": [{"name": "BDO", "email": "bdo.bkt@up.gov.in"}]})
     assert issued.addressees[0].email == "bdo.bkt@up.gov.in"
+
+
+
+def catalogue(pdf: bytes):
+    import io
+
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    return PdfFileReader(io.BytesIO(pdf), strict=False).root
+
+def test_the_enclosure_is_embedded_as_uploaded_and_named_on_the_letter(tmp_path):
+    """The document uploaded with the approved version goes inside the letter's PDF as a PDF/A-3
+    associated file (one entry, its own name, content type and upload time, relationship
+    Supplement), and the letter says so in Hindi and English; a letter without one carries none."""
+    from tests.support.scans import pdf_page_of
+
+    document = pdf_page_of(595, 842)
+    uploaded_at = datetime(2026, 2, 27, 16, 5, 9, tzinfo=UTC)
+    pdf = letters.render(letter(enclosure=letters.Enclosure("अनुलग्नक 2", "application/pdf", document, uploaded_at)))
+    assert pades.enclosures(catalogue(pdf)) == [{
+        "name": "अनुलग्नक 2", "content_type": "application/pdf", "relationship": "Supplement",
+        "size": len(document), "sha256": hashlib.sha256(document).hexdigest()}]
+    spec = catalogue(pdf)["/AF"][0].get_object()  # /F for readers of ASCII names only; the upload's time
+    assert spec["/F"] == "2" and spec["/Desc"] == "Enclosure to letter D-7/2026/DM-LKO"
+    assert spec["/EF"]["/F"].get_object()["/Params"]["/ModDate"] == "D:20260227160509Z"
+    path = tmp_path / "letter.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    assert "संलग्नक / Enclosure: अनुलग्नक 2" in text.splitlines(), text
+    listed = subprocess.run(["pdfdetach", "-list", str(path)], capture_output=True, text=True, check=True).stdout
+    assert listed.splitlines() == ["1 embedded files", "1: अनुलग्नक 2"], listed
+
+    english = letters.render(letter(lang="en", enclosure=letters.Enclosure("scan.png", "image/png", b"\x89PNG")))
+    assert [(f["name"], f["content_type"]) for f in pades.enclosures(catalogue(english))] == [("scan.png", "image/png")]
+    page = letters.html_of(letter(lang="en", enclosure=letters.Enclosure("scan.png", "image/png", b"")))
+    assert "Enclosure: scan.png" in page and "संलग्नक" not in page
+
+    at = pdf.index(b"stream", pdf.index(b"/Type /EmbeddedFile")) + 20  # a byte of the enclosure changed
+    damaged = pades.enclosures(catalogue(pdf[:at] + bytes([pdf[at] ^ 0x01]) + pdf[at + 1:]))
+    assert [(f["name"], f["sha256"]) for f in damaged] == [("अनुलग्नक 2", None)]
+
+    plain = letters.render(letter())
+    assert pades.enclosures(catalogue(plain)) == [] and b"/EmbeddedFile" not in plain
+    assert "Enclosure" not in letters.html_of(letter())
+
+
+def test_an_enclosure_name_is_escaped_and_has_an_ascii_form():
+    page = letters.html_of(letter(enclosure=letters.Enclosure("<b>x</b>.pdf", "application/pdf", b"")))
+    assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt;.pdf" in page
+    assert [letters._ascii_name(n) for n in ("अनुलग्नक.pdf", "अनुलग्नक 2.pdf", "annexure", "Annexure A.pdf")] == [
+        "enclosure.pdf", "2.pdf", "annexure", "Annexure A.pdf"]
+
+
+def test_associated_files_of_another_tool_are_read_as_far_as_they_go():
+    """A signed PDF from elsewhere may list in /AF what is no embedded file: it is left out,
+    never an error."""
+    from pyhanko.pdf_utils import generic
+
+    root = generic.DictionaryObject({"/AF": generic.ArrayObject([
+        generic.NumberObject(3), generic.DictionaryObject({"/EF": generic.NullObject()}),
+        generic.DictionaryObject({"/EF": generic.DictionaryObject({"/F": generic.NameObject("/x")})})])})
+    assert pades.enclosures(root) == []
+    assert pades.enclosures(generic.DictionaryObject({"/AF": generic.NameObject("/x")})) == []

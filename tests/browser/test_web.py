@@ -1198,12 +1198,14 @@ def test_signing_with_the_offices_key_shows_it_is_under_way(page, web, subject_h
 
 
 FLAG_PUC = "Flag as the paper under consideration (PUC)"
+UNFLAG_PUC = "No longer the paper under consideration (remove the PUC flag)"
 
 
-def test_the_holder_flags_the_paper_under_consideration_and_the_tag_moves(page, web, subject_head):
+def test_the_holder_flags_the_paper_under_consideration_moves_the_tag_and_takes_it_off(page, web, subject_head):
     """The holder of a file flags a document of its correspondence as the paper under
     consideration (PUC): the tag is on it, and flagging another moves the tag there (one PUC at a
-    time). The PUC itself offers no flag, and once the file is sent on nothing does."""
+    time). The PUC itself offers no flag but the flag's removal: once it has been dealt with, the
+    holder takes the flag off and no item is the PUC. Once the file is sent on, neither is offered."""
     file = new_file_opened(page, web, SO, "Pension case of Smt. Kamla Devi")
     fid, headers = file["id"], api_token(web, SO)
     for title, pages in (("Pension papers", 4), ("Reply of the treasury", 2)):
@@ -1216,8 +1218,13 @@ def test_the_holder_flags_the_paper_under_consideration_and_the_tag_moves(page, 
 
     def puc(item):
         return item.locator(".tag", has_text=re.compile("^PUC$"))
+
+    def pucs_in_the_api():
+        shown = httpx.get(f"{web}/api/v1/files/{fid}", headers=headers).json()["correspondence"]
+        return [(c["title"], c["puc"]) for c in shown]
     expect(puc(papers)).to_have_count(0)
     expect(puc(reply)).to_have_count(0)
+    expect(page.get_by_role("button", name=UNFLAG_PUC)).to_have_count(0)  # no PUC yet
     timed(page, lambda: reply.get_by_role("button", name=FLAG_PUC).click(), "file")
     expect(puc(reply)).to_have_count(1)
     expect(puc(papers)).to_have_count(0)
@@ -1225,16 +1232,28 @@ def test_the_holder_flags_the_paper_under_consideration_and_the_tag_moves(page, 
     timed(page, lambda: papers.get_by_role("button", name=FLAG_PUC).click(), "file")
     expect(puc(papers)).to_have_count(1)
     expect(puc(reply)).to_have_count(0)
-    shown = httpx.get(f"{web}/api/v1/files/{fid}", headers=headers).json()["correspondence"]
-    assert [(c["title"], c["puc"]) for c in shown] == [("Pension papers", True), ("Reply of the treasury", False)]
+    assert pucs_in_the_api() == [("Pension papers", True), ("Reply of the treasury", False)]
+    expect(papers.get_by_role("button", name=UNFLAG_PUC)).to_have_count(1)  # offered on the PUC only
+    expect(reply.get_by_role("button", name=UNFLAG_PUC)).to_have_count(0)
     check_screen(page, "file-puc", "file", languages=("en",))
 
+    # Dealt with: the flag comes off, no other item is flagged, and each can be flagged again.
+    timed(page, lambda: papers.get_by_role("button", name=UNFLAG_PUC).click(), "file")
+    expect(page.locator(".items .tag", has_text=re.compile("^PUC$"))).to_have_count(0)
+    expect(page.get_by_role("button", name=UNFLAG_PUC)).to_have_count(0)
+    expect(papers.get_by_role("button", name=FLAG_PUC)).to_have_count(1)
+    expect(reply.get_by_role("button", name=FLAG_PUC)).to_have_count(1)
+    assert pucs_in_the_api() == [("Pension papers", False), ("Reply of the treasury", False)]
+
+    timed(page, lambda: reply.get_by_role("button", name=FLAG_PUC).click(), "file")  # a PUC for the next post
+    expect(puc(reply)).to_have_count(1)
     sent = httpx.post(f"{web}/api/v1/files/{fid}/send", headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
                       json={"to_post": US})
     assert sent.status_code == 200, sent.text
     timed(page, lambda: page.reload(), "file")
-    expect(puc(papers)).to_have_count(1)
+    expect(puc(reply)).to_have_count(1)
     expect(page.get_by_role("button", name=FLAG_PUC)).to_have_count(0)  # no longer the holder
+    expect(page.get_by_role("button", name=UNFLAG_PUC)).to_have_count(0)
 
 
 def test_an_email_receipt_shows_the_message_not_a_blank_frame(page, web):

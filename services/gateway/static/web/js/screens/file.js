@@ -108,15 +108,18 @@ export async function render(main, id) {
   // --- correspondence ------------------------------------------------------------------
   // A document uploaded or an issued letter, saved under the name it was uploaded with.
   const download = (c) => downloadAs(`/files/${id}/correspondence/${c.id}/document`, c.filename);
-  // The holder flags the paper under consideration: one at a time, so the tag moves to it.
+  // The holder flags the paper under consideration: one at a time, so the tag moves to it. On the
+  // PUC itself the holder takes the flag off (once it has been dealt with): then no item is the PUC.
   const flagPuc = (c) => {
-    const button = h("button", { type: "submit", class: "link" }, t("flagPuc"));
-    const form = h("form", { class: "inline-form flag-puc", novalidate: true, "aria-label": t("flagPucOf", { title: c.title }) }, button);
+    const puc = !c.puc; // what the item is to become
+    const button = h("button", { type: "submit", class: "link" }, t(puc ? "flagPuc" : "unflagPuc"));
+    const form = h("form", { class: "inline-form flag-puc", novalidate: true,
+      "aria-label": t(puc ? "flagPucOf" : "unflagPucOf", { title: c.title }) }, button);
     const key = newKey();
     form.addEventListener("submit", (e) => {
       e.preventDefault();
       busy(button, async () => {
-        try { await call("POST", `/files/${id}/correspondence/${c.id}/flag`, { key, body: { puc: true } }); rerender(); }
+        try { await call("POST", `/files/${id}/correspondence/${c.id}/flag`, { key, body: { puc } }); rerender(); }
         catch (err) { showProblem(form, err); }
       });
     });
@@ -130,7 +133,7 @@ export async function render(main, id) {
         c.filename ? h("button", { type: "button", class: "link", onclick: () => download(c) }, t("download")) : null, " ",
         c.puc ? h("span", { class: "tag" }, t("puc")) : null, c.fr_number ? h("span", { class: "tag" }, t("fr", { n: c.fr_number })) : null),
       h("p", { class: "muted" }, `${t("pages")} ${c.first_page}–${c.last_page}`),
-      mine && !c.puc ? flagPuc(c) : null,
+      mine ? flagPuc(c) : null,
       mine ? h("p", { class: "page-refs" }, pages.map((p) => h("button", { type: "button", class: "link", onclick: () => refer("pages", p) }, t("refPage", { n: p })))) : null);
   }));
 

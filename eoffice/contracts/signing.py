@@ -59,7 +59,8 @@ class CancelLetterSignature(RequestModel):
 class LetterIssued(EventPayload):
     """An approved draft was signed (PAdES) and issued as a letter with a number from its office's
     dispatch register; the signed PDF is a locked record. Notify dispatches it to the addressees;
-    files adds it to the file's correspondence. The subject is the file's id."""
+    files adds it to the file's correspondence (the dispatch e-mail names the enclosure, if any).
+    The subject is the file's id."""
 
     event_type = "eoffice.letter.issued.v1"
     letter_id: str
@@ -76,6 +77,12 @@ class LetterIssued(EventPayload):
     sha256: str = Field(description="SHA-256 of the signed PDF")
     size: int
     pages: int
+    enclosure: str | None = Field(
+        None,
+        description="the name (as uploaded) of the enclosure the signed PDF carries inside it, a PDF/A-3 "
+        "associated file: the approved version's document; null for a letter without one (and in events "
+        "raised before enclosures were named)",
+    )
     level: Literal["B-T", "B-LTA"] = Field(description="PAdES baseline level of the signature")
     signer_user: str
     signer_post: str

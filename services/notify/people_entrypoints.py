@@ -330,7 +330,10 @@ class NotifyPeople:
                             locked=True,
                         )
                         subject, body = templates.letter(
-                            subject=letter["title"], number=letter["letter_number"], office=letter["office_code"]
+                            subject=letter["title"],
+                            number=letter["letter_number"],
+                            office=letter["office_code"],
+                            enclosure=letter.get("enclosure"),  # none in a letter recorded before they were named
                         )
                         message_id = mailer.send(
                             to=[row["email"]],

@@ -95,15 +95,24 @@ def digest(*, language: str, name: str, day: str, lines: list[str]):
 
 LETTER_SUBJECT = "{subject} / पत्र {number}"
 LETTER_BODY = (
-    "{office} का पत्र क्रमांक {number} डिजिटल हस्ताक्षर सहित संलग्न है।\n\n"
-    "Please find attached letter {number} of {office}, signed digitally.\n"
+    "{office} का पत्र क्रमांक {number} डिजिटल हस्ताक्षर सहित संलग्न है।\n{enclosure_hi}\n"
+    "Please find attached letter {number} of {office}, signed digitally.\n{enclosure_en}"
 )
+# A letter's enclosure travels inside its signed PDF (a PDF/A-3 associated file), not as a second
+# attachment of the e-mail: the addressee is told where to look.
+LETTER_ENCLOSURE = {
+    "hi": 'इसका संलग्नक, "{name}", इसी पीडीएफ़ के भीतर है: पीडीएफ़ की संलग्न फ़ाइलें (अटैचमेंट) खोलें।\n',
+    "en": 'Its enclosure, "{name}", is inside the PDF: open the PDF\'s attachments.\n',
+}
 
 
-def letter(*, subject: str, number: str, office: str) -> tuple[str, str]:
+def letter(*, subject: str, number: str, office: str, enclosure: str | None = None) -> tuple[str, str]:
     """Returns (subject, body) of the e-mail carrying an issued letter to an addressee, in Hindi
-    and English (an addressee outside the system has no language preference)."""
-    return LETTER_SUBJECT.format(subject=subject, number=number), LETTER_BODY.format(number=number, office=office)
+    and English (an addressee outside the system has no language preference); with the name of
+    the `enclosure` the signed PDF carries, if it has one, and where to find it."""
+    told = {lang: text.format(name=enclosure) if enclosure else "" for lang, text in LETTER_ENCLOSURE.items()}
+    body = LETTER_BODY.format(number=number, office=office, enclosure_hi=told["hi"], enclosure_en=told["en"])
+    return LETTER_SUBJECT.format(subject=subject, number=number), body
 
 
 FAILING_SUBJECT = "e-Office: portal subscription {name} is failing / पोर्टल सदस्यता {name} विफल हो रही है"

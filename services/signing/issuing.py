@@ -11,7 +11,7 @@ letter. The steps, in one database transaction (the caller's unit of work):
    untrusted are refused; a success stands for `RecentValidations.ttl` seconds);
 4. store the signed PDF in the object-locked records bucket until the record's retention date;
 5. write it to the register and raise eoffice.letter.issued.v1 (files adds it to the file's
-   correspondence, notify dispatches it).
+   correspondence, notify dispatches it, naming the enclosure the PDF carries: `carried`).
 
 Rendering and signing are CPU work (and a wait on the TSA): they run through `offload`
 (eventlet's thread pool in the service), so the service keeps answering meanwhile."""
@@ -209,8 +209,10 @@ def _number_and_sign(
 def keep(changes: Changes, *, entry: dict, signed: bytes, store: DocumentStore) -> dict:
     """Stores a signed letter in the object-locked records bucket until its retention date,
     writes `entry` (its number, draft, signer, level, addressees) with the stored object to the
-    dispatch register, and raises eoffice.letter.issued.v1; returns the register's row."""
+    dispatch register, and raises eoffice.letter.issued.v1 (with the name of the enclosure the
+    signed PDF carries, whichever key path made it); returns the register's row."""
     now = datetime.now(UTC)
+    pages, enclosure = carried(signed)
     retain_until = register.retention_until(entry["record_category"], now)
     stored = store.put(io.BytesIO(signed), content_type="application/pdf", retain_until=retain_until)
     row = register.record(
@@ -220,7 +222,7 @@ def keep(changes: Changes, *, entry: dict, signed: bytes, store: DocumentStore) 
             "object_name": stored.name,
             "sha256": stored.sha256,
             "size": stored.size,
-            "pages": _pages(signed),
+            "pages": pages,
             "record_version": stored.version_id,
             "retain_until": retain_until,
             "issued_at": now,
@@ -242,6 +244,7 @@ def keep(changes: Changes, *, entry: dict, signed: bytes, store: DocumentStore) 
             sha256=stored.sha256,
             size=stored.size,
             pages=row["pages"],
+            enclosure=enclosure,
             level=row["level"],
             signer_user=row["signer_user"],
             signer_post=row["signer_post"],
@@ -268,8 +271,14 @@ def _render_and_sign(
     )
 
 
-def _pages(pdf: bytes) -> int:
-    return int(PdfFileReader(io.BytesIO(pdf), strict=False).root["/Pages"]["/Count"])
+def carried(pdf: bytes) -> tuple[int, str | None]:
+    """A signed letter's page count and the name of the enclosure embedded in it (`pades.enclosure_names`:
+    the approved version's document, see `enclosure_of`), None for a letter without one. Read from the
+    PDF itself, so both key paths report what was signed (a letter prepared for the officer's key
+    carries its enclosure from the prepare on)."""
+    root = PdfFileReader(io.BytesIO(pdf), strict=False).root
+    names = pades.enclosure_names(root)
+    return int(root["/Pages"]["/Count"]), names[0] if names else None
 
 
 def _sha256(data: bytes) -> str:

@@ -405,14 +405,7 @@ def enclosures(root) -> list[dict]:
     bytes (both None when the bytes cannot be decoded: the file is damaged). An entry that
     embeds nothing is left out."""
     found = []
-    associated = root.get("/AF")
-    for ref in associated if isinstance(associated, list) else ():  # another tool's PDF may hold anything
-        spec = ref.get_object()
-        files = spec.get("/EF") if isinstance(spec, dict) else None
-        stream = files.get("/F") if isinstance(files, dict) else None
-        stream = stream.get_object() if stream is not None else None
-        if not isinstance(stream, StreamObject):
-            continue
+    for spec, stream in _associated(root):
         subtype = stream.get("/Subtype")
         try:
             data: bytes | None = stream.data
@@ -420,7 +413,7 @@ def enclosures(root) -> list[dict]:
             data = None
         found.append(
             {
-                "name": str(spec.get("/UF") or spec.get("/F") or ""),
+                "name": _file_name(spec),
                 "content_type": str(subtype)[1:] if subtype else None,
                 "relationship": str(spec.get("/AFRelationship", "/Unspecified"))[1:],
                 "size": None if data is None else len(data),
@@ -428,3 +421,28 @@ def enclosures(root) -> list[dict]:
             }
         )
     return found
+
+
+def enclosure_names(root) -> list[str]:
+    """The names of the files `enclosures` lists, without decoding their bytes (cheap however
+    large they are)."""
+    return [_file_name(spec) for spec, _ in _associated(root)]
+
+
+def _associated(root) -> list[tuple[dict, StreamObject]]:
+    """Each associated file of the catalogue's /AF that embeds a stream: its file specification
+    and the embedded file's stream (not decoded)."""
+    found = []
+    associated = root.get("/AF")
+    for ref in associated if isinstance(associated, list) else ():  # another tool's PDF may hold anything
+        spec = ref.get_object()
+        files = spec.get("/EF") if isinstance(spec, dict) else None
+        stream = files.get("/F") if isinstance(files, dict) else None
+        stream = stream.get_object() if stream is not None else None
+        if isinstance(stream, StreamObject):
+            found.append((spec, stream))
+    return found
+
+
+def _file_name(spec: dict) -> str:
+    return str(spec.get("/UF") or spec.get("/F") or "")

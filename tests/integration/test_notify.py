@@ -410,6 +410,7 @@ def test_an_issued_letter_is_emailed_with_its_signed_pdf_and_recorded_dispatched
         object_name=stored.name, record_version=stored.version_id, sha256=stored.sha256, size=len(pdf), pages=1,
         level="B-T", signer_user="E1", signer_post=SO, signer_name="Signer", issued_at=dt.datetime.now(dt.UTC))
     envelope = envelope_for("signing", letter, subject=file["id"]).model_dump(mode="json")
+    del envelope["data"]["enclosure"]  # as signing raised it before it named enclosures: it still reads
     exchange = get_event_exchange("signing", {})
     publisher = Publisher(settings.amqp_uri, use_confirms=True)
     publisher.publish(envelope, exchange=exchange, routing_key=letter.event_type, declare=[exchange])
@@ -418,6 +419,9 @@ def test_an_issued_letter_is_emailed_with_its_signed_pdf_and_recorded_dispatched
     (attachment,) = list(got[0].iter_attachments())
     assert attachment.get_content_type() == "application/pdf" and attachment.get_content() == pdf
     assert attachment.get_filename() == "D-7-2026-GAD-NTF.pdf" and "D-7/2026/GAD-NTF" in got[0]["Subject"]
+    text = got[0].get_body(("plain",)).get_content()
+    assert "Please find attached letter D-7/2026/GAD-NTF of GAD-NTF, signed digitally." in text, text
+    assert "enclosure" not in text.lower() and "संलग्नक," not in text, text  # it has none
     rpc = api.app.state.rpc
     (recorded,) = wait_until(lambda: [d for d in rpc.call("notify", "letter_dispatches", file["id"])
                                       if d["dispatched_at"]], 30, "the dispatch recorded")
@@ -432,6 +436,22 @@ def test_an_issued_letter_is_emailed_with_its_signed_pdf_and_recorded_dispatched
     assert len(mails_to(mail, "collector@lucknow.example.in")) == 1
     assert len([n for n in notifications(api, as_post(api, SO)) if n["kind"] == "issued"
                 and n["item_id"] == file["id"]]) == 1
+
+    # A letter issued from a version with a document carries it inside its signed PDF (one
+    # attachment still): the e-mail names it and says where it is, in Hindi and English.
+    enclosed = letter.model_copy(update={
+        "letter_id": str(uuid.uuid4()), "letter_number": "D-8/2026/GAD-NTF", "draft_id": 2,
+        "addressees": [Addressee(name="SDM, Sadar", email="sdm@lucknow.example.in")],
+        "enclosure": "अनुलग्नक-क Annexure A.pdf"})
+    publisher.publish(envelope_for("signing", enclosed, subject=file["id"]).model_dump(mode="json"),
+                      exchange=exchange, routing_key=letter.event_type, declare=[exchange])
+    (got,) = wait_until(lambda: mails_to(mail, "sdm@lucknow.example.in"), 30, "the letter with an enclosure e-mailed")
+    (attachment,) = list(got.iter_attachments())
+    assert attachment.get_filename() == "D-8-2026-GAD-NTF.pdf" and attachment.get_content() == pdf
+    text = got.get_body(("plain",)).get_content()
+    assert 'Its enclosure, "अनुलग्नक-क Annexure A.pdf", is inside the PDF: open the PDF\'s attachments.' in text, text
+    assert ('इसका संलग्नक, "अनुलग्नक-क Annexure A.pdf", इसी पीडीएफ़ के भीतर है: पीडीएफ़ की संलग्न फ़ाइलें '
+            '(अटैचमेंट) खोलें।') in text, text
 
 
 def test_a_hand_over_moves_what_waits_for_the_old_holder_to_the_new_one(api, mail):

@@ -100,6 +100,15 @@ def letter_pdf(api, headers, fid: str, letter: dict) -> bytes:
     return got.content
 
 
+def issued_event(db, letter: dict) -> dict:
+    """What signing raised for the letter (eoffice.letter.issued.v1's data, from its outbox):
+    what files and notify act on."""
+    with db.transaction() as session:
+        return session.execute(select(signing_outbox.c.envelope).where(
+            signing_outbox.c.type == "eoffice.letter.issued.v1",
+            signing_outbox.c.envelope["data"]["letter_id"].astext == letter["id"])).scalar_one()["data"]
+
+
 def nss_with_crls(folder: Path, pki) -> Path:
     """An NSS database of pdfsig's own: the root trusted, the intermediates, and a CRL of each
     issuer imported (Debian's pdfsig reports 'Unknown issue' for a CRL-bearing certificate
@@ -177,10 +186,8 @@ def test_an_issued_letter_verifies_everywhere_and_a_flipped_byte_nowhere(api, db
     pdf = letter_pdf(api, officer, fid, letter)
     (tmp_path / "letter.pdf").write_bytes(pdf)
     # what notify dispatches from: the event carries the addressees and the locked PDF's name and hash
-    with db.transaction() as session:
-        event = session.execute(select(signing_outbox.c.envelope).where(
-            signing_outbox.c.type == "eoffice.letter.issued.v1",
-            signing_outbox.c.envelope["subject"].astext == fid)).scalar_one()["data"]
+    event = issued_event(db, letter)
+    assert event["enclosure"] is None  # the approved version came without a document
     assert event["letter_number"] == letter["letter_number"] and event["sha256"] == letter["sha256"]
     assert event["addressees"][0]["email"] == "rp@example.in" and event["object_name"] == letter["object_name"]
     assert event["record_version"] == letter["record_version"] and event["office_code"] == OFFICE
@@ -320,12 +327,13 @@ def test_a_draft_uploaded_with_an_encrypted_pdf_is_issued_from_its_text(api, tmp
     assert kept.status_code == 200 and kept.content == document, kept.text
 
 
-def test_the_approved_versions_document_goes_with_the_letter_as_its_enclosure(api, tmp_path):
+def test_the_approved_versions_document_goes_with_the_letter_as_its_enclosure(api, db, tmp_path):
     """What the officer read and approved with the draft goes with the letter: the document
     uploaded with the approved version is embedded in the signed PDF (a PDF/A-3 associated file,
     named as uploaded) and printed as its enclosure, and the signature covers it: the letter
-    verifies, online and from what it carries, and lists it. An earlier version's document is
-    not carried; a version approved without a document is issued without an enclosure."""
+    verifies, online and from what it carries, and lists it; the issued event names it (for the
+    dispatch e-mail). An earlier version's document is not carried; a version approved without a
+    document is issued without an enclosure."""
     officer = auth(sign_in(api, OFFICER))
     file = post(api, officer, "/files", subject_head=HEAD, subject="Reply with its annexure", record_category="A")
     assert file.status_code == 201, file.text
@@ -351,6 +359,7 @@ def test_the_approved_versions_document_goes_with_the_letter_as_its_enclosure(ap
         assert report["issued_letter"]["letter_number"] == letter["letter_number"]
         assert report["enclosures"] == [carried], report["enclosures"]
     assert api.get(f"/api/v1/letters/{letter['id']}/verify", headers=officer).json()["enclosures"] == [carried]
+    assert issued_event(db, letter)["enclosure"] == name  # notify's e-mail names it
     saved = detached(tmp_path / "letter", pdf)  # as a reader offline gets it: the approved version's document
     assert {n: hashlib.sha256(b).hexdigest() for n, b in saved.items()} == {name: carried["sha256"]}
     text = subprocess.run(["pdftotext", str(tmp_path / "letter" / "letter.pdf"), "-"], capture_output=True,
@@ -380,6 +389,7 @@ def test_the_approved_versions_document_goes_with_the_letter_as_its_enclosure(ap
     report = verify_upload(api, officer, pdf, "letter.pdf").json()
     assert report["valid"] and report["enclosures"] == [], report
     assert detached(tmp_path / "plain", pdf) == {}
+    assert issued_event(db, plain.json())["enclosure"] is None
     text = subprocess.run(["pdftotext", str(tmp_path / "plain" / "letter.pdf"), "-"], capture_output=True,
                           text=True, check=True).stdout
     assert "Enclosure" not in text and f"{ENGLISH} Revised." in text, text

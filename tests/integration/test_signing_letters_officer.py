@@ -30,6 +30,7 @@ from tests.integration.test_signing_letters import (
     OFFICE,
     OFFICER,
     approved_draft,
+    issued_event,
     letter_pdf,
     nss_with_crls,
     openssl_verify,
@@ -287,10 +288,11 @@ def test_a_letter_signed_with_aadhaar_esign_through_the_stand_in_esp(system, pki
     assert ours["valid"] and ours["timestamped"] and ours["level"] == "B-T", ours
 
 
-def test_a_letter_signed_with_esign_carries_the_approved_versions_document(system, pki):
+def test_a_letter_signed_with_esign_carries_the_approved_versions_document(system, pki, db):  # noqa: F811
     """Signed with the officer's own key (here eSign), the letter prepared for signature carries
     the approved version's document as its enclosure as the office-signed one does: the PDF the
-    ESP signs includes it, and the issued letter verifies listing it."""
+    ESP signs includes it, the issued letter verifies listing it, and the issued event names it
+    (for the dispatch e-mail)."""
     api, _ = system
     officer = auth(sign_in(api, OFFICER))
     file = api.post("/api/v1/files", headers={**officer, **key()}, json={
@@ -316,6 +318,7 @@ def test_a_letter_signed_with_esign_carries_the_approved_versions_document(syste
     assert ours["enclosures"] == [{"name": "Annexure B.pdf", "content_type": "application/pdf",
                                    "relationship": "Supplement", "size": len(annexure),
                                    "sha256": hashlib.sha256(annexure).hexdigest()}], ours["enclosures"]
+    assert issued_event(db, letter)["enclosure"] == "Annexure B.pdf"
     pdf = letter_pdf(api, officer, fid, letter)
     uploaded = api.post("/api/v1/letters/verify", headers=officer,
                         files={"document": ("letter.pdf", pdf, "application/pdf")}).json()

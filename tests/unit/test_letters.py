@@ -106,6 +106,35 @@ def test_the_enclosure_is_embedded_as_uploaded_and_named_on_the_letter(tmp_path)
     assert "Enclosure" not in letters.html_of(letter())
 
 
+def test_the_issued_event_names_the_enclosure_the_signed_letter_carries(tmp_path):
+    """What signing tells notify (eoffice.letter.issued.v1's `enclosure`) is read from the signed
+    PDF: the name as uploaded, past the signature's incremental update; None for a letter without one."""
+    from eoffice.tools import pki as pki_tool
+    from services.signing import issuing
+    from tests.support.pki import signed_pdf
+
+    material = pki_tool.prepare(tmp_path / "pki", "http://127.0.0.1:9")  # nothing fetched
+    enclosed = letters.render(letter(enclosure=letters.Enclosure("अनुलग्नक-क Annexure A.pdf", "application/pdf", b"x")))
+    assert issuing.carried(signed_pdf(material, "officer", enclosed)) == (1, "अनुलग्नक-क Annexure A.pdf")
+    assert issuing.carried(signed_pdf(material, "officer", letters.render(letter()))) == (1, None)
+
+
+def test_an_issued_event_without_the_enclosure_still_parses():
+    """eoffice.letter.issued.v1 raised before it named the enclosure (no `enclosure` field) still
+    reads, as a letter without one; a newer one carries the name."""
+    from eoffice.contracts.signing import LetterIssued
+
+    older = {
+        "letter_id": "L1", "letter_number": "D-7/2026/DM-LKO", "office_code": "DM-LKO", "file_id": "F1",
+        "file_number": "N-1/1/2026-DM-LKO", "draft_id": 1, "version": 2, "title": "Pension arrears",
+        "addressees": [{"name": "Shri Ram Prasad", "email": "rp@example.in"}], "object_name": "o", "sha256": "0" * 64,
+        "size": 10, "pages": 1, "level": "B-T", "signer_user": "E1", "signer_post": "DM-LKO", "signer_name": "Arvind",
+        "issued_at": "2026-03-01T10:00:00+00:00"}
+    assert LetterIssued.model_validate(older).enclosure is None
+    newer = LetterIssued.model_validate({**older, "enclosure": "Annexure A.pdf"})
+    assert newer.enclosure == "Annexure A.pdf" and newer.model_dump(mode="json")["enclosure"] == "Annexure A.pdf"
+
+
 def test_an_enclosure_name_is_escaped_and_has_an_ascii_form():
     page = letters.html_of(letter(enclosure=letters.Enclosure("<b>x</b>.pdf", "application/pdf", b"")))
     assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt;.pdf" in page

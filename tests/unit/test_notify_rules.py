@@ -103,6 +103,26 @@ def test_every_kind_has_a_text_in_hindi_and_english():
     assert "Open it: https://eoffice.up.gov.in/#/receipts/R-1" in body
 
 
+def test_the_letter_email_names_the_enclosure_inside_the_pdf_only_when_there_is_one():
+    """An issued letter's enclosure is inside its signed PDF, not a second attachment: the e-mail
+    says so, naming it, in Hindi and English; a letter without one says nothing of it."""
+    subject, body = templates.letter(subject="Water supply", number="D-7/2026/GAD", office="GAD",
+                                     enclosure="अनुलग्नक-क Annexure A.pdf")
+    assert subject == "Water supply / पत्र D-7/2026/GAD"
+    assert body.splitlines() == [
+        "GAD का पत्र क्रमांक D-7/2026/GAD डिजिटल हस्ताक्षर सहित संलग्न है।",
+        'इसका संलग्नक, "अनुलग्नक-क Annexure A.pdf", इसी पीडीएफ़ के भीतर है: पीडीएफ़ की संलग्न फ़ाइलें (अटैचमेंट) खोलें।',
+        "",
+        "Please find attached letter D-7/2026/GAD of GAD, signed digitally.",
+        'Its enclosure, "अनुलग्नक-क Annexure A.pdf", is inside the PDF: open the PDF\'s attachments.',
+    ]
+    for none in (None, ""):
+        _, plain = templates.letter(subject="Water supply", number="D-7/2026/GAD", office="GAD", enclosure=none)
+        assert plain == ("GAD का पत्र क्रमांक D-7/2026/GAD डिजिटल हस्ताक्षर सहित संलग्न है।\n\n"
+                         "Please find attached letter D-7/2026/GAD of GAD, signed digitally.\n")
+        assert "संलग्नक," not in plain and "enclosure" not in plain.lower()
+
+
 def test_an_event_arriving_late_tells_but_does_not_move_the_item_back():
     created = {"file_id": FILE, "file_number": "N-1/2026", "office_code": "O", "subject": "s", "creator_post": "A",
                "by_user": "E1"}

@@ -671,6 +671,29 @@ def test_a_refused_search_or_a_failure_keeps_the_screen_and_says_why(page, web):
     expect(page.get_by_role("alert")).to_contain_text(re.compile("^नहीं मिला।"))
     expect(page.get_by_role("button", name="फिर प्रयास करें")).to_have_count(1)
 
+def test_a_screen_left_while_it_waits_for_the_server_is_not_drawn_over_the_next(page, web):
+    """A search still waiting for its answer when the user opens another screen: the answer,
+    when it comes, is dropped; the screen the user went to stays, and its error is said."""
+    page.goto("/")
+    page.wait_for_function("document.body.dataset.ready === 'signin'")
+    sign_in(page, "RO3(EST)-GAD", "inbox")
+    held = []
+    page.route("**/api/v1/search?*", lambda r: held.append(r))
+    with page.expect_request("**/api/v1/search?*"):
+        page.goto("/#/search?q=qzxjvwk")
+    while not held:  # the handler runs as Playwright hears from the browser
+        page.wait_for_timeout(50)
+    timed(page, lambda: page.goto(f"/#/files/{uuid.uuid4()}"), "file")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Something went wrong")
+    with page.expect_response("**/api/v1/search?*"):
+        held[0].continue_()
+    page.evaluate("new Promise((done) => setTimeout(done, 300))")  # time for a stale screen to be drawn
+    expect(page.get_by_role("heading", level=1)).to_have_text("Something went wrong")
+    expect(page.get_by_role("alert")).to_contain_text(re.compile("^Not found."))
+    assert page.evaluate("document.body.dataset.ready") == "file"
+    assert page.locator("main").count() == 1
+
+
 def test_an_inbox_of_500_items_is_quick_and_scrolls_without_stutter(page, web):
     clerk = "DAKCLK3-GAD"
     headers = api_token(web, clerk)

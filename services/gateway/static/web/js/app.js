@@ -37,7 +37,11 @@ const NAV = [["#/inbox", "inbox", null], ["#/diarise", "diarise", ["dak_clerk"]]
   ["#/notifications", "notifications", null],
   ["#/reports", "reports", ["supervisor", "system_admin"]], ["#/admin", "admin", ["office_admin", "system_admin"]]];
 
-const main = document.getElementById("main");
+// The screen shown. Each route draws into a new, detached <main> and puts it in this one's place
+// when drawn, unless a later route started meanwhile: a screen still waiting for the server when
+// the user went elsewhere (or switched the language) is dropped, never drawn over the newer one.
+let main = document.getElementById("main");
+let routing = 0; // the route being drawn; a route that is not the last one started is stale
 const top = document.getElementById("top");
 
 export function roles() { return session()?.roles || []; }
@@ -94,6 +98,7 @@ function onNotification(n) {
 
 /** Shows the screen for the current address; the sign-in screen when there is no session. */
 export async function route() {
+  const mine = ++routing;
   document.documentElement.lang = lang();
   document.body.removeAttribute("data-ready");
   const started = performance.now();
@@ -109,22 +114,28 @@ export async function route() {
     }
     module ||= "inbox";
   }
+  const view = main.cloneNode(false);
   try {
     const screen = await import(`./screens/${module}.js`);
-    await screen.render(main, ...params);
-    const flash = sessionStorage.getItem("eoffice.flash"), kind = sessionStorage.getItem("eoffice.flash.kind") || "ok";
-    sessionStorage.removeItem("eoffice.flash.kind");
-    if (flash) { sessionStorage.removeItem("eoffice.flash"); main.querySelector("h1")?.after(notice(flash, kind)); }
+    await screen.render(view, ...params);
   } catch (e) {
+    if (mine !== routing) return;
     if (e instanceof SignedOut) return expired();
     // In the user's language, with the server's own words after it, and a way to ask again.
-    main.replaceChildren(h("h1", { tabindex: "-1" }, t("error")), h("p", { role: "alert" }, explain(e)),
+    view.replaceChildren(h("h1", { tabindex: "-1" }, t("error")), h("p", { role: "alert" }, explain(e)),
       h("button", { type: "button", onclick: () => route() }, t("retry")));
   }
+  if (mine !== routing) return;
+  main.replaceWith(view);
+  main = view;
+  const flash = sessionStorage.getItem("eoffice.flash"), kind = sessionStorage.getItem("eoffice.flash.kind") || "ok";
+  sessionStorage.removeItem("eoffice.flash.kind");
+  if (flash) { sessionStorage.removeItem("eoffice.flash"); main.querySelector("h1")?.after(notice(flash, kind)); }
   const heading = main.querySelector("h1");
   heading?.setAttribute("tabindex", "-1");
   // A screen drawn with a problem at a field (a search refused) leaves the focus on that field.
-  if (!main.querySelector("[aria-invalid=true]")) heading?.focus({ preventScroll: true });
+  const invalid = main.querySelector("[aria-invalid=true]");
+  (invalid || heading)?.focus({ preventScroll: true });
   // Tests and the speed measure read this: the screen is drawn and can be used.
   document.body.dataset.ready = module;
   document.body.dataset.readyMs = String(Math.round(performance.now() - started));

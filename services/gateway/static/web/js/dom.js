@@ -188,7 +188,7 @@ export function showProblem(form, error) {
     const name = fieldName(path);
     const input = name ? form.elements.namedItem(name) : null;
     const el = input instanceof RadioNodeList ? input[0] : input;
-    const slot = el && document.getElementById(`${el.id}-err`);
+    const slot = el && el.getRootNode().querySelector(`#${CSS.escape(`${el.id}-err`)}`); // the form may not be shown yet
     if (!slot) { elsewhere.push(text ? [text] : fieldMessage(message || "", name || "")); continue; }
     // One message a field, the first: a union type names each of its branches.
     if (el.getAttribute("aria-invalid") === "true") continue;

@@ -1421,3 +1421,294 @@ def test_a_live_notification_committed_out_of_id_order_is_counted(page, web):
     expect(page.locator("#live-news")).to_have_text("New notification: Committed late")
     expect(page.locator("#unread-badge")).to_have_text("2")
     assert asked_from == [str(newest)]
+
+
+# --- answers that come after the user has moved on -------------------------------------------------
+# Each test below holds a request with page.route, does what a user does meanwhile, then lets the
+# request go: what the screen shows is what the user asked for last.
+
+def hold(page, url, count: int = 1) -> list:
+    """The next `count` requests to `url` (a glob or regex) wait until the test lets each go
+    (`continue_()`); the ones after them pass."""
+    held: list = []
+    page.route(url, lambda route: held.append(route) if len(held) < count else route.fallback())
+    return held
+
+
+def until(page, done, what: str, timeout_ms: int = 15000) -> None:
+    """Waits for `done()`, letting Playwright hear from the browser meanwhile (route handlers run then)."""
+    for _ in range(timeout_ms // 50):
+        if done():
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError(f"waited {timeout_ms} ms for {what}")
+
+
+def settle(page, ms: int = 300) -> None:
+    """Time for an answer just let go to be drawn, if it were to be."""
+    page.evaluate(f"new Promise((done) => setTimeout(done, {ms}))")
+
+
+def test_the_subject_heads_shown_are_those_of_the_office_chosen_last(page, web, subject_head):
+    """The office admin chooses an office, then another before the first one's subject heads have
+    come: the heads shown are the second office's, not the first's come late."""
+    admin = api_token(web, "EOADM-GAD")
+    title = f"Establishment matters {uuid.uuid4().hex[:6]}"
+    heads_of_est = f"{web}/api/v1/offices/GAD-EST/subject-heads"
+    made = httpx.post(heads_of_est, headers={**admin, "Idempotency-Key": uuid.uuid4().hex},
+                      json={"code": f"T{uuid.uuid4().hex[:8]}", "title": title})
+    assert made.status_code == 201, made.text
+    theirs = httpx.get(f"{web}/api/v1/offices/GAD-CR/subject-heads", headers=admin).json()
+    page.goto("/")
+    page.wait_for_function("document.body.dataset.ready === 'signin'")
+    sign_in(page, "EOADM-GAD", "inbox")
+    timed(page, lambda: page.goto("/#/admin"), "admin")
+    held = hold(page, "**/api/v1/offices/GAD-EST/subject-heads")
+    office = page.get_by_label("Office", exact=True)
+    office.select_option("GAD-EST")
+    until(page, lambda: held, "the heads of GAD-EST asked for")
+    with page.expect_response("**/api/v1/offices/GAD-CR/subject-heads"):
+        office.select_option("GAD-CR")
+    heads = page.locator("section[aria-labelledby=sh-h]")
+    expect(heads.locator("ul.plain li")).to_have_count(len(theirs))
+    with page.expect_response("**/api/v1/offices/GAD-EST/subject-heads"):
+        held[0].continue_()
+    settle(page)
+    expect(heads.locator("ul.plain li")).to_have_count(len(theirs))
+    expect(heads).not_to_contain_text(title)
+
+
+def test_the_document_of_a_receipt_chosen_last_is_the_one_shown(page, web):
+    """A receipt of three documents: the clerk chooses the second, then the third before the
+    second has come. The third is shown; the second, come late, does not replace it."""
+    message = fixtures.eml("Blocked drain along the district road", "Ram Kumar <ram.kumar@example.in>",
+                           "Photographs of the blocked drain are attached.",
+                           [("drain-north.pdf", "application/pdf", fixtures.pdf_page_of(595, 842)),
+                            ("drain-south.pdf", "application/pdf", fixtures.pdf_page_of(842, 595))])
+    clerk = {**api_token(web, CLERK), "Idempotency-Key": uuid.uuid4().hex}
+    made = httpx.post(f"{web}/api/v1/receipts/email", headers=clerk,
+                      files={"email": ("drain.eml", message, "message/rfc822")})
+    assert made.status_code == 201, made.text
+    rid = made.json()["id"]
+    page.goto("/")
+    page.wait_for_function("document.body.dataset.ready === 'signin'")
+    sign_in(page, CLERK, "diarise")
+    timed(page, lambda: page.goto(f"/#/receipts/{rid}"), "receipt")
+    heading = page.locator("#scan-h")
+    expect(heading).to_have_text("E-mail message · Document 1 of 3")
+    second, third = (hold(page, re.compile(rf"/api/v1/receipts/{rid}/scans/{n}(/text)?$"), 2) for n in (2, 3))
+    page.get_by_role("button", name=re.compile("drain-north.pdf")).click()
+    until(page, lambda: len(second) == 2, "the second document asked for")
+    page.get_by_role("button", name=re.compile("drain-south.pdf")).click()
+    until(page, lambda: len(third) == 2, "the third document asked for")
+    with page.expect_response(re.compile(r"/scans/2/text$")):
+        for route in second:
+            route.continue_()
+    settle(page)
+    expect(heading).to_have_text("E-mail message · Document 1 of 3")  # the second is no longer wanted
+    with page.expect_response(re.compile(r"/scans/3/text$")):
+        for route in third:
+            route.continue_()
+    expect(heading).to_have_text("Scan · Document 3 of 3")
+    settle(page)
+    expect(heading).to_have_text("Scan · Document 3 of 3")
+
+
+def test_diarise_pressed_again_before_the_acknowledgement_diarises_the_letter_once(page, web):
+    """The clerk presses Diarise again while the acknowledgement is on its way (the form still
+    shown): the letter is diarised once, the second press answered with the same receipt."""
+    page.goto("/")
+    page.wait_for_function("document.body.dataset.ready === 'signin'")
+    sign_in(page, CLERK, "diarise")
+    page.get_by_label(re.compile("^Sender's name")).fill("श्याम लाल")
+    page.get_by_label(re.compile("^Subject")).fill(f"अभिलेख कक्ष की छत की मरम्मत {uuid.uuid4().hex[:6]}")
+    held = hold(page, "**/api/v1/receipts/*/acknowledgement")
+    diarise = page.get_by_role("button", name="Diarise", exact=True)
+    made = lambda r: r.request.method == "POST" and r.url.endswith("/api/v1/receipts")  # noqa: E731
+    with page.expect_response(made) as first:
+        diarise.click()
+    until(page, lambda: held, "the acknowledgement asked for")
+    with page.expect_response(made) as again:
+        diarise.click()
+    held[0].continue_()
+    receipt = first.value.json()
+    expect(page.locator("h2.done")).to_have_text(f"Diarised: {receipt['diary_number']}")
+    assert again.value.json()["id"] == receipt["id"]
+
+
+def test_a_note_sent_again_before_the_file_is_drawn_again_is_added_once(page, web, subject_head):
+    """The holder presses "Add green note" again while the file is being drawn again after the
+    first press (the note still in the box): the notesheet gets the note once."""
+    made = new_file_opened(page, web, SO, "Rest house booking rules")
+    fid, text = made["id"], f"अनुमोदनार्थ प्रस्तुत {uuid.uuid4().hex[:6]}"
+    page.get_by_role("textbox", name="Note", exact=True).fill(text)
+    held = hold(page, re.compile(rf"/api/v1/files/{fid}$"))
+    green = page.get_by_role("button", name="Add green note (final)")
+    sent = lambda r: r.request.method == "POST" and r.url.endswith(f"/api/v1/files/{fid}/notes")  # noqa: E731
+    with page.expect_response(sent):
+        green.click()
+    until(page, lambda: held, "the file asked for again")
+    with page.expect_response(sent):
+        green.click()
+    held[0].continue_()
+    page.wait_for_function("document.body.dataset.ready === 'file'")
+    settle(page)
+    expect(page.locator(".note.green", has_text=text)).to_have_count(1)
+    notes = httpx.get(f"{web}/api/v1/files/{fid}", headers=api_token(web, SO)).json()["notes"]
+    assert [n["body"] for n in notes].count(text) == 1
+
+
+def test_import_pressed_twice_at_once_starts_one_import(page, web, tmp_path):
+    """Import pressed twice in a row (the second while the files are still being read): one
+    import job is started, its report shown."""
+    page.goto("/")
+    page.wait_for_function("document.body.dataset.ready === 'signin'")
+    sign_in(page, "SYSADM-GAD-IT", "inbox")
+    timed(page, lambda: page.goto("/#/admin"), "admin")
+    posts = tmp_path / "posts.csv"
+    posts.write_text("code,office_code,designation_en,designation_hi,supervisor_code,roles\n"
+                     "XX(TEST)-GAD,NO-SUCH-OFFICE,Test post,परीक्षण पद,,section_staff\n")
+    page.set_input_files("input[name=posts]", str(posts))
+    started: list = []
+    page.on("request", lambda r: started.append(r.url) if r.method == "POST" and "/import-jobs" in r.url else None)
+    page.locator("form[aria-labelledby=imp-h]").evaluate("form => { form.requestSubmit(); form.requestSubmit(); }")
+    page.get_by_role("heading", name="Import report").wait_for()
+    settle(page)
+    assert len(started) == 1
+
+
+def test_an_import_is_followed_only_while_its_screen_is_shown(page, web, tmp_path):
+    """An import under way is followed on the admin screen; once the admin goes elsewhere its
+    progress is asked for no more (the test answers for the job: it stays running)."""
+    job = {"id": "job-under-way", "state": "running", "stages": [{"file": "posts", "rows_total": 10, "rows_done": 3}]}
+    asked: list = []
+
+    def jobs(route):
+        asked.append(route.request.method)
+        route.fulfill(status=202 if route.request.method == "POST" else 200, json=job)
+    page.route(re.compile(r"/api/v1/directory/import-jobs"), jobs)
+    page.goto("/")
+    page.wait_for_function("document.body.dataset.ready === 'signin'")
+    sign_in(page, "SYSADM-GAD-IT", "inbox")
+    timed(page, lambda: page.goto("/#/admin"), "admin")
+    posts = tmp_path / "posts.csv"
+    posts.write_text("code,office_code,designation_en,designation_hi,supervisor_code,roles\n")
+    page.set_input_files("input[name=posts]", str(posts))
+    page.get_by_role("button", name="Import", exact=True).click()
+    expect(page.get_by_role("progressbar", name="Import progress")).to_have_attribute("aria-valuetext", "3 of 10 rows")
+    until(page, lambda: asked.count("GET") >= 2, "the job followed")
+    timed(page, lambda: page.goto("/#/search"), "search")
+    followed = asked.count("GET")
+    settle(page, 1600)  # three times the import's poll
+    assert asked.count("GET") <= followed + 1  # at most the one on its way as the screen was left
+
+
+def test_a_filter_changed_while_a_live_notification_redraws_the_inbox_stays(page, web):
+    """A live notification arrives; while the inbox asks for its lists again, the user ticks
+    "Unread only": the tick stays and the list shown is the unread one, not the list asked for
+    before the tick (the test serves the notification)."""
+    reader = "RO3(EST)-GAD"
+    streams: list = []
+    page.route(re.compile(r"/api/v1/notifications/stream"), lambda route: streams.append(route))
+    page.goto("/")
+    page.wait_for_function("document.body.dataset.ready === 'signin'")
+    sign_in(page, reader, "inbox")
+    until(page, lambda: streams, "the live stream asked for")
+    held: list = []
+    page.route(re.compile(r"/api/v1/inbox\?"), lambda route: held.append(route) if not held else route.fallback())
+    shown = {"id": 10**9, "post_code": reader, "kind": "arrived", "item_type": "receipt", "item_id": str(uuid.uuid4()),
+             "number": "GAD/EST/1", "text": "A letter has arrived", "detail": {}, "read_at": None, "read_by": None,
+             "created_at": datetime.now(UTC).isoformat()}
+    streams[0].fulfill(status=200, headers={"content-type": "text/event-stream"},
+                       body=f"id: {shown['id']}\nevent: notification\ndata: {json.dumps(shown)}\n\n")
+    until(page, lambda: held, "the inbox asked for again")
+    unread = page.get_by_label("Unread only")
+    with page.expect_response(re.compile(r"/api/v1/inbox\?unread=true")):
+        unread.check()
+    with page.expect_response(lambda r: r.url == held[0].request.url):
+        held[0].continue_()
+    settle(page)
+    expect(unread).to_be_checked()
+    expect(page.locator(".inbox-body tbody tr:not(.unread)")).to_have_count(0)
+
+
+def test_a_tracking_code_put_right_shows_the_answer_for_the_code_in_the_box(page, web):
+    """On the citizen's page a mistyped code is checked, then the right one before the first
+    answer has come: the right one's status is shown, no "not found" come late at the field."""
+    clerk = api_token(web, CLERK)
+    made = httpx.post(f"{web}/api/v1/receipts", headers={**clerk, "Idempotency-Key": uuid.uuid4().hex}, json={
+        "subject": "Copy of the land record", "sender_name": "Geeta Devi", "received_date": TODAY.isoformat(),
+        "mode": "post"})
+    assert made.status_code == 201, made.text
+    ack = httpx.get(f"{web}/api/v1/receipts/{made.json()['id']}/acknowledgement", headers=clerk)
+    code = ack.json()["tracking_code"]
+    wrong = "0" * len(code)
+    page.goto("/track")
+    page.wait_for_function("document.body.dataset.ready === 'public'")
+    box = page.get_by_label(re.compile("^Tracking code"))
+    check = page.get_by_role("button", name="Check status")
+    held = hold(page, f"**/api/v1/public/receipts/{wrong}")
+    box.fill(wrong)
+    check.click()
+    until(page, lambda: held, "the mistyped code asked for")
+    box.fill(code)
+    with page.expect_response(f"**/api/v1/public/receipts/{code}"):
+        check.click()
+    status = page.locator("p.status")
+    expect(status).to_have_count(1)
+    with page.expect_response(f"**/api/v1/public/receipts/{wrong}"):
+        held[0].continue_()
+    settle(page)
+    expect(status).to_have_count(1)
+    expect(box).not_to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_role("alert")).to_have_count(0)
+
+
+def test_a_certificate_registered_does_not_redraw_the_screen_gone_to_since(page, web):
+    """Once the signer program has registered a certificate, its screen is drawn again a moment
+    later; an officer who has gone to another screen meanwhile (and typed there) keeps it as it is.
+    The test answers for the registration request."""
+    request_id, until_at = str(uuid.uuid4()), (datetime.now(UTC) + timedelta(minutes=10)).isoformat()
+
+    def certificates(route):
+        if route.request.method != "POST":
+            route.fallback()
+            return
+        route.fulfill(status=202, json={"id": request_id, "kind": "certificate", "state": "pending",
+                                        "content_sha256": "ab" * 32, "expires_at": until_at})
+    page.route(re.compile(r"/api/v1/signing/certificates$"), certificates)
+    page.route(re.compile(rf"/api/v1/signing/requests/{request_id}/signer-token$"),
+               lambda route: route.fulfill(json={"token": "signer-token", "expires_at": until_at}))
+    page.route(re.compile(rf"/api/v1/signing/requests/{request_id}$"),
+               lambda route: route.fulfill(json={"id": request_id, "kind": "certificate", "state": "registered"}))
+    page.goto("/")
+    page.wait_for_function("document.body.dataset.ready === 'signin'")
+    sign_in(page, "US(IT)-GAD", "inbox")
+    timed(page, lambda: page.goto("/#/notifications/preferences"), "preferences")
+    page.get_by_label(re.compile(r"^Certificate \(PEM")).fill("-----BEGIN CERTIFICATE-----")
+    page.get_by_role("button", name="Register my certificate").click()
+    expect(page.get_by_text("Your certificate is registered")).to_be_visible()
+    timed(page, lambda: page.goto("/#/search"), "search")
+    words = page.get_by_label("Words, a diary or file number")
+    words.fill("पेंशन नियमावली")
+    settle(page, 2500)  # past the moment the registration's screen is drawn again
+    expect(words).to_have_value("पेंशन नियमावली")
+
+
+def test_the_post_chosen_last_to_act_as_is_the_one_acted_as(page, web):
+    """Someone holding two posts goes through the "Act as" list (the arrow keys choose each post in
+    turn): the post chosen last is the one acted as, not the one whose answer came after it."""
+    regular, additional = "SO(ACC)-GAD", "SO(RTI)-GAD"  # one person's posts: the second an additional charge
+    page.goto("/")
+    page.wait_for_function("document.body.dataset.ready === 'signin'")
+    sign_in(page, regular, "inbox")
+    held = hold(page, "**/api/v1/auth/act-as")
+    act_as = page.locator("#act-as")
+    act_as.select_option(additional)
+    until(page, lambda: held, "acting as the additional post asked for")
+    timed(page, lambda: act_as.select_option(regular), "inbox")
+    with page.expect_response("**/api/v1/auth/act-as"):
+        held[0].continue_()
+    settle(page, 1000)  # time for the session to be changed and the inbox drawn again, if they were to be
+    expect(act_as).to_have_value(regular)
+    assert page.evaluate("JSON.parse(sessionStorage.getItem('eoffice.session')).acting_as") == regular

@@ -139,9 +139,15 @@ export async function signIn(email, password, postCode) {
   return session();
 }
 
-export async function actAs(postCode) {
-  saveSession(await post("/auth/act-as", { post_code: postCode }));
-  saveSession({}, await get("/auth/me"));
+/** Acts as `postCode` from now on; the session (null answered) is left as it is when `fresh()`
+ * says another post was chosen meanwhile: that choice, the later one, is the one kept. */
+export async function actAs(postCode, fresh = () => true) {
+  const tokens = await post("/auth/act-as", { post_code: postCode });
+  if (!fresh()) return null;
+  saveSession(tokens);
+  const me = await get("/auth/me");
+  if (!fresh()) return null;
+  saveSession({}, me);
   return session();
 }
 

@@ -3,7 +3,7 @@
 // may see it. To add a screen (search, notifications, signing ...), add a module and one line
 // to ROUTES (and NAV if it belongs in the menu).
 import { session, signOut, actAs, SignedOut, call } from "./api.js";
-import { h, notice, explain } from "./dom.js";
+import { h, notice, explain, lastAsked } from "./dom.js";
 import { t, lang, setLang, fmtUnread } from "./i18n.js";
 import { startLive, stopLive, relisten } from "./live.js";
 import { clearDrafts } from "./drafts.js";
@@ -13,6 +13,7 @@ let unread = 0; let unreadMore = false; // more than counted: the count stopped 
 // after greater ids, and must count all the same); the stream is read from that count's newest id.
 let counted = new Set();
 let liveTried = false;
+const choosing = lastAsked(); // posts chosen one after the other (arrow keys in the list): the last one is acted as
 const announcer = () => document.getElementById("live-news");
 
 const ROUTES = [
@@ -56,7 +57,7 @@ function header() {
     parts.push(h("nav", { "aria-label": t("nav") }, h("ul", {}, NAV.filter(([, , need]) => allowed(need)).map(([href, key]) =>
       h("li", {}, h("a", { href, "aria-current": location.hash.startsWith(href) ? "page" : null }, t(key),
         key === "notifications" && unread ? h("span", { class: "badge", id: "unread-badge" }, ` ${fmtUnread(unread, unreadMore)}`) : null))))));
-    const select = h("select", { id: "act-as", onchange: async (e) => { await actAs(e.target.value); go("#/inbox"); } },
+    const select = h("select", { id: "act-as", onchange: async (e) => { if (await actAs(e.target.value, choosing())) go("#/inbox"); } },
       s.me.posts.map((p) => h("option", { value: p.code, selected: p.code === s.acting_as },
         `${p.code} — ${lang() === "hi" ? p.designation_hi : p.designation_en}`)));
     parts.push(h("div", { class: "who" },
@@ -86,14 +87,15 @@ export function setUnread(count, more) {
   header();
 }
 
-/** A live notification: the badge counts it, screen readers hear it, the inbox redraws. */
+/** A live notification: the badge counts it, screen readers hear it, the inbox draws its lists
+ * again (not the whole screen: a filter being changed, the focus, stay as they are). */
 function onNotification(n) {
   if (n.read_at || counted.has(n.id)) return;
   counted.add(n.id);
   if (!unreadMore) unread += 1; // a count stopped at its cap ("1,000+") stays there
   header();
   announcer().textContent = t("newNotification", { text: n.text });
-  if (document.body.dataset.ready === "inbox") route();
+  if (document.body.dataset.ready === "inbox") import("./screens/inbox.js").then((inbox) => inbox.renew());
 }
 
 /** Shows the screen for the current address; the sign-in screen when there is no session. */

@@ -258,6 +258,20 @@ export function atFileFields(form, error) {
   return error;
 }
 
+/**
+ * For a part of a screen drawn from an answer that may come after the user asked again (another
+ * office chosen, another document, a filter changed): `const ask = lastAsked();`, then per
+ * request `const fresh = ask();` before asking and `if (!fresh()) return;` once answered. Only
+ * the answer to the last request asked is drawn; an earlier one, come late, is dropped.
+ */
+export function lastAsked() {
+  let asked = 0;
+  return () => {
+    const mine = ++asked;
+    return () => mine === asked;
+  };
+}
+
 /** loadMore for a list element: each next page's items drawn by `draw(item)` and appended to `list`. */
 export function loadMoreInto(list, cursor, load, draw) {
   return loadMore(cursor, load, (items) => {

@@ -4,7 +4,7 @@
 // the last chip. A marking code typed in full is the post it names, even before the list shows
 // (Enter at once, or the form sent); typed text that names no post asks for one from the list.
 import { get } from "./api.js";
-import { h, nextId, bi, showProblem, FieldProblems } from "./dom.js";
+import { h, nextId, bi, showProblem, FieldProblems, lastAsked } from "./dom.js";
 import { t } from "./i18n.js";
 
 export function postPicker({ name, label, multiple = true, hint }) {
@@ -23,7 +23,7 @@ export function postPicker({ name, label, multiple = true, hint }) {
   let options = [];
   let active = -1;
   let timer = null;
-  let asked = 0;
+  const asking = lastAsked(); // a list still on its way when asked again (or a post chosen) is not shown
   let listed = null; // the text the list on screen was asked for
 
   function renderChips() {
@@ -66,9 +66,9 @@ export function postPicker({ name, label, multiple = true, hint }) {
   async function chooseTyped() {
     const q = input.value.trim();
     clearTimeout(timer);
-    const mine = ++asked; // a list still on its way is not shown over the choice
+    const fresh = asking(); // a list still on its way is not shown over the choice
     const p = exact(options, q) || exact(await ask(q), q);
-    if (mine === asked) close();
+    if (fresh()) close();
     if (p) choose(p);
     return !!p;
   }
@@ -76,9 +76,9 @@ export function postPicker({ name, label, multiple = true, hint }) {
   async function lookUp() {
     const q = input.value.trim();
     if (!q) return close();
-    const mine = ++asked;
+    const fresh = asking();
     const found = await ask(q);
-    if (mine !== asked) return; // a later keystroke already asked again
+    if (!fresh()) return; // a later keystroke already asked again
     options = found.filter((p) => !chosen.some((c) => c.code === p.code));
     listed = q;
     list.replaceChildren(...(options.length ? options.map((p, i) => h("li", {

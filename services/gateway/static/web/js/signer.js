@@ -33,7 +33,8 @@ export function registerForm() {
       const req = await call("POST", "/signing/certificates", { key, body: { certificate: values(form).certificate.trim() } });
       if (req.kind !== "certificate") return route();
       const steps = await signerInstructions(req, {
-        onSigned: () => { setTimeout(route, POLL_MS); return [notice(t("certRegistered"))]; },
+        // The screen is drawn again a moment later, unless the officer has gone to another meanwhile.
+        onSigned: () => { setTimeout(() => out.isConnected && route(), POLL_MS); return [notice(t("certRegistered"))]; },
         onEnded: () => [notice(t("certProveAgain"), "warn")],
       });
       form.hidden = true;

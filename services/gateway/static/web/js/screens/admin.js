@@ -2,7 +2,7 @@
 // as it goes, then its row-by-row report), subject heads and the file numbering scheme of an
 // office, and time limits by category.
 import { get, call, all, newKey } from "../api.js";
-import { show, h, field, values, showProblem, clearProblems, notice, userText } from "../dom.js";
+import { show, h, field, values, showProblem, clearProblems, notice, userText, lastAsked } from "../dom.js";
 import { t, fmtNum } from "../i18n.js";
 import { acting } from "../actor.js";
 import { roles } from "../app.js";
@@ -57,17 +57,18 @@ function importForm() {
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     if (running) return;
+    running = true; // at once: a second press while the files are read starts no second import
     clearProblems(form);
     report.replaceChildren();
-    const files = {};
-    for (const name of CSV) { const f = form.elements[name].files[0]; if (f) files[name] = await f.text(); }
-    const pw = form.elements.initial_password.value;
-    running = true;
     try {
+      const files = {};
+      for (const name of CSV) { const f = form.elements[name].files[0]; if (f) files[name] = await f.text(); }
+      const pw = form.elements.initial_password.value;
       let job = await call("POST", "/directory/import-jobs", { body: { files, ...(pw ? { initial_password: pw } : {}) }, key: newKey() });
       progress.draw(job);
       while (job.state === "queued" || job.state === "running") {
         await new Promise((r) => setTimeout(r, POLL_MS));
+        if (!form.isConnected) return; // the screen was left (or drawn again in the other language): asked no more
         const last = job; // a moment without an answer does not end the job: ask again
         job = await get(`/directory/import-jobs/${encodeURIComponent(job.id)}`)
           .catch((err) => { if (err.status === 503 || err.status === 0) return last; throw err; });
@@ -95,8 +96,11 @@ async function officeForms() {
     options: offices.map((o) => [o.code, `${o.code} — ${document.documentElement.lang === "hi" ? o.name_hi : o.name_en}`]) });
   const headsList = h("ul", { class: "plain" });
   const office = () => pick.querySelector("select").value;
+  const ask = lastAsked(); // offices chosen one after the other: the heads of the one chosen last are shown
   const drawHeads = async () => {
+    const fresh = ask();
     const heads = await get(`/offices/${encodeURIComponent(office())}/subject-heads`).catch(() => []);
+    if (!fresh()) return;
     headsList.replaceChildren(...heads.map((s) => h("li", {}, h("span", { class: "code" }, s.code), " ", userText(s.title))));
   };
   pick.querySelector("select").addEventListener("change", drawHeads);

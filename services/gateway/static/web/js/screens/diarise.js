@@ -22,7 +22,9 @@ function previewOf(files, box) {
 
 export async function render(main) {
   let kind = "paper";
-  let key = newKey(); // one per letter: a retried submit diarises it once
+  // One per letter: a retried submit, or one pressed again before the acknowledgement is shown,
+  // diarises it once (the next letter is a new screen: "Diarise the next letter" draws it anew).
+  const key = newKey();
   const kindBox = h("fieldset", { class: "kinds" }, h("legend", {}, t("kindOfLetter")),
     KINDS.map((k, i) => h("label", { class: "inline" },
       h("input", { type: "radio", name: "kind", value: k, checked: k === kind, accesskey: String(i + 1),
@@ -97,7 +99,6 @@ export async function render(main) {
       return showProblem(form, atFileFields(form, err)); // a file refused: said at the field it was chosen in
     }
     progress.hidden = true;
-    key = newKey();
     await acknowledge(receipt);
   }
 

@@ -87,7 +87,8 @@ export async function render(main, id) {
     h("div", { class: "buttons" },
       h("button", { type: "submit", value: "yellow" }, t("saveYellow")),
       h("button", { type: "submit", value: "green", class: "primary" }, t("saveGreen"))));
-  let noteKey = newKey();
+  // One per note: pressed again before the file is drawn again (with a new composer, a new key), it is sent once.
+  const noteKey = newKey();
   composer.elements.body.addEventListener("input", (e) => localStorage.setItem(kept, e.target.value));
   composer.addEventListener("submit", async (e) => {
     e.preventDefault();
@@ -97,7 +98,6 @@ export async function render(main, id) {
     try {
       await sendKept("POST", `/files/${id}/notes`, body, noteKey, kept);
       localStorage.removeItem(kept);
-      noteKey = newKey();
       rerender();
     } catch (err) {
       if (err.status !== 401) showProblem(composer, err);

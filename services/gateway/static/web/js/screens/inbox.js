@@ -2,9 +2,10 @@
 // and what it sent (the Sent tab). The first 1,000 items are loaded (pages of 200) and drawn
 // as one table; rows off screen are not laid out (content-visibility), so 500 items scroll
 // smoothly; "Load more" under the table adds the next 1,000. The tab is kept in the address
-// (#/inbox?tab=files). Live updates redraw the whole screen (app.js).
+// (#/inbox?tab=files). A live notification draws the lists again (renew, from app.js), under the
+// filters as the user has them at that moment.
 import { pages, session, SignedOut } from "../api.js";
-import { show, h, userText, failed, loadMore } from "../dom.js";
+import { show, h, userText, failed, loadMore, lastAsked } from "../dom.js";
 import { t, word, fmtDate, fmtUnread, todayIST } from "../i18n.js";
 
 const TABS = ["receipts", "files", "sent"];
@@ -12,6 +13,13 @@ const MANY = 1000; // items loaded at a time: the first draw, then each "Load mo
 const DEFAULTS = { tab: "receipts", unread: false, overdue: false, kind: "", parked: false };
 // Kept while moving between screens; a new sign-in (or another post) starts from the defaults.
 const state = { ...DEFAULTS, who: null };
+let shown = null; // the inbox on screen: {body, refresh}
+
+/** A live notification: the inbox on screen draws its lists again, its old ones kept until then.
+ * Its filters stay as they are (one changed while the lists are asked for is asked for in turn). */
+export function renew() {
+  if (shown?.body.isConnected) shown.refresh({ keep: true });
+}
 
 function query() {
   const q = new URLSearchParams();
@@ -102,19 +110,21 @@ export async function render(main) {
   keepTab();
   const body = h("div", { class: "inbox-body" });
   const filters = h("form", { class: "filters", "aria-label": t("inbox") });
-  let drawing = 0; // the latest draw: an earlier one answered late (a filter changed meanwhile) is not shown
-  // Called at first, from the tabs and the filters: a failure is shown in place, with a retry.
-  async function refresh() {
-    const mine = ++drawing;
-    body.replaceChildren(h("p", { class: "loading" }, t("loading")));
+  const ask = lastAsked(); // the latest draw: an earlier one answered late (a filter changed meanwhile) is not shown
+  // Called at first, from the tabs, the filters and live notifications (`keep`: the lists shown
+  // stay until the new ones come): a failure is shown in place, with a retry.
+  async function refresh({ keep = false } = {}) {
+    const fresh = ask();
+    if (!keep) body.replaceChildren(h("p", { class: "loading" }, t("loading")));
     try {
       const drawn = await (state.tab === "sent" ? sent(todayIST()) : held(todayIST()));
-      if (mine === drawing) body.replaceChildren(...drawn.filter(Boolean));
+      if (fresh()) body.replaceChildren(...drawn.filter(Boolean));
     } catch (e) {
       if (e instanceof SignedOut) throw e; // the shell asks for a sign-in
-      if (mine === drawing) body.replaceChildren(failed(e, refresh));
+      if (fresh()) body.replaceChildren(failed(e, () => refresh()));
     }
   }
+  shown = { body, refresh };
   async function held(today) {
     const receipts = state.tab === "receipts";
     const heads = receipts ? ["diaryNumber", "subject", "from", "received", "due", "priority"]

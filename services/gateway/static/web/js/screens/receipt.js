@@ -3,7 +3,7 @@
 // movements below; the holder sends (marks) it, opens a file with it, puts it in a file their
 // post holds, or closes it.
 import { get, all, call, blobUrl, newKey, ApiError } from "../api.js";
-import { show, h, field, values, showProblem, notice, userText, busy, failed, downloadAs } from "../dom.js";
+import { show, h, field, values, showProblem, notice, userText, busy, failed, downloadAs, lastAsked } from "../dom.js";
 import { t, word, fmtDate } from "../i18n.js";
 import { markForm } from "../mark.js";
 import { receiveForm } from "../receive.js";
@@ -13,8 +13,9 @@ import { route } from "../app.js";
 
 const opts = (prefix, list) => list.map((v) => [v, t(`${prefix}_${v}`)]);
 
-/** Document `position` of the receipt beside its text, with the list of all its documents. */
-async function scanPane(r, position = 1) {
+/** Document `position` of the receipt beside its text, with the list of all its documents. The
+ * documents chosen one after the other are asked for through `ask`: the one chosen last is shown. */
+async function scanPane(r, position = 1, ask = lastAsked()) {
   if (!r.scans.length) return null;
   const scan = r.scans.find((s) => s.position === position) || r.scans[0];
   const path = `/receipts/${r.id}/scans/${scan.position}`;
@@ -36,7 +37,9 @@ async function scanPane(r, position = 1) {
     r.scans.length > 1 ? h("nav", { "aria-label": t("scanList") }, h("ol", { class: "scan-list" }, r.scans.map((s) =>
       h("li", {}, h("button", { type: "button", class: "link", "aria-current": s.position === scan.position ? "true" : null,
         onclick: async () => {
-          const next = await scanPane(r, s.position);
+          const fresh = ask();
+          const next = await scanPane(r, s.position, ask);
+          if (!fresh()) return; // another document was chosen meanwhile
           if (url) URL.revokeObjectURL(url);
           pane.replaceWith(next);
           next.querySelector("#scan-h").setAttribute("tabindex", "-1");

@@ -694,6 +694,34 @@ def test_a_screen_left_while_it_waits_for_the_server_is_not_drawn_over_the_next(
     assert page.locator("main").count() == 1
 
 
+def test_suggestions_for_words_changed_meanwhile_are_not_shown(page, web, subject_head):
+    """Suggestions come as the words are typed; the answer for words already changed, come late,
+    does not replace the suggestions for the words in the box."""
+    word = f"zq{uuid.uuid4().hex[:8]}"
+    new_file_opened(page, web, SO, f"पेंशन प्रकरण {word}")
+    headers = api_token(web, SO)
+    wait_until(lambda: httpx.get(f"{web}/api/v1/search/suggestions", params={"q": word}, headers=headers).json(),
+               timeout=30, what="the new file is suggested")
+    timed(page, lambda: page.goto("/#/search"), "search")
+    words = page.get_by_label("Words, a diary or file number")
+    suggested = page.get_by_role("list", name="Suggestions").get_by_role("listitem")
+    words.fill(word)
+    expect(suggested.first).to_contain_text(word)
+    held = []
+    page.route("**/api/v1/search/suggestions?*", lambda r: r.continue_() if held else held.append(r))
+    with page.expect_request("**/api/v1/search/suggestions?*"):
+        words.fill(f"{word} ")
+    while not held:
+        page.wait_for_timeout(50)
+    with page.expect_response("**/api/v1/search/suggestions?*"):
+        words.fill("qzxjvwk")
+    expect(suggested).to_have_count(0)
+    with page.expect_response("**/api/v1/search/suggestions?*"):
+        held[0].continue_()
+    page.evaluate("new Promise((done) => setTimeout(done, 300))")  # time for the late answer to be drawn
+    expect(suggested).to_have_count(0)
+
+
 def test_an_inbox_of_500_items_is_quick_and_scrolls_without_stutter(page, web):
     clerk = "DAKCLK3-GAD"
     headers = api_token(web, clerk)

@@ -42,7 +42,7 @@ const NAV = [["#/inbox", "inbox", null], ["#/diarise", "diarise", ["dak_clerk"]]
 // when drawn, unless a later route started meanwhile: a screen still waiting for the server when
 // the user went elsewhere (or switched the language) is dropped, never drawn over the newer one.
 let main = document.getElementById("main");
-let routing = 0; // the route being drawn; a route that is not the last one started is stale
+const routing = lastAsked(); // a route that is not the last one started is stale
 const top = document.getElementById("top");
 
 export function roles() { return session()?.roles || []; }
@@ -100,7 +100,7 @@ function onNotification(n) {
 
 /** Shows the screen for the current address; the sign-in screen when there is no session. */
 export async function route() {
-  const mine = ++routing;
+  const current = routing();
   document.documentElement.lang = lang();
   document.body.removeAttribute("data-ready");
   const started = performance.now();
@@ -121,13 +121,13 @@ export async function route() {
     const screen = await import(`./screens/${module}.js`);
     await screen.render(view, ...params);
   } catch (e) {
-    if (mine !== routing) return;
+    if (!current()) return;
     if (e instanceof SignedOut) return expired();
     // In the user's language, with the server's own words after it, and a way to ask again.
     view.replaceChildren(h("h1", { tabindex: "-1" }, t("error")), h("p", { role: "alert" }, explain(e)),
       h("button", { type: "button", onclick: () => route() }, t("retry")));
   }
-  if (mine !== routing) return;
+  if (!current()) return;
   main.replaceWith(view);
   main = view;
   const flash = sessionStorage.getItem("eoffice.flash"), kind = sessionStorage.getItem("eoffice.flash.kind") || "ok";

@@ -4,7 +4,7 @@
 // HTML-escaped with <mark>; they are rebuilt here from text and <mark> only. A search the server
 // refuses (dates the wrong way round, too many words) is said at its field, the form kept.
 import { get, SignedOut } from "../api.js";
-import { show, h, field, userText, dateField, values, showProblem, loadMoreInto } from "../dom.js";
+import { show, h, field, userText, dateField, values, showProblem, loadMoreInto, lastAsked } from "../dom.js";
 import { t, fmtDate, fmtNum, word } from "../i18n.js";
 
 const KINDS = ["receipt", "file", "note", "document"];
@@ -48,11 +48,14 @@ export async function render(main) {
   const words = field({ name: "q", label: t("searchWords"), type: "search", value: q, attrs: { autocomplete: "off" } });
   const input = words.querySelector("input");
   let timer;
+  const asking = lastAsked();
   input.addEventListener("input", () => {
     clearTimeout(timer);
     timer = setTimeout(async () => {
       const typed = input.value.trim();
+      const fresh = asking();
       const found = typed ? await get(`/search/suggestions?q=${encodeURIComponent(typed)}`).catch(() => []) : [];
+      if (!fresh()) return; // the words were changed meanwhile: their suggestions are asked for already
       suggestions.replaceChildren(...found.map((s) => h("li", {}, h("a", { href: s.kind === "receipt" ? `#/receipts/${s.item_id}` : `#/files/${s.item_id}` },
         s.number, " — ", userText(s.title)))));
     }, 200);

@@ -677,17 +677,14 @@ def test_a_screen_left_while_it_waits_for_the_server_is_not_drawn_over_the_next(
     page.goto("/")
     page.wait_for_function("document.body.dataset.ready === 'signin'")
     sign_in(page, "RO3(EST)-GAD", "inbox")
-    held = []
-    page.route("**/api/v1/search?*", lambda r: held.append(r))
-    with page.expect_request("**/api/v1/search?*"):
-        page.goto("/#/search?q=qzxjvwk")
-    while not held:  # the handler runs as Playwright hears from the browser
-        page.wait_for_timeout(50)
+    held = hold(page, "**/api/v1/search?*")
+    page.goto("/#/search?q=qzxjvwk")
+    until(page, lambda: held, "the search asked for")
     timed(page, lambda: page.goto(f"/#/files/{uuid.uuid4()}"), "file")
     expect(page.get_by_role("heading", level=1)).to_have_text("Something went wrong")
     with page.expect_response("**/api/v1/search?*"):
         held[0].continue_()
-    page.evaluate("new Promise((done) => setTimeout(done, 300))")  # time for a stale screen to be drawn
+    settle(page)
     expect(page.get_by_role("heading", level=1)).to_have_text("Something went wrong")
     expect(page.get_by_role("alert")).to_contain_text(re.compile("^Not found."))
     assert page.evaluate("document.body.dataset.ready") == "file"
@@ -707,18 +704,15 @@ def test_suggestions_for_words_changed_meanwhile_are_not_shown(page, web, subjec
     suggested = page.get_by_role("list", name="Suggestions").get_by_role("listitem")
     words.fill(word)
     expect(suggested.first).to_contain_text(word)
-    held = []
-    page.route("**/api/v1/search/suggestions?*", lambda r: r.continue_() if held else held.append(r))
-    with page.expect_request("**/api/v1/search/suggestions?*"):
-        words.fill(f"{word} ")
-    while not held:
-        page.wait_for_timeout(50)
+    held = hold(page, "**/api/v1/search/suggestions?*")
+    words.fill(f"{word} ")
+    until(page, lambda: held, "the suggestions asked for")
     with page.expect_response("**/api/v1/search/suggestions?*"):
         words.fill("qzxjvwk")
     expect(suggested).to_have_count(0)
     with page.expect_response("**/api/v1/search/suggestions?*"):
         held[0].continue_()
-    page.evaluate("new Promise((done) => setTimeout(done, 300))")  # time for the late answer to be drawn
+    settle(page)
     expect(suggested).to_have_count(0)
 
 

@@ -49,6 +49,7 @@ OFFICE_SIGNERS = {
 END_ENTITIES = (
     "officer",
     "officer2",
+    "officer3",  # registered and unregistered by a browser test of its own
     "officer-revoked",
     "officer-expired",
     "officer-wrong-usage",

@@ -282,7 +282,12 @@ keep_supervisord() {
   stop_pids $left
   start_supervisord "$SUPERVISOR_CONF"
   # Running, whoever started it (an operator's `up` at the same moment is as good): it has its
-  # own keeper.
+  # own keeper. The daemon writes its pid file after it forks, a moment after the command has
+  # returned (seconds on a loaded box): waited for, not taken for a failure.
+  local i; for ((i = 0; i < 60; i++)); do
+    pidfile_alive "$SUPERVISOR_DIR/supervisord.pid" supervisord && break
+    sleep 0.5
+  done
   if pidfile_alive "$SUPERVISOR_DIR/supervisord.pid" supervisord; then
     echo "$(date -Is) supervisord: running again, with every program and a new keeper; this one ends"
     exit 0

@@ -1500,9 +1500,9 @@ def test_the_subject_heads_shown_are_those_of_the_office_chosen_last(page, web, 
     expect(heads).not_to_contain_text(title)
 
 
-def test_the_document_of_a_receipt_chosen_last_is_the_one_shown(page, web):
-    """A receipt of three documents: the clerk chooses the second, then the third before the
-    second has come. The third is shown; the second, come late, does not replace it."""
+def open_receipt_of_three_documents(page, web):
+    """An e-mail receipt with two PDFs attached (three documents: the message and the two), opened
+    by its clerk; its documents' heading."""
     message = fixtures.eml("Blocked drain along the district road", "Ram Kumar <ram.kumar@example.in>",
                            "Photographs of the blocked drain are attached.",
                            [("drain-north.pdf", "application/pdf", fixtures.pdf_page_of(595, 842)),
@@ -1518,6 +1518,13 @@ def test_the_document_of_a_receipt_chosen_last_is_the_one_shown(page, web):
     timed(page, lambda: page.goto(f"/#/receipts/{rid}"), "receipt")
     heading = page.locator("#scan-h")
     expect(heading).to_have_text("E-mail message · Document 1 of 3")
+    return rid, heading
+
+
+def test_the_document_of_a_receipt_chosen_last_is_the_one_shown(page, web):
+    """A receipt of three documents: the clerk chooses the second, then the third before the
+    second has come. The third is shown; the second, come late, does not replace it."""
+    rid, heading = open_receipt_of_three_documents(page, web)
     second, third = (hold(page, re.compile(rf"/api/v1/receipts/{rid}/scans/{n}(/text)?$"), 2) for n in (2, 3))
     page.get_by_role("button", name=re.compile("drain-north.pdf")).click()
     until(page, lambda: len(second) == 2, "the second document asked for")
@@ -1534,6 +1541,39 @@ def test_the_document_of_a_receipt_chosen_last_is_the_one_shown(page, web):
     expect(heading).to_have_text("Scan · Document 3 of 3")
     settle(page)
     expect(heading).to_have_text("Scan · Document 3 of 3")
+
+
+def test_a_document_no_longer_shown_is_let_go_from_the_browsers_memory(page, web):
+    """A clerk's page stays open all day, and each document shown is a copy held in the browser's
+    memory (an object URL) until it is let go. One replaced by another document of the receipt,
+    one come too late to be shown, and the last one shown once the clerk goes to another screen,
+    are let go: the page holds only the document it shows, then none."""
+    page.add_init_script("""(() => {
+        const held = window.heldDocuments = new Set();
+        const [make, free] = [URL.createObjectURL, URL.revokeObjectURL];
+        URL.createObjectURL = (blob) => { const url = make(blob); held.add(url); return url; };
+        URL.revokeObjectURL = (url) => { held.delete(url); free(url); };
+    })()""")
+    rid, heading = open_receipt_of_three_documents(page, web)
+    held = lambda: page.evaluate("[...window.heldDocuments]")  # noqa: E731
+    shown = lambda: page.locator(".scan iframe").get_attribute("src")  # noqa: E731
+    page.get_by_role("button", name=re.compile("drain-north.pdf")).click()
+    expect(heading).to_have_text("Scan · Document 2 of 3")
+    second = shown()
+    assert held() == [second]
+    late = hold(page, re.compile(rf"/api/v1/receipts/{rid}/scans/3$"))
+    page.get_by_role("button", name=re.compile("drain-south.pdf")).click()
+    until(page, lambda: len(late) == 1, "the third document asked for")
+    page.get_by_role("button", name=re.compile("drain-north.pdf")).click()  # the second again, meanwhile
+    expect(page.locator(".scan iframe")).not_to_have_attribute("src", second)
+    with page.expect_response(re.compile(r"/scans/3$")):
+        late[0].continue_()
+    settle(page)
+    expect(heading).to_have_text("Scan · Document 2 of 3")
+    assert held() == [shown()], "documents no longer shown are still held"
+    page.goto("/#/inbox")
+    page.wait_for_function("document.body.dataset.ready === 'inbox'")
+    assert held() == [], "the document shown last is still held after its screen was left"
 
 
 def test_diarise_pressed_again_before_the_acknowledgement_diarises_the_letter_once(page, web):

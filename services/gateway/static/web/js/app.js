@@ -3,7 +3,7 @@
 // may see it. To add a screen (search, notifications, signing ...), add a module and one line
 // to ROUTES (and NAV if it belongs in the menu).
 import { session, signOut, actAs, SignedOut, call } from "./api.js";
-import { h, notice, explain, lastAsked } from "./dom.js";
+import { h, notice, explain, lastAsked, releaseDocuments } from "./dom.js";
 import { t, lang, setLang, fmtUnread } from "./i18n.js";
 import { startLive, stopLive, relisten } from "./live.js";
 import { clearDrafts } from "./drafts.js";
@@ -127,8 +127,9 @@ export async function route() {
     view.replaceChildren(h("h1", { tabindex: "-1" }, t("error")), h("p", { role: "alert" }, explain(e)),
       h("button", { type: "button", onclick: () => route() }, t("retry")));
   }
-  if (!current()) return;
+  if (!current()) return releaseDocuments(view);
   main.replaceWith(view);
+  releaseDocuments(main);
   main = view;
   const flash = sessionStorage.getItem("eoffice.flash"), kind = sessionStorage.getItem("eoffice.flash.kind") || "ok";
   sessionStorage.removeItem("eoffice.flash.kind");

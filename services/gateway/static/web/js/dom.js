@@ -309,6 +309,13 @@ export function show(parent, ...children) {
   parent.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
 }
 
+/** Lets the browser free the documents that `el` shows from memory (the object URLs of its images
+ * and frames): for a screen, or part of one, replaced or dropped. An object URL lives until the
+ * page is closed otherwise, and a clerk's page stays open all day. */
+export function releaseDocuments(el) {
+  el?.querySelectorAll("img[src^='blob:'],iframe[src^='blob:']").forEach((d) => URL.revokeObjectURL(d.src));
+}
+
 /** Fetches the document at `path` with the token and hands it to the browser to save as `filename`. */
 export async function downloadAs(path, filename) {
   const url = await blobUrl(path);

@@ -2,7 +2,7 @@
 // the letter is read, Ctrl+Enter to diarise; then the acknowledgement (print) and marking to one
 // or several posts with the post picker; then straight on to the next letter.
 import { call, upload, newKey, get } from "../api.js";
-import { show, h, field, dateField, values, showProblem, clearProblems, notice, FieldProblems, atFileFields } from "../dom.js";
+import { show, h, field, dateField, values, showProblem, clearProblems, notice, FieldProblems, atFileFields, releaseDocuments } from "../dom.js";
 import { t, todayIST, fmtDate, fmtDateTime } from "../i18n.js";
 import { markForm as mark } from "../mark.js";
 
@@ -10,7 +10,7 @@ const KINDS = ["paper", "scanned", "emailLetter"];
 const opts = (prefix, list) => list.map((v) => [v, t(`${prefix}_${v}`)]);
 
 function previewOf(files, box) {
-  box.querySelectorAll("img,iframe").forEach((el) => URL.revokeObjectURL(el.src));
+  releaseDocuments(box);
   box.replaceChildren(...[...files].map((f) => {
     const url = URL.createObjectURL(f);
     return h("figure", { class: "thumb" },

@@ -3,7 +3,7 @@
 // movements below; the holder sends (marks) it, opens a file with it, puts it in a file their
 // post holds, or closes it.
 import { get, all, call, blobUrl, newKey, ApiError } from "../api.js";
-import { show, h, field, values, showProblem, notice, userText, busy, failed, downloadAs, lastAsked } from "../dom.js";
+import { show, h, field, values, showProblem, notice, userText, busy, failed, downloadAs, lastAsked, releaseDocuments } from "../dom.js";
 import { t, word, fmtDate } from "../i18n.js";
 import { markForm } from "../mark.js";
 import { receiveForm } from "../receive.js";
@@ -39,9 +39,9 @@ async function scanPane(r, position = 1, ask = lastAsked()) {
         onclick: async () => {
           const fresh = ask();
           const next = await scanPane(r, s.position, ask);
-          if (!fresh()) return; // another document was chosen meanwhile
-          if (url) URL.revokeObjectURL(url);
+          if (!fresh()) return releaseDocuments(next); // another document was chosen meanwhile
           pane.replaceWith(next);
+          releaseDocuments(pane);
           next.querySelector("#scan-h").setAttribute("tabindex", "-1");
           next.querySelector("#scan-h").focus();
         } }, `${s.position}. `, userText(s.filename)))))) : null,

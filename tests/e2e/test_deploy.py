@@ -140,3 +140,31 @@ serverurl=unix://{tmp_path}/supervisor.sock
         pid = tmp_path / "supervisord.pid"
         wait_until(pid.exists, 30, "the test's supervisord written its pid")
         os.kill(int(pid.read_text()), signal.SIGTERM)
+
+
+def test_the_keeper_waits_for_the_supervisord_it_started_to_write_its_pid(tmp_path):
+    """The keeper starts supervisord again after it died. The daemon writes its pid file after it
+    forks, when the start command has already returned (seconds later on a loaded box): the keeper
+    waits for it, says supervisord runs again and ends, instead of calling the start a failure and
+    then taking its own supervisord for an operator's. Here a stand-in daemon writes its pid file
+    two seconds after its start returns."""
+    script = f"""
+set +e   # as the keeper runs
+SUPERVISOR_DIR="{tmp_path}"; SUPERVISOR_CONF="{tmp_path}/supervisord.conf"; KEEP_GRACE=10
+programs_left() {{ :; }}   # nothing of the dead one's left to stop
+start_supervisord() {{
+  (sleep 2; echo "$BASHPID" > "$SUPERVISOR_DIR/supervisord.pid"; exec -a supervisord sleep 60) >/dev/null 2>&1 3>&- &
+}}
+SUPERVISORD_GONE=$((SECONDS - 60))
+keep_supervisord
+echo "the keeper carries on"
+"""
+    try:
+        kept = deploy_shell(script)
+        assert kept.returncode == 0, kept.stderr
+        assert "supervisord: running again" in kept.stdout, kept.stdout
+        assert "did not start" not in kept.stdout and "the keeper carries on" not in kept.stdout, kept.stdout
+    finally:
+        pid = tmp_path / "supervisord.pid"
+        wait_until(pid.exists, 30, "the stand-in's pid file")
+        os.kill(int(pid.read_text()), signal.SIGTERM)

@@ -14,6 +14,12 @@ from typing import Any, TypeVar
 from eoffice.actor import Actor
 from eoffice.errors import Conflict, Forbidden, NotCurrentHolder, NotFound
 
+# The levels of office that make a jurisdiction: a person sees, and sends work to, the offices of
+# their own (the nearest department, head-of-department office or district at or above their
+# office; the state, for offices right under it). The directory draws it (`jurisdiction`), every
+# service keeps its answer, and the whole-state workload samples people by it.
+JURISDICTION_LEVELS = ("department", "hod", "district")
+
 
 def acting_posts(actor: Actor) -> set[str]:
     """The posts the actor acts for now: their own and those delegated to it."""

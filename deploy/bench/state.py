@@ -194,7 +194,7 @@ def run(args) -> int:
               f"{made['generate_seconds']:.1f} s.")
     print(f"Load: {len(work.everyone)} people signed in ({len(work.clerks)} dak clerks, {len(work.dealers)} dealing "
           f"hands, {len(work.officers)} officers, {len(work.signer_posts)} with a DSC) over "
-          f"{len({organisation.desks[p].unit for p in work.everyone})} districts and departments, "
+          f"{len({organisation.desks[p].unit for p in work.everyone})} jurisdictions, "
           f"{len(work.file_holder)} files opened beforehand (prepared in {prepared:.0f} s); {args.rate:g} ops/s "
           f"offered for {args.seconds:g} s on at most {args.clients} requests at once: {offered} operations, "
           f"{done} answered 2xx, {result.seconds:.1f} s to the last answer, at worst "

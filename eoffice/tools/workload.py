@@ -64,6 +64,8 @@ from pathlib import Path
 
 import httpx
 
+from eoffice.access import JURISDICTION_LEVELS
+
 logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request would bury the figures
 MIX = {"diarise": 15, "read": 40, "note": 15, "send": 15, "search": 10, "sign": 5}
 SUBJECT_HEAD = "WORK"
@@ -97,7 +99,7 @@ class Desk:
     post: str
     email: str
     office: str
-    unit: str  # the district or department (the office just below the state) it belongs to
+    unit: str  # its jurisdiction (department, head-of-department office or district): work stays in it
     roles: frozenset[str]
     supervisor: str | None
 
@@ -117,10 +119,14 @@ class Organisation:
             with open(folder / f"{name}.csv", encoding="utf-8") as f:
                 return list(csv.DictReader(f))
 
-        parent = {o["code"]: o["parent_code"] for o in rows("offices")}
+        offices = rows("offices")
+        parent = {o["code"]: o["parent_code"] for o in offices}
+        level = {o["code"]: o["level"] for o in offices}
 
         def unit(office: str) -> str:
-            while parent.get(office) and parent.get(parent[office]):
+            """The office's jurisdiction, as the directory draws it (work goes only within one):
+            the nearest department, head-of-department office or district; else the state."""
+            while level.get(office) not in JURISDICTION_LEVELS and parent.get(office):
                 office = parent[office]
             return office
 
@@ -315,6 +321,7 @@ class Workload:
         self._sent: list[tuple[str, str]] = []  # (receipt id, holder)
         self._subjects: deque = deque(maxlen=200)
         self._stop = threading.Event()
+        self._sample()  # who does what: by the seed, before anyone is asked anything
 
     # -- who does what --------------------------------------------------------------------
 
@@ -336,6 +343,8 @@ class Workload:
             dealers = [d.post for d in here if "section_staff" in d.roles and officer_of.get(d.post)]
             self.rng.shuffle(clerks)
             self.rng.shuffle(dealers)
+            if not dealers:  # a clerk marks letters to an officer of the same jurisdiction: none here
+                continue
             clerks = clerks[: max(1, per_unit // 4)]
             dealers = dealers[: max(1, (per_unit - len(clerks)) * 2 // 3)]
             self.clerks += clerks
@@ -437,7 +446,6 @@ class Workload:
         """Signs in the sample, adds subject head WORK to every office a file is opened in,
         registers the signers' certificates and opens the files the run works on. Raises
         RuntimeError on a refusal."""
-        self._sample()
         # A sign-in checks a password hash (argon2, about 0.1 s of the directory's CPU): a few at a time.
         with ThreadPoolExecutor(max_workers=4) as pool:
             list(pool.map(self.sign_in, self.everyone))
@@ -530,7 +538,7 @@ class Workload:
         if answer is not None and answer.status_code == 201:
             made = answer.json()
             unit = self.organisation.desks[clerk].unit
-            officer = self.rng.choice(self.officers_of.get(unit) or self.officers)
+            officer = self.rng.choice(self.officers_of[unit])
             with self._lock:
                 self.ledger.receipts.append(
                     {

@@ -14,6 +14,7 @@ from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from eoffice.access import JURISDICTION_LEVELS
 from eoffice.actor import Actor
 from eoffice.clock import today
 from eoffice.errors import AccountLocked, Forbidden, InvalidCredentials, InvalidInput, NotFound, NotHolderOfPost
@@ -28,7 +29,6 @@ from services.directory.models import (
     users,
 )
 
-JURISDICTION_LEVELS = ("department", "hod", "district")
 LOCK_AFTER_FAILURES = 5
 LOCK_FOR = timedelta(minutes=15)
 hasher = PasswordHasher()

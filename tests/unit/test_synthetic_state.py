@@ -4,11 +4,12 @@ to a row before it, and as many people as asked for."""
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 
 import pytest
 
 from eoffice.tools import synthetic_state
-from eoffice.tools.workload import Organisation
+from eoffice.tools.workload import Organisation, Workload
 from services.directory import importer
 
 
@@ -75,3 +76,19 @@ def test_the_workload_finds_every_districts_clerks_and_dealing_hands(state):
         here = [d for d in organisation.desks.values() if d.unit == unit]
         assert any("dak_clerk" in d.roles for d in here)
         assert any("section_staff" in d.roles and "officer" in organisation.desks[d.supervisor].roles for d in here)
+
+
+def test_clerks_mark_letters_only_within_their_jurisdiction():
+    """A send beyond the sender's jurisdiction (the nearest department, head-of-department office or
+    district) is refused as an unknown post, so the workload's clerks mark letters to officers of
+    their own: the Board of Revenue's clerks to the Board's officers, not the Revenue
+    Department's (the long fault run found 46 such sends refused)."""
+    organisation = Organisation.from_folder(Path(__file__).resolve().parents[2] / "services" / "directory" / "demo")
+    desks = organisation.desks
+    assert desks["DAKCLK1-BOR"].unit == "REV-BOR" and desks["SO(EST)-REV"].unit == "REV"
+    assert desks["SO(EST)-GAD"].unit == "GAD" and desks["DAKCLK1-LKO"].unit == "DIST-LKO"
+    work = Workload(["http://127.0.0.1:1"], organisation, password="unused", people=300)
+    assert {desks[c].unit for c in work.clerks} >= {"REV-BOR", "REV", "DIST-LKO"}
+    for clerk in work.clerks:
+        officers = work.officers_of[desks[clerk].unit]
+        assert officers and all(desks[o].unit == desks[clerk].unit for o in officers), clerk

@@ -22,7 +22,14 @@ from services.gateway.uploads import LIMITED
 router = APIRouter(tags=["letters"], dependencies=[Depends(actor)])
 FileId = id_path("file")
 LetterId = id_path("letter")
-MAX_PDF_BYTES = 20 * 1024 * 1024  # a signed letter to verify; base64 over RPC, so kept modest
+# A letter is its enclosure (a draft's document: at most EOFFICE_MAX_SCAN_BYTES, as any upload's
+# document) and its own pages, fonts and signatures (50-80 KB; a long letter a few hundred KB).
+LETTER_ALLOWANCE = 4 * 1024 * 1024
+
+
+def max_pdf_bytes(request: Request) -> int:
+    """The largest PDF `POST /letters/verify` takes: any letter this system issues fits."""
+    return request.app.state.settings.max_scan_bytes + LETTER_ALLOWANCE
 
 
 class AddresseeOut(Addressee):
@@ -122,7 +129,8 @@ def verify_letter(request: Request, *, who: Actor = Depends(actor), letter_id: s
 @router.post("/letters/verify", summary="Verify a signed PDF you received", **LIMITED)
 def verify_pdf(request: Request, *, document: UploadFile = File(description="the signed PDF"),
                online: bool = Query(True, description="false: use only what the PDF carries, fetch nothing")):
-    data = document.file.read(MAX_PDF_BYTES + 1)
-    if len(data) > MAX_PDF_BYTES:
-        raise InvalidInput(f"a PDF to verify may have at most {MAX_PDF_BYTES} bytes", field="document")
+    limit = max_pdf_bytes(request)
+    data = document.file.read(limit + 1)
+    if len(data) > limit:
+        raise InvalidInput(f"a PDF to verify may have at most {limit} bytes", field="document")
     return _call(request, "verify_pdf", base64.b64encode(data).decode(), online)

@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from eoffice.contracts.signing import IssueLetter
 from eoffice.db import UnitOfWork, make_engine
 from eoffice.errors import CertificateRefused
+from eoffice.settings import get_settings
 from eoffice.storage import DocumentStore
 from services.signing import issuing, pades
 from services.signing.models import dispatch_counters, letters
@@ -32,7 +33,7 @@ from services.signing.trust import Trust
 from tests.support import pdfsig as support_pdfsig
 from tests.support.demo import _admin_over, auth, demo_gateway, sign_in
 from tests.support.pki import signed_pdf
-from tests.support.scans import encrypted, pdf_page_of
+from tests.support.scans import encrypted, pdf_page_of, scanned_pdf_of
 from tests.support.system import LOG_DIR, service_process, wait_until
 
 pytestmark = pytest.mark.live
@@ -393,6 +394,38 @@ def test_the_approved_versions_document_goes_with_the_letter_as_its_enclosure(ap
     text = subprocess.run(["pdftotext", str(tmp_path / "plain" / "letter.pdf"), "-"], capture_output=True,
                           text=True, check=True).stdout
     assert "Enclosure" not in text and f"{ENGLISH} Revised." in text, text
+
+
+def test_a_letter_with_the_largest_enclosure_verifies_as_its_addressee_uploads_it(api):
+    """A draft's document may be as large as any uploaded document (EOFFICE_MAX_SCAN_BYTES); the
+    letter issued with it is larger still, and its addressee can verify it through
+    `POST /letters/verify` as received. A PDF larger than any letter is refused at `document`,
+    saying how large one may be."""
+    officer = auth(sign_in(api, OFFICER))
+    file = post(api, officer, "/files", subject_head=HEAD, subject="Reply with a long annexure", record_category="C")
+    assert file.status_code == 201, file.text
+    fid, largest = file.json()["id"], get_settings().max_scan_bytes
+    document = scanned_pdf_of(largest - 4096)
+    assert largest - 4096 <= len(document) <= largest
+    draft = upload_version(api, officer, fid, body=ENGLISH, document=("annexure.pdf", document))
+    assert post(api, officer, f"/files/{fid}/drafts/{draft['id']}/approve", version=1).status_code == 200
+    issued = issue(api, officer, fid, draft, version=1)
+    assert issued.status_code == 201, issued.text
+    pdf = letter_pdf(api, officer, fid, issued.json())
+    assert len(pdf) > largest  # the letter is its enclosure and more
+
+    answer = verify_upload(api, officer, pdf, "letter.pdf")
+    assert answer.status_code == 200, answer.text[:500]
+    report = answer.json()
+    assert report["valid"] and report["intact"] and report["trusted"] and report["level"] == "B-T", report
+    assert report["issued_letter"]["letter_number"] == issued.json()["letter_number"]
+    assert [(e["name"], e["size"], e["sha256"]) for e in report["enclosures"]] == [
+        ("annexure.pdf", len(document), hashlib.sha256(document).hexdigest())]
+
+    padded = pdf + b"\n" * (largest + 4 * 1024 * 1024 + 1 - len(pdf))  # one byte over what any letter may be
+    refused = verify_upload(api, officer, padded, "padded.pdf")
+    assert refused.status_code == 422 and refused.json()["field"] == "document", refused.text
+    assert f"at most {largest + 4 * 1024 * 1024} bytes" in refused.json()["detail"], refused.text
 
 
 @pytest.fixture(scope="module")

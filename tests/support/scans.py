@@ -3,6 +3,7 @@ Devanagari font (eoffice.demo, shared with the benchmarks), the file types a sca
 and broken or malicious files."""
 from __future__ import annotations
 
+import random
 import struct
 import subprocess
 import zlib
@@ -97,14 +98,29 @@ def pdf_page_of(width_pt: float, height_pt: float) -> bytes:
     return _pdf(1, size=(width_pt, height_pt))
 
 
-def _pdf(pages: int, *, size: tuple[float, float] = (72, 72), content: bytes | None = None) -> bytes:
-    """Writes a PDF by hand: catalog, page tree, n pages sharing one media box and content stream,
-    and a correct cross-reference table."""
+def scanned_pdf_of(size: int) -> bytes:
+    """A valid one-page A4 PDF of about `size` bytes (a few hundred more): the page is one grey
+    image of random pixels, stored uncompressed, as a large scan that does not compress."""
+    side = int(size ** 0.5)
+    pixels = random.Random(size).randbytes(side * side)
+    image = b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8 " \
+            b"/Length %d >>\nstream\n%s\nendstream" % (side, side, len(pixels), pixels)
+    draw = b"q 595 0 0 842 0 0 cm /Scan Do Q"
+    return _pdf(1, size=(595, 842), content=b"<< /Length %d >>\nstream\n%s\nendstream" % (len(draw), draw),
+                resources=b"<< /XObject << /Scan 5 0 R >> >>", extra=(image,))
+
+
+def _pdf(pages: int, *, size: tuple[float, float] = (72, 72), content: bytes | None = None,
+         resources: bytes = b"", extra: tuple[bytes, ...] = ()) -> bytes:
+    """Writes a PDF by hand: catalog, page tree, n pages sharing one media box, content stream and
+    resources, the `extra` objects after the pages (numbered on from them), and a correct
+    cross-reference table."""
     first_page = 4 if content else 3
     kids = b" ".join(b"%d 0 R" % (first_page + i) for i in range(pages))
-    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %g %g]%s >>" % (*size, b" /Contents 3 0 R" if content else b"")
+    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %g %g]%s%s >>" % (
+        *size, b" /Contents 3 0 R" if content else b"", b" /Resources " + resources if resources else b"")
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, pages),
-               *([content] if content else []), *[page] * pages]
+               *([content] if content else []), *[page] * pages, *extra]
     out, offsets = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"), []
     for number, body in enumerate(objects, 1):
         offsets.append(len(out))

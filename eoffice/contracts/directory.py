@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from eoffice.events import EventPayload
 from eoffice.validation import RequestModel
@@ -68,10 +68,19 @@ class Delegate(RequestModel):
     end_date: date
     reason: str = ""
 
-    @model_validator(mode="after")
-    def _ordered(self):
-        if self.end_date < self.start_date:
-            raise ValueError("end_date is before start_date")
-        if self.from_post == self.to_post:
+    # Field validators, not one over the model, so that a refusal names the field (`to_post`,
+    # `end_date`) rather than the whole request.
+    @field_validator("to_post")
+    @classmethod
+    def _not_itself(cls, to_post: str, info: ValidationInfo) -> str:
+        if to_post == info.data.get("from_post"):
             raise ValueError("a post cannot be delegated to itself")
-        return self
+        return to_post
+
+    @field_validator("end_date")
+    @classmethod
+    def _ordered(cls, end_date: date, info: ValidationInfo) -> date:
+        start_date = info.data.get("start_date")
+        if start_date is not None and end_date < start_date:
+            raise ValueError("end_date is before start_date")
+        return end_date

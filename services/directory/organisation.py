@@ -284,6 +284,32 @@ def require_visible(session: Session, actor: Actor, office_path: str, *, what: s
         raise NotFound(f"no {what}")
 
 
+def post_in_reach(session: Session, actor: Actor, code: str, *, field: str) -> dict:
+    """Returns the post `code` that a request names in `field`, if the actor may see it; raises
+    InvalidInput "no post X" naming the field, word for word alike for an unknown post and one
+    outside the actor's jurisdiction (as a send answers), so that guessing codes reveals nothing."""
+    try:
+        found = post(session, code)
+        require_visible(session, actor, found["office_path"], what=f"post {code}")
+    except NotFound:
+        raise InvalidInput(f"no post {code}", field=field) from None
+    return found
+
+
+def check_delegation(session: Session, actor: Actor, *, from_post: str, to_post: str, end: date) -> None:
+    """Raises unless the actor may hand `from_post`'s work to `to_post` until `end`: both posts
+    in reach (`post_in_reach`: InvalidInput naming the field), the actor an admin over
+    `from_post` (Forbidden), and the period not over (InvalidInput at `end_date`)."""
+    source = post_in_reach(session, actor, from_post, field="from_post")
+    require_admin(session, actor, source["office_path"], what=f"post {from_post}")
+    post_in_reach(session, actor, to_post, field="to_post")
+    if end < today():
+        raise InvalidInput(
+            f"end_date {end} is past (today is {today()}): the period is over, so there is nothing to hand over",
+            field="end_date",
+        )
+
+
 def require_admin(session: Session, actor: Actor, office_path: str, *, what: str) -> None:
     require_visible(session, actor, office_path, what=what)
     if not (actor.has_role("system_admin") or actor.has_role("office_admin")):
@@ -316,8 +342,17 @@ def require_user_visible(session: Session, actor: Actor, employee_id: str) -> No
 def hand_over(session: Session, actor: Actor, post_code: str, *, employee_id: str, start: date) -> dict:
     """Ends the post's current regular posting the day before `start` and posts the user to it
     from `start`. Pending work belongs to the post, so it is the new holder's from then on. The
-    user must be one the actor may see (`require_user_visible`); the caller checks the post."""
+    user must be one the actor may see (`require_user_visible`); the caller checks the post.
+    `start` may not be after today (the office day): a hand-over is recorded on the day the new
+    holder takes charge, or later. One dated ahead (a mistyped year) could not be corrected, as
+    every later hand-over is refused until the posting it made has started."""
     require_user_visible(session, actor, employee_id)
+    if start > today():
+        raise InvalidInput(
+            f"start_date {start} is after today ({today()}): a post is handed over on the day its new holder "
+            "takes charge, or after it, not ahead",
+            field="start_date",
+        )
     current = (
         session.execute(
             select(postings).where(

@@ -147,13 +147,14 @@ class DirectoryService(ServiceBase):
 
     @rpc
     def delegate(self, actor: dict, request: dict, idempotency_key: str) -> dict:
-        """Hands a post's work to another post for a period. Office admins only."""
+        """Hands a post's work to another post for a period. Office admins only. A post unknown
+        or outside the actor's jurisdiction, or a period over already, is InvalidInput naming the
+        field; nothing is recorded then."""
         actor, request = Actor.model_validate(actor), parse(Delegate, request)
 
         def work(session):
-            source, target = org.post(session, request.from_post), org.post(session, request.to_post)
-            org.require_admin(session, actor, source["office_path"], what=f"post {request.from_post}")
-            org.require_visible(session, actor, target["office_path"], what=f"post {request.to_post}")
+            org.check_delegation(session, actor, from_post=request.from_post, to_post=request.to_post,
+                                 end=request.end_date)
             session.execute(models.delegations.insert().values(**request.model_dump()))
             self.outbox.add(session, events.DelegationCreated(
                 from_post=request.from_post, to_post=request.to_post,

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from eoffice.actor import Actor
+from eoffice.contracts.directory import Delegate
 from services.gateway.auth import actor, changing_directory
 from services.gateway.models import ANSWER, RequestModel, Text
 from services.gateway.pages import Page, PageRequest, page, page_request
@@ -88,7 +89,7 @@ class HandOverResult(BaseModel):
     repeated: bool = False
 
 
-class DelegationRequest(RequestModel):
+class DelegationRequest(Delegate):  # the directory's own checks too (a post to itself, dates in order)
     from_post: Text = Field(min_length=1, max_length=60)
     to_post: Text = Field(min_length=1, max_length=60)
     start_date: date

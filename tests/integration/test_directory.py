@@ -298,3 +298,66 @@ def test_role_matrix(api, role):
                                "end_date": "2031-01-10", "reason": f"matrix {role}"})
     assert delegated.status_code == (201 if may_delegate else 403), delegated.text
     assert api.get(f"/api/v1/posts/{own}", headers=system).json()["holders"] == holders_before
+
+
+def _office_today():
+    return datetime.now(timezone(timedelta(hours=5, minutes=30))).date()
+
+
+def test_a_hand_over_dated_ahead_is_refused_naming_start_date_and_changes_nothing(api):
+    """A hand-over is recorded on the day the new holder takes charge. One dated ahead (a year
+    mistyped, 2062 for 2026) used to be taken, and then nothing corrected it: every later
+    hand-over of the post was refused until that day ("the current posting starts on ...")."""
+    post = held_post("section_staff", "DIST-LKO", last=True)
+    admin = auth(sign_in(api, held_post("office_admin", "DIST-LKO")))
+    system = auth(sign_in(api, "SYSADM-GAD-IT"))
+    newcomer = [u for u in demo("users") if not any(p["employee_id"] == u["employee_id"] and not p["end_date"]
+                                                    for p in demo("postings"))][-1]["employee_id"]
+    today = _office_today()
+    holders = api.get(f"/api/v1/posts/{post}", headers=system).json()["holders"]
+
+    def hand_over(start) -> dict:
+        return api.post(f"/api/v1/posts/{post}/hand-over", headers={**admin, "Idempotency-Key": uuid.uuid4().hex},
+                        json={"employee_id": newcomer, "start_date": start.isoformat()})
+    for ahead in (today + timedelta(days=1), today + timedelta(days=36 * 365)):
+        refused = hand_over(ahead)
+        assert refused.status_code == 422, refused.text
+        assert [e["field"] for e in refused.json()["errors"]] == ["start_date"], refused.text
+        assert api.get(f"/api/v1/posts/{post}", headers=system).json()["holders"] == holders
+    done = hand_over(today)  # the post is still free to be handed over today
+    assert done.status_code == 200, done.text
+    assert [h["employee_id"] for h in api.get(f"/api/v1/posts/{post}", headers=system).json()["holders"]] == [newcomer]
+
+
+def test_a_delegation_with_a_bad_post_or_period_is_refused_naming_the_field(api):
+    """Each bad part of a delegation is a 422 naming its field, and nothing is recorded: a post
+    unknown, or of another district (said word for word as an unknown one, as a send says it),
+    the post itself as its delegate, an end before the start, a period over already."""
+    admin = auth(sign_in(api, held_post("office_admin", "DIST-LKO")))
+    own, officer = held_post("section_staff", "DIST-LKO"), held_post("officer", "DIST-LKO", last=True)
+    sitapur = held_post("section_staff", "DIST-SPR")
+    today = _office_today()
+    holders = api.get(f"/api/v1/posts/{own}", headers=admin).json()["holders"]
+    good = {"from_post": own, "to_post": officer, "start_date": today.isoformat(), "end_date": today.isoformat(),
+            "reason": "leave"}
+    cases = [
+        ({"from_post": "NO-SUCH-POST"}, "from_post"),
+        ({"from_post": sitapur}, "from_post"),
+        ({"to_post": "NO-SUCH-POST"}, "to_post"),
+        ({"to_post": sitapur}, "to_post"),
+        ({"to_post": own}, "to_post"),
+        ({"end_date": (today - timedelta(days=1)).isoformat()}, "end_date"),
+        ({"start_date": "1900-12-02", "end_date": "1900-12-05"}, "end_date"),
+    ]
+    answers = {}
+    for change, field in cases:
+        refused = api.post("/api/v1/delegations", headers={**admin, "Idempotency-Key": uuid.uuid4().hex},
+                           json={**good, **change})
+        assert refused.status_code == 422, (change, refused.text)
+        assert [e["field"] for e in refused.json()["errors"]] in ([field], [f"body.{field}"]), (change, refused.text)
+        answers[str(change)] = refused.json()["detail"]
+    assert answers[str({"to_post": sitapur})] == answers[str({"to_post": "NO-SUCH-POST"})].replace(
+        "NO-SUCH-POST", sitapur)
+    assert answers[str({"from_post": sitapur})] == answers[str({"from_post": "NO-SUCH-POST"})].replace(
+        "NO-SUCH-POST", sitapur)
+    assert api.get(f"/api/v1/posts/{own}", headers=admin).json()["holders"] == holders

@@ -1778,3 +1778,44 @@ def test_the_post_chosen_last_to_act_as_is_the_one_acted_as(page, web):
     settle(page, 1000)  # time for the session to be changed and the inbox drawn again, if they were to be
     expect(act_as).to_have_value(regular)
     assert page.evaluate("JSON.parse(sessionStorage.getItem('eoffice.session')).acting_as") == regular
+
+
+def test_the_post_switched_to_has_its_own_notifications_counted_and_announced(page, web):
+    """Notifications are a post's. Someone holding two posts switches from one to the other: the
+    menu's count is the new post's, a letter marked to it is announced and counted, and one marked
+    to the post left is neither (the stream is read again as the new post)."""
+    regular, additional = "SO(ACC)-GAD", "SO(RTI)-GAD"  # one person's posts: the second an additional charge
+    clerk = api_token(web, "DAKCLK3-GAD")
+    readers = {post: api_token(web, post) for post in (regular, additional)}
+
+    def unread(post: str) -> int:
+        return httpx.get(f"{web}/api/v1/notifications?limit=1", headers=readers[post]).json()["unread"]
+
+    def marked(post: str, subject: str) -> str:
+        made = httpx.post(f"{web}/api/v1/receipts", headers={**clerk, "Idempotency-Key": uuid.uuid4().hex}, json={
+            "subject": subject, "sender_name": "Mohan Lal", "received_date": TODAY.isoformat(), "mode": "post"})
+        assert made.status_code == 201, made.text
+        sent = httpx.post(f"{web}/api/v1/receipts/{made.json()['id']}/send", json={"to_post": post},
+                          headers={**clerk, "Idempotency-Key": uuid.uuid4().hex})
+        assert sent.status_code == 200, sent.text
+        number = made.json()["diary_number"]
+        wait_until(lambda: any(n["number"] == number for n in httpx.get(
+            f"{web}/api/v1/notifications", headers=readers[post]).json()["items"]), 30, f"{post} notified")
+        return number
+
+    before = unread(additional)
+    marked(additional, "RTI application awaiting reply")
+    assert unread(additional) == before + 1
+    page.goto("/")
+    page.wait_for_function("document.body.dataset.ready === 'signin'")
+    sign_in(page, regular, "inbox")
+    page.wait_for_timeout(1000)  # the first count, the stream read as the regular post
+    timed(page, lambda: page.locator("#act-as").select_option(additional), "inbox")
+    expect(page.locator("#unread-badge")).to_have_text(f" {unread(additional)}")
+    page.wait_for_timeout(1000)  # the stream, read again as the additional post
+    left = marked(regular, "Pay bill of the accounts section")
+    number = marked(additional, "Second RTI application")
+    expect(page.locator("#live-news")).to_contain_text(f"Receipt {number} has arrived at {additional}", timeout=30000)
+    expect(page.locator("#unread-badge")).to_have_text(f" {unread(additional)}")
+    assert left not in page.locator("#live-news").inner_text()
+    page.get_by_role("link", name=number).wait_for()  # the inbox drawn again with it

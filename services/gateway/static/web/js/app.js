@@ -13,6 +13,7 @@ let unread = 0; let unreadMore = false; // more than counted: the count stopped 
 // after greater ids, and must count all the same); the stream is read from that count's newest id.
 let counted = new Set();
 let liveTried = false;
+const counting = lastAsked(); // the first count of a sign-in or a post: one answered for an earlier post is not shown
 const choosing = lastAsked(); // posts chosen one after the other (arrow keys in the list): the last one is acted as
 const announcer = () => document.getElementById("live-news");
 
@@ -57,7 +58,11 @@ function header() {
     parts.push(h("nav", { "aria-label": t("nav") }, h("ul", {}, NAV.filter(([, , need]) => allowed(need)).map(([href, key]) =>
       h("li", {}, h("a", { href, "aria-current": location.hash.startsWith(href) ? "page" : null }, t(key),
         key === "notifications" && unread ? h("span", { class: "badge", id: "unread-badge" }, ` ${fmtUnread(unread, unreadMore)}`) : null))))));
-    const select = h("select", { id: "act-as", onchange: async (e) => { if (await actAs(e.target.value, choosing())) go("#/inbox"); } },
+    const select = h("select", { id: "act-as", onchange: async (e) => {
+      if (!(await actAs(e.target.value, choosing()))) return;
+      forgetLive(); // notifications are a post's: the new post's count and stream, not the last one's
+      go("#/inbox");
+    } },
       s.me.posts.map((p) => h("option", { value: p.code, selected: p.code === s.acting_as },
         `${p.code} — ${lang() === "hi" ? p.designation_hi : p.designation_en}`)));
     parts.push(h("div", { class: "who" },
@@ -73,12 +78,21 @@ function header() {
   if (before) before.replaceWith(bar); else top.prepend(bar);
   if (!announcer()) top.append(h("p", { id: "live-news", class: "visually-hidden", "aria-live": "polite" }));
   if (s?.me && !liveTried) {
-    liveTried = true; // once per sign-in: without a notifications service there is no badge, no live updates
+    liveTried = true; // once per sign-in and post: without a notifications service there is no badge, no live updates
+    const fresh = counting();
     call("GET", "/notifications?limit=1").then((page) => {
+      if (!fresh()) return;
       unread = page.unread; unreadMore = page.unread_more; header(); startLive(onNotification, page.items[0]?.id ?? 0);
     }).catch(() => {});
-  } else if (!s?.me) { stopLive(); liveTried = false; counted = new Set(); unread = 0; unreadMore = false; announcer().textContent = ""; }
+  } else if (!s?.me) { forgetLive(); announcer().textContent = ""; }
   document.querySelector(".skip").textContent = t("skip");
+}
+
+/** The badge and the live stream let go (signed out, or another post acted as): the next header
+ * counts again and reads the stream as the session is then. */
+function forgetLive() {
+  stopLive(); liveTried = false; counted = new Set(); unread = 0; unreadMore = false;
+  counting(); // a count still on its way is for the post before
 }
 
 /** The unread count as the notifications screen last read it (after "Mark all read": none). */

@@ -45,6 +45,14 @@ def cancel_of_draft(session: Session, *, file_id: str, draft_id: int, reason: st
     return _close(session, letter_requests.c.file_id == file_id, letter_requests.c.draft_id == draft_id, reason=reason)
 
 
+def cancel_of_holders(session: Session, *, post_id: str, user_ids: list[str], reason: str) -> int:
+    """Records every pending request prepared by `user_ids` acting as `post_id` as cancelled with
+    `reason`, as `cancel_of_draft` does (the post was handed over: they hold its files no more, so
+    nothing they prepared for it can be signed, and it would keep the new holder from preparing
+    the same version until it expired); returns how many."""
+    return _close(session, letter_requests.c.post_id == post_id, letter_requests.c.user_id.in_(user_ids), reason=reason)
+
+
 def _close(session: Session, *which: ColumnElement[bool], reason: str, now: datetime | None = None) -> int:
     """Marks the pending requests matching `which` cancelled with `reason`, their numbers so
     recorded in the dispatch register (`entries`); returns how many. The one way a request is

@@ -24,6 +24,7 @@ from pyhanko.pdf_utils.misc import PdfError
 
 from eoffice import clock
 from eoffice.actor import Actor
+from eoffice.contracts.directory import PostHandedOver
 from eoffice.contracts.files import DraftWithdrawn
 from eoffice.contracts.signing import (
     CancelLetterSignature,
@@ -413,6 +414,24 @@ class LetterEntrypoints:
                     file_id=event.file_id,
                     draft_id=event.draft_id,
                     reason=f"draft withdrawn: {event.remarks}",
+                )
+
+    @reliable_handler("directory", PostHandedOver.event_type)
+    def post_handed_over(self, envelope: Envelope) -> None:
+        """A post handed over: every letter signature its previous holders prepared for it and
+        still pending is cancelled at once (`letter_requests.cancel_of_holders`), its number
+        recorded in the dispatch register as cancelled with "post handed over to <employee id>",
+        so that the new holder may prepare the same version. Once per event."""
+        event = envelope.payload(PostHandedOver)
+        with self.changes() as changes:
+            if event.previous_holders and first_time(
+                changes.session, models.inbox, event_id=envelope.id, handler="signing.post_handed_over"
+            ):
+                requests.cancel_of_holders(
+                    changes.session,
+                    post_id=event.post_code,
+                    user_ids=event.previous_holders,
+                    reason=f"post handed over to {event.employee_id}",
                 )
 
     @timer(interval=60)

@@ -12,7 +12,7 @@ import hashlib
 import subprocess
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from nameko.amqp.publish import Publisher
@@ -41,7 +41,7 @@ from tests.integration.test_signing_notes import (
     db,  # noqa: F401 (the fixture: the test database's unit of work)
     signer,
 )
-from tests.support.demo import _admin_over, auth, demo_gateway, sign_in
+from tests.support.demo import PASSWORD, _admin_over, auth, demo, demo_gateway, sign_in
 from tests.support.pki import OFFICER_PIN, register_certificate
 from tests.support.scans import pdf_page_of
 from tests.support.system import gunicorn_gateway, queue_empty, service_process, wait_until
@@ -74,8 +74,8 @@ def prepare(api, headers, fid: str, draft: dict, version: int = 2, **body):
                           **body})
 
 
-def register_of(api, headers) -> list[dict]:
-    got = api.get(f"/api/v1/offices/{OFFICE}/dispatch-register", headers=headers,
+def register_of(api, headers, office: str = OFFICE) -> list[dict]:
+    got = api.get(f"/api/v1/offices/{office}/dispatch-register", headers=headers,
                   params={"year": datetime.now(UTC).year})
     assert got.status_code == 200, got.text
     return got.json()
@@ -323,3 +323,41 @@ def test_a_letter_signed_with_esign_carries_the_approved_versions_document(syste
     uploaded = api.post("/api/v1/letters/verify", headers=officer,
                         files={"document": ("letter.pdf", pdf, "application/pdf")}).json()
     assert uploaded["valid"] and uploaded["enclosures"] == ours["enclosures"], uploaded
+
+
+def test_a_post_handed_over_cancels_the_signatures_its_old_holder_left_pending(system):
+    """Files go to posts, not persons: an officer transferred with a letter prepared for signing
+    and not signed leaves it pending. It is cancelled when the post is handed over (the number so
+    recorded in the dispatch register), and the new holder prepares the same version at once;
+    before, they were refused ("prepared already ... sign it, or cancel it first": a request only
+    its maker cancels) until it expired, 15 minutes later."""
+    api, _ = system
+    post_code, office = "US(EST)-REV", "REV-EST"  # a post no other test signs in as
+    made = api.post(f"/api/v1/offices/{office}/subject-heads", headers=auth(sign_in(api, _admin_over(office))),
+                    json={"code": HEAD, "title": "Letters issued"})
+    assert made.status_code in (201, 409), made.text
+    leaving = auth(sign_in(api, post_code))
+    fid, draft = approved_draft(api, leaving)
+    prepared = prepare(api, leaving, fid, draft, key="esign")
+    assert prepared.status_code == 201, prepared.text
+    number = prepared.json()["letter_number"]
+    colleague = auth(sign_in(api, "SO(EST)-REV"))  # the office's register, read by its own staff
+    assert {e["letter_number"]: e["state"] for e in register_of(api, colleague, office)}[number] == "reserved"
+
+    newcomer = [u for u in demo("users") if not any(p["employee_id"] == u["employee_id"] and not p["end_date"]
+                                                    for p in demo("postings"))][1]
+    today = datetime.now(timezone(timedelta(hours=5, minutes=30))).date()
+    handed = api.post(f"/api/v1/posts/{post_code}/hand-over", headers={**auth(sign_in(api, "SYSADM-GAD-IT")), **key()},
+                      json={"employee_id": newcomer["employee_id"], "start_date": today.isoformat()})
+    assert handed.status_code == 200, handed.text
+
+    def entry() -> dict:
+        return {e["letter_number"]: e for e in register_of(api, colleague, office)}[number]
+    wait_until(lambda: entry()["state"] == "cancelled", 30, "the old holder's pending signature cancelled")
+    assert entry()["reason"] == f"post handed over to {newcomer['employee_id']}", entry()
+    signed_in = api.post("/api/v1/auth/sign-in", json={"email": newcomer["email"], "password": PASSWORD,
+                                                        "post_code": post_code})
+    assert signed_in.status_code == 200, signed_in.text
+    again = prepare(api, auth(signed_in.json()), fid, draft, key="esign")
+    assert again.status_code == 201, again.text
+    assert again.json()["letter_number"] != number

@@ -1819,3 +1819,23 @@ def test_the_post_switched_to_has_its_own_notifications_counted_and_announced(pa
     expect(page.locator("#unread-badge")).to_have_text(f" {unread(additional)}")
     assert left not in page.locator("#live-news").inner_text()
     page.get_by_role("link", name=number).wait_for()  # the inbox drawn again with it
+
+
+def test_wide_tables_scroll_in_their_own_box_on_a_phone(page, web):
+    """On a phone (390 px) the system admin's list of portal subscriptions is wider than the
+    screen: it scrolls sideways within its own box, named and reached by the keyboard, and the
+    page itself does not (nothing is cut off at the right edge)."""
+    admin = {**api_token(web, "SYSADM-GAD-IT"), "Idempotency-Key": uuid.uuid4().hex}
+    made = httpx.post(f"{web}/api/v1/subscriptions", headers=admin, json={
+        "name": "Jan Sunwai grievance portal", "delivery": "amqp",
+        "event_types": ["eoffice.receipt.diarised.v1", "eoffice.file.sent.v1"]})
+    assert made.status_code == 201, made.text
+    page.set_viewport_size(PHONE)
+    page.goto("/")
+    page.wait_for_function("document.body.dataset.ready === 'signin'")
+    sign_in(page, "SYSADM-GAD-IT", "inbox")
+    timed(page, lambda: page.goto("/#/subscriptions"), "subscriptions")
+    page.get_by_role("link", name="Jan Sunwai grievance portal").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    box = page.get_by_role("region", name="Portal subscriptions")
+    assert box.evaluate("(el) => el.scrollWidth > el.clientWidth && el.tabIndex === 0")  # it scrolls, by keyboard too

@@ -288,6 +288,12 @@ export function flash(text, kind = "ok") {
   sessionStorage.setItem("eoffice.flash.kind", kind);
 }
 
+/** A table that may be wider than the screen (a phone) scrolls within its own box, named by
+ * `label`, which the keyboard reaches: the page itself never scrolls sideways. */
+export function wide(label, table) {
+  return h("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": label }, table);
+}
+
 /** A message line that screen readers announce. */
 export function notice(text, kind = "ok") {
   return h("p", { class: `notice ${kind}`, role: kind === "error" ? "alert" : "status" }, text);

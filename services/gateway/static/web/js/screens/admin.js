@@ -2,7 +2,7 @@
 // as it goes, then its row-by-row report), subject heads and the file numbering scheme of an
 // office, and time limits by category.
 import { get, call, all, newKey } from "../api.js";
-import { show, h, field, values, showProblem, clearProblems, notice, userText, lastAsked } from "../dom.js";
+import { show, h, field, values, showProblem, clearProblems, notice, userText, lastAsked, wide } from "../dom.js";
 import { t, fmtNum } from "../i18n.js";
 import { acting } from "../actor.js";
 import { roles } from "../app.js";
@@ -15,11 +15,11 @@ const POLL_MS = 500;
 function reportOf(r) {
   const kinds = Object.keys({ ...r.created, ...r.changed, ...r.unchanged });
   return [h("h3", { tabindex: "-1" }, t("importResult")),
-    h("table", { class: "list" }, h("thead", {}, h("tr", {}, [t("fileName"), t("createdN"), t("changedN"), t("unchangedN")].map((x) => h("th", { scope: "col" }, x)))),
-      h("tbody", {}, kinds.map((k) => h("tr", {}, h("td", {}, k), h("td", {}, fmtNum(r.created[k] || 0)), h("td", {}, fmtNum(r.changed[k] || 0)), h("td", {}, fmtNum(r.unchanged[k] || 0)))))),
+    wide(t("importResult"), h("table", { class: "list" }, h("thead", {}, h("tr", {}, [t("fileName"), t("createdN"), t("changedN"), t("unchangedN")].map((x) => h("th", { scope: "col" }, x)))),
+      h("tbody", {}, kinds.map((k) => h("tr", {}, h("td", {}, k), h("td", {}, fmtNum(r.created[k] || 0)), h("td", {}, fmtNum(r.changed[k] || 0)), h("td", {}, fmtNum(r.unchanged[k] || 0))))))),
     h("h3", {}, t("rejected")),
-    r.rejected.length ? h("table", { class: "list" }, h("thead", {}, h("tr", {}, [t("fileName"), t("row"), t("reason")].map((x) => h("th", { scope: "col" }, x)))),
-      h("tbody", {}, r.rejected.map((x) => h("tr", {}, h("td", {}, x.file), h("td", {}, fmtNum(x.row)), h("td", { lang: "en" }, x.reason))))) : h("p", {}, t("noRejects"))];
+    r.rejected.length ? wide(t("rejected"), h("table", { class: "list" }, h("thead", {}, h("tr", {}, [t("fileName"), t("row"), t("reason")].map((x) => h("th", { scope: "col" }, x)))),
+      h("tbody", {}, r.rejected.map((x) => h("tr", {}, h("td", {}, x.file), h("td", {}, fmtNum(x.row)), h("td", { lang: "en" }, x.reason)))))) : h("p", {}, t("noRejects"))];
 }
 
 /** How far an import job is: a progress bar over all rows, a line per file, and a status line

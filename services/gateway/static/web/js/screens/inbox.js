@@ -5,7 +5,7 @@
 // (#/inbox?tab=files). A live notification draws the lists again (renew, from app.js), under the
 // filters as the user has them at that moment.
 import { pages, session, SignedOut } from "../api.js";
-import { show, h, userText, failed, loadMore, lastAsked } from "../dom.js";
+import { show, h, userText, failed, loadMore, lastAsked, wide } from "../dom.js";
 import { t, word, fmtDate, fmtUnread, todayIST } from "../i18n.js";
 
 const TABS = ["receipts", "files", "sent"];
@@ -90,7 +90,7 @@ function table(label, heads, page, drawRow, path, counted) {
     return tr;
   };
   const tbody = h("tbody", {}, page.items.map(row));
-  return [h("div", { class: "table-wrap", tabindex: "0", "aria-label": label }, h("table", { class: "list stack" },
+  return [wide(label, h("table", { class: "list stack" },
     h("caption", { class: "visually-hidden" }, label),
     h("thead", {}, h("tr", {}, heads.map((k) => h("th", { scope: "col" }, t(k))))), tbody)),
   loadMore(page.next_cursor, (cursor) => pages(path, MANY, cursor), (items, more) => {

@@ -2,12 +2,12 @@
 // levels to a decision), files per month and the ranking of offices, as charts (inline SVG, chart.js) with the numbers in tables beside them;
 // an overdue file links to the file (drill-down), a post's bar to its overdue files.
 import { get } from "../api.js";
-import { show, h, userText } from "../dom.js";
+import { show, h, userText, wide } from "../dom.js";
 import { t, fmtDate, fmtNum, monthName } from "../i18n.js";
 import { barChart } from "../chart.js";
 
 function table(caption, heads, rows) {
-  return h("div", { class: "table-wrap", tabindex: "0", "aria-label": caption }, h("table", { class: "list" },
+  return wide(caption, h("table", { class: "list" },
     h("caption", {}, caption), h("thead", {}, h("tr", {}, heads.map((x) => h("th", { scope: "col" }, x)))),
     h("tbody", {}, rows.map((r) => h("tr", {}, r.map((c) => h("td", {}, c)))))));
 }

@@ -3,7 +3,7 @@
 // subscription its state, the delivery log, the dead letters with a replay, rotating the
 // secret and stopping it.
 import { get, call, newKey } from "../api.js";
-import { show, h, field, values, showProblem, clearProblems, notice, userText, loadMoreInto } from "../dom.js";
+import { show, h, field, values, showProblem, clearProblems, notice, userText, loadMoreInto, wide } from "../dom.js";
 import { t, word, fmtNum, fmtDateTime } from "../i18n.js";
 import { route } from "../app.js";
 
@@ -58,9 +58,9 @@ async function renderList(main) {
     h("td", {}, t(`delivery_${s.delivery}`)), h("td", { lang: "en" }, s.event_types.join(" ")),
     h("td", {}, s.active ? t("subActive") : t("subStopped")), h("td", {}, s.failing ? h("strong", {}, t("subFailing")) : t("subHealthy"))));
   show(main, h("h1", {}, t("subscriptions")), h("p", {}, h("a", { href: "#/admin" }, t("admin"))), made,
-    subs.length ? h("table", { class: "list" }, h("caption", {}, t("subscriptions")),
+    subs.length ? wide(t("subscriptions"), h("table", { class: "list" }, h("caption", {}, t("subscriptions")),
       h("thead", {}, h("tr", {}, [t("subName"), t("subDelivery"), t("subEventTypes"), t("state"), t("subHealth")].map((x) => h("th", { scope: "col" }, x)))),
-      h("tbody", {}, rows)) : h("p", {}, t("nothing")),
+      h("tbody", {}, rows))) : h("p", {}, t("nothing")),
     h("section", { "aria-labelledby": "reg-h" }, h("h2", { id: "reg-h" }, t("subRegister")), form));
 }
 
@@ -89,9 +89,9 @@ async function renderOne(main, id) {
       .filter(([, v]) => v).map(([k, v]) => [h("dt", {}, t(k)), h("dd", { lang: /^[\x00-\x7f]*$/.test(v) ? "en" : null }, v)]));
   const counts = h("p", {}, Object.entries(log.deliveries).map(([state, n]) => `${word("dstate", state)}: ${fmtNum(n)}`).join(" · "));
   const logRows = h("tbody", {}, log.items.map(attemptRow));
-  const attempts = log.items.length ? [h("table", { class: "list" }, h("caption", {}, t("subLog")),
+  const attempts = log.items.length ? [wide(t("subLog"), h("table", { class: "list" }, h("caption", {}, t("subLog")),
     h("thead", {}, h("tr", {}, [t("subAt"), t("subEvent"), t("subAnswer"), t("subError"), t("state")].map((x) => h("th", { scope: "col" }, x)))),
-    logRows), loadMoreInto(logRows, log.next_cursor,
+    logRows)), loadMoreInto(logRows, log.next_cursor,
     (cursor) => get(`/subscriptions/${id}/deliveries?limit=${LOG_PAGE}&cursor=${encodeURIComponent(cursor)}`), attemptRow)]
     : h("p", {}, t("nothing"));
   const replayKey = newKey();
@@ -105,10 +105,10 @@ async function renderOne(main, id) {
       route();
     } catch (err) { showProblem(replay, err); }
   });
-  const deadList = dead.length ? [h("table", { class: "list" }, h("caption", {}, t("subDead")),
+  const deadList = dead.length ? [wide(t("subDead"), h("table", { class: "list" }, h("caption", {}, t("subDead")),
     h("thead", {}, h("tr", {}, [t("subAt"), t("subEvent"), t("subAttempts"), t("subError")].map((x) => h("th", { scope: "col" }, x)))),
     h("tbody", {}, dead.map((d) => h("tr", {}, h("td", {}, when(d.event_time)), h("td", { lang: "en" }, d.event_type),
-      h("td", {}, fmtNum(d.attempts)), h("td", { lang: "en" }, d.last_error || ""))))), replay] : h("p", {}, t("subNoDead"));
+      h("td", {}, fmtNum(d.attempts)), h("td", { lang: "en" }, d.last_error || "")))))), replay] : h("p", {}, t("subNoDead"));
   const rotateKey = newKey();
   const rotate = h("form", { class: "card", novalidate: true, "aria-labelledby": "rot-h" },
     field({ name: "overlap_hours", label: t("subOverlap"), type: "number", value: "24", hint: t("subOverlapHint"), attrs: { min: "0", max: "720" } }),

@@ -1839,3 +1839,28 @@ def test_wide_tables_scroll_in_their_own_box_on_a_phone(page, web):
     assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
     box = page.get_by_role("region", name="Portal subscriptions")
     assert box.evaluate("(el) => el.scrollWidth > el.clientWidth && el.tabIndex === 0")  # it scrolls, by keyboard too
+
+
+def test_a_sign_in_with_nothing_typed_says_each_field_is_required(page, web):
+    """Sign in pressed with the boxes empty: the e-mail and the password each say they are required
+    (not that the e-mail is too short), in Hindi too, and the focus is on the e-mail; an e-mail
+    typed too short is still said to be too short."""
+    page.goto("/")
+    page.wait_for_function("document.body.dataset.ready === 'signin'")
+    email, password = page.get_by_label("Government e-mail"), page.get_by_label("Password")
+
+    def said(box) -> str:
+        return page.locator(f"#{box.get_attribute('id')}-err").inner_text()
+    page.get_by_role("button", name="Sign in").click()
+    expect(email).to_have_attribute("aria-invalid", "true")
+    assert (said(email), said(password)) == ("This field is required", "This field is required")
+    expect(email).to_be_focused()
+    timed(page, lambda: page.locator("header button.lang").click(), "signin")
+    email, password = page.get_by_label("सरकारी ई-मेल"), page.get_by_label("पासवर्ड")
+    page.get_by_role("button", name="साइन इन").click()
+    expect(email).to_have_attribute("aria-invalid", "true")
+    assert said(email) == said(password) == "यह प्रविष्टि आवश्यक है"
+    email.fill("ab")
+    page.get_by_role("button", name="साइन इन").click()
+    expect(page.locator(f"#{email.get_attribute('id')}-err")).to_contain_text("3")
+    assert said(email) != "यह प्रविष्टि आवश्यक है"

@@ -131,8 +131,10 @@ const MESSAGES = [
 const serverWords = (message) => String(message || "").replace(/^Value error, /, "");
 
 /** A field's message in the user's language: a known wording becomes a clear message; any other
- * is "please correct this field" followed by the server's own words (English). */
-function fieldMessage(message, name) {
+ * is "please correct this field" followed by the server's own words (English). A field left empty
+ * that the server finds too short (an e-mail of at least 3 characters) is simply required. */
+function fieldMessage(message, name, empty = false) {
+  if (empty && /at least \d+ characters?/i.test(message)) return [t("fieldRequired")];
   for (const [pattern, key, only] of MESSAGES) {
     const found = pattern.exec(message);
     if (found && (!only || only.test(name))) return [t(key, { n: found[1] === undefined ? "" : Number(found[1]) })];
@@ -193,7 +195,8 @@ export function showProblem(form, error) {
     // One message a field, the first: a union type names each of its branches.
     if (el.getAttribute("aria-invalid") === "true") continue;
     el.setAttribute("aria-invalid", "true");
-    slot.replaceChildren(...(text ? [text] : fieldMessage(message || "", name))); // `text`: ours, already translated
+    const empty = typeof el.value === "string" && !["checkbox", "radio", "file"].includes(el.type) && !el.value.trim();
+    slot.replaceChildren(...(text ? [text] : fieldMessage(message || "", name, empty))); // `text`: ours, already translated
     slot.hidden = false;
   }
   const why = named.length ? elsewhere.map((m) => h("span", { class: "detail" }, " ", ...m)) : explain(error).slice(1);

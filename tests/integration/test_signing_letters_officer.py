@@ -212,6 +212,12 @@ def test_numbers_of_cancelled_and_expired_requests_are_recorded_not_lost(system,
     serials = [e["serial"] for e in register]
     assert serials == list(range(1, len(serials) + 1)), register  # every number accounted for
 
+    # the office's own staff read its register, and the system admin (an audit); another office's staff do not
+    assert register_of(api, auth(sign_in(api, "SYSADM-GAD-IT"))) == register_of(api, officer)
+    other = api.get(f"/api/v1/offices/{OFFICE}/dispatch-register", headers=auth(sign_in(api, "SO(IT)-GAD")),
+                    params={"year": datetime.now(UTC).year})
+    assert other.status_code == 404, other.text
+
 
 def test_a_draft_withdrawn_cancels_the_signature_prepared_for_it_at_once(system, db, pki, softhsm):  # noqa: F811
     api, _ = system

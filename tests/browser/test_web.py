@@ -1864,3 +1864,17 @@ def test_a_sign_in_with_nothing_typed_says_each_field_is_required(page, web):
     page.get_by_role("button", name="साइन इन").click()
     expect(page.locator(f"#{email.get_attribute('id')}-err")).to_contain_text("3")
     assert said(email) != "यह प्रविष्टि आवश्यक है"
+
+
+def test_the_acknowledgement_marks_a_hindi_subject_as_hindi(page, web):
+    """A paper letter with a Hindi subject diarised on an English screen: the acknowledgement
+    shows the subject marked as Hindi, so a screen reader reads it in a Hindi voice (and the
+    printed slip uses the Devanagari font)."""
+    page.goto("/")
+    page.wait_for_function("document.body.dataset.ready === 'signin'")
+    sign_in(page, CLERK, "diarise")
+    page.get_by_label("Sender's name").fill("मोहन लाल")
+    page.get_by_label("Subject").fill("वेतन निर्धारण हेतु प्रार्थना पत्र")
+    page.get_by_role("button", name="Diarise", exact=True).click()
+    subject = page.locator(".ack dd", has_text="वेतन निर्धारण हेतु प्रार्थना पत्र")
+    expect(subject).to_have_attribute("lang", "hi")

@@ -2,7 +2,8 @@
 // the letter is read, Ctrl+Enter to diarise; then the acknowledgement (print) and marking to one
 // or several posts with the post picker; then straight on to the next letter.
 import { call, upload, newKey, get } from "../api.js";
-import { show, h, field, dateField, values, showProblem, clearProblems, notice, FieldProblems, atFileFields, releaseDocuments } from "../dom.js";
+import { show, h, field, dateField, values, showProblem, clearProblems, notice, FieldProblems, atFileFields, releaseDocuments,
+  userText } from "../dom.js";
 import { t, todayIST, fmtDate, fmtDateTime } from "../i18n.js";
 import { markForm as mark } from "../mark.js";
 
@@ -115,7 +116,7 @@ export async function render(main) {
         h("dt", {}, t("trackingCode")), h("dd", { class: "tracking" }, ack.tracking_code),
         h("dt", {}, t("receivedDate")), h("dd", {}, fmtDate(ack.received_date)),
         h("dt", {}, t("diarised")), h("dd", {}, fmtDateTime(ack.diarised_at)),
-        h("dt", {}, t("subject")), h("dd", {}, ack.subject),
+        h("dt", {}, t("subject")), userText(ack.subject, "dd"),
         h("dt", {}, t("trackAt")), h("dd", {}, `${location.origin}/track?code=${ack.tracking_code}`)),
       h("button", { type: "button", onclick: () => window.print() }, t("printAck")));
     after.replaceChildren(h("h2", { tabindex: "-1", class: "done" }, `${t("diarised")}: ${ack.diary_number}`), slip, markForm,

@@ -120,8 +120,15 @@ def get(request: Request, who: Actor = Depends(actor), subscription_id: str = Id
     response_model=SubscriptionWithSecret,
     summary="A new signing secret; the old one keeps signing beside it for the overlap",
 )
-def rotate(request: Request, body: Rotate, *, who: Actor = Depends(actor), subscription_id: str = IdPath):
-    return _call(request, "rotate_subscription_secret", who, subscription_id, body.model_dump())
+def rotate(
+    request: Request,
+    body: Rotate,
+    *,
+    who: Actor = Depends(actor),
+    subscription_id: str = IdPath,
+    idempotency_key: str = IdempotencyKey,
+):
+    return _call(request, "rotate_subscription_secret", who, subscription_id, body.model_dump(), idempotency_key)
 
 
 @router.delete("/{subscription_id}", response_model=Subscription, summary="Stop a subscription")

@@ -15,4 +15,5 @@ class NotifyService(NotifyPeople, PortalSubscriptions, ServiceBase):
     name = "notify"
     db = Database()
     outbox = Outbox(models.outbox)
+    idempotency_keys = models.idempotency_keys
     peers = ("directory",)

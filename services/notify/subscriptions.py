@@ -51,17 +51,19 @@ def type_wanted(patterns: list[str], event_type: str) -> bool:
 
 
 def require_known_types(patterns: list[str], known: list[str]) -> None:
-    """Raises InvalidInput naming `event_types` for a pattern that names no event the system
-    emits (a typo, or a type that does not exist): such a subscription would never hear anything."""
+    """Raises InvalidInput naming `event_types` for a pattern that names none of the `known`
+    types, those portals are sent (a typo, a type that does not exist, or one of directory's or
+    notify's own): such a subscription would never hear anything."""
     for n, pattern in enumerate(patterns):
         if not any(type_wanted([pattern], t) for t in known):
             raise InvalidInput(
-                f"event_types: {pattern} names no event the system emits (the list: docs/events.md)",
+                f"event_types: {pattern} names no event portals are sent (those of dak, files and signing: "
+                "docs/events.md)",
                 field="event_types",
                 errors=[
                     {
                         "field": f"event_types.{n}",
-                        "message": "names no event the system emits",
+                        "message": "names no event portals are sent (those of dak, files and signing)",
                         "type": "unknown_event_type",
                     }
                 ],

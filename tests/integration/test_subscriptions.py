@@ -239,7 +239,9 @@ def test_redirects_to_private_addresses_and_huge_answers_are_contained(api, rece
 
 def test_a_rotated_secret_signs_beside_the_new_one_during_the_overlap(api, receiver):
     sub = subscribe(api, url=receiver.url("/rotating"))
-    rotated = api.post(f"/api/v1/subscriptions/{sub['id']}/rotate-secret", headers=api.admin, json={"overlap_hours": 1})
+    rotated = api.post(
+        f"/api/v1/subscriptions/{sub['id']}/rotate-secret", headers={**api.admin, **key()}, json={"overlap_hours": 1}
+    )
     assert rotated.status_code == 200, rotated.text
     new_secret = rotated.json()["secret"]
     assert new_secret != sub["secret"] and rotated.json()["previous_secret_valid_until"]
@@ -248,6 +250,56 @@ def test_a_rotated_secret_signs_beside_the_new_one_during_the_overlap(api, recei
     assert len(receiver.verified("/rotating", sub["secret"])) == len(receiver.verified("/rotating", new_secret))
     assert all(len(r["headers"]["webhook-signature"].split()) == 2 for r in receiver.received["/rotating"])
     api.delete(f"/api/v1/subscriptions/{sub['id']}", headers=api.admin)
+
+
+def test_a_retried_rotation_answers_the_same_secret_and_the_portals_secret_keeps_working(api, receiver):
+    """A rotation takes an Idempotency-Key: the admin whose answer was lost sends it again and
+    gets the same new secret, not a third one, and the portal, still checking with the secret
+    it had, keeps accepting deliveries during the overlap."""
+    sub = subscribe(api, url=receiver.url("/rotate-retry"))
+    path, asked, once = f"/api/v1/subscriptions/{sub['id']}/rotate-secret", {"overlap_hours": 1}, key()
+    first = api.post(path, headers={**api.admin, **once}, json=asked)
+    again = api.post(path, headers={**api.admin, **once}, json=asked)
+    assert first.status_code == again.status_code == 200, again.text
+    assert again.json()["secret"] == first.json()["secret"] != sub["secret"]
+    assert again.json()["previous_secret_valid_until"] == first.json()["previous_secret_valid_until"]
+    other = api.post(path, headers={**api.admin, **once}, json={"overlap_hours": 2})
+    assert other.status_code == 422 and other.json()["field"] == "Idempotency-Key", other.text
+    keyless = api.post(path, headers=api.admin, json=asked)
+    assert keyless.status_code == 422, keyless.text
+    assert [e["field"] for e in keyless.json()["errors"]] == ["header.Idempotency-Key"]
+    files_moved(api, 1)
+    wait_until(lambda: len(receiver.events("/rotate-retry")) >= 2, 20, "events after the rotation")
+    # Each delivery verifies with the secret the portal had and with the one the admin was given.
+    assert len(receiver.verified("/rotate-retry", sub["secret"])) == 2
+    assert len(receiver.verified("/rotate-retry", first.json()["secret"])) == 2
+    api.delete(f"/api/v1/subscriptions/{sub['id']}", headers=api.admin)
+
+
+def test_event_types_no_portal_is_sent_are_refused_naming_the_field(api):
+    """Portals are sent the events of receipts, files and letters (dak, files, signing); a
+    subscription only to directory's or notify's own events would never hear anything."""
+
+    def ids():
+        return {s["id"] for s in api.get("/api/v1/subscriptions", headers=api.admin).json()}
+
+    before = ids()
+    body = {"name": "X", "delivery": "webhook", "url": "https://93.184.216.34/hook"}
+    for types, field in [
+        (["eoffice.directory.post-handed-over.v1"], "event_types.0"),
+        (["eoffice.directory.*"], "event_types.0"),
+        (["eoffice.file.*", "eoffice.subscription.failing.v1"], "event_types.1"),
+        (["eoffice.letter.dispatched.v1"], "event_types.0"),
+    ]:
+        answer = api.post("/api/v1/subscriptions", headers={**api.admin, **key()}, json={**body, "event_types": types})
+        assert answer.status_code == 422, (types, answer.text)
+        assert [(e["field"], e["type"]) for e in answer.json()["errors"]] == [(field, "unknown_event_type")], (
+            answer.text
+        )
+    assert ids() == before  # nothing made
+    # A prefix naming some event a portal is sent still does (eoffice.letter.issued.v1, from signing).
+    letters = subscribe(api, url="https://93.184.216.34/hook", event_types=["eoffice.letter.*"])
+    api.delete(f"/api/v1/subscriptions/{letters['id']}", headers=api.admin)
 
 
 def test_payloads_carry_only_what_the_subscriber_may_see(api, receiver):

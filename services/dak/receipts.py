@@ -38,6 +38,10 @@ from services.dak.models import corrections, diary_counters, movements, receipts
 from services.dak.schemas import FROZEN_AFTER_MOVE, Correct, Diarise, InboxQuery, ScanRef, Send
 
 TRACKING_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's: no I, L, O, U to misread
+# The movements by which a post sent a receipt to another: each is on the sender's Sent list and
+# pulled back until opened. Marking to several posts is one send: a copy is sent as the letter is.
+SENDS = ("sent", "forwarded", "copied")
+MISREAD = str.maketrans("OIL", "011")  # the digits a citizen may type as letters off a printed code
 
 
 def numbered(session: Session, *, receipt: dict, movement: dict) -> dict:
@@ -363,11 +367,9 @@ def receive(session: Session, actor: Actor, receipt_id: str) -> dict | None:
 
 
 def pull_back(session: Session, actor: Actor, receipt_id: str) -> dict:
-    """Takes back a receipt the actor's post sent, while the recipient has not opened it."""
+    """Takes back a receipt (or a copy) the actor's post sent, while the recipient has not opened it."""
     row, moves = visible(session, actor, receipt_id=receipt_id, lock=True)
-    last = pull_back_from(
-        actor, row, moves, label=f"receipt {row['diary_number']}", sends=("sent", "forwarded"), statuses=("open",)
-    )
+    last = pull_back_from(actor, row, moves, label=f"receipt {row['diary_number']}", sends=SENDS, statuses=("open",))
     session.execute(update(receipts).where(receipts.c.id == receipt_id).values(**pulled_back(last)))
     return {
         **_log(session, receipt_id, "pulled_back", actor=actor, to_post=last["from_post"], from_post=last["to_post"]),
@@ -522,13 +524,13 @@ def inbox(session: Session, actor: Actor, *, query: InboxQuery, today: date) -> 
 
 
 def sent(session: Session, actor: Actor, *, page: Page) -> dict:
-    """Returns the open receipts the actor's post (or a post delegated to it) sent or forwarded
-    that another post holds now, the one sent last first: the sender's "sent" list, from which a
-    pull back starts."""
+    """Returns the open receipts the actor's post (or a post delegated to it) sent, forwarded or
+    marked a copy of (`SENDS`) that another post holds now, the one sent last first: the sender's
+    "sent" list, from which a pull back starts."""
     posts = acting_posts(actor)
     last_sent = (
         select(movements.c.receipt_id, func.max(movements.c.id).label("last_sent"))
-        .where(movements.c.from_post.in_(posts), movements.c.action.in_(("sent", "forwarded")))
+        .where(movements.c.from_post.in_(posts), movements.c.action.in_(SENDS))
         .group_by(movements.c.receipt_id)
         .subquery()
     )
@@ -541,8 +543,10 @@ def sent(session: Session, actor: Actor, *, page: Page) -> dict:
 
 
 def public_status(session: Session, tracking_code: str) -> dict:
-    """The coarse status a sender may see with their tracking code, and nothing else."""
-    code = tracking_code.strip().upper().replace("-", "")
+    """The coarse status a sender may see with their tracking code, and nothing else. The code is
+    read as Crockford's base 32 is: case and hyphens aside, a letter O typed for the digit 0, and
+    I or L for 1, are those digits (the alphabet has none of them, so no code is mistaken)."""
+    code = tracking_code.strip().upper().replace("-", "").translate(MISREAD)
     row = session.execute(
         select(receipts.c.tracking_code, receipts.c.status, receipts.c.moved, receipts.c.file_closed).where(
             func.replace(receipts.c.tracking_code, "-", "") == code

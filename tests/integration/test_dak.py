@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import random
 import threading
 import time
 import uuid
@@ -322,6 +323,35 @@ def test_marking_to_several_posts_gives_each_further_post_a_copy_with_a_number_o
     assert forwarded.status_code == 200 and forwarded.json()["action"] == "forwarded"
 
 
+def test_a_copy_marked_is_on_the_senders_sent_list_and_pulled_back_until_opened(api):
+    """Marking to several posts is one send: the clerk who marked a copy to the wrong post sees it
+    in Sent and takes it back as they take back the letter itself, until that post opens it."""
+    clerk_post = held_post("dak_clerk", "DIST-LKO")
+    clerk = auth(sign_in(api, clerk_post))
+    main_post, copy_post = held_post("officer", "DIST-LKO"), held_post("section_staff", "DIST-LKO")
+    staff = auth(sign_in(api, copy_post))
+
+    def marked() -> str:
+        receipt = diarise(api, clerk, subject="Copy marked in error").json()
+        answer = send(api, clerk, receipt["id"], to_post=main_post, copy_to=[copy_post])
+        assert answer.status_code == 200, answer.text
+        return answer.json()["copies"][0]["receipt_id"]
+
+    wrong = marked()
+    sent = {r["id"] for r in api.get("/api/v1/receipts/sent?limit=200", headers=clerk).json()["items"]}
+    assert wrong in sent
+    back = api.post(f"/api/v1/receipts/{wrong}/pull-back", headers={**clerk, **key()})
+    assert back.status_code == 200, back.text
+    assert (back.json()["from_post"], back.json()["to_post"]) == (copy_post, clerk_post)
+    assert wrong not in in_inbox(api, staff) and wrong in in_inbox(api, clerk)
+    assert api.get(f"/api/v1/receipts/{wrong}", headers=clerk).json()["holder_post"] == clerk_post
+
+    opened = marked()
+    api.get(f"/api/v1/receipts/{opened}", headers=staff)
+    late = api.post(f"/api/v1/receipts/{opened}/pull-back", headers={**clerk, **key()})
+    assert late.status_code == 409 and "already opened" in late.json()["detail"]
+
+
 def test_inbox_filters_unread_physical_electronic_and_overdue(api, migrated):
     clerk = auth(sign_in(api, held_post("dak_clerk", "DIST-LKO")))
     post = held_post("section_staff", "DIST-LKO", last=True)
@@ -367,6 +397,23 @@ def test_the_inbox_shows_the_latest_letters_first_page_after_page(api):
     assert times == sorted(times, reverse=True) and [r["id"] for r in everything] == seen
     bad = base64.urlsafe_b64encode(b"yesterday|x").decode()
     assert api.get("/api/v1/inbox", headers=holder, params={"cursor": bad}).json()["field"] == "cursor"
+
+
+def test_a_tracking_code_typed_with_letter_o_for_zero_or_i_or_l_for_one_finds_the_letter(api, migrated):
+    """The code's alphabet has no I, L or O so that none is misread; a citizen who types the
+    letter for the digit on their acknowledgement (O for 0, I or L for 1) still finds their letter."""
+    clerk = auth(sign_in(api, held_post("dak_clerk", "DIST-LKO")))
+    receipt = diarise(api, clerk).json()
+    code = "01" + "".join(random.choice("23456789ABCDEFGHJKMNPQRSTVWXYZ") for _ in range(8)) + "10"
+    code = f"{code[:4]}-{code[4:8]}-{code[8:]}"
+    engine = make_engine(migrated.database_url, pool_size=1)
+    with engine.begin() as conn:
+        conn.execute(receipts.update().where(receipts.c.id == receipt["id"]).values(tracking_code=code))
+    engine.dispose()
+    for typed in (code, code.replace("0", "O").replace("1", "I"), code.replace("0", "o").replace("1", "l")):
+        found = api.get(f"/api/v1/public/receipts/{typed}")
+        assert found.status_code == 200, (typed, found.text)
+        assert found.json() == {"tracking_code": code, "status": "received"}
 
 
 def test_put_in_file_close_reopen_and_the_public_status_the_sender_sees(api, migrated):

@@ -145,7 +145,8 @@ class ScanRead(EventPayload):
 
 
 class ScanUnreadable(EventPayload):
-    """A receipt's document could not be read after every retry; the receipt itself is
+    """A receipt's document could not be read after every retry, or had no text in it to read
+    (a blank or illegible scan, reported at its first reading); the receipt itself is
     unaffected, and its scan is marked failed with `error`."""
 
     event_type = "eoffice.receipt.scan-unreadable.v1"

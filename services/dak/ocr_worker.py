@@ -6,7 +6,9 @@ event loop: the reading itself runs in tesseract and poppler subprocesses. It st
 beside the original (`<object>.txt`; the original is never changed), marks the scan done and
 emits eoffice.receipt.scan-read.v1 from dak's outbox. A failure is retried after the
 EOFFICE_RETRY_DELAYS; after the last attempt the scan is marked failed, with the error, and
-eoffice.receipt.scan-unreadable.v1 reports it. The receipt itself never waits for any of this."""
+eoffice.receipt.scan-unreadable.v1 reports it. A scan in which tesseract finds no text at all (a
+blank page, print too faint or small, handwriting) is reported so at once, as failed with NO_TEXT:
+reading it again would find nothing either. The receipt itself never waits for any of this."""
 
 from __future__ import annotations
 
@@ -31,6 +33,10 @@ from services.dak.models import scans
 
 log = logging.getLogger(__name__)
 SERVICE, QUEUE = OCR_SERVICE, OCR_QUEUE  # in the contract: the gateway's readiness watches the queue
+NO_TEXT = (
+    "no text could be read from it (a blank page, print too faint or small, or handwriting): "
+    "read the scan itself, or scan the paper again"
+)
 
 
 def read_document(store: DocumentStore, scan: dict) -> ocr.Reading:
@@ -102,11 +108,19 @@ class OcrWorker(ServiceBase):
         name = scan["object_name"]
         try:
             reading = read_document(store, scan)
-            text_object = store.put(
-                io.BytesIO(reading.text.encode()), content_type="text/plain; charset=utf-8", name=name + TEXT_SUFFIX
+            blank = reading.method == "ocr" and not reading.text.strip()
+            text_object = (
+                None
+                if blank
+                else store.put(
+                    io.BytesIO(reading.text.encode()), content_type="text/plain; charset=utf-8", name=name + TEXT_SUFFIX
+                )
             )
         except Exception as exc:
             self._failed(scan, exc)
+            return
+        if text_object is None:
+            self._attempt_failed(scan, NO_TEXT, attempts_allowed=1)
             return
         with self.db.transaction() as session:
             session.execute(
@@ -137,9 +151,15 @@ class OcrWorker(ServiceBase):
 
     def _failed(self, scan: dict, exc: Exception) -> None:
         """Counts the failed attempt; raises to retry it later, or after the last attempt
-        marks the document unreadable and reports it. The count survives the rollback."""
+        marks the document unreadable and reports it."""
         error = f"{type(exc).__name__}: {exc}"[:2000]
-        attempts_allowed = len(get_settings().retry_delays) + 1
+        if not self._attempt_failed(scan, error, attempts_allowed=len(get_settings().retry_delays) + 1):
+            raise exc
+
+    def _attempt_failed(self, scan: dict, error: str, *, attempts_allowed: int) -> bool:
+        """Counts a failed attempt at reading the document, with its error; at the
+        `attempts_allowed`-th marks it failed and reports it (eoffice.receipt.scan-unreadable.v1).
+        Returns whether it gave up. The count survives the rollback of a retried attempt."""
         with self.db.transaction() as session:
             attempts = (
                 session.execute(
@@ -168,5 +188,5 @@ class OcrWorker(ServiceBase):
                 )
         if attempts >= attempts_allowed:
             log.error("gave up reading %s after %d attempts: %s", scan["object_name"], attempts, error)
-            return
-        raise exc
+            return True
+        return False

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from minio import Minio
+from PIL import Image
 from sqlalchemy import select
 
 from eoffice.db import UnitOfWork, make_engine
@@ -318,6 +319,24 @@ def test_an_unreadable_scan_is_retried_then_reported_and_never_blocks_the_receip
     sent = api.post(f"/api/v1/receipts/{receipt['id']}/send", headers={**clerk, **key()},
                     json={"to_post": held_post("officer", "DIST-LKO")})
     assert sent.status_code == 200
+
+
+def test_a_scan_with_no_text_to_read_says_so_at_once(api, clerk, db):
+    """A blank page, or one too faint to read, is not "done" with nothing in it: the clerk is told
+    no text could be read (failed, with the reason, as the web client shows it), at the first
+    reading, since reading it again would find nothing either; the other document is read."""
+    blank = fixtures.as_bytes(Image.new("L", (1165, 1654), 255), "PNG")
+    english = fixtures.as_bytes(fixtures.letter_image(fixtures.ENGLISH_LETTER), "PNG")
+    receipt = upload(api, clerk, [("blank.png", blank, PNG), ("letter.png", english, PNG)]).json()
+    empty, read = read_back(api, clerk, receipt["id"])
+    assert (empty["ocr_status"], empty["ocr_attempts"]) == ("failed", 1), empty
+    assert "no text could be read" in empty["ocr_error"]
+    text = api.get(f"/api/v1/receipts/{receipt['id']}/scans/1/text", headers=clerk)
+    assert text.status_code == 409 and "no text could be read" in text.json()["detail"]
+    assert read["ocr_status"] == "done" and "encroachment" in text_of(api, clerk, receipt["id"], 2)
+    with db.transaction() as session:
+        reported = session.execute(select(outbox.c.type).where(outbox.c.envelope["subject"].astext == receipt["id"]))
+        assert "eoffice.receipt.scan-unreadable.v1" in set(reported.scalars())
 
 
 def test_the_sweep_removes_uploads_no_receipt_holds(api, clerk, store, db):

@@ -66,7 +66,9 @@ class Rotate(RequestModel):
 class Replay(RequestModel):
     """Dead letters to deliver again: these event ids, or every one when empty."""
 
-    event_ids: list[Annotated[str, StringConstraints(max_length=36)]] = Field([], max_length=10000)
+    event_ids: list[Annotated[str, StringConstraints(pattern=r"^[0-9a-f-]{36}$")]] = Field(
+        [], max_length=10000, description="the events' ids (UUIDs), as the dead letters list them"
+    )
 
 
 class SubscriptionFailing(EventPayload):

@@ -302,6 +302,18 @@ def test_event_types_no_portal_is_sent_are_refused_naming_the_field(api):
     api.delete(f"/api/v1/subscriptions/{letters['id']}", headers=api.admin)
 
 
+def test_a_replay_naming_something_that_is_no_event_id_is_refused_naming_it(api):
+    """Event ids are UUIDs (`id` of the envelope): one that is not could never name a dead letter."""
+    sub = subscribe(api, url="https://93.184.216.34/hook", event_types=["eoffice.letter.*"])
+    path = f"/api/v1/subscriptions/{sub['id']}/dead-letters/replay"
+    refused = api.post(path, headers={**api.admin, **key()}, json={"event_ids": ["4be34f08-a548-48e3-9b4d", "nope"]})
+    assert refused.status_code == 422, refused.text
+    assert [e["field"] for e in refused.json()["errors"]] == ["body.event_ids.0", "body.event_ids.1"]
+    fine = api.post(path, headers={**api.admin, **key()}, json={"event_ids": ["4be34f08-a548-48e3-9b4d-9d02e583b5c1"]})
+    assert fine.status_code == 200 and fine.json() == {"replayed": 0}, fine.text  # no such dead letter
+    api.delete(f"/api/v1/subscriptions/{sub['id']}", headers=api.admin)
+
+
 def test_payloads_carry_only_what_the_subscriber_may_see(api, receiver):
     plain = subscribe(api, url=receiver.url("/plain"), event_types=["eoffice.file.sent.v1", "eoffice.receipt.*"])
     granted = subscribe(api, url=receiver.url("/granted"), event_types=["eoffice.file.sent.v1"], note_text=True)

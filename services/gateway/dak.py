@@ -23,6 +23,7 @@ from services.gateway.uploads import (
     checked_by,
     diarise_with_documents,
     download,
+    electronic,
     json_object,
     letter_from,
     named,
@@ -174,7 +175,7 @@ def diarise_email(request: Request, *, email: UploadFile = File(description="the
                                                               "e-mail (JSON object)"),
                   who: Actor = Depends(actor), idempotency_key: str = IdempotencyKey):
     require_diarist(who)  # before the e-mail is stored
-    given = json_object(letter)
+    given = electronic(json_object(letter))
     files = [named(email.file, email.filename or "message.eml", "email")]
     # dak reads the stored e-mail (sender, subject, date, text), fills the receipt's fields from
     # it under those given, and checks and stores each attachment.

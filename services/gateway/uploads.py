@@ -65,9 +65,21 @@ def json_object(form_value: str | None, field: str = "letter") -> dict:
     return given
 
 
+def electronic(given: dict) -> dict:
+    """The fields given for a receipt diarised with its documents (scans or an e-mail), which is
+    electronic: `physical` may be left out or false; anything else is refused, naming it."""
+    if given.get("physical", False) is not False:
+        raise InvalidInput(
+            "physical: a receipt diarised with its scans or e-mail is electronic (physical false or left out); "
+            "a paper letter is diarised with POST /receipts",
+            field="physical",
+        )
+    return given
+
+
 def letter_from(form_value: str | None) -> Diarise:
     """Parses the `letter` form field (JSON) of an electronic receipt; names the bad field if any."""
-    return parse(Diarise, {**json_object(form_value), "physical": False})
+    return parse(Diarise, {**electronic(json_object(form_value)), "physical": False})
 
 
 def diarise_with_documents(store: DocumentStore, files: list[tuple[str, BinaryIO]],

@@ -233,6 +233,8 @@ def test_bad_documents_are_refused_and_leave_nothing_behind(api, clerk, store, d
          422, "bad.png"),
         ("not a dak clerk", officer, [("ok.png", good, PNG)], None, 403, "dak clerk"),
         ("a name over 255 characters", clerk, [("n" * 300 + ".png", good, PNG)], None, 422, "scans"),
+        ("said to be a paper letter", clerk, [("ok.png", good, PNG)], json.dumps(letter(physical=True)), 422,
+         "physical: a receipt diarised with its scans or e-mail is electronic"),
     ]
     office = api.post("/api/v1/receipts", headers={**clerk, **key()}, json=letter()).json()["office_code"]
     before, serial = uploads_in(store), last_serial(db, office)
@@ -242,6 +244,11 @@ def test_bad_documents_are_refused_and_leave_nothing_behind(api, clerk, store, d
         assert mentioned in answer.json()["detail"], (what, answer.json())
         assert uploads_in(store) == before, f"{what} left objects behind"
         assert last_serial(db, office) == serial, f"{what} used a diary number"
+    message = fixtures.eml("A paper letter?", "Sunita Devi <sunita.devi@example.in>", "Please see.", [])
+    by_email = api.post("/api/v1/receipts/email", headers={**clerk, **key()}, data={"letter": '{"physical": true}'},
+                        files={"email": ("letter.eml", message, "message/rfc822")})
+    assert by_email.status_code == 422 and by_email.json()["field"] == "physical", by_email.text
+    assert uploads_in(store) == before and last_serial(db, office) == serial
     # And a sound upload after all that takes the very next number.
     made = upload(api, clerk, [("ok.png", good, PNG)]).json()
     assert made["diary_number"].split("/")[0] == str(serial + 1)

@@ -107,21 +107,36 @@ def _facts(session: Session | Connection, subjects: list[str]) -> dict[str, dict
     return {row["subject"]: dict(row) for row in rows}
 
 
+# Events of a file that tell of a receipt in words of its own (a receipt joining the file's
+# correspondence: its diary number and subject as the item's title), by the receipt's id in
+# `receipt_id`: they travel only as the receipt's own events do.
+TELLS_OF_RECEIPT = ("eoffice.file.correspondence-added.v1",)
+
+
 def items_of(envelope: Envelope) -> list[str]:
     """The receipts and files the event is about: its subject, and any receipt_ids it lists."""
     items = [envelope.subject] if envelope.subject else []
     return items + [r for r in envelope.data.get("receipt_ids", []) if r not in items]
 
 
+def receipts_told_of(envelope: Envelope) -> list[str]:
+    """The receipts whose grading decides whether the event may travel: every item of a
+    receipt's event, and the receipt a file's event tells of (TELLS_OF_RECEIPT)."""
+    if envelope.type.startswith("eoffice.receipt."):
+        return items_of(envelope)
+    if envelope.type in TELLS_OF_RECEIPT and envelope.data.get("receipt_id"):
+        return [envelope.data["receipt_id"]]
+    return []
+
+
 def may_see(subscription: Mapping, envelope: Envelope, facts: dict[str, dict]) -> bool:
-    """True if the subscription asked for this event and may see it: no receipt that is not
-    known to be of normal grading; with an office filter, only items known to be of those offices."""
+    """True if the subscription asked for this event and may see it: nothing of a receipt that
+    is not known to be of normal grading; with an office filter, only items known to be of
+    those offices."""
     if not type_wanted(subscription["event_types"], envelope.type):
         return False
     items = items_of(envelope)
-    if envelope.type.startswith("eoffice.receipt.") and not all(
-        facts.get(i, {}).get("grading") in DELIVERABLE_GRADINGS for i in items
-    ):
+    if not all(facts.get(r, {}).get("grading") in DELIVERABLE_GRADINGS for r in receipts_told_of(envelope)):
         return False
     if subscription["offices"]:
         return bool(items) and all(facts.get(i, {}).get("office_code") in subscription["offices"] for i in items)
@@ -174,8 +189,9 @@ def collect(session: Session | Connection, envelope: Envelope) -> list[str]:
     learn(session, envelope)
     subs = [s for s in session.execute(_ACTIVE).mappings() if type_wanted(s["event_types"], envelope.type)]
     # What is known of the items is needed only to filter by office or to vet a receipt.
-    needs_facts = envelope.type.startswith("eoffice.receipt.") or any(s["offices"] for s in subs)
-    facts = _facts(session, items_of(envelope)) if subs and needs_facts else {}
+    receipts = receipts_told_of(envelope)
+    needs_facts = bool(receipts) or any(s["offices"] for s in subs)
+    facts = _facts(session, list(dict.fromkeys(items_of(envelope) + receipts))) if subs and needs_facts else {}
     chosen = [s for s in subs if may_see(s, envelope, facts)]
     if chosen:
         # The body depends only on the text grant: made at most twice, not once per subscriber.

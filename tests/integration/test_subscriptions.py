@@ -352,6 +352,57 @@ def test_payloads_carry_only_what_the_subscriber_may_see(api, receiver):
         api.delete(f"/api/v1/subscriptions/{sub['id']}", headers=api.admin)
 
 
+def test_a_graded_receipt_put_in_a_file_does_not_reach_portals_through_the_file(api, receiver):
+    """A receipt put in a file joins its correspondence, and files tells of it
+    (`eoffice.file.correspondence-added.v1`) with the receipt's diary number and subject as the
+    item's title. For a secret receipt that file event must not travel, as the receipt's own do not;
+    a normal receipt's still does."""
+    sub = subscribe(api, url=receiver.url("/graded"), event_types=["eoffice.file.*"])
+    clerk = auth(sign_in(api, held_post("dak_clerk", "GAD")))
+    today = time.strftime("%Y-%m-%d")
+    files = {}
+    for grading in ("secret", "normal"):
+        letter = {
+            "subject": f"Enquiry {grading} {time.time()}",
+            "sender_name": "Chief Vigilance Officer",
+            "mode": "post",
+            "received_date": today,
+            "security_grading": grading,
+        }
+        receipt = api.post("/api/v1/receipts", headers={**clerk, **key()}, json=letter)
+        assert receipt.status_code == 201, receipt.text
+        rid = receipt.json()["id"]
+        sent = api.post(f"/api/v1/receipts/{rid}/send", headers={**clerk, **key()}, json={"to_post": DEALER})
+        assert sent.status_code == 200, sent.text
+        got = api.post(f"/api/v1/receipts/{rid}/receive", headers={**api.dealer, **key()})
+        assert got.status_code == 200, got.text
+        made = api.post(
+            "/api/v1/files",
+            headers={**api.dealer, **key()},
+            json={"subject_head": HEAD, "subject": "An enquiry", "receipt_id": rid},
+        )
+        assert made.status_code == 201, made.text
+        files[grading] = (made.json()["id"], letter["subject"])
+
+    def added(file_id):
+        return [
+            e
+            for e in receiver.events("/graded")
+            if e["subject"] == file_id and e["type"] == "eoffice.file.correspondence-added.v1"
+        ]
+
+    wait_until(lambda: added(files["normal"][0]), 20, "the normal receipt's correspondence event")
+    assert files["normal"][1] in added(files["normal"][0])[0]["data"]["title"]
+    time.sleep(1)  # the secret one's, recorded before it, would have come by now
+    assert added(files["secret"][0]) == []
+    assert files["secret"][1] not in json.dumps(receiver.events("/graded"))
+    # The file itself still reaches the portal: only what tells of the receipt is withheld.
+    assert [e["type"] for e in receiver.events("/graded") if e["subject"] == files["secret"][0]] == [
+        "eoffice.file.created.v1"
+    ]
+    api.delete(f"/api/v1/subscriptions/{sub['id']}", headers=api.admin)
+
+
 def test_an_amqp_portal_reads_its_own_queue_and_nothing_else(api, migrated, db):
     made = api.post(
         "/api/v1/subscriptions",

@@ -185,6 +185,17 @@ def test_receipts_not_known_to_be_normal_are_withheld_and_offices_filter():
     )
 
 
+def test_a_file_event_telling_of_a_receipt_travels_only_as_the_receipt_would():
+    """A receipt joining a file's correspondence is told of with its diary number and subject."""
+    added = envelope("eoffice.file.correspondence-added.v1", "f1", receipt_id="r1", title="1/2026: X")
+    assert not subscriptions.may_see(SUB, added, {})  # the receipt's grading unknown
+    assert not subscriptions.may_see(SUB, added, {"r1": {"grading": "secret"}})
+    assert subscriptions.may_see(SUB, added, {"r1": {"grading": "normal"}})
+    document = envelope("eoffice.file.correspondence-added.v1", "f1", receipt_id=None, title="Y")
+    assert subscriptions.may_see(SUB, document, {})
+    assert subscriptions.may_see(SUB, envelope("eoffice.file.sent.v1", "f1", receipt_id="r1"), {})
+
+
 def test_text_travels_only_when_granted():
     sent = envelope("eoffice.file.sent.v1", "f1", remarks="confidential view", to_post="SO")
     assert '"remarks":""' in subscriptions.body_for(SUB, sent)

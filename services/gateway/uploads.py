@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import BinaryIO
 from urllib.parse import quote
 
@@ -118,4 +118,16 @@ def download(store: DocumentStore, doc: dict) -> StreamingResponse:
     headers = {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(doc['filename'] or 'document', safe='')}"}
     if doc.get("size"):
         headers["Content-Length"] = str(doc["size"])
-    return StreamingResponse(reader, media_type=doc["content_type"], headers=headers)
+    return StreamingResponse(chunks(reader), media_type=doc["content_type"], headers=headers)
+
+
+DOWNLOAD_CHUNK = 256 * 1024
+
+
+def chunks(reader: BinaryIO, size: int = DOWNLOAD_CHUNK) -> Iterator[bytes]:
+    """The stream's bytes in pieces of `size`, closing it at the end (or when the client goes).
+    A stream handed to the response as it is would be iterated by lines: for a scan, a few
+    hundred bytes at a time, each a hop to a worker thread (a 5 MB scan took 15 s)."""
+    with reader:
+        while piece := reader.read(size):
+            yield piece

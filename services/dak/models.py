@@ -130,6 +130,8 @@ scans = Table(
     Column("ocr_method", String(12)),
     Column("ocr_attempts", Integer, nullable=False, server_default="0"),
     Column("ocr_error", Text),
+    Column("ocr_started_at", DateTime(timezone=True)),  # the current attempt's start; null: waiting in the queue
+    Column("pages_read", Integer, nullable=False, server_default="0"),  # of `pages`, by the current attempt
     Column("text_chars", Integer),
     Column("text_sha256", String(64)),  # of the text object, checked when it is read back
     Column("read_at", DateTime(timezone=True)),

@@ -69,6 +69,9 @@ ENGINE_START_TIMEOUT = 60  # seconds to load the models (~0.1 s of CPU; a crowde
 ENGINE_READS = 1000  # an engine is replaced after this many readings: what tesseract keeps between them stays bounded
 
 
+Progress = Callable[[int], None] | None  # told the pages read so far
+
+
 class OcrFailed(Exception):
     """A tool failed or timed out; the message ends with the tail of what it said."""
 
@@ -102,13 +105,20 @@ def read_text(
     dpi: int = 300,
     timeout_per_page: float = 120,
     processes: int = 1,
+    progress: Progress = None,
 ) -> Reading:
     """Reads the text of a scan the intake accepted (eoffice.intake), the pages of a PDF (or of a
     TIFF finer than REDUCE_ABOVE_PPI) with up to `processes` tesseract processes at once; raises
-    OcrFailed."""
+    OcrFailed. `progress(pages)`, if given, is told how many pages are read so far as each batch
+    of pages is done (not for a document read in one go)."""
     if content_type == "application/pdf":
         return _read_pdf(
-            Path(path), languages=languages, dpi=dpi, timeout_per_page=timeout_per_page, processes=processes
+            Path(path),
+            languages=languages,
+            dpi=dpi,
+            timeout_per_page=timeout_per_page,
+            processes=processes,
+            progress=progress,
         )
     if content_type not in IMAGE_TYPES:
         raise ValueError(f"cannot read {content_type}")
@@ -124,11 +134,20 @@ def read_text(
             image.seek(number - 1)
             return _reduced(image, folder / f"page-{number}.tif")
 
-    texts = _read_pages(pages, frame_file, languages=languages, timeout_per_page=timeout_per_page, processes=processes)
+    texts = _read_pages(
+        pages,
+        frame_file,
+        languages=languages,
+        timeout_per_page=timeout_per_page,
+        processes=processes,
+        progress=progress,
+    )
     return Reading(texts, pages, "ocr")
 
 
-def _read_pdf(path: Path, *, languages: str, dpi: int, timeout_per_page: float, processes: int) -> Reading:
+def _read_pdf(
+    path: Path, *, languages: str, dpi: int, timeout_per_page: float, processes: int, progress: Progress
+) -> Reading:
     # A restricted PDF (encrypted, opening without a password: the intake refuses any other) is read
     # as any: pypdf tries the empty password itself, and poppler's tools ignore the restrictions.
     pages = PdfReader(path).pages
@@ -153,7 +172,12 @@ def _read_pdf(path: Path, *, languages: str, dpi: int, timeout_per_page: float, 
         )
 
     texts = _read_pages(
-        len(sizes), page_file, languages=languages, timeout_per_page=timeout_per_page, processes=processes
+        len(sizes),
+        page_file,
+        languages=languages,
+        timeout_per_page=timeout_per_page,
+        processes=processes,
+        progress=progress,
     )
     return Reading(texts, len(sizes), "ocr")
 
@@ -165,15 +189,24 @@ def _read_pages(
     languages: str,
     timeout_per_page: float,
     processes: int,
+    progress: Progress = None,
 ) -> str:
     """Reads `pages` pages, each written as an image file by `page_file(number, folder, timeout)`,
-    in batches shared out to `processes` tesseract processes; returns the texts joined by "\f"."""
+    in batches shared out to `processes` tesseract processes; returns the texts joined by "\f".
+    Tells `progress` the pages read so far as each batch is done."""
+    done, counting = [0], threading.Lock()
 
     def read_batch(numbers: list[int]) -> list[str]:
         deadline = time.monotonic() + timeout_per_page * len(numbers)
         with TemporaryDirectory(prefix="ocr-") as scratch:
             files = [page_file(number, Path(scratch), deadline - time.monotonic()) for number in numbers]
-            return _tesseract_pages(files, languages, deadline - time.monotonic())
+            texts = _tesseract_pages(files, languages, deadline - time.monotonic())
+        if progress is not None:
+            with counting:
+                done[0] += len(numbers)
+                so_far = done[0]
+            progress(so_far)
+        return texts
 
     with ThreadPoolExecutor(max(1, processes)) as pool:
         return "\f".join(text for batch in pool.map(read_batch, batches(pages, processes)) for text in batch)

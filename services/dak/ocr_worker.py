@@ -4,7 +4,9 @@ A nameko service of its own (`dak_ocr`), started with one worker so that it take
 document at a time off its durable queue and never competes with the RPC services for the
 event loop: the reading itself runs in tesseract and poppler subprocesses. It stores the text
 beside the original (`<object>.txt`; the original is never changed), marks the scan done and
-emits eoffice.receipt.scan-read.v1 from dak's outbox. A failure is retried after the
+emits eoffice.receipt.scan-read.v1 from dak's outbox. While it reads, the receipt shows how far it
+has gone: when the attempt began and the pages read so far (a PDF's or TIFF's pages are read in
+batches, each counted as it is done). A failure is retried after the
 EOFFICE_RETRY_DELAYS; after the last attempt the scan is marked failed, with the error, and
 eoffice.receipt.scan-unreadable.v1 reports it. A scan in which tesseract finds no text at all (a
 blank page, print too faint or small, handwriting) is reported so at once, as failed with NO_TEXT:
@@ -18,7 +20,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 
 from eoffice.contracts.dak import OCR_QUEUE, OCR_SERVICE, TEXT_SUFFIX
 from eoffice.db import Database
@@ -39,9 +41,9 @@ NO_TEXT = (
 )
 
 
-def read_document(store: DocumentStore, scan: dict) -> ocr.Reading:
+def read_document(store: DocumentStore, scan: dict, progress: ocr.Progress = None) -> ocr.Reading:
     """Returns the text of one stored document: an e-mail's body, a PDF's own text layer, or
-    what tesseract reads in Hindi and English."""
+    what tesseract reads in Hindi and English (telling `progress` the pages read so far)."""
     with tempfile.TemporaryDirectory(prefix="eoffice-ocr-") as folder:
         path = Path(folder) / "document"
         with store.open(scan["object_name"], sha256=scan["sha256"]) as source, open(path, "wb") as target:
@@ -50,7 +52,7 @@ def read_document(store: DocumentStore, scan: dict) -> ocr.Reading:
             with open(path, "rb") as message:
                 summary, _ = attachments(message, scan["filename"], max_bytes=scan["size"])
             return ocr.Reading(text=summary.body_text, pages=0, method="email")
-        return ocr.read_text(path, scan["content_type"], processes=get_settings().ocr_processes)
+        return ocr.read_text(path, scan["content_type"], processes=get_settings().ocr_processes, progress=progress)
 
 
 class OcrWorker(ServiceBase):
@@ -96,6 +98,7 @@ class OcrWorker(ServiceBase):
                     .values(
                         ocr_status="done",
                         ocr_method=done["ocr_method"],
+                        pages_read=done["pages_read"],
                         text_chars=done["text_chars"],
                         text_sha256=done["text_sha256"],
                         read_at=done["read_at"],
@@ -106,8 +109,9 @@ class OcrWorker(ServiceBase):
 
     def _read(self, store: DocumentStore, scan: dict) -> None:
         name = scan["object_name"]
+        self._record_progress(name, started=True)
         try:
-            reading = read_document(store, scan)
+            reading = read_document(store, scan, progress=lambda pages: self._record_progress(name, pages=pages))
             blank = reading.method == "ocr" and not reading.text.strip()
             text_object = (
                 None
@@ -129,6 +133,7 @@ class OcrWorker(ServiceBase):
                 .values(
                     ocr_status="done",
                     ocr_method=reading.method,
+                    pages_read=reading.pages,
                     text_chars=len(reading.text),
                     read_at=func.now(),
                     text_sha256=text_object.sha256,
@@ -148,6 +153,22 @@ class OcrWorker(ServiceBase):
                 subject=scan["receipt_id"],
             )
         log.info("read %s (%s, %d pages, %d characters)", name, reading.method, reading.pages, len(reading.text))
+
+    def _record_progress(self, name: str, *, started: bool = False, pages: int = 0) -> None:
+        """Shows how far the reading of document `name` has gone (with the receipt, while its
+        text is pending): at the start of an attempt, its time and no page read; then the pages
+        read so far (never fewer than already shown: batches end in any order). Best effort: a
+        failure to record it does not stop the reading."""
+        values = (
+            {"ocr_started_at": func.now(), "pages_read": 0}
+            if started
+            else {"pages_read": case((scans.c.pages_read < pages, pages), else_=scans.c.pages_read)}
+        )
+        try:
+            with self.db.transaction() as session:
+                session.execute(update(scans).where(scans.c.object_name == name).values(**values))
+        except Exception:
+            log.warning("could not record how far the reading of %s has gone", name, exc_info=True)
 
     def _failed(self, scan: dict, exc: Exception) -> None:
         """Counts the failed attempt; raises to retry it later, or after the last attempt

@@ -67,6 +67,10 @@ class Scan(BaseModel):
     ocr_method: str | None = Field(None, description="ocr, text_layer or email")
     ocr_attempts: int
     ocr_error: str | None = None
+    ocr_started_at: datetime | None = Field(
+        None, description="while pending: when the reading of it began; null while it waits in the queue"
+    )
+    pages_read: int = Field(0, description="pages read so far (of `pages`), counted as each batch of pages is done")
     text_chars: int | None = None
 
 

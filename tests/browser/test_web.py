@@ -1521,6 +1521,31 @@ def open_receipt_of_three_documents(page, web):
     return rid, heading
 
 
+def test_a_scan_being_read_says_so_and_its_text_comes_without_a_reload(page, web):
+    """A receipt opened while its long scan is still being read says where the reading stands
+    (waiting, or being read with the pages read so far) and asks again by itself: once read, its
+    text takes the notice's place, with no reload of the page."""
+    page.goto("/")
+    page.wait_for_function("document.body.dataset.ready === 'signin'")
+    sign_in(page, CLERK, "diarise")
+    dense = fixtures.letter_image(fixtures.ENGLISH_LETTER * 5, page_mm=(210, 297))  # an A4 page of 30 lines
+    letter = {"subject": "Encroachment on the village pond", "sender_name": "Ram Kumar", "mode": "post",
+              "received_date": TODAY.isoformat()}
+    made = httpx.post(f"{web}/api/v1/receipts/electronic", headers={**api_token(web, CLERK), "Idempotency-Key":
+                      uuid.uuid4().hex}, data={"letter": json.dumps(letter)},
+                      files=[("scans", ("long.pdf", fixtures.pdf_of_images([dense] * 24), "application/pdf"))],
+                      timeout=120)
+    assert made.status_code == 201, made.text
+    timed(page, lambda: page.goto(f"/#/receipts/{made.json()['id']}"), "receipt")
+    page.evaluate("window.sameDocument = true")  # gone if the page were loaded again
+    reading = page.locator("section[aria-labelledby='ocr-h'] [role='status']")
+    expect(reading).to_have_text(re.compile(
+        r"^(Waiting for its text to be read\.|Its text is being read: \d+ of 24 pages so far\.)$"))
+    expect(page.locator("pre.ocr")).to_contain_text("encroachment", timeout=180_000)
+    expect(reading).to_have_count(0)
+    assert page.evaluate("window.sameDocument") is True
+
+
 def test_the_document_of_a_receipt_chosen_last_is_the_one_shown(page, web):
     """A receipt of three documents: the clerk chooses the second, then the third before the
     second has come. The third is shown; the second, come late, does not replace it."""

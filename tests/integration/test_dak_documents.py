@@ -131,6 +131,30 @@ def test_hindi_and_english_scans_are_read_moved_filed_and_closed(api, clerk):
     assert api.get(f"/api/v1/receipts/{english['id']}", headers=officer).json()["status"] == "closed"
 
 
+def test_a_long_scan_shows_how_far_its_reading_has_gone(api, clerk):
+    """While a scan of many pages is read, the receipt shows it: waiting in the queue (no start,
+    no page read), then when its reading began and the pages read so far, rising as batches of
+    pages are done and never going back, until it is done with every page read."""
+    pages = [fixtures.letter_image(fixtures.ENGLISH_LETTER if n % 2 else fixtures.HINDI_LETTER) for n in range(24)]
+    made = upload(api, clerk, [("long.pdf", fixtures.pdf_of_images(pages), PDF)])
+    assert made.status_code == 201, made.text
+    queued = made.json()["scans"][0]
+    assert (queued["ocr_status"], queued["pages"], queued["pages_read"], queued["ocr_started_at"]) == (
+        "pending", 24, 0, None)
+    seen, deadline = [], time.monotonic() + 240
+    while time.monotonic() < deadline:
+        scan = api.get(f"/api/v1/receipts/{made.json()['id']}", headers=clerk).json()["scans"][0]
+        seen.append((scan["ocr_status"], scan["pages_read"], scan["ocr_started_at"]))
+        if scan["ocr_status"] != "pending":
+            break
+        time.sleep(0.1)
+    assert seen[-1][:2] == ("done", 24), seen[-1]
+    shown = [read for status, read, _ in seen if status == "pending"]
+    assert shown == sorted(shown), shown  # never fewer pages than shown before
+    assert any(0 < read < 24 for read in shown), shown  # part way, before the end
+    assert all(started for _, read, started in seen if read), seen  # pages read only once begun
+
+
 def test_a_pdf_with_a_text_layer_is_not_read_again(api, clerk):
     searchable = fixtures.searchable_pdf(fixtures.letter_image(fixtures.ENGLISH_LETTER), "eng")
     receipt = upload(api, clerk, [("searchable.pdf", searchable, PDF)]).json()

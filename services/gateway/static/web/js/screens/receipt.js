@@ -12,6 +12,37 @@ import { acting, holds } from "../actor.js";
 import { route } from "../app.js";
 
 const opts = (prefix, list) => list.map((v) => [v, t(`${prefix}_${v}`)]);
+const READING_POLL_MS = 2000;
+const UNPLACED_POLLS = 10; // a pane never put on screen (its screen dropped) stops asking after these
+
+/** Where the reading of a document's text stands: waiting in the queue, being read (with the
+ * pages read so far, for a document of several), or given up. */
+function readingSays(scan) {
+  if (scan.ocr_status === "failed") return t("ocrFailed");
+  if (!scan.ocr_started_at) return t("ocrQueued");
+  return scan.pages > 1 ? t("ocrReadingPages", { read: scan.pages_read, pages: scan.pages }) : t("ocrReading");
+}
+
+/** The notice of a document whose text is not read yet, asked again every READING_POLL_MS while
+ * it is shown: updated as pages are read; `whenRead(receipt)` once it is read or given up. */
+function readingNotice(r, scan, whenRead) {
+  const out = notice(readingSays(scan), "warn");
+  if (scan.ocr_status !== "pending") return out;
+  let placed = false, waits = 0;
+  const poll = async () => {
+    if (out.isConnected) placed = true;
+    else if (placed || ++waits > UNPLACED_POLLS) return; // the screen or document was left: asked no more
+    let fresh;
+    try { fresh = await get(`/receipts/${r.id}`); } catch { return setTimeout(poll, READING_POLL_MS); } // asked again
+    const now = fresh.scans.find((s) => s.position === scan.position);
+    if (!now || !out.isConnected && placed) return;
+    if (now.ocr_status !== "pending") return whenRead(fresh);
+    out.textContent = readingSays(now);
+    setTimeout(poll, READING_POLL_MS);
+  };
+  setTimeout(poll, READING_POLL_MS);
+  return out;
+}
 
 /** Document `position` of the receipt beside its text, with the list of all its documents. The
  * documents chosen one after the other are asked for through `ask`: the one chosen last is shown. */
@@ -30,8 +61,14 @@ async function scanPane(r, position = 1, ask = lastAsked()) {
       : h("iframe", { src: url, title: `${t("scan")}: ${scan.filename}` });
   let text;
   if (typeof read === "string") text = userText(read, "pre", { class: "ocr", tabindex: "0" });
-  else if (read instanceof ApiError && read.status === 409) text = notice(scan.ocr_status === "failed" ? t("ocrFailed") : t("ocrPending"), "warn");
-  else throw read;
+  else if (read instanceof ApiError && read.status === 409) {
+    text = readingNotice(r, scan, async (fresh) => { // read now: the document drawn again with its text
+      const next = await scanPane(fresh, scan.position, ask);
+      if (!pane.isConnected) return releaseDocuments(next);
+      pane.replaceWith(next);
+      releaseDocuments(pane);
+    });
+  } else throw read;
   const of = r.scans.length > 1 ? ` · ${t("scanOf", { n: scan.position, total: r.scans.length })}` : "";
   const pane = h("div", { class: "scans" },
     r.scans.length > 1 ? h("nav", { "aria-label": t("scanList") }, h("ol", { class: "scan-list" }, r.scans.map((s) =>

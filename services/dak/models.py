@@ -98,14 +98,15 @@ movements = Table(
     Column("priority", String(10)),
     Column("due_date", Date),
     Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    # A post's sends and forwards, for its Sent list (receipts.sent: each receipt's latest one by
-    # the post, read from this index alone), not from every movement of the state.
+    # A post's sends, forwards and copies marked (receipts.SENDS), for its Sent list (receipts.sent:
+    # each receipt's latest one by the post, read from this index alone), not from every movement
+    # of the state. (Named anew when copies joined: an index is known by its name, create_indexes.)
     Index(
-        "movements_sent_by_post",
+        "movements_sends_by_post",
         "from_post",
         "receipt_id",
         "id",
-        postgresql_where=text("action IN ('sent', 'forwarded')"),
+        postgresql_where=text("action IN ('sent', 'forwarded', 'copied')"),
     ),
 )
 

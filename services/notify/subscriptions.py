@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from eoffice.actor import Actor
 from eoffice.contracts.subscriptions import SubscriptionFailing, SubscriptionRequest
-from eoffice.errors import Forbidden, InvalidInput, NotFound
+from eoffice.errors import Conflict, Forbidden, InvalidInput, NotFound
 from eoffice.events import Envelope
 from eoffice.paging import keyset_page
 from services.notify.subscription_tables import attempts, deliveries, subject_facts, subscriptions
@@ -266,6 +266,15 @@ def get_row(session: Session, sub_id: str):
     return row
 
 
+def active_row(session: Session, sub_id: str):
+    """Returns the row of a subscription still running; raises NotFound, or Conflict for one
+    stopped (`DELETE`): nothing is sent to it any more, so it gets no new secret and no replay."""
+    row = get_row(session, sub_id)
+    if not row["active"]:
+        raise Conflict(f"subscription {sub_id} is stopped: nothing is sent to it; register a new one")
+    return row
+
+
 def view(row, *, with_secret: bool = False) -> dict:
     """What the admin sees of a subscription; the secret only when it was just made or rotated."""
     shown = {
@@ -302,9 +311,11 @@ def rotate(session: Session, actor: Actor, sub_id: str, *, overlap: timedelta) -
     """Gives a webhook subscription a new secret; the current one keeps signing too (both
     signatures sent) until `overlap` has passed. Returns the view with the new secret."""
     require_admin(actor)
-    row = get_row(session, sub_id)
+    row = active_row(session, sub_id)
     if row["delivery"] != "webhook":
-        raise InvalidInput("delivery: only a webhook subscription has a signing secret", field="delivery")
+        raise Conflict(
+            f"subscription {sub_id} is delivered by RabbitMQ: only a webhook subscription has a signing secret"
+        )
     session.execute(
         update(subscriptions)
         .where(subscriptions.c.id == sub_id)
@@ -389,9 +400,9 @@ def dead_letters(session: Session, actor: Actor, sub_id: str, *, limit: int = 10
 
 def replay(session: Session, actor: Actor, sub_id: str, *, event_ids: list[str]) -> int:
     """Puts dead deliveries (these, or all when empty) back in the outbox to be sent now, with
-    a fresh retry period; returns how many."""
+    a fresh retry period; returns how many. Refused (Conflict) for a stopped subscription."""
     require_admin(actor)
-    get_row(session, sub_id)
+    active_row(session, sub_id)
     where = and_(deliveries.c.subscription_id == sub_id, deliveries.c.state == "dead")
     if event_ids:
         where = and_(where, deliveries.c.event_id.in_(event_ids))

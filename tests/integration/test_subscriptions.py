@@ -314,6 +314,22 @@ def test_a_replay_naming_something_that_is_no_event_id_is_refused_naming_it(api)
     api.delete(f"/api/v1/subscriptions/{sub['id']}", headers=api.admin)
 
 
+def test_a_stopped_subscription_gets_no_new_secret_and_no_replay(api):
+    """A subscription stopped (DELETE) is sent nothing more: a rotation (which would hand out a
+    secret that signs nothing) and a replay (which would queue deliveries never sent) are 409,
+    and change nothing; a RabbitMQ subscription has no secret to rotate (409, no field)."""
+    sub = subscribe(api, url="https://93.184.216.34/hook", event_types=["eoffice.letter.*"])
+    assert api.delete(f"/api/v1/subscriptions/{sub['id']}", headers=api.admin).status_code == 200
+    rotated = api.post(f"/api/v1/subscriptions/{sub['id']}/rotate-secret", headers={**api.admin, **key()},
+                       json={"overlap_hours": 1})
+    assert rotated.status_code == 409 and "is stopped" in rotated.json()["detail"], rotated.text
+    replayed = api.post(f"/api/v1/subscriptions/{sub['id']}/dead-letters/replay", headers={**api.admin, **key()},
+                        json={})
+    assert replayed.status_code == 409 and "is stopped" in replayed.json()["detail"], replayed.text
+    shown = api.get(f"/api/v1/subscriptions/{sub['id']}", headers=api.admin).json()
+    assert not shown["active"] and shown["previous_secret_valid_until"] is None, shown
+
+
 def test_payloads_carry_only_what_the_subscriber_may_see(api, receiver):
     plain = subscribe(api, url=receiver.url("/plain"), event_types=["eoffice.file.sent.v1", "eoffice.receipt.*"])
     granted = subscribe(api, url=receiver.url("/granted"), event_types=["eoffice.file.sent.v1"], note_text=True)
@@ -417,6 +433,9 @@ def test_an_amqp_portal_reads_its_own_queue_and_nothing_else(api, migrated, db):
         headers={**api.admin, **key()},
         json={"name": "Other portal", "delivery": "amqp", "event_types": ["*"]},
     ).json()
+    unsigned = api.post(f"/api/v1/subscriptions/{sub['id']}/rotate-secret", headers={**api.admin, **key()},
+                        json={"overlap_hours": 1})
+    assert unsigned.status_code == 409 and "only a webhook subscription" in unsigned.json()["detail"], unsigned.text
     file_ids = files_moved(api, 2)
     truth = [e for e in emitted(db, file_ids) if e["type"] == "eoffice.file.created.v1"]
 

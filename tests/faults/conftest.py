@@ -128,7 +128,9 @@ def consumed_by(pid: int) -> set[str]:
     comes from one of the process's sockets to the broker."""
     ports = local_ports(pid, remote_port=urlsplit(get_settings().amqp_uri).port or 5672)
     durable = {q["name"] for q in management("queues", columns="name,durable") if q["durable"]}
-    return {c["queue"]["name"] for c in management("consumers") if c["channel_details"].get("peer_port") in ports
+    # A consumer whose channel is going has no details: RabbitMQ gives them as [] rather than {}.
+    return {c["queue"]["name"] for c in management("consumers") if isinstance(c["channel_details"], dict)
+            and c["channel_details"].get("peer_port") in ports
             and c["queue"]["name"] in durable and not c["queue"]["name"].startswith("rpc.reply-")}
 
 

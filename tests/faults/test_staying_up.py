@@ -214,6 +214,10 @@ def test_a_crashed_infrastructure_process_shows_then_comes_back_by_itself(part_n
         whole_at = time.monotonic()
         wait_until(lambda: readiness.first_ready_after(whole_at), 60, "readiness ready again")
         print(f"{part_name}: back by itself, status whole and ready, {time.monotonic() - crashed_at:.1f}s after")
+        # The keeper says "running again" once the part's own check passes, which may come after
+        # status and readiness see it back (RabbitMQ answers on its port before `rabbitmqctl wait`).
+        wait_until(lambda: f"{part_name}: running again" in KEEPER_LOG.read_text()[len(keeper_said):], 60,
+                   "the keeper saying it runs again")
         said = KEEPER_LOG.read_text()[len(keeper_said):]
         assert f"{part_name}: starting it again" in said and f"{part_name}: running again" in said, said
     finally:
